@@ -1,0 +1,27 @@
+"""The error types users see.
+
+Every user-facing error is one line: what is wrong, where (file:line, field, column), and how to fix
+it. The CLI prints ``str(error)`` without a traceback and exits non-zero.
+"""
+
+from __future__ import annotations
+
+
+class MlroiError(Exception):
+    """Base class of every error mlroi raises on purpose."""
+
+
+class SpecError(MlroiError):
+    """The case or experiment configuration is invalid (a field, a value, a typo)."""
+
+
+class DataError(MlroiError):
+    """The data does not fit the configuration (missing column, wrong type, NaN, empty arm)."""
+
+
+class BackendError(MlroiError):
+    """The backend could not be reached or could not run the query."""
+
+
+class EstimationError(MlroiError):
+    """A statistic cannot be estimated from the data given."""

@@ -1,0 +1,175 @@
+"""One backend query per readout: per (variant, segment...) group, the sufficient statistics.
+
+The query returns, per group, the unit count, each column's mean, non-null count, minimum and
+maximum, and the backend's one-pass sample variance / covariance for each needed pair. Python
+only ever sees that small table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mlroi.errors import BackendError, DataError
+from mlroi.stats.aggregates import Aggregates
+
+_NUMERIC = ("int", "uint", "float", "decimal", "boolean")
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """What the backend returned, keyed by ``(variant, *segment values)``."""
+
+    groups: Mapping[tuple[str, ...], Aggregates]
+    minimum: Mapping[tuple[str, ...], Mapping[str, float]]
+    maximum: Mapping[tuple[str, ...], Mapping[str, float]]
+    distinct_units: int | None
+    rows: int
+    cap_values: Mapping[str, float]
+
+
+def check_schema(
+    table: Any, unit: str, variant: str, segments: Sequence[str], columns: Sequence[str]
+) -> None:
+    """Fail with one line when a configured column is missing or not numeric."""
+    schema = table.schema()
+    names = list(schema.names)
+    for role, col in [("unit", unit), ("variant", variant)] + [("segment", s) for s in segments]:
+        if col not in names:
+            raise DataError(f"{role} column {col!r} not found; the table has {_list(names)}")
+    for col in columns:
+        if col not in names:
+            raise DataError(f"metric column {col!r} not found; the table has {_list(names)}")
+        dtype = str(schema[col]).lower().lstrip("!")
+        if not dtype.startswith(_NUMERIC):
+            raise DataError(
+                f"metric column {col!r} has type {dtype}, expected a number:"
+                " cast it to a numeric type in the source"
+            )
+
+
+def _list(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:12])
+    return f"[{shown}{', ...' if len(names) > 12 else ''}]"
+
+
+def build_query(
+    table: Any,
+    *,
+    unit: str,
+    variant: str,
+    segments: Sequence[str],
+    columns: Sequence[str],
+    pairs: Sequence[tuple[str, str]],
+    capped: Mapping[str, tuple[str, float]],
+    check_unique: bool,
+) -> Any:
+    """The aggregation as one Ibis expression (not executed).
+
+    Args:
+        table: the per-unit Ibis table.
+        unit: unit column (for the uniqueness check).
+        variant: variant column.
+        segments: segment columns to group by as well.
+        columns: value columns (raw names, or names of capped columns in ``capped``).
+        pairs: column pairs for the covariances (``(a, a)`` is a variance).
+        capped: derived column name -> (raw column, quantile): winsorised at the quantile over
+            the whole table, computed in the backend.
+        check_unique: add the number of distinct units and of rows, to detect duplicates.
+    """
+    index = {c: i for i, c in enumerate(columns)}
+    base = table
+    derived = {}
+    for name, (raw, q) in capped.items():
+        derived[name] = base[raw].cast("float64").clip(upper=base[raw].quantile(q))
+    t = base.mutate(
+        __variant=base[variant].cast("string"),
+        **{f"__s{j}": base[s].cast("string") for j, s in enumerate(segments)},
+        **{f"__c{index[c]}": (derived[c] if c in derived else base[c]).cast("float64") for c in columns},
+    )
+    keys = ["__variant"] + [f"__s{j}" for j in range(len(segments))]
+    aggs: dict[str, Any] = {"__n": t.count()}
+    for c, i in index.items():
+        col = t[f"__c{i}"]
+        aggs[f"__m{i}"] = col.mean()
+        aggs[f"__k{i}"] = col.count()
+        aggs[f"__lo{i}"] = col.min()
+        aggs[f"__hi{i}"] = col.max()
+    for a, b in pairs:
+        i, j = index[a], index[b]
+        x, y = t[f"__c{i}"], t[f"__c{j}"]
+        aggs[f"__v{i}_{j}"] = x.var(how="sample") if i == j else x.cov(y, how="sample")
+    query = t.group_by(keys).aggregate(**aggs)
+    extra: dict[str, Any] = {}
+    if check_unique:
+        extra["__units"] = base[unit].nunique()
+        extra["__rows"] = base.count()
+    for name, (raw, q) in capped.items():
+        extra[f"__cap{index[name]}"] = base[raw].cast("float64").quantile(q)
+    return query.mutate(**extra) if extra else query
+
+
+def run_query(
+    query: Any,
+    *,
+    columns: Sequence[str],
+    pairs: Sequence[tuple[str, str]],
+    n_segments: int,
+    capped: Mapping[str, tuple[str, float]],
+    check_unique: bool,
+) -> GroupStats:
+    """Execute the aggregation once and turn its rows into :class:`Aggregates` per group."""
+    try:
+        rows = query.to_pyarrow().to_pylist()
+    except Exception as exc:
+        text = str(exc).strip().splitlines()
+        raise BackendError(
+            f"the backend could not run the readout query: {text[0] if text else exc!r}"
+        ) from exc
+    index = {c: i for i, c in enumerate(columns)}
+    groups: dict[tuple[str, ...], Aggregates] = {}
+    lows: dict[tuple[str, ...], dict[str, float]] = {}
+    highs: dict[tuple[str, ...], dict[str, float]] = {}
+    for row in rows:
+        key = (str(row["__variant"]),) + tuple(
+            "(null)" if row[f"__s{j}"] is None else str(row[f"__s{j}"]) for j in range(n_segments)
+        )
+        n = int(row["__n"])
+        for c, i in index.items():
+            missing = n - int(row[f"__k{i}"])
+            if missing:
+                raise DataError(
+                    f"column {c!r} has {missing} null value(s) in arm {key[0]!r}: fill them"
+                    " (e.g. 0 when no activity means zero) or filter those units out"
+                )
+            if any(_bad(row[f"__{s}{i}"]) for s in ("m", "lo", "hi")):
+                raise DataError(
+                    f"column {c!r} has NaN or infinite values in arm {key[0]!r}:"
+                    " clean them in the source"
+                )
+        mean = {c: float(row[f"__m{i}"]) for c, i in index.items()}
+        cov: dict[tuple[str, str], float | None] = {}
+        for a, b in pairs:
+            v = row[f"__v{index[a]}_{index[b]}"]
+            cov[(a, b)] = None if v is None else float(v)
+        if key in groups:  # a NULL and a literal "(null)" segment: merge
+            groups[key] = groups[key] + Aggregates.from_moments(n, mean, cov)
+        else:
+            groups[key] = Aggregates.from_moments(n, mean, cov)
+        lows[key] = {c: float(row[f"__lo{i}"]) for c, i in index.items()}
+        highs[key] = {c: float(row[f"__hi{i}"]) for c, i in index.items()}
+    first = rows[0] if rows else {}
+    return GroupStats(
+        groups=groups,
+        minimum=lows,
+        maximum=highs,
+        distinct_units=int(first["__units"]) if check_unique and rows else None,
+        rows=int(first["__rows"]) if check_unique and rows else sum(g.n for g in groups.values()),
+        cap_values={name: float(first[f"__cap{index[name]}"]) for name in capped} if rows else {},
+    )
+
+
+def _bad(x: object) -> bool:
+    return isinstance(x, float) and not math.isfinite(x)

@@ -1,0 +1,358 @@
+"""The A/B readout: sources + metric definitions -> one backend query -> ExperimentResult."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from mlroi.errors import DataError, SpecError
+from mlroi.experiment.aggregate import GroupStats, build_query, check_schema, run_query
+from mlroi.experiment.config import ExperimentConfig, Guardrail
+from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
+from mlroi.metrics.definitions import Mean, Proportion, Ratio
+from mlroi.metrics.events import EventLog, derive_units
+from mlroi.sources.open import open_table
+from mlroi.stats import cuped
+from mlroi.stats.aggregates import Aggregates, merge
+from mlroi.stats.lift import ArmEstimate, compare
+from mlroi.stats.multiplicity import adjust
+from mlroi.stats.srm import srm_test
+
+AnyMetric = Mean | Proportion | Ratio
+
+
+def readout(
+    data: Any = None,
+    config: ExperimentConfig | None = None,
+    *,
+    events: Any = None,
+    assignments: Any = None,
+    base: Path | None = None,
+    **settings: Any,
+) -> ExperimentResult:
+    """Read out an A/B test.
+
+    Args:
+        data: the per-unit table (path, frame, Ibis table); overrides ``config.source``.
+        config: the experiment configuration; or pass its fields as keyword ``settings``.
+        events: event log (overrides ``config.events.source``); needs ``assignments`` too.
+        assignments: assignment table (unit, variant, first exposure, segments).
+        base: directory that relative paths in the configuration are resolved against.
+        **settings: fields of :class:`ExperimentConfig` when ``config`` is not given.
+
+    Returns:
+        The frozen :class:`ExperimentResult`.
+
+    Example:
+        >>> from mlroi import Mean, Proportion, Ratio, readout
+        >>> from mlroi.demo import generate_recommender_test
+        >>> users = generate_recommender_test(20_000, seed=1).users
+        >>> result = readout(users, control="control", arms={"control": 1, "treatment": 1},
+        ...                  metrics=[Mean(name="revenue", column="revenue",
+        ...                                covariate="pre_revenue")])
+        >>> result.srm.mismatch
+        False
+    """
+    if config is None:
+        try:
+            config = ExperimentConfig(**settings)
+        except Exception as exc:
+            raise SpecError(_pydantic_line(exc)) from exc
+    elif settings:
+        raise SpecError("pass either config= or keyword settings, not both")
+    table = _units_table(config, data, events, assignments, base)
+    return _read_out_table(table, config)
+
+
+def _pydantic_line(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+    return str(exc)
+
+
+def _units_table(
+    config: ExperimentConfig, data: Any, events: Any, assignments: Any, base: Path | None
+) -> Any:
+    if data is not None:
+        return open_table(data, base=base)
+    if events is not None or assignments is not None or config.events is not None:
+        log = config.events if config.events is not None else EventLog()
+        ev = events if events is not None else log.source
+        asg = assignments if assignments is not None else log.assignments
+        if ev is None or asg is None:
+            raise SpecError("an event log readout needs both `events.source` and `events.assignments`")
+        ev_table, asg_table = open_table(ev, base=base), open_table(asg, base=base)
+        _require(ev_table, [config.unit, log.timestamp, log.event_type, log.value], "events")
+        _require(asg_table, [config.unit, config.variant, log.exposure, *config.segments], "assignments")
+        return derive_units(ev_table, asg_table, log, config.unit)
+    if config.source is None:
+        raise SpecError("no data: give `source` or `events` in the configuration, or pass data")
+    return open_table(config.source, base=base)
+
+
+def _require(table: Any, columns: Iterable[str], what: str) -> None:
+    names = list(table.schema().names)
+    for col in columns:
+        if col not in names:
+            raise DataError(f"column {col!r} not found in the {what} table; it has {names}")
+
+
+def _effective(metric: AnyMetric) -> tuple[AnyMetric, dict[str, tuple[str, float]]]:
+    """The metric reading capped columns where ``cap`` is set, and those capped columns."""
+    if metric.cap is None:
+        return metric, {}
+    tag = f"{metric.cap:g}".replace(".", "")
+    renamed = {c: f"{c}__cap{tag}" for c in metric.value_columns()}
+    capped = {new: (raw, metric.cap) for raw, new in renamed.items()}
+    if isinstance(metric, Ratio):
+        update = {"numerator": renamed[metric.numerator], "denominator": renamed[metric.denominator]}
+    else:
+        update = {"column": renamed[metric.column]}
+    return metric.model_copy(update=update), capped
+
+
+def _read_out_table(table: Any, config: ExperimentConfig) -> ExperimentResult:
+    metrics: list[AnyMetric] = []
+    capped: dict[str, tuple[str, float]] = {}
+    for m in config.metrics:
+        eff, caps = _effective(m)
+        metrics.append(eff)
+        capped.update(caps)
+    raw_columns = sorted({c for m in config.metrics for c in m.value_columns() + m.covariate_columns()})
+    check_schema(table, config.unit, config.variant, config.segments, raw_columns)
+    columns = sorted({c for m in metrics for c in m.value_columns() + m.covariate_columns()})
+    pairs = sorted({p for m in metrics for p in m.pairs()})
+    query = build_query(
+        table,
+        unit=config.unit,
+        variant=config.variant,
+        segments=config.segments,
+        columns=columns,
+        pairs=pairs,
+        capped=capped,
+        check_unique=config.check_unique_units,
+    )
+    stats = run_query(
+        query,
+        columns=columns,
+        pairs=pairs,
+        n_segments=len(config.segments),
+        capped=capped,
+        check_unique=config.check_unique_units,
+    )
+    _validate(stats, config, metrics)
+
+    by_arm = {arm: merge(g for k, g in stats.groups.items() if k[0] == arm) for arm in config.arms}
+    srm = srm_test({a: agg.n for a, agg in by_arm.items()}, config.arms, config.srm_threshold)
+
+    overall = [
+        _compare(m, config, by_arm[config.control], by_arm[arm], arm)
+        for m in metrics
+        for arm in config.treatments
+    ]
+    overall = _correct(overall, config)
+
+    segments: list[Comparison] = []
+    for j, seg in enumerate(config.segments):
+        values = sorted({k[1 + j] for k in stats.groups})
+        for value in values:
+            cell = {
+                arm: merge(g for k, g in stats.groups.items() if k[0] == arm and k[1 + j] == value)
+                for arm in config.arms
+            }
+            for m in metrics:
+                for arm in config.treatments:
+                    c = _compare(m, config, cell[config.control], cell[arm], arm)
+                    segments.append(_with(c, segment=seg, segment_value=value))
+
+    guardrails = tuple(
+        _guardrail(g, c)
+        for g in config.guardrails
+        for c in overall
+        if c.metric == g.metric
+    )
+    notes = [
+        f"{new.split('__cap')[0]} capped at its {q:g} quantile = {stats.cap_values[new]:,.4g}"
+        for new, (_, q) in capped.items()
+    ]
+    if config.correction != "none":
+        family = sum(1 for c in overall if c.p_value is not None and not _is_guardrail(c, config))
+        notes.append(
+            f"p-values adjusted by {'Holm' if config.correction == 'holm' else 'Benjamini-Hochberg'}"
+            f" over {family} comparisons (arms x metrics, guardrails excluded);"
+            " segment p-values are not adjusted"
+        )
+    return ExperimentResult(
+        control=config.control,
+        arms=dict(config.arms),
+        level=config.level,
+        alternative=config.alternative,
+        correction=config.correction,
+        srm=srm,
+        comparisons=tuple(overall),
+        segments=tuple(segments),
+        guardrails=guardrails,
+        notes=tuple(notes),
+    )
+
+
+def _validate(stats: GroupStats, config: ExperimentConfig, metrics: list[AnyMetric]) -> None:
+    if not stats.groups:
+        raise DataError("the table is empty: no units to read out")
+    seen = {k[0] for k in stats.groups}
+    unknown = sorted(seen - set(config.arms))
+    if unknown:
+        raise DataError(
+            f"variant column {config.variant!r} has value {unknown[0]!r} not listed in arms"
+            f" {sorted(config.arms)}: add it to `arms` or filter those units out"
+        )
+    if stats.distinct_units is not None and stats.distinct_units < stats.rows:
+        raise DataError(
+            f"unit column {config.unit!r} has {stats.rows - stats.distinct_units} duplicate"
+            " unit(s): each unit must appear once, in one variant; deduplicate the table"
+        )
+    for m in metrics:
+        for key in stats.groups:
+            lo, hi = stats.minimum[key], stats.maximum[key]
+            if isinstance(m, Proportion) and (lo[m.column] < 0 or hi[m.column] > 1):
+                raise DataError(
+                    f"proportion metric {m.name!r}: column {m.column!r} must be 0/1, found values"
+                    f" in [{lo[m.column]:g}, {hi[m.column]:g}]; use a mean or a 0/1 flag"
+                )
+            if isinstance(m, Ratio) and lo[m.denominator] < 0:
+                raise DataError(
+                    f"ratio metric {m.name!r}: denominator column {m.denominator!r} has negative"
+                    f" values (min {lo[m.denominator]:g}); counts must be >= 0"
+                )
+
+
+def _compare(
+    metric: AnyMetric, config: ExperimentConfig, ctrl: Aggregates, treat: Aggregates, arm: str
+) -> Comparison:
+    head = dict(
+        metric=metric.name,
+        kind=metric.type,
+        arm=arm,
+        control=config.control,
+        n_control=ctrl.n,
+        n_treatment=treat.n,
+    )
+    for name, agg in ((config.control, ctrl), (arm, treat)):
+        if agg.n == 0:
+            return Comparison(**head, status="cannot estimate", reason=f"arm {name!r} has no units")
+        if isinstance(metric, Ratio) and agg.mean[metric.denominator] == 0:
+            return Comparison(
+                **head,
+                status="cannot estimate",
+                reason=f"denominator {metric.denominator!r} sums to 0 in arm {name!r}",
+            )
+        if isinstance(metric, Ratio) and metric.has_covariate:
+            cov_den = metric.covariate_columns()[1]
+            if agg.mean[cov_den] == 0:
+                return Comparison(
+                    **head,
+                    status="cannot estimate",
+                    reason=f"covariate denominator {cov_den!r} sums to 0 in arm {name!r}",
+                )
+
+    lin_c, lin_t = metric.linearise(ctrl), metric.linearise(treat)
+    theta = reduction = None
+    if metric.has_covariate:
+        pooled = metric.linearise(ctrl + treat).covariate_value
+        adjusted = cuped.adjust(lin_c, lin_t, pooled)
+        est_c, est_t = adjusted.control, adjusted.treatment
+        theta, reduction = adjusted.theta, adjusted.variance_reduction
+    else:
+        est_c, est_t = lin_c.plain(), lin_t.plain()
+    df: float | None = None
+    if isinstance(metric, Proportion):
+        df = math.inf
+        if not metric.has_covariate:  # Wald variance p(1 - p) / n
+            est_c, est_t = (_wald(e) for e in (est_c, est_t))
+    if not est_c.variance + est_t.variance > 0:
+        return Comparison(
+            **head,
+            status="cannot estimate",
+            reason="zero variance: every unit has the same value in both arms",
+            control_value=est_c.value,
+            treatment_value=est_t.value,
+        )
+    lift = compare(est_c, est_t, level=config.level, alternative=config.alternative, df=df)
+    return Comparison(
+        **head,
+        control_value=est_c.value,
+        treatment_value=est_t.value,
+        absolute=lift.absolute,
+        relative=lift.relative,
+        relative_note=lift.relative_note,
+        p_value=lift.p_value,
+        p_value_adjusted=lift.p_value,
+        significant=lift.p_value < 1 - config.level,
+        cuped_theta=theta,
+        variance_reduction=reduction,
+    )
+
+
+def _wald(e: ArmEstimate) -> ArmEstimate:
+    return ArmEstimate(e.value, e.value * (1.0 - e.value) / e.n, e.n)
+
+
+def _is_guardrail(c: Comparison, config: ExperimentConfig) -> bool:
+    return any(g.metric == c.metric for g in config.guardrails)
+
+
+def _correct(comparisons: list[Comparison], config: ExperimentConfig) -> list[Comparison]:
+    family = [
+        i
+        for i, c in enumerate(comparisons)
+        if c.p_value is not None and not _is_guardrail(c, config)
+    ]
+    adjusted = adjust([comparisons[i].p_value or 0.0 for i in family], config.correction)
+    out = list(comparisons)
+    alpha = 1 - config.level
+    for i, p in zip(family, adjusted, strict=True):
+        out[i] = _with(out[i], p_value_adjusted=p, significant=p < alpha)
+    return out
+
+
+def _with(c: Comparison, **changes: Any) -> Comparison:
+    import dataclasses
+
+    return dataclasses.replace(c, **changes)
+
+
+def _guardrail(g: Guardrail, c: Comparison) -> GuardrailCheck:
+    head = dict(metric=g.metric, arm=c.arm, direction=g.direction, margin=g.margin, relative=g.relative)
+    interval = c.relative if g.relative else c.absolute
+    if c.status != "ok" or interval is None:
+        why = c.reason or c.relative_note or "no interval"
+        return GuardrailCheck(**head, status="inconclusive", reason=f"cannot estimate: {why}")
+    unit = "relative" if g.relative else "absolute"
+    fmt = (lambda x: f"{x:+.2%}") if g.relative else (lambda x: f"{x:+.4g}")
+    span = f"[{fmt(interval.lower)}, {fmt(interval.upper)}]"
+    if g.direction == "increase":
+        limit = -g.margin
+        if interval.lower > limit:
+            return GuardrailCheck(**head, status="pass", reason=f"{unit} change {span} stays above {fmt(limit)}")
+        if interval.upper < limit:
+            return GuardrailCheck(**head, status="fail", reason=f"{unit} change {span} is below {fmt(limit)}")
+    else:
+        limit = g.margin
+        if interval.upper < limit:
+            return GuardrailCheck(**head, status="pass", reason=f"{unit} change {span} stays below {fmt(limit)}")
+        if interval.lower > limit:
+            return GuardrailCheck(**head, status="fail", reason=f"{unit} change {span} is above {fmt(limit)}")
+    return GuardrailCheck(
+        **head, status="inconclusive", reason=f"{unit} change {span} straddles the limit {fmt(limit)}"
+    )
+
+
+def arm_aggregates(stats: GroupStats) -> Mapping[str, Aggregates]:
+    """Per-arm aggregates merged over segments (used by design calculations)."""
+    arms = sorted({k[0] for k in stats.groups})
+    return {a: merge(g for k, g in stats.groups.items() if k[0] == a) for a in arms}

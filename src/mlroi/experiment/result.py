@@ -1,0 +1,154 @@
+"""The readout's result: plain, frozen, typed objects that serialise to JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mlroi.stats.lift import Interval
+from mlroi.stats.srm import SrmCheck
+
+Status = Literal["ok", "cannot estimate"]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One metric, one treatment arm against control (overall or within one segment value).
+
+    ``relative`` is ``treatment / control - 1``; it is ``None`` with ``relative_note`` saying why
+    when the control value is zero or negative. When ``status`` is ``"cannot estimate"``,
+    ``reason`` says why and the estimates are ``None``.
+    """
+
+    metric: str
+    kind: str
+    arm: str
+    control: str
+    n_control: int
+    n_treatment: int
+    status: Status = "ok"
+    reason: str | None = None
+    control_value: float | None = None
+    treatment_value: float | None = None
+    absolute: Interval | None = None
+    relative: Interval | None = None
+    relative_note: str | None = None
+    p_value: float | None = None
+    p_value_adjusted: float | None = None
+    significant: bool | None = None
+    cuped_theta: float | None = None
+    variance_reduction: float | None = None
+    segment: str | None = None
+    segment_value: str | None = None
+
+
+@dataclass(frozen=True)
+class GuardrailCheck:
+    """A non-inferiority verdict for one guardrail metric and one treatment arm."""
+
+    metric: str
+    arm: str
+    direction: str
+    margin: float
+    relative: bool
+    status: Literal["pass", "fail", "inconclusive"]
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """Everything the readout found.
+
+    Attributes:
+        control: the control arm.
+        arms: arms with their planned share.
+        level: confidence level; alternative: sidedness; correction: multiple-testing method.
+        srm: the sample-ratio-mismatch check (read it first).
+        comparisons: overall comparisons, one per treatment arm and metric.
+        segments: the same comparisons within each value of each segment column.
+        guardrails: guardrail verdicts.
+        notes: caveats the reader must see (caps applied, units dropped, ...).
+    """
+
+    control: str
+    arms: Mapping[str, float]
+    level: float
+    alternative: str
+    correction: str
+    srm: SrmCheck
+    comparisons: tuple[Comparison, ...]
+    segments: tuple[Comparison, ...] = ()
+    guardrails: tuple[GuardrailCheck, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def failures(self, fail_on: tuple[str, ...] = ("srm", "guardrail")) -> list[str]:
+        """One line per failed check among ``fail_on`` (empty when the readout passes)."""
+        out = []
+        if "srm" in fail_on and self.srm.mismatch:
+            out.append(
+                f"sample ratio mismatch: p = {self.srm.p_value:.2g} < {self.srm.threshold}"
+                f" (observed {dict(self.srm.observed)})"
+            )
+        if "guardrail" in fail_on:
+            out += [
+                f"guardrail {g.metric} failed for {g.arm}: {g.reason}"
+                for g in self.guardrails
+                if g.status == "fail"
+            ]
+        return out
+
+    def comparison(self, metric: str, arm: str | None = None) -> Comparison:
+        """The overall comparison of ``metric`` (for ``arm``, default the first treatment)."""
+        for c in self.comparisons:
+            if c.metric == metric and (arm is None or c.arm == arm):
+                return c
+        raise KeyError(f"no comparison for metric {metric!r} and arm {arm!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; non-finite numbers (open interval ends) become ``None``."""
+        return _clean(dataclasses.asdict(self))  # type: ignore[no-any-return]
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The result as JSON text (byte-identical for identical inputs)."""
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False, allow_nan=False)
+
+    def __repr__(self) -> str:
+        lines = [
+            f"ExperimentResult(control={self.control!r}, arms={list(self.arms)},"
+            f" srm_p={self.srm.p_value:.3g}{' MISMATCH' if self.srm.mismatch else ''})"
+        ]
+        for c in self.comparisons:
+            lines.append("  " + _describe(c))
+        for g in self.guardrails:
+            lines.append(f"  guardrail {g.metric} [{g.arm}]: {g.status}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from mlroi.report.html_table import experiment_table
+
+        return experiment_table(self)
+
+
+def _describe(c: Comparison) -> str:
+    if c.status != "ok" or c.absolute is None:
+        return f"{c.metric} [{c.arm}]: cannot estimate ({c.reason})"
+    rel = (
+        f"{c.relative.estimate:+.2%} [{c.relative.lower:+.2%}, {c.relative.upper:+.2%}]"
+        if c.relative
+        else f"relative n/a ({c.relative_note})"
+    )
+    return f"{c.metric} [{c.arm}]: {rel}, p = {c.p_value:.3g}"
+
+
+def _clean(x: Any) -> Any:
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    return x

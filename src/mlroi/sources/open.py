@@ -1,0 +1,125 @@
+"""Open a source as an Ibis table.
+
+DuckDB embedded is the default engine: paths (Parquet, CSV, globs) and in-memory frames (pandas,
+polars, pyarrow) are read by one shared DuckDB connection, so tables from several sources can be
+joined in one query. A connection URL opens any Ibis backend (``postgres://...``, ``duckdb://...``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mlroi.errors import BackendError, DataError, SpecError
+
+
+class Source(BaseModel):
+    """Where a table lives: a file path or glob, or a connection URL plus a table name.
+
+    Examples (YAML):
+        ``{path: data/users.parquet}``, ``{path: "events/*.csv"}``,
+        ``{url: "postgresql://user@host:5432/db", table: experiment_users}``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str | None = Field(None, description="Parquet or CSV file, or a glob of them.")
+    format: Literal["parquet", "csv"] | None = Field(
+        None, description="File format; inferred from the extension when omitted."
+    )
+    url: str | None = Field(None, description="Ibis connection URL, e.g. postgresql://...")
+    table: str | None = Field(None, description="Table name in the connection given by url.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Source:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give either `path` (a file) or `url` plus `table`, not both")
+        if self.url is not None and self.table is None:
+            raise ValueError("a `url` source needs `table`: the table name to read")
+        return self
+
+
+@lru_cache(maxsize=1)
+def default_connection() -> Any:
+    """The shared embedded DuckDB connection used for paths and in-memory frames."""
+    import ibis
+
+    return ibis.duckdb.connect()
+
+
+@lru_cache(maxsize=8)
+def _connect(url: str) -> Any:
+    import ibis
+
+    try:
+        return ibis.connect(url)
+    except Exception as exc:  # drivers raise their own types; surface one line
+        raise BackendError(f"cannot connect to {_redact(url)}: {_first_line(exc)}") from exc
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _read_path(path: str, fmt: str | None, base: Path | None) -> Any:
+    con = default_connection()
+    full = Path(path) if base is None or Path(path).is_absolute() else base / path
+    kind = fmt or ("csv" if full.suffix.lower() in {".csv", ".tsv"} else "parquet")
+    has_glob = any(ch in str(full) for ch in "*?[")
+    if not has_glob and not full.exists():
+        raise DataError(f"source file not found: {full} (check `path`)")
+    try:
+        if kind == "csv":
+            return con.read_csv(str(full))
+        return con.read_parquet(str(full))
+    except Exception as exc:
+        raise DataError(f"cannot read {kind} {full}: {_first_line(exc)}") from exc
+
+
+def open_table(source: Any, *, base: Path | None = None) -> Any:
+    """Open ``source`` as an Ibis table.
+
+    Args:
+        source: a :class:`Source`; a path string or :class:`~pathlib.Path` (Parquet/CSV/glob);
+            an Ibis table; or a pandas, polars or pyarrow frame.
+        base: directory that relative paths are resolved against (the case file's folder).
+
+    Returns:
+        An Ibis table expression; nothing is read into Python.
+    """
+    import ibis
+    import ibis.expr.types as ir
+
+    if isinstance(source, ir.Table):
+        return source
+    if isinstance(source, Source):
+        if source.path is not None:
+            return _read_path(source.path, source.format, base)
+        assert source.url is not None and source.table is not None
+        con = _connect(source.url)
+        try:
+            return con.table(source.table)
+        except Exception as exc:
+            raise DataError(
+                f"table {source.table!r} not found at {_redact(source.url)}: {_first_line(exc)}"
+            ) from exc
+    if isinstance(source, str | Path):
+        return _read_path(str(source), None, base)
+    module = type(source).__module__.split(".")[0]
+    if module in {"pandas", "polars", "pyarrow"}:
+        return ibis.memtable(source)
+    raise SpecError(
+        f"cannot use a {type(source).__name__} as a source: give a path, a pandas/polars/pyarrow"
+        " frame, an Ibis table, or Source(url=..., table=...)"
+    )

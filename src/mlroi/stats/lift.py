@@ -1,0 +1,135 @@
+"""Absolute and relative lift of a treatment estimate over a control estimate.
+
+Absolute lift ``t - c`` with a Welch / z interval. Relative lift ``t / c - 1`` with a delta-method
+interval: ``Var(t/c) ~= Var(t)/c^2 + t^2 Var(c)/c^4`` for independent arms (the same first-order
+expansion as GrowthBook's gbstats, so its published vectors are reproduced).
+
+Relative lift is only defined against a positive control value. With a zero control value the ratio
+does not exist; with a negative one its sign would flip the meaning of "up". In both cases the
+relative lift is absent and ``relative_note`` says why. No sign is ever flipped silently.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from mlroi.stats.distributions import Alternative, critical_value, p_value
+
+
+@dataclass(frozen=True)
+class ArmEstimate:
+    """The estimate of a metric in one arm and the variance of that estimate.
+
+    Attributes:
+        value: point estimate (a mean, a proportion, a ratio; CUPED-adjusted where asked).
+        variance: variance of the estimate (per-unit variance / n).
+        n: number of units behind it (for the Welch degrees of freedom).
+    """
+
+    value: float
+    variance: float
+    n: int
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with a confidence interval and the standard error behind it."""
+
+    estimate: float
+    lower: float
+    upper: float
+    std_error: float
+
+    def contains(self, x: float) -> bool:
+        """Whether ``x`` lies within the interval (ends included)."""
+        return self.lower <= x <= self.upper
+
+
+@dataclass(frozen=True)
+class Lift:
+    """Treatment versus control for one metric.
+
+    Attributes:
+        absolute: ``treatment - control`` with its interval.
+        relative: ``treatment / control - 1`` with its delta-method interval, or ``None``.
+        relative_note: why ``relative`` is absent, else ``None``.
+        statistic: the test statistic of the absolute difference.
+        df: degrees of freedom (``inf`` for a z-test).
+        p_value: p-value of the absolute difference under the chosen alternative.
+    """
+
+    absolute: Interval
+    relative: Interval | None
+    relative_note: str | None
+    statistic: float
+    df: float
+    p_value: float
+
+
+def welch_df(control: ArmEstimate, treatment: ArmEstimate) -> float:
+    """Welch-Satterthwaite degrees of freedom from the variances of two estimates."""
+    total = control.variance + treatment.variance
+    denominator = 0.0
+    for arm in (control, treatment):
+        if arm.n > 1:
+            denominator += arm.variance**2 / (arm.n - 1)
+    if denominator == 0.0:
+        return math.inf
+    return total**2 / denominator
+
+
+def _interval(
+    estimate: float, std_error: float, crit: float, alternative: Alternative
+) -> Interval:
+    lower = estimate - crit * std_error if alternative != "less" else -math.inf
+    upper = estimate + crit * std_error if alternative != "greater" else math.inf
+    return Interval(estimate=estimate, lower=lower, upper=upper, std_error=std_error)
+
+
+def compare(
+    control: ArmEstimate,
+    treatment: ArmEstimate,
+    *,
+    level: float = 0.95,
+    alternative: Alternative = "two-sided",
+    df: float | None = None,
+) -> Lift:
+    """Absolute and relative lift with intervals and a p-value.
+
+    Args:
+        control: the control arm's estimate.
+        treatment: the treatment arm's estimate.
+        level: confidence level of the intervals.
+        alternative: ``"two-sided"``, ``"greater"`` (treatment above control) or ``"less"``.
+        df: degrees of freedom; ``None`` for Welch-Satterthwaite, ``math.inf`` for a z-test.
+
+    Returns:
+        The lift. The caller guarantees a positive total variance.
+    """
+    dof = welch_df(control, treatment) if df is None else df
+    crit = critical_value(level, dof, alternative)
+    diff = treatment.value - control.value
+    se = math.sqrt(control.variance + treatment.variance)
+    statistic = diff / se
+    absolute = _interval(diff, se, crit, alternative)
+
+    relative: Interval | None = None
+    note: str | None = None
+    c = control.value
+    if c == 0.0:
+        note = "control value is 0: relative lift is undefined"
+    elif c < 0.0:
+        note = "control value is negative: relative lift would flip sign, so it is not shown"
+    else:
+        rel = treatment.value / c - 1.0
+        rel_var = treatment.variance / c**2 + treatment.value**2 * control.variance / c**4
+        relative = _interval(rel, math.sqrt(rel_var), crit, alternative)
+    return Lift(
+        absolute=absolute,
+        relative=relative,
+        relative_note=note,
+        statistic=statistic,
+        df=dof,
+        p_value=p_value(statistic, dof, alternative),
+    )
