@@ -1,4 +1,4 @@
-"""The synthetic recommender A/B test: reproducible, realistic, and consistent with its event log."""
+"""The synthetic recommender A/B test: reproducible, realistic, consistent with its event log."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mlroi.demo import RecommenderData, generate_recommender_test, write_recommender_test
+from mlroi.demo import (
+    RecommenderData,
+    generate_recommender_test,
+    recommender,
+    write_recommender_test,
+)
 from mlroi.errors import SpecError
 
 COUNT_COLUMNS = ("impressions", "clicks", "add_to_carts", "orders", "converted", "sessions")
@@ -78,14 +83,14 @@ def test_different_seeds_give_different_tables() -> None:
     assert not np.array_equal(_column(first.users, "revenue"), _column(second.users, "revenue"))
 
 
-def test_users_table_equals_metrics_derived_from_events(small: RecommenderData) -> None:
+def _assert_users_match_events(data: RecommenderData) -> None:
     con = duckdb.connect()
-    con.register("events", small.events)
-    con.register("assignments", small.assignments)
-    derived = con.sql(DERIVE_FROM_EVENTS).arrow()
-    users = _sorted_users(small)
+    con.register("events", data.events)
+    con.register("assignments", data.assignments)
+    derived = con.sql(DERIVE_FROM_EVENTS).to_arrow_table()
+    users = _sorted_users(data)
 
-    assert derived.num_rows == users.num_rows == 5_000
+    assert derived.num_rows == users.num_rows
     np.testing.assert_array_equal(_column(derived, "user_id"), _column(users, "user_id"))
     for name in (*COUNT_COLUMNS, "pre_sessions"):
         np.testing.assert_array_equal(_column(derived, name), _column(users, name), err_msg=name)
@@ -93,6 +98,24 @@ def test_users_table_equals_metrics_derived_from_events(small: RecommenderData) 
         np.testing.assert_allclose(
             _column(derived, name), _column(users, name), rtol=1e-9, atol=0, err_msg=name
         )
+
+
+def test_users_table_equals_metrics_derived_from_events(small: RecommenderData) -> None:
+    assert small.users.num_rows == 5_000
+    _assert_users_match_events(small)
+
+
+def test_blocks_of_users_are_stitched_into_one_consistent_test(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(recommender, "BLOCK_SIZE", 1_000)
+    data = generate_recommender_test(2_500, seed=8)
+    user_ids = _column(data.users, "user_id")
+    assert len(np.unique(user_ids)) == 2_500
+    assert np.array_equal(user_ids, np.arange(user_ids[0], user_ids[0] + 2_500))
+    _assert_users_match_events(data)
+    paths = write_recommender_test(tmp_path, 2_500, seed=8)
+    assert pq.read_table(paths["events"]).equals(data.events)
 
 
 def test_event_log_has_pre_period_and_after_window_events(small: RecommenderData) -> None:

@@ -1,1 +1,128 @@
+"""The ``mlroi`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from mlroi.errors import MlroiError
+from mlroi.report.terminal import wide_console
+
+app = typer.Typer(
+    name="mlroi",
+    help="Measure what a machine-learning system is worth to the business.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = wide_console()
+err_console = wide_console(stderr=True)
+_state = {"debug": False}
+
+EXIT_GATE = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL = 70
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _fail(exc: BaseException) -> None:
+    if _state["debug"]:
+        raise exc
+    if isinstance(exc, MlroiError):
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USER_ERROR)
+    err_console.print(
+        f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (run with --debug for details)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(EXIT_INTERNAL)
+
+
+def _run_readout(config_path: Path, json_out: Path | None, fail: bool, segments: bool) -> int:
+    from mlroi.experiment.config import ExperimentConfig
+    from mlroi.experiment.readout import readout
+    from mlroi.report.terminal import print_result
+    from mlroi.spec.loader import load_model
+
+    config = load_model(config_path, ExperimentConfig)
+    with console.status("Aggregating in the backend…"):
+        result = readout(config=config, base=config_path.parent)
+    print_result(result, console, segments=segments)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(result.to_json() + "\n", encoding="utf-8")
+        console.print(f"Full result written to {json_out}")
+    failures = result.failures(tuple(config.fail_on))
+    for line in failures:
+        err_console.print(f"[bold red]FAILED:[/] {line}", highlight=False)
+    return EXIT_GATE if failures and fail else 0
+
+
+@app.command()
+def experiment(
+    config: Annotated[Path, typer.Argument(help="Experiment configuration (YAML).")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the full result as JSON to this file.")
+    ] = None,
+    fail: Annotated[
+        bool,
+        typer.Option(
+            "--fail/--no-fail",
+            help="Exit 1 when SRM or a guardrail fails (what counts is set by `fail_on`).",
+        ),
+    ] = True,
+    segments: Annotated[
+        bool, typer.Option("--segments/--no-segments", help="Show the per-segment tables.")
+    ] = True,
+) -> None:
+    """Read out an A/B test: SRM check, lifts with intervals, guardrails, segments."""
+    try:
+        code = _run_readout(config, json_out, fail, segments)
+    except Exception as exc:  # one line for users; --debug for the traceback
+        _fail(exc)
+        return
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the generated data and results.")] = Path(
+        "demo-output"
+    ),
+    users: Annotated[int, typer.Option(help="Number of users in the synthetic A/B test.")] = 200_000,
+    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 7,
+) -> None:
+    """Generate a realistic recommender A/B test and read it out (per-user table and event log)."""
+    try:
+        from mlroi.demo import write_recommender_test
+        from mlroi.demo.config import experiment_yaml
+
+        out.mkdir(parents=True, exist_ok=True)
+        with console.status(f"Generating {users:,} users and their event log (seed {seed})…"):
+            paths = write_recommender_test(out, users, seed=seed, events=True)
+        console.print(f"Demo data written to {out}/: {', '.join(p.name for p in paths.values())}")
+        (out / "experiment.yaml").write_text(experiment_yaml(events=False), encoding="utf-8")
+        (out / "experiment-events.yaml").write_text(experiment_yaml(events=True), encoding="utf-8")
+        console.rule("Readout from the per-user table")
+        code = _run_readout(out / "experiment.yaml", out / "result.json", True, False)
+        console.rule("The same readout derived from the event log (14-day window after exposure)")
+        code = max(code, _run_readout(out / "experiment-events.yaml", out / "result-events.json", True, True))
+    except Exception as exc:
+        _fail(exc)
+        return
+    raise typer.Exit(code)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the ``mlroi`` script."""
+    return app(args=argv if argv is not None else sys.argv[1:])

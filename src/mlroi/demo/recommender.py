@@ -1,13 +1,13 @@
 """A seeded, realistic synthetic A/B test of a product recommender.
 
-The scenario: users are exposed to recommendations over the first 7 days of a test; each arm's
-behaviour is observed for 14 days from the user's first exposure. Returning users also have 28 days of
+The scenario: users are exposed to recommendations over the first 7 days of a test; each user's
+behaviour is observed for 14 days from their first exposure. Returning users also have 28 days of
 pre-period activity (for CUPED); new users have none. The generator returns three tables:
 
-- ``users``: one row per user with per-user metrics over the post-exposure window (the per-unit table),
+- ``users``: one row per user, metrics over the post-exposure window (the per-unit table),
 - ``assignments``: who saw which variant, when, and on which platform,
-- ``events``: the raw event log the per-user table is derived from, including pre-period activity and
-  some noise after the 14-day window.
+- ``events``: the raw event log the per-user table is derived from, including pre-period activity
+  and some noise after the 14-day window.
 
 The per-user table equals what a warehouse query derives from ``events`` and ``assignments``: counts
 and sums of events with ``first_exposure <= ts < first_exposure + 14 days`` (``pre_*`` columns: the
@@ -23,8 +23,8 @@ can recover it (up to sampling noise):
 - ``session_minutes``: minutes per session (sessions are unaffected).
 
 Users are simulated in blocks of ``BLOCK_SIZE`` with one random stream per block, so memory stays
-bounded for any ``n_users`` and the written files can be streamed; the per-user table does not depend
-on whether events are generated.
+bounded for any ``n_users`` and the written files can be streamed; the per-user table does not
+depend on whether events are generated.
 """
 
 from __future__ import annotations
@@ -391,7 +391,7 @@ def _simulate_users(
     )
     sessions = 1 + rng.poisson(_SESSIONS_EXTRA_MEAN * engagement)
     session_scale = _SESSION_SCALE * np.exp(0.25 * engagement_z - 0.03125)
-    # A sum of k Gamma(shape, scale) session lengths is Gamma(k * shape, scale): no per-session draws.
+    # k Gamma(shape, scale) session lengths add up to Gamma(k * shape, scale): no per-session draws.
     session_minutes = rng.gamma(_SESSION_SHAPE * sessions, session_scale * lift["session_minutes"])
     impressions = 1 + rng.poisson(_IMPRESSIONS_PER_SESSION * sessions)
     click_propensity = np.exp(0.5 * click_z - 0.125)
@@ -423,7 +423,7 @@ def _simulate_users(
         * _PLATFORM_ORDER_VALUE[platform]
     )
     order_amounts = _order_amounts(rng, orders, order_value * lift["revenue_per_converter"])
-    revenue = np.bincount(np.repeat(np.arange(n), orders), order_amounts, minlength=n)
+    revenue = _sum_by_user(orders, order_amounts)
 
     pre_orders = np.where(is_new, 0, rng.poisson(PRE_DAYS * purchase_rate))
     # Somebody who bought in the pre-period had at least one session then.
@@ -431,7 +431,7 @@ def _simulate_users(
         is_new, 0, np.maximum(rng.poisson(_PRE_SESSIONS_MEAN * engagement), pre_orders > 0)
     )
     pre_order_amounts = _order_amounts(rng, pre_orders, order_value)
-    pre_revenue = np.bincount(np.repeat(np.arange(n), pre_orders), pre_order_amounts, minlength=n)
+    pre_revenue = _sum_by_user(pre_orders, pre_order_amounts)
 
     return _UserBlock(
         user_id=first_id + np.arange(n, dtype=np.int64),
@@ -467,31 +467,51 @@ def _order_amounts(
     return np.maximum(np.round(mean_value * noise, 2), 0.01)
 
 
+def _sum_by_user(counts: IntArray, amounts: FloatArray) -> FloatArray:
+    """Per-user sum of ``amounts``, which hold ``counts[i]`` consecutive items of user ``i``."""
+    owner = np.repeat(np.arange(counts.size), counts)
+    return np.bincount(owner, amounts, minlength=counts.size).astype(np.float64, copy=False)
+
+
 def _users_table(users: _UserBlock, scenario: _Scenario) -> Any:
     """Arrow table of one block of users, in the ``users`` schema."""
     columns = [
-        users.user_id,
+        _arrow(users.user_id),
         _labels(scenario.arm_names, users.arm),
         _labels(PLATFORMS, users.platform),
         _labels(USER_TYPES, (~users.is_new).astype(np.int64)),
-        users.pre_revenue,
-        users.pre_sessions,
-        users.impressions,
-        users.clicks,
-        users.add_to_carts,
-        users.orders,
-        users.revenue,
-        (users.orders > 0).astype(np.int64),
-        users.sessions,
-        users.session_minutes,
-        users.first_exposure.view("datetime64[us]"),
+        _arrow(users.pre_revenue),
+        _arrow(users.pre_sessions),
+        _arrow(users.impressions),
+        _arrow(users.clicks),
+        _arrow(users.add_to_carts),
+        _arrow(users.orders),
+        _arrow(users.revenue),
+        _arrow((users.orders > 0).astype(np.int64)),
+        _arrow(users.sessions),
+        _arrow(users.session_minutes),
+        _arrow(users.first_exposure.view("datetime64[us]")),
     ]
     return pa.Table.from_arrays(columns, schema=_USERS_SCHEMA)
 
 
-def _labels(names: tuple[str, ...], codes: IntArray) -> Any:
+def _labels(names: tuple[str, ...], codes: npt.NDArray[np.integer[Any]]) -> Any:
     """Arrow string array with ``names[code]`` per row."""
-    return pc.take(pa.array(names, type=pa.string()), pa.array(codes))
+    encoded = [name.encode() for name in names]
+    offsets = np.zeros(len(names) + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum([len(name) for name in encoded])
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    return pc.take(pa.Array.from_buffers(pa.string(), len(names), buffers), _arrow(codes))
+
+
+def _arrow(values: npt.NDArray[Any]) -> Any:
+    """Zero-copy Arrow array over a numpy array.
+
+    Hand-written because ``pa.array`` imports pandas (a second of start-up) to inspect its input.
+    """
+    values = np.ascontiguousarray(values)
+    buffers = [None, pa.py_buffer(values)]
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), values.size, buffers)
 
 
 def _simulate_events(rng: np.random.Generator, users: _UserBlock) -> Any:
@@ -563,10 +583,10 @@ def _simulate_events(rng: np.random.Generator, users: _UserBlock) -> Any:
     order = np.argsort(ts, kind="stable")
     return pa.Table.from_arrays(
         [
-            users.user_id[owner[order]],
-            ts[order].view("datetime64[us]"),
+            _arrow(users.user_id[owner[order]]),
+            _arrow(ts[order].view("datetime64[us]")),
             _labels(EVENT_TYPES, event_code[order]),
-            amount[order],
+            _arrow(amount[order]),
         ],
         schema=_EVENTS_SCHEMA,
     )
@@ -603,4 +623,5 @@ def _in_sessions(
     first, count, session_ts, minutes = sessions
     pick = first[owner] + (rng.random(owner.size) * count[owner]).astype(np.int64)
     offset = (rng.random(owner.size) * minutes[pick] * _MINUTE_US).astype(np.int64)
-    return np.minimum(session_ts[pick] + offset, end[owner] - 1)
+    ts: IntArray = np.minimum(session_ts[pick] + offset, end[owner] - 1)
+    return ts

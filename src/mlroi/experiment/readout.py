@@ -16,6 +16,7 @@ from mlroi.metrics.events import EventLog, derive_units
 from mlroi.sources.open import open_table
 from mlroi.stats import cuped
 from mlroi.stats.aggregates import Aggregates, merge
+from mlroi.stats.distributions import Alternative
 from mlroi.stats.lift import ArmEstimate, compare
 from mlroi.stats.multiplicity import adjust
 from mlroi.stats.srm import srm_test
@@ -234,15 +235,42 @@ def _validate(stats: GroupStats, config: ExperimentConfig, metrics: list[AnyMetr
 def _compare(
     metric: AnyMetric, config: ExperimentConfig, ctrl: Aggregates, treat: Aggregates, arm: str
 ) -> Comparison:
+    return compare_aggregates(
+        metric,
+        ctrl,
+        treat,
+        level=config.level,
+        alternative=config.alternative,
+        control_name=config.control,
+        arm=arm,
+    )
+
+
+def compare_aggregates(
+    metric: AnyMetric,
+    ctrl: Aggregates,
+    treat: Aggregates,
+    *,
+    level: float = 0.95,
+    alternative: Alternative = "two-sided",
+    control_name: str = "control",
+    arm: str = "treatment",
+) -> Comparison:
+    """Compare one metric between two arms given their aggregates (no backend involved).
+
+    Means use Welch's t-test; proportions the Wald variance ``p(1 - p) / n`` with Welch's degrees
+    of freedom; ratios the delta method with Welch's degrees of freedom; a covariate turns on
+    CUPED. The p-value is unadjusted.
+    """
     head = dict(
         metric=metric.name,
         kind=metric.type,
         arm=arm,
-        control=config.control,
+        control=control_name,
         n_control=ctrl.n,
         n_treatment=treat.n,
     )
-    for name, agg in ((config.control, ctrl), (arm, treat)):
+    for name, agg in ((control_name, ctrl), (arm, treat)):
         if agg.n == 0:
             return Comparison(**head, status="cannot estimate", reason=f"arm {name!r} has no units")
         if isinstance(metric, Ratio) and agg.mean[metric.denominator] == 0:
@@ -269,11 +297,9 @@ def _compare(
         theta, reduction = adjusted.theta, adjusted.variance_reduction
     else:
         est_c, est_t = lin_c.plain(), lin_t.plain()
-    df: float | None = None
-    if isinstance(metric, Proportion):
-        df = math.inf
-        if not metric.has_covariate:  # Wald variance p(1 - p) / n
-            est_c, est_t = (_wald(e) for e in (est_c, est_t))
+    if isinstance(metric, Proportion) and not metric.has_covariate:
+        # Wald variance p(1 - p) / n, with Welch's df as for means (as gbstats does)
+        est_c, est_t = (_wald(e) for e in (est_c, est_t))
     if not est_c.variance + est_t.variance > 0:
         return Comparison(
             **head,
@@ -282,7 +308,7 @@ def _compare(
             control_value=est_c.value,
             treatment_value=est_t.value,
         )
-    lift = compare(est_c, est_t, level=config.level, alternative=config.alternative, df=df)
+    lift = compare(est_c, est_t, level=level, alternative=alternative)
     return Comparison(
         **head,
         control_value=est_c.value,
@@ -292,7 +318,7 @@ def _compare(
         relative_note=lift.relative_note,
         p_value=lift.p_value,
         p_value_adjusted=lift.p_value,
-        significant=lift.p_value < 1 - config.level,
+        significant=lift.p_value < 1 - level,
         cuped_theta=theta,
         variance_reduction=reduction,
     )

@@ -78,7 +78,7 @@ class Mean(_MetricBase):
 
 
 class Proportion(_MetricBase):
-    """The share of units with a 0/1 (or boolean) column set, e.g. conversion; z-test."""
+    """The share of units with a 0/1 (or boolean) column set, e.g. conversion; Wald variance."""
 
     type: Literal["proportion"] = "proportion"
     column: str = Field(description="Per-unit 0/1 or boolean column.")

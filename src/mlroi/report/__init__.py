@@ -1,0 +1,1 @@
+"""Renderers of results: terminal, JSON, HTML tables (and, later, full reports)."""

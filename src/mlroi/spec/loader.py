@@ -1,0 +1,200 @@
+"""Load a YAML file into a pydantic model; errors name the file, line, field and fix.
+
+A pydantic error location (``("metrics", 2, "column")``) is mapped back to the YAML node it came
+from, so the message reads ``experiment.yaml:14 metrics[2].column: field required``. Unknown keys are
+errors, with a did-you-mean among the field names the models know.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from mlroi.errors import SpecError
+
+M = TypeVar("M", bound=BaseModel)
+Loc = tuple[str | int, ...]
+
+
+def _compose(text: str, name: str) -> tuple[Any, dict[Loc, int]]:
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(f"{name}{line}: invalid YAML: {problem}") from exc
+    lines: dict[Loc, int] = {}
+    if node is None:
+        return {}, lines
+
+    def walk(n: yaml.Node, loc: Loc) -> None:
+        lines[loc] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            for key, value in n.value:
+                child = (*loc, str(key.value))
+                lines[child] = key.start_mark.line + 1
+                walk(value, child)
+                lines[child] = key.start_mark.line + 1
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                walk(item, (*loc, i))
+
+    walk(node, ())
+    return yaml.safe_load(text), lines
+
+
+def _field_names(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
+    seen = set() if seen is None else seen
+    if model in seen:
+        return set()
+    seen.add(model)
+    names = set(model.model_fields)
+    for field in model.model_fields.values():
+        for sub in _models_in(field.annotation):
+            names |= _field_names(sub, seen)
+    return names
+
+
+def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        yield from _models_in(arg)
+    for meta in getattr(annotation, "__metadata__", ()) or ():
+        yield from _models_in(meta)
+    origin = getattr(annotation, "__origin__", None)
+    if origin is not None and origin is not annotation:
+        yield from _models_in(origin)
+
+
+def _format_loc(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _clean_loc(loc: Sequence[Any], data: Any) -> Loc:
+    """Drop pydantic's union-tag segments (e.g. ``mean`` in ``metrics.0.mean.column``)."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and not out[-1:] == [part]:
+            # either a tag segment or a missing / unknown key: keep only real field names
+            if "[" in part or "-" in part or part in {"mean", "proportion", "ratio"}:
+                continue
+            out.append(part)
+            node = None
+        else:
+            out.append(part)
+            node = None
+    return tuple(out)
+
+
+def validation_error_line(
+    exc: ValidationError,
+    data: Any,
+    *,
+    name: str = "",
+    lines: dict[Loc, int] | None = None,
+    model: type[BaseModel] | None = None,
+    prefix: Loc = (),
+) -> str:
+    """One line for the first error of ``exc``: file:line field: problem (and the fix)."""
+    errors = exc.errors()
+
+    def located(err: Any) -> tuple[Loc, int | None]:
+        full = (*prefix, *_clean_loc(err.get("loc", ()), data))
+        for k in range(len(full), -1, -1):
+            if lines and full[:k] in lines:
+                return full, lines[full[:k]]
+        return full, None
+
+    def order(err: Any) -> tuple[int, int]:
+        # an unknown key first (a typo also causes a "missing" error), then by position
+        return (0 if err.get("type") == "extra_forbidden" else 1, located(err)[1] or 0)
+
+    first = min(errors, key=order)
+    full, line = located(first)
+    loc = full[len(prefix) :]
+    where = _format_loc(full)
+    head = f"{name}:{line}" if name and line else name
+    kind = first.get("type", "")
+    given = first.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else "?"
+        hint = ""
+        if model is not None:
+            close = difflib.get_close_matches(key, sorted(_field_names(model)), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+        msg = f"unknown key {key!r}{hint}"
+    elif kind == "missing":
+        msg = "required field is missing"
+    elif kind in {"float_parsing", "float_type"}:
+        msg = f"expected a number, got {_show(given)}"
+    elif kind in {"int_parsing", "int_type", "int_from_float"}:
+        msg = f"expected a whole number, got {_show(given)}"
+    elif kind in {"bool_parsing", "bool_type"}:
+        msg = f"expected true or false, got {_show(given)}"
+    elif kind == "literal_error":
+        expected = first.get("ctx", {}).get("expected", "")
+        msg = f"got {_show(given)}, expected one of {expected}"
+    elif kind == "union_tag_invalid":
+        msg = f"unknown type {_show(first.get('ctx', {}).get('tag'))}: use mean, proportion or ratio"
+    else:
+        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
+    parts = [p for p in (head, where) if p]
+    return f"{' '.join(parts)}: {msg}{more}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+def load_model(path: str | Path, model: type[M], *, section: str | None = None) -> M:
+    """Read ``path`` (YAML) and validate it as ``model``.
+
+    Args:
+        path: the YAML file.
+        model: the pydantic model class.
+        section: validate only this top-level key (e.g. ``experiment`` inside a case file).
+
+    Raises:
+        SpecError: one line naming the file, line, field and problem.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SpecError(f"file not found: {p}")
+    text = p.read_text(encoding="utf-8")
+    data, lines = _compose(text, str(p))
+    prefix: Loc = ()
+    if section is not None:
+        if not isinstance(data, dict) or section not in data:
+            raise SpecError(f"{p}: no `{section}:` section")
+        data, prefix = data[section], (section,)
+    if not isinstance(data, dict):
+        raise SpecError(f"{p}:1: expected a mapping of keys to values at the top level")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(
+            validation_error_line(exc, data, name=str(p), lines=lines, model=model, prefix=prefix)
+        ) from exc
