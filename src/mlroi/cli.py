@@ -99,7 +99,9 @@ def demo(
     out: Annotated[Path, typer.Option(help="Folder for the generated data and results.")] = Path(
         "demo-output"
     ),
-    users: Annotated[int, typer.Option(help="Number of users in the synthetic A/B test.")] = 200_000,
+    users: Annotated[
+        int, typer.Option(help="Number of users in the synthetic A/B test.")
+    ] = 200_000,
     seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 7,
 ) -> None:
     """Generate a realistic recommender A/B test and read it out (per-user table and event log)."""
@@ -116,7 +118,10 @@ def demo(
         console.rule("Readout from the per-user table")
         code = _run_readout(out / "experiment.yaml", out / "result.json", True, False)
         console.rule("The same readout derived from the event log (14-day window after exposure)")
-        code = max(code, _run_readout(out / "experiment-events.yaml", out / "result-events.json", True, True))
+        code = max(
+            code,
+            _run_readout(out / "experiment-events.yaml", out / "result-events.json", True, True),
+        )
     except Exception as exc:
         _fail(exc)
         return

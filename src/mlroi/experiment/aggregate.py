@@ -87,11 +87,14 @@ def build_query(
     t = base.mutate(
         __variant=base[variant].cast("string"),
         **{f"__s{j}": base[s].cast("string") for j, s in enumerate(segments)},
-        **{f"__c{index[c]}": (derived[c] if c in derived else base[c]).cast("float64") for c in columns},
+        **{
+            f"__c{index[c]}": (derived[c] if c in derived else base[c]).cast("float64")
+            for c in columns
+        },
     )
     keys = ["__variant"] + [f"__s{j}" for j in range(len(segments))]
     aggs: dict[str, Any] = {"__n": t.count()}
-    for c, i in index.items():
+    for _c, i in index.items():
         col = t[f"__c{i}"]
         aggs[f"__m{i}"] = col.mean()
         aggs[f"__k{i}"] = col.count()
@@ -133,9 +136,8 @@ def run_query(
     lows: dict[tuple[str, ...], dict[str, float]] = {}
     highs: dict[tuple[str, ...], dict[str, float]] = {}
     for row in rows:
-        key = (str(row["__variant"]),) + tuple(
-            "(null)" if row[f"__s{j}"] is None else str(row[f"__s{j}"]) for j in range(n_segments)
-        )
+        segs = [row[f"__s{j}"] for j in range(n_segments)]
+        key = (str(row["__variant"]), *("(null)" if v is None else str(v) for v in segs))
         n = int(row["__n"])
         for c, i in index.items():
             missing = n - int(row[f"__k{i}"])

@@ -15,6 +15,8 @@ from mlroi.sources.open import Source
 from mlroi.stats.distributions import Alternative
 from mlroi.stats.multiplicity import Correction
 
+FailOn = Literal["srm", "guardrail"]
+
 
 class Guardrail(BaseModel):
     """A metric that must not get worse by more than a tolerated margin (non-inferiority).
@@ -43,7 +45,8 @@ class ExperimentConfig(BaseModel):
 
     source: Source | None = Field(None, description="Per-unit table: one row per unit.")
     events: EventLog | None = Field(
-        None, description="Event log plus assignment table, from which per-unit metrics are derived."
+        None,
+        description="Event log plus assignment table, from which per-unit metrics are derived.",
     )
     unit: str = Field("user_id", description="Column identifying the unit of randomisation.")
     variant: str = Field("variant", description="Column holding the arm of each unit.")
@@ -64,8 +67,8 @@ class ExperimentConfig(BaseModel):
     srm_threshold: float = Field(
         0.001, gt=0.0, lt=1.0, description="SRM p-values below this are a mismatch."
     )
-    fail_on: list[Literal["srm", "guardrail"]] = Field(
-        default_factory=lambda: ["srm", "guardrail"],
+    fail_on: list[FailOn] = Field(
+        default_factory=lambda: list[FailOn](["srm", "guardrail"]),
         description="What makes the CLI exit non-zero.",
     )
     check_unique_units: bool = Field(
@@ -88,7 +91,9 @@ class ExperimentConfig(BaseModel):
         names = [m.name for m in self.metrics]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
-            raise ValueError(f"metric name {sorted(dupes)[0]!r} is used twice: names must be unique")
+            raise ValueError(
+                f"metric name {sorted(dupes)[0]!r} is used twice: names must be unique"
+            )
         for g in self.guardrails:
             if g.metric not in names:
                 raise ValueError(

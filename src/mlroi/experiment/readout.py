@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from mlroi.errors import DataError, SpecError
 from mlroi.experiment.aggregate import GroupStats, build_query, check_schema, run_query
@@ -13,6 +13,7 @@ from mlroi.experiment.config import ExperimentConfig, Guardrail
 from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
 from mlroi.metrics.definitions import Mean, Proportion, Ratio
 from mlroi.metrics.events import EventLog, derive_units
+from mlroi.report import format as fmt
 from mlroi.sources.open import open_table
 from mlroi.stats import cuped
 from mlroi.stats.aggregates import Aggregates, merge
@@ -86,10 +87,14 @@ def _units_table(
         ev = events if events is not None else log.source
         asg = assignments if assignments is not None else log.assignments
         if ev is None or asg is None:
-            raise SpecError("an event log readout needs both `events.source` and `events.assignments`")
+            raise SpecError(
+                "an event log readout needs both `events.source` and `events.assignments`"
+            )
         ev_table, asg_table = open_table(ev, base=base), open_table(asg, base=base)
         _require(ev_table, [config.unit, log.timestamp, log.event_type, log.value], "events")
-        _require(asg_table, [config.unit, config.variant, log.exposure, *config.segments], "assignments")
+        _require(
+            asg_table, [config.unit, config.variant, log.exposure, *config.segments], "assignments"
+        )
         return derive_units(ev_table, asg_table, log, config.unit)
     if config.source is None:
         raise SpecError("no data: give `source` or `events` in the configuration, or pass data")
@@ -111,7 +116,10 @@ def _effective(metric: AnyMetric) -> tuple[AnyMetric, dict[str, tuple[str, float
     renamed = {c: f"{c}__cap{tag}" for c in metric.value_columns()}
     capped = {new: (raw, metric.cap) for raw, new in renamed.items()}
     if isinstance(metric, Ratio):
-        update = {"numerator": renamed[metric.numerator], "denominator": renamed[metric.denominator]}
+        update = {
+            "numerator": renamed[metric.numerator],
+            "denominator": renamed[metric.denominator],
+        }
     else:
         update = {"column": renamed[metric.column]}
     return metric.model_copy(update=update), capped
@@ -124,7 +132,9 @@ def _read_out_table(table: Any, config: ExperimentConfig) -> ExperimentResult:
         eff, caps = _effective(m)
         metrics.append(eff)
         capped.update(caps)
-    raw_columns = sorted({c for m in config.metrics for c in m.value_columns() + m.covariate_columns()})
+    raw_columns = sorted(
+        {c for m in config.metrics for c in m.value_columns() + m.covariate_columns()}
+    )
     check_schema(table, config.unit, config.variant, config.segments, raw_columns)
     columns = sorted({c for m in metrics for c in m.value_columns() + m.covariate_columns()})
     pairs = sorted({p for m in metrics for p in m.pairs()})
@@ -172,10 +182,7 @@ def _read_out_table(table: Any, config: ExperimentConfig) -> ExperimentResult:
                     segments.append(_with(c, segment=seg, segment_value=value))
 
     guardrails = tuple(
-        _guardrail(g, c)
-        for g in config.guardrails
-        for c in overall
-        if c.metric == g.metric
+        _guardrail(g, c) for g in config.guardrails for c in overall if c.metric == g.metric
     )
     notes = [
         f"{new.split('__cap')[0]} capped at its {q:g} quantile = {stats.cap_values[new]:,.4g}"
@@ -183,8 +190,9 @@ def _read_out_table(table: Any, config: ExperimentConfig) -> ExperimentResult:
     ]
     if config.correction != "none":
         family = sum(1 for c in overall if c.p_value is not None and not _is_guardrail(c, config))
+        method = "Holm" if config.correction == "holm" else "Benjamini-Hochberg"
         notes.append(
-            f"p-values adjusted by {'Holm' if config.correction == 'holm' else 'Benjamini-Hochberg'}"
+            f"p-values adjusted by {method}"
             f" over {family} comparisons (arms x metrics, guardrails excluded);"
             " segment p-values are not adjusted"
         )
@@ -262,7 +270,7 @@ def compare_aggregates(
     of freedom; ratios the delta method with Welch's degrees of freedom; a covariate turns on
     CUPED. The p-value is unadjusted.
     """
-    head = dict(
+    base = Comparison(
         metric=metric.name,
         kind=metric.type,
         arm=arm,
@@ -272,18 +280,18 @@ def compare_aggregates(
     )
     for name, agg in ((control_name, ctrl), (arm, treat)):
         if agg.n == 0:
-            return Comparison(**head, status="cannot estimate", reason=f"arm {name!r} has no units")
+            return _with(base, status="cannot estimate", reason=f"arm {name!r} has no units")
         if isinstance(metric, Ratio) and agg.mean[metric.denominator] == 0:
-            return Comparison(
-                **head,
+            return _with(
+                base,
                 status="cannot estimate",
                 reason=f"denominator {metric.denominator!r} sums to 0 in arm {name!r}",
             )
         if isinstance(metric, Ratio) and metric.has_covariate:
             cov_den = metric.covariate_columns()[1]
             if agg.mean[cov_den] == 0:
-                return Comparison(
-                    **head,
+                return _with(
+                    base,
                     status="cannot estimate",
                     reason=f"covariate denominator {cov_den!r} sums to 0 in arm {name!r}",
                 )
@@ -301,16 +309,16 @@ def compare_aggregates(
         # Wald variance p(1 - p) / n, with Welch's df as for means (as gbstats does)
         est_c, est_t = (_wald(e) for e in (est_c, est_t))
     if not est_c.variance + est_t.variance > 0:
-        return Comparison(
-            **head,
+        return _with(
+            base,
             status="cannot estimate",
             reason="zero variance: every unit has the same value in both arms",
             control_value=est_c.value,
             treatment_value=est_t.value,
         )
     lift = compare(est_c, est_t, level=level, alternative=alternative)
-    return Comparison(
-        **head,
+    return _with(
+        base,
         control_value=est_c.value,
         treatment_value=est_t.value,
         absolute=lift.absolute,
@@ -347,35 +355,43 @@ def _correct(comparisons: list[Comparison], config: ExperimentConfig) -> list[Co
 
 
 def _with(c: Comparison, **changes: Any) -> Comparison:
-    import dataclasses
-
     return dataclasses.replace(c, **changes)
 
 
 def _guardrail(g: Guardrail, c: Comparison) -> GuardrailCheck:
-    head = dict(metric=g.metric, arm=c.arm, direction=g.direction, margin=g.margin, relative=g.relative)
+    def verdict(status: Literal["pass", "fail", "inconclusive"], reason: str) -> GuardrailCheck:
+        return GuardrailCheck(
+            metric=g.metric,
+            arm=c.arm,
+            direction=g.direction,
+            margin=g.margin,
+            relative=g.relative,
+            status=status,
+            reason=reason,
+        )
+
     interval = c.relative if g.relative else c.absolute
     if c.status != "ok" or interval is None:
-        why = c.reason or c.relative_note or "no interval"
-        return GuardrailCheck(**head, status="inconclusive", reason=f"cannot estimate: {why}")
+        return verdict("inconclusive", f"cannot estimate: {c.reason or c.relative_note}")
     unit = "relative" if g.relative else "absolute"
-    fmt = (lambda x: f"{x:+.2%}") if g.relative else (lambda x: f"{x:+.4g}")
-    span = f"[{fmt(interval.lower)}, {fmt(interval.upper)}]"
+
+    def show(x: float) -> str:
+        return fmt.percent(x) if g.relative else fmt.signed(x)
+
+    span = f"[{show(interval.lower)}, {show(interval.upper)}]"
     if g.direction == "increase":
         limit = -g.margin
         if interval.lower > limit:
-            return GuardrailCheck(**head, status="pass", reason=f"{unit} change {span} stays above {fmt(limit)}")
+            return verdict("pass", f"{unit} change {span} stays above {show(limit)}")
         if interval.upper < limit:
-            return GuardrailCheck(**head, status="fail", reason=f"{unit} change {span} is below {fmt(limit)}")
+            return verdict("fail", f"{unit} change {span} is below {show(limit)}")
     else:
         limit = g.margin
         if interval.upper < limit:
-            return GuardrailCheck(**head, status="pass", reason=f"{unit} change {span} stays below {fmt(limit)}")
+            return verdict("pass", f"{unit} change {span} stays below {show(limit)}")
         if interval.lower > limit:
-            return GuardrailCheck(**head, status="fail", reason=f"{unit} change {span} is above {fmt(limit)}")
-    return GuardrailCheck(
-        **head, status="inconclusive", reason=f"{unit} change {span} straddles the limit {fmt(limit)}"
-    )
+            return verdict("fail", f"{unit} change {span} is above {show(limit)}")
+    return verdict("inconclusive", f"{unit} change {span} straddles the limit {show(limit)}")
 
 
 def arm_aggregates(stats: GroupStats) -> Mapping[str, Aggregates]:

@@ -102,9 +102,7 @@ class Ratio(_MetricBase):
     numerator: str = Field(description="Per-unit column summed in the numerator.")
     denominator: str = Field(description="Per-unit column summed in the denominator.")
     covariate_numerator: str | None = Field(None, description="Pre-period numerator for CUPED.")
-    covariate_denominator: str | None = Field(
-        None, description="Pre-period denominator for CUPED."
-    )
+    covariate_denominator: str | None = Field(None, description="Pre-period denominator for CUPED.")
 
     @model_validator(mode="after")
     def _both_covariates(self) -> Ratio:

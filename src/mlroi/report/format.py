@@ -11,7 +11,7 @@ def value(x: float | None) -> str:
         return "—"
     if x != 0 and abs(x) < 0.001:
         return f"{x:.3g}"
-    digits = max(0, 3 - int(math.floor(math.log10(abs(x))))) if x else 2
+    digits = max(0, 3 - math.floor(math.log10(abs(x)))) if x else 2
     return f"{x:,.{min(digits, 6)}f}"
 
 

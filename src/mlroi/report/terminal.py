@@ -24,10 +24,14 @@ def _lift_cells(c: Comparison) -> list[str | Text]:
     abs_text = f"{fmt.signed(a.estimate)} [{fmt.signed(a.lower)}, {fmt.signed(a.upper)}]"
     if c.relative is not None:
         r = c.relative
-        rel: str | Text = f"{fmt.percent(r.estimate)} [{fmt.percent(r.lower)}, {fmt.percent(r.upper)}]"
+        rel: str | Text = (
+            f"{fmt.percent(r.estimate)} [{fmt.percent(r.lower)}, {fmt.percent(r.upper)}]"
+        )
     else:
         rel = Text(c.relative_note or "—", style="dim")
-    style = "bold green" if c.significant and a.estimate > 0 else "bold red" if c.significant else ""
+    style = (
+        "bold green" if c.significant and a.estimate > 0 else "bold red" if c.significant else ""
+    )
     p = Text(fmt.p_value(c.p_value_adjusted), style=style)
     cuped = "" if c.variance_reduction is None else f"−{c.variance_reduction:.0%} var"
     return [fmt.value(c.control_value), fmt.value(c.treatment_value), abs_text, rel, p, cuped]
@@ -99,7 +103,9 @@ def render(result: ExperimentResult, *, segments: bool = True) -> Group:
             g_table.add_column(col)
         colour = {"pass": "green", "fail": "bold red", "inconclusive": "yellow"}
         for g in result.guardrails:
-            g_table.add_row(g.metric, g.arm, Text(g.status.upper(), style=colour[g.status]), g.reason)
+            g_table.add_row(
+                g.metric, g.arm, Text(g.status.upper(), style=colour[g.status]), g.reason
+            )
         parts.append(g_table)
     if segments and result.segments:
         parts.append(_segment_table(list(result.segments), result.level, many_arms))
@@ -108,7 +114,9 @@ def render(result: ExperimentResult, *, segments: bool = True) -> Group:
     return Group(*parts)
 
 
-def print_result(result: ExperimentResult, console: Console | None = None, *, segments: bool = True) -> None:
+def print_result(
+    result: ExperimentResult, console: Console | None = None, *, segments: bool = True
+) -> None:
     """Print the readout to the terminal."""
     (console or wide_console()).print(render(result, segments=segments))
 

@@ -1,8 +1,8 @@
 """Load a YAML file into a pydantic model; errors name the file, line, field and fix.
 
 A pydantic error location (``("metrics", 2, "column")``) is mapped back to the YAML node it came
-from, so the message reads ``experiment.yaml:14 metrics[2].column: field required``. Unknown keys are
-errors, with a did-you-mean among the field names the models know.
+from, so the message reads ``experiment.yaml:14 metrics[2].column: field required``. Unknown keys
+are errors, with a did-you-mean among the field names the models know.
 """
 
 from __future__ import annotations
@@ -88,13 +88,12 @@ def _clean_loc(loc: Sequence[Any], data: Any) -> Loc:
     out: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
             out.append(part)
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and not out[-1:] == [part]:
+        elif isinstance(node, dict) and isinstance(part, str) and out[-1:] != [part]:
             # either a tag segment or a missing / unknown key: keep only real field names
             if "[" in part or "-" in part or part in {"mean", "proportion", "ratio"}:
                 continue
@@ -155,7 +154,9 @@ def validation_error_line(
         expected = first.get("ctx", {}).get("expected", "")
         msg = f"got {_show(given)}, expected one of {expected}"
     elif kind == "union_tag_invalid":
-        msg = f"unknown type {_show(first.get('ctx', {}).get('tag'))}: use mean, proportion or ratio"
+        msg = (
+            f"unknown type {_show(first.get('ctx', {}).get('tag'))}: use mean, proportion or ratio"
+        )
     else:
         msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""

@@ -73,8 +73,7 @@ class Aggregates:
         """
         mean = {k: v / n for k, v in sums.items()} if n else {k: 0.0 for k in sums}
         comoment = {
-            pair(a, b): v - sums[a] * sums[b] / n if n else 0.0
-            for (a, b), v in cross_sums.items()
+            pair(a, b): v - sums[a] * sums[b] / n if n else 0.0 for (a, b), v in cross_sums.items()
         }
         return cls(n=n, mean=mean, comoment=comoment)
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlroi.stats.aggregates import Aggregates
 from mlroi.stats.delta import Gradient, linear_cov
 from mlroi.stats.lift import ArmEstimate
-from mlroi.stats.aggregates import Aggregates
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 Alternative = Literal["two-sided", "greater", "less"]
 
 
-def _special():  # type: ignore[no-untyped-def]
+def _special() -> Any:
     import scipy.special
 
     return scipy.special

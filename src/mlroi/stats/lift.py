@@ -79,9 +79,7 @@ def welch_df(control: ArmEstimate, treatment: ArmEstimate) -> float:
     return total**2 / denominator
 
 
-def _interval(
-    estimate: float, std_error: float, crit: float, alternative: Alternative
-) -> Interval:
+def _interval(estimate: float, std_error: float, crit: float, alternative: Alternative) -> Interval:
     lower = estimate - crit * std_error if alternative != "less" else -math.inf
     upper = estimate + crit * std_error if alternative != "greater" else math.inf
     return Interval(estimate=estimate, lower=lower, upper=upper, std_error=std_error)

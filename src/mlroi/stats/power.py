@@ -1,4 +1,4 @@
-"""Experiment design: the sample size for a minimum detectable effect, and the MDE for a sample size.
+"""Experiment design: the sample size for a minimum detectable effect, and the MDE for a given n.
 
 Normal approximation for the difference of two arm estimates (a mean, a proportion or a ratio of
 means, CUPED-adjusted or not). With ``sigma^2`` the per-unit variance of the metric, ``r`` the
@@ -79,9 +79,7 @@ class Baseline:
         if not (math.isfinite(self.variance) and self.variance > 0.0):
             raise SpecError(f"variance must be a positive finite number, got {self.variance}")
         if not 0.0 <= self.variance_reduction < 1.0:
-            raise SpecError(
-                f"variance_reduction must be in [0, 1), got {self.variance_reduction}"
-            )
+            raise SpecError(f"variance_reduction must be in [0, 1), got {self.variance_reduction}")
 
     @property
     def effective_variance(self) -> float:
