@@ -54,10 +54,12 @@ Draw = Callable[[np.random.Generator, int, int, float], Columns]
 BUY_RATE, LOG_MU, LOG_SIGMA = 0.1, 3.0, 1.0
 # Conversion.
 CONVERSION = 0.05
-# Clicks / impressions: per-user Poisson impressions with a Gamma activity rate (mean 10) and a
-# per-user Beta CTR (mean 0.05), independent of each other, so the true CTR is E[ctr].
-ACTIVITY_SHAPE, ACTIVITY_SCALE = 2.0, 5.0
-CTR_A, CTR_B = 2.0, 38.0
+# Clicks / impressions: per-user Poisson impressions with a Gamma activity rate (mean 20) and a
+# per-user Beta CTR (mean 0.05, sd 0.048), independent of each other, so the true CTR is E[ctr].
+# Activity and CTR persist across periods: the pre-period ratio's linearisation correlates about
+# 0.6 with the post-period one.
+ACTIVITY_SHAPE, ACTIVITY_SCALE = 2.0, 10.0
+CTR_A, CTR_B = 1.0, 19.0
 # CUPED mean: pre- and post-period spend are lognormal with log-variance S2 and log-covariance C,
 # so corr = (e^C - 1) / (e^S2 - 1) = 0.6 exactly.
 CUPED_MU, CUPED_S2, CUPED_RHO = 2.0, 0.5, 0.6
@@ -81,11 +83,23 @@ def _users(rng: np.random.Generator, sims: int, n: int) -> tuple[Array, Array]:
     return activity, ctr
 
 
+def _impressions_and_clicks(
+    rng: np.random.Generator, activity: Array, ctr: Array
+) -> tuple[Array, Array]:
+    """Poisson(activity) impressions, each clicked with probability ``ctr``.
+
+    Drawn by Poisson thinning: clicks and non-clicks are independent Poissons, which is exactly
+    the Poisson-impressions, Binomial-clicks model and three times cheaper than ``binomial``.
+    """
+    clicks = rng.poisson(activity * ctr)
+    impressions = clicks + rng.poisson(activity * (1.0 - ctr))
+    return impressions.astype(np.float64), clicks.astype(np.float64)
+
+
 def _clicks(rng: np.random.Generator, sims: int, n: int, multiplier: float) -> Columns:
     activity, ctr = _users(rng, sims, n)
-    impressions = rng.poisson(activity)
-    clicks = rng.binomial(impressions, ctr * multiplier)
-    return {"clicks": clicks.astype(np.float64), "impressions": impressions.astype(np.float64)}
+    impressions, clicks = _impressions_and_clicks(rng, activity, ctr * multiplier)
+    return {"clicks": clicks, "impressions": impressions}
 
 
 def _spend_with_history(rng: np.random.Generator, sims: int, n: int, multiplier: float) -> Columns:
@@ -98,13 +112,13 @@ def _spend_with_history(rng: np.random.Generator, sims: int, n: int, multiplier:
 
 def _clicks_with_history(rng: np.random.Generator, sims: int, n: int, multiplier: float) -> Columns:
     activity, ctr = _users(rng, sims, n)
-    pre_impressions = rng.poisson(activity)
-    impressions = rng.poisson(activity)
+    pre_impressions, pre_clicks = _impressions_and_clicks(rng, activity, ctr)
+    impressions, clicks = _impressions_and_clicks(rng, activity, ctr * multiplier)
     return {
-        "clicks": rng.binomial(impressions, ctr * multiplier).astype(np.float64),
-        "impressions": impressions.astype(np.float64),
-        "pre_clicks": rng.binomial(pre_impressions, ctr).astype(np.float64),
-        "pre_impressions": pre_impressions.astype(np.float64),
+        "clicks": clicks,
+        "impressions": impressions,
+        "pre_clicks": pre_clicks,
+        "pre_impressions": pre_impressions,
     }
 
 

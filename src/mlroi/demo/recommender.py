@@ -98,8 +98,8 @@ _FIRST_USER_ID = 1_000_001
 _SESSION, _IMPRESSION, _CLICK, _CART, _PURCHASE = range(len(EVENT_TYPES))
 
 # Behavioural parameters, chosen so the headline numbers look like a mid-size e-commerce site:
-# ~3 sessions and ~10 recommendation impressions per user in 14 days, CTR ~5%, ~10% of users buy,
-# orders ~$50 (lognormal), ~20 events per user in the log.
+# ~3 sessions and ~10 recommendation impressions per user in 14 days, CTR ~5%, ~11% of users buy,
+# orders ~$47 (lognormal), ~17 events per user in the log.
 _PLATFORM_SHARES = np.array([0.38, 0.42, 0.20])
 _PLATFORM_ENGAGEMENT = np.array([1.10, 1.00, 0.80])
 _PLATFORM_CONVERSION = np.array([1.10, 0.90, 1.05])
@@ -108,9 +108,7 @@ _NEW_SHARE = 0.30
 _NEW_ENGAGEMENT = 0.70
 _NEW_PURCHASE_RATE = 0.80
 _SESSIONS_EXTRA_MEAN = 2.0  # post-window sessions are 1 + Poisson(2.0 * engagement)
-_PRE_SESSIONS_MEAN = (
-    4.0  # 28-day pre-period sessions of a returning user: Poisson(4.0 * engagement)
-)
+_PRE_SESSIONS_MEAN = 4.0  # returning users' 28-day sessions: Poisson(4.0 * engagement)
 _SESSION_SHAPE = 1.5  # session minutes ~ Gamma(1.5, scale); mean ~6 minutes
 _SESSION_SCALE = 4.0
 _IMPRESSIONS_PER_SESSION = 3.0

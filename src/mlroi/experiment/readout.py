@@ -64,7 +64,7 @@ def readout(
             raise SpecError(_pydantic_line(exc)) from exc
     elif settings:
         raise SpecError("pass either config= or keyword settings, not both")
-    table = _units_table(config, data, events, assignments, base)
+    table = units_table(config, data, events, assignments, base)
     return _read_out_table(table, config)
 
 
@@ -77,9 +77,14 @@ def _pydantic_line(exc: Exception) -> str:
     return str(exc)
 
 
-def _units_table(
-    config: ExperimentConfig, data: Any, events: Any, assignments: Any, base: Path | None
+def units_table(
+    config: ExperimentConfig,
+    data: Any = None,
+    events: Any = None,
+    assignments: Any = None,
+    base: Path | None = None,
 ) -> Any:
+    """The per-unit Ibis table of a readout: given data, a derived event log, or the source."""
     if data is not None:
         return open_table(data, base=base)
     if events is not None or assignments is not None or config.events is not None:
@@ -125,7 +130,15 @@ def _effective(metric: AnyMetric) -> tuple[AnyMetric, dict[str, tuple[str, float
     return metric.model_copy(update=update), capped
 
 
-def _read_out_table(table: Any, config: ExperimentConfig) -> ExperimentResult:
+def aggregate(
+    table: Any, config: ExperimentConfig
+) -> tuple[GroupStats, list[AnyMetric], dict[str, tuple[str, float]]]:
+    """Run the readout's single backend query and validate what came back.
+
+    Returns:
+        The per-group statistics, the metrics as estimated (capped columns renamed), and the
+        capped columns (derived name -> (raw column, quantile)).
+    """
     metrics: list[AnyMetric] = []
     capped: dict[str, tuple[str, float]] = {}
     for m in config.metrics:
@@ -157,6 +170,11 @@ def _read_out_table(table: Any, config: ExperimentConfig) -> ExperimentResult:
         check_unique=config.check_unique_units,
     )
     _validate(stats, config, metrics)
+    return stats, metrics, capped
+
+
+def _read_out_table(table: Any, config: ExperimentConfig) -> ExperimentResult:
+    stats, metrics, capped = aggregate(table, config)
 
     by_arm = {arm: merge(g for k, g in stats.groups.items() if k[0] == arm) for arm in config.arms}
     srm = srm_test({a: agg.n for a, agg in by_arm.items()}, config.arms, config.srm_threshold)

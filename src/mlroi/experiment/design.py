@@ -1,0 +1,97 @@
+"""Experiment design from data: each metric's sample size for an MDE, and its MDE at a given n.
+
+The baseline (value, per-unit variance, CUPED variance reduction) of each metric comes from the
+control arm of the same one-query aggregation the readout uses, so a past experiment or a
+pre-period table designs the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlroi.errors import DataError
+from mlroi.experiment.config import ExperimentConfig
+from mlroi.experiment.readout import aggregate, units_table
+from mlroi.metrics.definitions import Proportion
+from mlroi.stats.aggregates import merge
+from mlroi.stats.power import Baseline, Design, minimum_detectable_effect, sample_size
+
+
+@dataclass(frozen=True)
+class MetricDesign:
+    """The design of one metric.
+
+    Attributes:
+        metric: the metric's name.
+        baseline: its value and per-unit variance in the control arm (and CUPED reduction).
+        required: the sample size that detects ``mde`` with the requested power.
+        at_n: the MDE at ``n_total`` units.
+    """
+
+    metric: str
+    baseline: Baseline
+    required: Design
+    at_n: Design
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "metric": self.metric,
+            "baseline": self.baseline.to_dict(),
+            "required": self.required.to_dict(),
+            "at_n": self.at_n.to_dict(),
+        }
+
+
+def design(
+    config: ExperimentConfig,
+    *,
+    mde: float,
+    relative: bool = True,
+    power: float = 0.8,
+    n_total: int | None = None,
+    data: Any = None,
+    base: Path | None = None,
+) -> tuple[MetricDesign, ...]:
+    """Sample size for ``mde`` and MDE at ``n_total`` for every metric of ``config``.
+
+    Args:
+        config: the experiment configuration; its control arm supplies the baselines, its
+            ``level`` and ``alternative`` the test, its first treatment's share the split.
+        mde: minimum detectable effect (relative, e.g. 0.02, unless ``relative=False``).
+        relative: whether ``mde`` is relative to the baseline value.
+        power: the wanted power.
+        n_total: units over control and one treatment for the MDE; default: as in the data.
+        data: per-unit data, overriding ``config.source``.
+        base: folder that relative paths are resolved against.
+    """
+    table = units_table(config, data, base=base)
+    stats, metrics, _ = aggregate(table, config)
+    control = merge(g for k, g in stats.groups.items() if k[0] == config.control)
+    if control.n < 2:
+        raise DataError(f"control arm {config.control!r} needs at least 2 units for a baseline")
+    treatment = config.treatments[0]
+    shares = (config.arms[config.control], config.arms[treatment])
+    observed = control.n + sum(g.n for k, g in stats.groups.items() if k[0] == treatment)
+    n = n_total if n_total is not None else observed
+    alpha = 1.0 - config.level
+    out = []
+    for metric in metrics:
+        if isinstance(metric, Proportion) and not metric.has_covariate:
+            baseline = Baseline.proportion(control.mean[metric.column])
+        else:
+            baseline = Baseline.from_aggregates(metric, control)
+        common: dict[str, Any] = dict(
+            alpha=alpha, power=power, alternative=config.alternative, shares=shares
+        )
+        out.append(
+            MetricDesign(
+                metric=metric.name,
+                baseline=baseline,
+                required=sample_size(baseline, mde=mde, relative=relative, **common),
+                at_n=minimum_detectable_effect(baseline, n_total=n, **common),
+            )
+        )
+    return tuple(out)

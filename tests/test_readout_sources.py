@@ -1,0 +1,422 @@
+"""One readout, many sources: every way of handing mlroi the same rows gives the same numbers.
+
+The reference is the readout of the generated per-user table as a pyarrow Table. Every other
+representation (files, frames, Ibis tables, a DuckDB file, a PostgreSQL table, and the event log
+the per-user table derives from) must reproduce its ``to_dict()`` to a relative tolerance of 1e-9:
+the backend only changes how the sufficient statistics are summed, never what they are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.backends.duckdb
+import ibis.backends.postgres
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from mlroi import (
+    EventLog,
+    ExperimentConfig,
+    Guardrail,
+    Mean,
+    Proportion,
+    Ratio,
+    Source,
+    readout,
+)
+from mlroi.demo import RecommenderData, generate_recommender_test
+
+ARMS = {"control": 0.5, "a": 0.25, "b": 0.25}
+RTOL = 1e-9
+# Sums in another order move the last bits of values near zero; 1e-12 is far below any
+# difference that would matter and far above the rounding of a 20k-row sum.
+ATOL = 1e-12
+
+CONFIG = ExperimentConfig(
+    control="control",
+    arms=ARMS,
+    metrics=[
+        Mean(name="revenue_per_user", column="revenue", covariate="pre_revenue"),
+        Proportion(name="conversion", column="converted"),
+        Ratio(name="ctr", numerator="clicks", denominator="impressions"),
+        Ratio(
+            name="average_order_value",
+            numerator="revenue",
+            denominator="orders",
+            covariate_numerator="pre_revenue",
+            covariate_denominator="pre_sessions",
+        ),
+        Mean(name="revenue_capped", column="revenue", cap=0.99),
+        Mean(name="sessions_per_user", column="sessions", covariate="pre_sessions"),
+    ],
+    guardrails=[Guardrail(metric="sessions_per_user", direction="increase", margin=0.05)],
+    segments=["platform"],
+    correction="holm",
+)
+N_COMPARISONS = len(CONFIG.metrics) * len(CONFIG.treatments)
+N_PLATFORMS = 3
+
+
+@pytest.fixture(scope="module")
+def data() -> RecommenderData:
+    return generate_recommender_test(20_000, seed=2024, arms=dict(ARMS))
+
+
+@pytest.fixture(scope="module")
+def reference(data: RecommenderData) -> dict[str, Any]:
+    """The readout of the pyarrow per-user table: what every other source must reproduce."""
+    return readout(data.users, CONFIG).to_dict()
+
+
+def _flatten(x: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(x, dict):
+        for key, value in x.items():
+            yield from _flatten(value, f"{path}.{key}")
+    elif isinstance(x, list):
+        for i, value in enumerate(x):
+            yield from _flatten(value, f"{path}[{i}]")
+    else:
+        yield path, x
+
+
+def assert_same_result(got: dict[str, Any], want: dict[str, Any]) -> None:
+    """Same structure and strings; every number within ``RTOL`` (``ATOL`` near zero)."""
+    got_flat, want_flat = dict(_flatten(got)), dict(_flatten(want))
+    assert list(got_flat) == list(want_flat)
+    mismatches = []
+    for path, expected in want_flat.items():
+        actual = got_flat[path]
+        if isinstance(expected, bool) or not isinstance(expected, int | float):
+            same = actual == expected
+        else:
+            same = (
+                isinstance(actual, int | float)
+                and not isinstance(actual, bool)
+                and math.isclose(actual, expected, rel_tol=RTOL, abs_tol=ATOL)
+            )
+        if not same:
+            mismatches.append(f"{path}: got {actual!r}, want {expected!r}")
+    assert not mismatches, f"{len(mismatches)} differences, first: " + "; ".join(mismatches[:5])
+
+
+# --- the reference exercises every feature it is meant to cover --------------------------------
+
+
+def test_reference_readout_covers_the_whole_configuration(reference: dict[str, Any]) -> None:
+    comparisons = reference["comparisons"]
+    assert len(comparisons) == N_COMPARISONS
+    assert all(c["status"] == "ok" for c in comparisons)
+    assert {c["arm"] for c in comparisons} == {"a", "b"}
+    by_metric = {c["metric"]: c for c in comparisons if c["arm"] == "a"}
+    assert by_metric["revenue_per_user"]["cuped_theta"] is not None
+    assert by_metric["average_order_value"]["cuped_theta"] is not None
+    assert by_metric["ctr"]["cuped_theta"] is None
+    assert any("revenue capped at its 0.99 quantile" in n for n in reference["notes"])
+    assert any("Holm" in n for n in reference["notes"])
+    assert len(reference["segments"]) == N_COMPARISONS * N_PLATFORMS
+    assert {s["segment_value"] for s in reference["segments"]} == {"android", "ios", "web"}
+    assert [(g["metric"], g["arm"]) for g in reference["guardrails"]] == [
+        ("sessions_per_user", "a"),
+        ("sessions_per_user", "b"),
+    ]
+    assert set(reference["srm"]["observed"]) == set(ARMS)
+    assert sum(reference["srm"]["observed"].values()) == 20_000
+    assert any(
+        c["p_value_adjusted"] > c["p_value"] for c in comparisons
+    )  # Holm actually adjusted something
+
+
+def test_comparison_helper_detects_a_difference(reference: dict[str, Any]) -> None:
+    changed = readout_with_level(0.9)
+    with pytest.raises(AssertionError, match="differences"):
+        assert_same_result(changed, reference)
+
+
+def readout_with_level(level: float) -> dict[str, Any]:
+    users = generate_recommender_test(20_000, seed=2024, arms=dict(ARMS)).users
+    return readout(users, CONFIG.model_copy(update={"level": level})).to_dict()
+
+
+# --- per-unit table in every shape ---------------------------------------------------------------
+
+
+def _parquet(data: RecommenderData, tmp: Path) -> Any:
+    path = tmp / "users.parquet"
+    pq.write_table(data.users, path)
+    return str(path)
+
+
+def _parquet_pathlib(data: RecommenderData, tmp: Path) -> Any:
+    path = tmp / "users.parquet"
+    pq.write_table(data.users, path)
+    return path
+
+
+def _parquet_source(data: RecommenderData, tmp: Path) -> Any:
+    pq.write_table(data.users, tmp / "users.parquet")
+    return Source(path="users.parquet")  # relative: resolved against base=tmp
+
+
+def _csv(data: RecommenderData, tmp: Path) -> Any:
+    path = tmp / "users.csv"
+    pacsv.write_csv(data.users, path)
+    return str(path)
+
+
+def _parquet_glob(data: RecommenderData, tmp: Path) -> Any:
+    half = data.users.num_rows // 2
+    pq.write_table(data.users.slice(0, half), tmp / "part-0.parquet")
+    pq.write_table(data.users.slice(half), tmp / "part-1.parquet")
+    return str(tmp / "part-*.parquet")
+
+
+def _pandas(data: RecommenderData, tmp: Path) -> Any:
+    return data.users.to_pandas()
+
+
+def _polars(data: RecommenderData, tmp: Path) -> Any:
+    import polars as pl
+
+    frame = pl.from_arrow(data.users)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _ibis_memtable(data: RecommenderData, tmp: Path) -> Any:
+    return ibis.memtable(data.users)
+
+
+def _ibis_own_connection(data: RecommenderData, tmp: Path) -> Any:
+    con = ibis.duckdb.connect()
+    return con.create_table("users", data.users)
+
+
+def _duckdb_url(data: RecommenderData, tmp: Path) -> Any:
+    path = tmp / "warehouse.duckdb"
+    users = data.users  # noqa: F841 - read by DuckDB's replacement scan below
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE experiment_users AS SELECT * FROM users")
+    return Source(url=f"duckdb:///{path}", table="experiment_users")
+
+
+SOURCES: dict[str, Callable[[RecommenderData, Path], Any]] = {
+    "parquet path": _parquet,
+    "parquet pathlib": _parquet_pathlib,
+    "parquet Source relative": _parquet_source,
+    "csv path": _csv,
+    "parquet glob": _parquet_glob,
+    "pandas": _pandas,
+    "polars": _polars,
+    "ibis memtable": _ibis_memtable,
+    "ibis table on its own connection": _ibis_own_connection,
+    "duckdb url": _duckdb_url,
+}
+
+
+@pytest.mark.parametrize("make", SOURCES.values(), ids=SOURCES.keys())
+def test_per_unit_source_gives_the_reference_numbers(
+    make: Callable[[RecommenderData, Path], Any],
+    data: RecommenderData,
+    reference: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    result = readout(make(data, tmp_path), CONFIG, base=tmp_path)
+    assert_same_result(result.to_dict(), reference)
+
+
+def test_source_in_the_configuration_gives_the_reference_numbers(
+    data: RecommenderData, reference: dict[str, Any], tmp_path: Path
+) -> None:
+    pq.write_table(data.users, tmp_path / "users.parquet")
+    config = CONFIG.model_copy(update={"source": Source(path="users.parquet")})
+    assert_same_result(readout(config=config, base=tmp_path).to_dict(), reference)
+
+
+# --- the event log derives to the per-unit table -------------------------------------------------
+
+
+def test_event_log_readout_equals_per_unit_readout(
+    data: RecommenderData, reference: dict[str, Any]
+) -> None:
+    result = readout(config=CONFIG, events=data.events, assignments=data.assignments)
+    assert_same_result(result.to_dict(), reference)
+
+
+def test_event_log_in_a_duckdb_file_gives_the_reference_numbers(
+    data: RecommenderData, reference: dict[str, Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "events.duckdb"
+    events, assignments = data.events, data.assignments  # noqa: F841 - replacement scans
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE ev AS SELECT * FROM events")
+        con.execute("CREATE TABLE asg AS SELECT * FROM assignments")
+    url = f"duckdb:///{path}"
+    config = CONFIG.model_copy(
+        update={
+            "events": EventLog(
+                source=Source(url=url, table="ev"), assignments=Source(url=url, table="asg")
+            )
+        }
+    )
+    assert_same_result(readout(config=config).to_dict(), reference)
+
+
+def test_event_log_from_parquet_files_gives_the_reference_numbers(
+    data: RecommenderData, reference: dict[str, Any], tmp_path: Path
+) -> None:
+    pq.write_table(data.events, tmp_path / "events.parquet")
+    pq.write_table(data.assignments, tmp_path / "assignments.parquet")
+    config = CONFIG.model_copy(
+        update={
+            "events": EventLog(
+                source=Source(path="events.parquet"),
+                assignments=Source(path="assignments.parquet"),
+            )
+        }
+    )
+    assert_same_result(readout(config=config, base=tmp_path).to_dict(), reference)
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pg_tables(postgres_con: Any, data: RecommenderData) -> Iterator[dict[str, str]]:
+    names = {
+        "users": "readout_users",
+        "events": "readout_events",
+        "assignments": "readout_assignments",
+    }
+    for key, name in names.items():
+        postgres_con.create_table(name, obj=getattr(data, key), overwrite=True)
+    try:
+        yield names
+    finally:
+        for name in names.values():
+            postgres_con.drop_table(name, force=True)
+
+
+@pytest.mark.postgres
+def test_postgres_table_gives_the_reference_numbers(
+    postgres_url: str, pg_tables: dict[str, str], reference: dict[str, Any]
+) -> None:
+    result = readout(Source(url=postgres_url, table=pg_tables["users"]), CONFIG)
+    assert_same_result(result.to_dict(), reference)
+
+
+@pytest.mark.postgres
+def test_postgres_event_log_gives_the_reference_numbers(
+    postgres_url: str, pg_tables: dict[str, str], reference: dict[str, Any]
+) -> None:
+    config = CONFIG.model_copy(
+        update={
+            "events": EventLog(
+                source=Source(url=postgres_url, table=pg_tables["events"]),
+                assignments=Source(url=postgres_url, table=pg_tables["assignments"]),
+            )
+        }
+    )
+    assert_same_result(readout(config=config).to_dict(), reference)
+
+
+# --- one query per readout -----------------------------------------------------------------------
+
+_EXECUTE_METHODS = (
+    "execute",
+    "to_pyarrow",
+    "to_pyarrow_batches",
+    "to_pandas",
+    "to_pandas_batches",
+    "to_polars",
+    "to_torch",
+    "to_csv",
+    "to_parquet",
+)
+
+
+class QuerySpy:
+    """Counts top-level executions of Ibis expressions on the DuckDB and PostgreSQL backends.
+
+    Nested calls (``to_polars`` going through ``to_pyarrow``) count once; schema look-ups and
+    the registration of in-memory tables are not queries over the data and are not counted.
+    """
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+        self.rows_returned: list[int] = []
+        self._depth = 0
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        for backend in (ibis.backends.duckdb.Backend, ibis.backends.postgres.Backend):
+            for name in _EXECUTE_METHODS:
+                monkeypatch.setattr(backend, name, self._wrap(getattr(backend, name), name))
+
+    def _wrap(self, original: Callable[..., Any], name: str) -> Callable[..., Any]:
+        def counted(backend: Any, expr: Any, *args: Any, **kwargs: Any) -> Any:
+            top = self._depth == 0
+            if top:
+                self.queries.append(f"{name}: {backend.compile(expr)}")
+            self._depth += 1
+            try:
+                out = original(backend, expr, *args, **kwargs)
+            finally:
+                self._depth -= 1
+            if top and isinstance(out, pa.Table):
+                self.rows_returned.append(out.num_rows)
+            return out
+
+        return counted
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> QuerySpy:
+    s = QuerySpy()
+    s.install(monkeypatch)
+    return s
+
+
+def test_query_spy_counts_every_execution(spy: QuerySpy, data: RecommenderData) -> None:
+    table = ibis.memtable(data.users)
+    table.count().to_pyarrow()
+    table.revenue.mean().execute()
+    table.limit(3).to_polars()
+    assert len(spy.queries) == 3
+
+
+@pytest.mark.parametrize(
+    "make", [_parquet, _pandas, _duckdb_url], ids=["parquet", "pandas", "duckdb url"]
+)
+def test_per_unit_readout_runs_exactly_one_query(
+    spy: QuerySpy,
+    make: Callable[[RecommenderData, Path], Any],
+    data: RecommenderData,
+    tmp_path: Path,
+) -> None:
+    source = make(data, tmp_path)
+    readout(source, CONFIG)
+    assert len(spy.queries) == 1, "\n\n".join(spy.queries)
+    # Python sees one row of statistics per arm x platform, never the 20k units
+    assert spy.rows_returned == [len(ARMS) * N_PLATFORMS]
+
+
+def test_event_log_readout_runs_exactly_one_query(spy: QuerySpy, data: RecommenderData) -> None:
+    readout(config=CONFIG, events=data.events, assignments=data.assignments)
+    assert len(spy.queries) == 1, "\n\n".join(spy.queries)
+    assert spy.rows_returned == [len(ARMS) * N_PLATFORMS]
+
+
+@pytest.mark.postgres
+def test_postgres_readout_runs_exactly_one_query(
+    spy: QuerySpy, postgres_url: str, pg_tables: dict[str, str]
+) -> None:
+    readout(Source(url=postgres_url, table=pg_tables["users"]), CONFIG)
+    assert len(spy.queries) == 1, "\n\n".join(spy.queries)
+    assert spy.rows_returned == [len(ARMS) * N_PLATFORMS]
