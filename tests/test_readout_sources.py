@@ -134,15 +134,12 @@ def test_reference_readout_covers_the_whole_configuration(reference: dict[str, A
     )  # Holm actually adjusted something
 
 
-def test_comparison_helper_detects_a_difference(reference: dict[str, Any]) -> None:
-    changed = readout_with_level(0.9)
+def test_comparison_helper_detects_a_difference(
+    data: RecommenderData, reference: dict[str, Any]
+) -> None:
+    changed = readout(data.users, CONFIG.model_copy(update={"level": 0.9})).to_dict()
     with pytest.raises(AssertionError, match="differences"):
         assert_same_result(changed, reference)
-
-
-def readout_with_level(level: float) -> dict[str, Any]:
-    users = generate_recommender_test(20_000, seed=2024, arms=dict(ARMS)).users
-    return readout(users, CONFIG.model_copy(update={"level": level})).to_dict()
 
 
 # --- per-unit table in every shape ---------------------------------------------------------------
