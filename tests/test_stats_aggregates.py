@@ -12,7 +12,6 @@ import operator
 import ibis
 import numpy as np
 import pyarrow as pa
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -134,7 +133,7 @@ def test_merge_with_an_empty_group_is_the_identity() -> None:
 
 
 def _duckdb_group_aggregates(cols: dict[str, np.ndarray], groups: int) -> list[Aggregates]:
-    """Per-group Aggregates from DuckDB's var_samp / covar_samp, as the readout query builds them."""
+    """Per-group Aggregates from DuckDB's var_samp / covar_samp, as the readout query has them."""
     con = ibis.duckdb.connect()
     g = np.arange(len(cols["x"])) % groups
     t = ibis.memtable(pa.table({"g": g, **cols}))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from mlroi.errors import MlroiError
 from mlroi.report.terminal import wide_console
@@ -38,10 +39,13 @@ def _fail(exc: BaseException) -> None:
     if _state["debug"]:
         raise exc
     if isinstance(exc, MlroiError):
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(EXIT_USER_ERROR)
     err_console.print(
-        f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (run with --debug for details)",
+        f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}"
+        " (run with --debug for details)",
         highlight=False,
         soft_wrap=True,
     )
@@ -61,10 +65,10 @@ def _run_readout(config_path: Path, json_out: Path | None, fail: bool, segments:
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(result.to_json() + "\n", encoding="utf-8")
-        console.print(f"Full result written to {json_out}")
+        console.print(f"Full result written to {escape(str(json_out))}")
     failures = result.failures(tuple(config.fail_on))
     for line in failures:
-        err_console.print(f"[bold red]FAILED:[/] {line}", highlight=False)
+        err_console.print(f"[bold red]FAILED:[/] {escape(line)}", highlight=False, soft_wrap=True)
     return EXIT_GATE if failures and fail else 0
 
 
@@ -177,7 +181,8 @@ def demo(
         out.mkdir(parents=True, exist_ok=True)
         with console.status(f"Generating {users:,} users and their event log (seed {seed})…"):
             paths = write_recommender_test(out, users, seed=seed, events=True)
-        console.print(f"Demo data written to {out}/: {', '.join(p.name for p in paths.values())}")
+        names = ", ".join(p.name for p in paths.values())
+        console.print(f"Demo data written to {escape(str(out))}/: {escape(names)}")
         (out / "experiment.yaml").write_text(experiment_yaml(events=False), encoding="utf-8")
         (out / "experiment-events.yaml").write_text(experiment_yaml(events=True), encoding="utf-8")
         console.rule("Readout from the per-user table")

@@ -7,6 +7,7 @@ only ever sees that small table.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,16 +39,26 @@ def check_schema(
     names = list(schema.names)
     for role, col in [("unit", unit), ("variant", variant)] + [("segment", s) for s in segments]:
         if col not in names:
-            raise DataError(f"{role} column {col!r} not found; the table has {_list(names)}")
+            raise DataError(missing_column(f"{role} column", col, names))
     for col in columns:
         if col not in names:
-            raise DataError(f"metric column {col!r} not found; the table has {_list(names)}")
+            raise DataError(missing_column("metric column", col, names))
         dtype = str(schema[col]).lower().lstrip("!")
         if not dtype.startswith(_NUMERIC):
             raise DataError(
                 f"metric column {col!r} has type {dtype}, expected a number:"
                 " cast it to a numeric type in the source"
             )
+
+
+def missing_column(role: str, column: str, names: Sequence[str]) -> str:
+    """One line: which column is missing, the closest existing name, and the names there are."""
+    close = difflib.get_close_matches(column, list(names), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (
+        f"{role} {column!r} not found{hint}; the table has {_list(names)}:"
+        " fix the name in the configuration or in the source"
+    )
 
 
 def _list(names: Sequence[str]) -> str:
@@ -81,9 +92,20 @@ def build_query(
     """
     index = {c: i for i, c in enumerate(columns)}
     base = table
-    derived = {}
-    for name, (raw, q) in capped.items():
-        derived[name] = base[raw].cast("float64").clip(upper=base[raw].quantile(q))
+    if capped:
+        # the quantiles as a one-row table joined to every row: PostgreSQL has no
+        # percentile_cont(...) OVER (), and Ibis mis-compiles a reused scalar subquery
+        quantiles = table.aggregate(
+            **{
+                f"__q{index[name]}": table[raw].cast("float64").quantile(q)
+                for name, (raw, q) in capped.items()
+            }
+        )
+        base = table.cross_join(quantiles)
+    derived = {
+        name: base[raw].cast("float64").clip(upper=base[f"__q{index[name]}"])
+        for name, (raw, _) in capped.items()
+    }
     t = base.mutate(
         __variant=base[variant].cast("string"),
         **{f"__s{j}": base[s].cast("string") for j, s in enumerate(segments)},
@@ -104,13 +126,13 @@ def build_query(
         i, j = index[a], index[b]
         x, y = t[f"__c{i}"], t[f"__c{j}"]
         aggs[f"__v{i}_{j}"] = x.var(how="sample") if i == j else x.cov(y, how="sample")
+    for name in capped:
+        aggs[f"__cap{index[name]}"] = t[f"__q{index[name]}"].max()  # the same in every row
     query = t.group_by(keys).aggregate(**aggs)
     extra: dict[str, Any] = {}
     if check_unique:
-        extra["__units"] = base[unit].nunique()
-        extra["__rows"] = base.count()
-    for name, (raw, q) in capped.items():
-        extra[f"__cap{index[name]}"] = base[raw].cast("float64").quantile(q)
+        extra["__units"] = table[unit].nunique()
+        extra["__rows"] = table.count()
     return query.mutate(**extra) if extra else query
 
 

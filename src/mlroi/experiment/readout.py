@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mlroi.errors import DataError, SpecError
-from mlroi.experiment.aggregate import GroupStats, build_query, check_schema, run_query
+from mlroi.experiment.aggregate import (
+    GroupStats,
+    build_query,
+    check_schema,
+    missing_column,
+    run_query,
+)
 from mlroi.experiment.config import ExperimentConfig, Guardrail
 from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
 from mlroi.metrics.definitions import Mean, Proportion, Ratio
@@ -110,7 +116,7 @@ def _require(table: Any, columns: Iterable[str], what: str) -> None:
     names = list(table.schema().names)
     for col in columns:
         if col not in names:
-            raise DataError(f"column {col!r} not found in the {what} table; it has {names}")
+            raise DataError(missing_column(f"{what} column", col, names))
 
 
 def _effective(metric: AnyMetric) -> tuple[AnyMetric, dict[str, tuple[str, float]]]:
@@ -230,7 +236,10 @@ def _read_out_table(table: Any, config: ExperimentConfig) -> ExperimentResult:
 
 def _validate(stats: GroupStats, config: ExperimentConfig, metrics: list[AnyMetric]) -> None:
     if not stats.groups:
-        raise DataError("the table is empty: no units to read out")
+        raise DataError(
+            "the table is empty: no units to read out; check that the source (path, table or"
+            " filter) points at the experiment's data"
+        )
     seen = {k[0] for k in stats.groups}
     unknown = sorted(seen - set(config.arms))
     if unknown:
@@ -326,6 +335,12 @@ def compare_aggregates(
     if isinstance(metric, Proportion) and not metric.has_covariate:
         # Wald variance p(1 - p) / n, with Welch's df as for means (as gbstats does)
         est_c, est_t = (_wald(e) for e in (est_c, est_t))
+    if est_c.variance < 0 or est_t.variance < 0:
+        return _with(
+            base,
+            status="cannot estimate",
+            reason="negative variance: the sums and sums of squares are inconsistent",
+        )
     if not est_c.variance + est_t.variance > 0:
         return _with(
             base,

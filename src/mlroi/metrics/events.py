@@ -92,12 +92,14 @@ def derive_units(events: Any, assignments: Any, log: EventLog, unit: str) -> Any
     aggs = {}
     for name, col in log.columns.items():
         hit = kind.isin(col.events) & (post if col.period == "post" else pre)
+        # ifelse, not a cast: PostgreSQL cannot cast a boolean to bigint
+        flag = ibis.ifelse(hit, 1, 0).cast("int64")
         if col.agg == "count":
-            aggs[name] = hit.cast("int64").sum()
+            aggs[name] = flag.sum()
         elif col.agg == "sum":
             aggs[name] = ibis.ifelse(hit, amount, 0.0).sum()
         else:
-            aggs[name] = hit.cast("int64").max()
+            aggs[name] = flag.max()
     per_unit = joined.filter(post | pre).group_by(unit).aggregate(**aggs)
     units = assignments.left_join(per_unit, unit).drop(f"{unit}_right")
     zero = {

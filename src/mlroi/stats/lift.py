@@ -68,15 +68,21 @@ class Lift:
 
 
 def welch_df(control: ArmEstimate, treatment: ArmEstimate) -> float:
-    """Welch-Satterthwaite degrees of freedom from the variances of two estimates."""
+    """Welch-Satterthwaite degrees of freedom from the variances of two estimates.
+
+    The variances are scaled by their total first, so the result does not depend on the unit of
+    measurement (no overflow for huge values, no underflow for tiny ones).
+    """
     total = control.variance + treatment.variance
+    if not total > 0:
+        return math.inf
     denominator = 0.0
     for arm in (control, treatment):
         if arm.n > 1:
-            denominator += arm.variance**2 / (arm.n - 1)
+            denominator += (arm.variance / total) ** 2 / (arm.n - 1)
     if denominator == 0.0:
         return math.inf
-    return total**2 / denominator
+    return 1.0 / denominator
 
 
 def _interval(estimate: float, std_error: float, crit: float, alternative: Alternative) -> Interval:
@@ -120,9 +126,15 @@ def compare(
     elif c < 0.0:
         note = "control value is negative: relative lift would flip sign, so it is not shown"
     else:
-        rel = treatment.value / c - 1.0
-        rel_var = treatment.variance / c**2 + treatment.value**2 * control.variance / c**4
-        relative = _interval(rel, math.sqrt(rel_var), crit, alternative)
+        ratio = treatment.value / c
+        # sqrt(Var(t)/c^2 + ratio^2 Var(c)/c^2), arranged to stay finite at any scale
+        rel_se = math.hypot(
+            math.sqrt(treatment.variance) / c, abs(ratio) * (math.sqrt(control.variance) / c)
+        )
+        if math.isfinite(rel_se) and math.isfinite(ratio):
+            relative = _interval(ratio - 1.0, rel_se, crit, alternative)
+        else:
+            note = "control value is too close to 0 for a finite relative lift"
     return Lift(
         absolute=absolute,
         relative=relative,

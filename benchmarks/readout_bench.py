@@ -1,0 +1,1033 @@
+"""Benchmark of the A/B readout: mlroi against a hand-written DuckDB floor and peer tools.
+
+The readout: revenue per user with CUPED (covariate ``pre_revenue``), conversion (a proportion),
+average order value (revenue / orders, a ratio of sums) and the SRM check, on
+
+- a per-user table of 10M users (Parquet), and
+- a ~50M-row event log plus its assignment table (Parquet), derived to the same metrics.
+
+Every tool runs in its own subprocess, so peak memory (``ru_maxrss`` of that process, read with
+``os.wait4``) is the tool's alone. In-process cases time the readout after one warm-up call
+(imports, connections and first-call set-up excluded); whole-run cases time a fresh process from
+start to exit. Median wall time over ``--repeats`` runs.
+
+Tools: mlroi's Python API and its ``mlroi experiment`` command; the floor (``floor.py``: one DuckDB
+query plus closed-form statistics); tea-tasting with its Ibis/DuckDB backend (venv
+``benchmarks/.venv-tea``); GrowthBook's gbstats fed by one DuckDB query (venv
+``benchmarks/.venv-gbstats``). ``benchmarks/run.sh`` creates both venvs and runs this script.
+
+Usage::
+
+    python benchmarks/readout_bench.py            # full size; writes benchmarks/results.{md,json}
+    python benchmarks/readout_bench.py --quick    # 1M users / ~5M events smoke run (~1 minute)
+
+Only the standard library is imported at the top: the same file is the worker in every venv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+TEA_PY = HERE / ".venv-tea" / "bin" / "python"
+GBSTATS_PY = HERE / ".venv-gbstats" / "bin" / "python"
+FLOOR = HERE / "floor.py"
+
+SIZES = {
+    # ~17.3 events per user in the demo generator: 2.9M users give ~50M events.
+    "full": {"users": 10_000_000, "event_users": 2_900_000},
+    "quick": {"users": 1_000_000, "event_users": 290_000},
+}
+METRIC_NAMES = ("revenue_per_user", "conversion", "aov")
+
+# The experiment configuration shared by the API and the command line (YAML for the CLI).
+EXPERIMENT: dict[str, Any] = {
+    "unit": "user_id",
+    "variant": "variant",
+    "control": "control",
+    "arms": {"control": 0.5, "treatment": 0.5},
+    "metrics": [
+        {
+            "name": "revenue_per_user",
+            "type": "mean",
+            "column": "revenue",
+            "covariate": "pre_revenue",
+        },
+        {"name": "conversion", "type": "proportion", "column": "converted"},
+        {"name": "aov", "type": "ratio", "numerator": "revenue", "denominator": "orders"},
+    ],
+    "correction": "none",
+    "fail_on": ["srm"],
+}
+# The per-user columns the event-log readout derives (only those the metrics read).
+EVENT_COLUMNS: dict[str, dict[str, str]] = {
+    "revenue": {"event": "purchase", "agg": "sum"},
+    "orders": {"event": "purchase", "agg": "count"},
+    "converted": {"event": "purchase", "agg": "any"},
+    "pre_revenue": {"event": "purchase", "agg": "sum", "period": "pre"},
+}
+
+# Targets of the issue (reported as pass / miss, never asserted).
+TARGET_API_VS_FLOOR = 1.3
+TARGET_API_VS_TEA = 3.0
+TARGET_CLI_VS_FLOOR_SCRIPT = 2.0
+TARGET_RSS_USERS_MIB = 300.0
+TARGET_EVENTS_VS_FLOOR = 1.3
+TARGET_RSS_EVENTS_MIB = 600.0
+AGREE_TOL = 1e-9
+
+
+# --------------------------------------------------------------------------------------------
+# Workers: one tool, one process. Set-up (imports, connections) and one warm-up call are not
+# timed; then ``repeats`` timed calls. The summary of the last result goes back as JSON.
+# --------------------------------------------------------------------------------------------
+
+
+def _mlroi_summary(result: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for c in result.comparisons:
+        out[c.metric] = {
+            "control": c.control_value,
+            "treatment": c.treatment_value,
+            "abs": [c.absolute.estimate, c.absolute.lower, c.absolute.upper],
+            "rel": [c.relative.estimate, c.relative.lower, c.relative.upper],
+            "p": c.p_value,
+        }
+    out["srm"] = {"p": result.srm.p_value, "n": dict(result.srm.observed)}
+    out["cuped_theta"] = result.comparison("revenue_per_user").cuped_theta
+    return out
+
+
+def _mlroi_config(*, unique: bool, cap: float | None = None, events: bool = False) -> Any:
+    from mlroi import ExperimentConfig
+
+    settings = json.loads(json.dumps(EXPERIMENT))
+    settings["check_unique_units"] = unique
+    if cap is not None:
+        settings["metrics"][0]["cap"] = cap
+    if events:
+        settings["events"] = {"columns": EVENT_COLUMNS}
+    return ExperimentConfig.model_validate(settings)
+
+
+def _versions(*modules: str) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in modules:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "?"
+    return out
+
+
+def worker_floor(a: argparse.Namespace) -> tuple[Callable[[], Any], Callable[[Any], Any], dict]:
+    import duckdb
+    import floor
+
+    con = duckdb.connect()
+    if a.events:
+
+        def run() -> Any:
+            return floor.readout_events(con, a.events, a.assignments)
+
+    else:
+
+        def run() -> Any:
+            return floor.readout_users(con, a.data, moments=a.variant == "moments")
+
+    return run, lambda r: r, _versions("duckdb", "scipy")
+
+
+def worker_mlroi(a: argparse.Namespace) -> tuple[Callable[[], Any], Callable[[Any], Any], dict]:
+    import ibis  # noqa: F401  (imports are not part of the timed readout)
+
+    from mlroi import readout
+    from mlroi.sources.open import default_connection
+
+    default_connection()
+    unique = a.variant != "nouniq"
+    cap = 0.999 if a.variant == "cap" else None
+    config = _mlroi_config(unique=unique, cap=cap, events=bool(a.events))
+    if a.events:
+
+        def run() -> Any:
+            return readout(config=config, events=a.events, assignments=a.assignments)
+
+    else:
+
+        def run() -> Any:
+            return readout(a.data, config)
+
+    return run, _mlroi_summary, _versions("mlroi", "ibis-framework", "duckdb")
+
+
+def worker_tea(a: argparse.Namespace) -> tuple[Callable[[], Any], Callable[[Any], Any], dict]:
+    import ibis
+    import tea_tasting as tt
+
+    con = ibis.duckdb.connect()
+    experiment = tt.Experiment(
+        revenue_per_user=tt.Mean("revenue", "pre_revenue"),
+        # Wald variance (unpooled), no continuity correction: the closest to mlroi's method.
+        conversion=tt.Proportion("converted", method="norm", equal_var=False, correction=False),
+        aov=tt.RatioOfMeans("revenue", "orders"),
+        srm=tt.SampleRatio(method="norm", correction=False),
+    )
+
+    def run() -> Any:
+        return experiment.analyze(con.read_parquet(a.data), control="control")
+
+    def summary(result: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in METRIC_NAMES:
+            r = result[name]
+            out[name] = {
+                "control": r.control,
+                "treatment": r.treatment,
+                "abs": [r.effect_size, r.effect_size_ci_lower, r.effect_size_ci_upper],
+                "rel": [r.rel_effect_size, r.rel_effect_size_ci_lower, r.rel_effect_size_ci_upper],
+                "p": r.pvalue,
+            }
+        out["srm"] = {"p": result["srm"].pvalue}
+        return out
+
+    return run, summary, _versions("tea-tasting", "ibis-framework", "duckdb")
+
+
+def worker_gbstats(a: argparse.Namespace) -> tuple[Callable[[], Any], Callable[[Any], Any], dict]:
+    import duckdb
+    import floor
+    from gbstats.frequentist.tests import FrequentistConfig, TwoSidedTTest
+    from gbstats.models.statistics import (
+        ProportionStatistic,
+        RatioStatistic,
+        RegressionAdjustedStatistic,
+        SampleMeanStatistic,
+    )
+    from gbstats.utils import check_srm
+
+    con = duckdb.connect()
+    configs = {
+        k: FrequentistConfig(alpha=0.05, difference_type=k) for k in ("absolute", "relative")
+    }
+
+    def stats(r: dict[str, Any]) -> dict[str, Any]:
+        n = int(r["n"])
+
+        def mean(s: str, ss: str) -> Any:
+            return SampleMeanStatistic(n=n, sum=float(r[s]), sum_squares=float(r[ss]))
+
+        rev, pre, orders = mean("s_rev", "ss_rev"), mean("s_pre", "ss_pre"), mean("s_ord", "ss_ord")
+        return {
+            "revenue_per_user": RegressionAdjustedStatistic(
+                n=n,
+                post_statistic=rev,
+                pre_statistic=pre,
+                post_pre_sum_of_products=float(r["sp_rev_pre"]),
+                theta=0.0,
+            ),
+            "conversion": ProportionStatistic(n=n, sum=float(r["s_conv"])),
+            "aov": RatioStatistic(
+                n=n, m_statistic=rev, d_statistic=orders, m_d_sum_of_products=float(r["sp_rev_ord"])
+            ),
+        }
+
+    def run() -> Any:
+        rows = floor.fetch(con, floor.USERS_SQL, [a.data])
+        c, t = stats(rows["control"]), stats(rows["treatment"])
+        out: dict[str, Any] = {}
+        for name in METRIC_NAMES:
+            res = {}
+            for kind, config in configs.items():
+                test = TwoSidedTTest(c[name], t[name], config)
+                res[kind] = (test.compute_result(), test.stat_a.mean, test.stat_b.mean)
+            out[name] = res
+        n = [int(rows["control"]["n"]), int(rows["treatment"]["n"])]
+        out["srm"] = check_srm(n, [0.5, 0.5])
+        return out
+
+    def summary(result: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in METRIC_NAMES:
+            (ab, c_mean, t_mean), (rel, _, _) = result[name]["absolute"], result[name]["relative"]
+            out[name] = {
+                "control": float(c_mean),
+                "treatment": float(t_mean),
+                "abs": [float(ab.expected), float(ab.ci[0]), float(ab.ci[1])],
+                "rel": [float(rel.expected), float(rel.ci[0]), float(rel.ci[1])],
+                "p": float(ab.p_value),
+            }
+        out["srm"] = {"p": float(result["srm"])}
+        return out
+
+    return run, summary, _versions("gbstats", "duckdb", "numpy", "pandas", "scipy")
+
+
+def worker_breakdown(a: argparse.Namespace) -> dict[str, Any]:
+    """Where mlroi's readout time goes: each phase timed on its own (median of repeats)."""
+    import duckdb
+    import floor
+    import ibis
+
+    from mlroi import readout
+    from mlroi.experiment.aggregate import build_query, check_schema
+    from mlroi.sources.open import default_connection, open_table
+
+    raw = default_connection().con  # the DuckDB connection under mlroi's Ibis backend
+    config = _mlroi_config(unique=True)
+    cols = ["converted", "orders", "pre_revenue", "revenue"]
+    pairs = [("converted", "converted"), ("orders", "orders"), ("orders", "revenue")]
+    pairs += [("pre_revenue", "pre_revenue"), ("pre_revenue", "revenue"), ("revenue", "revenue")]
+
+    def build(unique: bool) -> Any:
+        table = open_table(a.data)
+        check_schema(table, "user_id", "variant", [], cols)
+        return build_query(
+            table,
+            unit="user_id",
+            variant="variant",
+            segments=[],
+            columns=cols,
+            pairs=pairs,
+            capped={},
+            check_unique=unique,
+        )
+
+    sql_unique, sql_plain = ibis.to_sql(build(True)), ibis.to_sql(build(False))
+    table = open_table(a.data)
+    sql_quantile = ibis.to_sql(table.aggregate(q=table.revenue.cast("float64").quantile(0.999)))
+    fresh = duckdb.connect()
+    path = a.data.replace("'", "''")
+    phases: dict[str, Callable[[], Any]] = {
+        "readout() total, check_unique_units=true": lambda: readout(a.data, config),
+        "open_table (read_parquet view)": lambda: open_table(a.data),
+        "build the Ibis expression": lambda: build(True),
+        "compile to SQL (ibis.to_sql)": lambda: ibis.to_sql(build(True)),
+        "Ibis execute (to_pyarrow)": lambda: build(True).to_pyarrow(),
+        "mlroi's SQL run on DuckDB directly": lambda: raw.execute(sql_unique).fetchall(),
+        "  same SQL without the COUNT DISTINCT subquery": lambda: raw.execute(sql_plain).fetchall(),
+        "  COUNT(DISTINCT user_id) alone": lambda: fresh.execute(
+            f"SELECT count(DISTINCT user_id) FROM read_parquet('{path}')"
+        ).fetchall(),
+        "  quantile(revenue, 0.999) alone (cap)": lambda: raw.execute(sql_quantile).fetchall(),
+        "floor SQL (sums)": lambda: floor.fetch(fresh, floor.USERS_SQL, [a.data]),
+        "floor SQL (var_samp/covar_samp)": lambda: floor.fetch(fresh, floor.MOMENTS_SQL, [a.data]),
+    }
+    out: dict[str, Any] = {}
+    for name, fn in phases.items():
+        fn()
+        times = []
+        for _ in range(a.repeats):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        out[name] = statistics.median(times)
+    return {"phases": out, "sql": sql_unique}
+
+
+WORKERS = {
+    "floor": worker_floor,
+    "mlroi": worker_mlroi,
+    "tea": worker_tea,
+    "gbstats": worker_gbstats,
+}
+
+
+def worker_main(a: argparse.Namespace) -> None:
+    if a.worker == "breakdown":
+        Path(a.out).write_text(json.dumps(worker_breakdown(a)), encoding="utf-8")
+        return
+    run, summarise, versions = WORKERS[a.worker](a)
+    first = run()  # warm-up: lazy imports, first-call set-up, file cache
+    times = []
+    for _ in range(a.repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    payload = {"times": times, "summary": summarise(first), "versions": versions}
+    Path(a.out).write_text(json.dumps(payload), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    """One row of the results table."""
+
+    id: str
+    tool: str
+    case: str
+    size: str
+    argv: list[str]
+    worker: bool  # True: timings come from inside the process; False: whole process runs
+    baseline: str | None = None  # id of the floor case the ratio is taken against
+    dataset: str = "users"
+    note: str = ""
+    # filled in by the run
+    times: list[float] = field(default_factory=list)
+    rss_mib: float | None = None
+    exit_codes: list[int] = field(default_factory=list)
+    summary: dict[str, Any] | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    ratio: float | None = None
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.times) if self.times else None
+
+
+def measure(argv: list[str], *, stdout: Any = subprocess.DEVNULL) -> tuple[float, float, int, str]:
+    """Run one process; its wall time (s), peak RSS (MiB), exit code and stderr tail."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=stdout, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        proc.returncode = code  # reaped by wait4: tell Popen
+        err.seek(0)
+        tail = err.read().decode(errors="replace").strip().splitlines()[-8:]
+    return wall, usage.ru_maxrss / 1024.0, code, "\n".join(tail)
+
+
+def run_case(case: Case, repeats: int) -> None:
+    if case.worker:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "out.json"
+            argv = [*case.argv, "--repeats", str(repeats), "--out", str(out)]
+            _, rss, code, err = measure(argv)
+            case.rss_mib, case.exit_codes = rss, [code]
+            if code != 0 or not out.exists():
+                case.error = err or f"exit code {code}"
+                return
+            payload = json.loads(out.read_text(encoding="utf-8"))
+        case.times, case.summary = payload["times"], payload["summary"]
+        case.versions = payload["versions"]
+        return
+    peaks = []
+    for i in range(repeats + 1):  # the first run warms the file cache and .pyc files
+        wall, rss, code, err = measure(case.argv)
+        case.exit_codes.append(code)
+        if code not in (0, 1):  # 1: the readout ran and a gate (SRM) failed
+            case.error = err or f"exit code {code}"
+            return
+        peaks.append(rss)
+        if i:
+            case.times.append(wall)
+    case.rss_mib = max(peaks)
+
+
+def generate_data(sizes: dict[str, int]) -> dict[str, Any]:
+    """Write (or reuse) the Parquet files; returns their paths and row counts."""
+    import pyarrow.parquet as pq
+
+    from mlroi.demo import write_recommender_test
+
+    info: dict[str, Any] = {}
+    for kind, n in (("users", sizes["users"]), ("events", sizes["event_users"])):
+        folder = DATA / f"{kind}-{n}"
+        marker = folder / "done.json"
+        if not marker.exists():
+            print(f"generating {kind} data for {n:,} users in {folder} ...", flush=True)
+            start = time.perf_counter()
+            write_recommender_test(folder, n, seed=7, events=kind == "events")
+            rows = {p.stem: pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*.parquet")}
+            took = time.perf_counter() - start
+            marker.write_text(json.dumps({"n_users": n, "rows": rows, "seconds": took}))
+        meta = json.loads(marker.read_text())
+        meta["dir"] = str(folder)
+        info[kind] = meta
+        print(f"data {kind}: {meta['rows']}", flush=True)
+    return info
+
+
+def write_configs(data: dict[str, Any]) -> dict[str, Path]:
+    """The YAML configurations of ``mlroi experiment`` (with and without the unique check)."""
+    import yaml
+
+    users = Path(data["users"]["dir"])
+    out = {}
+    for name, unique in (("unique", True), ("nouniq", False)):
+        settings = {"source": {"path": str(users / "users.parquet")}, **EXPERIMENT}
+        settings["check_unique_units"] = unique
+        path = users / f"experiment-{name}.yaml"
+        path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+        out[name] = path
+    return out
+
+
+def plan(data: dict[str, Any], configs: dict[str, Path], peers: bool) -> list[Case]:
+    users = str(Path(data["users"]["dir"]) / "users.parquet")
+    ev_dir = Path(data["events"]["dir"])
+    events, assignments = str(ev_dir / "events.parquet"), str(ev_dir / "assignments.parquet")
+    n_users = data["users"]["n_users"]
+    n_events = data["events"]["rows"]["events"]
+    size_u = f"{_short(n_users)} users"
+    size_e = f"{_short(n_events)} events ({_short(data['events']['n_users'])} users)"
+    me = str(Path(__file__).resolve())
+    py = sys.executable
+    mlroi_bin = str(Path(sys.executable).with_name("mlroi"))
+
+    def worker(python: str | Path, name: str, *extra: str) -> list[str]:
+        return [str(python), me, "--worker", name, *extra]
+
+    u, e = ["--data", users], ["--events", events, "--assignments", assignments]
+    api = "readout, in process"
+    cases = [
+        Case(
+            "floor", "floor (DuckDB SQL + closed form)", api, size_u, worker(py, "floor", *u), True
+        ),
+        Case(
+            "floor-moments",
+            "floor, var_samp/covar_samp",
+            api,
+            size_u,
+            worker(py, "floor", *u, "--variant", "moments"),
+            True,
+            "floor",
+            note="same query shape with DuckDB's one-pass moments (as mlroi asks for)",
+        ),
+        Case(
+            "mlroi",
+            "mlroi API",
+            api,
+            size_u,
+            worker(py, "mlroi", *u),
+            True,
+            "floor",
+            note="check_unique_units: true (the default)",
+        ),
+        Case(
+            "mlroi-nouniq",
+            "mlroi API",
+            api,
+            size_u,
+            worker(py, "mlroi", *u, "--variant", "nouniq"),
+            True,
+            "floor",
+            note="check_unique_units: false",
+        ),
+        Case(
+            "mlroi-cap",
+            "mlroi API",
+            api,
+            size_u,
+            worker(py, "mlroi", *u, "--variant", "cap"),
+            True,
+            "floor",
+            note="revenue capped at its 0.999 quantile (different numbers; timing only)",
+        ),
+    ]
+    if peers and TEA_PY.exists():
+        tea = worker(TEA_PY, "tea", *u)
+        cases.append(Case("tea", "tea-tasting (Ibis/DuckDB)", api, size_u, tea, True, "floor"))
+    if peers and GBSTATS_PY.exists():
+        cases.append(
+            Case(
+                "gbstats",
+                "gbstats + one DuckDB query",
+                api,
+                size_u,
+                worker(GBSTATS_PY, "gbstats", *u),
+                True,
+                "floor",
+            )
+        )
+    whole = "whole run, start to exit"
+    cases += [
+        Case(
+            "floor-script", "floor script", whole, size_u, [py, str(FLOOR), "users", users], False
+        ),
+        Case(
+            "mlroi-cli",
+            "mlroi experiment",
+            whole,
+            size_u,
+            [mlroi_bin, "experiment", str(configs["unique"])],
+            False,
+            "floor-script",
+            note="check_unique_units: true (the default)",
+        ),
+        Case(
+            "mlroi-cli-nouniq",
+            "mlroi experiment",
+            whole,
+            size_u,
+            [mlroi_bin, "experiment", str(configs["nouniq"])],
+            False,
+            "floor-script",
+            note="check_unique_units: false",
+        ),
+    ]
+    ev = "event log -> readout, in process"
+    cases += [
+        Case(
+            "floor-events",
+            "floor (one DuckDB SQL)",
+            ev,
+            size_e,
+            worker(py, "floor", *e),
+            True,
+            dataset="events",
+        ),
+        Case(
+            "mlroi-events",
+            "mlroi API (events=, assignments=)",
+            ev,
+            size_e,
+            worker(py, "mlroi", *e),
+            True,
+            "floor-events",
+            dataset="events",
+            note="check_unique_units: true (the default)",
+        ),
+        Case(
+            "mlroi-events-nouniq",
+            "mlroi API (events=, assignments=)",
+            ev,
+            size_e,
+            worker(py, "mlroi", *e, "--variant", "nouniq"),
+            True,
+            "floor-events",
+            dataset="events",
+            note="check_unique_units: false",
+        ),
+    ]
+    return cases
+
+
+def startup_costs(repeats: int) -> list[dict[str, Any]]:
+    """Wall time and RSS of bare process starts: what a whole command pays before any query."""
+    py = sys.executable
+    mlroi_bin = str(Path(sys.executable).with_name("mlroi"))
+    commands = {
+        "python -c pass": [py, "-c", "pass"],
+        "import duckdb": [py, "-c", "import duckdb"],
+        "import scipy.special": [py, "-c", "import scipy.special"],
+        "import mlroi": [py, "-c", "import mlroi"],
+        "import mlroi.cli": [py, "-c", "import mlroi.cli"],
+        "import ibis": [py, "-c", "import ibis"],
+        "import ibis; ibis.duckdb.connect()": [py, "-c", "import ibis; ibis.duckdb.connect()"],
+        "mlroi --help": [mlroi_bin, "--help"],
+    }
+    out = []
+    for name, argv in commands.items():
+        runs = [measure(argv) for _ in range(repeats + 1)][1:]
+        out.append(
+            {
+                "command": name,
+                "median_s": statistics.median(r[0] for r in runs),
+                "peak_rss_mib": max(r[1] for r in runs),
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Agreement
+# --------------------------------------------------------------------------------------------
+
+# (tool id, metric) -> (fields expected to agree to 1e-9 with mlroi, method note)
+SAME = ("values", "abs", "rel", "p")
+METHODS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
+    ("tea", "revenue_per_user"): (
+        (),
+        "CUPED theta from the pooled moments of both arms (mlroi: within-arm, variance-minimising"
+        " theta); relative CI by log transform",
+    ),
+    ("tea", "conversion"): (
+        (),
+        "z-test (normal) with the Wald variance; mlroi uses t with Welch's df; relative CI by log"
+        " transform",
+    ),
+    ("tea", "aov"): (
+        ("values", "abs", "p"),
+        "same delta method and Welch t for the absolute lift; relative CI by log transform",
+    ),
+    ("tea", "srm"): (("p",), "z-test without continuity correction = chi-square for two arms"),
+    ("gbstats", "revenue_per_user"): (
+        (),
+        "CUPED theta = pooled cov/var over both arms (arms not centred); arm values not re-centred;"
+        " relative lift over the unadjusted control mean",
+    ),
+    ("gbstats", "conversion"): (SAME, "same: Wald variance p(1-p)/n, Welch df, delta-method rel."),
+    ("gbstats", "aov"): (SAME, "same delta method, Welch df"),
+    ("gbstats", "srm"): (("p",), "chi-square"),
+}
+
+
+def _rel_diff(a: float, b: float) -> float:
+    if a == b:
+        return 0.0
+    return abs(a - b) / max(abs(b), 1e-300)
+
+
+def agreement(cases: list[Case]) -> list[dict[str, Any]]:
+    """Differences of every tool's numbers from mlroi's (relative, max over each group)."""
+    by_id = {c.id: c for c in cases if c.summary}
+    pairs = [
+        ("floor", "mlroi"),
+        ("floor-moments", "mlroi"),
+        ("tea", "mlroi"),
+        ("gbstats", "mlroi"),
+        ("mlroi-nouniq", "mlroi"),
+        ("floor-events", "mlroi-events"),
+    ]
+    rows = []
+    for tool, ref in pairs:
+        if tool not in by_id or ref not in by_id:
+            continue
+        got, want = by_id[tool].summary or {}, by_id[ref].summary or {}
+        peer = tool.split("-")[0]
+        for metric in (*METRIC_NAMES, "srm"):
+            default = (("p",) if metric == "srm" else SAME, "same method")
+            expect, note = METHODS.get((peer, metric), default)
+            g, w = got[metric], want[metric]
+            diffs: dict[str, float | None] = {"values": None, "abs": None, "rel": None, "p": None}
+            if metric != "srm":
+                diffs["values"] = max(
+                    _rel_diff(g["control"], w["control"]), _rel_diff(g["treatment"], w["treatment"])
+                )
+                for k in ("abs", "rel"):
+                    diffs[k] = max(_rel_diff(x, y) for x, y in zip(g[k], w[k], strict=True))
+            diffs["p"] = _rel_diff(g["p"], w["p"])
+            checked = [diffs[k] for k in expect if diffs[k] is not None]
+            worst = max(checked) if checked else None
+            rows.append(
+                {
+                    "tool": by_id[tool].tool,
+                    "reference": by_id[ref].tool,
+                    "metric": metric,
+                    **{f"diff_{k}": v for k, v in diffs.items()},
+                    "expected_identical": list(expect),
+                    "agrees": None if worst is None else worst <= AGREE_TOL,
+                    "note": note,
+                }
+            )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------
+
+
+def _short(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1e6:.3g}M"
+    if n >= 1_000:
+        return f"{n / 1e3:.3g}k"
+    return str(n)
+
+
+def _fmt(x: float | None, spec: str) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+def machine() -> dict[str, Any]:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024**2:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu_model": model,
+        "memory": mem,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "load_average_start": os.getloadavg(),
+    }
+
+
+def targets(cases: list[Case]) -> list[dict[str, Any]]:
+    by = {c.id: c for c in cases}
+
+    def ratio(a: str, b: str) -> float | None:
+        x, y = by.get(a), by.get(b)
+        if x is None or y is None or x.median is None or y.median is None:
+            return None
+        return x.median / y.median
+
+    def rss(a: str) -> float | None:
+        c = by.get(a)
+        return None if c is None or c.error else c.rss_mib
+
+    rows = []
+
+    def add(name: str, value: float | None, limit: float, unit: str, lower: bool = True) -> None:
+        ok = None if value is None else (value <= limit if lower else value >= limit)
+        rows.append(
+            {
+                "target": name,
+                "value": value,
+                "limit": limit,
+                "unit": unit,
+                "status": "n/a" if ok is None else ("pass" if ok else "miss"),
+            }
+        )
+
+    for suffix, label in (("", ""), ("-nouniq", ", check_unique_units=false")):
+        add(
+            f"mlroi API / floor{label}",
+            ratio(f"mlroi{suffix}", "floor"),
+            TARGET_API_VS_FLOOR,
+            "x",
+        )
+        tea = ratio("tea", f"mlroi{suffix}")
+        add(f"tea-tasting / mlroi API{label}", tea, TARGET_API_VS_TEA, "x", lower=False)
+        add(
+            f"mlroi experiment / floor script{label}",
+            ratio(f"mlroi-cli{suffix}", "floor-script"),
+            TARGET_CLI_VS_FLOOR_SCRIPT,
+            "x",
+        )
+        add(f"mlroi API peak RSS{label}", rss(f"mlroi{suffix}"), TARGET_RSS_USERS_MIB, "MiB")
+        add(
+            f"mlroi experiment peak RSS{label}",
+            rss(f"mlroi-cli{suffix}"),
+            TARGET_RSS_USERS_MIB,
+            "MiB",
+        )
+        add(
+            f"mlroi events / floor events{label}",
+            ratio(f"mlroi-events{suffix}", "floor-events"),
+            TARGET_EVENTS_VS_FLOOR,
+            "x",
+        )
+        add(
+            f"mlroi events peak RSS{label}",
+            rss(f"mlroi-events{suffix}"),
+            TARGET_RSS_EVENTS_MIB,
+            "MiB",
+        )
+    return rows
+
+
+def render(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    load = ", ".join(f"{x:.2f}" for x in m["load_average_start"])
+    load_end = ", ".join(f"{x:.2f}" for x in report["load_average_end"])
+    lines = [
+        "# Readout benchmark",
+        "",
+        f"Run {report['date']} on {m['nproc']} cores ({m['cpu_model']}), {m['memory']},"
+        f" {m['os']}; load average at start {load}, at end {load_end}.",
+        f"Mode: {report['mode']}; median of {report['repeats']} runs after one warm-up."
+        " Generated by `benchmarks/run.sh` (`benchmarks/readout_bench.py`).",
+        "",
+        "Readout: revenue per user with CUPED (pre_revenue), conversion (proportion), AOV"
+        " (revenue / orders, delta method), SRM check. In-process rows exclude imports and"
+        " connection set-up; whole-run rows time a fresh process from start to exit. Peak RSS is"
+        " the tool's own process (`ru_maxrss` via `wait4`), imports included.",
+        "",
+        "| tool | case | size | median wall s | peak RSS MiB | ratio to floor | notes |",
+        "|---|---|---|---:|---:|---:|---|",
+    ]
+    for c in report["cases"]:
+        notes = c["note"]
+        if c["error"]:
+            notes = f"FAILED: {c['error'].splitlines()[-1]}"
+        ratio = _fmt(c["ratio_to_floor"], ".2f") + ("x" if c["ratio_to_floor"] else "")
+        if c["baseline"] is None:
+            ratio = "floor"
+        lines.append(
+            f"| {c['tool']} | {c['case']} | {c['size']} | {_fmt(c['median_s'], '.3f')} |"
+            f" {_fmt(c['peak_rss_mib'], '.0f')} | {ratio} | {notes} |"
+        )
+    lines += ["", "## Targets", "", "| target | value | limit | status |", "|---|---:|---:|---|"]
+    for t in report["targets"]:
+        unit = t["unit"]
+        value = _fmt(t["value"], ".2f" if unit == "x" else ".0f")
+        op = ">=" if "tea-tasting" in t["target"] else "<="
+        lines.append(
+            f"| {t['target']} | {value} {unit} | {op} {t['limit']:g} {unit} | {t['status']} |"
+        )
+    lines += [
+        "",
+        "## Agreement",
+        "",
+        "Maximum relative difference from the reference over: arm values (control, treatment),"
+        " absolute lift (estimate, CI ends), relative lift (estimate, CI ends), p-value."
+        f" 'agrees' checks the fields where the method is the same, to {AGREE_TOL:g}.",
+        "",
+        "| tool | vs | metric | values | abs lift + CI | rel lift + CI | p | agrees | method |",
+        "|---|---|---|---:|---:|---:|---:|---|---|",
+    ]
+    for r in report["agreement"]:
+        agrees = {True: "yes", False: "NO", None: "n/a"}[r["agrees"]]
+        if r["expected_identical"] and r["agrees"] is not None:
+            agrees += f" ({', '.join(r['expected_identical'])})"
+        lines.append(
+            f"| {r['tool']} | {r['reference']} | {r['metric']} | {_fmt(r['diff_values'], '.1e')} |"
+            f" {_fmt(r['diff_abs'], '.1e')} | {_fmt(r['diff_rel'], '.1e')} |"
+            f" {_fmt(r['diff_p'], '.1e')} | {agrees} | {r['note']} |"
+        )
+    if report.get("breakdown"):
+        lines += [
+            "",
+            "## Where mlroi's time goes (per-user table, in process)",
+            "",
+            "| phase | median s |",
+            "|---|---:|",
+        ]
+        for name, secs in report["breakdown"]["phases"].items():
+            lines.append(f"| {name.replace('  ', '&nbsp;&nbsp;')} | {secs:.3f} |")
+    if report.get("startup"):
+        lines += ["", "## Process start-up", "", "| command | median s | peak RSS MiB |"]
+        lines.append("|---|---:|---:|")
+        for s in report["startup"]:
+            lines.append(f"| `{s['command']}` | {s['median_s']:.3f} | {s['peak_rss_mib']:.0f} |")
+    lines += ["", "## Versions", ""]
+    for tool, versions in report["versions"].items():
+        lines.append(f"- {tool}: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    lines += ["", "## Data", ""]
+    for kind, meta in report["data"].items():
+        rows = ", ".join(f"{k} {v:,} rows" for k, v in meta["rows"].items())
+        lines.append(f"- {kind}: {meta['n_users']:,} users; {rows}")
+    return "\n".join(lines) + "\n"
+
+
+def driver(a: argparse.Namespace) -> None:
+    mode = "quick" if a.quick else "full"
+    info = machine()
+    data = generate_data(SIZES[mode])
+    configs = write_configs(data)
+    cases = plan(data, configs, peers=not a.no_peers)
+    if a.only:
+        wanted = set(a.only.split(","))
+        cases = [c for c in cases if c.id in wanted]
+    for case in cases:
+        print(f"running {case.id}: {' '.join(case.argv[:4])} ...", flush=True)
+        start = time.perf_counter()
+        run_case(case, a.repeats)
+        failed = f"  ERROR: {case.error}" if case.error else ""
+        print(
+            f"  median {_fmt(case.median, '.3f')} s, peak RSS {_fmt(case.rss_mib, '.0f')} MiB"
+            f" ({time.perf_counter() - start:.0f} s){failed}",
+            flush=True,
+        )
+    by = {c.id: c for c in cases}
+    for c in cases:
+        base = by.get(c.baseline or "")
+        c.ratio = (
+            c.median / base.median
+            if c.median is not None and base is not None and base.median
+            else None
+        )
+    breakdown = startup = None
+    if not a.no_breakdown:
+        print("timing mlroi's phases ...", flush=True)
+        users = str(Path(data["users"]["dir"]) / "users.parquet")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "b.json"
+            argv = [sys.executable, str(Path(__file__).resolve()), "--worker", "breakdown"]
+            argv += ["--data", users, "--repeats", str(a.repeats), "--out", str(out)]
+            _, _, code, err = measure(argv)
+            if code == 0:
+                breakdown = json.loads(out.read_text())
+            else:
+                print(f"  breakdown failed: {err}", flush=True)
+        print("timing process start-up ...", flush=True)
+        startup = startup_costs(a.repeats)
+
+    report = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "mode": mode,
+        "repeats": a.repeats,
+        "machine": info,
+        "load_average_end": os.getloadavg(),
+        "data": {k: {kk: v[kk] for kk in ("n_users", "rows")} for k, v in data.items()},
+        "cases": [
+            {
+                "id": c.id,
+                "tool": c.tool,
+                "case": c.case,
+                "size": c.size,
+                "median_s": c.median,
+                "times_s": c.times,
+                "peak_rss_mib": c.rss_mib,
+                "baseline": c.baseline,
+                "ratio_to_floor": c.ratio,
+                "note": c.note,
+                "exit_codes": c.exit_codes,
+                "error": c.error,
+                "summary": c.summary,
+            }
+            for c in cases
+        ],
+        "targets": targets(cases),
+        "agreement": agreement(cases),
+        "breakdown": breakdown,
+        "startup": startup,
+        "versions": {c.tool: c.versions for c in cases if c.versions},
+    }
+    out_dir = Path(a.out_dir) if a.out_dir else (HERE if mode == "full" else DATA)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    suffix = "" if mode == "full" else "-quick"
+    (out_dir / f"results{suffix}.json").write_text(
+        json.dumps(report, indent=1, allow_nan=True) + "\n", encoding="utf-8"
+    )
+    markdown = render(report)
+    (out_dir / f"results{suffix}.md").write_text(markdown, encoding="utf-8")
+    print()
+    print(markdown)
+    print(f"written: {out_dir / f'results{suffix}.md'} and .json")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="1M users / ~5M events smoke run")
+    p.add_argument("--repeats", type=int, default=5, help="timed runs per case (default 5)")
+    p.add_argument("--only", help="comma-separated case ids to run (e.g. floor,mlroi)")
+    p.add_argument("--no-peers", action="store_true", help="skip tea-tasting and gbstats")
+    p.add_argument("--no-breakdown", action="store_true", help="skip the phase breakdown")
+    p.add_argument("--out-dir", help="where results.{md,json} go (default: benchmarks/)")
+    # worker mode (internal)
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--data", help=argparse.SUPPRESS)
+    p.add_argument("--events", help=argparse.SUPPRESS)
+    p.add_argument("--assignments", help=argparse.SUPPRESS)
+    p.add_argument("--variant", default="", help=argparse.SUPPRESS)
+    p.add_argument("--out", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.repeats < 1:
+        p.error("--repeats must be at least 1")
+    if a.worker:
+        worker_main(a)
+    else:
+        driver(a)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m mlroi``: the command line."""
+
+from mlroi.cli import main
+
+main()
