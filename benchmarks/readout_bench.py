@@ -342,6 +342,63 @@ def worker_breakdown(a: argparse.Namespace) -> dict[str, Any]:
     return {"phases": out, "sql": sql_unique}
 
 
+def worker_coldstart(a: argparse.Namespace) -> dict[str, Any]:
+    """One fresh process doing what ``mlroi experiment`` does, phase by phase (cold caches)."""
+    laps: dict[str, float] = {}
+    mark = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        laps[name] = now - mark
+        mark = now
+
+    import mlroi.cli  # noqa: F401
+
+    lap("import mlroi.cli (pydantic, rich, typer)")
+    import ibis  # noqa: F401
+
+    lap("import ibis")
+    from mlroi.sources.open import default_connection
+
+    default_connection()
+    lap("ibis.duckdb.connect()")
+    from mlroi.experiment.config import ExperimentConfig
+    from mlroi.spec.loader import load_model
+
+    config = load_model(a.config, ExperimentConfig)
+    lap("load and validate the YAML")
+    import scipy.special  # noqa: F401
+
+    lap("import scipy.special")
+    from mlroi import readout
+
+    result = readout(config=config, base=Path(a.config).parent)
+    lap("first readout() (cold: first compile and query)")
+    readout(config=config, base=Path(a.config).parent)
+    lap("second readout() (warm)")
+    import io
+
+    from rich.console import Console
+
+    from mlroi.report.terminal import print_result
+
+    print_result(result, Console(file=io.StringIO(), width=120))
+    lap("print the result tables (rich)")
+    return laps
+
+
+def _hwm_mib() -> float | None:
+    """Peak RSS of this process since its exec (VmHWM), to cross-check ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 WORKERS = {
     "floor": worker_floor,
     "mlroi": worker_mlroi,
@@ -351,8 +408,9 @@ WORKERS = {
 
 
 def worker_main(a: argparse.Namespace) -> None:
-    if a.worker == "breakdown":
-        Path(a.out).write_text(json.dumps(worker_breakdown(a)), encoding="utf-8")
+    if a.worker in ("breakdown", "coldstart"):
+        fn = worker_breakdown if a.worker == "breakdown" else worker_coldstart
+        Path(a.out).write_text(json.dumps(fn(a)), encoding="utf-8")
         return
     run, summarise, versions = WORKERS[a.worker](a)
     first = run()  # warm-up: lazy imports, first-call set-up, file cache
@@ -361,7 +419,12 @@ def worker_main(a: argparse.Namespace) -> None:
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
-    payload = {"times": times, "summary": summarise(first), "versions": versions}
+    payload = {
+        "times": times,
+        "summary": summarise(first),
+        "versions": versions,
+        "hwm_mib": _hwm_mib(),
+    }
     Path(a.out).write_text(json.dumps(payload), encoding="utf-8")
 
 
@@ -391,6 +454,8 @@ class Case:
     versions: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     ratio: float | None = None
+    hwm_mib: float | None = None
+    agreement: str = ""
 
     @property
     def median(self) -> float | None:
@@ -423,7 +488,7 @@ def run_case(case: Case, repeats: int) -> None:
                 return
             payload = json.loads(out.read_text(encoding="utf-8"))
         case.times, case.summary = payload["times"], payload["summary"]
-        case.versions = payload["versions"]
+        case.versions, case.hwm_mib = payload["versions"], payload.get("hwm_mib")
         return
     peaks = []
     for i in range(repeats + 1):  # the first run warms the file cache and .pyc files
@@ -438,41 +503,45 @@ def run_case(case: Case, repeats: int) -> None:
     case.rss_mib = max(peaks)
 
 
-def generate_data(sizes: dict[str, int]) -> dict[str, Any]:
-    """Write (or reuse) the Parquet files; returns their paths and row counts."""
+def generate(kind: str, n: int, folder: Path) -> None:
+    """Write one data set (runs in its own process: the driver must stay small, see measure)."""
     import pyarrow.parquet as pq
 
     from mlroi.demo import write_recommender_test
 
+    start = time.perf_counter()
+    write_recommender_test(folder, n, seed=7, events=kind == "events")
+    rows = {p.stem: pq.ParquetFile(p).metadata.num_rows for p in sorted(folder.glob("*.parquet"))}
+    took = time.perf_counter() - start
+    (folder / "done.json").write_text(json.dumps({"n_users": n, "rows": rows, "seconds": took}))
+
+
+def generate_data(sizes: dict[str, int]) -> dict[str, Any]:
+    """Write (or reuse) the Parquet files; returns their paths and row counts."""
     info: dict[str, Any] = {}
     for kind, n in (("users", sizes["users"]), ("events", sizes["event_users"])):
         folder = DATA / f"{kind}-{n}"
         marker = folder / "done.json"
         if not marker.exists():
             print(f"generating {kind} data for {n:,} users in {folder} ...", flush=True)
-            start = time.perf_counter()
-            write_recommender_test(folder, n, seed=7, events=kind == "events")
-            rows = {p.stem: pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*.parquet")}
-            took = time.perf_counter() - start
-            marker.write_text(json.dumps({"n_users": n, "rows": rows, "seconds": took}))
+            argv = [sys.executable, str(Path(__file__).resolve()), "--generate", kind]
+            subprocess.run([*argv, "--n-users", str(n), "--out", str(folder)], check=True)
         meta = json.loads(marker.read_text())
         meta["dir"] = str(folder)
         info[kind] = meta
-        print(f"data {kind}: {meta['rows']}", flush=True)
+        print(f"data {kind}: {meta['n_users']:,} users, rows {meta['rows']}", flush=True)
     return info
 
 
 def write_configs(data: dict[str, Any]) -> dict[str, Path]:
-    """The YAML configurations of ``mlroi experiment`` (with and without the unique check)."""
-    import yaml
-
+    """The configurations of ``mlroi experiment`` (JSON is YAML), with and without the check."""
     users = Path(data["users"]["dir"])
     out = {}
     for name, unique in (("unique", True), ("nouniq", False)):
         settings = {"source": {"path": str(users / "users.parquet")}, **EXPERIMENT}
         settings["check_unique_units"] = unique
         path = users / f"experiment-{name}.yaml"
-        path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+        path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
         out[name] = path
     return out
 
@@ -716,15 +785,33 @@ def agreement(cases: list[Case]) -> list[dict[str, Any]]:
             worst = max(checked) if checked else None
             rows.append(
                 {
-                    "tool": by_id[tool].tool,
-                    "reference": by_id[ref].tool,
+                    "tool": tool,
+                    "reference": ref,
                     "metric": metric,
                     **{f"diff_{k}": v for k, v in diffs.items()},
                     "expected_identical": list(expect),
                     "agrees": None if worst is None else worst <= AGREE_TOL,
                     "note": note,
+                    "other": [k for k, v in diffs.items() if v is not None and k not in expect],
                 }
             )
+    for tool, ref in pairs:
+        mine = [r for r in rows if r["tool"] == tool]
+        if not mine:
+            continue
+        checked = [
+            r[f"diff_{k}"]
+            for r in mine
+            for k in r["expected_identical"]
+            if r[f"diff_{k}"] is not None
+        ]
+        worst = max(checked) if checked else None
+        verdict = "agree" if worst is not None and worst <= AGREE_TOL else "DIFFER"
+        text = f"vs {ref}: same-method numbers {verdict} (max rel. diff {_fmt(worst, '.0e')})"
+        other = [f"{r['metric']} ({'/'.join(r['other'])})" for r in mine if r["other"]]
+        if other:
+            text += "; other method: " + ", ".join(other)
+        by_id[tool].agreement = text
     return rows
 
 
@@ -834,6 +921,10 @@ def targets(cases: list[Case]) -> list[dict[str, Any]]:
     return rows
 
 
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
 def render(report: dict[str, Any]) -> str:
     m = report["machine"]
     load = ", ".join(f"{x:.2f}" for x in m["load_average_start"])
@@ -851,20 +942,19 @@ def render(report: dict[str, Any]) -> str:
         " connection set-up; whole-run rows time a fresh process from start to exit. Peak RSS is"
         " the tool's own process (`ru_maxrss` via `wait4`), imports included.",
         "",
-        "| tool | case | size | median wall s | peak RSS MiB | ratio to floor | notes |",
-        "|---|---|---|---:|---:|---:|---|",
+        "| id | tool | case | size | median wall s | peak RSS MiB | ratio to floor | notes |",
+        "|---|---|---|---|---:|---:|---:|---|",
     ]
     for c in report["cases"]:
-        notes = c["note"]
+        notes = "; ".join(x for x in (c["note"], c["agreement"]) if x)
         if c["error"]:
             notes = f"FAILED: {c['error'].splitlines()[-1]}"
         ratio = _fmt(c["ratio_to_floor"], ".2f") + ("x" if c["ratio_to_floor"] else "")
         if c["baseline"] is None:
             ratio = "floor"
-        lines.append(
-            f"| {c['tool']} | {c['case']} | {c['size']} | {_fmt(c['median_s'], '.3f')} |"
-            f" {_fmt(c['peak_rss_mib'], '.0f')} | {ratio} | {notes} |"
-        )
+        median, rss = _fmt(c["median_s"], ".3f"), _fmt(c["peak_rss_mib"], ".0f")
+        cells = [f"`{c['id']}`", c["tool"], c["case"], c["size"], median, rss, ratio, notes]
+        lines.append(_row(cells))
     lines += ["", "## Targets", "", "| target | value | limit | status |", "|---|---:|---:|---|"]
     for t in report["targets"]:
         unit = t["unit"]
@@ -881,18 +971,16 @@ def render(report: dict[str, Any]) -> str:
         " absolute lift (estimate, CI ends), relative lift (estimate, CI ends), p-value."
         f" 'agrees' checks the fields where the method is the same, to {AGREE_TOL:g}.",
         "",
-        "| tool | vs | metric | values | abs lift + CI | rel lift + CI | p | agrees | method |",
+        "| case | vs | metric | values | abs lift + CI | rel lift + CI | p | agrees | method |",
         "|---|---|---|---:|---:|---:|---:|---|---|",
     ]
     for r in report["agreement"]:
         agrees = {True: "yes", False: "NO", None: "n/a"}[r["agrees"]]
         if r["expected_identical"] and r["agrees"] is not None:
             agrees += f" ({', '.join(r['expected_identical'])})"
-        lines.append(
-            f"| {r['tool']} | {r['reference']} | {r['metric']} | {_fmt(r['diff_values'], '.1e')} |"
-            f" {_fmt(r['diff_abs'], '.1e')} | {_fmt(r['diff_rel'], '.1e')} |"
-            f" {_fmt(r['diff_p'], '.1e')} | {agrees} | {r['note']} |"
-        )
+        diffs = [_fmt(r[f"diff_{k}"], ".1e") for k in ("values", "abs", "rel", "p")]
+        cells = [f"`{r['tool']}`", f"`{r['reference']}`", r["metric"], *diffs, agrees, r["note"]]
+        lines.append(_row(cells))
     if report.get("breakdown"):
         lines += [
             "",
@@ -903,11 +991,27 @@ def render(report: dict[str, Any]) -> str:
         ]
         for name, secs in report["breakdown"]["phases"].items():
             lines.append(f"| {name.replace('  ', '&nbsp;&nbsp;')} | {secs:.3f} |")
+    if report.get("coldstart"):
+        lines += [
+            "",
+            "## A cold `mlroi experiment`, phase by phase (one fresh process, medians)",
+            "",
+            "| phase | median s |",
+            "|---|---:|",
+        ]
+        for name, secs in report["coldstart"].items():
+            lines.append(f"| {name} | {secs:.3f} |")
     if report.get("startup"):
         lines += ["", "## Process start-up", "", "| command | median s | peak RSS MiB |"]
         lines.append("|---|---:|---:|")
         for s in report["startup"]:
             lines.append(f"| `{s['command']}` | {s['median_s']:.3f} | {s['peak_rss_mib']:.0f} |")
+    lines += [
+        "",
+        "The driver that starts every process peaks at"
+        f" {_fmt(report['driver_rss_mib'], '.0f')} MiB; a child's `ru_maxrss` cannot be below"
+        " what it had before its `exec`.",
+    ]
     lines += ["", "## Versions", ""]
     for tool, versions in report["versions"].items():
         lines.append(f"- {tool}: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
@@ -916,6 +1020,18 @@ def render(report: dict[str, Any]) -> str:
         rows = ", ".join(f"{k} {v:,} rows" for k, v in meta["rows"].items())
         lines.append(f"- {kind}: {meta['n_users']:,} users; {rows}")
     return "\n".join(lines) + "\n"
+
+
+def _run_json_worker(args: list[str]) -> Any:
+    """Run a diagnostic worker in its own process; its JSON answer, or None on failure."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.json"
+        argv = [sys.executable, str(Path(__file__).resolve()), "--worker", *args, "--out", str(out)]
+        _, _, code, err = measure(argv)
+        if code == 0 and out.exists():
+            return json.loads(out.read_text())
+    print(f"  {args[0]} failed: {err}", flush=True)
+    return None
 
 
 def driver(a: argparse.Namespace) -> None:
@@ -945,19 +1061,19 @@ def driver(a: argparse.Namespace) -> None:
             if c.median is not None and base is not None and base.median
             else None
         )
-    breakdown = startup = None
+    agree = agreement(cases)
+    breakdown = startup = coldstart = None
     if not a.no_breakdown:
-        print("timing mlroi's phases ...", flush=True)
         users = str(Path(data["users"]["dir"]) / "users.parquet")
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "b.json"
-            argv = [sys.executable, str(Path(__file__).resolve()), "--worker", "breakdown"]
-            argv += ["--data", users, "--repeats", str(a.repeats), "--out", str(out)]
-            _, _, code, err = measure(argv)
-            if code == 0:
-                breakdown = json.loads(out.read_text())
-            else:
-                print(f"  breakdown failed: {err}", flush=True)
+        print("timing mlroi's phases ...", flush=True)
+        breakdown = _run_json_worker(["breakdown", "--data", users, "--repeats", str(a.repeats)])
+        print("timing a cold `mlroi experiment`, phase by phase ...", flush=True)
+        colds = [
+            _run_json_worker(["coldstart", "--config", str(configs["unique"])])
+            for _ in range(a.repeats)
+        ]
+        if all(colds):
+            coldstart = {k: statistics.median(c[k] for c in colds) for k in colds[0]}
         print("timing process start-up ...", flush=True)
         startup = startup_costs(a.repeats)
 
@@ -980,6 +1096,8 @@ def driver(a: argparse.Namespace) -> None:
                 "baseline": c.baseline,
                 "ratio_to_floor": c.ratio,
                 "note": c.note,
+                "agreement": c.agreement,
+                "vmhwm_mib": c.hwm_mib,
                 "exit_codes": c.exit_codes,
                 "error": c.error,
                 "summary": c.summary,
@@ -987,8 +1105,10 @@ def driver(a: argparse.Namespace) -> None:
             for c in cases
         ],
         "targets": targets(cases),
-        "agreement": agreement(cases),
+        "agreement": agree,
         "breakdown": breakdown,
+        "coldstart": coldstart,
+        "driver_rss_mib": _hwm_mib(),
         "startup": startup,
         "versions": {c.tool: c.versions for c in cases if c.versions},
     }
@@ -1020,10 +1140,15 @@ def main() -> None:
     p.add_argument("--assignments", help=argparse.SUPPRESS)
     p.add_argument("--variant", default="", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
+    p.add_argument("--config", help=argparse.SUPPRESS)
+    p.add_argument("--generate", choices=["users", "events"], help=argparse.SUPPRESS)
+    p.add_argument("--n-users", type=int, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.repeats < 1:
         p.error("--repeats must be at least 1")
-    if a.worker:
+    if a.generate:
+        generate(a.generate, a.n_users, Path(a.out))
+    elif a.worker:
         worker_main(a)
     else:
         driver(a)

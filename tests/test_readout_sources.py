@@ -293,10 +293,13 @@ def _copy_into_postgres(con: Any, name: str, table: pa.Table) -> None:
     con.create_table(name, schema=ibis.memtable(table.slice(0, 0)).schema(), overwrite=True)
     buffer = pa.BufferOutputStream()
     pacsv.write_csv(table, buffer)
-    columns = ", ".join(table.column_names)
-    with con.con.cursor() as cur, con.con.transaction():
-        with cur.copy(f"COPY {name} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER)") as copy:
-            copy.write(buffer.getvalue().to_pybytes())
+    statement = f"COPY {name} ({', '.join(table.column_names)}) FROM STDIN (FORMAT csv, HEADER)"
+    with (
+        con.con.cursor() as cur,
+        con.con.transaction(),
+        cur.copy(statement) as copy,
+    ):
+        copy.write(buffer.getvalue().to_pybytes())
 
 
 @pytest.fixture(scope="module")

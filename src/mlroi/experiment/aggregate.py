@@ -182,8 +182,10 @@ def run_query(
             groups[key] = groups[key] + Aggregates.from_moments(n, mean, cov)
         else:
             groups[key] = Aggregates.from_moments(n, mean, cov)
-        lows[key] = {c: float(row[f"__lo{i}"]) for c, i in index.items()}
-        highs[key] = {c: float(row[f"__hi{i}"]) for c, i in index.items()}
+        low = {c: float(row[f"__lo{i}"]) for c, i in index.items()}
+        high = {c: float(row[f"__hi{i}"]) for c, i in index.items()}
+        lows[key] = {c: min(v, lows.get(key, low)[c]) for c, v in low.items()}
+        highs[key] = {c: max(v, highs.get(key, high)[c]) for c, v in high.items()}
     first = rows[0] if rows else {}
     return GroupStats(
         groups=groups,

@@ -345,7 +345,11 @@ def compare_aggregates(
         return _with(
             base,
             status="cannot estimate",
-            reason="zero variance: every unit has the same value in both arms",
+            reason=(
+                "too few units: each arm needs at least 2 to estimate a variance"
+                if min(ctrl.n, treat.n) < 2
+                else "zero variance: every unit has the same value in both arms"
+            ),
             control_value=est_c.value,
             treatment_value=est_t.value,
         )
