@@ -336,3 +336,13 @@ def test_missing_config_file_is_a_spec_error(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as exc:
         load_model(tmp_path / "nope.yaml", ExperimentConfig)
     assert one_line(exc) == f"file not found: {tmp_path / 'nope.yaml'}"
+
+
+def test_an_arm_with_one_unit_cannot_be_estimated_rather_than_a_zero_variance() -> None:
+    table = users(variant=np.where(np.arange(N) == 0, "treatment", "control"))
+    result = run(table, srm_threshold=1e-300)
+    (c,) = result.comparisons
+    assert c.n_treatment == 1
+    assert c.status == "cannot estimate"
+    assert c.reason == "arm 'treatment' has 1 unit: a variance needs at least 2"
+    assert_no_nan(result)

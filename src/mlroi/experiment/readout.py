@@ -308,6 +308,12 @@ def compare_aggregates(
     for name, agg in ((control_name, ctrl), (arm, treat)):
         if agg.n == 0:
             return _with(base, status="cannot estimate", reason=f"arm {name!r} has no units")
+        if agg.n < 2:
+            return _with(
+                base,
+                status="cannot estimate",
+                reason=f"arm {name!r} has 1 unit: a variance needs at least 2",
+            )
         if isinstance(metric, Ratio) and agg.mean[metric.denominator] == 0:
             return _with(
                 base,
@@ -345,11 +351,7 @@ def compare_aggregates(
         return _with(
             base,
             status="cannot estimate",
-            reason=(
-                "too few units: each arm needs at least 2 to estimate a variance"
-                if min(ctrl.n, treat.n) < 2
-                else "zero variance: every unit has the same value in both arms"
-            ),
+            reason="zero variance: every unit has the same value in both arms",
             control_value=est_c.value,
             treatment_value=est_t.value,
         )
