@@ -462,11 +462,25 @@ class Case:
         return statistics.median(self.times) if self.times else None
 
 
+def child_env() -> dict[str, str]:
+    """The environment of every measured process: bytecode caches on, kept under data/.
+
+    Installers such as uv do not compile bytecode, and PYTHONDONTWRITEBYTECODE (set in some CI and
+    sandbox images) keeps Python from caching it: every process would then compile ibis, pandas
+    and scipy from source (seconds). A user's machine has the caches, so the benchmark writes
+    them (to benchmarks/data/pycache, leaving the venvs untouched) and the warm-up run fills them.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(DATA / "pycache")
+    return env
+
+
 def measure(argv: list[str], *, stdout: Any = subprocess.DEVNULL) -> tuple[float, float, int, str]:
     """Run one process; its wall time (s), peak RSS (MiB), exit code and stderr tail."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=stdout, stderr=err)
+        proc = subprocess.Popen(argv, stdout=stdout, stderr=err, env=child_env())
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         code = os.waitstatus_to_exitcode(status)
