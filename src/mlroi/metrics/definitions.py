@@ -63,10 +63,9 @@ class _MetricBase(BaseModel):
         return agg.mean[cols[0]] / agg.mean[cols[1]], ratio_gradient(agg, cols[0], cols[1])
 
 
-class Mean(_MetricBase):
-    """The mean of a per-unit column, e.g. revenue per user; Welch's t-test."""
+class _ColumnMetric(_MetricBase):
+    """A metric over one per-unit column, with an optional CUPED covariate."""
 
-    type: Literal["mean"] = "mean"
     column: str = Field(description="Per-unit numeric column.")
     covariate: str | None = Field(None, description="Pre-period column for CUPED.")
 
@@ -77,18 +76,16 @@ class Mean(_MetricBase):
         return () if self.covariate is None else (self.covariate,)
 
 
-class Proportion(_MetricBase):
+class Mean(_ColumnMetric):
+    """The mean of a per-unit column, e.g. revenue per user; Welch's t-test."""
+
+    type: Literal["mean"] = "mean"
+
+
+class Proportion(_ColumnMetric):
     """The share of units with a 0/1 (or boolean) column set, e.g. conversion; Wald variance."""
 
     type: Literal["proportion"] = "proportion"
-    column: str = Field(description="Per-unit 0/1 or boolean column.")
-    covariate: str | None = Field(None, description="Pre-period column for CUPED.")
-
-    def value_columns(self) -> tuple[str, ...]:
-        return (self.column,)
-
-    def covariate_columns(self) -> tuple[str, ...]:
-        return () if self.covariate is None else (self.covariate,)
 
 
 class Ratio(_MetricBase):
