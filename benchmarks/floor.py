@@ -103,6 +103,13 @@ GROUP BY variant
 """
 
 
+# The same without pushing the event type down: every event in the windows is joined and the type
+# is tested inside each aggregate (the shape of mlroi's event derivation); for the breakdown only.
+EVENTS_SQL_ALL_TYPES = EVENTS_SQL.replace(
+    "WHERE e.event_type = 'purchase'\n      AND ", "WHERE "
+).replace("FILTER (WHERE e.ts", "FILTER (WHERE e.event_type = 'purchase' AND e.ts")
+
+
 def moments_from_sums(row: dict[str, Any]) -> dict[str, float]:
     """Means and sample (co)variances (ddof = 1) from the sums of one variant."""
     n = int(row["n"])
@@ -195,9 +202,11 @@ def readout_users(con: Any, path: str, *, moments: bool = False) -> dict[str, An
     return analyse({v: moments_from_sums(r) for v, r in rows.items()})
 
 
-def readout_events(con: Any, events: str, assignments: str) -> dict[str, Any]:
+def readout_events(
+    con: Any, events: str, assignments: str, *, sql: str = EVENTS_SQL
+) -> dict[str, Any]:
     """The floor readout straight from the event log and the assignments."""
-    rows = fetch(con, EVENTS_SQL, [assignments, events])
+    rows = fetch(con, sql, [assignments, events])
     return analyse({v: moments_from_sums(r) for v, r in rows.items()})
 
 

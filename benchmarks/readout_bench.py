@@ -280,6 +280,19 @@ def worker_gbstats(a: argparse.Namespace) -> tuple[Callable[[], Any], Callable[[
     return run, summary, _versions("gbstats", "duckdb", "numpy", "pandas", "scipy")
 
 
+def _median_times(phases: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, fn in phases.items():
+        fn()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        out[name] = statistics.median(times)
+    return out
+
+
 def worker_breakdown(a: argparse.Namespace) -> dict[str, Any]:
     """Where mlroi's readout time goes: each phase timed on its own (median of repeats)."""
     import duckdb
@@ -288,16 +301,26 @@ def worker_breakdown(a: argparse.Namespace) -> dict[str, Any]:
 
     from mlroi import readout
     from mlroi.experiment.aggregate import build_query, check_schema
+    from mlroi.metrics.events import derive_units
     from mlroi.sources.open import default_connection, open_table
 
     raw = default_connection().con  # the DuckDB connection under mlroi's Ibis backend
-    config = _mlroi_config(unique=True)
+    fresh = duckdb.connect()
     cols = ["converted", "orders", "pre_revenue", "revenue"]
     pairs = [("converted", "converted"), ("orders", "orders"), ("orders", "revenue")]
     pairs += [("pre_revenue", "pre_revenue"), ("pre_revenue", "revenue"), ("revenue", "revenue")]
+    events = bool(a.events)
+    unique, plain = _mlroi_config(unique=True, events=events), _mlroi_config(unique=False)
 
-    def build(unique: bool) -> Any:
-        table = open_table(a.data)
+    def units() -> Any:
+        if events:
+            assert unique.events is not None
+            ev, asg = open_table(a.events), open_table(a.assignments)
+            return derive_units(ev, asg, unique.events, "user_id")
+        return open_table(a.data)
+
+    def build(check: bool) -> Any:
+        table = units()
         check_schema(table, "user_id", "variant", [], cols)
         return build_query(
             table,
@@ -307,39 +330,57 @@ def worker_breakdown(a: argparse.Namespace) -> dict[str, Any]:
             columns=cols,
             pairs=pairs,
             capped={},
-            check_unique=unique,
+            check_unique=check,
         )
 
     sql_unique, sql_plain = ibis.to_sql(build(True)), ibis.to_sql(build(False))
-    table = open_table(a.data)
-    sql_quantile = ibis.to_sql(table.aggregate(q=table.revenue.cast("float64").quantile(0.999)))
-    fresh = duckdb.connect()
-    path = a.data.replace("'", "''")
-    phases: dict[str, Callable[[], Any]] = {
-        "readout() total, check_unique_units=true": lambda: readout(a.data, config),
-        "open_table (read_parquet view)": lambda: open_table(a.data),
-        "build the Ibis expression": lambda: build(True),
-        "compile to SQL (ibis.to_sql)": lambda: ibis.to_sql(build(True)),
-        "Ibis execute (to_pyarrow)": lambda: build(True).to_pyarrow(),
-        "mlroi's SQL run on DuckDB directly": lambda: raw.execute(sql_unique).fetchall(),
-        "  same SQL without the COUNT DISTINCT subquery": lambda: raw.execute(sql_plain).fetchall(),
-        "  COUNT(DISTINCT user_id) alone": lambda: fresh.execute(
-            f"SELECT count(DISTINCT user_id) FROM read_parquet('{path}')"
-        ).fetchall(),
-        "  quantile(revenue, 0.999) alone (cap)": lambda: raw.execute(sql_quantile).fetchall(),
-        "floor SQL (sums)": lambda: floor.fetch(fresh, floor.USERS_SQL, [a.data]),
-        "floor SQL (var_samp/covar_samp)": lambda: floor.fetch(fresh, floor.MOMENTS_SQL, [a.data]),
-    }
-    out: dict[str, Any] = {}
-    for name, fn in phases.items():
-        fn()
-        times = []
-        for _ in range(a.repeats):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        out[name] = statistics.median(times)
-    return {"phases": out, "sql": sql_unique}
+    phases: dict[str, Callable[[], Any]]
+    if events:
+        asg = a.assignments.replace("'", "''")
+        phases = {
+            "readout() total, check_unique_units=true": lambda: readout(
+                config=unique, events=a.events, assignments=a.assignments
+            ),
+            "compile to SQL (ibis.to_sql)": lambda: ibis.to_sql(build(True)),
+            "mlroi's SQL run on DuckDB directly": lambda: raw.execute(sql_unique).fetchall(),
+            "  same SQL without the COUNT DISTINCT subquery": lambda: raw.execute(
+                sql_plain
+            ).fetchall(),
+            "  COUNT(DISTINCT user_id) of the assignments alone": lambda: fresh.execute(
+                f"SELECT count(DISTINCT user_id) FROM read_parquet('{asg}')"
+            ).fetchall(),
+            "floor SQL (event type pushed below the join)": lambda: floor.fetch(
+                fresh, floor.EVENTS_SQL, [a.assignments, a.events]
+            ),
+            "floor SQL, event type tested in the aggregates": lambda: floor.fetch(
+                fresh, floor.EVENTS_SQL_ALL_TYPES, [a.assignments, a.events]
+            ),
+        }
+    else:
+        path = a.data.replace("'", "''")
+        table = open_table(a.data)
+        sql_quantile = ibis.to_sql(table.aggregate(q=table.revenue.cast("float64").quantile(0.999)))
+        phases = {
+            "readout() total, check_unique_units=true": lambda: readout(a.data, unique),
+            "readout() total, check_unique_units=false": lambda: readout(a.data, plain),
+            "open_table (read_parquet view)": lambda: open_table(a.data),
+            "build the Ibis expression": lambda: build(True),
+            "compile to SQL (ibis.to_sql)": lambda: ibis.to_sql(build(True)),
+            "Ibis execute (to_pyarrow)": lambda: build(True).to_pyarrow(),
+            "mlroi's SQL run on DuckDB directly": lambda: raw.execute(sql_unique).fetchall(),
+            "  same SQL without the COUNT DISTINCT subquery": lambda: raw.execute(
+                sql_plain
+            ).fetchall(),
+            "  COUNT(DISTINCT user_id) alone": lambda: fresh.execute(
+                f"SELECT count(DISTINCT user_id) FROM read_parquet('{path}')"
+            ).fetchall(),
+            "  quantile(revenue, 0.999) alone (cap)": lambda: raw.execute(sql_quantile).fetchall(),
+            "floor SQL (sums)": lambda: floor.fetch(fresh, floor.USERS_SQL, [a.data]),
+            "floor SQL (var_samp/covar_samp)": lambda: floor.fetch(
+                fresh, floor.MOMENTS_SQL, [a.data]
+            ),
+        }
+    return {"phases": _median_times(phases, a.repeats), "sql": sql_unique}
 
 
 def worker_coldstart(a: argparse.Namespace) -> dict[str, Any]:
@@ -995,15 +1036,17 @@ def render(report: dict[str, Any]) -> str:
         diffs = [_fmt(r[f"diff_{k}"], ".1e") for k in ("values", "abs", "rel", "p")]
         cells = [f"`{r['tool']}`", f"`{r['reference']}`", r["metric"], *diffs, agrees, r["note"]]
         lines.append(_row(cells))
-    if report.get("breakdown"):
+    for key, what in (("breakdown", "per-user table"), ("breakdown_events", "event log")):
+        if not report.get(key):
+            continue
         lines += [
             "",
-            "## Where mlroi's time goes (per-user table, in process)",
+            f"## Where mlroi's time goes ({what}, in process, warm)",
             "",
             "| phase | median s |",
             "|---|---:|",
         ]
-        for name, secs in report["breakdown"]["phases"].items():
+        for name, secs in report[key]["phases"].items():
             lines.append(f"| {name.replace('  ', '&nbsp;&nbsp;')} | {secs:.3f} |")
     if report.get("coldstart"):
         lines += [
@@ -1076,11 +1119,17 @@ def driver(a: argparse.Namespace) -> None:
             else None
         )
     agree = agreement(cases)
-    breakdown = startup = coldstart = None
+    breakdown = breakdown_events = startup = coldstart = None
     if not a.no_breakdown:
         users = str(Path(data["users"]["dir"]) / "users.parquet")
+        ev_dir = Path(data["events"]["dir"])
+        ev = ["--events", str(ev_dir / "events.parquet")]
+        ev += ["--assignments", str(ev_dir / "assignments.parquet")]
+        reps = ["--repeats", str(min(a.repeats, 3))]
         print("timing mlroi's phases ...", flush=True)
-        breakdown = _run_json_worker(["breakdown", "--data", users, "--repeats", str(a.repeats)])
+        breakdown = _run_json_worker(["breakdown", "--data", users, *reps])
+        print("timing mlroi's phases on the event log ...", flush=True)
+        breakdown_events = _run_json_worker(["breakdown", *ev, *reps])
         print("timing a cold `mlroi experiment`, phase by phase ...", flush=True)
         colds = [
             _run_json_worker(["coldstart", "--config", str(configs["unique"])])
@@ -1121,6 +1170,7 @@ def driver(a: argparse.Namespace) -> None:
         "targets": targets(cases),
         "agreement": agree,
         "breakdown": breakdown,
+        "breakdown_events": breakdown_events,
         "coldstart": coldstart,
         "driver_rss_mib": _hwm_mib(),
         "startup": startup,
@@ -1142,7 +1192,7 @@ def driver(a: argparse.Namespace) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="1M users / ~5M events smoke run")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs per case (default 5)")
+    p.add_argument("--repeats", type=int, help="timed runs per case (default 5; 3 with --quick)")
     p.add_argument("--only", help="comma-separated case ids to run (e.g. floor,mlroi)")
     p.add_argument("--no-peers", action="store_true", help="skip tea-tasting and gbstats")
     p.add_argument("--no-breakdown", action="store_true", help="skip the phase breakdown")
@@ -1158,6 +1208,8 @@ def main() -> None:
     p.add_argument("--generate", choices=["users", "events"], help=argparse.SUPPRESS)
     p.add_argument("--n-users", type=int, help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.repeats is None:
+        a.repeats = 3 if a.quick else 5
     if a.repeats < 1:
         p.error("--repeats must be at least 1")
     if a.generate:

@@ -346,3 +346,36 @@ def test_an_arm_with_one_unit_cannot_be_estimated_rather_than_a_zero_variance() 
     assert c.status == "cannot estimate"
     assert c.reason == "arm 'treatment' has 1 unit: a variance needs at least 2"
     assert_no_nan(result)
+
+
+def test_a_proportion_of_non_binary_values_in_range_is_rejected() -> None:
+    with pytest.raises(DataError) as exc:
+        run(users(converted=np.full(N, 0.5)), metrics=[Proportion(name="conv", column="converted")])
+    assert "values other than 0 and 1" in one_line(exc)
+
+
+def test_cap_on_a_proportion_is_a_spec_error() -> None:
+    with pytest.raises(SpecError) as exc:
+        run(
+            users(),
+            metrics=[{"type": "proportion", "name": "c", "column": "converted", "cap": 0.99}],
+        )
+    assert "`cap` does not apply to a proportion" in one_line(exc)
+
+
+def test_guardrail_is_judged_on_both_sides_even_in_a_one_sided_readout() -> None:
+    ids = np.arange(N)
+    revenue = np.where(ids % 2 == 0, 10.0, 8.0) + np.random.default_rng(3).normal(0, 1, N)
+    result = run(
+        users(revenue=revenue),
+        alternative="greater",
+        guardrails=[Guardrail(metric="revenue_per_user", direction="increase", margin=0.02)],
+    )
+    (g,) = result.guardrails
+    assert g.status == "fail"
+
+
+def test_same_input_gives_byte_identical_json() -> None:
+    table = users()
+    settings: dict[str, Any] = {"segments": ["platform"]}
+    assert run(table, **settings).to_json() == run(table, **settings).to_json()

@@ -109,10 +109,7 @@ def build_query(
     t = base.mutate(
         __variant=base[variant].cast("string"),
         **{f"__s{j}": base[s].cast("string") for j, s in enumerate(segments)},
-        **{
-            f"__c{index[c]}": (derived[c] if c in derived else base[c]).cast("float64")
-            for c in columns
-        },
+        **{f"__c{index[c]}": derived[c] if c in derived else _as_float(base[c]) for c in columns},
     )
     keys = ["__variant"] + [f"__s{j}" for j in range(len(segments))]
     aggs: dict[str, Any] = {"__n": t.count()}
@@ -157,9 +154,16 @@ def run_query(
     groups: dict[tuple[str, ...], Aggregates] = {}
     lows: dict[tuple[str, ...], dict[str, float]] = {}
     highs: dict[tuple[str, ...], dict[str, float]] = {}
+
+    def key_of(row: dict[str, Any]) -> tuple[str, ...]:
+        values = [row["__variant"]] + [row[f"__s{j}"] for j in range(n_segments)]
+        return tuple("(null)" if v is None else str(v) for v in values)
+
+    # the backend returns groups in any order; merging floats in a fixed order keeps the
+    # result (and its JSON) byte-identical from run to run
+    rows.sort(key=key_of)
     for row in rows:
-        segs = [row[f"__s{j}"] for j in range(n_segments)]
-        key = (str(row["__variant"]), *("(null)" if v is None else str(v) for v in segs))
+        key = key_of(row)
         n = int(row["__n"])
         for c, i in index.items():
             missing = n - int(row[f"__k{i}"])
@@ -195,6 +199,15 @@ def run_query(
         rows=int(first["__rows"]) if check_unique and rows else sum(g.n for g in groups.values()),
         cap_values={name: float(first[f"__cap{index[name]}"]) for name in capped} if rows else {},
     )
+
+
+def _as_float(column: Any) -> Any:
+    """A numeric or boolean column as float64 (PostgreSQL cannot cast boolean to double)."""
+    import ibis
+
+    if column.type().is_boolean():
+        return ibis.ifelse(column, 1.0, 0.0)
+    return column.cast("float64")
 
 
 def _execute(query: Any) -> list[dict[str, Any]]:

@@ -23,8 +23,8 @@ from mlroi.report import format as fmt
 from mlroi.sources.open import open_table
 from mlroi.stats import cuped
 from mlroi.stats.aggregates import Aggregates, merge
-from mlroi.stats.distributions import Alternative
-from mlroi.stats.lift import ArmEstimate, compare
+from mlroi.stats.distributions import Alternative, critical_value
+from mlroi.stats.lift import ArmEstimate, Interval, compare
 from mlroi.stats.multiplicity import adjust
 from mlroi.stats.srm import srm_test
 
@@ -79,7 +79,8 @@ def _pydantic_line(exc: Exception) -> str:
     if callable(errors):
         first = errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        return f"{where}: {msg}" if where else msg
     return str(exc)
 
 
@@ -106,10 +107,23 @@ def units_table(
         _require(
             asg_table, [config.unit, config.variant, log.exposure, *config.segments], "assignments"
         )
-        return derive_units(ev_table, asg_table, log, config.unit)
+        keep = list(dict.fromkeys([config.unit, config.variant, log.exposure, *config.segments]))
+        try:
+            return derive_units(ev_table, asg_table.select(*keep), log, config.unit)
+        except Exception as exc:  # Ibis type errors when building the expression
+            raise DataError(
+                f"cannot derive per-unit metrics from the event log: {_first_line(exc)};"
+                f" check that {log.timestamp!r} and {log.exposure!r} are timestamps and"
+                f" {log.value!r} is numeric"
+            ) from exc
     if config.source is None:
         raise SpecError("no data: give `source` or `events` in the configuration, or pass data")
     return open_table(config.source, base=base)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _require(table: Any, columns: Iterable[str], what: str) -> None:
@@ -124,15 +138,10 @@ def _effective(metric: AnyMetric) -> tuple[AnyMetric, dict[str, tuple[str, float
     if metric.cap is None:
         return metric, {}
     tag = f"{metric.cap:g}".replace(".", "")
-    renamed = {c: f"{c}__cap{tag}" for c in metric.value_columns()}
-    capped = {new: (raw, metric.cap) for raw, new in renamed.items()}
-    if isinstance(metric, Ratio):
-        update = {
-            "numerator": renamed[metric.numerator],
-            "denominator": renamed[metric.denominator],
-        }
-    else:
-        update = {"column": renamed[metric.column]}
+    raw = metric.value_columns()[0]  # a ratio's numerator: its denominator stays a count
+    new = f"{raw}__cap{tag}"
+    capped = {new: (raw, metric.cap)}
+    update = {"numerator": new} if isinstance(metric, Ratio) else {"column": new}
     return metric.model_copy(update=update), capped
 
 
@@ -206,7 +215,10 @@ def _read_out_table(table: Any, config: ExperimentConfig) -> ExperimentResult:
                     segments.append(_with(c, segment=seg, segment_value=value))
 
     guardrails = tuple(
-        _guardrail(g, c) for g in config.guardrails for c in overall if c.metric == g.metric
+        _guardrail(g, c, config.level)
+        for g in config.guardrails
+        for c in overall
+        if c.metric == g.metric
     )
     notes = [
         f"{new.split('__cap')[0]} capped at its {q:g} quantile = {stats.cap_values[new]:,.4g}"
@@ -242,6 +254,12 @@ def _validate(stats: GroupStats, config: ExperimentConfig, metrics: list[AnyMetr
         )
     seen = {k[0] for k in stats.groups}
     unknown = sorted(seen - set(config.arms))
+    if None in seen or "(null)" in unknown:
+        nulls = sum(g.n for k, g in stats.groups.items() if k[0] in (None, "(null)"))
+        raise DataError(
+            f"variant column {config.variant!r} has {nulls} NULL value(s):"
+            " filter those units out or assign them an arm"
+        )
     if unknown:
         raise DataError(
             f"variant column {config.variant!r} has value {unknown[0]!r} not listed in arms"
@@ -260,6 +278,15 @@ def _validate(stats: GroupStats, config: ExperimentConfig, metrics: list[AnyMetr
                     f"proportion metric {m.name!r}: column {m.column!r} must be 0/1, found values"
                     f" in [{lo[m.column]:g}, {hi[m.column]:g}]; use a mean or a 0/1 flag"
                 )
+            agg = stats.groups[key]
+            if isinstance(m, Proportion) and agg.n > 1:
+                p = agg.mean[m.column]
+                spread = agg.comoment[(m.column, m.column)]
+                if abs(spread - agg.n * p * (1 - p)) > 1e-6 * max(agg.n * p * (1 - p), 1.0):
+                    raise DataError(
+                        f"proportion metric {m.name!r}: column {m.column!r} has values other than"
+                        " 0 and 1; use a mean, or a 0/1 flag"
+                    )
             if isinstance(m, Ratio) and lo[m.denominator] < 0:
                 raise DataError(
                     f"ratio metric {m.name!r}: denominator column {m.denominator!r} has negative"
@@ -364,6 +391,7 @@ def compare_aggregates(
         relative=lift.relative,
         relative_note=lift.relative_note,
         p_value=lift.p_value,
+        df=lift.df,
         p_value_adjusted=lift.p_value,
         significant=lift.p_value < 1 - level,
         cuped_theta=theta,
@@ -397,7 +425,13 @@ def _with(c: Comparison, **changes: Any) -> Comparison:
     return dataclasses.replace(c, **changes)
 
 
-def _guardrail(g: Guardrail, c: Comparison) -> GuardrailCheck:
+def _guardrail(g: Guardrail, c: Comparison, level: float) -> GuardrailCheck:
+    """Non-inferiority verdict on the two-sided interval at ``level``, whatever ``alternative``.
+
+    The interval is rebuilt from the estimate and its standard error, so a one-sided readout
+    (whose interval is open on one side) still judges both directions.
+    """
+
     def verdict(status: Literal["pass", "fail", "inconclusive"], reason: str) -> GuardrailCheck:
         return GuardrailCheck(
             metric=g.metric,
@@ -409,9 +443,16 @@ def _guardrail(g: Guardrail, c: Comparison) -> GuardrailCheck:
             reason=reason,
         )
 
-    interval = c.relative if g.relative else c.absolute
-    if c.status != "ok" or interval is None:
+    estimate = c.relative if g.relative else c.absolute
+    if c.status != "ok" or estimate is None or c.df is None:
         return verdict("inconclusive", f"cannot estimate: {c.reason or c.relative_note}")
+    crit = critical_value(level, c.df, "two-sided")
+    interval = Interval(
+        estimate=estimate.estimate,
+        lower=estimate.estimate - crit * estimate.std_error,
+        upper=estimate.estimate + crit * estimate.std_error,
+        std_error=estimate.std_error,
+    )
     unit = "relative" if g.relative else "absolute"
 
     def show(x: float) -> str:

@@ -38,6 +38,7 @@ class Comparison:
     relative: Interval | None = None
     relative_note: str | None = None
     p_value: float | None = None
+    df: float | None = None
     p_value_adjusted: float | None = None
     significant: bool | None = None
     cuped_theta: float | None = None

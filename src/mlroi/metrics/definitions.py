@@ -25,8 +25,8 @@ class _MetricBase(BaseModel):
         None,
         gt=0.5,
         lt=1.0,
-        description="Winsorise each value column at this quantile (e.g. 0.999), computed in the"
-        " backend over all arms.",
+        description="Winsorise the value column (a ratio's numerator) at this quantile, e.g."
+        " 0.999, computed in the backend over all arms.",
     )
 
     def value_columns(self) -> tuple[str, ...]:
@@ -86,6 +86,12 @@ class Proportion(_ColumnMetric):
     """The share of units with a 0/1 (or boolean) column set, e.g. conversion; Wald variance."""
 
     type: Literal["proportion"] = "proportion"
+
+    @model_validator(mode="after")
+    def _no_cap(self) -> Proportion:
+        if self.cap is not None:
+            raise ValueError("`cap` does not apply to a proportion (0/1 values): remove it")
+        return self
 
 
 class Ratio(_MetricBase):
