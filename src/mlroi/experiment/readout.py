@@ -108,6 +108,15 @@ def units_table(
             asg_table, [config.unit, config.variant, log.exposure, *config.segments], "assignments"
         )
         keep = list(dict.fromkeys([config.unit, config.variant, log.exposure, *config.segments]))
+        # derive only the columns some metric reads: each is one more conditional sum per event
+        needed = {c for m in config.metrics for c in m.value_columns() + m.covariate_columns()}
+        unknown = sorted(needed - set(log.columns))
+        if unknown:
+            raise SpecError(
+                f"metric column {unknown[0]!r} is not derived from the event log: add it under"
+                f" `events.columns` (derived: {sorted(log.columns)})"
+            )
+        log = log.model_copy(update={"columns": {k: log.columns[k] for k in sorted(needed)}})
         try:
             return derive_units(ev_table, asg_table.select(*keep), log, config.unit)
         except Exception as exc:  # Ibis type errors when building the expression

@@ -81,7 +81,9 @@ def derive_units(events: Any, assignments: Any, log: EventLog, unit: str) -> Any
     import ibis
 
     exposure = assignments.select(unit, log.exposure).rename(__exposure=log.exposure)
-    joined = events.join(exposure, unit)
+    # only events of the types some column counts take part: the filter runs before the join
+    types = sorted({t for col in log.columns.values() for t in col.events})
+    joined = events.filter(events[log.event_type].isin(types)).join(exposure, unit)
     ts = joined[log.timestamp]
     start = joined["__exposure"]
     post = (ts >= start) & (ts < start + ibis.interval(seconds=round(log.window_days * 86400)))
