@@ -76,6 +76,7 @@ def build_query(
     pairs: Sequence[tuple[str, str]],
     capped: Mapping[str, tuple[str, float]],
     check_unique: bool,
+    unit_table: Any = None,
 ) -> Any:
     """The aggregation as one Ibis expression (not executed).
 
@@ -89,6 +90,7 @@ def build_query(
         capped: derived column name -> (raw column, quantile): winsorised at the quantile over
             the whole table, computed in the backend.
         check_unique: add the number of distinct units and of rows, to detect duplicates.
+        unit_table: the table whose unit column that check counts (default ``table``).
     """
     index = {c: i for i, c in enumerate(columns)}
     base = table
@@ -128,8 +130,9 @@ def build_query(
     query = t.group_by(keys).aggregate(**aggs)
     extra: dict[str, Any] = {}
     if check_unique:
-        extra["__units"] = table[unit].nunique()
-        extra["__rows"] = table.count()
+        counted = table if unit_table is None else unit_table
+        extra["__units"] = counted[unit].nunique()
+        extra["__rows"] = counted.count()
     return query.mutate(**extra) if extra else query
 
 

@@ -67,8 +67,8 @@ def design(
         data: per-unit data, overriding ``config.source``.
         base: folder that relative paths are resolved against.
     """
-    table = units_table(config, data, base=base)
-    stats, metrics, _ = aggregate(table, config)
+    table, keys = units_table(config, data, base=base)
+    stats, metrics, _ = aggregate(table, config, keys)
     control = merge(g for k, g in stats.groups.items() if k[0] == config.control)
     if control.n < 2:
         raise DataError(f"control arm {config.control!r} needs at least 2 units for a baseline")

@@ -70,8 +70,8 @@ def readout(
             raise SpecError(_pydantic_line(exc)) from exc
     elif settings:
         raise SpecError("pass either config= or keyword settings, not both")
-    table = units_table(config, data, events, assignments, base)
-    return _read_out_table(table, config)
+    table, keys = units_table(config, data, events, assignments, base)
+    return _read_out_table(table, config, keys)
 
 
 def _pydantic_line(exc: Exception) -> str:
@@ -90,10 +90,17 @@ def units_table(
     events: Any = None,
     assignments: Any = None,
     base: Path | None = None,
-) -> Any:
-    """The per-unit Ibis table of a readout: given data, a derived event log, or the source."""
+) -> tuple[Any, Any]:
+    """The per-unit Ibis table of a readout (given data, a derived event log, or the source).
+
+    Returns:
+        The table, and the table whose unit column the uniqueness check counts: the assignments
+        for an event log (one row per unit there means one row per unit after the derivation,
+        and counting them is far cheaper than counting the derived table), else the table.
+    """
     if data is not None:
-        return open_table(data, base=base)
+        table = open_table(data, base=base)
+        return table, table
     if events is not None or assignments is not None or config.events is not None:
         log = config.events if config.events is not None else EventLog()
         ev = events if events is not None else log.source
@@ -118,7 +125,8 @@ def units_table(
             )
         log = log.model_copy(update={"columns": {k: log.columns[k] for k in sorted(needed)}})
         try:
-            return derive_units(ev_table, asg_table.select(*keep), log, config.unit)
+            units = derive_units(ev_table, asg_table.select(*keep), log, config.unit)
+            return units, asg_table
         except Exception as exc:  # Ibis type errors when building the expression
             raise DataError(
                 f"cannot derive per-unit metrics from the event log: {_first_line(exc)};"
@@ -127,7 +135,8 @@ def units_table(
             ) from exc
     if config.source is None:
         raise SpecError("no data: give `source` or `events` in the configuration, or pass data")
-    return open_table(config.source, base=base)
+    table = open_table(config.source, base=base)
+    return table, table
 
 
 def _first_line(exc: BaseException) -> str:
@@ -155,7 +164,7 @@ def _effective(metric: AnyMetric) -> tuple[AnyMetric, dict[str, tuple[str, float
 
 
 def aggregate(
-    table: Any, config: ExperimentConfig
+    table: Any, config: ExperimentConfig, keys: Any = None
 ) -> tuple[GroupStats, list[AnyMetric], dict[str, tuple[str, float]]]:
     """Run the readout's single backend query and validate what came back.
 
@@ -184,6 +193,7 @@ def aggregate(
         pairs=pairs,
         capped=capped,
         check_unique=config.check_unique_units,
+        unit_table=keys,
     )
     stats = run_query(
         query,
@@ -197,8 +207,8 @@ def aggregate(
     return stats, metrics, capped
 
 
-def _read_out_table(table: Any, config: ExperimentConfig) -> ExperimentResult:
-    stats, metrics, capped = aggregate(table, config)
+def _read_out_table(table: Any, config: ExperimentConfig, keys: Any = None) -> ExperimentResult:
+    stats, metrics, capped = aggregate(table, config, keys)
 
     by_arm = {arm: merge(g for k, g in stats.groups.items() if k[0] == arm) for arm in config.arms}
     srm = srm_test({a: agg.n for a, agg in by_arm.items()}, config.arms, config.srm_threshold)
