@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlroi.errors import BackendError, DataError
-from mlroi.stats.aggregates import Aggregates
+from mlroi.stats.aggregates import Aggregates, merge
 
 _NUMERIC = ("int", "uint", "float", "decimal", "boolean")
 
@@ -29,6 +29,14 @@ class GroupStats:
     distinct_units: int | None
     rows: int
     cap_values: Mapping[str, float]
+
+    def arm(self, arm: str, segment: int | None = None, value: str | None = None) -> Aggregates:
+        """One arm's aggregates, overall or within ``value`` of segment column ``segment``."""
+        return merge(
+            g
+            for k, g in self.groups.items()
+            if k[0] == arm and (segment is None or k[1 + segment] == value)
+        )
 
 
 def check_schema(

@@ -15,7 +15,6 @@ from mlroi.errors import DataError
 from mlroi.experiment.config import ExperimentConfig
 from mlroi.experiment.readout import aggregate, units_table
 from mlroi.metrics.definitions import Proportion
-from mlroi.stats.aggregates import merge
 from mlroi.stats.power import Baseline, Design, minimum_detectable_effect, sample_size
 
 
@@ -69,12 +68,12 @@ def design(
     """
     table, keys = units_table(config, data, base=base)
     stats, metrics, _ = aggregate(table, config, keys)
-    control = merge(g for k, g in stats.groups.items() if k[0] == config.control)
+    control = stats.arm(config.control)
     if control.n < 2:
         raise DataError(f"control arm {config.control!r} needs at least 2 units for a baseline")
     treatment = config.treatments[0]
     shares = (config.arms[config.control], config.arms[treatment])
-    observed = control.n + sum(g.n for k, g in stats.groups.items() if k[0] == treatment)
+    observed = control.n + stats.arm(treatment).n
     n = n_total if n_total is not None else observed
     alpha = 1.0 - config.level
     out = []

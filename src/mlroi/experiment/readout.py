@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,7 +22,7 @@ from mlroi.metrics.events import EventLog, derive_units
 from mlroi.report import format as fmt
 from mlroi.sources.open import open_table
 from mlroi.stats import cuped
-from mlroi.stats.aggregates import Aggregates, merge
+from mlroi.stats.aggregates import Aggregates
 from mlroi.stats.distributions import Alternative, critical_value
 from mlroi.stats.lift import ArmEstimate, Interval, compare
 from mlroi.stats.multiplicity import adjust
@@ -210,7 +210,7 @@ def aggregate(
 def _read_out_table(table: Any, config: ExperimentConfig, keys: Any = None) -> ExperimentResult:
     stats, metrics, capped = aggregate(table, config, keys)
 
-    by_arm = {arm: merge(g for k, g in stats.groups.items() if k[0] == arm) for arm in config.arms}
+    by_arm = {arm: stats.arm(arm) for arm in config.arms}
     srm = srm_test({a: agg.n for a, agg in by_arm.items()}, config.arms, config.srm_threshold)
 
     overall = [
@@ -224,10 +224,7 @@ def _read_out_table(table: Any, config: ExperimentConfig, keys: Any = None) -> E
     for j, seg in enumerate(config.segments):
         values = sorted({k[1 + j] for k in stats.groups})
         for value in values:
-            cell = {
-                arm: merge(g for k, g in stats.groups.items() if k[0] == arm and k[1 + j] == value)
-                for arm in config.arms
-            }
+            cell = {arm: stats.arm(arm, j, value) for arm in config.arms}
             for m in metrics:
                 for arm in config.treatments:
                     c = _compare(m, config, cell[config.control], cell[arm], arm)
@@ -491,9 +488,3 @@ def _guardrail(g: Guardrail, c: Comparison, level: float) -> GuardrailCheck:
         if interval.lower > limit:
             return verdict("fail", f"{unit} change {span} is above {show(limit)}")
     return verdict("inconclusive", f"{unit} change {span} straddles the limit {show(limit)}")
-
-
-def arm_aggregates(stats: GroupStats) -> Mapping[str, Aggregates]:
-    """Per-arm aggregates merged over segments (used by design calculations)."""
-    arms = sorted({k[0] for k in stats.groups})
-    return {a: merge(g for k, g in stats.groups.items() if k[0] == a) for a in arms}
