@@ -25,3 +25,9 @@ class BackendError(MlroiError):
 
 class EstimationError(MlroiError):
     """A statistic cannot be estimated from the data given."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a third-party exception's message (drivers and Ibis write several)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

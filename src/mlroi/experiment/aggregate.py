@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlroi.errors import BackendError, DataError
+from mlroi.errors import BackendError, DataError, first_line
 from mlroi.stats.aggregates import Aggregates, merge
 
 _NUMERIC = ("int", "uint", "float", "decimal", "boolean")
@@ -157,9 +157,8 @@ def run_query(
     try:
         rows = _execute(query)
     except Exception as exc:
-        text = str(exc).strip().splitlines()
         raise BackendError(
-            f"the backend could not run the readout query: {text[0] if text else exc!r}"
+            f"the backend could not run the readout query: {first_line(exc)}"
         ) from exc
     index = {c: i for i, c in enumerate(columns)}
     groups: dict[tuple[str, ...], Aggregates] = {}

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from mlroi.errors import DataError, SpecError
+from pydantic import ValidationError
+
+from mlroi.errors import DataError, SpecError, first_line
 from mlroi.experiment.aggregate import (
     GroupStats,
     build_query,
@@ -21,6 +23,7 @@ from mlroi.metrics.definitions import Mean, Proportion, Ratio
 from mlroi.metrics.events import EventLog, derive_units
 from mlroi.report import format as fmt
 from mlroi.sources.open import open_table
+from mlroi.spec.loader import validation_error_line
 from mlroi.stats import cuped
 from mlroi.stats.aggregates import Aggregates
 from mlroi.stats.distributions import Alternative, critical_value
@@ -66,22 +69,13 @@ def readout(
     if config is None:
         try:
             config = ExperimentConfig(**settings)
-        except Exception as exc:
-            raise SpecError(_pydantic_line(exc)) from exc
+        except ValidationError as exc:
+            line = validation_error_line(exc, settings, model=ExperimentConfig)
+            raise SpecError(line) from exc
     elif settings:
         raise SpecError("pass either config= or keyword settings, not both")
     table, keys = units_table(config, data, events, assignments, base)
     return _read_out_table(table, config, keys)
-
-
-def _pydantic_line(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-        return f"{where}: {msg}" if where else msg
-    return str(exc)
 
 
 def units_table(
@@ -129,7 +123,7 @@ def units_table(
             return units, asg_table
         except Exception as exc:  # Ibis type errors when building the expression
             raise DataError(
-                f"cannot derive per-unit metrics from the event log: {_first_line(exc)};"
+                f"cannot derive per-unit metrics from the event log: {first_line(exc)};"
                 f" check that {log.timestamp!r} and {log.exposure!r} are timestamps and"
                 f" {log.value!r} is numeric"
             ) from exc
@@ -137,11 +131,6 @@ def units_table(
         raise SpecError("no data: give `source` or `events` in the configuration, or pass data")
     table = open_table(config.source, base=base)
     return table, table
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 def _require(table: Any, columns: Iterable[str], what: str) -> None:

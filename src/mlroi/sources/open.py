@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mlroi.errors import BackendError, DataError, SpecError
+from mlroi.errors import BackendError, DataError, SpecError, first_line
 
 
 class Source(BaseModel):
@@ -57,7 +57,7 @@ def _connect(url: str) -> Any:
     try:
         return ibis.connect(url)
     except Exception as exc:  # drivers raise their own types; surface one line
-        raise BackendError(f"cannot connect to {_redact(url)}: {_first_line(exc)}") from exc
+        raise BackendError(f"cannot connect to {_redact(url)}: {first_line(exc)}") from exc
 
 
 def _redact(url: str) -> str:
@@ -65,11 +65,6 @@ def _redact(url: str) -> str:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
     return url
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _read_path(path: str, fmt: str | None, base: Path | None) -> Any:
@@ -84,7 +79,7 @@ def _read_path(path: str, fmt: str | None, base: Path | None) -> Any:
             return con.read_csv(str(full))
         return con.read_parquet(str(full))
     except Exception as exc:
-        raise DataError(f"cannot read {kind} {full}: {_first_line(exc)}") from exc
+        raise DataError(f"cannot read {kind} {full}: {first_line(exc)}") from exc
 
 
 def open_table(source: Any, *, base: Path | None = None) -> Any:
@@ -112,7 +107,7 @@ def open_table(source: Any, *, base: Path | None = None) -> Any:
             return con.table(source.table)
         except Exception as exc:
             raise DataError(
-                f"table {source.table!r} not found at {_redact(source.url)}: {_first_line(exc)}"
+                f"table {source.table!r} not found at {_redact(source.url)}: {first_line(exc)}"
             ) from exc
     if isinstance(source, str | Path):
         return _read_path(str(source), None, base)
