@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from mlroi.stats.lift import Interval
+
 
 def value(x: float | None) -> str:
     """A metric value with 4 significant digits and thousands separators."""
@@ -35,3 +37,9 @@ def p_value(p: float | None) -> str:
     if p is None:
         return "—"
     return "<0.0001" if p < 1e-4 else f"{p:.3g}"
+
+
+def interval(iv: Interval, relative: bool = False) -> str:
+    """``estimate [lower, upper]``, as signed percentages when ``relative``."""
+    show = percent if relative else signed
+    return f"{show(iv.estimate)} [{show(iv.lower)}, {show(iv.upper)}]"

@@ -25,19 +25,13 @@ def experiment_table(result: ExperimentResult) -> str:
         if c.status != "ok" or c.absolute is None:
             cells = [c.metric, c.arm, "", "", f"cannot estimate: {c.reason}", "", ""]
         else:
-            rel = (
-                f"{fmt.percent(c.relative.estimate)} [{fmt.percent(c.relative.lower)},"
-                f" {fmt.percent(c.relative.upper)}]"
-                if c.relative
-                else (c.relative_note or "")
-            )
+            rel = fmt.interval(c.relative, relative=True) if c.relative else (c.relative_note or "")
             cells = [
                 c.metric,
                 c.arm,
                 fmt.value(c.control_value),
                 fmt.value(c.treatment_value),
-                f"{fmt.signed(c.absolute.estimate)} [{fmt.signed(c.absolute.lower)},"
-                f" {fmt.signed(c.absolute.upper)}]",
+                fmt.interval(c.absolute),
                 rel,
                 fmt.p_value(c.p_value_adjusted),
             ]

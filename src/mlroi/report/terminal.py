@@ -21,12 +21,9 @@ def _lift_cells(c: Comparison) -> list[str | Text]:
             "",
         ]
     a = c.absolute
-    abs_text = f"{fmt.signed(a.estimate)} [{fmt.signed(a.lower)}, {fmt.signed(a.upper)}]"
+    abs_text = fmt.interval(a)
     if c.relative is not None:
-        r = c.relative
-        rel: str | Text = (
-            f"{fmt.percent(r.estimate)} [{fmt.percent(r.lower)}, {fmt.percent(r.upper)}]"
-        )
+        rel: str | Text = fmt.interval(c.relative, relative=True)
     else:
         rel = Text(c.relative_note or "—", style="dim")
     style = (
@@ -67,8 +64,7 @@ def _segment_table(rows: list[Comparison], level: float, arms: bool) -> Table:
         elif c.relative is None:
             rel = Text(c.relative_note or "—", style="dim")
         else:
-            r = c.relative
-            rel = f"{fmt.percent(r.estimate)} [{fmt.percent(r.lower)}, {fmt.percent(r.upper)}]"
+            rel = fmt.interval(c.relative, relative=True)
         table.add_row(
             f"{c.segment}={c.segment_value}",
             c.metric,
