@@ -226,8 +226,8 @@ def _read_out_table(table: Any, config: ExperimentConfig, keys: Any = None) -> E
         if c.metric == g.metric
     )
     notes = [
-        f"{new.split('__cap')[0]} capped at its {q:g} quantile = {stats.cap_values[new]:,.4g}"
-        for new, (_, q) in capped.items()
+        f"{raw} capped at its {q:g} quantile = {stats.cap_values[new]:,.4g}"
+        for new, (raw, q) in capped.items()
     ]
     if config.correction != "none":
         family = sum(1 for c in overall if c.p_value is not None and not _is_guardrail(c, config))
