@@ -164,6 +164,107 @@ def design_command(
 
 
 @app.command()
+def roi(
+    case: Annotated[Path, typer.Argument(help="Case file (YAML); see `mlroi init`.")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the full result as JSON to this file.")
+    ] = None,
+    draws: Annotated[
+        int | None, typer.Option(help="Monte Carlo draws (default: the case's simulation.draws).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the case's).")] = None,
+) -> None:
+    """The ROI of an ML system: value, cost, return multiple, net ROI, NPV, payback, intervals."""
+    try:
+        _run_roi(case, json_out, draws, seed)
+    except Exception as exc:  # one line for users; --debug for the traceback
+        _fail(exc)
+
+
+def _run_roi(case_path: Path, json_out: Path | None, draws: int | None, seed: int | None) -> None:
+    from mlroi.report.roi_text import render
+    from mlroi.roi.engine import evaluate
+    from mlroi.spec.case import load_case
+
+    case = load_case(case_path)
+    if draws is not None or seed is not None:
+        sim = case.simulation.model_copy(
+            update={k: v for k, v in {"draws": draws, "seed": seed}.items() if v is not None}
+        )
+        case = case.model_copy(update={"simulation": type(sim).model_validate(sim.model_dump())})
+    with console.status("Reading out the experiment and simulating…"):
+        result = evaluate(case, base=case_path.parent)
+    render(result, console)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(result.to_json() + "\n", encoding="utf-8")
+        console.print(f"Full result written to {escape(str(json_out))}")
+
+
+@app.command()
+def validate(
+    case: Annotated[Path, typer.Argument(help="Case file (YAML) to check.")],
+) -> None:
+    """Check a case file without running it: every field, type and reference."""
+    try:
+        from mlroi.spec.case import load_case
+
+        loaded = load_case(case)
+        console.print(
+            f"{escape(str(case))}: valid case {loaded.name!r}"
+            f" ({len(loaded.value.drivers)} value driver(s), {len(loaded.costs)} cost item(s),"
+            f" {loaded.finance.horizon_months}-month horizon)"
+        )
+    except Exception as exc:
+        _fail(exc)
+
+
+@app.command()
+def schema(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the schema to this file (default: stdout).")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the case file (for editor completion)."""
+    try:
+        import json
+
+        from mlroi.spec.case import json_schema
+
+        text = json.dumps(json_schema(), indent=2) + "\n"
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            out.write_text(text, encoding="utf-8")
+            console.print(f"JSON Schema written to {escape(str(out))}")
+    except Exception as exc:
+        _fail(exc)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter case.")] = Path(
+        "case.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter case file to edit."""
+    try:
+        from mlroi.errors import SpecError
+        from mlroi.spec.starter import STARTER_CASE
+
+        if path.exists() and not force:
+            raise SpecError(f"{path} exists: choose another path or pass --force")
+        path.write_text(STARTER_CASE, encoding="utf-8")
+        console.print(
+            f"Starter case written to {escape(str(path))}. Edit it, then run"
+            f" `mlroi validate {escape(str(path))}` and `mlroi roi {escape(str(path))}`."
+        )
+    except Exception as exc:
+        _fail(exc)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the generated data and results.")] = Path(
         "demo-output"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mlroi.serialize import dumps, json_ready
 from mlroi.stats.lift import Interval
 from mlroi.stats.srm import SrmCheck
 
@@ -111,11 +109,11 @@ class ExperimentResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; non-finite numbers (open interval ends) become ``None``."""
-        return _clean(dataclasses.asdict(self))  # type: ignore[no-any-return]
+        return json_ready(self)  # type: ignore[no-any-return]
 
     def to_json(self, indent: int | None = 2) -> str:
         """The result as JSON text (byte-identical for identical inputs)."""
-        return json.dumps(self.to_dict(), indent=indent, sort_keys=False, allow_nan=False)
+        return dumps(self, indent=indent)
 
     def __repr__(self) -> str:
         lines = [
@@ -143,13 +141,3 @@ def _describe(c: Comparison) -> str:
         else f"relative n/a ({c.relative_note})"
     )
     return f"{c.metric} [{c.arm}]: {rel}, p = {c.p_value:.3g}"
-
-
-def _clean(x: Any) -> Any:
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    return x

@@ -8,6 +8,7 @@ are errors, with a did-you-mean among the field names the models know.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -88,6 +89,8 @@ def _clean_loc(loc: Sequence[Any], data: Any) -> Loc:
     out: list[str | int] = []
     node = data
     for part in loc:
+        if isinstance(node, dict) and part == node.get("kind"):
+            continue  # pydantic's discriminator tag (`costs.1.storage.tb`), not a key
         if (isinstance(node, dict) and part in node) or (
             isinstance(node, list) and isinstance(part, int) and part < len(node)
         ):
@@ -159,9 +162,26 @@ def validation_error_line(
         )
     else:
         msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    named = _NAMED_PATH.match(msg)
+    if named and not loc:
+        # a model-level check that names the field it is about: point at that field's line
+        inner = _parse_path(named.group(1))
+        full = (*prefix, *inner)
+        where, msg = _format_loc(full), named.group(2)
+        found = [lines[full[:k]] for k in range(len(full), 0, -1) if lines and full[:k] in lines]
+        head = f"{name}:{found[0]}" if name and found else head
     more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
     parts = [p for p in (head, where) if p]
     return f"{' '.join(parts)}: {msg}{more}"
+
+
+_NAMED_PATH = re.compile(r"^([A-Za-z_]\w*(?:\[\d+\]|\.[A-Za-z_]\w*)*): (.+)$", re.DOTALL)
+
+
+def _parse_path(text: str) -> Loc:
+    return tuple(
+        int(index) if index else key for key, index in re.findall(r"(\w+)|\[(\d+)\]", text)
+    )
 
 
 def _show(value: Any) -> str:

@@ -1,0 +1,2 @@
+"""Offline value of acting on a model's scores: value curves, constraints, optimum, comparison,
+uplift."""

@@ -1,0 +1,395 @@
+"""The ROI engine: a case's lift, value model and costs → ROI, NPV, payback, with intervals.
+
+Every numeric input of a case has a path (``value.drivers[0].margin``, ``costs[2].hours``) and a
+:mod:`quantity <mlroi.spec.quantity>`. One vectorised function turns arrays of inputs into monthly
+value and cost schedules, and is called three ways:
+
+- at the point inputs (arrays of length 1) for the headline figures;
+- with ``draws`` independent Monte Carlo draws of every uncertain input for the intervals and
+  probabilities (inputs are assumed independent; a lift from a readout is drawn from its normal
+  sampling distribution, Normal(estimate, standard error));
+- with one input at the low and the high end of its range, the others at their points, for the
+  one-at-a-time sensitivity (tornado).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from mlroi.costs.items import describe_item
+from mlroi.costs.ratecard import RateCard, load_rate_card
+from mlroi.costs.schedule import cost_schedule
+from mlroi.errors import EstimationError, SpecError
+from mlroi.experiment.result import Comparison, ExperimentResult
+from mlroi.roi import finance
+from mlroi.roi.result import (
+    BreakEven,
+    CostLine,
+    Estimate,
+    LiftInput,
+    Period,
+    RoiResult,
+    Swing,
+)
+from mlroi.spec.case import Case
+from mlroi.spec.quantity import Normal, Quantity, bounds, describe, draw, is_uncertain, point
+from mlroi.value.model import ExperimentLift
+
+FloatArray = npt.NDArray[np.float64]
+
+TIMING = (
+    "monthly cash flows; month t = 1..H is discounted by (1 + r)^(t/12) at the annual rate r; "
+    "one-time costs in month 0 are paid at the start and not discounted"
+)
+
+
+@dataclass(frozen=True)
+class _Model:
+    case: Case
+    rate_card: RateCard
+    quantities: Mapping[str, Quantity]
+
+    @property
+    def horizon(self) -> int:
+        return self.case.finance.horizon_months
+
+    def flows(self, params: Mapping[str, FloatArray], n: int) -> finance.CashFlows:
+        """Value and cost schedules, shape (n, horizon + 1), for arrays of inputs."""
+        value_model = self.case.value
+        lifts = {i: params[f"value.drivers[{i}].lift"] for i in range(len(value_model.drivers))}
+        value = value_model.schedule(self.horizon, lifts, params)
+        shape = (n, self.horizon + 1)
+        per_draw = {k: np.broadcast_to(v, (n,)) for k, v in params.items()}
+        costs = cost_schedule(
+            self.case.costs,
+            self.horizon,
+            self.rate_card,
+            params=per_draw,
+            n=n,
+            currency=self.case.finance.currency,
+        )
+        return finance.CashFlows(
+            value=np.broadcast_to(value, shape), cost=np.broadcast_to(costs.total, shape)
+        )
+
+    def at_points(self, **override: FloatArray) -> dict[str, FloatArray]:
+        out = {k: np.array([point(q)]) for k, q in self.quantities.items()}
+        out.update(override)
+        return out
+
+
+def _lift_from_readout(
+    case: Case, i: int, spec: ExperimentLift, result: ExperimentResult
+) -> tuple[LiftInput, Quantity]:
+    assert case.experiment is not None  # checked by the case model
+    arm = spec.arm or case.experiment.treatments[0]
+    pool: tuple[Comparison, ...] = result.comparisons
+    if spec.segment is not None:
+        column, _, level = spec.segment.partition("=")
+        pool = tuple(c for c in result.segments if (c.segment, c.segment_value) == (column, level))
+        if not pool:
+            raise SpecError(
+                f"value.drivers[{i}].lift.segment: no readout segment {spec.segment!r}; write "
+                "`column=value` with a column listed under experiment.segments"
+            )
+    found = [c for c in pool if c.metric == spec.metric and c.arm == arm]
+    if not found:
+        raise SpecError(f"value.drivers[{i}].lift: the readout has no {spec.metric!r} for {arm!r}")
+    c = found[0]
+    if c.status != "ok" or c.absolute is None:
+        raise EstimationError(
+            f"value.drivers[{i}].lift: cannot value {spec.metric!r}: the readout could not "
+            f"estimate it ({c.reason})"
+        )
+    driver = case.value.drivers[i]
+    where = f"experiment readout, {arm} vs {c.control}" + (
+        f", segment {spec.segment}" if spec.segment else ""
+    )
+    q = Normal(normal=(c.absolute.estimate, c.absolute.std_error))
+    return (
+        LiftInput(
+            driver=driver.name,
+            metric=spec.metric,
+            source=where,
+            estimate=c.absolute.estimate,
+            std_error=c.absolute.std_error,
+            distribution=describe(q),
+            control_value=c.control_value,
+        ),
+        q,
+    )
+
+
+def _manual_lift(case: Case, i: int) -> tuple[LiftInput, Quantity]:
+    from scipy import special
+
+    driver = case.value.drivers[i]
+    spec = driver.lift
+    assert not isinstance(spec, ExperimentLift)
+    q: Quantity = spec.estimate
+    sd: float | None = None
+    if spec.interval is not None:
+        lo, hi = spec.interval
+        sd = (hi - lo) / (2 * float(special.ndtri((1 + spec.level) / 2)))
+        q = Normal(normal=(point(spec.estimate), sd))
+    return (
+        LiftInput(
+            driver=driver.name,
+            metric=None,
+            source=spec.source or "entered by hand",
+            estimate=point(q),
+            std_error=sd,
+            distribution=describe(q),
+        ),
+        q,
+    )
+
+
+def _resolve_lifts(
+    case: Case, result: ExperimentResult | None
+) -> tuple[list[LiftInput], dict[str, Quantity]]:
+    inputs: list[LiftInput] = []
+    quantities: dict[str, Quantity] = {}
+    for i, d in enumerate(case.value.drivers):
+        if isinstance(d.lift, ExperimentLift):
+            assert result is not None
+            info, q = _lift_from_readout(case, i, d.lift, result)
+        else:
+            info, q = _manual_lift(case, i)
+        inputs.append(info)
+        quantities[f"value.drivers[{i}].lift"] = q
+    return inputs, quantities
+
+
+def _primary_driver(case: Case) -> int:
+    for i, d in enumerate(case.value.drivers):
+        metric = d.lift.metric if isinstance(d.lift, ExperimentLift) else None
+        if case.primary_metric in (d.name, metric):
+            return i
+    return 0
+
+
+def _interval(samples: FloatArray, at_point: float, level: float) -> Estimate:
+    finite = samples[~np.isnan(samples)]
+    if finite.size == 0:
+        return Estimate(at_point, math.nan, math.nan)
+    lo, hi = np.quantile(finite, [(1 - level) / 2, (1 + level) / 2])
+    return Estimate(at_point, float(lo), float(hi))
+
+
+def _ratio(a: FloatArray, b: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.where(b > 0, a / np.where(b > 0, b, 1.0), np.inf), dtype=np.float64)
+
+
+def evaluate(
+    case: Case, *, readout: ExperimentResult | None = None, base: Path | None = None
+) -> RoiResult:
+    """The ROI of ``case``: headline figures, intervals, probabilities, sensitivity.
+
+    Args:
+        case: the validated case.
+        readout: the experiment's result, when already computed; otherwise the case's
+            ``experiment:`` section is read out here (only when a driver needs it).
+        base: folder that relative paths in the case are resolved against.
+
+    Raises:
+        SpecError: a reference in the case does not resolve.
+        EstimationError: a lift the case needs could not be estimated.
+    """
+    needs_readout = any(isinstance(d.lift, ExperimentLift) for d in case.value.drivers)
+    if needs_readout and readout is None:
+        from mlroi.experiment.readout import readout as run_readout
+
+        assert case.experiment is not None
+        readout = run_readout(config=case.experiment, base=base)
+    lift_inputs, lift_quantities = _resolve_lifts(case, readout)
+    rate_card = load_rate_card(case.rate_card)
+    quantities: dict[str, Quantity] = {**lift_quantities, **case.value.parameters()}
+    for i, item in enumerate(case.costs):
+        for name, q in item.parameters().items():
+            quantities[f"costs[{i}].{name}"] = q
+    model = _Model(case, rate_card, quantities)
+    sim = case.simulation
+    rate = case.finance.discount_rate
+    horizon = case.finance.horizon_months
+
+    at_point = model.flows(model.at_points(), 1)
+    rng = np.random.default_rng(sim.seed)
+    drawn = {
+        k: draw(q, rng, sim.draws) if is_uncertain(q) else np.array([point(q)])
+        for k, q in sorted(quantities.items())
+    }
+    mc = model.flows(drawn, sim.draws)
+
+    def figure(name: str) -> Estimate:
+        p = float(_metric(at_point, name, rate)[0])
+        return _interval(_metric(mc, name, rate), p, sim.level)
+
+    npv_mc = finance.npv(mc.net, rate)
+    payback_mc = finance.payback_months(mc.net)
+    point_costs = cost_schedule(case.costs, horizon, rate_card, currency=case.finance.currency)
+    schedule = _schedule(at_point)
+    item_totals = point_costs.item_totals
+    assert item_totals is not None  # a one-draw schedule keeps its items
+
+    return RoiResult(
+        case=case.name,
+        currency=case.finance.currency,
+        value_label=case.value.label,
+        horizon_months=horizon,
+        discount_rate=rate,
+        timing=TIMING,
+        level=sim.level,
+        draws=sim.draws,
+        seed=sim.seed,
+        total_value=figure("total_value"),
+        total_cost=figure("total_cost"),
+        net_value=figure("net_value"),
+        return_multiple=figure("return_multiple"),
+        net_roi=figure("net_roi"),
+        npv=figure("npv"),
+        irr=figure("irr"),
+        payback_months=figure("payback"),
+        p_net_roi_positive=float(np.mean(mc.value.sum(axis=1) > mc.cost.sum(axis=1))),
+        p_npv_positive=float(np.mean(npv_mc > 0)),
+        p_payback_within_horizon=float(np.mean(np.isfinite(payback_mc))),
+        break_even=_break_even(model, at_point, lift_inputs),
+        sensitivity=_sensitivity(model),
+        lifts=tuple(lift_inputs),
+        costs=tuple(
+            CostLine(
+                name=item.name,
+                category=item.category,
+                total=float(total),
+                description=describe_item(item, rate_card, case.finance.currency),
+            )
+            for item, total in zip(case.costs, item_totals, strict=True)
+        ),
+        schedule=schedule,
+        rate_card_date=point_costs.rate_card_date,
+        model_metrics=tuple(case.model_metrics.items()),
+        notes=_notes(case, readout),
+        experiment=readout,
+    )
+
+
+def _metric(flows: finance.CashFlows, name: str, rate: float) -> FloatArray:
+    value: FloatArray = np.asarray(flows.value.sum(axis=1), dtype=np.float64)
+    cost: FloatArray = np.asarray(flows.cost.sum(axis=1), dtype=np.float64)
+    if name == "total_value":
+        return value
+    if name == "total_cost":
+        return cost
+    if name == "net_value":
+        return value - cost
+    if name == "return_multiple":
+        return _ratio(value, cost)
+    if name == "net_roi":
+        return _ratio(value - cost, cost)
+    if name == "npv":
+        return finance.npv(flows.net, rate)
+    if name == "irr":
+        return finance.irr(flows.net)
+    if name == "payback":
+        return finance.payback_months(flows.net)
+    raise KeyError(name)
+
+
+def _schedule(flows: finance.CashFlows) -> tuple[Period, ...]:
+    value, cost = flows.value[0], flows.cost[0]
+    cumulative = np.cumsum(value - cost)
+    return tuple(
+        Period(month=t, value=float(value[t]), cost=float(cost[t]), cumulative_net=float(c))
+        for t, c in enumerate(cumulative)
+    )
+
+
+def _break_even(model: _Model, at_point: finance.CashFlows, lifts: list[LiftInput]) -> BreakEven:
+    case = model.case
+    rate = case.finance.discount_rate
+    i = _primary_driver(case)
+    info = lifts[i]
+    per_lift = case.value.value_per_lift(i, model.horizon, model.at_points())
+    pv_per_lift = float(finance.npv(per_lift, rate)[0])
+    npv_now = float(finance.npv(at_point.net, rate)[0])
+    lift: float | None = None
+    relative: float | None = None
+    if pv_per_lift > 0:
+        lift = info.estimate - npv_now / pv_per_lift
+        if info.control_value is not None and info.control_value > 0:
+            relative = lift / info.control_value
+    zero_cost = finance.CashFlows(value=at_point.value, cost=np.zeros_like(at_point.cost))
+    only_cost = finance.CashFlows(value=np.zeros_like(at_point.value), cost=at_point.cost)
+    pv_value = float(finance.npv(zero_cost.net, rate)[0])
+    pv_cost = -float(finance.npv(only_cost.net, rate)[0])
+    total_cost = float(at_point.cost.sum())
+    scale = pv_value / pv_cost if pv_cost > 0 else None
+    return BreakEven(
+        driver=info.driver,
+        metric=info.metric,
+        measured_lift=info.estimate,
+        lift=lift,
+        lift_relative=relative,
+        cost_total=scale * total_cost if scale is not None and scale > 0 else None,
+        cost_multiple=scale,
+    )
+
+
+def _sensitivity(model: _Model) -> tuple[Swing, ...]:
+    level = model.case.simulation.level
+    rate = model.case.finance.discount_rate
+    swings = []
+    for path, q in model.quantities.items():
+        if not is_uncertain(q):
+            continue
+        lo, hi = bounds(q, level)
+        flows = model.flows(model.at_points(**{path: np.array([lo, hi])}), 2)
+        npv = finance.npv(flows.net, rate)
+        roi = _metric(flows, "net_roi", rate)
+        swings.append(
+            Swing(
+                parameter=path,
+                label=_label(model.case, path),
+                low=lo,
+                high=hi,
+                npv_low=float(npv[0]),
+                npv_high=float(npv[1]),
+                net_roi_low=float(roi[0]),
+                net_roi_high=float(roi[1]),
+            )
+        )
+    return tuple(sorted(swings, key=lambda s: (-s.width, s.parameter)))
+
+
+def _label(case: Case, path: str) -> str:
+    """``value.drivers[0].margin`` → ``incremental revenue: margin``."""
+    head, _, field = path.rpartition(".")
+    for prefix, items in (("value.drivers", case.value.drivers), ("costs", case.costs)):
+        for i, item in enumerate(items):
+            if head == f"{prefix}[{i}]":
+                return f"{item.name}: {field.replace('_', ' ')}"
+    return path.removeprefix("value.").replace("_", " ")
+
+
+def _notes(case: Case, readout: ExperimentResult | None) -> tuple[str, ...]:
+    notes = []
+    if readout is not None and readout.srm.mismatch:
+        notes.append(
+            "The experiment fails its sample-ratio check: its lift, and so this ROI, may be biased."
+        )
+    if readout is not None:
+        failed = [g for g in readout.guardrails if g.status == "fail"]
+        notes += [f"Guardrail {g.metric} fails for {g.arm}: {g.reason}" for g in failed]
+    if case.value.decay == 0 and case.finance.horizon_months > 12:
+        notes.append(
+            "The effect is assumed not to decay over a horizon longer than a year; "
+            "set value.decay if it fades."
+        )
+    return tuple(notes)

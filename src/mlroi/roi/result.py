@@ -1,0 +1,161 @@
+"""The ROI result: plain, frozen, typed objects that serialise to JSON."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from mlroi.serialize import dumps, json_ready
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A headline figure: its value at the point inputs and a Monte Carlo interval."""
+
+    point: float
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class LiftInput:
+    """Where one driver's lift comes from and its sampling distribution."""
+
+    driver: str
+    metric: str | None
+    source: str
+    estimate: float
+    std_error: float | None
+    distribution: str
+    control_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Swing:
+    """One-at-a-time sensitivity of NPV and net ROI to one uncertain input."""
+
+    parameter: str
+    label: str
+    low: float
+    high: float
+    npv_low: float
+    npv_high: float
+    net_roi_low: float
+    net_roi_high: float
+
+    @property
+    def width(self) -> float:
+        """How far NPV moves across the input's range."""
+        return abs(self.npv_high - self.npv_low)
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """The smallest lift at which NPV >= 0, and the largest cost.
+
+    ``lift`` is in the primary driver's metric units per unit (others held at their point
+    values); ``lift_relative`` divides it by the control value when the experiment gave one.
+    ``cost_total`` is the total cost over the horizon at which NPV = 0 (all cost lines scaled).
+    """
+
+    driver: str
+    metric: str | None
+    measured_lift: float
+    lift: float | None
+    lift_relative: float | None
+    cost_total: float | None
+    cost_multiple: float | None
+
+
+@dataclass(frozen=True)
+class Period:
+    """One month of the point schedule (month 0 holds one-time costs paid at the start)."""
+
+    month: int
+    value: float
+    cost: float
+    cumulative_net: float
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One cost item over the horizon, at its point inputs."""
+
+    name: str
+    category: str
+    total: float
+    description: str
+
+
+@dataclass(frozen=True)
+class RoiResult:
+    """Everything the ROI engine found for one case.
+
+    The return multiple is value / cost; net ROI is (value - cost) / cost. Both are over the
+    horizon, undiscounted; NPV discounts monthly flows at the case's rate (``timing``).
+    """
+
+    case: str
+    currency: str
+    value_label: str
+    horizon_months: int
+    discount_rate: float
+    timing: str
+    level: float
+    draws: int
+    seed: int
+    total_value: Estimate
+    total_cost: Estimate
+    net_value: Estimate
+    return_multiple: Estimate
+    net_roi: Estimate
+    npv: Estimate
+    irr: Estimate
+    payback_months: Estimate
+    p_net_roi_positive: float
+    p_npv_positive: float
+    p_payback_within_horizon: float
+    break_even: BreakEven
+    sensitivity: tuple[Swing, ...]
+    lifts: tuple[LiftInput, ...]
+    costs: tuple[CostLine, ...]
+    schedule: tuple[Period, ...]
+    rate_card_date: str | None = None
+    model_metrics: tuple[tuple[str, float], ...] = ()
+    notes: tuple[str, ...] = ()
+    experiment: Any = None
+
+    @property
+    def most_sensitive(self) -> Swing | None:
+        """The input whose range moves NPV the most."""
+        return self.sensitivity[0] if self.sensitivity else None
+
+    def headline(self) -> str:
+        """The result in plain words (see :func:`mlroi.report.roi_text.headline`)."""
+        from mlroi.report.roi_text import headline
+
+        return headline(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; non-finite numbers become ``None``."""
+        out: dict[str, Any] = json_ready(self)
+        out["headline"] = self.headline()
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The result as JSON text (byte-identical for the same case and seed)."""
+        return dumps(self.to_dict(), indent=indent)
+
+    def __repr__(self) -> str:
+        return f"RoiResult({self.case!r}): {self.headline()}"
+
+    def _repr_html_(self) -> str:
+        from mlroi.report.roi_text import html_summary
+
+        return html_summary(self)
+
+
+def finite_or_none(x: float) -> float | None:
+    """``x`` when finite, else ``None``."""
+    return x if math.isfinite(x) else None

@@ -1,0 +1,154 @@
+"""The business case: one YAML file that holds everything an ROI analysis needs.
+
+Sections: what the system is for (name, goal, intervention, population, primary metric, model
+metrics, constraints), where the lift comes from (``experiment:``, the readout configuration),
+how lift becomes money (``value:``), what it costs (``costs:``, ``rate_card:``) and the finance
+settings (``finance:``: currency, horizon, discount rate) and ``simulation:`` (draws, seed, level).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mlroi.costs.items import CostItem
+from mlroi.costs.ratecard import RateCardOverride
+from mlroi.experiment.config import ExperimentConfig
+from mlroi.value.model import ExperimentLift, ValueModel
+
+
+class Population(BaseModel):
+    """Who the intervention reaches."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = Field(description="In words, e.g. `customers with tenure >= 12 months`.")
+    size: int | None = Field(None, ge=0, description="Number of eligible units, if known.")
+    filter: str | None = Field(None, description="The eligibility rule as an expression.")
+    lead_time: str | None = Field(
+        None, description="How far ahead the model predicts, e.g. `2 months`."
+    )
+
+
+class Constraint(BaseModel):
+    """Something that must not break, in words, optionally tied to a guardrail metric."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = Field(description="E.g. `block < 0.5% of legitimate transactions`.")
+    metric: str | None = Field(
+        None, description="A guardrail metric of the experiment that checks it."
+    )
+
+
+class Finance(BaseModel):
+    """Currency, horizon and discounting."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    currency: str = Field(
+        min_length=3, max_length=3, description="ISO 4217 code of every amount, e.g. `USD`."
+    )
+    horizon_months: int = Field(gt=0, le=600, description="Months of value and cost to count.")
+    discount_rate: float = Field(
+        0.10, ge=0, lt=1, description="Annual discount rate for NPV (0.10 = 10% a year)."
+    )
+
+
+class Simulation(BaseModel):
+    """Monte Carlo settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    draws: int = Field(100_000, ge=1_000, le=5_000_000, description="Monte Carlo draws.")
+    seed: int = Field(20261124, description="Seed: the same case and seed give the same result.")
+    level: float = Field(0.90, gt=0, lt=1, description="Level of the reported intervals.")
+
+
+class Case(BaseModel):
+    """A business case for an ML system, from the lift it causes to its ROI."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Name of the ML system or case.")
+    goal: str = Field(description="The business goal, e.g. `increase revenue per user`.")
+    intervention: str = Field(
+        description="The action the model drives, e.g. `show 5 recommendations`."
+    )
+    population: Population
+    primary_metric: str = Field(
+        description="The business metric the case is about: a metric of the experiment "
+        "or a value driver's name."
+    )
+    model_metrics: dict[str, float] = Field(
+        default_factory=dict,
+        description="Offline model metrics reported beside the business ones (AUC, recall@k).",
+    )
+    constraints: list[Constraint] = Field(default_factory=list)
+    experiment: ExperimentConfig | None = Field(
+        None, description="The A/B test that measures the lift (see `mlroi experiment`)."
+    )
+    value: ValueModel
+    costs: list[CostItem] = Field(min_length=1, description="Every cost of the system.")
+    rate_card: RateCardOverride | None = Field(
+        None, description="Prices that override the packaged rate card."
+    )
+    finance: Finance
+    simulation: Simulation = Field(default_factory=Simulation)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Case:
+        names = [m.name for m in self.experiment.metrics] if self.experiment else []
+        for i, d in enumerate(self.value.drivers):
+            if not isinstance(d.lift, ExperimentLift):
+                continue
+            where = f"value.drivers[{i}].lift.metric"
+            if self.experiment is None:
+                raise ValueError(
+                    f"{where}: {d.lift.metric!r} needs an `experiment:` section to read the "
+                    "lift from (or give the lift by hand: `{estimate: ..., interval: [..]}`)"
+                )
+            if d.lift.metric not in names:
+                raise ValueError(
+                    f"{where}: metric {d.lift.metric!r} is not defined by the experiment "
+                    f"(its metrics: {', '.join(names)})"
+                )
+            if d.lift.arm is not None and (
+                d.lift.arm == self.experiment.control or d.lift.arm not in self.experiment.arms
+            ):
+                raise ValueError(
+                    f"value.drivers[{i}].lift.arm: {d.lift.arm!r} is not a treatment arm "
+                    f"(treatments: {', '.join(self.experiment.treatments)})"
+                )
+        drivers = [d.name for d in self.value.drivers]
+        if self.primary_metric not in names and self.primary_metric not in drivers:
+            known = ", ".join(names + drivers)
+            raise ValueError(
+                f"primary_metric: {self.primary_metric!r} is neither an experiment metric nor "
+                f"a value driver (known: {known})"
+            )
+        guardrails = {g.metric for g in self.experiment.guardrails} if self.experiment else set()
+        for i, c in enumerate(self.constraints):
+            if c.metric is not None and c.metric not in guardrails:
+                raise ValueError(
+                    f"constraints[{i}].metric: {c.metric!r} is not a guardrail of the experiment"
+                    f" (guardrails: {', '.join(sorted(guardrails)) or 'none'})"
+                )
+        return self
+
+
+def load_case(path: str | Path) -> Case:
+    """Read and validate a case file; errors name the file, line, field and fix."""
+    from mlroi.spec.loader import load_model
+
+    return load_model(path, Case)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the case file, for editor completion (``mlroi schema``)."""
+    schema = Case.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "mlroi case file"
+    return schema

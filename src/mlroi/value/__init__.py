@@ -1,0 +1,1 @@
+"""Value: metric lifts turned into money per month over the horizon."""

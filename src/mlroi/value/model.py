@@ -1,0 +1,215 @@
+"""The value model: a metric lift per unit → money per month over the horizon.
+
+Each *driver* turns one lift into money::
+
+    value(t) = lift × value_per_unit × margin × units_per_month × growth(t) × ramp(t) × decay(t)
+
+- ``lift`` is the change of a metric per unit (treatment − control), from the case's experiment
+  readout, or entered by hand with an interval;
+- ``value_per_unit`` converts one metric unit to money: 1 for a revenue metric, the value of a
+  minute of time spent, an RPM / 1,000 for an ad impression, the value of a click;
+- ``margin`` turns revenue into gross profit (1 = count revenue);
+- ``units_per_month`` is how many units receive the intervention per month (e.g. users reached);
+- ``growth(t) = (1 + g)^((t − 1) / 12)`` grows the population by ``g`` a year,
+- ``ramp(t) = min(1, (t − start + 1) / ramp_months)`` phases the effect in after launch,
+- ``decay(t) = (1 − d)^((t − start) / 12)`` lets the effect fade by ``d`` a year.
+
+Months before ``start_month`` carry no value (e.g. while the system is being built).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mlroi.spec.quantity import Quantity, check_within, point
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class ExperimentLift(BaseModel):
+    """The lift measured by the case's experiment readout."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: str = Field(description="Name of a metric in the `experiment:` section.")
+    arm: str | None = Field(
+        None, description="Treatment arm to value; defaults to the only (or first) treatment."
+    )
+    segment: str | None = Field(
+        None,
+        description="Value the lift of one segment (`column=value`, e.g. `platform=ios`) "
+        "instead of the whole population.",
+    )
+
+
+class ManualLift(BaseModel):
+    """A lift entered by hand: an estimate and an interval, or any uncertain quantity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    estimate: Quantity = Field(
+        description="Lift per unit in metric units: a number, or a range / distribution."
+    )
+    interval: tuple[float, float] | None = Field(
+        None,
+        description="Interval of a numeric estimate; read as a normal sampling distribution.",
+    )
+    level: float = Field(0.95, gt=0, lt=1, description="Confidence level of `interval`.")
+    source: str | None = Field(
+        None, description="Where the number comes from (a past test, a backtest, a guess)."
+    )
+
+    @model_validator(mode="after")
+    def _interval_matches(self) -> ManualLift:
+        if self.interval is None:
+            return self
+        if not isinstance(self.estimate, int | float):
+            raise ValueError("give `interval` only with a plain number as `estimate`")
+        lo, hi = self.interval
+        if not lo <= self.estimate <= hi:
+            raise ValueError(
+                f"estimate {self.estimate:g} lies outside its interval [{lo:g}, {hi:g}]"
+            )
+        return self
+
+
+class Driver(BaseModel):
+    """One lift turned into money."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="What this value is, e.g. `incremental gross profit`.")
+    lift: ExperimentLift | ManualLift = Field(
+        description="`{metric: NAME}` for the experiment's lift, or `{estimate: ..., "
+        "interval: [lo, hi]}` for a lift entered by hand."
+    )
+    value_per_unit: Quantity = Field(
+        1.0,
+        description="Money per unit of the metric: 1 for revenue, the value of a minute, "
+        "RPM / 1000 for an ad impression.",
+    )
+    margin: Quantity = Field(
+        1.0, description="Gross-margin factor in [0, 1]; 1 counts revenue, 0.3 gross profit."
+    )
+    units_per_month: Quantity = Field(
+        description="Units (e.g. users) that receive the intervention per month."
+    )
+
+    @field_validator("margin")
+    @classmethod
+    def _margin_in_unit_interval(cls, v: Quantity) -> Quantity:
+        check_within(v, 0.0, 1.0, "margin")
+        return v
+
+    @field_validator("units_per_month")
+    @classmethod
+    def _units_non_negative(cls, v: Quantity) -> Quantity:
+        check_within(v, 0.0, math.inf, "units_per_month")
+        return v
+
+
+class ValueModel(BaseModel):
+    """Drivers plus the shape of the effect over time."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    drivers: list[Driver] = Field(min_length=1, description="Lifts turned into money.")
+    basis: Literal["revenue", "gross profit", "engagement value", "savings"] | None = Field(
+        None,
+        description="What the value is, for labels; by default gross profit when a margin "
+        "below 1 is set, else revenue.",
+    )
+    start_month: int = Field(1, ge=1, description="First month with value (launch).")
+    ramp_months: int = Field(
+        0, ge=0, description="Months for the effect to reach full size (linear); 0 = at once."
+    )
+    decay: Quantity = Field(
+        0.0, description="Share of the effect lost per year (0.2 = it fades by 20% a year)."
+    )
+    growth: Quantity = Field(
+        0.0, description="Growth of the population per year (0.1 = +10% a year)."
+    )
+
+    @field_validator("decay")
+    @classmethod
+    def _decay_in_unit_interval(cls, v: Quantity) -> Quantity:
+        check_within(v, 0.0, 1.0, "decay")
+        return v
+
+    @field_validator("growth")
+    @classmethod
+    def _growth_above_minus_one(cls, v: Quantity) -> Quantity:
+        check_within(v, -0.99, math.inf, "growth")
+        return v
+
+    @property
+    def label(self) -> str:
+        """``incremental <basis>``."""
+        if self.basis is not None:
+            return f"incremental {self.basis}"
+        margins = [point(d.margin) for d in self.drivers]
+        return "incremental gross profit" if any(m < 1 for m in margins) else "incremental revenue"
+
+    def parameters(self) -> dict[str, Quantity]:
+        """Every numeric input by its path in the case (``value.drivers[0].margin``).
+
+        The lift itself is not here: it is resolved by the caller (readout or manual).
+        """
+        out: dict[str, Quantity] = {"value.decay": self.decay, "value.growth": self.growth}
+        for i, d in enumerate(self.drivers):
+            base = f"value.drivers[{i}]"
+            out[f"{base}.value_per_unit"] = d.value_per_unit
+            out[f"{base}.margin"] = d.margin
+            out[f"{base}.units_per_month"] = d.units_per_month
+        return out
+
+    def shape(self, horizon_months: int, decay: FloatArray, growth: FloatArray) -> FloatArray:
+        """growth × ramp × decay per draw and month: shape (n, horizon + 1), column 0 is zero."""
+        t = np.arange(horizon_months + 1, dtype=np.float64)
+        since = t - self.start_month
+        active = since >= 0
+        ramp = (
+            np.ones_like(t)
+            if self.ramp_months == 0
+            else np.minimum(1.0, (since + 1) / self.ramp_months)
+        )
+        years_since = np.maximum(since, 0) / 12
+        fade = (1 - decay[:, None]) ** years_since[None, :]
+        grow = (1 + growth[:, None]) ** (np.maximum(t - 1, 0) / 12)[None, :]
+        return np.asarray(np.where(active, ramp * fade * grow, 0.0), dtype=np.float64)
+
+    def schedule(
+        self,
+        horizon_months: int,
+        lifts: Mapping[int, FloatArray],
+        params: Mapping[str, FloatArray],
+    ) -> FloatArray:
+        """Value per draw and month, shape (n, horizon + 1); ``lifts`` by driver index.
+
+        ``params`` holds an array of draws (or one value) for every path of :meth:`parameters`.
+        """
+        shape = self.shape(horizon_months, params["value.decay"], params["value.growth"])
+        per_month = sum(
+            (
+                lifts[i]
+                * params[f"value.drivers[{i}].value_per_unit"]
+                * params[f"value.drivers[{i}].margin"]
+                * params[f"value.drivers[{i}].units_per_month"]
+                for i in range(len(self.drivers))
+            ),
+            start=np.zeros(1),
+        )
+        return np.asarray(per_month[:, None] * shape, dtype=np.float64)
+
+    def value_per_lift(
+        self, driver: int, horizon_months: int, params: Mapping[str, FloatArray]
+    ) -> FloatArray:
+        """Value schedule of one unit of ``driver``'s lift: value is linear in each lift."""
+        ones = {i: np.ones(1) if i == driver else np.zeros(1) for i in range(len(self.drivers))}
+        return self.schedule(horizon_months, ones, params)
