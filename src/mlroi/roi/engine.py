@@ -64,6 +64,7 @@ class _Model:
         value_model = self.case.value
         lifts = {i: params[f"value.drivers[{i}].lift"] for i in range(len(value_model.drivers))}
         value = value_model.schedule(self.horizon, lifts, params)
+        measured_cost = value_model.schedule(self.horizon, lifts, params, "cost")
         shape = (n, self.horizon + 1)
         per_draw = {k: np.broadcast_to(v, (n,)) for k, v in params.items()}
         costs = cost_schedule(
@@ -75,7 +76,8 @@ class _Model:
             currency=self.case.finance.currency,
         )
         return finance.CashFlows(
-            value=np.broadcast_to(value, shape), cost=np.broadcast_to(costs.total, shape)
+            value=np.broadcast_to(value, shape),
+            cost=np.broadcast_to(costs.total + measured_cost, shape),
         )
 
     def at_points(self, **override: FloatArray) -> dict[str, FloatArray]:
@@ -176,10 +178,14 @@ def _primary_driver(case: Case) -> int:
 
 
 def _interval(samples: FloatArray, at_point: float, level: float) -> Estimate:
-    finite = samples[~np.isnan(samples)]
-    if finite.size == 0:
+    """Central ``level`` quantiles of the draws; undefined when over 1% of draws are NaN."""
+    undefined = np.isnan(samples)
+    if undefined.mean() > 0.01:
         return Estimate(at_point, math.nan, math.nan)
-    lo, hi = np.quantile(finite, [(1 - level) / 2, (1 + level) / 2])
+    # no interpolation: an interval end may be infinite (never pays back)
+    lo, hi = np.quantile(
+        samples[~undefined], [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf"
+    )
     return Estimate(at_point, float(lo), float(hi))
 
 
@@ -271,13 +277,35 @@ def evaluate(
                 description=describe_item(item, rate_card, case.finance.currency),
             )
             for item, total in zip(case.costs, item_totals, strict=True)
-        ),
+        )
+        + _measured_costs(model, lift_inputs),
         schedule=schedule,
         rate_card_date=point_costs.rate_card_date,
         model_metrics=tuple(case.model_metrics.items()),
         notes=_notes(case, readout),
         experiment=readout,
     )
+
+
+def _measured_costs(model: _Model, lifts: list[LiftInput]) -> tuple[CostLine, ...]:
+    """Drivers booked as costs (e.g. discounts given), at their point inputs."""
+    out = []
+    params = model.at_points()
+    for i, d in enumerate(model.case.value.drivers):
+        if d.counts_as != "cost":
+            continue
+        total = float(model.case.value.value_per_lift(i, model.horizon, params).sum())
+        lift = lifts[i]
+        out.append(
+            CostLine(
+                name=d.name,
+                category="measured",
+                total=total * lift.estimate,
+                description=f"lift of {lift.metric or d.name} {lift.estimate:+.4g} per unit "
+                f"({lift.source}) x units reached",
+            )
+        )
+    return tuple(out)
 
 
 def _metric(flows: finance.CashFlows, name: str, rate: float) -> FloatArray:

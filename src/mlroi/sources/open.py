@@ -32,11 +32,18 @@ class Source(BaseModel):
     )
     url: str | None = Field(None, description="Ibis connection URL, e.g. postgresql://...")
     table: str | None = Field(None, description="Table name in the connection given by url.")
+    demo: str | None = Field(
+        None,
+        description="A table of mlroi's demo data, e.g. `churn/campaign` (generated on first "
+        "use; see `mlroi demo`).",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
-        if (self.path is None) == (self.url is None):
-            raise ValueError("give either `path` (a file) or `url` plus `table`, not both")
+        if sum(x is not None for x in (self.path, self.url, self.demo)) != 1:
+            raise ValueError(
+                "give one of `path` (a file), `url` plus `table`, or `demo` (a demo table)"
+            )
         if self.url is not None and self.table is None:
             raise ValueError("a `url` source needs `table`: the table name to read")
         return self
@@ -101,6 +108,10 @@ def open_table(source: Any, *, base: Path | None = None) -> Any:
     if isinstance(source, Source):
         if source.path is not None:
             return _read_path(source.path, source.format, base)
+        if source.demo is not None:
+            from mlroi.demo.cache import demo_table
+
+            return _read_path(str(demo_table(source.demo)), "parquet", None)
         assert source.url is not None and source.table is not None
         con = _connect(source.url)
         try:

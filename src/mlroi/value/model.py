@@ -100,6 +100,11 @@ class Driver(BaseModel):
     units_per_month: Quantity = Field(
         description="Units (e.g. users) that receive the intervention per month."
     )
+    counts_as: Literal["value", "cost"] = Field(
+        "value",
+        description="`cost` books this driver as a cost measured by the experiment (e.g. "
+        "discounts given per customer), not as value.",
+    )
 
     @field_validator("margin")
     @classmethod
@@ -135,6 +140,12 @@ class ValueModel(BaseModel):
     growth: Quantity = Field(
         0.0, description="Growth of the population per year (0.1 = +10% a year)."
     )
+
+    @model_validator(mode="after")
+    def _some_value(self) -> ValueModel:
+        if all(d.counts_as == "cost" for d in self.drivers):
+            raise ValueError("drivers: at least one driver must count as value")
+        return self
 
     @field_validator("decay")
     @classmethod
@@ -189,8 +200,10 @@ class ValueModel(BaseModel):
         horizon_months: int,
         lifts: Mapping[int, FloatArray],
         params: Mapping[str, FloatArray],
+        counts_as: Literal["value", "cost"] = "value",
     ) -> FloatArray:
-        """Value per draw and month, shape (n, horizon + 1); ``lifts`` by driver index.
+        """Money per draw and month, shape (n, horizon + 1), of the drivers that count as
+        ``counts_as``; ``lifts`` by driver index.
 
         ``params`` holds an array of draws (or one value) for every path of :meth:`parameters`.
         """
@@ -201,7 +214,8 @@ class ValueModel(BaseModel):
                 * params[f"value.drivers[{i}].value_per_unit"]
                 * params[f"value.drivers[{i}].margin"]
                 * params[f"value.drivers[{i}].units_per_month"]
-                for i in range(len(self.drivers))
+                for i, d in enumerate(self.drivers)
+                if d.counts_as == counts_as
             ),
             start=np.zeros(1),
         )
@@ -212,4 +226,4 @@ class ValueModel(BaseModel):
     ) -> FloatArray:
         """Value schedule of one unit of ``driver``'s lift: value is linear in each lift."""
         ones = {i: np.ones(1) if i == driver else np.zeros(1) for i in range(len(self.drivers))}
-        return self.schedule(horizon_months, ones, params)
+        return self.schedule(horizon_months, ones, params, self.drivers[driver].counts_as)
