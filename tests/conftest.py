@@ -22,6 +22,9 @@ from typing import Any
 
 import pytest
 
+# Demo data read by the example cases is generated once per test session, in a throw-away folder.
+os.environ["MLROI_DEMO_DIR"] = tempfile.mkdtemp(prefix="mlroi-demo-")
+
 PG_ROOT = Path("/usr/lib/postgresql")
 PG_USER = "mlroi"  # database superuser created by initdb
 PG_DATABASE = "mlroi_test"

@@ -115,11 +115,10 @@ def test_break_even_lift_makes_npv_zero() -> None:
     assert b.cost_multiple == pytest.approx(r.total_value.point / r.total_cost.point, rel=1e-12)
 
 
-def test_payback_of_the_worked_example_is_under_one_month() -> None:
-    # cumulative net is 175K - 12.5K > 0 within month 1: payback 12.5 / 175 of the month ... the
-    # flow of month 1 is net positive from its start, so payback is reached in month 1
+def test_payback_of_the_worked_example_is_the_part_of_month_one_its_cost_needs() -> None:
+    # $12.5K paid at the start of month 1, $175K earned evenly through it
     r = run()
-    assert 0 < r.payback_months.point <= 1
+    assert r.payback_months.point == pytest.approx(12_500 / 175_000, rel=1e-12)
 
 
 def test_sensitivity_ranks_the_input_that_moves_npv_most_first() -> None:

@@ -293,10 +293,52 @@ def demo(
             code,
             _run_readout(out / "experiment-events.yaml", out / "result-events.json", True, True),
         )
+        _demo_cases(out)
     except Exception as exc:
         _fail(exc)
         return
     raise typer.Exit(code)
+
+
+def _demo_cases(out: Path) -> None:
+    """ROI of every bundled example case: the recommender in full, then all side by side."""
+    from importlib.resources import files
+
+    from rich.table import Table
+
+    from mlroi.report import format as fmt
+    from mlroi.report.roi_text import render
+    from mlroi.roi.engine import evaluate
+    from mlroi.spec.case import load_case
+
+    cases = sorted(
+        Path(str(p))
+        for p in files("mlroi.demo").joinpath("cases").iterdir()
+        if str(p).endswith(".yaml")
+    )
+    table = Table(title="Every example case (examples/*.yaml)", title_justify="left")
+    for col in ("case", "value", "cost", "return multiple", "net ROI", "P(net ROI > 0)", "payback"):
+        table.add_column(col, justify="left" if col == "case" else "right")
+    for path in cases:
+        with console.status(f"ROI of {path.name} (generating demo data on first use)…"):
+            result = evaluate(load_case(path), base=path.parent)
+        (out / f"roi-{path.stem}.json").write_text(result.to_json() + "\n", encoding="utf-8")
+        if path.stem == "recommender":
+            console.rule(f"ROI of the recommender (examples/{path.name})")
+            render(result, console)
+        c = result.currency
+        table.add_row(
+            result.case,
+            fmt.money(result.total_value.point, c),
+            fmt.money(result.total_cost.point, c),
+            fmt.multiple(result.return_multiple.point),
+            fmt.multiple(result.net_roi.point),
+            f"{result.p_net_roi_positive:.1%}",
+            fmt.months(result.payback_months.point),
+        )
+    console.rule("ROI of every example case")
+    console.print(table)
+    console.print(f"Full results written to {escape(str(out))}/roi-*.json")
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -1,8 +1,8 @@
 """One backend query per readout: per (variant, segment...) group, the sufficient statistics.
 
-The query returns, per group, the unit count, each column's mean, non-null count, minimum and
-maximum, and the backend's one-pass sample variance / covariance for each needed pair. Python
-only ever sees that small table.
+The query returns, per group, the unit count, each column's mean and non-null count, the minimum
+or maximum of the columns a check needs, and the backend's one-pass sample variance / covariance
+for each needed pair. Python only ever sees that small table.
 """
 
 from __future__ import annotations
@@ -11,17 +11,21 @@ import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from mlroi.errors import BackendError, DataError, first_line
-from mlroi.stats.aggregates import Aggregates, merge
+from mlroi.stats.aggregates import Aggregates, merge, pair
 
 _NUMERIC = ("int", "uint", "float", "decimal", "boolean")
 
 
 @dataclass(frozen=True)
 class GroupStats:
-    """What the backend returned, keyed by ``(variant, *segment values)``."""
+    """What the backend returned, keyed by ``(variant, *segment values)``.
+
+    ``minimum`` and ``maximum`` hold only the columns whose bounds were asked for.
+    """
 
     groups: Mapping[tuple[str, ...], Aggregates]
     minimum: Mapping[tuple[str, ...], Mapping[str, float]]
@@ -37,6 +41,19 @@ class GroupStats:
             for k, g in self.groups.items()
             if k[0] == arm and (segment is None or k[1 + segment] == value)
         )
+
+
+@dataclass(frozen=True)
+class UnitKeys:
+    """The table whose unit column the uniqueness check counts, and the column's value range.
+
+    ``bounds`` (inclusive, from file statistics) lets DuckDB count distinct integer units in a
+    bitmap instead of a hash table; it is only a hint: a value outside it makes the backend fail,
+    and the count is then redone with ``COUNT(DISTINCT ...)``.
+    """
+
+    table: Any
+    bounds: tuple[int, int] | None = None
 
 
 def check_schema(
@@ -85,6 +102,9 @@ def build_query(
     capped: Mapping[str, tuple[str, float]],
     check_unique: bool,
     unit_table: Any = None,
+    lower: Sequence[str] = (),
+    upper: Sequence[str] = (),
+    unit_bounds: tuple[int, int] | None = None,
 ) -> Any:
     """The aggregation as one Ibis expression (not executed).
 
@@ -99,6 +119,10 @@ def build_query(
             the whole table, computed in the backend.
         check_unique: add the number of distinct units and of rows, to detect duplicates.
         unit_table: the table whose unit column that check counts (default ``table``).
+        lower: columns whose minimum a check needs (a proportion's, a ratio denominator's).
+        upper: columns whose maximum a check needs.
+        unit_bounds: the unit column's value range, when known: on DuckDB the distinct units
+            are then counted in a bitmap (``bitstring_agg``), exactly and without a hash table.
     """
     index = {c: i for i, c in enumerate(columns)}
     base = table
@@ -127,8 +151,10 @@ def build_query(
         col = t[f"__c{i}"]
         aggs[f"__m{i}"] = col.mean()
         aggs[f"__k{i}"] = col.count()
-        aggs[f"__lo{i}"] = col.min()
-        aggs[f"__hi{i}"] = col.max()
+    for c in lower:
+        aggs[f"__lo{index[c]}"] = t[f"__c{index[c]}"].min()
+    for c in upper:
+        aggs[f"__hi{index[c]}"] = t[f"__c{index[c]}"].max()
     for a, b in pairs:
         i, j = index[a], index[b]
         x, y = t[f"__c{i}"], t[f"__c{j}"]
@@ -139,7 +165,7 @@ def build_query(
     extra: dict[str, Any] = {}
     if check_unique:
         counted = table if unit_table is None else unit_table
-        extra["__units"] = counted[unit].nunique()
+        extra["__units"] = _distinct(counted[unit], unit_bounds)
         extra["__rows"] = counted.count()
     return query.mutate(**extra) if extra else query
 
@@ -152,8 +178,17 @@ def run_query(
     n_segments: int,
     capped: Mapping[str, tuple[str, float]],
     check_unique: bool,
+    lower: Sequence[str] = (),
+    upper: Sequence[str] = (),
+    binary: Sequence[str] = (),
 ) -> GroupStats:
-    """Execute the aggregation once and turn its rows into :class:`Aggregates` per group."""
+    """Execute the aggregation once and turn its rows into :class:`Aggregates` per group.
+
+    Args:
+        binary: columns known to hold only 0 and 1 once their bounds are checked (integer or
+            boolean columns of a proportion): their variance comes from the mean,
+            ``sum (x - p)^2 = n p (1 - p)``, and is not in ``pairs``.
+    """
     try:
         rows = _execute(query)
     except Exception as exc:
@@ -182,22 +217,25 @@ def run_query(
                     f"column {c!r} has {missing} null value(s) in arm {key[0]!r}: fill them"
                     " (e.g. 0 when no activity means zero) or filter those units out"
                 )
-            if any(_bad(row[f"__{s}{i}"]) for s in ("m", "lo", "hi")):
+            # one NaN or infinity makes the mean non-finite, so the mean alone detects them
+            if _bad(row[f"__m{i}"]):
                 raise DataError(
                     f"column {c!r} has NaN or infinite values in arm {key[0]!r}:"
                     " clean them in the source"
                 )
         mean = {c: float(row[f"__m{i}"]) for c, i in index.items()}
-        cov: dict[tuple[str, str], float | None] = {}
+        scale = max(n - 1, 0)
+        comoment: dict[tuple[str, str], float] = {}
         for a, b in pairs:
             v = row[f"__v{index[a]}_{index[b]}"]
-            cov[(a, b)] = None if v is None else float(v)
-        if key in groups:  # a NULL and a literal "(null)" segment: merge
-            groups[key] = groups[key] + Aggregates.from_moments(n, mean, cov)
-        else:
-            groups[key] = Aggregates.from_moments(n, mean, cov)
-        low = {c: float(row[f"__lo{i}"]) for c, i in index.items()}
-        high = {c: float(row[f"__hi{i}"]) for c, i in index.items()}
+            comoment[pair(a, b)] = 0.0 if v is None else float(v) * scale  # None: one unit
+        for c in binary:
+            comoment[(c, c)] = n * mean[c] * (1.0 - mean[c])
+        agg = Aggregates(n=n, mean=mean, comoment=comoment)
+        # a NULL and a literal "(null)" segment: merge
+        groups[key] = groups[key] + agg if key in groups else agg
+        low = {c: float(row[f"__lo{index[c]}"]) for c in lower}
+        high = {c: float(row[f"__hi{index[c]}"]) for c in upper}
         lows[key] = {c: min(v, lows.get(key, low)[c]) for c, v in low.items()}
         highs[key] = {c: max(v, highs.get(key, high)[c]) for c, v in high.items()}
     first = rows[0] if rows else {}
@@ -218,6 +256,37 @@ def _as_float(column: Any) -> Any:
     if column.type().is_boolean():
         return ibis.ifelse(column, 1.0, 0.0)
     return column.cast("float64")
+
+
+def _distinct(column: Any, bounds: tuple[int, int] | None) -> Any:
+    """The number of distinct non-NULL values of ``column``, exactly.
+
+    With ``bounds`` on DuckDB: the popcount of a bitmap with one bit per value in the range
+    (``bitstring_agg``), a fraction of the time and memory of the hash table behind
+    ``COUNT(DISTINCT ...)``; DuckDB raises an error for a value outside the range, so a wrong
+    range can fail the query but never miscount.
+    """
+    if bounds is None or column._find_backend(use_default=True).name != "duckdb":
+        return column.nunique()
+    bitstring_agg, bit_count = _bitmap_functions()
+    lo, hi = bounds
+    return bit_count(bitstring_agg(column.cast("int64"), lo, hi))
+
+
+@lru_cache(maxsize=1)
+def _bitmap_functions() -> tuple[Any, Any]:
+    """DuckDB's ``bitstring_agg`` and ``bit_count`` as Ibis built-ins (defined on first use)."""
+    import ibis
+
+    def bitstring_agg(arg: int, lo: int, hi: int) -> str:
+        """A bitmap of the values in ``[lo, hi]`` (DuckDB's BIT type)."""
+        raise NotImplementedError  # runs in the backend, never in Python
+
+    def bit_count(bits: str) -> int:
+        """The number of set bits."""
+        raise NotImplementedError
+
+    return ibis.udf.agg.builtin(bitstring_agg), ibis.udf.scalar.builtin(bit_count)
 
 
 def _execute(query: Any) -> list[dict[str, Any]]:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import glob
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from mlroi.errors import DataError, SpecError, first_line
+from mlroi.errors import BackendError, DataError, SpecError, first_line
 from mlroi.experiment.aggregate import (
     GroupStats,
+    UnitKeys,
     build_query,
     check_schema,
     missing_column,
@@ -22,7 +24,7 @@ from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
 from mlroi.metrics.definitions import Mean, Proportion, Ratio
 from mlroi.metrics.events import EventLog, derive_units
 from mlroi.report import format as fmt
-from mlroi.sources.open import open_table
+from mlroi.sources.open import Source, open_table
 from mlroi.spec.loader import validation_error_line
 from mlroi.stats import cuped
 from mlroi.stats.aggregates import Aggregates
@@ -84,17 +86,18 @@ def units_table(
     events: Any = None,
     assignments: Any = None,
     base: Path | None = None,
-) -> tuple[Any, Any]:
+) -> tuple[Any, UnitKeys]:
     """The per-unit Ibis table of a readout (given data, a derived event log, or the source).
 
     Returns:
         The table, and the table whose unit column the uniqueness check counts: the assignments
         for an event log (one row per unit there means one row per unit after the derivation,
-        and counting them is far cheaper than counting the derived table), else the table.
+        and counting them is far cheaper than counting the derived table), else the table;
+        with the unit column's value range when Parquet statistics give it.
     """
     if data is not None:
         table = open_table(data, base=base)
-        return table, table
+        return table, _unit_keys(table, data, config, base)
     if events is not None or assignments is not None or config.events is not None:
         log = config.events if config.events is not None else EventLog()
         ev = events if events is not None else log.source
@@ -120,17 +123,82 @@ def units_table(
         log = log.model_copy(update={"columns": {k: log.columns[k] for k in sorted(needed)}})
         try:
             units = derive_units(ev_table, asg_table.select(*keep), log, config.unit)
-            return units, asg_table
         except Exception as exc:  # Ibis type errors when building the expression
             raise DataError(
                 f"cannot derive per-unit metrics from the event log: {first_line(exc)};"
                 f" check that {log.timestamp!r} and {log.exposure!r} are timestamps and"
                 f" {log.value!r} is numeric"
             ) from exc
+        return units, _unit_keys(asg_table, asg, config, base)
     if config.source is None:
         raise SpecError("no data: give `source` or `events` in the configuration, or pass data")
     table = open_table(config.source, base=base)
-    return table, table
+    return table, _unit_keys(table, config.source, config, base)
+
+
+# A bitmap of the unit range costs range / 8 bytes per backend thread: use one while that stays
+# within a byte per row (and below DuckDB's limit of 10^9 bits), else count distinct units.
+_BITS_PER_ROW = 8
+_MIN_BITS = 1 << 16
+_MAX_BITS = 10**9
+_MAX_FILES = 64
+
+
+def _unit_keys(table: Any, source: Any, config: ExperimentConfig, base: Path | None) -> UnitKeys:
+    """The table the uniqueness check counts, with its integer unit range from Parquet footers.
+
+    Only file metadata is read (what the backend reads to learn the schema), never the rows.
+    """
+    if not config.check_unique_units:
+        return UnitKeys(table)
+    path: str | None = None
+    if isinstance(source, str | Path):
+        path = str(source)
+    elif isinstance(source, Source) and source.path is not None and source.format != "csv":
+        path = source.path
+    if path is None or Path(path).suffix.lower() in {".csv", ".tsv"}:
+        return UnitKeys(table)
+    dtype = table.schema()[config.unit]
+    if not dtype.is_integer() or dtype.is_uint64():
+        return UnitKeys(table)
+    full = Path(path) if base is None or Path(path).is_absolute() else base / path
+    files = sorted(glob.glob(str(full), recursive=True))
+    if not files or len(files) > _MAX_FILES:
+        return UnitKeys(table)
+    return UnitKeys(table, _parquet_range(files, config.unit))
+
+
+def _parquet_range(files: list[str], column: str) -> tuple[int, int] | None:
+    """The min and max of an integer column over the row groups of Parquet files, if all have
+    statistics and the range is small enough for a bitmap."""
+    import pyarrow.parquet as pq
+
+    lows, highs, rows = [], [], 0
+    try:
+        for file in files:
+            meta = pq.read_metadata(file)
+            rows += meta.num_rows
+            for r in range(meta.num_row_groups):
+                group = meta.row_group(r)
+                if group.num_rows == 0:
+                    continue
+                stats = next(
+                    group.column(j).statistics
+                    for j in range(group.num_columns)
+                    if group.column(j).path_in_schema == column
+                )
+                if stats is None or not stats.has_min_max:
+                    return None
+                lows.append(stats.min)
+                highs.append(stats.max)
+    except Exception:  # a hint only: an unreadable footer means no range, not an error
+        return None
+    if not lows or not all(isinstance(x, int) for x in lows + highs):
+        return None
+    lo, hi = min(lows), max(highs)
+    if hi - lo + 1 > min(max(_BITS_PER_ROW * rows, _MIN_BITS), _MAX_BITS):
+        return None
+    return lo, hi
 
 
 def _require(table: Any, columns: Iterable[str], what: str) -> None:
@@ -153,7 +221,7 @@ def _effective(metric: AnyMetric) -> tuple[AnyMetric, dict[str, tuple[str, float
 
 
 def aggregate(
-    table: Any, config: ExperimentConfig, keys: Any = None
+    table: Any, config: ExperimentConfig, keys: UnitKeys | Any = None
 ) -> tuple[GroupStats, list[AnyMetric], dict[str, tuple[str, float]]]:
     """Run the readout's single backend query and validate what came back.
 
@@ -172,26 +240,50 @@ def aggregate(
     )
     check_schema(table, config.unit, config.variant, config.segments, raw_columns)
     columns = sorted({c for m in metrics for c in m.value_columns() + m.covariate_columns()})
-    pairs = sorted({p for m in metrics for p in m.pairs()})
-    query = build_query(
-        table,
-        unit=config.unit,
-        variant=config.variant,
-        segments=config.segments,
-        columns=columns,
-        pairs=pairs,
-        capped=capped,
-        check_unique=config.check_unique_units,
-        unit_table=keys,
-    )
-    stats = run_query(
-        query,
-        columns=columns,
-        pairs=pairs,
-        n_segments=len(config.segments),
-        capped=capped,
-        check_unique=config.check_unique_units,
-    )
+    # bounds only where a check reads them: a proportion's 0/1 values, a ratio's denominator
+    proportions = sorted({m.column for m in metrics if isinstance(m, Proportion)})
+    denominators = sorted({m.denominator for m in metrics if isinstance(m, Ratio)})
+    # an integer or boolean column within [0, 1] holds only 0 and 1: its variance follows
+    # from its mean, so the backend need not compute it
+    schema = table.schema()
+    binary = [c for c in proportions if schema[c].is_integer() or schema[c].is_boolean()]
+    pairs = sorted({p for m in metrics for p in m.pairs()} - {(c, c) for c in binary})
+    if not isinstance(keys, UnitKeys):
+        keys = UnitKeys(keys)
+
+    def run(bounds: tuple[int, int] | None) -> GroupStats:
+        query = build_query(
+            table,
+            unit=config.unit,
+            variant=config.variant,
+            segments=config.segments,
+            columns=columns,
+            pairs=pairs,
+            capped=capped,
+            check_unique=config.check_unique_units,
+            unit_table=keys.table,
+            lower=sorted({*proportions, *denominators}),
+            upper=proportions,
+            unit_bounds=bounds,
+        )
+        return run_query(
+            query,
+            columns=columns,
+            pairs=pairs,
+            n_segments=len(config.segments),
+            capped=capped,
+            check_unique=config.check_unique_units,
+            lower=sorted({*proportions, *denominators}),
+            upper=proportions,
+            binary=binary,
+        )
+
+    try:
+        stats = run(keys.bounds)
+    except BackendError as exc:
+        if keys.bounds is None or "min and max range" not in str(exc):
+            raise
+        stats = run(None)  # the files changed since their statistics were read
     _validate(stats, config, metrics)
     return stats, metrics, capped
 

@@ -45,7 +45,8 @@ FloatArray = npt.NDArray[np.float64]
 
 TIMING = (
     "monthly cash flows; month t = 1..H is discounted by (1 + r)^(t/12) at the annual rate r; "
-    "one-time costs in month 0 are paid at the start and not discounted"
+    "one-time costs in month 0 are paid at the start and not discounted; for payback, a month's "
+    "costs are paid at its start and its value is earned evenly through it"
 )
 
 
@@ -239,7 +240,7 @@ def evaluate(
         return _interval(_metric(mc, name, rate), p, sim.level)
 
     npv_mc = finance.npv(mc.net, rate)
-    payback_mc = finance.payback_months(mc.net)
+    payback_mc = finance.payback_months_split(mc.value, mc.cost)
     point_costs = cost_schedule(case.costs, horizon, rate_card, currency=case.finance.currency)
     schedule = _schedule(at_point)
     item_totals = point_costs.item_totals
@@ -326,7 +327,7 @@ def _metric(flows: finance.CashFlows, name: str, rate: float) -> FloatArray:
     if name == "irr":
         return finance.irr(flows.net)
     if name == "payback":
-        return finance.payback_months(flows.net)
+        return finance.payback_months_split(flows.value, flows.cost)
     raise KeyError(name)
 
 

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from mlroi.errors import SpecError
+from mlroi.spec.quantity import QUANTITY_TAGS
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]
@@ -91,6 +92,8 @@ def _clean_loc(loc: Sequence[Any], data: Any) -> Loc:
     for part in loc:
         if isinstance(node, dict) and part == node.get("kind"):
             continue  # pydantic's discriminator tag (`costs.1.storage.tb`), not a key
+        if part in _UNION_TAGS and not (isinstance(node, dict) and part in node):
+            continue  # a union member's tag (`tb.number`), not a key
         if (isinstance(node, dict) and part in node) or (
             isinstance(node, list) and isinstance(part, int) and part < len(node)
         ):
@@ -98,14 +101,15 @@ def _clean_loc(loc: Sequence[Any], data: Any) -> Loc:
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and out[-1:] != [part]:
             # either a tag segment or a missing / unknown key: keep only real field names
-            if "[" in part or "-" in part or part in {"mean", "proportion", "ratio"}:
+            if "[" in part or "-" in part or part in _UNION_TAGS:
                 continue
             out.append(part)
             node = None
         else:
             out.append(part)
             node = None
-    return tuple(out)
+    # a union tag that is also a key (`{normal: [...]}`) shows up twice in a row
+    return tuple(p for i, p in enumerate(out) if i == 0 or p != out[i - 1])
 
 
 def validation_error_line(
@@ -175,6 +179,7 @@ def validation_error_line(
     return f"{' '.join(parts)}: {msg}{more}"
 
 
+_UNION_TAGS = {"mean", "proportion", "ratio"} | QUANTITY_TAGS
 _NAMED_PATH = re.compile(r"^([A-Za-z_]\w*(?:\[\d+\]|\.[A-Za-z_]\w*)*): (.+)$", re.DOTALL)
 
 

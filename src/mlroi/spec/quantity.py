@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -95,8 +95,27 @@ class LogNormal(BaseModel):
 
 
 Distribution = Range | Normal | Beta | LogNormal
+
+
+def _kind(v: Any) -> str:
+    """Which form a value is written in, so that an error speaks of that form only."""
+    if isinstance(v, dict):
+        return next((k for k in ("normal", "beta", "lognormal") if k in v), "range")
+    if isinstance(v, BaseModel):
+        tags: dict[type[BaseModel], str] = {Normal: "normal", Beta: "beta", LogNormal: "lognormal"}
+        return tags.get(type(v), "range")
+    return "number"
+
+
+QUANTITY_TAGS = frozenset({"number", "range", "normal", "beta", "lognormal"})
+
 Quantity = Annotated[
-    float | Range | Normal | Beta | LogNormal,
+    Annotated[float, Tag("number")]
+    | Annotated[Range, Tag("range")]
+    | Annotated[Normal, Tag("normal")]
+    | Annotated[Beta, Tag("beta")]
+    | Annotated[LogNormal, Tag("lognormal")],
+    Discriminator(_kind),
     Field(
         description="A number, {low, likely, high}, {low, high}, {normal|beta|lognormal: [p, q]}"
     ),
