@@ -138,3 +138,12 @@ def test_fraud_case_values_the_loss_reduction_of_its_holdout() -> None:
     assert loss.control_value is not None
     assert loss.estimate / loss.control_value == pytest.approx(-0.288, abs=0.1)
     assert r.total_value.point > 0
+
+
+def test_a_case_built_in_code_gives_the_same_result_as_its_yaml(tmp_path: Path) -> None:
+    case_file = tmp_path / "case.yaml"
+    assert invoke("init", case_file).exit_code == 0
+    from_yaml = load_case(case_file)
+    in_code = Case.model_validate(from_yaml.model_dump())
+    assert in_code == from_yaml
+    assert evaluate(small(in_code)).to_json() == evaluate(small(from_yaml)).to_json()

@@ -24,3 +24,28 @@ __all__ = [
     "readout",
 ]
 __version__ = "0.1.0"
+
+# The ROI layer is imported on first use, so that a readout does not pay for it.
+_LAZY = {
+    "Case": "mlroi.spec.case",
+    "Finance": "mlroi.spec.case",
+    "Population": "mlroi.spec.case",
+    "Simulation": "mlroi.spec.case",
+    "load_case": "mlroi.spec.case",
+    "Driver": "mlroi.value.model",
+    "ValueModel": "mlroi.value.model",
+    "ManualLift": "mlroi.value.model",
+    "ExperimentLift": "mlroi.value.model",
+    "Range": "mlroi.spec.quantity",
+    "evaluate": "mlroi.roi.engine",
+    "RoiResult": "mlroi.roi.result",
+}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mlroi' has no attribute {name!r}")

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mlroi.report import format as fmt
+from mlroi.roi.engine import IRR_DRAWS
 from mlroi.roi.result import Estimate, RoiResult
 
 
@@ -70,7 +71,13 @@ def summary_rows(r: RoiResult) -> list[tuple[str, str, str]]:
             (name, fmt.multiple(e.point), f"{fmt.multiple(e.lower)}–{fmt.multiple(e.upper)}")
         )
     irr = r.irr
-    rows.append(("IRR (annual)", _rate(irr.point), f"{_rate(irr.lower)}–{_rate(irr.upper)}"))
+    rows.append(
+        (
+            "IRR (annual; interval of 20,000 draws)",
+            _rate(irr.point),
+            f"{_rate(irr.lower)}–{_rate(irr.upper)}",
+        )
+    )
     p = r.payback_months
     rows.append(("Payback", fmt.months(p.point), f"{fmt.months(p.lower)}–{fmt.months(p.upper)}"))
     return rows

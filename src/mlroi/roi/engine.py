@@ -42,6 +42,7 @@ from mlroi.spec.quantity import Normal, Quantity, bounds, describe, draw, is_unc
 from mlroi.value.model import ExperimentLift
 
 FloatArray = npt.NDArray[np.float64]
+IRR_DRAWS = 20_000
 
 TIMING = (
     "monthly cash flows; month t = 1..H is discounted by (1 + r)^(t/12) at the annual rate r; "
@@ -239,6 +240,12 @@ def evaluate(
         p = float(_metric(at_point, name, rate)[0])
         return _interval(_metric(mc, name, rate), p, sim.level)
 
+    # IRR needs an iterative root per draw: its interval comes from the first IRR_DRAWS draws
+    irr_flows = finance.CashFlows(value=mc.value[:IRR_DRAWS], cost=mc.cost[:IRR_DRAWS])
+    irr = _interval(
+        _metric(irr_flows, "irr", rate), float(_metric(at_point, "irr", rate)[0]), sim.level
+    )
+
     npv_mc = finance.npv(mc.net, rate)
     payback_mc = finance.payback_months_split(mc.value, mc.cost)
     point_costs = cost_schedule(case.costs, horizon, rate_card, currency=case.finance.currency)
@@ -262,7 +269,7 @@ def evaluate(
         return_multiple=figure("return_multiple"),
         net_roi=figure("net_roi"),
         npv=figure("npv"),
-        irr=figure("irr"),
+        irr=irr,
         payback_months=figure("payback"),
         p_net_roi_positive=float(np.mean(mc.value.sum(axis=1) > mc.cost.sum(axis=1))),
         p_npv_positive=float(np.mean(npv_mc > 0)),
