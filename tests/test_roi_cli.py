@@ -91,8 +91,14 @@ def test_a_broken_case_is_one_line_naming_file_line_and_field(
     case.write_text(text.replace(old, new, 1))
     line = one_error_line(invoke("roi", case))
     assert expected in line
-    if "a100-40gb" not in expected:  # rate-card names are checked when the costs are computed
-        assert f"{case}:" in line
+    assert f"{case}:" in line
+
+
+def test_too_few_draws_on_the_command_line_is_one_line(tmp_path: Path) -> None:
+    case = tmp_path / "case.yaml"
+    assert invoke("init", case).exit_code == 0
+    line = one_error_line(invoke("roi", case, "--draws", "10"))
+    assert line.startswith("error: --draws: ")
 
 
 def test_a_metric_the_experiment_does_not_define_is_an_error(tmp_path: Path) -> None:

@@ -186,12 +186,20 @@ def _run_roi(case_path: Path, json_out: Path | None, draws: int | None, seed: in
     from mlroi.roi.engine import evaluate
     from mlroi.spec.case import load_case
 
+    from pydantic import ValidationError
+
+    from mlroi.errors import SpecError
+    from mlroi.spec.case import Simulation
+
     case = load_case(case_path)
     if draws is not None or seed is not None:
-        sim = case.simulation.model_copy(
-            update={k: v for k, v in {"draws": draws, "seed": seed}.items() if v is not None}
-        )
-        case = case.model_copy(update={"simulation": type(sim).model_validate(sim.model_dump())})
+        given = {k: v for k, v in {"draws": draws, "seed": seed}.items() if v is not None}
+        try:
+            sim = Simulation.model_validate({**case.simulation.model_dump(), **given})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise SpecError(f"--{err['loc'][0]}: {err['msg']}") from exc
+        case = case.model_copy(update={"simulation": sim})
     with console.status("Reading out the experiment and simulating…"):
         result = evaluate(case, base=case_path.parent)
     render(result, console)

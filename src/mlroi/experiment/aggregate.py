@@ -140,10 +140,12 @@ def build_query(
         name: base[raw].cast("float64").clip(upper=base[f"__q{index[name]}"])
         for name, (raw, _) in capped.items()
     }
-    t = base.mutate(
+    # only the columns the aggregates read: a smaller expression compiles faster
+    t = base.select(
         __variant=base[variant].cast("string"),
         **{f"__s{j}": base[s].cast("string") for j, s in enumerate(segments)},
         **{f"__c{index[c]}": derived[c] if c in derived else _as_float(base[c]) for c in columns},
+        **{f"__q{index[name]}": base[f"__q{index[name]}"] for name in capped},
     )
     keys = ["__variant"] + [f"__s{j}" for j in range(len(segments))]
     aggs: dict[str, Any] = {"__n": t.count()}

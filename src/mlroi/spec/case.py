@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mlroi.costs.items import CostItem
+from mlroi.errors import SpecError
 from mlroi.costs.ratecard import RateCardOverride
 from mlroi.experiment.config import ExperimentConfig
 from mlroi.value.model import ExperimentLift, ValueModel
@@ -129,6 +130,7 @@ class Case(BaseModel):
                 f"primary_metric: {self.primary_metric!r} is neither an experiment metric nor "
                 f"a value driver (known: {known})"
             )
+        self._prices_resolve()
         guardrails = {g.metric for g in self.experiment.guardrails} if self.experiment else set()
         for i, c in enumerate(self.constraints):
             if c.metric is not None and c.metric not in guardrails:
@@ -137,6 +139,21 @@ class Case(BaseModel):
                     f" (guardrails: {', '.join(sorted(guardrails)) or 'none'})"
                 )
         return self
+
+    def _prices_resolve(self) -> None:
+        """Every rate-card name a cost item uses exists, in the case's currency."""
+        from mlroi.costs.ratecard import load_rate_card
+        from mlroi.costs.schedule import cost_schedule
+
+        try:
+            cost_schedule(
+                self.costs,
+                self.finance.horizon_months,
+                load_rate_card(self.rate_card),
+                currency=self.finance.currency,
+            )
+        except SpecError as exc:  # reported by pydantic, with the file and line
+            raise ValueError(str(exc)) from exc
 
 
 def load_case(path: str | Path) -> Case:
