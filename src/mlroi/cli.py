@@ -182,14 +182,12 @@ def roi(
 
 
 def _run_roi(case_path: Path, json_out: Path | None, draws: int | None, seed: int | None) -> None:
-    from mlroi.report.roi_text import render
-    from mlroi.roi.engine import evaluate
-    from mlroi.spec.case import load_case
-
     from pydantic import ValidationError
 
     from mlroi.errors import SpecError
-    from mlroi.spec.case import Simulation
+    from mlroi.report.roi_text import render
+    from mlroi.roi.engine import evaluate
+    from mlroi.spec.case import Simulation, load_case
 
     case = load_case(case_path)
     if draws is not None or seed is not None:

@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.table import Table
 
 from mlroi.report import format as fmt
-from mlroi.roi.engine import IRR_DRAWS
 from mlroi.roi.result import Estimate, RoiResult
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mlroi.costs.items import CostItem
-from mlroi.errors import SpecError
 from mlroi.costs.ratecard import RateCardOverride
+from mlroi.errors import SpecError
 from mlroi.experiment.config import ExperimentConfig
 from mlroi.value.model import ExperimentLift, ValueModel
 
