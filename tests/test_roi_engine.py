@@ -233,5 +233,5 @@ def test_a_manual_lift_outside_its_interval_is_rejected() -> None:
 def test_headline_reads_in_plain_words() -> None:
     text = run().headline()
     assert text.startswith("For every $1 spent, $14.00 came back (90% interval $14.00–$14.00).")
-    assert "P(net ROI > 0) = >99.9%" in text
+    assert "P(net ROI > 0) > 99.9%" in text
     assert math.isfinite(run().payback_months.point)

@@ -313,7 +313,7 @@ def _demo_cases(out: Path) -> None:
     from rich.table import Table
 
     from mlroi.report import format as fmt
-    from mlroi.report.roi_text import render
+    from mlroi.report.roi_text import probability, render
     from mlroi.roi.engine import evaluate
     from mlroi.spec.case import load_case
 
@@ -339,7 +339,7 @@ def _demo_cases(out: Path) -> None:
             fmt.money(result.total_cost.point, c),
             fmt.multiple(result.return_multiple.point),
             fmt.multiple(result.net_roi.point),
-            f"{result.p_net_roi_positive:.1%}",
+            probability(result.p_net_roi_positive),
             fmt.months(result.payback_months.point),
         )
     console.rule("ROI of every example case")

@@ -28,7 +28,7 @@ def headline(r: RoiResult) -> str:
     text = (
         f"For every {one} spent, {fmt.money(m.point, c)} came back "
         f"({r.level:.0%} interval {_money_interval(m, c)}). "
-        f"P(net ROI > 0) = {_probability(r.p_net_roi_positive)}. "
+        f"{chance('P(net ROI > 0)', r.p_net_roi_positive)}. "
     )
     payback = r.payback_months.point
     if math.isfinite(payback):
@@ -44,7 +44,13 @@ def _rate(x: float) -> str:
     return ">1000%" if x > 10 else f"{x:.0%}"
 
 
-def _probability(p: float) -> str:
+def chance(label: str, p: float) -> str:
+    """``P(x) = 95.8%``, or ``P(x) > 99.9%`` at the ends."""
+    text = probability(p)
+    return f"{label} {text[0]} {text[1:]}" if text[0] in "<>" else f"{label} = {text}"
+
+
+def probability(p: float) -> str:
     if p >= 0.999:
         return ">99.9%"
     if p <= 0.001:
@@ -98,10 +104,9 @@ def render(r: RoiResult, console: Console) -> None:
         table.add_row(*row)
     console.print(table)
     console.print(
-        f"P(net ROI > 0) = {_probability(r.p_net_roi_positive)};"
-        f" P(NPV > 0) = {_probability(r.p_npv_positive)};"
-        f" P(payback within {r.horizon_months} months) ="
-        f" {_probability(r.p_payback_within_horizon)}"
+        f"{chance('P(net ROI > 0)', r.p_net_roi_positive)};"
+        f" {chance('P(NPV > 0)', r.p_npv_positive)};"
+        f" {chance(f'P(payback within {r.horizon_months} months)', r.p_payback_within_horizon)}"
     )
     for line in break_even_lines(r):
         console.print(line, soft_wrap=True)
