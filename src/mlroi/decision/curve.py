@@ -1,0 +1,725 @@
+"""The exact value of acting on a model's scores at every threshold, and the best threshold.
+
+The decision rule is "act on every row whose score is at least ``t``". Rows with equal scores are
+indistinguishable to the rule, so they form one group, and the only thresholds that lead to
+different decisions are the distinct scores. With the groups sorted by score, highest first, the
+point at group ``j`` acts on groups ``0..j`` and leaves the rest, so every count and value on the
+curve is a cumulative sum read at the end of a tied group: one sort and a few ``cumsum`` calls,
+``O(n log n)`` for ``n`` rows and exact (no interpolation, no sampling of thresholds).
+
+For a point that acts on the top ``k`` rows (``k`` = targeted), with ``P`` positives among ``n``:
+
+- ``tp`` = positives acted on, ``fp = k - tp``, ``fn = P - tp``, ``tn = n - P - fp``;
+- ``precision = tp / k`` (NaN at ``k = 0``: acting on nobody has no precision),
+  ``recall = tp / P``, ``fpr = fp / (n - P)``, ``f1 = 2 tp / (2 tp + fp + fn)``;
+- ``value = sum(act over acted rows) + sum(leave over the other rows)``, and
+  ``incremental_value = value - value(acting on nobody)``.
+
+:func:`optimum` picks the feasible point with the highest objective under constraints written in
+the expression language of :mod:`mlroi.decision.expr` over the curve's columns, and says which
+constraint stops a more valuable threshold.
+
+References:
+    Fawcett, T. (2006). An introduction to ROC analysis. Pattern Recognition Letters 27(8),
+    861-874 (ROC points from one sorted pass; ties handled by group, AUC with ties counted half).
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from mlroi.decision.expr import Compare, Expr, ExprError, Name, Num, bind, evaluate, parse
+
+__all__ = [
+    "CURVE_COLUMNS",
+    "Constraint",
+    "Decision",
+    "ScoreGroups",
+    "ValueCurve",
+    "optimum",
+    "value_curve",
+]
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+IntArray: TypeAlias = npt.NDArray[np.int64]
+
+CURVE_COLUMNS = (
+    "threshold",
+    "targeted",
+    "share_targeted",
+    "tp",
+    "fp",
+    "fn",
+    "tn",
+    "precision",
+    "recall",
+    "fpr",
+    "f1",
+    "value",
+    "incremental_value",
+)
+"""The columns every :class:`ValueCurve` has, in order; the caller's ``sums`` follow them."""
+
+
+# -------------------------------------------------------------------------------- score groups
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreGroups:
+    """Rows grouped by distinct score (or by score bin), highest score first.
+
+    What a backend returns from one ``GROUP BY score`` query; everything on the value curve is
+    computed from these sums. Validation raises ``ValueError``, which the caller turns into a
+    ``DataError`` naming its source. Arrays are stored read-only.
+
+    Attributes:
+        score: the group's score, strictly decreasing, finite.
+        n: rows in the group (at least 1).
+        positives: rows with label 1 (``0 <= positives <= n``).
+        act: sum over the group's rows of the value of acting on the row.
+        leave: sum over the group's rows of the value of leaving the row alone.
+        sums: further per-group sums named by the caller (e.g. ``discounts_given``), reported
+            on the curve as cumulative sums over the rows acted on. Names are identifiers and
+            differ from :data:`CURVE_COLUMNS`.
+
+    Example:
+        >>> g = ScoreGroups.from_rows([0.9, 0.2, 0.9], [1, 0, 0], [5.0, -1.0, -1.0], [0.0] * 3)
+        >>> g.score.tolist(), g.n.tolist(), g.positives.tolist(), g.act.tolist()
+        ([0.9, 0.2], [2, 1], [1, 0], [4.0, -1.0])
+    """
+
+    score: FloatArray
+    n: IntArray
+    positives: IntArray
+    act: FloatArray
+    leave: FloatArray
+    sums: Mapping[str, FloatArray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        score = _vector(self.score, "score")
+        size = score.shape[0]
+        if size == 0:
+            raise ValueError("there are no rows to score")
+        if size > 1 and not bool(np.all(score[1:] < score[:-1])):
+            raise ValueError(
+                "score must be strictly decreasing: one group per distinct score, highest first"
+            )
+        n = _counts(self.n, "n", size)
+        positives = _counts(self.positives, "positives", size)
+        if not bool(np.all(n >= 1)):
+            raise ValueError("n: every group needs at least one row")
+        if not bool(np.all(positives <= n)):
+            raise ValueError("positives: a group has more positives than rows")
+        sums: dict[str, FloatArray] = {}
+        for name, values in self.sums.items():
+            _check_sum_name(name)
+            sums[name] = _frozen(_vector(values, name, size))
+        object.__setattr__(self, "score", _frozen(score))
+        object.__setattr__(self, "n", _frozen(n))
+        object.__setattr__(self, "positives", _frozen(positives))
+        object.__setattr__(self, "act", _frozen(_vector(self.act, "act", size)))
+        object.__setattr__(self, "leave", _frozen(_vector(self.leave, "leave", size)))
+        object.__setattr__(self, "sums", sums)
+
+    @classmethod
+    def from_rows(
+        cls,
+        score: npt.ArrayLike,
+        label: npt.ArrayLike,
+        act: npt.ArrayLike,
+        leave: npt.ArrayLike,
+        sums: Mapping[str, npt.ArrayLike] | None = None,
+    ) -> ScoreGroups:
+        """Group rows exactly by distinct score: one sort, then sums over runs of equal scores.
+
+        Args:
+            score: one score per row (finite; higher means act first).
+            label: 1 for a positive row, 0 otherwise (booleans allowed).
+            act: value of acting on each row.
+            leave: value of leaving each row alone.
+            sums: further per-row values to sum by group, by name.
+
+        Raises:
+            ValueError: arrays of different lengths, no rows, a NaN or infinite value, or a
+                label other than 0/1.
+        """
+        s = _vector(score, "score")
+        size = s.shape[0]
+        if size == 0:
+            raise ValueError("there are no rows to score")
+        y = _vector(label, "label", size)
+        if not bool(np.all((y == 0.0) | (y == 1.0))):
+            raise ValueError("label must be 0 or 1 in every row")
+        columns = {"act": _vector(act, "act", size), "leave": _vector(leave, "leave", size)}
+        for name, values in (sums or {}).items():
+            _check_sum_name(name)
+            columns[name] = _vector(values, name, size)
+        order = np.argsort(-s)
+        ordered = s[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        totals = {name: np.add.reduceat(values[order], starts) for name, values in columns.items()}
+        act_sums, leave_sums = totals.pop("act"), totals.pop("leave")
+        return cls(
+            score=ordered[starts],
+            n=np.diff(np.r_[starts, size]).astype(np.int64),
+            positives=np.add.reduceat(y[order].astype(np.int64), starts),
+            act=act_sums,
+            leave=leave_sums,
+            sums=totals,
+        )
+
+
+def _vector(x: npt.ArrayLike, name: str, size: int | None = None) -> FloatArray:
+    try:
+        values = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers") from None
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {values.shape}")
+    if size is not None and values.shape[0] != size:
+        raise ValueError(f"{name} has {values.shape[0]} values where {size} are expected")
+    bad = int(np.count_nonzero(~np.isfinite(values)))
+    if bad:
+        raise ValueError(f"{name} has {bad} NaN or infinite values")
+    return values
+
+
+def _counts(x: npt.ArrayLike, name: str, size: int) -> IntArray:
+    values = _vector(x, name, size)
+    if not bool(np.all((values >= 0) & (values == np.floor(values)))):
+        raise ValueError(f"{name} must be whole numbers >= 0")
+    return values.astype(np.int64)
+
+
+def _check_sum_name(name: str) -> None:
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f'sum "{name}" needs a name usable in an expression, e.g. "discounts"')
+    if name in CURVE_COLUMNS or name in ("act", "leave"):
+        raise ValueError(f'sum "{name}" clashes with a built-in column; rename it')
+
+
+def _frozen(x: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    x.setflags(write=False)
+    return x
+
+
+# --------------------------------------------------------------------------------- value curve
+
+
+@dataclass(frozen=True, eq=False)
+class ValueCurve:
+    """Metrics and value at every distinct threshold, one array entry per point.
+
+    Point 0 acts on nobody (``threshold = +inf``); point ``j >= 1`` acts on every row with
+    ``score >= threshold[j]``, the ``j``-th highest distinct score. ``targeted`` is strictly
+    increasing. Undefined ratios are NaN: ``precision`` at 0 targeted, ``recall`` (and ``f1``
+    at 0 targeted) without positives, ``fpr`` without negatives. A comparison with NaN is false,
+    so such a point does not satisfy a constraint on that column.
+
+    Attributes:
+        threshold: act on rows with ``score >= threshold``.
+        targeted: rows acted on; ``share_targeted`` is ``targeted / n``.
+        tp, fp, fn, tn: the confusion matrix of "act" against the label.
+        precision, recall, fpr, f1: the model metrics (formulas in the module docstring).
+        value: value of acting on the targeted rows and leaving the others alone.
+        incremental_value: ``value`` minus the value of acting on nobody.
+        sums: each of the groups' ``sums``, accumulated over the rows acted on.
+        n: rows; positives: rows with label 1.
+        auc: ROC AUC, ties counted half; ``None`` without positives or without negatives.
+        pr_auc: average precision ``sum_k (R_k - R_{k-1}) P_k`` over the thresholds, as
+            scikit-learn's ``average_precision_score`` (a step sum, not a trapezoid);
+            ``None`` without positives.
+    """
+
+    threshold: FloatArray
+    targeted: FloatArray
+    share_targeted: FloatArray
+    tp: FloatArray
+    fp: FloatArray
+    fn: FloatArray
+    tn: FloatArray
+    precision: FloatArray
+    recall: FloatArray
+    fpr: FloatArray
+    f1: FloatArray
+    value: FloatArray
+    incremental_value: FloatArray
+    sums: Mapping[str, FloatArray]
+    n: int
+    positives: int
+    auc: float | None
+    pr_auc: float | None
+
+    @property
+    def negatives(self) -> int:
+        """Rows with label 0."""
+        return self.n - self.positives
+
+    @property
+    def base_rate(self) -> float:
+        """Share of positive rows."""
+        return self.positives / self.n
+
+    @property
+    def columns(self) -> dict[str, FloatArray]:
+        """Every column by name: :data:`CURVE_COLUMNS`, then the sums."""
+        built_in = {name: getattr(self, name) for name in CURVE_COLUMNS}
+        return built_in | dict(self.sums)
+
+    def __len__(self) -> int:
+        return int(self.threshold.shape[0])
+
+    def row(self, index: int) -> dict[str, float]:
+        """The point at ``index`` as ``{column: value}``."""
+        return {name: float(values[index]) for name, values in self.columns.items()}
+
+    def at_budget(self, k: float | None = None, *, share: float | None = None) -> dict[str, float]:
+        """The point that targets the top ``k`` rows (or ``share`` of the rows), at most.
+
+        A threshold either takes a tied group whole or leaves it, so this is the last point with
+        ``targeted <= k``: the best a threshold can do within the budget. Exactly ``k`` rows
+        would need part of a tied group, picked by row order or at random: the model cannot tell
+        those rows apart, no threshold reproduces the choice, and in SQL the row order is not
+        even deterministic. (Taking a random fraction of the group is worth the straight line
+        between this point and the next, in expectation.)
+
+        Args:
+            k: at most this many rows (``>= 0``).
+            share: at most this share of the rows, in ``[0, 1]``.
+
+        Raises:
+            ValueError: neither or both of ``k`` and ``share``, or a value out of range.
+
+        Example:
+            >>> g = ScoreGroups.from_rows([0.9, 0.5, 0.5], [1, 0, 1], [1.0, 1.0, 1.0], [0.0] * 3)
+            >>> value_curve(g).at_budget(2)["targeted"]
+            1.0
+        """
+        if (k is None) == (share is None):
+            raise ValueError("give exactly one of k (rows) and share (of the rows)")
+        if share is not None:
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"share must be between 0 and 1, got {share}")
+            # share_targeted = targeted / n is correctly rounded, so 29 of 100 rows meets 0.29
+            index = int(np.searchsorted(self.share_targeted, share, side="right")) - 1
+        else:
+            assert k is not None
+            if not k >= 0:
+                raise ValueError(f"k must be a number of rows >= 0, got {k}")
+            index = int(np.searchsorted(self.targeted, k, side="right")) - 1
+        return self.row(index)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scalars and every column as lists (NaN and inf kept as floats)."""
+        return {
+            "n": self.n,
+            "positives": self.positives,
+            "base_rate": self.base_rate,
+            "auc": self.auc,
+            "pr_auc": self.pr_auc,
+            "columns": {name: values.tolist() for name, values in self.columns.items()},
+        }
+
+
+def value_curve(groups: ScoreGroups) -> ValueCurve:
+    """Every count, metric and value at every distinct threshold, exactly, in ``O(groups)``.
+
+    Args:
+        groups: rows grouped by score, highest first.
+
+    Returns:
+        The curve with ``len(groups.score) + 1`` points, the first acting on nobody.
+
+    Example:
+        >>> g = ScoreGroups.from_rows([0.9, 0.8, 0.3], [1, 0, 1], [10.0, -2.0, 10.0], [0.0] * 3)
+        >>> c = value_curve(g)
+        >>> c.value.tolist(), c.recall.tolist()
+        ([0.0, 10.0, 8.0, 18.0], [0.0, 0.5, 0.5, 1.0])
+    """
+    n = int(groups.n.sum())
+    positives = int(groups.positives.sum())
+    negatives = n - positives
+    targeted = _cumulative(groups.n.astype(np.float64))
+    tp = _cumulative(groups.positives.astype(np.float64))
+    fp = targeted - tp
+    fn = positives - tp
+    tn = negatives - fp
+    # Suffix sums of "leave" so the last point leaves exactly nothing (no cancellation).
+    left_alone = np.r_[np.cumsum(groups.leave[::-1])[::-1], 0.0]
+    value = _cumulative(groups.act) + left_alone
+    with np.errstate(divide="ignore", invalid="ignore"):
+        columns: dict[str, FloatArray] = {
+            "threshold": np.r_[np.inf, groups.score],
+            "targeted": targeted,
+            "share_targeted": targeted / n,
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+            "tn": tn,
+            "precision": tp / targeted,
+            "recall": tp / positives if positives else np.full_like(tp, np.nan),
+            "fpr": fp / negatives if negatives else np.full_like(fp, np.nan),
+            "f1": 2.0 * tp / (2.0 * tp + fp + fn),
+            "value": value,
+            "incremental_value": value - value[0],
+        }
+    sums = {name: _frozen(_cumulative(values)) for name, values in groups.sums.items()}
+    return ValueCurve(
+        **{name: _frozen(values) for name, values in columns.items()},
+        sums=sums,
+        n=n,
+        positives=positives,
+        auc=_auc(groups, positives, negatives),
+        pr_auc=_average_precision(groups, tp, targeted, positives),
+    )
+
+
+def _cumulative(x: FloatArray) -> FloatArray:
+    """``[0, x0, x0 + x1, ...]``: the total over the groups acted on, point by point."""
+    out = np.empty(x.shape[0] + 1, dtype=np.float64)
+    out[0] = 0.0
+    np.cumsum(x, out=out[1:])
+    return out
+
+
+def _auc(groups: ScoreGroups, positives: int, negatives: int) -> float | None:
+    """P(score of a positive > score of a negative) + P(equal) / 2, the Mann-Whitney U / (P N).
+
+    Each positive in group ``j`` outranks the negatives of the later groups and ties the
+    negatives of its own: ``U = sum_j pos_j (N - neg_{0..j}) + pos_j neg_j / 2``.
+    """
+    if positives == 0 or negatives == 0:
+        return None
+    pos = groups.positives.astype(np.float64)
+    neg = (groups.n - groups.positives).astype(np.float64)
+    below = negatives - np.cumsum(neg)
+    u = float(np.sum(pos * below) + 0.5 * np.sum(pos * neg))
+    return u / (positives * negatives)
+
+
+def _average_precision(
+    groups: ScoreGroups, tp: FloatArray, targeted: FloatArray, positives: int
+) -> float | None:
+    """``sum_j (pos_j / P) * precision_j``: the recall step at group ``j`` times its precision."""
+    if positives == 0:
+        return None
+    precision = tp[1:] / targeted[1:]
+    return float(np.sum(groups.positives * precision) / positives)
+
+
+# ------------------------------------------------------------------------------------ optimum
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A condition on the curve's columns that the chosen point must meet.
+
+    Attributes:
+        expr: a condition of :mod:`mlroi.decision.expr`, e.g. ``fpr <= 0.005``.
+        field: where it comes from (e.g. ``"decision.constraints[1]"``); starts every error.
+    """
+
+    expr: Expr
+    field: str = ""
+
+    @classmethod
+    def parse(cls, text: str, field: str = "") -> Constraint:
+        """Parse ``text`` as a condition; raises :class:`ExprError` located at ``field``."""
+        return cls(parse(text, field=field, kind="condition"), field)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The best feasible threshold, or why there is none.
+
+    Attributes:
+        status: ``"optimal"``, or ``"infeasible"`` when no point meets every constraint (or the
+            objective is undefined at all that do).
+        objective: the objective maximised, e.g. ``"value"``.
+        constraints: the constraints, as parsed and printed.
+        index: the chosen point's index on the curve; ``None`` when infeasible.
+        point: the chosen point's row (see :meth:`ValueCurve.row`); ``None`` when infeasible.
+        unconstrained: the row of the best point without constraints.
+        given_up: objective of ``unconstrained`` minus that of ``point`` (``>= 0``).
+        binding: one sentence per constraint that stops the nearest more valuable point on
+            either side, e.g. "a lower threshold (0.183) would raise fpr to 0.0071, over the
+            limit fpr <= 0.005". Empty when the chosen point is the unconstrained optimum.
+        reason: why the decision is infeasible; ``None`` when optimal.
+    """
+
+    status: Literal["optimal", "infeasible"]
+    objective: str
+    constraints: tuple[str, ...]
+    index: int | None
+    point: dict[str, float] | None
+    unconstrained: dict[str, float] | None
+    given_up: float | None
+    binding: tuple[str, ...]
+    reason: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (thresholds may be ``inf``: serialise with
+        :func:`mlroi.serialize.dumps`)."""
+        return {
+            "status": self.status,
+            "objective": self.objective,
+            "constraints": list(self.constraints),
+            "index": self.index,
+            "point": self.point,
+            "unconstrained": self.unconstrained,
+            "given_up": self.given_up,
+            "binding": list(self.binding),
+            "reason": self.reason,
+        }
+
+
+def optimum(
+    curve: ValueCurve,
+    constraints: Sequence[str | Constraint] = (),
+    objective: str = "value",
+) -> Decision:
+    """The point with the highest objective among those meeting every constraint.
+
+    Each constraint is evaluated at every point at once. Among the feasible points with a
+    defined (non-NaN) objective, the highest objective wins; a tie goes to the point that
+    targets fewer rows. No feasible point gives ``status="infeasible"`` with a reason; this
+    function never raises for infeasibility.
+
+    Args:
+        curve: the value curve.
+        constraints: conditions over the curve's columns, e.g. ``"recall >= 0.6"``,
+            ``"targeted <= 10000"``, ``"discounts_given <= value_retained"``; a string is
+            parsed with the field ``constraints[i]``.
+        objective: a number expression over the columns to maximise, e.g. ``"value"`` or
+            ``"value - 0.5 * targeted"``.
+
+    Raises:
+        ExprError: a constraint or the objective does not parse, is the wrong kind, names an
+            unknown column (with a did-you-mean), or divides by zero at some point.
+
+    Example:
+        >>> g = ScoreGroups.from_rows([0.9, 0.8, 0.3], [1, 0, 1], [10.0, -2.0, 10.0], [0.0] * 3)
+        >>> d = optimum(value_curve(g), ["targeted <= 2"])
+        >>> d.status, d.point["threshold"], d.given_up
+        ('optimal', 0.9, 8.0)
+    """
+    columns = curve.columns
+    names = list(columns)
+    goal_expr = bind(
+        parse(objective, field="objective", kind="number"), names, {}, field="objective"
+    )
+    goal = np.asarray(evaluate(goal_expr, columns, field="objective"), dtype=np.float64)
+    checks = [_bound(c, i, names) for i, c in enumerate(constraints)]
+    holds = [np.asarray(evaluate(c.expr, columns, field=c.field), dtype=bool) for c in checks]
+    feasible = np.logical_and.reduce(holds) if holds else np.ones(len(curve), dtype=bool)
+    defined = ~np.isnan(goal)
+    texts = tuple(str(c.expr) for c in checks)
+
+    unconstrained = _best(goal, defined)
+    chosen = _best(goal, feasible & defined)
+    best_row = None if unconstrained is None else curve.row(unconstrained)
+    if chosen is None:
+        return Decision(
+            status="infeasible",
+            objective=objective,
+            constraints=texts,
+            index=None,
+            point=None,
+            unconstrained=best_row,
+            given_up=None,
+            binding=(),
+            reason=_infeasible_reason(curve, columns, checks, holds, objective, feasible),
+        )
+    assert unconstrained is not None
+    return Decision(
+        status="optimal",
+        objective=objective,
+        constraints=texts,
+        index=chosen,
+        point=curve.row(chosen),
+        unconstrained=best_row,
+        given_up=float(goal[unconstrained] - goal[chosen]),
+        binding=tuple(_binding(curve, columns, checks, holds, goal, defined, chosen)),
+        reason=None,
+    )
+
+
+def _bound(constraint: str | Constraint, i: int, names: list[str]) -> Constraint:
+    if isinstance(constraint, str):
+        constraint = Constraint.parse(constraint, field=f"constraints[{i}]")
+    if not constraint.expr.is_condition:
+        raise ExprError(
+            "a constraint must be a condition, e.g. recall >= 0.6", field=constraint.field
+        )
+    return Constraint(bind(constraint.expr, names, {}, field=constraint.field), constraint.field)
+
+
+def _best(goal: FloatArray, allowed: npt.NDArray[np.bool_]) -> int | None:
+    """Index of the highest ``goal`` among ``allowed`` points; the first (fewest targeted) on a
+    tie."""
+    candidates = np.flatnonzero(allowed)
+    if candidates.size == 0:
+        return None
+    return int(candidates[np.argmax(goal[candidates])])
+
+
+def _binding(
+    curve: ValueCurve,
+    columns: Mapping[str, FloatArray],
+    checks: Sequence[Constraint],
+    holds: Sequence[npt.NDArray[np.bool_]],
+    goal: FloatArray,
+    defined: npt.NDArray[np.bool_],
+    chosen: int,
+) -> list[str]:
+    """What stops the nearest point with a higher objective on each side of the chosen one.
+
+    Every such point is infeasible (the chosen point is the best feasible one), so at least one
+    constraint fails there; each failing constraint gets a sentence.
+    """
+    better = defined & (goal > goal[chosen])
+    neighbours: list[int] = []
+    lower = np.flatnonzero(better[chosen + 1 :])
+    if lower.size:
+        neighbours.append(chosen + 1 + int(lower[0]))
+    higher = np.flatnonzero(better[:chosen])
+    if higher.size:
+        neighbours.append(int(higher[-1]))
+    sentences: list[str] = []
+    for other in neighbours:
+        if other == 0:
+            where = "acting on nobody"
+        else:
+            direction = "lower" if other > chosen else "higher"
+            where = f"a {direction} threshold ({_threshold(curve.threshold[other])})"
+        for check, ok in zip(checks, holds, strict=True):
+            if not ok[other]:
+                sentences.append(_breach(check.expr, columns, other, chosen, where))
+    return sentences
+
+
+_FLIPPED: dict[str, str] = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+def _simple(expr: Expr) -> tuple[str, str, float] | None:
+    """``(column, op, limit)`` for ``column op number`` or ``number op column``, else None."""
+    match expr:
+        case Compare(op, Name(column), Num(limit)):
+            return column, op, limit
+        case Compare(op, Num(limit), Name(column)):
+            return column, _FLIPPED[op], limit
+    return None
+
+
+def _breach(
+    expr: Expr, columns: Mapping[str, FloatArray], other: int, chosen: int, where: str
+) -> str:
+    simple = _simple(expr)
+    if simple is not None and simple[1] in ("<", "<=", ">", ">="):
+        column, op, limit = simple
+        now, there = float(columns[column][chosen]), float(columns[column][other])
+        if math.isnan(there):
+            return f"{where} would leave {column} undefined, failing {expr}"
+        verb = "raise" if there > now else "lower" if there < now else "keep"
+        side = "over" if op in ("<", "<=") else "under"
+        shown = _distinct(there, limit)
+        return f"{where} would {verb} {column} to {shown}, {side} the limit {expr}"
+    values = ", ".join(f"{name} = {_number(float(columns[name][other]))}" for name in _names(expr))
+    return f"{where} would break {expr} ({values})"
+
+
+def _infeasible_reason(
+    curve: ValueCurve,
+    columns: Mapping[str, FloatArray],
+    checks: Sequence[Constraint],
+    holds: Sequence[npt.NDArray[np.bool_]],
+    objective: str,
+    feasible: npt.NDArray[np.bool_],
+) -> str:
+    never = [(c, ok) for c, ok in zip(checks, holds, strict=True) if not ok.any()]
+    if never:
+        parts = [_closest(c.expr, columns) for c, _ in never]
+        return "no threshold meets " + "; ".join(parts)
+    if feasible.any():
+        return f"the objective {objective} is undefined at every threshold meeting the constraints"
+    parts = [
+        f"{c.expr} holds {_where(ok, curve.threshold)}"
+        for c, ok in zip(checks, holds, strict=True)
+        if not ok.all()
+    ]
+    return "each constraint holds at some threshold but no threshold meets all: " + "; ".join(parts)
+
+
+def _closest(expr: Expr, columns: Mapping[str, FloatArray]) -> str:
+    """A constraint that holds nowhere, and the closest any threshold gets to it."""
+    simple = _simple(expr)
+    if simple is None or simple[1] in ("==", "!="):
+        return f"{expr}"
+    column, op, limit = simple
+    values = columns[column]
+    if bool(np.all(np.isnan(values))):
+        return f"{expr}: {column} is undefined at every threshold"
+    if op in (">", ">="):
+        best = float(np.nanmax(values))
+        return f"{expr}: the highest {column} at any threshold is {_distinct(best, limit)}"
+    best = float(np.nanmin(values))
+    return f"{expr}: the lowest {column} at any threshold is {_distinct(best, limit)}"
+
+
+def _where(ok: npt.NDArray[np.bool_], threshold: FloatArray) -> str:
+    """The thresholds at which a constraint holds, in words (point 0 is acting on nobody)."""
+    idx = np.flatnonzero(ok)
+    first, last = int(idx[0]), int(idx[-1])
+    lowest = _threshold(threshold[last])
+    if last == 0:
+        return "only when acting on nobody"
+    if idx.size != last - first + 1:
+        return f"at {idx.size} of {ok.size} thresholds, the lowest {lowest}"
+    if first == 0:
+        return f"only at thresholds >= {lowest}"
+    if last == ok.size - 1:
+        return f"only at thresholds <= {_threshold(threshold[first])}"
+    return f"only at thresholds from {lowest} to {_threshold(threshold[first])}"
+
+
+def _names(expr: Expr) -> list[str]:
+    found: list[str] = []
+    stack: list[Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Name) and node.id not in found:
+            found.append(node.id)
+        stack.extend(reversed(node.children()))
+    return found
+
+
+def _threshold(x: float) -> str:
+    return "+inf" if math.isinf(x) else f"{x:.6g}"
+
+
+def _number(x: float, digits: int = 4) -> str:
+    """A number for a sentence: ``digits`` significant digits, thousands separated."""
+    if not math.isfinite(x):
+        return str(x)
+    if x == math.floor(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    if abs(x) < 1e-3:
+        return f"{x:.{digits}g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
+    return f"{x:,.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{x:,.0f}"
+
+
+def _distinct(x: float, limit: float) -> str:
+    """``x`` with enough digits not to print like ``limit`` (0.0050004 is not "0.005")."""
+    for digits in range(4, 18):
+        text = _number(x, digits)
+        if x == limit or text != _number(limit, digits):
+            return text
+    return repr(x)
