@@ -194,14 +194,14 @@ def test_worked_example_return_multiple_14_and_net_roi_13() -> None:
     assert float(flows.net_roi) == pytest.approx(13.0, rel=1e-12)
 
 
-def test_cashflows_npv_irr_and_payback_are_those_of_the_net_schedule() -> None:
+def test_cashflows_npv_and_irr_are_those_of_the_net_schedule_payback_of_both() -> None:
     value = np.array([[0.0, 80.0, 80.0, 80.0], [0.0, 50.0, 60.0, 70.0]])
     cost = np.array([[150.0, 10.0, 10.0, 10.0], [120.0, 5.0, 5.0, 5.0]])
     flows = CashFlows(value=value, cost=cost)
     net = value - cost
     np.testing.assert_allclose(flows.npv(0.1), npv(net, 0.1), rtol=1e-15)
     np.testing.assert_allclose(flows.irr(), irr(net), rtol=1e-15)
-    np.testing.assert_allclose(flows.payback_months(0.1), payback_months(net, 0.1), rtol=1e-15)
+    np.testing.assert_allclose(flows.payback_months(), payback_months_split(value, cost))
 
 
 def test_zero_cost_gives_an_infinite_multiple_for_positive_value_and_nan_for_none() -> None:

@@ -148,7 +148,8 @@ def break_even_lines(r: RoiResult) -> list[str]:
     if b.lift is not None:
         rel = f" ({fmt.percent(b.lift_relative)} relative)" if b.lift_relative is not None else ""
         out.append(
-            f"Break-even lift of {what}: {fmt.signed(b.lift)} per unit{rel};"
+            f"Break-even lift of {what}: NPV >= 0 needs {b.direction} {fmt.signed(b.lift)}"
+            f" per unit{rel};"
             f" measured {fmt.signed(b.measured_lift)}."
         )
     if b.cost_total is not None and b.cost_multiple is not None:

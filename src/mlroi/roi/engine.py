@@ -15,7 +15,7 @@ value and cost schedules, and is called three ways:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from mlroi.costs.items import describe_item
 from mlroi.costs.ratecard import RateCard, load_rate_card
-from mlroi.costs.schedule import cost_schedule
+from mlroi.costs.schedule import cost_parameters, cost_schedule
 from mlroi.errors import EstimationError, SpecError
 from mlroi.experiment.result import Comparison, ExperimentResult
 from mlroi.roi import finance
@@ -172,11 +172,12 @@ def _resolve_lifts(
 
 
 def _primary_driver(case: Case) -> int:
+    """The driver of the primary metric; else the first driver that counts as value."""
     for i, d in enumerate(case.value.drivers):
         metric = d.lift.metric if isinstance(d.lift, ExperimentLift) else None
         if case.primary_metric in (d.name, metric):
             return i
-    return 0
+    return next(i for i, d in enumerate(case.value.drivers) if d.counts_as == "value")
 
 
 def _interval(samples: FloatArray, at_point: float, level: float) -> Estimate:
@@ -189,11 +190,6 @@ def _interval(samples: FloatArray, at_point: float, level: float) -> Estimate:
         samples[~undefined], [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf"
     )
     return Estimate(at_point, float(lo), float(hi))
-
-
-def _ratio(a: FloatArray, b: FloatArray) -> FloatArray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(np.where(b > 0, a / np.where(b > 0, b, 1.0), np.inf), dtype=np.float64)
 
 
 def evaluate(
@@ -220,9 +216,7 @@ def evaluate(
     lift_inputs, lift_quantities = _resolve_lifts(case, readout)
     rate_card = load_rate_card(case.rate_card)
     quantities: dict[str, Quantity] = {**lift_quantities, **case.value.parameters()}
-    for i, item in enumerate(case.costs):
-        for name, q in item.parameters().items():
-            quantities[f"costs[{i}].{name}"] = q
+    quantities.update(cost_parameters(case.costs))
     model = _Model(case, rate_card, quantities)
     sim = case.simulation
     rate = case.finance.discount_rate
@@ -242,12 +236,13 @@ def evaluate(
 
     # IRR needs an iterative root per draw: its interval comes from the first IRR_DRAWS draws
     irr_flows = finance.CashFlows(value=mc.value[:IRR_DRAWS], cost=mc.cost[:IRR_DRAWS])
+    irr_draws = min(IRR_DRAWS, sim.draws)
     irr = _interval(
         _metric(irr_flows, "irr", rate), float(_metric(at_point, "irr", rate)[0]), sim.level
     )
 
-    npv_mc = finance.npv(mc.net, rate)
-    payback_mc = finance.payback_months_split(mc.value, mc.cost)
+    npv_mc = mc.npv(rate)
+    payback_mc = mc.payback_months()
     point_costs = cost_schedule(case.costs, horizon, rate_card, currency=case.finance.currency)
     schedule = _schedule(at_point)
     item_totals = point_costs.item_totals
@@ -270,8 +265,9 @@ def evaluate(
         net_roi=figure("net_roi"),
         npv=figure("npv"),
         irr=irr,
+        irr_draws=irr_draws,
         payback_months=figure("payback"),
-        p_net_roi_positive=float(np.mean(mc.value.sum(axis=1) > mc.cost.sum(axis=1))),
+        p_net_roi_positive=float(np.mean(mc.total_value > mc.total_cost)),
         p_npv_positive=float(np.mean(npv_mc > 0)),
         p_payback_within_horizon=float(np.mean(np.isfinite(payback_mc))),
         break_even=_break_even(model, at_point, lift_inputs),
@@ -317,25 +313,18 @@ def _measured_costs(model: _Model, lifts: list[LiftInput]) -> tuple[CostLine, ..
 
 
 def _metric(flows: finance.CashFlows, name: str, rate: float) -> FloatArray:
-    value: FloatArray = np.asarray(flows.value.sum(axis=1), dtype=np.float64)
-    cost: FloatArray = np.asarray(flows.cost.sum(axis=1), dtype=np.float64)
-    if name == "total_value":
-        return value
-    if name == "total_cost":
-        return cost
-    if name == "net_value":
-        return value - cost
-    if name == "return_multiple":
-        return _ratio(value, cost)
-    if name == "net_roi":
-        return _ratio(value - cost, cost)
-    if name == "npv":
-        return finance.npv(flows.net, rate)
-    if name == "irr":
-        return finance.irr(flows.net)
-    if name == "payback":
-        return finance.payback_months_split(flows.value, flows.cost)
-    raise KeyError(name)
+    """One headline figure per draw; every figure is defined once, on :class:`CashFlows`."""
+    figures: dict[str, Callable[[], FloatArray]] = {
+        "total_value": lambda: flows.total_value,
+        "total_cost": lambda: flows.total_cost,
+        "net_value": lambda: flows.total_value - flows.total_cost,
+        "return_multiple": lambda: flows.return_multiple,
+        "net_roi": lambda: flows.net_roi,
+        "npv": lambda: flows.npv(rate),
+        "irr": flows.irr,
+        "payback": flows.payback_months,
+    }
+    return np.asarray(figures[name](), dtype=np.float64)
 
 
 def _schedule(flows: finance.CashFlows) -> tuple[Period, ...]:
@@ -348,32 +337,36 @@ def _schedule(flows: finance.CashFlows) -> tuple[Period, ...]:
 
 
 def _break_even(model: _Model, at_point: finance.CashFlows, lifts: list[LiftInput]) -> BreakEven:
+    """NPV is linear in each lift and in a common factor on every cost: solve each for NPV = 0."""
     case = model.case
     rate = case.finance.discount_rate
     i = _primary_driver(case)
     info = lifts[i]
-    per_lift = case.value.value_per_lift(i, model.horizon, model.at_points())
-    pv_per_lift = float(finance.npv(per_lift, rate)[0])
-    npv_now = float(finance.npv(at_point.net, rate)[0])
+    driver = case.value.drivers[i]
+    per_lift = float(
+        finance.npv(case.value.value_per_lift(i, model.horizon, model.at_points()), rate)[0]
+    )
+    slope = per_lift if driver.counts_as == "value" else -per_lift  # NPV per unit of lift
+    npv_now = float(at_point.npv(rate)[0])
     lift: float | None = None
     relative: float | None = None
-    if pv_per_lift > 0:
-        lift = info.estimate - npv_now / pv_per_lift
+    if slope != 0:
+        lift = info.estimate - npv_now / slope
         if info.control_value is not None and info.control_value > 0:
             relative = lift / info.control_value
-    zero_cost = finance.CashFlows(value=at_point.value, cost=np.zeros_like(at_point.cost))
-    only_cost = finance.CashFlows(value=np.zeros_like(at_point.value), cost=at_point.cost)
-    pv_value = float(finance.npv(zero_cost.net, rate)[0])
-    pv_cost = -float(finance.npv(only_cost.net, rate)[0])
-    total_cost = float(at_point.cost.sum())
-    scale = pv_value / pv_cost if pv_cost > 0 else None
+    pv_value = float(finance.npv(at_point.value, rate)[0])
+    pv_cost = float(finance.npv(at_point.cost, rate)[0])
+    scale = 1 / float(finance.break_even_scale(pv_value, pv_cost)) if pv_cost > 0 else None
     return BreakEven(
         driver=info.driver,
         metric=info.metric,
         measured_lift=info.estimate,
         lift=lift,
         lift_relative=relative,
-        cost_total=scale * total_cost if scale is not None and scale > 0 else None,
+        direction="at least" if slope > 0 else "at most",
+        cost_total=scale * float(at_point.total_cost[0])
+        if scale is not None and scale > 0
+        else None,
         cost_multiple=scale,
     )
 

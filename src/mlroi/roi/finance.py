@@ -300,9 +300,9 @@ class CashFlows:
         """Annualised IRR of the net schedule per draw (see :func:`irr`)."""
         return irr(self.net)
 
-    def payback_months(self, annual_rate: float | None = None) -> FloatArray:
-        """Payback of the net schedule in months per draw (see :func:`payback_months`)."""
-        return payback_months(self.net, annual_rate)
+    def payback_months(self) -> FloatArray:
+        """Months until value covers cost, per draw (see :func:`payback_months_split`)."""
+        return payback_months_split(self.value, self.cost)
 
     def break_even_scale(self, annual_rate: float) -> FloatArray:
         """Factor on value at which the NPV is zero, per draw (see :func:`break_even_scale`)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +54,7 @@ class BreakEven:
     """The smallest lift at which NPV >= 0, and the largest cost.
 
     ``lift`` is in the primary driver's metric units per unit (others held at their point
-    values); ``lift_relative`` divides it by the control value when the experiment gave one.
+    values); NPV >= 0 needs a lift ``direction`` ("at least" / "at most") that value; ``lift_relative`` divides it by the control value when the experiment gave one.
     ``cost_total`` is the total cost over the horizon at which NPV = 0 (all cost lines scaled).
     """
 
@@ -64,6 +63,7 @@ class BreakEven:
     measured_lift: float
     lift: float | None
     lift_relative: float | None
+    direction: str
     cost_total: float | None
     cost_multiple: float | None
 
@@ -112,6 +112,7 @@ class RoiResult:
     net_roi: Estimate
     npv: Estimate
     irr: Estimate
+    irr_draws: int
     payback_months: Estimate
     p_net_roi_positive: float
     p_npv_positive: float
@@ -154,8 +155,3 @@ class RoiResult:
         from mlroi.report.roi_text import html_summary
 
         return html_summary(self)
-
-
-def finite_or_none(x: float) -> float | None:
-    """``x`` when finite, else ``None``."""
-    return x if math.isfinite(x) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlroi.costs.items import CostItem
 from mlroi.costs.ratecard import RateCardOverride
@@ -49,13 +49,20 @@ class Finance(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    currency: str = Field(
-        min_length=3, max_length=3, description="ISO 4217 code of every amount, e.g. `USD`."
+    currency: str = Field(description="ISO 4217 code of every amount, e.g. `USD`.")
+    horizon_months: int = Field(
+        gt=0, le=120, description="Months of value and cost to count (at most 10 years)."
     )
-    horizon_months: int = Field(gt=0, le=600, description="Months of value and cost to count.")
     discount_rate: float = Field(
         0.10, ge=0, lt=1, description="Annual discount rate for NPV (0.10 = 10% a year)."
     )
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_code(cls, v: str) -> str:
+        if not (len(v) == 3 and v.isascii() and v.isalpha() and v.isupper()):
+            raise ValueError(f"expected a 3-letter ISO 4217 code in capitals (e.g. USD), got {v!r}")
+        return v
 
 
 class Simulation(BaseModel):
@@ -129,6 +136,12 @@ class Case(BaseModel):
             raise ValueError(
                 f"primary_metric: {self.primary_metric!r} is neither an experiment metric nor "
                 f"a value driver (known: {known})"
+            )
+        if self.value.start_month > self.finance.horizon_months:
+            raise ValueError(
+                f"value.start_month: {self.value.start_month} is after the "
+                f"{self.finance.horizon_months}-month horizon: nothing would be valued; "
+                "lengthen finance.horizon_months or launch earlier"
             )
         self._prices_resolve()
         guardrails = {g.metric for g in self.experiment.guardrails} if self.experiment else set()

@@ -179,7 +179,7 @@ def validation_error_line(
     return f"{' '.join(parts)}: {msg}{more}"
 
 
-_UNION_TAGS = {"mean", "proportion", "ratio"} | QUANTITY_TAGS
+_UNION_TAGS = {"mean", "proportion", "ratio", "experiment", "manual"} | QUANTITY_TAGS
 _NAMED_PATH = re.compile(r"^([A-Za-z_]\w*(?:\[\d+\]|\.[A-Za-z_]\w*)*): (.+)$", re.DOTALL)
 
 

@@ -22,7 +22,15 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    FiniteFloat,
+    Tag,
+    model_validator,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -110,7 +118,7 @@ def _kind(v: Any) -> str:
 QUANTITY_TAGS = frozenset({"number", "range", "normal", "beta", "lognormal"})
 
 Quantity = Annotated[
-    Annotated[float, Tag("number")]
+    Annotated[FiniteFloat, Tag("number")]
     | Annotated[Range, Tag("range")]
     | Annotated[Normal, Tag("normal")]
     | Annotated[Beta, Tag("beta")]

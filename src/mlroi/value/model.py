@@ -21,11 +21,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    FiniteFloat,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from mlroi.spec.quantity import Quantity, check_within, point
 
@@ -56,7 +65,7 @@ class ManualLift(BaseModel):
     estimate: Quantity = Field(
         description="Lift per unit in metric units: a number, or a range / distribution."
     )
-    interval: tuple[float, float] | None = Field(
+    interval: tuple[FiniteFloat, FiniteFloat] | None = Field(
         None,
         description="Interval of a numeric estimate; read as a normal sampling distribution.",
     )
@@ -79,13 +88,23 @@ class ManualLift(BaseModel):
         return self
 
 
+def _lift_kind(v: Any) -> str:
+    """A lift naming a `metric` comes from the experiment; anything else is entered by hand."""
+    if isinstance(v, dict):
+        return "experiment" if "metric" in v else "manual"
+    return "experiment" if isinstance(v, ExperimentLift) else "manual"
+
+
 class Driver(BaseModel):
     """One lift turned into money."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(description="What this value is, e.g. `incremental gross profit`.")
-    lift: ExperimentLift | ManualLift = Field(
+    lift: Annotated[
+        Annotated[ExperimentLift, Tag("experiment")] | Annotated[ManualLift, Tag("manual")],
+        Discriminator(_lift_kind),
+    ] = Field(
         description="`{metric: NAME}` for the experiment's lift, or `{estimate: ..., "
         "interval: [lo, hi]}` for a lift entered by hand."
     )
@@ -105,6 +124,15 @@ class Driver(BaseModel):
         description="`cost` books this driver as a cost measured by the experiment (e.g. "
         "discounts given per customer), not as value.",
     )
+
+    @model_validator(mode="after")
+    def _no_margin_on_costs(self) -> Driver:
+        if self.counts_as == "cost" and self.margin != 1.0:
+            raise ValueError(
+                "margin: a driver booked as a cost (counts_as: cost) takes no margin; "
+                "remove it or put the factor in value_per_unit"
+            )
+        return self
 
     @field_validator("margin")
     @classmethod
@@ -164,7 +192,7 @@ class ValueModel(BaseModel):
         """``incremental <basis>``."""
         if self.basis is not None:
             return f"incremental {self.basis}"
-        margins = [point(d.margin) for d in self.drivers]
+        margins = [point(d.margin) for d in self.drivers if d.counts_as == "value"]
         return "incremental gross profit" if any(m < 1 for m in margins) else "incremental revenue"
 
     def parameters(self) -> dict[str, Quantity]:
@@ -180,18 +208,24 @@ class ValueModel(BaseModel):
             out[f"{base}.units_per_month"] = d.units_per_month
         return out
 
-    def shape(self, horizon_months: int, decay: FloatArray, growth: FloatArray) -> FloatArray:
-        """growth × ramp × decay per draw and month: shape (n, horizon + 1), column 0 is zero."""
+    def shape(
+        self, horizon_months: int, decay: FloatArray, growth: FloatArray, effect: bool = True
+    ) -> FloatArray:
+        """growth × ramp × decay per draw and month: shape (n, horizon + 1), column 0 is zero.
+
+        Without ``effect`` (drivers booked as costs, e.g. discounts given per customer reached)
+        only growth applies: what is spent per unit does not ramp up or fade with the effect.
+        """
         t = np.arange(horizon_months + 1, dtype=np.float64)
         since = t - self.start_month
         active = since >= 0
         ramp = (
             np.ones_like(t)
-            if self.ramp_months == 0
+            if self.ramp_months == 0 or not effect
             else np.minimum(1.0, (since + 1) / self.ramp_months)
         )
         years_since = np.maximum(since, 0) / 12
-        fade = (1 - decay[:, None]) ** years_since[None, :]
+        fade = (1 - (decay if effect else 0 * decay)[:, None]) ** years_since[None, :]
         grow = (1 + growth[:, None]) ** (np.maximum(t - 1, 0) / 12)[None, :]
         return np.asarray(np.where(active, ramp * fade * grow, 0.0), dtype=np.float64)
 
@@ -207,7 +241,9 @@ class ValueModel(BaseModel):
 
         ``params`` holds an array of draws (or one value) for every path of :meth:`parameters`.
         """
-        shape = self.shape(horizon_months, params["value.decay"], params["value.growth"])
+        shape = self.shape(
+            horizon_months, params["value.decay"], params["value.growth"], counts_as == "value"
+        )
         per_month = sum(
             (
                 lifts[i]
