@@ -153,3 +153,12 @@ def test_a_case_built_in_code_gives_the_same_result_as_its_yaml(tmp_path: Path) 
     in_code = Case.model_validate(from_yaml.model_dump())
     assert in_code == from_yaml
     assert evaluate(small(in_code)).to_json() == evaluate(small(from_yaml)).to_json()
+
+
+def test_an_error_in_a_hand_entered_lift_speaks_of_that_lift(tmp_path: Path) -> None:
+    case = tmp_path / "case.yaml"
+    assert invoke("init", case).exit_code == 0
+    case.write_text(case.read_text().replace("estimate: 0.35", "estimate: 0.75"))
+    line = one_error_line(invoke("validate", case))
+    assert "value.drivers[0].lift: estimate 0.75 lies outside its interval [0.2, 0.5]" in line
+    assert "unknown key" not in line

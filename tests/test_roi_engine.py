@@ -235,3 +235,87 @@ def test_headline_reads_in_plain_words() -> None:
     assert text.startswith("For every $1 spent, $14.00 came back (90% interval $14.00–$14.00).")
     assert "P(net ROI > 0) > 99.9%" in text
     assert math.isfinite(run().payback_months.point)
+
+
+def test_break_even_of_a_driver_booked_as_cost_is_an_upper_bound() -> None:
+    # value 1,000/month; a measured cost of 0.2 x 1,000/month; build 1,200; 12 months, r = 0
+    drivers = [
+        {"name": "value", "lift": {"estimate": 1.0}, "units_per_month": 1000},
+        {"name": "disc", "lift": {"estimate": 0.2}, "units_per_month": 1000, "counts_as": "cost"},
+    ]
+    costs = [{"kind": "build", "name": "build", "amount": 1_200.0}]
+    r = run(value={"drivers": drivers}, costs=costs, primary_metric="disc")
+    # NPV = 12,000 - 1,200 - 12,000 x lift = 0 at lift 0.9
+    assert r.break_even.lift == pytest.approx(0.9, rel=1e-12)
+    assert r.break_even.direction == "at most"
+    assert r.total_cost.point == pytest.approx(1_200 + 0.2 * 12_000, rel=1e-12)
+
+
+def test_a_cost_driver_does_not_decay_with_the_effect() -> None:
+    drivers = [
+        {"name": "value", "lift": {"estimate": 1.0}, "units_per_month": 1000},
+        {"name": "disc", "lift": {"estimate": 0.2}, "units_per_month": 1000, "counts_as": "cost"},
+    ]
+    r = run(
+        value={"drivers": drivers, "decay": 0.5, "ramp_months": 3},
+        primary_metric="value",
+        costs=[{"kind": "build", "name": "build", "amount": 1.0}],
+    )
+    costs = [p.cost for p in r.schedule]
+    assert costs[1:] == pytest.approx([200.0] * 12, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {
+                "value": {
+                    "drivers": [
+                        {
+                            "name": "d",
+                            "lift": {"estimate": 0.2},
+                            "units_per_month": 1,
+                            "counts_as": "cost",
+                            "margin": 0.3,
+                        }
+                    ]
+                }
+            },
+            "takes no margin",
+        ),
+        (
+            {
+                "value": {
+                    "drivers": [
+                        {
+                            "name": "incremental revenue",
+                            "lift": {"estimate": 1.0},
+                            "units_per_month": 1,
+                        }
+                    ],
+                    "start_month": 15,
+                }
+            },
+            "after the 12-month horizon",
+        ),
+        ({"finance": {"currency": "usd", "horizon_months": 12}}, "ISO 4217"),
+        (
+            {
+                "value": {
+                    "drivers": [
+                        {
+                            "name": "r",
+                            "lift": {"estimate": 1.0, "interval": [0.5, math.inf]},
+                            "units_per_month": 1,
+                        }
+                    ]
+                }
+            },
+            "finite",
+        ),
+    ],
+)
+def test_more_bad_input_names_the_field(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Case.model_validate(case_dict(**changes))
