@@ -25,7 +25,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from mlroi.costs.ratecard import RateCard, RateTable
-from mlroi.report import format as fmt
+from mlroi.money import money
 from mlroi.spec.quantity import (
     Beta,
     FloatArray,
@@ -432,8 +432,8 @@ def _quantity(q: Quantity) -> str:
 
 def _money(q: Quantity, currency: str) -> str:
     if isinstance(q, int | float):
-        return fmt.money(float(q), currency, exact=float(q) >= 1000 or float(q) == int(q))
-    return f"{fmt.money(1, currency).removesuffix('1.00')}({_quantity(q)})"
+        return money(float(q), currency, exact=float(q) >= 1000 or float(q) == int(q))
+    return f"{money(1, currency).removesuffix('1.00')}({_quantity(q)})"
 
 
 def _per(price: str, unit: str) -> str:

@@ -135,7 +135,7 @@ def cost_schedule(
         months = item.months(horizon_months)
         if len(months) == 0:
             raise SpecError(
-                f'{where} ("{item.name}") is first paid in month {item.first_month()}, after the'
+                f'{where}: "{item.name}" is first paid in month {item.first_month()}, after the'
                 f" {horizon_months}-month horizon: move it earlier or lengthen the horizon"
             )
         values = {
@@ -150,7 +150,7 @@ def cost_schedule(
             priced_from_card.append(where)
     if priced_from_card and currency is not None and currency != rate_card.currency:
         raise SpecError(
-            f"{priced_from_card[0]} is priced from a rate card in {rate_card.currency}, but the"
+            f"{priced_from_card[0]}: priced from a rate card in {rate_card.currency}, but the"
             f" case's currency is {currency}: give the rate card's currency and prices in"
             f" {currency}, or the item's own price"
         )

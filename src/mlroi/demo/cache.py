@@ -1,8 +1,9 @@
 """The bundled demo data on disk: generated once from fixed seeds, then reused.
 
 A case file reads it with ``source: {demo: churn/campaign}``. The tables are written on first use
-to ``$MLROI_DEMO_DIR`` (default ``~/.cache/mlroi/demo``), in a versioned folder, through a temporary
-folder renamed into place, so concurrent first uses never see half-written files.
+to ``$MLROI_DEMO_DIR`` (default ``~/.cache/mlroi/demo``), in a folder named for the generator's
+version, size and seed, through a temporary folder renamed into place, so concurrent first uses
+never see half-written files and a changed size never reads stale data.
 """
 
 from __future__ import annotations
@@ -75,10 +76,11 @@ def demo_table(ref: str) -> Path:
         raise SpecError(
             f"unknown demo scenario {scenario!r} in {ref!r}: use one of {', '.join(SCENARIOS)}"
         )
-    done = demo_root() / scenario
+    rows, _ = SCENARIOS[scenario]
+    done = demo_root() / f"{scenario}-{rows}-seed{SEED}"
     if not done.exists():
         done.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{scenario}-", dir=done.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{done.name}-", dir=done.parent))
         try:
             write_scenario(scenario, tmp)
             with contextlib.suppress(OSError):  # another process finished first: use its copy

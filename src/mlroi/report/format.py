@@ -1,9 +1,10 @@
-"""One way to format numbers for people: values, lifts, p-values."""
+"""One way to format numbers for people: values, lifts, p-values, money (:mod:`mlroi.money`)."""
 
 from __future__ import annotations
 
 import math
 
+from mlroi.money import money as money
 from mlroi.stats.lift import Interval
 
 
@@ -43,32 +44,6 @@ def interval(iv: Interval, relative: bool = False) -> str:
     """``estimate [lower, upper]``, as signed percentages when ``relative``."""
     show = percent if relative else signed
     return f"{show(iv.estimate)} [{show(iv.lower)}, {show(iv.upper)}]"
-
-
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
-
-
-def money(x: float | None, currency: str = "USD", *, exact: bool = False) -> str:
-    """An amount of money: ``$2.10M``, ``$150K``, ``$14.00``, ``-$3.2K``; ``exact`` gives
-    ``$2,100,000``. Unknown currency codes are written before the number (``CHF 1.20M``)."""
-    if x is None or not math.isfinite(x):
-        return "—"
-    symbol = _SYMBOLS.get(currency.upper(), f"{currency.upper()} ")
-    sign = "-" if x < 0 else ""
-    a = abs(x)
-    if exact:
-        body = f"{a:,.0f}" if a >= 100 else f"{a:,.2f}"
-    elif a >= 1e9:
-        body = f"{a / 1e9:.2f}B"
-    elif a >= 1e6:
-        body = f"{a / 1e6:.2f}M"
-    elif a >= 1e4:
-        body = f"{a / 1e3:.0f}K"
-    elif a >= 1e3:
-        body = f"{a / 1e3:.1f}K"
-    else:
-        body = f"{a:,.2f}"
-    return f"{sign}{symbol}{body}"
 
 
 def multiple(x: float | None) -> str:

@@ -25,6 +25,12 @@ def headline(r: RoiResult) -> str:
     c = r.currency
     one = fmt.money(1, c).removesuffix(".00")
     m = r.return_multiple
+    if r.total_cost.point <= 0:
+        return (
+            f"It brings {fmt.money(r.total_value.point, c)} of {r.value_label} "
+            f"({r.level:.0%} interval {_money_interval(r.total_value, c)}) and costs nothing "
+            "over the horizon, so no return multiple is defined."
+        )
     text = (
         f"For every {one} spent, {fmt.money(m.point, c)} came back "
         f"({r.level:.0%} interval {_money_interval(m, c)}). "
@@ -76,11 +82,16 @@ def summary_rows(r: RoiResult) -> list[tuple[str, str, str]]:
             (name, fmt.multiple(e.point), f"{fmt.multiple(e.lower)}–{fmt.multiple(e.upper)}")
         )
     irr = r.irr
+    spread = (
+        "undefined in over 1% of draws"
+        if math.isnan(irr.lower)
+        else f"{_rate(irr.lower)}–{_rate(irr.upper)}"
+    )
     rows.append(
         (
-            "IRR (annual; interval of 20,000 draws)",
+            f"IRR (annual; interval of {r.irr_draws:,} draws)",
             _rate(irr.point),
-            f"{_rate(irr.lower)}–{_rate(irr.upper)}",
+            spread,
         )
     )
     p = r.payback_months
@@ -92,6 +103,9 @@ def render(r: RoiResult, console: Console) -> None:
     """Print the result: headline, figures, break-even, sensitivity, costs, notes."""
     c = r.currency
     console.print(f"[bold]{r.case}[/] — {r.horizon_months}-month horizon, {c}")
+    if r.model_metrics:
+        shown = ", ".join(f"{name} {fmt.value(v)}" for name, v in r.model_metrics)
+        console.print(f"Model metrics reported beside it: {shown}", soft_wrap=True)
     console.print(f"[bold]{headline(r)}[/]", soft_wrap=True)
     table = Table(
         title_justify="left",
@@ -104,6 +118,11 @@ def render(r: RoiResult, console: Console) -> None:
         table.add_row(*row)
     console.print(table)
     console.print(
+        f"Multiples and totals are undiscounted over the horizon; NPV and IRR use {r.timing}.",
+        soft_wrap=True,
+        style="dim",
+    )
+    console.print(
         f"{chance('P(net ROI > 0)', r.p_net_roi_positive)};"
         f" {chance('P(NPV > 0)', r.p_npv_positive)};"
         f" {chance(f'P(payback within {r.horizon_months} months)', r.p_payback_within_horizon)}"
@@ -112,9 +131,11 @@ def render(r: RoiResult, console: Console) -> None:
         console.print(line, soft_wrap=True)
     if r.sensitivity:
         sens = Table(
-            title="Sensitivity: NPV with one input at each end of its range", title_justify="left"
+            title="Sensitivity: NPV with one input at each end of its range"
+            f" (a range's ends; a distribution's central {r.level:.0%})",
+            title_justify="left",
         )
-        for col in ("input", "range", "NPV at low", "NPV at high", "swing"):
+        for col in ("input", "low … high", "NPV at low", "NPV at high", "swing"):
             sens.add_column(col, justify="left" if col == "input" else "right")
         for s in r.sensitivity:
             sens.add_row(

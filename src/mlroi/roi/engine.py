@@ -416,6 +416,11 @@ def _notes(case: Case, readout: ExperimentResult | None) -> tuple[str, ...]:
     if readout is not None:
         failed = [g for g in readout.guardrails if g.status == "fail"]
         notes += [f"Guardrail {g.metric} fails for {g.arm}: {g.reason}" for g in failed]
+    if case.value.growth != 0:
+        notes.append(
+            "Population growth raises value only; usage-based costs (requests, hours, storage) "
+            "are held as written: raise them too if they grow with the population."
+        )
     if case.value.decay == 0 and case.finance.horizon_months > 12:
         notes.append(
             "The effect is assumed not to decay over a horizon longer than a year; "

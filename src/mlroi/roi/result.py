@@ -54,7 +54,8 @@ class BreakEven:
     """The smallest lift at which NPV >= 0, and the largest cost.
 
     ``lift`` is in the primary driver's metric units per unit (others held at their point
-    values); NPV >= 0 needs a lift ``direction`` ("at least" / "at most") that value; ``lift_relative`` divides it by the control value when the experiment gave one.
+    values); NPV >= 0 needs a lift ``direction`` ("at least" / "at most") that value;
+    ``lift_relative`` divides it by the control value when the experiment gave one.
     ``cost_total`` is the total cost over the horizon at which NPV = 0 (all cost lines scaled).
     """
 
