@@ -154,14 +154,12 @@ class ScoreGroups:
         size = s.shape[0]
         if size == 0:
             raise ValueError("there are no rows to score")
-        y = _vector(label, "label", size)
-        if not bool(np.all((y == 0.0) | (y == 1.0))):
-            raise ValueError("label must be 0 or 1 in every row")
+        y = _labels(label, size)
         columns = {"act": _vector(act, "act", size), "leave": _vector(leave, "leave", size)}
         for name, values in (sums or {}).items():
             _check_sum_name(name)
             columns[name] = _vector(values, name, size)
-        order = np.argsort(-s)
+        order = np.argsort(s)[::-1]  # the one sort; a tie's inner order does not matter
         ordered = s[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
         totals = {name: np.add.reduceat(values[order], starts) for name, values in columns.items()}
@@ -169,7 +167,7 @@ class ScoreGroups:
         return cls(
             score=ordered[starts],
             n=np.diff(np.r_[starts, size]).astype(np.int64),
-            positives=np.add.reduceat(y[order].astype(np.int64), starts),
+            positives=np.add.reduceat(y[order], starts, dtype=np.int64),
             act=act_sums,
             leave=leave_sums,
             sums=totals,
@@ -181,18 +179,39 @@ def _vector(x: npt.ArrayLike, name: str, size: int | None = None) -> FloatArray:
         values = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be numbers") from None
-    if values.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {values.shape}")
-    if size is not None and values.shape[0] != size:
-        raise ValueError(f"{name} has {values.shape[0]} values where {size} are expected")
+    _check_shape(values, name, size)
     bad = int(np.count_nonzero(~np.isfinite(values)))
     if bad:
         raise ValueError(f"{name} has {bad} NaN or infinite values")
     return values
 
 
+def _check_shape(values: npt.NDArray[Any], name: str, size: int | None) -> None:
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {values.shape}")
+    if size is not None and values.shape[0] != size:
+        raise ValueError(f"{name} has {values.shape[0]} values where {size} are expected")
+
+
+def _labels(x: npt.ArrayLike, size: int) -> npt.NDArray[Any]:
+    """The labels as given (no float copy of a large integer or boolean column)."""
+    y = np.asarray(x)
+    if y.dtype.kind not in "biuf":
+        raise ValueError("label must be 0 or 1 in every row")
+    _check_shape(y, "label", size)
+    if y.dtype.kind != "b" and not bool(np.all((y == 0) | (y == 1))):
+        raise ValueError("label must be 0 or 1 in every row")
+    return y
+
+
 def _counts(x: npt.ArrayLike, name: str, size: int) -> IntArray:
-    values = _vector(x, name, size)
+    given = np.asarray(x)
+    if given.dtype.kind in "iu":
+        _check_shape(given, name, size)
+        if not bool(np.all(given >= 0)):
+            raise ValueError(f"{name} must be whole numbers >= 0")
+        return given.astype(np.int64, copy=False)
+    values = _vector(given, name, size)
     if not bool(np.all((values >= 0) & (values == np.floor(values)))):
         raise ValueError(f"{name} must be whole numbers >= 0")
     return values.astype(np.int64)
@@ -346,14 +365,16 @@ def value_curve(groups: ScoreGroups) -> ValueCurve:
     n = int(groups.n.sum())
     positives = int(groups.positives.sum())
     negatives = n - positives
-    targeted = _cumulative(groups.n.astype(np.float64))
-    tp = _cumulative(groups.positives.astype(np.float64))
+    targeted = _cumulative(groups.n)
+    tp = _cumulative(groups.positives)
     fp = targeted - tp
     fn = positives - tp
     tn = negatives - fp
-    # Suffix sums of "leave" so the last point leaves exactly nothing (no cancellation).
-    left_alone = np.r_[np.cumsum(groups.leave[::-1])[::-1], 0.0]
-    value = _cumulative(groups.act) + left_alone
+    # "leave" summed over the groups not acted on, from the end, so the last point leaves exactly
+    # nothing (no cancellation of a total minus a prefix).
+    value = np.zeros(len(groups.score) + 1)
+    np.cumsum(groups.leave[::-1], out=value[-2::-1])
+    value += _cumulative(groups.act)
     with np.errstate(divide="ignore", invalid="ignore"):
         columns: dict[str, FloatArray] = {
             "threshold": np.r_[np.inf, groups.score],
@@ -376,12 +397,12 @@ def value_curve(groups: ScoreGroups) -> ValueCurve:
         sums=sums,
         n=n,
         positives=positives,
-        auc=_auc(groups, positives, negatives),
-        pr_auc=_average_precision(groups, tp, targeted, positives),
+        auc=_auc(tp, fp, positives, negatives),
+        pr_auc=_average_precision(tp, targeted, positives),
     )
 
 
-def _cumulative(x: FloatArray) -> FloatArray:
+def _cumulative(x: npt.NDArray[Any]) -> FloatArray:
     """``[0, x0, x0 + x1, ...]``: the total over the groups acted on, point by point."""
     out = np.empty(x.shape[0] + 1, dtype=np.float64)
     out[0] = 0.0
@@ -389,29 +410,26 @@ def _cumulative(x: FloatArray) -> FloatArray:
     return out
 
 
-def _auc(groups: ScoreGroups, positives: int, negatives: int) -> float | None:
+def _auc(tp: FloatArray, fp: FloatArray, positives: int, negatives: int) -> float | None:
     """P(score of a positive > score of a negative) + P(equal) / 2, the Mann-Whitney U / (P N).
 
     Each positive in group ``j`` outranks the negatives of the later groups and ties the
-    negatives of its own: ``U = sum_j pos_j (N - neg_{0..j}) + pos_j neg_j / 2``.
+    negatives of its own: ``U = sum_j pos_j (N - fp_j) + pos_j neg_j / 2``, with ``fp_j`` the
+    negatives in groups ``0..j``. Dot products, so no array of products is allocated.
     """
     if positives == 0 or negatives == 0:
         return None
-    pos = groups.positives.astype(np.float64)
-    neg = (groups.n - groups.positives).astype(np.float64)
-    below = negatives - np.cumsum(neg)
-    u = float(np.sum(pos * below) + 0.5 * np.sum(pos * neg))
+    pos = np.diff(tp)
+    neg = np.diff(fp)
+    u = float(np.dot(pos, negatives - fp[1:]) + 0.5 * np.dot(pos, neg))
     return u / (positives * negatives)
 
 
-def _average_precision(
-    groups: ScoreGroups, tp: FloatArray, targeted: FloatArray, positives: int
-) -> float | None:
+def _average_precision(tp: FloatArray, targeted: FloatArray, positives: int) -> float | None:
     """``sum_j (pos_j / P) * precision_j``: the recall step at group ``j`` times its precision."""
     if positives == 0:
         return None
-    precision = tp[1:] / targeted[1:]
-    return float(np.sum(groups.positives * precision) / positives)
+    return float(np.dot(np.diff(tp), tp[1:] / targeted[1:]) / positives)
 
 
 # ------------------------------------------------------------------------------------ optimum
