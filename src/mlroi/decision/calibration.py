@@ -133,8 +133,11 @@ def calibration(
     if bins < 1:
         raise ValueError(f"bins must be at least 1, got {bins}")
 
-    order = np.argsort(s, kind="stable")
-    s, rows, pos = s[order], rows[order], pos[order]
+    if bool(np.all(s[1:] <= s[:-1])):  # highest first, as ScoreGroups are: no sort needed
+        s, rows, pos = s[::-1], rows[::-1], pos[::-1]
+    elif not bool(np.all(s[1:] >= s[:-1])):
+        order = np.argsort(s, kind="stable")
+        s, rows, pos = s[order], rows[order], pos[order]
     total = float(rows.sum())
     if s.size <= bins:
         starts = np.arange(s.size)
