@@ -177,6 +177,8 @@ def worker_mlroi(a: argparse.Namespace) -> tuple[Callable[[], Any], Callable[[An
     else:
 
         def run() -> Any:
+            if "ibis" in flags:  # an Ibis table: no file footer, so no unit range is known
+                return readout(open_table(a.data), config)
             return readout(a.data, config)
 
     return run, _mlroi_summary, _versions("mlroi", "ibis-framework", "duckdb")
@@ -304,55 +306,55 @@ def worker_breakdown(a: argparse.Namespace) -> dict[str, Any]:
     import ibis
 
     from mlroi import readout
-    from mlroi.experiment.aggregate import build_query, check_schema
-    from mlroi.metrics.events import derive_units
+    from mlroi.experiment.aggregate import build_query
+    from mlroi.experiment.readout import plan_aggregation, units_table
     from mlroi.sources.open import default_connection, open_table
 
     raw = default_connection().con  # the DuckDB connection under mlroi's Ibis backend
     fresh = duckdb.connect()
-    cols = ["converted", "orders", "pre_revenue", "revenue"]
-    pairs = [("converted", "converted"), ("orders", "orders"), ("orders", "revenue")]
-    pairs += [("pre_revenue", "pre_revenue"), ("pre_revenue", "revenue"), ("revenue", "revenue")]
     events = bool(a.events)
-    unique, plain = _mlroi_config(unique=True, events=events), _mlroi_config(unique=False)
+    unique = _mlroi_config(unique=True, events=events)
+    plain = _mlroi_config(unique=False, events=events)
 
-    def units() -> Any:
+    def units(config: Any) -> Any:
         if events:
-            assert unique.events is not None
-            ev, asg = open_table(a.events), open_table(a.assignments)
-            return derive_units(ev, asg, unique.events, "user_id")
-        return open_table(a.data)
+            return units_table(config, events=a.events, assignments=a.assignments)
+        return units_table(config, a.data)
 
-    def build(check: bool) -> Any:
-        table = units()
-        check_schema(table, "user_id", "variant", [], cols)
-        return build_query(
-            table,
-            unit="user_id",
-            variant="variant",
-            segments=[],
-            columns=cols,
-            pairs=pairs,
-            capped={},
-            check_unique=check,
-        )
+    def build(config: Any) -> Any:
+        """The expression readout() runs: sources opened, Parquet footers read, query built."""
+        table, keys = units(config)
+        spec, _ = plan_aggregation(table, config)
+        return build_query(table, spec, keys.table, keys.bounds)
 
-    sql_unique, sql_plain = ibis.to_sql(build(True)), ibis.to_sql(build(False))
+    bounds = units(unique)[1].bounds
+    counted = (a.assignments if events else a.data).replace("'", "''")
+    sql_unique, sql_plain = ibis.to_sql(build(unique)), ibis.to_sql(build(plain))
+    what = "of the assignments " if events else ""
+    checks: dict[str, Callable[[], Any]] = {
+        f"  unit check {what}alone, as run (bitmap of the unit range)": lambda: fresh.execute(
+            f"SELECT bit_count(bitstring_agg(user_id, {bounds[0]}, {bounds[1]}))"
+            f" FROM read_parquet('{counted}')"
+        ).fetchall(),
+        f"  COUNT(DISTINCT user_id) {what}alone (the hash-table method)": lambda: fresh.execute(
+            f"SELECT count(DISTINCT user_id) FROM read_parquet('{counted}')"
+        ).fetchall(),
+    }
+    if bounds is None:  # no range known: the readout counts distinct units
+        checks.pop(next(iter(checks)))
     phases: dict[str, Callable[[], Any]]
     if events:
-        asg = a.assignments.replace("'", "''")
         phases = {
             "readout() total, check_unique_units=true": lambda: readout(
                 config=unique, events=a.events, assignments=a.assignments
             ),
-            "compile to SQL (ibis.to_sql)": lambda: ibis.to_sql(build(True)),
+            "readout() total, check_unique_units=false": lambda: readout(
+                config=plain, events=a.events, assignments=a.assignments
+            ),
+            "open, build and compile to SQL (ibis.to_sql)": lambda: ibis.to_sql(build(unique)),
             "mlroi's SQL run on DuckDB directly": lambda: raw.execute(sql_unique).fetchall(),
-            "  same SQL without the COUNT DISTINCT subquery": lambda: raw.execute(
-                sql_plain
-            ).fetchall(),
-            "  COUNT(DISTINCT user_id) of the assignments alone": lambda: fresh.execute(
-                f"SELECT count(DISTINCT user_id) FROM read_parquet('{asg}')"
-            ).fetchall(),
+            "  same SQL without the unit check": lambda: raw.execute(sql_plain).fetchall(),
+            **checks,
             "floor SQL (event type pushed below the join)": lambda: floor.fetch(
                 fresh, floor.EVENTS_SQL, [a.assignments, a.events]
             ),
@@ -361,25 +363,20 @@ def worker_breakdown(a: argparse.Namespace) -> dict[str, Any]:
             ),
         }
     else:
-        path = a.data.replace("'", "''")
         table = open_table(a.data)
         sql_quantile = ibis.to_sql(table.aggregate(q=table.revenue.cast("float64").quantile(0.999)))
         phases = {
             "readout() total, check_unique_units=true": lambda: readout(a.data, unique),
             "readout() total, check_unique_units=false": lambda: readout(a.data, plain),
             "open_table (read_parquet view)": lambda: open_table(a.data),
-            "build the Ibis expression": lambda: build(True),
-            "compile to SQL (ibis.to_sql)": lambda: ibis.to_sql(build(True)),
+            "open, read the Parquet footer, build the Ibis expression": lambda: build(unique),
+            "open, build and compile to SQL (ibis.to_sql)": lambda: ibis.to_sql(build(unique)),
             "Ibis to_pyarrow of the same expression (for comparison)": lambda: build(
-                True
+                unique
             ).to_pyarrow(),
             "mlroi's SQL run on DuckDB directly": lambda: raw.execute(sql_unique).fetchall(),
-            "  same SQL without the COUNT DISTINCT subquery": lambda: raw.execute(
-                sql_plain
-            ).fetchall(),
-            "  COUNT(DISTINCT user_id) alone": lambda: fresh.execute(
-                f"SELECT count(DISTINCT user_id) FROM read_parquet('{path}')"
-            ).fetchall(),
+            "  same SQL without the unit check": lambda: raw.execute(sql_plain).fetchall(),
+            **checks,
             "  quantile(revenue, 0.999) alone (cap)": lambda: raw.execute(sql_quantile).fetchall(),
             "floor SQL (sums)": lambda: floor.fetch(fresh, floor.USERS_SQL, [a.data]),
             "floor SQL (var_samp/covar_samp)": lambda: floor.fetch(
@@ -646,7 +643,8 @@ def plan(data: dict[str, Any], configs: dict[str, Path], peers: bool) -> list[Ca
             worker(py, "mlroi", *u),
             True,
             "floor",
-            note="check_unique_units: true (the default)",
+            note="check_unique_units: true (the default): distinct units counted in a bitmap of"
+            " the id range from the Parquet footer",
         ),
         Case(
             "mlroi-nouniq",
@@ -657,6 +655,18 @@ def plan(data: dict[str, Any], configs: dict[str, Path], peers: bool) -> list[Ca
             True,
             "floor",
             note="check_unique_units: false",
+        ),
+        Case(
+            "mlroi-hashcheck",
+            "mlroi API",
+            api,
+            size_u,
+            worker(py, "mlroi", *u, "--variant", "ibis"),
+            True,
+            "floor",
+            note="check_unique_units: true, the data passed as an Ibis table: no Parquet footer"
+            " gives the unit range, so the check counts distinct units in a hash table (as for"
+            " string ids, CSV or PostgreSQL)",
         ),
         Case(
             "mlroi-cap",
@@ -697,7 +707,7 @@ def plan(data: dict[str, Any], configs: dict[str, Path], peers: bool) -> list[Ca
             [mlroi_bin, "experiment", str(configs["unique"])],
             False,
             "floor-script",
-            note="check_unique_units: true (the default)",
+            note="check_unique_units: true (the default; bitmap count)",
         ),
         Case(
             "mlroi-cli-nouniq",
@@ -730,7 +740,7 @@ def plan(data: dict[str, Any], configs: dict[str, Path], peers: bool) -> list[Ca
             True,
             "floor-events",
             dataset="events",
-            note="check_unique_units: true (the default)",
+            note="check_unique_units: true (the default; bitmap count)",
         ),
         Case(
             "mlroi-events-nouniq",
@@ -843,6 +853,7 @@ def agreement(cases: list[Case]) -> list[dict[str, Any]]:
         ("tea", "mlroi"),
         ("gbstats", "mlroi"),
         ("mlroi-nouniq", "mlroi"),
+        ("mlroi-hashcheck", "mlroi"),
         ("floor-events", "mlroi-events"),
         ("mlroi-events-prefiltered", "mlroi-events"),
     ]

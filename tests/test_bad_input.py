@@ -379,3 +379,32 @@ def test_same_input_gives_byte_identical_json() -> None:
     table = users()
     settings: dict[str, Any] = {"segments": ["platform"]}
     assert run(table, **settings).to_json() == run(table, **settings).to_json()
+
+
+@pytest.mark.parametrize("split_files", [False, True])
+def test_duplicate_integer_units_in_parquet_files_are_found(
+    tmp_path: Path, split_files: bool
+) -> None:
+    # integer ids read from Parquet take the bitmap path of the uniqueness check
+    import pyarrow.parquet as pq
+
+    table = users()
+    twin = table.slice(5, 2).set_column(1, "variant", pa.array(["treatment", "control"]))
+    if split_files:
+        pq.write_table(table, tmp_path / "a.parquet")
+        pq.write_table(twin, tmp_path / "b.parquet")
+        source = str(tmp_path / "*.parquet")
+    else:
+        pq.write_table(pa.concat_tables([table, twin]), tmp_path / "users.parquet")
+        source = str(tmp_path / "users.parquet")
+    with pytest.raises(DataError) as exc:
+        run(source)
+    assert "unit column 'user_id' has 2 duplicate unit(s)" in one_line(exc)
+
+
+def test_unique_integer_units_in_parquet_pass_the_check(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(users(), tmp_path / "users.parquet")
+    result = run(str(tmp_path / "users.parquet"))
+    assert result.comparisons[0].n_control + result.comparisons[0].n_treatment == N

@@ -91,25 +91,11 @@ def _list(names: Sequence[str]) -> str:
     return f"[{shown}{', ...' if len(names) > 12 else ''}]"
 
 
-def build_query(
-    table: Any,
-    *,
-    unit: str,
-    variant: str,
-    segments: Sequence[str],
-    columns: Sequence[str],
-    pairs: Sequence[tuple[str, str]],
-    capped: Mapping[str, tuple[str, float]],
-    check_unique: bool,
-    unit_table: Any = None,
-    lower: Sequence[str] = (),
-    upper: Sequence[str] = (),
-    unit_bounds: tuple[int, int] | None = None,
-) -> Any:
-    """The aggregation as one Ibis expression (not executed).
+@dataclass(frozen=True)
+class Aggregation:
+    """What the readout's one query computes.
 
-    Args:
-        table: the per-unit Ibis table.
+    Attributes:
         unit: unit column (for the uniqueness check).
         variant: variant column.
         segments: segment columns to group by as well.
@@ -118,13 +104,42 @@ def build_query(
         capped: derived column name -> (raw column, quantile): winsorised at the quantile over
             the whole table, computed in the backend.
         check_unique: add the number of distinct units and of rows, to detect duplicates.
-        unit_table: the table whose unit column that check counts (default ``table``).
         lower: columns whose minimum a check needs (a proportion's, a ratio denominator's).
         upper: columns whose maximum a check needs.
-        unit_bounds: the unit column's value range, when known: on DuckDB the distinct units
-            are then counted in a bitmap (``bitstring_agg``), exactly and without a hash table.
+        binary: columns that hold only 0 and 1 once their bounds are checked (integer or
+            boolean columns of a proportion): their variance follows from the mean,
+            ``sum (x - p)^2 = n p (1 - p)``, so ``pairs`` leaves them out.
     """
-    index = {c: i for i, c in enumerate(columns)}
+
+    unit: str
+    variant: str
+    segments: tuple[str, ...]
+    columns: tuple[str, ...]
+    pairs: tuple[tuple[str, str], ...]
+    capped: Mapping[str, tuple[str, float]]
+    check_unique: bool
+    lower: tuple[str, ...] = ()
+    upper: tuple[str, ...] = ()
+    binary: tuple[str, ...] = ()
+
+
+def build_query(
+    table: Any,
+    spec: Aggregation,
+    unit_table: Any = None,
+    unit_bounds: tuple[int, int] | None = None,
+) -> Any:
+    """The aggregation as one Ibis expression (not executed).
+
+    Args:
+        table: the per-unit Ibis table.
+        spec: what to compute.
+        unit_table: the table whose unit column the uniqueness check counts (default ``table``).
+        unit_bounds: that column's value range, when known: on DuckDB the distinct units are
+            then counted in a bitmap (``bitstring_agg``), exactly and without a hash table.
+    """
+    index = {c: i for i, c in enumerate(spec.columns)}
+    capped = spec.capped
     base = table
     if capped:
         # the quantiles as a one-row table joined to every row: PostgreSQL has no
@@ -142,68 +157,52 @@ def build_query(
     }
     # only the columns the aggregates read: a smaller expression compiles faster
     t = base.select(
-        __variant=base[variant].cast("string"),
-        **{f"__s{j}": base[s].cast("string") for j, s in enumerate(segments)},
-        **{f"__c{index[c]}": derived[c] if c in derived else _as_float(base[c]) for c in columns},
+        __variant=base[spec.variant].cast("string"),
+        **{f"__s{j}": base[s].cast("string") for j, s in enumerate(spec.segments)},
+        **{
+            f"__c{index[c]}": derived[c] if c in derived else _as_float(base[c])
+            for c in spec.columns
+        },
         **{f"__q{index[name]}": base[f"__q{index[name]}"] for name in capped},
     )
-    keys = ["__variant"] + [f"__s{j}" for j in range(len(segments))]
+    keys = ["__variant"] + [f"__s{j}" for j in range(len(spec.segments))]
     aggs: dict[str, Any] = {"__n": t.count()}
     for _c, i in index.items():
         col = t[f"__c{i}"]
         aggs[f"__m{i}"] = col.mean()
         aggs[f"__k{i}"] = col.count()
-    for c in lower:
+    for c in spec.lower:
         aggs[f"__lo{index[c]}"] = t[f"__c{index[c]}"].min()
-    for c in upper:
+    for c in spec.upper:
         aggs[f"__hi{index[c]}"] = t[f"__c{index[c]}"].max()
-    for a, b in pairs:
+    for a, b in spec.pairs:
         i, j = index[a], index[b]
         x, y = t[f"__c{i}"], t[f"__c{j}"]
         aggs[f"__v{i}_{j}"] = x.var(how="sample") if i == j else x.cov(y, how="sample")
     for name in capped:
         aggs[f"__cap{index[name]}"] = t[f"__q{index[name]}"].max()  # the same in every row
     query = t.group_by(keys).aggregate(**aggs)
-    extra: dict[str, Any] = {}
-    if check_unique:
-        counted = table if unit_table is None else unit_table
-        extra["__units"] = _distinct(counted[unit], unit_bounds)
-        extra["__rows"] = counted.count()
-    return query.mutate(**extra) if extra else query
+    if not spec.check_unique:
+        return query
+    counted = table if unit_table is None else unit_table
+    return query.mutate(__units=_distinct(counted[spec.unit], unit_bounds), __rows=counted.count())
 
 
-def run_query(
-    query: Any,
-    *,
-    columns: Sequence[str],
-    pairs: Sequence[tuple[str, str]],
-    n_segments: int,
-    capped: Mapping[str, tuple[str, float]],
-    check_unique: bool,
-    lower: Sequence[str] = (),
-    upper: Sequence[str] = (),
-    binary: Sequence[str] = (),
-) -> GroupStats:
-    """Execute the aggregation once and turn its rows into :class:`Aggregates` per group.
-
-    Args:
-        binary: columns known to hold only 0 and 1 once their bounds are checked (integer or
-            boolean columns of a proportion): their variance comes from the mean,
-            ``sum (x - p)^2 = n p (1 - p)``, and is not in ``pairs``.
-    """
+def run_query(query: Any, spec: Aggregation) -> GroupStats:
+    """Execute the aggregation once and turn its rows into :class:`Aggregates` per group."""
     try:
         rows = _execute(query)
     except Exception as exc:
         raise BackendError(
             f"the backend could not run the readout query: {first_line(exc)}"
         ) from exc
-    index = {c: i for i, c in enumerate(columns)}
+    index = {c: i for i, c in enumerate(spec.columns)}
     groups: dict[tuple[str, ...], Aggregates] = {}
     lows: dict[tuple[str, ...], dict[str, float]] = {}
     highs: dict[tuple[str, ...], dict[str, float]] = {}
 
     def key_of(row: dict[str, Any]) -> tuple[str, ...]:
-        values = [row["__variant"]] + [row[f"__s{j}"] for j in range(n_segments)]
+        values = [row["__variant"]] + [row[f"__s{j}"] for j in range(len(spec.segments))]
         return tuple("(null)" if v is None else str(v) for v in values)
 
     # the backend returns groups in any order; merging floats in a fixed order keeps the
@@ -228,26 +227,29 @@ def run_query(
         mean = {c: float(row[f"__m{i}"]) for c, i in index.items()}
         scale = max(n - 1, 0)
         comoment: dict[tuple[str, str], float] = {}
-        for a, b in pairs:
+        for a, b in spec.pairs:
             v = row[f"__v{index[a]}_{index[b]}"]
             comoment[pair(a, b)] = 0.0 if v is None else float(v) * scale  # None: one unit
-        for c in binary:
+        for c in spec.binary:
             comoment[(c, c)] = n * mean[c] * (1.0 - mean[c])
         agg = Aggregates(n=n, mean=mean, comoment=comoment)
         # a NULL and a literal "(null)" segment: merge
         groups[key] = groups[key] + agg if key in groups else agg
-        low = {c: float(row[f"__lo{index[c]}"]) for c in lower}
-        high = {c: float(row[f"__hi{index[c]}"]) for c in upper}
+        low = {c: float(row[f"__lo{index[c]}"]) for c in spec.lower}
+        high = {c: float(row[f"__hi{index[c]}"]) for c in spec.upper}
         lows[key] = {c: min(v, lows.get(key, low)[c]) for c, v in low.items()}
         highs[key] = {c: max(v, highs.get(key, high)[c]) for c, v in high.items()}
     first = rows[0] if rows else {}
+    unique = spec.check_unique and bool(rows)
     return GroupStats(
         groups=groups,
         minimum=lows,
         maximum=highs,
-        distinct_units=int(first["__units"]) if check_unique and rows else None,
-        rows=int(first["__rows"]) if check_unique and rows else sum(g.n for g in groups.values()),
-        cap_values={name: float(first[f"__cap{index[name]}"]) for name in capped} if rows else {},
+        distinct_units=int(first["__units"]) if unique else None,
+        rows=int(first["__rows"]) if unique else sum(g.n for g in groups.values()),
+        cap_values={name: float(first[f"__cap{index[name]}"]) for name in spec.capped}
+        if rows
+        else {},
     )
 
 

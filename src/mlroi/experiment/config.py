@@ -72,7 +72,9 @@ class ExperimentConfig(BaseModel):
         description="What makes the CLI exit non-zero.",
     )
     check_unique_units: bool = Field(
-        True, description="Check that no unit appears twice (costs one COUNT DISTINCT)."
+        True,
+        description="Check that no unit appears twice (a bitmap count for integer ids in "
+        "Parquet, else COUNT DISTINCT).",
     )
 
     @model_validator(mode="after")

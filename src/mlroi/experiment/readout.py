@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from mlroi.errors import BackendError, DataError, SpecError, first_line
 from mlroi.experiment.aggregate import (
+    Aggregation,
     GroupStats,
     UnitKeys,
     build_query,
@@ -141,7 +142,7 @@ def units_table(
 _BITS_PER_ROW = 8
 _MIN_BITS = 1 << 16
 _MAX_BITS = 10**9
-_MAX_FILES = 64
+_MAX_FILES = 64  # footers read for a glob; more files: count distinct units
 
 
 def _unit_keys(table: Any, source: Any, config: ExperimentConfig, base: Path | None) -> UnitKeys:
@@ -151,17 +152,17 @@ def _unit_keys(table: Any, source: Any, config: ExperimentConfig, base: Path | N
     """
     if not config.check_unique_units:
         return UnitKeys(table)
-    path: str | None = None
     if isinstance(source, str | Path):
-        path = str(source)
-    elif isinstance(source, Source) and source.path is not None and source.format != "csv":
-        path = source.path
-    if path is None or Path(path).suffix.lower() in {".csv", ".tsv"}:
-        return UnitKeys(table)
-    dtype = table.schema()[config.unit]
-    if not dtype.is_integer() or dtype.is_uint64():
+        path, fmt = str(source), None
+    elif isinstance(source, Source) and source.path is not None:
+        path, fmt = source.path, source.format
+    else:
         return UnitKeys(table)
     full = Path(path) if base is None or Path(path).is_absolute() else base / path
+    kind = fmt or ("csv" if full.suffix.lower() in {".csv", ".tsv"} else "parquet")
+    dtype = table.schema()[config.unit]
+    if kind != "parquet" or not dtype.is_integer() or dtype.is_uint64():
+        return UnitKeys(table)
     files = sorted(glob.glob(str(full), recursive=True))
     if not files or len(files) > _MAX_FILES:
         return UnitKeys(table)
@@ -169,8 +170,10 @@ def _unit_keys(table: Any, source: Any, config: ExperimentConfig, base: Path | N
 
 
 def _parquet_range(files: list[str], column: str) -> tuple[int, int] | None:
-    """The min and max of an integer column over the row groups of Parquet files, if all have
-    statistics and the range is small enough for a bitmap."""
+    """The min and max of an integer column from Parquet row-group statistics.
+
+    None when a row group has no statistics, or the range is too wide for a bitmap.
+    """
     import pyarrow.parquet as pq
 
     lows, highs, rows = [], [], 0
@@ -180,17 +183,13 @@ def _parquet_range(files: list[str], column: str) -> tuple[int, int] | None:
             rows += meta.num_rows
             for r in range(meta.num_row_groups):
                 group = meta.row_group(r)
-                if group.num_rows == 0:
-                    continue
-                stats = next(
-                    group.column(j).statistics
-                    for j in range(group.num_columns)
-                    if group.column(j).path_in_schema == column
-                )
-                if stats is None or not stats.has_min_max:
+                paths = [group.column(j).path_in_schema for j in range(group.num_columns)]
+                stats = group.column(paths.index(column)).statistics
+                if group.num_rows and (stats is None or not stats.has_min_max):
                     return None
-                lows.append(stats.min)
-                highs.append(stats.max)
+                if group.num_rows:
+                    lows.append(stats.min)
+                    highs.append(stats.max)
     except Exception:  # a hint only: an unreadable footer means no range, not an error
         return None
     if not lows or not all(isinstance(x, int) for x in lows + highs):
@@ -220,14 +219,11 @@ def _effective(metric: AnyMetric) -> tuple[AnyMetric, dict[str, tuple[str, float
     return metric.model_copy(update=update), capped
 
 
-def aggregate(
-    table: Any, config: ExperimentConfig, keys: UnitKeys | Any = None
-) -> tuple[GroupStats, list[AnyMetric], dict[str, tuple[str, float]]]:
-    """Run the readout's single backend query and validate what came back.
+def plan_aggregation(table: Any, config: ExperimentConfig) -> tuple[Aggregation, list[AnyMetric]]:
+    """What the readout's query computes for ``config`` (after checking ``table``'s columns).
 
     Returns:
-        The per-group statistics, the metrics as estimated (capped columns renamed), and the
-        capped columns (derived name -> (raw column, quantile)).
+        The aggregation, and the metrics as estimated (capped columns renamed).
     """
     metrics: list[AnyMetric] = []
     capped: dict[str, tuple[str, float]] = {}
@@ -242,53 +238,59 @@ def aggregate(
     columns = sorted({c for m in metrics for c in m.value_columns() + m.covariate_columns()})
     # bounds only where a check reads them: a proportion's 0/1 values, a ratio's denominator
     proportions = sorted({m.column for m in metrics if isinstance(m, Proportion)})
-    denominators = sorted({m.denominator for m in metrics if isinstance(m, Ratio)})
+    denominators = {m.denominator for m in metrics if isinstance(m, Ratio)}
     # an integer or boolean column within [0, 1] holds only 0 and 1: its variance follows
     # from its mean, so the backend need not compute it
     schema = table.schema()
     binary = [c for c in proportions if schema[c].is_integer() or schema[c].is_boolean()]
     pairs = sorted({p for m in metrics for p in m.pairs()} - {(c, c) for c in binary})
+    spec = Aggregation(
+        unit=config.unit,
+        variant=config.variant,
+        segments=tuple(config.segments),
+        columns=tuple(columns),
+        pairs=tuple(pairs),
+        capped=capped,
+        check_unique=config.check_unique_units,
+        lower=tuple(sorted({*proportions, *denominators})),
+        upper=tuple(proportions),
+        binary=tuple(binary),
+    )
+    return spec, metrics
+
+
+def aggregate(
+    table: Any, config: ExperimentConfig, keys: UnitKeys | Any = None
+) -> tuple[GroupStats, list[AnyMetric], dict[str, tuple[str, float]]]:
+    """Run the readout's single backend query and validate what came back.
+
+    Args:
+        table: the per-unit table.
+        config: the experiment configuration.
+        keys: what the uniqueness check counts (:func:`units_table`), or a table, or None
+            for ``table`` itself.
+
+    Returns:
+        The per-group statistics, the metrics as estimated (capped columns renamed), and the
+        capped columns (derived name -> (raw column, quantile)).
+    """
+    spec, metrics = plan_aggregation(table, config)
     if not isinstance(keys, UnitKeys):
         keys = UnitKeys(keys)
-
-    def run(bounds: tuple[int, int] | None) -> GroupStats:
-        query = build_query(
-            table,
-            unit=config.unit,
-            variant=config.variant,
-            segments=config.segments,
-            columns=columns,
-            pairs=pairs,
-            capped=capped,
-            check_unique=config.check_unique_units,
-            unit_table=keys.table,
-            lower=sorted({*proportions, *denominators}),
-            upper=proportions,
-            unit_bounds=bounds,
-        )
-        return run_query(
-            query,
-            columns=columns,
-            pairs=pairs,
-            n_segments=len(config.segments),
-            capped=capped,
-            check_unique=config.check_unique_units,
-            lower=sorted({*proportions, *denominators}),
-            upper=proportions,
-            binary=binary,
-        )
-
     try:
-        stats = run(keys.bounds)
+        stats = run_query(build_query(table, spec, keys.table, keys.bounds), spec)
     except BackendError as exc:
         if keys.bounds is None or "min and max range" not in str(exc):
             raise
-        stats = run(None)  # the files changed since their statistics were read
+        # a unit outside the range the file statistics gave: count distinct units instead
+        stats = run_query(build_query(table, spec, keys.table), spec)
     _validate(stats, config, metrics)
-    return stats, metrics, capped
+    return stats, metrics, dict(spec.capped)
 
 
-def _read_out_table(table: Any, config: ExperimentConfig, keys: Any = None) -> ExperimentResult:
+def _read_out_table(
+    table: Any, config: ExperimentConfig, keys: UnitKeys | Any = None
+) -> ExperimentResult:
     stats, metrics, capped = aggregate(table, config, keys)
 
     by_arm = {arm: stats.arm(arm) for arm in config.arms}
