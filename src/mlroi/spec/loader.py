@@ -17,7 +17,6 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from mlroi.errors import SpecError
-from mlroi.spec.quantity import QUANTITY_TAGS
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]
@@ -179,7 +178,15 @@ def validation_error_line(
     return f"{' '.join(parts)}: {msg}{more}"
 
 
-_UNION_TAGS = {"mean", "proportion", "ratio", "experiment", "manual"} | QUANTITY_TAGS
+# tags of the discriminated unions (metric types, lift sources, quantity forms; see
+# mlroi.spec.quantity), which pydantic puts in error locations
+_UNION_TAGS = {"mean", "proportion", "ratio", "experiment", "manual"} | {
+    "number",
+    "range",
+    "normal",
+    "beta",
+    "lognormal",
+}
 _NAMED_PATH = re.compile(r"^([A-Za-z_]\w*(?:\[\d+\]|\.[A-Za-z_]\w*)*): (.+)$", re.DOTALL)
 
 

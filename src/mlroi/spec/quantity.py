@@ -115,8 +115,6 @@ def _kind(v: Any) -> str:
     return "number"
 
 
-QUANTITY_TAGS = frozenset({"number", "range", "normal", "beta", "lognormal"})
-
 Quantity = Annotated[
     Annotated[FiniteFloat, Tag("number")]
     | Annotated[Range, Tag("range")]
