@@ -88,6 +88,16 @@ class ManualLift(BaseModel):
         return self
 
 
+def _within(low: float, high: float, name: str) -> Any:
+    """A field validator that keeps a quantity's whole range within [low, high]."""
+
+    def check(cls: Any, v: Quantity) -> Quantity:
+        check_within(v, low, high, name)
+        return v
+
+    return classmethod(check)
+
+
 def _lift_kind(v: Any) -> str:
     """A lift naming a `metric` comes from the experiment; anything else is entered by hand."""
     if isinstance(v, dict):
@@ -134,17 +144,10 @@ class Driver(BaseModel):
             )
         return self
 
-    @field_validator("margin")
-    @classmethod
-    def _margin_in_unit_interval(cls, v: Quantity) -> Quantity:
-        check_within(v, 0.0, 1.0, "margin")
-        return v
-
-    @field_validator("units_per_month")
-    @classmethod
-    def _units_non_negative(cls, v: Quantity) -> Quantity:
-        check_within(v, 0.0, math.inf, "units_per_month")
-        return v
+    _margin_in_unit_interval = field_validator("margin")(_within(0.0, 1.0, "margin"))
+    _units_non_negative = field_validator("units_per_month")(
+        _within(0.0, math.inf, "units_per_month")
+    )
 
 
 class ValueModel(BaseModel):
@@ -175,17 +178,8 @@ class ValueModel(BaseModel):
             raise ValueError("drivers: at least one driver must count as value")
         return self
 
-    @field_validator("decay")
-    @classmethod
-    def _decay_in_unit_interval(cls, v: Quantity) -> Quantity:
-        check_within(v, 0.0, 1.0, "decay")
-        return v
-
-    @field_validator("growth")
-    @classmethod
-    def _growth_above_minus_one(cls, v: Quantity) -> Quantity:
-        check_within(v, -0.99, math.inf, "growth")
-        return v
+    _decay_in_unit_interval = field_validator("decay")(_within(0.0, 1.0, "decay"))
+    _growth_above_minus_one = field_validator("growth")(_within(-0.99, math.inf, "growth"))
 
     @property
     def label(self) -> str:
