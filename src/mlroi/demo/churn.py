@@ -45,9 +45,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.parquet as pq
 from numpy.polynomial.hermite_e import hermegauss
 
+from mlroi.demo.parquet import write_blocks
 from mlroi.demo.recommender import BLOCK_SIZE, _arrow, _labels
 from mlroi.errors import SpecError
 
@@ -216,14 +216,11 @@ def write_churn(out_dir: str | Path, n: int = 200_000, *, seed: int = 7) -> dict
     out = Path(out_dir) / "churn"
     out.mkdir(parents=True, exist_ok=True)
     paths = {"scored": out / "scored.parquet", "campaign": out / "campaign.parquet"}
-    scored = pq.ParquetWriter(paths["scored"], _SCORED_SCHEMA)
-    try:
-        with pq.ParquetWriter(paths["campaign"], _CAMPAIGN_SCHEMA) as campaign:
-            for scored_table, campaign_table in _blocks(n, seed, kappa):
-                scored.write_table(scored_table)
-                campaign.write_table(campaign_table)
-    finally:
-        scored.close()
+    write_blocks(
+        paths,
+        {"scored": _SCORED_SCHEMA, "campaign": _CAMPAIGN_SCHEMA},
+        ({"scored": s, "campaign": c} for s, c in _blocks(n, seed, kappa)),
+    )
     return paths
 
 

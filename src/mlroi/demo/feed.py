@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from mlroi.demo.parquet import write_blocks
 from mlroi.demo.recommender import BLOCK_SIZE, _arrow, _labels
 from mlroi.errors import SpecError
 
@@ -158,9 +158,7 @@ def write_feed(out_dir: str | Path, n: int = 200_000, *, seed: int = 7) -> dict[
     out = Path(out_dir) / "feed"
     out.mkdir(parents=True, exist_ok=True)
     paths = {"users": out / "users.parquet"}
-    with pq.ParquetWriter(paths["users"], _USERS_SCHEMA) as writer:
-        for table in _blocks(n, seed, lifts):
-            writer.write_table(table)
+    write_blocks(paths, {"users": _USERS_SCHEMA}, ({"users": t} for t in _blocks(n, seed, lifts)))
     return paths
 
 

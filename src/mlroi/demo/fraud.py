@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.parquet as pq
 from scipy.special import ndtr
 
+from mlroi.demo.parquet import write_blocks
 from mlroi.demo.recommender import BLOCK_SIZE, _arrow, _labels
 from mlroi.errors import SpecError
 
@@ -227,14 +227,11 @@ def write_fraud(out_dir: str | Path, n: int = 200_000, *, seed: int = 7) -> dict
     out = Path(out_dir) / "fraud"
     out.mkdir(parents=True, exist_ok=True)
     paths = {"scored": out / "scored.parquet", "holdout": out / "holdout.parquet"}
-    scored = pq.ParquetWriter(paths["scored"], _SCORED_SCHEMA)
-    try:
-        with pq.ParquetWriter(paths["holdout"], _HOLDOUT_SCHEMA) as holdout:
-            for scored_table, holdout_table in _blocks(n, seed, scenario):
-                scored.write_table(scored_table)
-                holdout.write_table(holdout_table)
-    finally:
-        scored.close()
+    write_blocks(
+        paths,
+        {"scored": _SCORED_SCHEMA, "holdout": _HOLDOUT_SCHEMA},
+        ({"scored": s, "holdout": h} for s, h in _blocks(n, seed, scenario)),
+    )
     return paths
 
 

@@ -42,8 +42,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from mlroi.demo.parquet import write_blocks
 from mlroi.errors import SpecError
 
 __all__ = [
@@ -294,16 +294,16 @@ def write_recommender_test(
         paths["assignments"] = out / "assignments.parquet"
     assignments_schema = pa.schema([_USERS_SCHEMA.field(name) for name in _ASSIGNMENT_COLUMNS])
     schemas = {"users": _USERS_SCHEMA, "events": _EVENTS_SCHEMA, "assignments": assignments_schema}
-    writers = {name: pq.ParquetWriter(path, schemas[name]) for name, path in paths.items()}
-    try:
+
+    def tables() -> Iterator[dict[str, Any]]:
         for users_table, events_table in _blocks(n_users, seed, scenario, with_events=events):
-            writers["users"].write_table(users_table)
+            block = {"users": users_table}
             if events_table is not None:
-                writers["events"].write_table(events_table)
-                writers["assignments"].write_table(users_table.select(list(_ASSIGNMENT_COLUMNS)))
-    finally:
-        for writer in writers.values():
-            writer.close()
+                block["events"] = events_table
+                block["assignments"] = users_table.select(list(_ASSIGNMENT_COLUMNS))
+            yield block
+
+    write_blocks(paths, schemas, tables())
     return paths
 
 
