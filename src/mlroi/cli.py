@@ -208,6 +208,62 @@ def _run_roi(case_path: Path, json_out: Path | None, draws: int | None, seed: in
 
 
 @app.command()
+def decide(
+    case: Annotated[Path, typer.Argument(help="Case file (YAML) with a `decision:` section.")],
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the full result (curve included) as JSON."),
+    ] = None,
+    resamples: Annotated[
+        int | None,
+        typer.Option(help="Bootstrap resamples (default: decision.bootstrap.resamples; 0 = off)."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the case's).")] = None,
+) -> None:
+    """The value of acting on a model's scores at every threshold, and the best threshold."""
+    try:
+        _run_decide(case, json_out, resamples, seed)
+    except Exception as exc:  # one line for users; --debug for the traceback
+        _fail(exc)
+
+
+def _run_decide(
+    case_path: Path, json_out: Path | None, resamples: int | None, seed: int | None
+) -> None:
+    from mlroi.decision.analysis import decide as run_decide
+    from mlroi.errors import SpecError
+    from mlroi.report.decision_text import render
+    from mlroi.spec.case import load_case
+
+    case = load_case(case_path)
+    if case.decision is None:
+        raise SpecError(
+            f"{case_path}: no `decision:` section to analyse; add one (see README, "
+            "'Offline decision value')"
+        )
+    config = case.decision
+    if resamples is not None:
+        if not 0 <= resamples <= 10_000:
+            raise SpecError(f"--resamples: expected 0 to 10,000, got {resamples}")
+        boot = config.bootstrap.model_copy(update={"resamples": resamples})
+        config = config.model_copy(update={"bootstrap": boot})
+    with console.status("Analysing the scored table…") as status:
+        result = run_decide(
+            config,
+            base=case_path.parent,
+            seed=case.simulation.seed if seed is None else seed,
+            level=case.simulation.level,
+            currency=case.finance.currency,
+            progress=lambda step: status.update(f"Decision analysis: {step}…"),
+        )
+    render(result, console)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(result.to_json() + "\n", encoding="utf-8")
+        console.print(f"Full result written to {escape(str(json_out))}")
+
+
+@app.command()
 def validate(
     case: Annotated[Path, typer.Argument(help="Case file (YAML) to check.")],
 ) -> None:

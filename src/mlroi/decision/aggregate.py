@@ -9,7 +9,7 @@ binary, no NULLs, no division by zero in the value expressions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,57 +52,139 @@ def _fetch(table: Any) -> dict[str, np.ndarray[Any, Any]]:
     return {name: arrow[name].to_numpy(zero_copy_only=False) for name in arrow.column_names}
 
 
-def _check(table: Any, spec: ScoredInput) -> int:
+@dataclass(frozen=True)
+class ScoredStats:
+    """What the check query learns about the scored rows.
+
+    Attributes:
+        rows: eligible rows.
+        distinct: approximate number of distinct values of each score column (HyperLogLog).
+        low, high: smallest and largest value of each score column.
+    """
+
+    rows: int
+    distinct: Mapping[str, int]
+    low: Mapping[str, float]
+    high: Mapping[str, float]
+
+
+def check_scored(
+    table: Any,
+    *,
+    scores: Sequence[str],
+    label: str,
+    exprs: Mapping[str, Expr],
+    probabilities: bool = True,
+    field: str = "value",
+) -> ScoredStats:
+    """One aggregation query that checks the scored rows and sizes them.
+
+    Raises:
+        DataError: no rows; NULL or NaN scores; scores outside [0, 1] when they are
+            probabilities; labels other than 0/1; an expression of ``exprs`` that divides by
+            zero or reads a NULL in some row (named ``{field}.{name}``).
+    """
     import ibis
 
-    score, label = table[spec.score], table[spec.label]
-    exprs = {"act": spec.act, "leave": spec.leave, **spec.sums}
     checks: dict[str, Any] = {
         "rows": table.count(),
-        "null_score": score.isnull().sum(),
-        "nan_score": ibis.ifelse(score.cast("float64").isnan(), 1, 0).sum(),
-        "min_score": score.min(),
-        "max_score": score.max(),
-        "bad_label": ibis.ifelse(label.isin([0, 1]), 0, 1).sum(),
+        "bad_label": ibis.ifelse(table[label].isin([0, 1]), 0, 1).sum(),
     }
+    for i, column in enumerate(scores):
+        score = table[column]
+        checks[f"null_score_{i}"] = score.isnull().sum()
+        checks[f"nan_score_{i}"] = ibis.ifelse(score.cast("float64").isnan(), 1, 0).sum()
+        checks[f"min_score_{i}"] = score.min()
+        checks[f"max_score_{i}"] = score.max()
+        checks[f"distinct_{i}"] = score.approx_nunique()
     divisors = {name: zero_divisors(e) for name, e in exprs.items()}
-    for name, found in divisors.items():
+    for j, (name, found) in enumerate(divisors.items()):
         for i, z in enumerate(found):
-            checks[f"zero_{name}_{i}"] = ibis.ifelse(to_ibis(z.condition, table), 1, 0).sum()
+            checks[f"zero_{j}_{i}"] = ibis.ifelse(to_ibis(z.condition, table), 1, 0).sum()
         if exprs[name].names():  # a constant cannot be NULL
-            checks[f"null_{name}"] = to_ibis(exprs[name], table).isnull().sum()
+            checks[f"null_{j}"] = to_ibis(exprs[name], table).isnull().sum()
     got = {k: v[0] for k, v in _fetch(table.aggregate(**checks)).items()}
     rows = int(got["rows"])
     if rows == 0:
         raise DataError("the scored table has no eligible rows: check the source and `eligible`")
-    if got["null_score"] or got["nan_score"]:
-        bad = int(got["null_score"] or 0) + int(got["nan_score"] or 0)
-        raise DataError(
-            f"column {spec.score!r}: {bad:,} of {rows:,} scores are NULL or NaN; "
-            "drop or impute them before the analysis"
-        )
-    if spec.probabilities and not (float(got["min_score"]) >= 0 and float(got["max_score"]) <= 1):
-        raise DataError(
-            f"column {spec.score!r}: scores must be probabilities in [0, 1], found "
-            f"{float(got['min_score']):g} to {float(got['max_score']):g}; "
-            "set `probabilities: false` for unbounded scores"
-        )
+    for i, column in enumerate(scores):
+        bad = int(got[f"null_score_{i}"] or 0) + int(got[f"nan_score_{i}"] or 0)
+        if bad:
+            raise DataError(
+                f"column {column!r}: {bad:,} of {rows:,} scores are NULL or NaN; "
+                "drop or impute them before the analysis"
+            )
+        low, high = float(got[f"min_score_{i}"]), float(got[f"max_score_{i}"])
+        if probabilities and not (low >= 0 and high <= 1):
+            raise DataError(
+                f"column {column!r}: scores must be probabilities in [0, 1], found "
+                f"{low:g} to {high:g}; set `probabilities: false` for unbounded scores"
+            )
     if got["bad_label"]:
         raise DataError(
-            f"column {spec.label!r}: {int(got['bad_label']):,} of {rows:,} labels are not 0 or 1;"
+            f"column {label!r}: {int(got['bad_label']):,} of {rows:,} labels are not 0 or 1;"
             " the outcome must be binary (1 = positive)"
         )
-    for name, found in divisors.items():
+    for j, (name, found) in enumerate(divisors.items()):
         for i, z in enumerate(found):
-            count = int(got[f"zero_{name}_{i}"])
+            count = int(got[f"zero_{j}_{i}"])
             if count:
-                raise z.error(count, rows, field=f"value.{name}")
-        if got.get(f"null_{name}"):
+                raise z.error(count, rows, field=f"{field}.{name}")
+        if got.get(f"null_{j}"):
             raise DataError(
-                f"value.{name}: {int(got[f'null_{name}']):,} of {rows:,} rows give NULL (a NULL "
+                f"{field}.{name}: {int(got[f'null_{j}']):,} of {rows:,} rows give NULL (a NULL "
                 "in a column it reads); fill or filter them"
             )
-    return rows
+    return ScoredStats(
+        rows=rows,
+        distinct={c: int(got[f"distinct_{i}"]) for i, c in enumerate(scores)},
+        low={c: float(got[f"min_score_{i}"]) for i, c in enumerate(scores)},
+        high={c: float(got[f"max_score_{i}"]) for i, c in enumerate(scores)},
+    )
+
+
+def _check(table: Any, spec: ScoredInput) -> int:
+    exprs = {"act": spec.act, "leave": spec.leave, **spec.sums}
+    stats = check_scored(
+        table,
+        scores=[spec.score],
+        label=spec.label,
+        exprs=exprs,
+        probabilities=spec.probabilities,
+    )
+    return stats.rows
+
+
+def grouped_sums(
+    table: Any,
+    key: Any,
+    label: str,
+    sums: Mapping[str, Expr],
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, np.ndarray[Any, Any]]:
+    """Rows, positives and the sum of each expression per value of ``key``, highest key first.
+
+    Returns numpy arrays ``__key``, ``n``, ``positives``, one per name of ``sums``, and one
+    per name of ``extra`` (further aggregates over the table's columns, e.g. a bin's min score).
+    """
+    import ibis
+
+    table = table.mutate(__key=key)
+    aggs: dict[str, Any] = {
+        "n": table.count(),
+        "positives": table[label].cast("int64").sum(),
+    }
+    for i, e in enumerate(sums.values()):
+        aggs[f"sum_{i}"] = _sum(e, table)
+    for name, agg in (extra or {}).items():
+        aggs[name] = agg(table)
+    got = _fetch(table.group_by("__key").aggregate(**aggs).order_by(ibis.desc("__key")))
+    out = {"__key": got["__key"], "n": got["n"], "positives": got["positives"]}
+    for i, name in enumerate(sums):
+        out[name] = np.asarray(got[f"sum_{i}"], dtype=np.float64)
+    for name in extra or {}:
+        out[name] = got[name]
+    return out
 
 
 def _sum(expr: Expr, table: Any) -> Any:
@@ -125,27 +207,13 @@ def score_groups(table: Any, spec: ScoredInput) -> ScoreGroups:
     if spec.eligible is not None:
         table = table.filter(to_ibis(spec.eligible, table))
     _check(table, spec)
-    import ibis
-
-    table = table.mutate(__score=table[spec.score].cast("float64"))
-    label = table[spec.label].cast("int64")
-    aggs: dict[str, Any] = {
-        "n": table.count(),
-        "positives": label.sum(),
-        "act": _sum(spec.act, table),
-        "leave": _sum(spec.leave, table),
-    }
-    for i, e in enumerate(spec.sums.values()):
-        aggs[f"sum_{i}"] = _sum(e, table)
-    query = table.group_by("__score").aggregate(**aggs).order_by(ibis.desc("__score"))
-    got = _fetch(query)
+    sums = {"act": spec.act, "leave": spec.leave, **spec.sums}
+    got = grouped_sums(table, table[spec.score].cast("float64"), spec.label, sums)
     return ScoreGroups(
-        score=np.asarray(got["__score"], dtype=np.float64),
+        score=np.asarray(got["__key"], dtype=np.float64),
         n=np.asarray(got["n"], dtype=np.int64),
         positives=np.asarray(got["positives"], dtype=np.int64),
-        act=np.asarray(got["act"], dtype=np.float64),
-        leave=np.asarray(got["leave"], dtype=np.float64),
-        sums={
-            name: np.asarray(got[f"sum_{i}"], dtype=np.float64) for i, name in enumerate(spec.sums)
-        },
+        act=got["act"],
+        leave=got["leave"],
+        sums={name: got[name] for name in spec.sums},
     )

@@ -161,17 +161,56 @@ class ScoreGroups:
             columns[name] = _vector(values, name, size)
         order = np.argsort(s)[::-1]  # the one sort; a tie's inner order does not matter
         ordered = s[order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        new_score = ordered[1:] != ordered[:-1]
+        if np.count_nonzero(new_score) == size - 1:
+            # every score distinct: each row is its own group, so the sums are the sorted rows
+            # (what reduceat would return, without a second pass over ten million groups)
+            totals = {name: values[order] for name, values in columns.items()}
+            act_sums, leave_sums = totals.pop("act"), totals.pop("leave")
+            return cls._unchecked(
+                score=ordered,
+                n=np.broadcast_to(np.int64(1), (size,)),
+                positives=y[order].astype(np.int64),
+                act=act_sums,
+                leave=leave_sums,
+                sums=totals,
+            )
+        starts = np.flatnonzero(np.r_[True, new_score])
         totals = {name: np.add.reduceat(values[order], starts) for name, values in columns.items()}
         act_sums, leave_sums = totals.pop("act"), totals.pop("leave")
-        return cls(
+        return cls._unchecked(
             score=ordered[starts],
-            n=np.diff(np.r_[starts, size]).astype(np.int64),
+            n=np.diff(np.r_[starts, size]),
             positives=np.add.reduceat(y[order], starts, dtype=np.int64),
             act=act_sums,
             leave=leave_sums,
             sums=totals,
         )
+
+    @classmethod
+    def _unchecked(
+        cls,
+        *,
+        score: FloatArray,
+        n: IntArray,
+        positives: IntArray,
+        act: FloatArray,
+        leave: FloatArray,
+        sums: dict[str, FloatArray],
+    ) -> ScoreGroups:
+        """Groups built from rows :meth:`from_rows` has validated: the checks of
+        ``__post_init__`` would only pass over every group again."""
+        groups = object.__new__(cls)
+        for name, values in (
+            ("score", score),
+            ("n", n.astype(np.int64, copy=False)),
+            ("positives", positives),
+            ("act", act),
+            ("leave", leave),
+        ):
+            object.__setattr__(groups, name, _frozen(values))
+        object.__setattr__(groups, "sums", {k: _frozen(v) for k, v in sums.items()})
+        return groups
 
 
 def _vector(x: npt.ArrayLike, name: str, size: int | None = None) -> FloatArray:
@@ -180,8 +219,8 @@ def _vector(x: npt.ArrayLike, name: str, size: int | None = None) -> FloatArray:
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be numbers") from None
     _check_shape(values, name, size)
-    bad = int(np.count_nonzero(~np.isfinite(values)))
-    if bad:
+    if not bool(np.isfinite(values).all()):
+        bad = int(np.count_nonzero(~np.isfinite(values)))
         raise ValueError(f"{name} has {bad} NaN or infinite values")
     return values
 
@@ -199,7 +238,11 @@ def _labels(x: npt.ArrayLike, size: int) -> npt.NDArray[Any]:
     if y.dtype.kind not in "biuf":
         raise ValueError("label must be 0 or 1 in every row")
     _check_shape(y, "label", size)
-    if y.dtype.kind != "b" and not bool(np.all((y == 0) | (y == 1))):
+    if y.dtype.kind in "iu":  # whole numbers are 0 or 1 exactly when they lie in [0, 1]
+        binary = bool(y.min() >= 0) and bool(y.max() <= 1)
+    else:
+        binary = y.dtype.kind == "b" or bool(np.all((y == 0) | (y == 1)))
+    if not binary:
         raise ValueError("label must be 0 or 1 in every row")
     return y
 

@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +40,10 @@ from mlroi.roi.result import (
 )
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Normal, Quantity, bounds, describe, draw, is_uncertain, point
-from mlroi.value.model import ExperimentLift
+from mlroi.value.model import DecisionLift, ExperimentLift, ManualLift
+
+if TYPE_CHECKING:
+    from mlroi.decision.result import DecisionResult
 
 FloatArray = npt.NDArray[np.float64]
 IRR_DRAWS = 20_000
@@ -135,7 +139,7 @@ def _manual_lift(case: Case, i: int) -> tuple[LiftInput, Quantity]:
 
     driver = case.value.drivers[i]
     spec = driver.lift
-    assert not isinstance(spec, ExperimentLift)
+    assert isinstance(spec, ManualLift)
     q: Quantity = spec.estimate
     sd: float | None = None
     if spec.interval is not None:
@@ -155,13 +159,67 @@ def _manual_lift(case: Case, i: int) -> tuple[LiftInput, Quantity]:
     )
 
 
+def _lift_from_decision(
+    case: Case, i: int, spec: DecisionLift, result: DecisionResult
+) -> tuple[LiftInput, Quantity]:
+    """Value per eligible row: the estimate, with the bootstrap's and the parameters' spread
+    combined as independent normal errors."""
+    driver = case.value.drivers[i]
+    where = f"value.drivers[{i}].lift"
+    if spec.decision == "challenger":
+        c = result.comparison
+        assert c is not None and result.challenger is not None  # checked by the case model
+        total = c.value
+        errors = [_half_width_se(c.interval, result.level)]
+        source = "offline decision analysis, challenger minus champion at their optimal thresholds"
+    else:
+        m = result.champion
+        if m.point is None:
+            raise EstimationError(
+                f"{where}: the decision analysis found no feasible threshold ({m.decision.reason})"
+            )
+        total = m.incremental_value
+        boot = m.bootstrap
+        errors = [None if boot is None else boot.value_at_chosen.std_error]
+        if m.parameters is not None:
+            errors.append(m.parameters.incremental_value.std_error)
+        source = f"offline decision analysis, acting on {m.column} >= {m.point['threshold']:.4g}"
+    known = [e for e in errors if e is not None and math.isfinite(e)]
+    sd = math.sqrt(sum(e * e for e in known)) / result.rows if known else None
+    estimate = total / result.rows
+    q: Quantity = estimate if sd is None else Normal(normal=(estimate, sd))
+    return (
+        LiftInput(
+            driver=driver.name,
+            metric=None,
+            source=source + " (value per eligible row)",
+            estimate=estimate,
+            std_error=sd,
+            distribution=describe(q),
+        ),
+        q,
+    )
+
+
+def _half_width_se(interval: tuple[float, float] | None, level: float) -> float | None:
+    """The standard error of a normal whose central ``level`` interval is ``interval``."""
+    from scipy import special
+
+    if interval is None:
+        return None
+    return (interval[1] - interval[0]) / (2 * float(special.ndtri((1 + level) / 2)))
+
+
 def _resolve_lifts(
-    case: Case, result: ExperimentResult | None
+    case: Case, result: ExperimentResult | None, decision: DecisionResult | None = None
 ) -> tuple[list[LiftInput], dict[str, Quantity]]:
     inputs: list[LiftInput] = []
     quantities: dict[str, Quantity] = {}
     for i, d in enumerate(case.value.drivers):
-        if isinstance(d.lift, ExperimentLift):
+        if isinstance(d.lift, DecisionLift):
+            assert decision is not None
+            info, q = _lift_from_decision(case, i, d.lift, decision)
+        elif isinstance(d.lift, ExperimentLift):
             assert result is not None
             info, q = _lift_from_readout(case, i, d.lift, result)
         else:
@@ -193,7 +251,11 @@ def _interval(samples: FloatArray, at_point: float, level: float) -> Estimate:
 
 
 def evaluate(
-    case: Case, *, readout: ExperimentResult | None = None, base: Path | None = None
+    case: Case,
+    *,
+    readout: ExperimentResult | None = None,
+    decision: DecisionResult | None = None,
+    base: Path | None = None,
 ) -> RoiResult:
     """The ROI of ``case``: headline figures, intervals, probabilities, sensitivity.
 
@@ -201,6 +263,8 @@ def evaluate(
         case: the validated case.
         readout: the experiment's result, when already computed; otherwise the case's
             ``experiment:`` section is read out here (only when a driver needs it).
+        decision: the decision analysis' result, when already computed; otherwise the case's
+            ``decision:`` section is analysed here (only when a driver needs it).
         base: folder that relative paths in the case are resolved against.
 
     Raises:
@@ -213,7 +277,18 @@ def evaluate(
 
         assert case.experiment is not None
         readout = run_readout(config=case.experiment, base=base)
-    lift_inputs, lift_quantities = _resolve_lifts(case, readout)
+    if decision is None and any(isinstance(d.lift, DecisionLift) for d in case.value.drivers):
+        from mlroi.decision.analysis import decide
+
+        assert case.decision is not None
+        decision = decide(
+            case.decision,
+            base=base,
+            seed=case.simulation.seed,
+            level=case.simulation.level,
+            currency=case.finance.currency,
+        )
+    lift_inputs, lift_quantities = _resolve_lifts(case, readout, decision)
     rate_card = load_rate_card(case.rate_card)
     quantities: dict[str, Quantity] = {**lift_quantities, **case.value.parameters()}
     quantities.update(cost_parameters(case.costs))

@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from mlroi.costs.items import CostItem
 from mlroi.costs.ratecard import RateCardOverride
+from mlroi.decision.config import DecisionConfig
 from mlroi.errors import SpecError
 from mlroi.experiment.config import ExperimentConfig
-from mlroi.value.model import ExperimentLift, ValueModel
+from mlroi.value.model import DecisionLift, ExperimentLift, ValueModel
 
 
 class Population(BaseModel):
@@ -98,6 +99,10 @@ class Case(BaseModel):
     experiment: ExperimentConfig | None = Field(
         None, description="The A/B test that measures the lift (see `mlroi experiment`)."
     )
+    decision: DecisionConfig | None = Field(
+        None,
+        description="Offline decision analysis of a scored table (see `mlroi decide`).",
+    )
     value: ValueModel
     costs: list[CostItem] = Field(min_length=1, description="Every cost of the system.")
     rate_card: RateCardOverride | None = Field(
@@ -110,6 +115,8 @@ class Case(BaseModel):
     def _references_resolve(self) -> Case:
         names = [m.name for m in self.experiment.metrics] if self.experiment else []
         for i, d in enumerate(self.value.drivers):
+            if isinstance(d.lift, DecisionLift):
+                self._decision_lift_resolves(i, d.lift)
             if not isinstance(d.lift, ExperimentLift):
                 continue
             where = f"value.drivers[{i}].lift.metric"
@@ -152,6 +159,18 @@ class Case(BaseModel):
                     f" (guardrails: {', '.join(sorted(guardrails)) or 'none'})"
                 )
         return self
+
+    def _decision_lift_resolves(self, i: int, lift: DecisionLift) -> None:
+        where = f"value.drivers[{i}].lift.decision"
+        if self.decision is None:
+            raise ValueError(
+                f"{where}: needs a `decision:` section to read the value from (or give the "
+                "lift by hand: `{estimate: ..., interval: [..]}`)"
+            )
+        if lift.decision == "challenger" and self.decision.challenger is None:
+            raise ValueError(
+                f"{where}: `challenger` needs decision.challenger, the challenger's score column"
+            )
 
     def _prices_resolve(self) -> None:
         """Every rate-card name a cost item uses exists, in the case's currency."""

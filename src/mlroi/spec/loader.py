@@ -180,7 +180,7 @@ def validation_error_line(
 
 # tags of the discriminated unions (metric types, lift sources, quantity forms; see
 # mlroi.spec.quantity), which pydantic puts in error locations
-_UNION_TAGS = {"mean", "proportion", "ratio", "experiment", "manual"} | {
+_UNION_TAGS = {"mean", "proportion", "ratio", "experiment", "manual", "decision"} | {
     "number",
     "range",
     "normal",

@@ -88,6 +88,17 @@ class ManualLift(BaseModel):
         return self
 
 
+class DecisionLift(BaseModel):
+    """The value per eligible row found by the case's offline decision analysis."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    decision: Literal["value", "challenger"] = Field(
+        description="`value`: incremental value per eligible row of acting at the chosen "
+        "threshold; `challenger`: what the challenger adds per row over the champion."
+    )
+
+
 def _within(low: float, high: float, name: str) -> Any:
     """A field validator that keeps a quantity's whole range within [low, high]."""
 
@@ -99,9 +110,12 @@ def _within(low: float, high: float, name: str) -> Any:
 
 
 def _lift_kind(v: Any) -> str:
-    """A lift naming a `metric` comes from the experiment; anything else is entered by hand."""
+    """A lift naming a `metric` comes from the experiment, one naming `decision` from the
+    decision analysis; anything else is entered by hand."""
     if isinstance(v, dict):
-        return "experiment" if "metric" in v else "manual"
+        return "experiment" if "metric" in v else "decision" if "decision" in v else "manual"
+    if isinstance(v, DecisionLift):
+        return "decision"
     return "experiment" if isinstance(v, ExperimentLift) else "manual"
 
 
@@ -112,11 +126,14 @@ class Driver(BaseModel):
 
     name: str = Field(description="What this value is, e.g. `incremental gross profit`.")
     lift: Annotated[
-        Annotated[ExperimentLift, Tag("experiment")] | Annotated[ManualLift, Tag("manual")],
+        Annotated[ExperimentLift, Tag("experiment")]
+        | Annotated[DecisionLift, Tag("decision")]
+        | Annotated[ManualLift, Tag("manual")],
         Discriminator(_lift_kind),
     ] = Field(
-        description="`{metric: NAME}` for the experiment's lift, or `{estimate: ..., "
-        "interval: [lo, hi]}` for a lift entered by hand."
+        description="`{metric: NAME}` for the experiment's lift, `{decision: value}` for the "
+        "value per row of the decision analysis, or `{estimate: ..., interval: [lo, hi]}` for "
+        "a lift entered by hand."
     )
     value_per_unit: Quantity = Field(
         1.0,

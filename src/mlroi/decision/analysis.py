@@ -1,0 +1,431 @@
+"""Offline decision analysis: a scored table and a value model in, the best threshold out.
+
+:func:`decide` runs the whole analysis of a case's ``decision:`` section:
+
+1. one check query (NULL/NaN scores, scores in [0, 1], binary labels, division by zero, NULLs in
+   the value columns, distinct scores);
+2. per model, one ``GROUP BY score`` query returning rows, positives and the sum of every value
+   coefficient per distinct score, so the exact curve of :mod:`mlroi.decision.curve` follows
+   (with more distinct scores than ``max_groups``: ``GROUP BY`` fine score bins, then an exact
+   ``GROUP BY score`` over the bins around the optimum, spliced in);
+3. the optimum under the constraints; calibration of the scores;
+4. uncertainty: a Poisson bootstrap of the rows (data), Monte Carlo over the uncertain
+   parameters, and for a challenger the paired difference;
+5. with a randomized treatment flag, the uplift (Qini) analysis.
+
+Rows stay in the backend for 1-3; the bootstrap fetches the per-row score, label and values (or a
+seeded sample of ``bootstrap.max_rows`` rows) and says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mlroi.decision.aggregate import ScoredStats, _fetch, check_scored, grouped_sums
+from mlroi.decision.calibration import calibration
+from mlroi.decision.config import DecisionConfig
+from mlroi.decision.curve import ScoreGroups, optimum, value_curve
+from mlroi.decision.expr import to_ibis
+from mlroi.decision.polynomial import Monomial, evaluate_monomials
+from mlroi.decision.result import (
+    Comparison,
+    DecisionResult,
+    ModelResult,
+    ParameterSpread,
+    Spread,
+)
+from mlroi.decision.valuation import BoundValue, bind_value
+from mlroi.errors import DataError
+from mlroi.experiment.aggregate import missing_column
+from mlroi.spec.quantity import draw
+
+FloatArray = npt.NDArray[np.float64]
+Progress = Callable[[str], None]
+
+REFINE_WINDOW = 2
+"""Bins on each side of the binned optimum that the exact refinement re-reads by score."""
+
+MAX_SPREAD_POINTS = 4096
+"""Candidate thresholds for the optimum under each parameter draw (thinned evenly)."""
+
+
+@dataclass(frozen=True, eq=False)
+class _Raw:
+    """Per-group arrays from the backend: score, n, positives and every coefficient's sum."""
+
+    score: FloatArray
+    n: npt.NDArray[np.int64]
+    positives: npt.NDArray[np.int64]
+    sums: Mapping[str, FloatArray]
+    mean_score: FloatArray
+
+    def slice(self, start: int, stop: int) -> _Raw:
+        return _Raw(
+            self.score[start:stop],
+            self.n[start:stop],
+            self.positives[start:stop],
+            {k: v[start:stop] for k, v in self.sums.items()},
+            self.mean_score[start:stop],
+        )
+
+    @staticmethod
+    def concat(parts: Sequence[_Raw]) -> _Raw:
+        return _Raw(
+            np.concatenate([p.score for p in parts]),
+            np.concatenate([p.n for p in parts]),
+            np.concatenate([p.positives for p in parts]),
+            {k: np.concatenate([p.sums[k] for p in parts]) for k in parts[0].sums},
+            np.concatenate([p.mean_score for p in parts]),
+        )
+
+    def groups(self, value: BoundValue) -> ScoreGroups:
+        combined = value.combine(self.sums)
+        return ScoreGroups(
+            score=self.score,
+            n=self.n,
+            positives=self.positives,
+            act=combined.pop("act"),
+            leave=combined.pop("leave"),
+            sums=combined,
+        )
+
+
+def _raw(got: Mapping[str, Any], value: BoundValue, score_key: str) -> _Raw:
+    score = np.asarray(got[score_key], dtype=np.float64)
+    mean = np.asarray(got.get("__mean", score), dtype=np.float64)
+    return _Raw(
+        score=score,
+        n=np.asarray(got["n"], dtype=np.int64),
+        positives=np.asarray(got["positives"], dtype=np.int64),
+        sums={c: np.asarray(got[c], dtype=np.float64) for c in value.sums},
+        mean_score=mean,
+    )
+
+
+def _exact(table: Any, column: str, label: str, value: BoundValue) -> _Raw:
+    got = grouped_sums(table, table[column].cast("float64"), label, value.sums)
+    return _raw(got, value, "__key")
+
+
+def _binned(
+    table: Any, column: str, label: str, value: BoundValue, low: float, high: float, bins: int
+) -> tuple[_Raw, Any]:
+    """Groups of ``bins`` equal-width score bins; each labelled by its lowest score, so acting
+    on a bin and all above it is exactly "score >= that score"."""
+    import ibis
+
+    score = table[column].cast("float64")
+    width = (high - low) / bins if high > low else 1.0
+    key = ibis.greatest(ibis.least(((score - low) / width).floor().cast("int64"), bins - 1), 0)
+    extra = {
+        "__min": lambda t: t[column].cast("float64").min(),
+        "__mean": lambda t: t[column].cast("float64").mean(),
+    }
+    got = grouped_sums(table, key, label, value.sums, extra)
+    return _raw(got, value, "__min"), (key, np.asarray(got["__key"], dtype=np.int64))
+
+
+def _model(
+    table: Any,
+    config: DecisionConfig,
+    value: BoundValue,
+    stats: ScoredStats,
+    name: str,
+    column: str,
+) -> tuple[ModelResult, _Raw]:
+    constraints = list(config.constraints)
+    exact = stats.distinct[column] <= config.max_groups
+    if exact:
+        raw = _exact(table, column, config.label, value)
+        method = f"exact: every one of {len(raw.score):,} distinct scores is a threshold"
+    else:
+        low = 0.0 if config.probabilities else stats.low[column]
+        high = 1.0 if config.probabilities else stats.high[column]
+        raw, (key, keys) = _binned(table, column, config.label, value, low, high, config.bins)
+        raw, window = _refine(table, column, config, value, raw, key, keys)
+        method = (
+            f"binned: about {stats.distinct[column]:,} distinct scores, more than max_groups "
+            f"({config.max_groups:,}); the curve is read at {config.bins:,} equal-width score "
+            f"bins, and exactly at every distinct score from {window[0]:.6g} to "
+            f"{window[1]:.6g} around the optimum (AUC counts ties within a bin as half)"
+        )
+    groups = raw.groups(value)
+    curve = value_curve(groups)
+    decision = optimum(curve, constraints, config.objective)
+    cal = calibration(raw.mean_score, raw.n, raw.positives) if config.probabilities else None
+    return (
+        ModelResult(
+            name=name,
+            column=column,
+            method=method,
+            exact=exact,
+            curve=curve,
+            decision=decision,
+            calibration=cal,
+            value_terms=_value_terms(raw, value),
+        ),
+        raw,
+    )
+
+
+def _refine(
+    table: Any,
+    column: str,
+    config: DecisionConfig,
+    value: BoundValue,
+    raw: _Raw,
+    key: Any,
+    keys: npt.NDArray[np.int64],
+) -> tuple[_Raw, tuple[float, float]]:
+    """Re-read the bins around the binned optimum by exact score and splice them in."""
+    decision = optimum(value_curve(raw.groups(value)), list(config.constraints), config.objective)
+    chosen = decision.index if decision.index is not None else 0
+    # point j acts on groups 0..j-1: the boundary lies between groups j-1 and j
+    first = max(0, chosen - 1 - REFINE_WINDOW)
+    last = min(len(keys) - 1, chosen + REFINE_WINDOW)
+    inside = table.filter(key.between(int(keys[last]), int(keys[first])))
+    fine = _exact(inside, column, config.label, value)
+    spliced = _Raw.concat([raw.slice(0, first), fine, raw.slice(last + 1, len(keys))])
+    return spliced, (float(fine.score[-1]), float(fine.score[0]))
+
+
+def _value_terms(raw: _Raw, value: BoundValue) -> dict[Monomial, FloatArray]:
+    """The value curve split by monomial: ``value = sum_m value_terms[m] x E[m]``."""
+    out: dict[Monomial, FloatArray] = {}
+    for monomial in {t.monomial for t in value.terms}:
+        unit = {m: (1.0 if m == monomial else 0.0) for m in value.expected}
+        parts = value.combine(raw.sums, unit)
+        act, leave = parts["act"], parts["leave"]
+        curve = np.zeros(len(act) + 1)
+        np.cumsum(leave[::-1], out=curve[-2::-1])
+        curve[1:] += np.cumsum(act)
+        out[monomial] = curve
+    return out
+
+
+def _parameter_spread(
+    model: ModelResult, value: BoundValue, draws: Mapping[str, FloatArray], level: float
+) -> ParameterSpread | None:
+    """Value at the chosen threshold, and the best threshold, under each parameter draw."""
+    if not value.uncertain or model.decision.index is None:
+        return None
+    monomials = list(model.value_terms)
+    at = evaluate_monomials(monomials, draws)
+    m = np.stack([at[k] for k in monomials])  # (terms, draws)
+    terms = np.stack([model.value_terms[k] for k in monomials])  # (terms, points)
+    chosen = model.decision.index
+    base = terms[:, 0] @ m
+    values = terms[:, chosen] @ m - base
+    feasible = _feasible_points(model)
+    step = max(1, math.ceil(len(feasible) / MAX_SPREAD_POINTS))
+    candidates = np.union1d(feasible[::step], [chosen])
+    best = np.empty(m.shape[1], dtype=np.int64)
+    for start in range(0, m.shape[1], 1024):
+        block = terms[:, candidates].T @ m[:, start : start + 1024]
+        best[start : start + 1024] = candidates[np.argmax(block, axis=0)]
+    thresholds = model.curve.threshold[best]
+    return ParameterSpread(
+        draws=int(m.shape[1]),
+        incremental_value=Spread.of(values, float(model.curve.incremental_value[chosen]), level),
+        probability_positive=float(np.mean(values > 0)),
+        threshold=Spread.of(thresholds, float(model.curve.threshold[chosen]), level),
+        candidates=len(candidates),
+    )
+
+
+def _feasible_points(model: ModelResult) -> npt.NDArray[np.int64]:
+    """Indices of the points meeting every constraint on the expected curve."""
+    from mlroi.decision.curve import _bound
+    from mlroi.decision.expr import evaluate
+
+    columns = model.curve.columns
+    ok = np.ones(len(model.curve), dtype=bool)
+    for i, text in enumerate(model.decision.constraints):
+        c = _bound(text, i, list(columns))
+        ok &= np.asarray(evaluate(c.expr, columns), dtype=bool)
+    return np.flatnonzero(ok)
+
+
+def decide(
+    config: DecisionConfig,
+    *,
+    base: Path | None = None,
+    seed: int = 20261124,
+    level: float = 0.9,
+    currency: str = "USD",
+    progress: Progress | None = None,
+) -> DecisionResult:
+    """Run the offline decision analysis of ``config``.
+
+    Args:
+        config: the ``decision:`` section.
+        base: folder that relative source paths are resolved against.
+        seed: seed of the bootstrap and the parameter draws.
+        level: level of every interval.
+        currency: ISO code of the values, for labels.
+        progress: called with a short description before each step (the CLI's spinner).
+
+    Raises:
+        DataError: a column is missing, or the data fails a check (see
+            :func:`mlroi.decision.aggregate.check_scored`).
+        ExprError: an expression names an unknown column or parameter, or divides by zero.
+    """
+    from mlroi.sources.open import open_table
+
+    say = progress or (lambda _: None)
+    say("reading the scored table")
+    table = open_table(config.source, base=base)
+    columns = list(table.columns)
+    roles = {"score": config.score, "label": config.label}
+    roles.update(
+        {
+            k: v
+            for k, v in (
+                ("challenger", config.challenger),
+                ("treated", config.treated),
+                ("uplift_score", config.uplift_score),
+            )
+            if v
+        }
+    )
+    for role, column in roles.items():
+        if column not in columns:
+            raise DataError("decision." + missing_column(role, column, columns))
+    value = bind_value(config, columns)
+    if value.eligible is not None:
+        table = table.filter(to_ibis(value.eligible, table))
+    population = table
+    notes: list[str] = []
+    if config.treated is not None:
+        table = table.filter(table[config.treated].cast("int64") == 0)
+        notes.append(
+            f"The value curve uses the rows not treated in the past campaign ({config.treated} "
+            "= 0): their labels show what happens without the intervention."
+        )
+    models = {"champion": config.score}
+    if config.challenger:
+        models["challenger"] = config.challenger
+    say("checking the scored rows")
+    stats = check_scored(
+        table,
+        scores=list(models.values()),
+        label=config.label,
+        exprs=value.sums,
+        probabilities=config.probabilities,
+        field="decision",
+    )
+    results: dict[str, ModelResult] = {}
+    for name, column in models.items():
+        say(f"value curve of {column}")
+        results[name], _ = _model(table, config, value, stats, name, column)
+
+    rng = np.random.default_rng(seed)
+    if value.uncertain:
+        say("Monte Carlo over the uncertain parameters")
+        draws = {
+            k: draw(q, rng, config.parameter_draws) for k, q in sorted(value.uncertain.items())
+        }
+        results = {
+            k: m.with_parameters(_parameter_spread(m, value, draws, level))
+            for k, m in results.items()
+        }
+    boot = None
+    if config.bootstrap.resamples > 0:
+        say(f"bootstrap, {config.bootstrap.resamples} resamples")
+        boot = _bootstrap(table, config, value, stats, results, seed, level, notes)
+        results = {k: m.with_bootstrap(boot.models.get(k)) for k, m in results.items()}
+    comparison = None
+    if "challenger" in results:
+        comparison = Comparison.of(results["champion"], results["challenger"], boot, level)
+    uplift = None
+    if config.treated is not None:
+        say("uplift of the past campaign")
+        uplift = _uplift(population, config, value, results, notes)
+    return DecisionResult(
+        score=config.score,
+        label=config.label,
+        positive=config.positive,
+        template=config.template,
+        texts=dict(value.texts),
+        parameters=value.describe_parameters(),
+        eligible=config.eligible,
+        constraints=tuple(config.constraints),
+        objective=config.objective,
+        rows=stats.rows,
+        rows_per_year=config.rows_per_year,
+        currency=currency,
+        level=level,
+        seed=seed,
+        models=results,
+        comparison=comparison,
+        uplift=uplift,
+        notes=tuple(notes),
+    )
+
+
+def _bootstrap(
+    table: Any,
+    config: DecisionConfig,
+    value: BoundValue,
+    stats: ScoredStats,
+    models: Mapping[str, ModelResult],
+    seed: int,
+    level: float,
+    notes: list[str],
+) -> Any:
+    from mlroi.decision.bootstrap import BootstrapRows, bootstrap
+
+    settings = config.bootstrap
+    if stats.rows > settings.max_rows:
+        table = table.sample(settings.max_rows / stats.rows, seed=seed)
+        notes.append(
+            f"The bootstrap used a seeded random sample of about {settings.max_rows:,} of the "
+            f"{stats.rows:,} rows (bootstrap.max_rows); its intervals are scaled to all rows."
+        )
+    exprs = {t: to_ibis(value.expected_expr(t), table) for t in value.targets}
+    selected = {f"__s{i}": table[m.column].cast("float64") for i, m in enumerate(models.values())}
+    got = _fetch(
+        table.select(
+            __label=table[config.label].cast("int8"),
+            **selected,
+            **{f"__v_{t}": e.cast("float64") for t, e in exprs.items()},
+        )
+    )
+    rows = BootstrapRows(
+        label=got["__label"],
+        act=got["__v_act"],
+        leave=got["__v_leave"],
+        scores={name: got[f"__s{i}"] for i, name in enumerate(models)},
+        sums={t: got[f"__v_{t}"] for t in value.targets if t not in ("act", "leave")},
+    )
+    chosen = {
+        name: (m.decision.point or {"threshold": math.inf})["threshold"]
+        for name, m in models.items()
+    }
+    return bootstrap(
+        rows,
+        chosen,
+        constraints=list(config.constraints),
+        objective=config.objective,
+        resamples=settings.resamples,
+        seed=seed,
+        level=level,
+        bins=settings.bins,
+    )
+
+
+def _uplift(
+    table: Any,
+    config: DecisionConfig,
+    value: BoundValue,
+    models: Mapping[str, ModelResult],
+    notes: list[str],
+) -> Any:
+    return None

@@ -1,0 +1,283 @@
+"""The result of an offline decision analysis: frozen, JSON-ready, printable in a notebook."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mlroi.decision.calibration import Calibration
+from mlroi.decision.curve import Decision, ValueCurve
+from mlroi.decision.polynomial import Monomial
+
+FloatArray = npt.NDArray[np.float64]
+
+CURVE_POINTS_IN_JSON = 1000
+"""Most curve points written by :meth:`DecisionResult.to_dict` (evenly spaced, plus the chosen
+point); the Python object holds the whole curve."""
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A figure at its point value with the central ``level`` interval of its draws."""
+
+    estimate: float
+    low: float
+    high: float
+    std_error: float
+
+    @classmethod
+    def of(cls, samples: FloatArray, estimate: float, level: float) -> Spread:
+        """Percentile interval of ``samples`` (NaN draws dropped)."""
+        ok = samples[~np.isnan(samples)]
+        if ok.size == 0:
+            return cls(estimate, math.nan, math.nan, math.nan)
+        lo, hi = np.quantile(ok, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")
+        sd = float(np.std(ok, ddof=1)) if ok.size > 1 else math.nan
+        return cls(estimate, float(lo), float(hi), sd)
+
+    def to_dict(self) -> dict[str, float]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class ParameterSpread:
+    """What the uncertain parameters do to the decision (Monte Carlo over their draws).
+
+    Attributes:
+        draws: parameter draws.
+        incremental_value: value at the chosen threshold over doing nothing, per draw.
+        probability_positive: share of draws in which the chosen threshold adds value.
+        threshold: the best threshold under each draw (among ``candidates`` feasible points
+            of the expected curve, evenly thinned), with the chosen one as its point.
+        candidates: thresholds searched per draw.
+    """
+
+    draws: int
+    incremental_value: Spread
+    probability_positive: float
+    threshold: Spread
+    candidates: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "draws": self.draws,
+            "incremental_value": self.incremental_value.to_dict(),
+            "probability_positive": self.probability_positive,
+            "threshold": self.threshold.to_dict(),
+            "candidates": self.candidates,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class ModelResult:
+    """One model's value curve, chosen threshold and uncertainty.
+
+    Attributes:
+        name: ``champion`` or ``challenger``.
+        column: its score column.
+        method: how the curve was computed (exact, or binned with an exact refinement).
+        exact: whether every distinct score is a point of the curve.
+        curve: the value curve (the whole curve; JSON gets a thinned copy).
+        decision: the chosen threshold, or why none is feasible.
+        calibration: reliability of the scores as probabilities (``None`` for raw scores).
+        value_terms: the curve's value split by uncertain-parameter monomial.
+        parameters: Monte Carlo over the uncertain parameters (``None`` without any).
+        bootstrap: the data's uncertainty for this model (``None`` when turned off).
+    """
+
+    name: str
+    column: str
+    method: str
+    exact: bool
+    curve: ValueCurve
+    decision: Decision
+    calibration: Calibration | None
+    value_terms: Mapping[Monomial, FloatArray]
+    parameters: ParameterSpread | None = None
+    bootstrap: Any = None
+
+    def with_parameters(self, spread: ParameterSpread | None) -> ModelResult:
+        return dataclasses.replace(self, parameters=spread)
+
+    def with_bootstrap(self, boot: Any) -> ModelResult:
+        return dataclasses.replace(self, bootstrap=boot)
+
+    @property
+    def point(self) -> dict[str, float] | None:
+        """The chosen point's row of the curve."""
+        return self.decision.point
+
+    @property
+    def incremental_value(self) -> float:
+        """Value of the chosen decision over acting on nobody (0 when infeasible)."""
+        return 0.0 if self.point is None else self.point["incremental_value"]
+
+    def to_dict(self, curve_points: int = CURVE_POINTS_IN_JSON) -> dict[str, Any]:
+        curve = self.curve.to_dict()
+        keep = _thinned(len(self.curve), curve_points, self.decision.index)
+        curve["columns"] = {k: [v[i] for i in keep] for k, v in curve["columns"].items()}
+        curve["points"] = len(self.curve)
+        curve["points_shown"] = len(keep)
+        return {
+            "name": self.name,
+            "column": self.column,
+            "method": self.method,
+            "exact": self.exact,
+            "decision": self.decision.to_dict(),
+            "auc": self.curve.auc,
+            "pr_auc": self.curve.pr_auc,
+            "calibration": None if self.calibration is None else self.calibration.to_dict(),
+            "parameters": None if self.parameters is None else self.parameters.to_dict(),
+            "bootstrap": None if self.bootstrap is None else self.bootstrap.to_dict(),
+            "curve": curve,
+        }
+
+
+def _thinned(size: int, most: int, chosen: int | None) -> list[int]:
+    if size <= most:
+        return list(range(size))
+    picks = set(np.linspace(0, size - 1, most).round().astype(int).tolist())
+    if chosen is not None:
+        picks.add(chosen)
+    return sorted(picks)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Challenger against champion on the same rows.
+
+    Attributes:
+        auc: challenger AUC minus champion AUC (``None`` when either is undefined).
+        recall: challenger recall minus champion recall, each at its own chosen threshold.
+        value: challenger's incremental value minus the champion's, each at its own optimum.
+        interval: paired-bootstrap interval of ``value`` (``None`` without a bootstrap).
+        probability_better: share of paired resamples in which the challenger is worth more.
+    """
+
+    auc: float | None
+    recall: float | None
+    value: float
+    interval: tuple[float, float] | None
+    probability_better: float | None
+
+    @classmethod
+    def of(
+        cls, champion: ModelResult, challenger: ModelResult, boot: Any, level: float
+    ) -> Comparison:
+        a, b = champion.curve.auc, challenger.curve.auc
+        ra = (champion.point or {}).get("recall")
+        rb = (challenger.point or {}).get("recall")
+        interval = prob = None
+        if boot is not None and getattr(boot, "difference", None) is not None:
+            d = boot.difference
+            interval = (float(d.low), float(d.high))
+            prob = float(d.probability_positive)
+        return cls(
+            auc=None if a is None or b is None else b - a,
+            recall=None if ra is None or rb is None else rb - ra,
+            value=challenger.incremental_value - champion.incremental_value,
+            interval=interval,
+            probability_better=prob,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class DecisionResult:
+    """Everything an offline decision analysis found.
+
+    Values are totals over the eligible rows of the scored table; :meth:`per_year` scales
+    them by ``rows_per_year / rows`` when the case gives ``rows_per_year``.
+    """
+
+    score: str
+    label: str
+    positive: str
+    template: str | None
+    texts: Mapping[str, str]
+    parameters: Mapping[str, str]
+    eligible: str | None
+    constraints: tuple[str, ...]
+    objective: str
+    rows: int
+    rows_per_year: float | None
+    currency: str
+    level: float
+    seed: int
+    models: Mapping[str, ModelResult]
+    comparison: Comparison | None
+    uplift: Any
+    notes: tuple[str, ...]
+
+    @property
+    def champion(self) -> ModelResult:
+        return self.models["champion"]
+
+    @property
+    def challenger(self) -> ModelResult | None:
+        return self.models.get("challenger")
+
+    @property
+    def year_factor(self) -> float | None:
+        """Multiplier from the table's rows to a year (``None`` without ``rows_per_year``)."""
+        return None if self.rows_per_year is None else self.rows_per_year / self.rows
+
+    def per_year(self, total: float) -> float | None:
+        """``total`` over the table's rows, as a value a year."""
+        f = self.year_factor
+        return None if f is None else total * f
+
+    def per_row(self, total: float) -> float:
+        """``total`` over the table's rows, per eligible row."""
+        return total / self.rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "label": self.label,
+            "positive": self.positive,
+            "template": self.template,
+            "value_model": dict(self.texts),
+            "parameters": dict(self.parameters),
+            "eligible": self.eligible,
+            "constraints": list(self.constraints),
+            "objective": self.objective,
+            "rows": self.rows,
+            "rows_per_year": self.rows_per_year,
+            "currency": self.currency,
+            "level": self.level,
+            "seed": self.seed,
+            "models": {k: m.to_dict() for k, m in self.models.items()},
+            "comparison": None if self.comparison is None else self.comparison.to_dict(),
+            "uplift": None if self.uplift is None else self.uplift.to_dict(),
+            "notes": list(self.notes),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        from mlroi.serialize import dumps
+
+        return dumps(self.to_dict(), indent=indent)
+
+    def summary(self) -> list[str]:
+        """The findings in plain sentences."""
+        from mlroi.report.decision_text import sentences
+
+        return sentences(self)
+
+    def __repr__(self) -> str:
+        return "\n".join(self.summary())
+
+    def _repr_html_(self) -> str:
+        import html
+
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.summary())
+        title = f"<strong>Decision analysis of {html.escape(self.score)}</strong>"
+        return f"<div>{title}<ul>{items}</ul></div>"

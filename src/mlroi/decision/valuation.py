@@ -1,0 +1,153 @@
+"""The decision's value model, bound to a table: expressions split by uncertain parameter.
+
+Each of ``act``, ``leave`` and the business metrics becomes ``sum_k coefficient_k(row) x
+m_k(params)`` (see :mod:`mlroi.decision.polynomial`). The backend sums every coefficient by score
+group in one query; :meth:`BoundValue.combine` turns those sums into the groups' values at any
+parameter values, and at their expectation for the curve itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mlroi.decision.config import DecisionConfig
+from mlroi.decision.expr import Expr, ExprError, Name, bind, parse
+from mlroi.decision.polynomial import Monomial, expand, expectation
+from mlroi.spec.quantity import Quantity, describe, is_uncertain, point
+
+FloatArray = npt.NDArray[np.float64]
+
+TARGETS = ("act", "leave")
+"""The two values every decision has; the business metrics follow them."""
+
+
+def rename(expr: Expr, names: Mapping[str, str]) -> Expr:
+    """``expr`` with each name in ``names`` replaced by its mapping."""
+    if isinstance(expr, Name):
+        return Name(names.get(expr.id, expr.id))
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(expr):
+        value = getattr(expr, f.name)
+        if isinstance(value, tuple):
+            changes[f.name] = tuple(rename(v, names) for v in value)
+        elif not isinstance(value, str | float | int):
+            changes[f.name] = rename(value, names)
+    return dataclasses.replace(expr, **changes)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One coefficient of one target: ``column`` is its name in the aggregation query."""
+
+    target: str
+    monomial: Monomial
+    expr: Expr
+    column: str
+
+
+@dataclass(frozen=True)
+class BoundValue:
+    """The value model of a decision, checked against a table's columns.
+
+    Attributes:
+        targets: ``act``, ``leave``, then the business metrics, by name.
+        terms: every coefficient to sum by group.
+        uncertain: the uncertain parameters and their distributions.
+        fixed: the parameters used at a fixed value.
+        expected: ``E[m]`` of every monomial.
+        eligible: the eligibility condition bound to the columns, or ``None``.
+        texts: each target's expression, as written after the template and renames.
+    """
+
+    targets: tuple[str, ...]
+    terms: tuple[Term, ...]
+    uncertain: Mapping[str, Quantity]
+    fixed: Mapping[str, float]
+    expected: Mapping[Monomial, float]
+    eligible: Expr | None
+    texts: Mapping[str, str]
+
+    @property
+    def sums(self) -> dict[str, Expr]:
+        """Every coefficient expression by its query column name."""
+        return {t.column: t.expr for t in self.terms}
+
+    def combine(
+        self, got: Mapping[str, FloatArray], values: Mapping[Monomial, float] | None = None
+    ) -> dict[str, FloatArray]:
+        """Each target's group sums at the given monomial values (default: their expectation)."""
+        at = self.expected if values is None else values
+        out: dict[str, FloatArray] = {}
+        for target in self.targets:
+            total: FloatArray | None = None
+            for t in self.terms:
+                if t.target == target:
+                    part = np.asarray(got[t.column], dtype=np.float64) * at[t.monomial]
+                    total = part if total is None else total + part
+            assert total is not None
+            out[target] = total
+        return out
+
+    def expected_expr(self, target: str) -> Expr:
+        """One expression for ``target`` at the expected monomials (for a per-row fetch)."""
+        parts = [
+            f"({t.expr}) * {self.expected[t.monomial]!r}" for t in self.terms if t.target == target
+        ]
+        return parse(" + ".join(parts), kind="number")
+
+    def describe_parameters(self) -> dict[str, str]:
+        """Every parameter as written, uncertain ones with their distribution."""
+        out = {name: f"{value:g}" for name, value in self.fixed.items()}
+        out.update({name: describe(q) for name, q in self.uncertain.items()})
+        return dict(sorted(out.items()))
+
+
+def bind_value(config: DecisionConfig, columns: list[str]) -> BoundValue:
+    """Bind the decision's expressions to ``columns``: template, renames, parameters.
+
+    Raises:
+        ExprError: a name that is neither a column nor a parameter (with a did-you-mean), an
+            uncertain parameter where the value is not a polynomial in it, a division by zero
+            once the parameters are substituted.
+    """
+    act, leave, metrics = config.value_texts()
+    texts = {"act": act, "leave": leave, **metrics}
+    for name in metrics:
+        if name in TARGETS:
+            raise ExprError(
+                f"{name!r} is the value itself; name the metric differently",
+                field=f"decision.metrics.{name}",
+            )
+    aliases = {"label": config.label, **config.columns}
+    params = config.parameter_values(set(columns))
+    uncertain = {k: q for k, q in params.items() if is_uncertain(q)}
+    fixed = {k: point(q) for k, q in params.items() if k not in uncertain}
+    known = [*columns, *uncertain]
+    terms: list[Term] = []
+    for target, text in texts.items():
+        where = f"decision.{target}" if target in TARGETS else f"decision.metrics.{target}"
+        expr = rename(parse(text, field=where, kind="number"), aliases)
+        bound = bind(expr, known, fixed, field=where)
+        for monomial, coef in sorted(expand(bound, uncertain, field=where).items()):
+            folded = bind(coef, columns, {}, field=where)
+            terms.append(Term(target, monomial, folded, f"c{len(terms)}"))
+    eligible = None
+    if config.eligible is not None:
+        e = rename(parse(config.eligible, field="decision.eligible", kind="condition"), aliases)
+        eligible = bind(e, columns, fixed, field="decision.eligible")
+    monomials = {t.monomial for t in terms}
+    return BoundValue(
+        targets=tuple(texts),
+        terms=tuple(terms),
+        uncertain=uncertain,
+        fixed=fixed,
+        expected={m: expectation(m, uncertain) for m in monomials},
+        eligible=eligible,
+        texts=texts,
+    )
