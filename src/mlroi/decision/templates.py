@@ -12,9 +12,9 @@ churn (Verbraken, Verbeke & Baesens 2013, the expected-maximum-profit formulatio
     ``Beta(6, 14)``, mean 0.3), which is worth ``clv - discount - contact``; one who refuses costs
     the contact. A contacted non-churner takes the discount with probability ``stayers_accept``
     (1 in the paper): ``-(stayers_accept x discount + contact)``. Defaults: ``clv`` 200,
-    ``discount`` 10, ``contact`` 1 (the paper's), each replaceable by a column. Metrics: ``value_retained`` (CLV of churners kept), ``discounts_given`` (to every
-    customer who accepts) and ``discounts_to_stayers`` (to customers who would have stayed
-    anyway).
+    ``discount`` 10, ``contact`` 1 (the paper's), each replaceable by a column. Metrics:
+    ``value_retained`` (CLV of churners kept), ``discounts_given`` (to every customer who
+    accepts) and ``discounts_to_stayers`` (to customers who would have stayed anyway).
 
 fraud
     Blocking a fraudulent transaction saves ``recovery`` (default 1) times its ``amount``;
