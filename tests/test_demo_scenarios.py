@@ -38,6 +38,7 @@ SCHEMAS = {
         ("churned", pa.int64()),
         ("treated", pa.int64()),
         ("discount", pa.float64()),
+        ("uplift_score", pa.float64()),
     ],
     ("churn", "campaign"): [
         ("customer_id", pa.int64()),

@@ -32,16 +32,18 @@ from mlroi.decision.aggregate import ScoredStats, _fetch, check_scored, grouped_
 from mlroi.decision.calibration import calibration
 from mlroi.decision.config import DecisionConfig
 from mlroi.decision.curve import ScoreGroups, optimum, value_curve
-from mlroi.decision.expr import to_ibis
-from mlroi.decision.polynomial import Monomial, evaluate_monomials
+from mlroi.decision.expr import bind, parse, to_ibis
+from mlroi.decision.polynomial import Monomial, evaluate_monomials, mean
 from mlroi.decision.result import (
     Comparison,
     DecisionResult,
     ModelResult,
     ParameterSpread,
     Spread,
+    UpliftResult,
 )
-from mlroi.decision.valuation import BoundValue, bind_value
+from mlroi.decision.templates import TEMPLATES
+from mlroi.decision.valuation import BoundValue, bind_value, rename
 from mlroi.errors import DataError
 from mlroi.experiment.aggregate import missing_column
 from mlroi.spec.quantity import draw
@@ -347,7 +349,7 @@ def decide(
     uplift = None
     if config.treated is not None:
         say("uplift of the past campaign")
-        uplift = _uplift(population, config, value, results, notes)
+        uplift = _uplift(population, config, value, level)
     return DecisionResult(
         score=config.score,
         label=config.label,
@@ -425,7 +427,37 @@ def _uplift(
     table: Any,
     config: DecisionConfig,
     value: BoundValue,
-    models: Mapping[str, ModelResult],
-    notes: list[str],
-) -> Any:
-    return None
+    level: float,
+) -> UpliftResult:
+    """Rank the past campaign's rows by each score and value treating the top of each."""
+    from mlroi.decision.uplift import (
+        compare_targeting,
+        qini_curve,
+        targeting_curve,
+        uplift_groups_many,
+    )
+
+    value_text, cost_text, favourable = config.uplift_texts()
+    assert value_text is not None and config.treated is not None  # checked by the config
+    columns = list(table.columns)
+    at_means = {**value.fixed, **{k: mean(q) for k, q in value.uncertain.items()}}
+    aliases = {"label": config.label, **config.columns}
+    sums = {}
+    for name, text in (("value", value_text), ("cost", cost_text)):
+        where = f"decision.uplift.{name}"
+        expr = rename(parse(text, field=where, kind="number"), aliases)
+        sums[name] = bind(expr, columns, at_means, field=where)
+    rankings = [c for c in (config.score, config.challenger, config.uplift_score) if c]
+    groups = uplift_groups_many(table, rankings, config.label, config.treated, sums)
+    curves = {
+        name: targeting_curve(qini_curve(g, favourable=favourable), value="value", cost="cost")
+        for name, g in groups.items()
+    }
+    words = TEMPLATES[config.template].words if config.template else None
+    return UpliftResult(
+        comparison=compare_targeting(curves, shares=config.uplift.shares, level=level),
+        words=words or ("rows", "favourable outcomes", "would have had it anyway"),
+        value=value_text,
+        cost=cost_text,
+        favourable=favourable,
+    )

@@ -23,7 +23,7 @@ columns, the name ``label`` (the label column) and the parameters; a ``template`
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -54,6 +54,40 @@ class BootstrapSettings(BaseModel):
         description="Largest table bootstrapped whole; a larger one is bootstrapped on a seeded "
         "random sample of this many rows (the result says so).",
     )
+
+
+class UpliftSettings(BaseModel):
+    """How the uplift analysis values a past randomized campaign (needs `treated`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: str | None = Field(
+        None,
+        description="Value of one favourable outcome gained, per row (e.g. `clv`); the "
+        "template's by default.",
+    )
+    cost: str | None = Field(
+        None,
+        description="Cost of treating one row (e.g. `0.6 * discount + contact`); the "
+        "template's by default.",
+    )
+    favourable: Literal[0, 1] | None = Field(
+        None,
+        description="The label value the treatment aims for: 0 for churn (stay), 1 for a "
+        "response; the template's by default.",
+    )
+    shares: list[float] = Field(
+        default_factory=lambda: [0.1, 0.2, 0.3],
+        min_length=1,
+        description="Budgets (shares of the rows treated) at which rankings are compared.",
+    )
+
+    @field_validator("shares")
+    @classmethod
+    def _shares_are_shares(cls, v: list[float]) -> list[float]:
+        if not all(0 < x <= 1 for x in v):
+            raise ValueError("every share must be in (0, 1], e.g. 0.2 for the top 20%")
+        return v
 
 
 class DecisionConfig(BaseModel):
@@ -122,6 +156,7 @@ class DecisionConfig(BaseModel):
         100_000, ge=100, le=10_000_000, description="Score bins for a very large table."
     )
     bootstrap: BootstrapSettings = Field(default_factory=BootstrapSettings)
+    uplift: UpliftSettings = Field(default_factory=UpliftSettings)
     parameter_draws: int = Field(
         10_000, ge=100, le=1_000_000, description="Monte Carlo draws of the uncertain parameters."
     )
@@ -131,6 +166,11 @@ class DecisionConfig(BaseModel):
         if self.template is None and self.act is None:
             raise ValueError(
                 "act: give the value of acting on a row, or a `template` (churn, fraud, targeting)"
+            )
+        if self.treated is not None and self.uplift_texts()[0] is None:
+            raise ValueError(
+                "uplift.value: the uplift analysis of `treated` needs the value of one "
+                "favourable outcome gained, e.g. `clv` (or use the churn or targeting template)"
             )
         if self.template is None and self.columns:
             raise ValueError("columns: renames a template's names; give `template` too")
@@ -190,6 +230,15 @@ class DecisionConfig(BaseModel):
                     out[name] = q
         out.update(self.parameters)
         return out
+
+    def uplift_texts(self) -> tuple[str | None, str, Literal[0, 1]]:
+        """Value per favourable outcome, cost per treated row and the favourable label."""
+        t = TEMPLATES[self.template] if self.template else None
+        u = self.uplift
+        value = u.value or (t.uplift_value if t else None)
+        cost = u.cost or (t.uplift_cost if t else None) or "0"
+        favourable = u.favourable if u.favourable is not None else (t.favourable if t else 1)
+        return value, cost, favourable
 
     @property
     def positive(self) -> str:

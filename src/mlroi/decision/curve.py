@@ -28,8 +28,11 @@ from __future__ import annotations
 
 import keyword
 import math
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
@@ -66,6 +69,12 @@ CURVE_COLUMNS = (
     "incremental_value",
 )
 """The columns every :class:`ValueCurve` has, in order; the caller's ``sums`` follow them."""
+
+_PARALLEL_ROWS = 1 << 20
+"""From this many rows on, :meth:`ScoreGroups.from_rows` reorders its columns in threads."""
+
+_BLOCK = 1 << 20
+"""Points per block when :func:`optimum` evaluates an expression over a long curve."""
 
 
 # -------------------------------------------------------------------------------- score groups
@@ -160,28 +169,28 @@ class ScoreGroups:
             _check_sum_name(name)
             columns[name] = _vector(values, name, size)
         order = np.argsort(s)[::-1]  # the one sort; a tie's inner order does not matter
-        ordered = s[order]
-        new_score = ordered[1:] != ordered[:-1]
+        ordered = _in_order({"score": s, "label": y, **columns}, order)
+        s, y = ordered.pop("score"), ordered.pop("label")
+        new_score = s[1:] != s[:-1]
         if np.count_nonzero(new_score) == size - 1:
             # every score distinct: each row is its own group, so the sums are the sorted rows
-            # (what reduceat would return, without a second pass over ten million groups)
-            totals = {name: values[order] for name, values in columns.items()}
-            act_sums, leave_sums = totals.pop("act"), totals.pop("leave")
+            # (what reduceat would return, without a pass over ten million one-row groups)
+            act_sums, leave_sums = ordered.pop("act"), ordered.pop("leave")
             return cls._unchecked(
-                score=ordered,
+                score=s,
                 n=np.broadcast_to(np.int64(1), (size,)),
-                positives=y[order].astype(np.int64),
+                positives=y.astype(np.int64),
                 act=act_sums,
                 leave=leave_sums,
-                sums=totals,
+                sums=ordered,
             )
         starts = np.flatnonzero(np.r_[True, new_score])
-        totals = {name: np.add.reduceat(values[order], starts) for name, values in columns.items()}
+        totals = {name: np.add.reduceat(values, starts) for name, values in ordered.items()}
         act_sums, leave_sums = totals.pop("act"), totals.pop("leave")
         return cls._unchecked(
-            score=ordered[starts],
+            score=s[starts],
             n=np.diff(np.r_[starts, size]),
-            positives=np.add.reduceat(y[order], starts, dtype=np.int64),
+            positives=np.add.reduceat(y, starts, dtype=np.int64),
             act=act_sums,
             leave=leave_sums,
             sums=totals,
@@ -211,6 +220,19 @@ class ScoreGroups:
             object.__setattr__(groups, name, _frozen(values))
         object.__setattr__(groups, "sums", {k: _frozen(v) for k, v in sums.items()})
         return groups
+
+
+def _in_order(
+    columns: Mapping[str, npt.NDArray[Any]], order: IntArray
+) -> dict[str, npt.NDArray[Any]]:
+    """Each column reordered by ``order``. numpy releases the GIL while it gathers, and a gather
+    is bound by memory latency, so many rows are gathered on every core at once."""
+    workers = min(len(columns), os.cpu_count() or 1)
+    if order.shape[0] < _PARALLEL_ROWS or workers < 2:
+        return {name: values[order] for name, values in columns.items()}
+    with ThreadPoolExecutor(workers) as pool:
+        gathered = pool.map(lambda values: values[order], columns.values())
+        return dict(zip(columns, gathered, strict=True))
 
 
 def _vector(x: npt.ArrayLike, name: str, size: int | None = None) -> FloatArray:
@@ -285,7 +307,12 @@ class ValueCurve:
     at 0 targeted) without positives, ``fpr`` without negatives. A comparison with NaN is false,
     so such a point does not satisfy a constraint on that column.
 
+    A column is computed from the groups when it is first read, then kept (read-only): the
+    optimum of a curve over ten million groups builds the columns its objective and constraints
+    read, not all of them, and :meth:`row` computes one point from the running totals alone.
+
     Attributes:
+        groups: the score groups the curve is computed from.
         threshold: act on rows with ``score >= threshold``.
         targeted: rows acted on; ``share_targeted`` is ``targeted / n``.
         tp, fp, fn, tn: the confusion matrix of "act" against the label.
@@ -300,24 +327,103 @@ class ValueCurve:
             ``None`` without positives.
     """
 
-    threshold: FloatArray
-    targeted: FloatArray
-    share_targeted: FloatArray
-    tp: FloatArray
-    fp: FloatArray
-    fn: FloatArray
-    tn: FloatArray
-    precision: FloatArray
-    recall: FloatArray
-    fpr: FloatArray
-    f1: FloatArray
-    value: FloatArray
-    incremental_value: FloatArray
-    sums: Mapping[str, FloatArray]
-    n: int
-    positives: int
-    auc: float | None
-    pr_auc: float | None
+    groups: ScoreGroups
+    n: int = field(init=False)
+    positives: int = field(init=False)
+    _sums: dict[str, FloatArray] = field(init=False, default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n", int(self.groups.n.sum()))
+        object.__setattr__(self, "positives", int(self.groups.positives.sum()))
+
+    # the running totals over the groups acted on -----------------------------------------
+
+    @cached_property
+    def threshold(self) -> FloatArray:
+        """Act on rows with ``score >= threshold``; ``+inf`` acts on nobody."""
+        return _frozen(np.r_[np.inf, self.groups.score])
+
+    @cached_property
+    def targeted(self) -> FloatArray:
+        """Rows acted on."""
+        return _frozen(_cumulative(self.groups.n))
+
+    @cached_property
+    def tp(self) -> FloatArray:
+        """Positive rows acted on."""
+        return _frozen(_cumulative(self.groups.positives))
+
+    @cached_property
+    def value(self) -> FloatArray:
+        """Value of acting on the targeted rows and leaving the others alone."""
+        value = np.zeros(len(self))
+        # "leave" summed over the groups not acted on, from the end, so the last point leaves
+        # exactly nothing (no cancellation of a total minus a prefix).
+        np.cumsum(self.groups.leave[::-1], out=value[-2::-1])
+        _add_cumulative(value, self.groups.act)
+        return _frozen(value)
+
+    # columns derived from them -----------------------------------------------------------
+
+    @cached_property
+    def share_targeted(self) -> FloatArray:
+        """``targeted / n``."""
+        return self._derived("share_targeted")
+
+    @cached_property
+    def fp(self) -> FloatArray:
+        """Negative rows acted on."""
+        return self._derived("fp")
+
+    @cached_property
+    def fn(self) -> FloatArray:
+        """Positive rows left alone."""
+        return self._derived("fn")
+
+    @cached_property
+    def tn(self) -> FloatArray:
+        """Negative rows left alone."""
+        return self._derived("tn")
+
+    @cached_property
+    def precision(self) -> FloatArray:
+        """``tp / targeted``; NaN when acting on nobody."""
+        return self._derived("precision")
+
+    @cached_property
+    def recall(self) -> FloatArray:
+        """``tp / positives``; NaN without positives."""
+        return self._derived("recall")
+
+    @cached_property
+    def fpr(self) -> FloatArray:
+        """``fp / negatives``; NaN without negatives."""
+        return self._derived("fpr")
+
+    @cached_property
+    def f1(self) -> FloatArray:
+        """``2 tp / (2 tp + fp + fn)``."""
+        return self._derived("f1")
+
+    @cached_property
+    def incremental_value(self) -> FloatArray:
+        """``value`` minus the value of acting on nobody."""
+        return _frozen(self.value - self.value[0])
+
+    def _derived(self, name: str) -> FloatArray:
+        return _frozen(np.asarray(_derive(name, self._column, self.n, self.positives)))
+
+    # summaries ---------------------------------------------------------------------------
+
+    @cached_property
+    def auc(self) -> float | None:
+        """ROC AUC, ties counted half; ``None`` without positives or without negatives."""
+        return _auc(self.tp, self.fp, self.positives, self.negatives)
+
+    @cached_property
+    def pr_auc(self) -> float | None:
+        """Average precision (a step sum, as scikit-learn's); ``None`` without positives."""
+        return _average_precision(self.tp, self.targeted, self.positives)
 
     @property
     def negatives(self) -> int:
@@ -330,17 +436,78 @@ class ValueCurve:
         return self.positives / self.n
 
     @property
+    def sums(self) -> dict[str, FloatArray]:
+        """Each of the groups' ``sums``, accumulated over the rows acted on."""
+        return {name: self._column(name) for name in self.groups.sums}
+
+    @property
     def columns(self) -> dict[str, FloatArray]:
         """Every column by name: :data:`CURVE_COLUMNS`, then the sums."""
-        built_in = {name: getattr(self, name) for name in CURVE_COLUMNS}
-        return built_in | dict(self.sums)
+        return {name: self._column(name) for name in self._names()}
+
+    def _names(self) -> list[str]:
+        return [*CURVE_COLUMNS, *self.groups.sums]
+
+    def _column(self, name: str) -> FloatArray:
+        """The whole column ``name`` (built-in or a sum), computed the first time it is read."""
+        if name in CURVE_COLUMNS:
+            column: FloatArray = getattr(self, name)
+            return column
+        if name not in self._sums:
+            self._sums[name] = _frozen(_cumulative(self.groups.sums[name]))
+        return self._sums[name]
+
+    def _part(self, start: int, stop: int) -> Callable[[str], FloatArray]:
+        """Columns over the points ``start:stop`` by name, without building whole columns.
+
+        A column already built is sliced. ``value`` and the sums are running totals of
+        fractional amounts, whose rounding depends on every earlier addition, so they are built
+        whole. The counts are whole numbers, exact in any order of addition: ``targeted`` and
+        ``tp`` start from the total before ``start``, and the metrics follow from them by the
+        columns' own formulas, so every value equals the whole column's at that point.
+        """
+        cache: dict[str, FloatArray] = {}
+
+        def get(name: str) -> FloatArray:
+            if name not in cache:
+                cache[name] = self._compute_part(name, start, stop, get)
+            return cache[name]
+
+        return get
+
+    def _compute_part(
+        self, name: str, start: int, stop: int, get: Callable[[str], FloatArray]
+    ) -> FloatArray:
+        if name in self.__dict__ or name == "value" or name in self.groups.sums:
+            return self._column(name)[start:stop]
+        match name:
+            case "threshold":
+                score = self.groups.score
+                if start:
+                    return score[start - 1 : stop - 1]
+                return np.concatenate(([np.inf], score[: stop - 1]))
+            case "targeted":
+                return _running_count(self.groups.n, start, stop)
+            case "tp":
+                return _running_count(self.groups.positives, start, stop)
+            case "incremental_value":
+                gain: FloatArray = self.value[start:stop] - self.value[0]
+                return gain
+        derived: FloatArray = np.asarray(_derive(name, get, self.n, self.positives))
+        return derived
+
+    def _at(self, name: str, index: int) -> float:
+        """One column's value at one point (see :meth:`_part`)."""
+        return float(self._part(index, index + 1)(name)[0])
 
     def __len__(self) -> int:
-        return int(self.threshold.shape[0])
+        return int(self.groups.score.shape[0]) + 1
 
     def row(self, index: int) -> dict[str, float]:
-        """The point at ``index`` as ``{column: value}``."""
-        return {name: float(values[index]) for name, values in self.columns.items()}
+        """The point at ``index`` as ``{column: value}`` (builds no count or metric column)."""
+        i = range(len(self))[index]
+        get = self._part(i, i + 1)
+        return {name: float(get(name)[0]) for name in self._names()}
 
     def at_budget(self, k: float | None = None, *, share: float | None = None) -> dict[str, float]:
         """The point that targets the top ``k`` rows (or ``share`` of the rows), at most.
@@ -393,6 +560,9 @@ class ValueCurve:
 def value_curve(groups: ScoreGroups) -> ValueCurve:
     """Every count, metric and value at every distinct threshold, exactly, in ``O(groups)``.
 
+    Each column is a running total over the groups or a formula of the running totals, computed
+    when first read (see :class:`ValueCurve`).
+
     Args:
         groups: rows grouped by score, highest first.
 
@@ -405,44 +575,34 @@ def value_curve(groups: ScoreGroups) -> ValueCurve:
         >>> c.value.tolist(), c.recall.tolist()
         ([0.0, 10.0, 8.0, 18.0], [0.0, 0.5, 0.5, 1.0])
     """
-    n = int(groups.n.sum())
-    positives = int(groups.positives.sum())
+    return ValueCurve(groups)
+
+
+def _derive(name: str, get: Callable[[str], Any], n: int, positives: int) -> Any:
+    """The column ``name`` from ``targeted`` and ``tp``, read with ``get``: whole columns, or one
+    point's values as numpy scalars. One set of formulas, so a row equals the columns at its
+    index bit for bit."""
     negatives = n - positives
-    targeted = _cumulative(groups.n)
-    tp = _cumulative(groups.positives)
-    fp = targeted - tp
-    fn = positives - tp
-    tn = negatives - fp
-    # "leave" summed over the groups not acted on, from the end, so the last point leaves exactly
-    # nothing (no cancellation of a total minus a prefix).
-    value = np.zeros(len(groups.score) + 1)
-    np.cumsum(groups.leave[::-1], out=value[-2::-1])
-    value += _cumulative(groups.act)
     with np.errstate(divide="ignore", invalid="ignore"):
-        columns: dict[str, FloatArray] = {
-            "threshold": np.r_[np.inf, groups.score],
-            "targeted": targeted,
-            "share_targeted": targeted / n,
-            "tp": tp,
-            "fp": fp,
-            "fn": fn,
-            "tn": tn,
-            "precision": tp / targeted,
-            "recall": tp / positives if positives else np.full_like(tp, np.nan),
-            "fpr": fp / negatives if negatives else np.full_like(fp, np.nan),
-            "f1": 2.0 * tp / (2.0 * tp + fp + fn),
-            "value": value,
-            "incremental_value": value - value[0],
-        }
-    sums = {name: _frozen(_cumulative(values)) for name, values in groups.sums.items()}
-    return ValueCurve(
-        **{name: _frozen(values) for name, values in columns.items()},
-        sums=sums,
-        n=n,
-        positives=positives,
-        auc=_auc(tp, fp, positives, negatives),
-        pr_auc=_average_precision(tp, targeted, positives),
-    )
+        match name:
+            case "share_targeted":
+                return get("targeted") / n
+            case "fp":
+                return get("targeted") - get("tp")
+            case "fn":
+                return positives - get("tp")
+            case "tn":
+                return negatives - get("fp")
+            case "precision":
+                return get("tp") / get("targeted")
+            case "recall":
+                return get("tp") / positives if positives else np.full_like(get("tp"), np.nan)
+            case "fpr":
+                return get("fp") / negatives if negatives else np.full_like(get("fp"), np.nan)
+            case "f1":
+                tp = get("tp")
+                return 2.0 * tp / (2.0 * tp + get("fp") + get("fn"))
+    raise KeyError(name)
 
 
 def _cumulative(x: npt.NDArray[Any]) -> FloatArray:
@@ -450,6 +610,29 @@ def _cumulative(x: npt.NDArray[Any]) -> FloatArray:
     out = np.empty(x.shape[0] + 1, dtype=np.float64)
     out[0] = 0.0
     np.cumsum(x, out=out[1:])
+    return out
+
+
+def _add_cumulative(out: FloatArray, x: FloatArray, chunk: int = 1 << 20) -> None:
+    """``out += _cumulative(x)`` a chunk at a time: the same additions in the same order (a
+    running sum is sequential), without a second full-length array."""
+    carry = 0.0
+    for start in range(0, x.shape[0], chunk):
+        part = np.array(x[start : start + chunk], dtype=np.float64)
+        if start:
+            part[0] += carry
+        np.cumsum(part, out=part)
+        out[start + 1 : start + 1 + part.shape[0]] += part
+        carry = float(part[-1])
+
+
+def _running_count(counts: IntArray, start: int, stop: int) -> FloatArray:
+    """``_cumulative(counts)[start:stop]`` from the total before ``start``: whole numbers add up
+    exactly in any order (below 2**53)."""
+    out = np.empty(stop - start, dtype=np.float64)
+    out[0] = counts[:start].sum()
+    np.cumsum(counts[start : stop - 1], out=out[1:])
+    out[1:] += out[0]
     return out
 
 
@@ -571,14 +754,13 @@ def optimum(
         >>> d.status, d.point["threshold"], d.given_up
         ('optimal', 0.9, 8.0)
     """
-    columns = curve.columns
-    names = list(columns)
+    names = curve._names()
     goal_expr = bind(
         parse(objective, field="objective", kind="number"), names, {}, field="objective"
     )
-    goal = np.asarray(evaluate(goal_expr, columns, field="objective"), dtype=np.float64)
+    goal = np.asarray(_evaluate(goal_expr, curve, "objective"), dtype=np.float64)
     checks = [_bound(c, i, names) for i, c in enumerate(constraints)]
-    holds = [np.asarray(evaluate(c.expr, columns, field=c.field), dtype=bool) for c in checks]
+    holds = [np.asarray(_evaluate(c.expr, curve, c.field), dtype=bool) for c in checks]
     feasible = np.logical_and.reduce(holds) if holds else np.ones(len(curve), dtype=bool)
     defined = ~np.isnan(goal)
     texts = tuple(str(c.expr) for c in checks)
@@ -596,7 +778,7 @@ def optimum(
             unconstrained=best_row,
             given_up=None,
             binding=(),
-            reason=_infeasible_reason(curve, columns, checks, holds, objective, feasible),
+            reason=_infeasible_reason(curve, checks, holds, objective, feasible),
         )
     assert unconstrained is not None
     return Decision(
@@ -607,7 +789,7 @@ def optimum(
         point=curve.row(chosen),
         unconstrained=best_row,
         given_up=float(goal[unconstrained] - goal[chosen]),
-        binding=tuple(_binding(curve, columns, checks, holds, goal, defined, chosen)),
+        binding=tuple(_binding(curve, checks, holds, goal, defined, chosen, unconstrained)),
         reason=None,
     )
 
@@ -622,47 +804,85 @@ def _bound(constraint: str | Constraint, i: int, names: list[str]) -> Constraint
     return Constraint(bind(constraint.expr, names, {}, field=constraint.field), constraint.field)
 
 
+def _evaluate(expr: Expr, curve: ValueCurve, field: str) -> npt.NDArray[Any]:
+    """``expr`` at every point of the curve.
+
+    A bare column is returned as it is. Otherwise the expression is evaluated a block of points
+    at a time on the columns it reads (see :meth:`ValueCurve._part`), so a constraint such as
+    ``recall >= 0.6`` over ten million points builds its boolean result, not the columns
+    ``tp`` and ``recall``; the result is the same, point by point.
+    """
+    if isinstance(expr, Name):
+        return curve._column(expr.id)  # what evaluate returns, without copying the column
+    names = expr.names()
+    size = len(curve)
+    if not names or size <= _BLOCK:
+        data = {name: curve._column(name) for name in names}
+        return np.broadcast_to(evaluate(expr, data, field=field), (size,))
+    result: npt.NDArray[Any] | None = None
+    for start in range(0, size, _BLOCK):
+        stop = min(start + _BLOCK, size)
+        get = curve._part(start, stop)
+        try:
+            block = evaluate(expr, {name: get(name) for name in names}, field=field)
+        except ExprError:
+            # a division by zero: evaluate it whole, so the error counts the points of the curve
+            data = {name: curve._column(name) for name in names}
+            return evaluate(expr, data, field=field)
+        if result is None:
+            result = np.empty(size, dtype=block.dtype)
+        result[start:stop] = block
+    assert result is not None
+    return result
+
+
 def _best(goal: FloatArray, allowed: npt.NDArray[np.bool_]) -> int | None:
     """Index of the highest ``goal`` among ``allowed`` points; the first (fewest targeted) on a
-    tie."""
-    candidates = np.flatnonzero(allowed)
-    if candidates.size == 0:
-        return None
-    return int(candidates[np.argmax(goal[candidates])])
+    tie. ``allowed`` points have a defined (non-NaN) goal."""
+    if allowed.all():
+        return int(np.argmax(goal))
+    best = int(np.argmax(np.where(allowed, goal, -np.inf)))
+    if allowed[best]:
+        return best
+    # no allowed point, or every allowed goal is -inf: the first allowed point, if any
+    first = int(np.argmax(allowed))
+    return first if allowed[first] else None
 
 
 def _binding(
     curve: ValueCurve,
-    columns: Mapping[str, FloatArray],
     checks: Sequence[Constraint],
     holds: Sequence[npt.NDArray[np.bool_]],
     goal: FloatArray,
     defined: npt.NDArray[np.bool_],
     chosen: int,
+    unconstrained: int,
 ) -> list[str]:
     """What stops the nearest point with a higher objective on each side of the chosen one.
 
     Every such point is infeasible (the chosen point is the best feasible one), so at least one
     constraint fails there; each failing constraint gets a sentence.
     """
+    if not goal[unconstrained] > goal[chosen]:
+        return []  # no point is better: nothing binds
     better = defined & (goal > goal[chosen])
     neighbours: list[int] = []
-    lower = np.flatnonzero(better[chosen + 1 :])
-    if lower.size:
-        neighbours.append(chosen + 1 + int(lower[0]))
-    higher = np.flatnonzero(better[:chosen])
-    if higher.size:
-        neighbours.append(int(higher[-1]))
+    lower = better[chosen + 1 :]
+    if lower.any():
+        neighbours.append(chosen + 1 + int(np.argmax(lower)))
+    higher = better[:chosen]
+    if higher.any():
+        neighbours.append(chosen - 1 - int(np.argmax(higher[::-1])))
     sentences: list[str] = []
     for other in neighbours:
         if other == 0:
             where = "acting on nobody"
         else:
             direction = "lower" if other > chosen else "higher"
-            where = f"a {direction} threshold ({_threshold(curve.threshold[other])})"
+            where = f"a {direction} threshold ({_threshold(curve._at('threshold', other))})"
         for check, ok in zip(checks, holds, strict=True):
             if not ok[other]:
-                sentences.append(_breach(check.expr, columns, other, chosen, where))
+                sentences.append(_breach(check.expr, curve, other, chosen, where))
     return sentences
 
 
@@ -679,26 +899,23 @@ def _simple(expr: Expr) -> tuple[str, str, float] | None:
     return None
 
 
-def _breach(
-    expr: Expr, columns: Mapping[str, FloatArray], other: int, chosen: int, where: str
-) -> str:
+def _breach(expr: Expr, curve: ValueCurve, other: int, chosen: int, where: str) -> str:
     simple = _simple(expr)
     if simple is not None and simple[1] in ("<", "<=", ">", ">="):
         column, op, limit = simple
-        now, there = float(columns[column][chosen]), float(columns[column][other])
+        now, there = curve._at(column, chosen), curve._at(column, other)
         if math.isnan(there):
             return f"{where} would leave {column} undefined, failing {expr}"
         verb = "raise" if there > now else "lower" if there < now else "keep"
         side = "over" if op in ("<", "<=") else "under"
         shown = _distinct(there, limit)
         return f"{where} would {verb} {column} to {shown}, {side} the limit {expr}"
-    values = ", ".join(f"{name} = {_number(float(columns[name][other]))}" for name in _names(expr))
+    values = ", ".join(f"{name} = {_number(curve._at(name, other))}" for name in _names(expr))
     return f"{where} would break {expr} ({values})"
 
 
 def _infeasible_reason(
     curve: ValueCurve,
-    columns: Mapping[str, FloatArray],
     checks: Sequence[Constraint],
     holds: Sequence[npt.NDArray[np.bool_]],
     objective: str,
@@ -706,25 +923,25 @@ def _infeasible_reason(
 ) -> str:
     never = [(c, ok) for c, ok in zip(checks, holds, strict=True) if not ok.any()]
     if never:
-        parts = [_closest(c.expr, columns) for c, _ in never]
+        parts = [_closest(c.expr, curve) for c, _ in never]
         return "no threshold meets " + "; ".join(parts)
     if feasible.any():
         return f"the objective {objective} is undefined at every threshold meeting the constraints"
     parts = [
-        f"{c.expr} holds {_where(ok, curve.threshold)}"
+        f"{c.expr} holds {_where(ok, curve)}"
         for c, ok in zip(checks, holds, strict=True)
         if not ok.all()
     ]
     return "each constraint holds at some threshold but no threshold meets all: " + "; ".join(parts)
 
 
-def _closest(expr: Expr, columns: Mapping[str, FloatArray]) -> str:
+def _closest(expr: Expr, curve: ValueCurve) -> str:
     """A constraint that holds nowhere, and the closest any threshold gets to it."""
     simple = _simple(expr)
     if simple is None or simple[1] in ("==", "!="):
         return f"{expr}"
     column, op, limit = simple
-    values = columns[column]
+    values = curve._column(column)
     if bool(np.all(np.isnan(values))):
         return f"{expr}: {column} is undefined at every threshold"
     if op in (">", ">="):
@@ -734,20 +951,21 @@ def _closest(expr: Expr, columns: Mapping[str, FloatArray]) -> str:
     return f"{expr}: the lowest {column} at any threshold is {_distinct(best, limit)}"
 
 
-def _where(ok: npt.NDArray[np.bool_], threshold: FloatArray) -> str:
+def _where(ok: npt.NDArray[np.bool_], curve: ValueCurve) -> str:
     """The thresholds at which a constraint holds, in words (point 0 is acting on nobody)."""
-    idx = np.flatnonzero(ok)
-    first, last = int(idx[0]), int(idx[-1])
-    lowest = _threshold(threshold[last])
+    first, last = int(np.argmax(ok)), ok.size - 1 - int(np.argmax(ok[::-1]))
+    count = int(np.count_nonzero(ok))
+    lowest = _threshold(curve._at("threshold", last))
+    highest = _threshold(curve._at("threshold", first))
     if last == 0:
         return "only when acting on nobody"
-    if idx.size != last - first + 1:
-        return f"at {idx.size} of {ok.size} thresholds, the lowest {lowest}"
+    if count != last - first + 1:
+        return f"at {count} of {ok.size} thresholds, the lowest {lowest}"
     if first == 0:
         return f"only at thresholds >= {lowest}"
     if last == ok.size - 1:
-        return f"only at thresholds <= {_threshold(threshold[first])}"
-    return f"only at thresholds from {lowest} to {_threshold(threshold[first])}"
+        return f"only at thresholds <= {highest}"
+    return f"only at thresholds from {lowest} to {highest}"
 
 
 def _names(expr: Expr) -> list[str]:

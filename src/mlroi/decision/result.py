@@ -191,6 +191,39 @@ class Comparison:
 
 
 @dataclass(frozen=True, eq=False)
+class UpliftResult:
+    """The past randomized campaign ranked by each score (see :mod:`mlroi.decision.uplift`).
+
+    Attributes:
+        comparison: the rankings at matched budgets, their best budgets, AUUC and Qini.
+        words: what a row is, what is gained, what the favourable-anyway rows did.
+        value: value of one favourable outcome gained, as written.
+        cost: cost of treating one row, as written.
+        favourable: the label value the treatment aims for.
+    """
+
+    comparison: Any
+    words: tuple[str, str, str]
+    value: str
+    cost: str
+    favourable: int
+
+    def sentences(self, currency: str) -> list[str]:
+        who, outcome, anyway = self.words
+        return list(
+            self.comparison.sentences(who=who, outcome=outcome, anyway=anyway, currency=currency)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "cost": self.cost,
+            "favourable": self.favourable,
+            **self.comparison.to_dict(),
+        }
+
+
+@dataclass(frozen=True, eq=False)
 class DecisionResult:
     """Everything an offline decision analysis found.
 
@@ -214,7 +247,7 @@ class DecisionResult:
     seed: int
     models: Mapping[str, ModelResult]
     comparison: Comparison | None
-    uplift: Any
+    uplift: UpliftResult | None
     notes: tuple[str, ...]
 
     @property

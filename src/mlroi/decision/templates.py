@@ -28,6 +28,10 @@ targeting
     without the contact; with a randomized treatment flag, the uplift analysis measures that.
     Metrics: ``revenue`` (value of the responders reached), ``contact_cost``.
 
+With a randomized treatment flag, the uplift analysis values each favourable outcome gained at
+``clv`` (churn) or ``margin x value`` (targeting) and each treated row at
+``stayers_accept x discount + contact`` (churn) or ``contact`` (targeting).
+
 References:
     Verbraken, T., Verbeke, W., Baesens, B. (2013). A novel profit maximizing metric for
     measuring classification performance of customer churn prediction models. IEEE TKDE 25(5),
@@ -56,6 +60,10 @@ class Template:
         defaults: parameter values used when the case gives none and the table has no column of
             that name.
         positive: what a label of 1 means, for sentences ("churner", "fraud").
+        favourable: the label value a treatment aims for (0 for churn: the customer stays).
+        uplift_value: value of one favourable outcome gained, for the uplift analysis.
+        uplift_cost: cost of treating one row, for the uplift analysis.
+        words: what a row is, what is gained, and what the favourable-anyway rows did.
     """
 
     act: str
@@ -63,6 +71,10 @@ class Template:
     metrics: MappingProxyType[str, str]
     defaults: MappingProxyType[str, Quantity] = field(default_factory=lambda: MappingProxyType({}))
     positive: str = "positive"
+    favourable: Literal[0, 1] = 1
+    uplift_value: str | None = None
+    uplift_cost: str | None = None
+    words: tuple[str, str, str] = ("rows", "favourable outcomes", "would have had it anyway")
 
 
 TEMPLATES: MappingProxyType[str, Template] = MappingProxyType(
@@ -88,6 +100,10 @@ TEMPLATES: MappingProxyType[str, Template] = MappingProxyType(
                 }
             ),
             positive="churner",
+            favourable=0,
+            uplift_value="clv",
+            uplift_cost="stayers_accept * discount + contact",
+            words=("customers", "customers retained", "would have stayed anyway"),
         ),
         "fraud": Template(
             act="recovery * amount if label == 1 else -(friction + lost_margin * amount)",
@@ -109,6 +125,9 @@ TEMPLATES: MappingProxyType[str, Template] = MappingProxyType(
             ),
             defaults=MappingProxyType({"margin": 1.0, "contact": 1.0}),
             positive="responder",
+            uplift_value="margin * value",
+            uplift_cost="contact",
+            words=("customers", "responses", "would have responded anyway"),
         ),
     }
 )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mlroi.errors import SpecError
 
-VERSION = "v1"
+VERSION = "v2"
 SEED = 7
 
 # scenario → (rows, writer(directory, n, seed) → {table: path})

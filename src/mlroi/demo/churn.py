@@ -10,7 +10,8 @@ snapshot"), which leaves the retention team time to act. The generator returns t
   in their first year and ~12% from 12 months of tenure on. A random 20% of customers took part in
   a past randomized campaign, half of them offered a discount (``treated``, ~10% of rows);
   ``discount`` is what the offer costs for each customer (20% of one month's bill for 3 months),
-  whether or not it was made.
+  whether or not it was made. ``uplift_score`` is an uplift model's estimate of how much the
+  offer lowers the customer's churn probability (the true ``u`` below, with a lognormal error).
 - ``campaign``: an A/B test of the retention offer among the customers the model targets
   (tenure >= 12 months, ~30% 3-month churn risk): ``retained`` at 3 months, gross ``revenue_3m``
   (0 if churned), ``discount_cost`` (the offer's cost when accepted) and ``pre_revenue_3m``.
@@ -109,8 +110,10 @@ _SCORED_SCHEMA = pa.schema(
         ("churned", pa.int64()),
         ("treated", pa.int64()),
         ("discount", pa.float64()),
+        ("uplift_score", pa.float64()),
     ]
 )
+_UPLIFT_NOISE = 0.5  # log-scale error of the uplift model's estimate of u
 _CAMPAIGN_SCHEMA = pa.schema(
     [
         ("customer_id", pa.int64()),
@@ -321,6 +324,11 @@ def _scored(rng: np.random.Generator, n: int, first_id: int, kappa: float) -> An
         * rng.lognormal(-(_CLV_SIGMA**2) / 2, _CLV_SIGMA, size=n),
         2,
     )
+    # drawn last, so every other column is what it was before this column existed
+    noise = rng.standard_normal(n)
+    uplift_score = np.round(
+        persuadable * np.exp(_UPLIFT_NOISE * noise - _UPLIFT_NOISE**2 / 2), 6
+    )
     columns = [
         _arrow(first_id + np.arange(n, dtype=np.int64)),
         _arrow(tenure),
@@ -331,6 +339,7 @@ def _scored(rng: np.random.Generator, n: int, first_id: int, kappa: float) -> An
         _arrow(churned.astype(np.int64)),
         _arrow(treated.astype(np.int64)),
         _arrow(np.round(_DISCOUNT_SHARE * monthly_revenue, 2)),
+        _arrow(uplift_score),
     ]
     return pa.Table.from_arrays(columns, schema=_SCORED_SCHEMA)
 

@@ -1,0 +1,784 @@
+"""How much the offline decision value moves with the data: a Poisson bootstrap of the value curve.
+
+The point analysis picks a threshold per model from one sample of rows. Resampling the rows says
+how far the value at that threshold, the best feasible threshold and its value, and (for two
+models scored on the same rows) the difference between the models would move in another sample.
+
+Resampling. Each row gets an independent Poisson(1) weight in each resample: the number of times
+it is drawn. This is the Poisson bootstrap of Chamandy et al. (2012), the usual choice at scale:
+each row's weights are drawn without knowing ``n``, in chunks of rows, and the resample of a sum
+``sum_i x_i`` is ``sum_i w_i x_i``, whose bootstrap variance is ``sum_i x_i ** 2`` (the number of
+rows varies too, as it does in a stream of data). It approximates the classical multinomial
+bootstrap closely once ``n`` is more than a few hundred rows. With several models, every model
+sees the same weights (a paired bootstrap): the difference between two models is resampled
+directly, without the noise the rows they share would add.
+
+Weights. ``Generator.poisson`` costs about 30 ns a draw, a minute for the 2e9 draws of 200
+resamples of 10M rows. Instead, a uniform 16-bit integer ``u`` is compared with the Poisson(1)
+distribution written in base 2^16 (Marsaglia 1963): ``floor(p_k 2^16)`` of the 65,536 values of
+``u`` give ``k``, and the five values left over (a share of 7.6e-5) draw ``k`` from the remaining
+probabilities ``p_k - floor(p_k 2^16) / 2^16`` with a double-precision uniform. So the weights are
+Poisson(1) up to the float64 rounding of its probabilities (below 1e-16), at about 2 ns a weight.
+The weights of rows ``c * 65,536`` to ``(c + 1) * 65,536`` come from their own streams, seeded by
+``SeedSequence(seed, spawn_key=(c, ...))``, row after row: a row's weights depend only on the
+seed, the number of resamples and the row's position, never on the models, the bins, the other
+rows or the order in which chunks are processed.
+
+Curves. Per model, the rows are put in at most ``bins`` score bins of about equal row counts
+(every distinct score is a bin when there are at most ``bins`` of them: the exact curve). A bin
+is a range of scores, so tied scores stay together, and the chosen threshold is a bin edge: the
+value at the chosen threshold is exact in every resample. For every row chunk, the rows are
+ordered by bin and each bin's weighted sums (rows, positives, value of acting, of leaving alone,
+the extra sums) in all resamples at once are one matrix product ``W_bin' X_bin``; a resample's
+curve is then :func:`~mlroi.decision.curve.value_curve` of its bins (those with no row drawn are
+dropped), evaluated at the bin edges only, and :func:`~mlroi.decision.curve.optimum` picks its
+best feasible threshold. Its AUC is the binned AUC (rows in one bin count as tied).
+
+Intervals are percentile intervals of the resampled numbers at ``level``, with the standard
+deviation of the resampled numbers as standard error (Efron & Tibshirani 1993, ch. 6 and 13).
+
+References:
+    Chamandy, N., Muralidharan, O., Najmi, A. & Naidu, S. (2012). Estimating uncertainty for
+    massive data streams. Google technical report.
+    Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+    Marsaglia, G. (1963). Generating discrete random variables in a computer. Communications of
+    the ACM 6(1), 37-38 (a discrete distribution from the digits of its probabilities).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from mlroi.decision.curve import (
+    CURVE_COLUMNS,
+    Constraint,
+    ScoreGroups,
+    optimum,
+    value_curve,
+)
+from mlroi.decision.expr import Expr, bind, evaluate, parse
+
+__all__ = [
+    "BootstrapResult",
+    "BootstrapRows",
+    "Difference",
+    "ModelBootstrap",
+    "ModelDraws",
+    "Spread",
+    "bootstrap",
+]
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+WeightArray: TypeAlias = npt.NDArray[np.uint8]
+
+_CHUNK = 1 << 16
+"""Rows per weight stream, and per block of rows summed at once."""
+
+_GROUP_DRAWS = 1 << 19
+"""Weights drawn at once: 2^19 16-bit draws and their comparisons stay in the L2 cache."""
+
+_MAX_SUM_CELLS = 1 << 27
+"""Bins x resamples x columns over all models: 1 GiB of float64 bin sums at most."""
+
+_THRESHOLD_QUANTILES = (0.05, 0.5, 0.95)
+
+
+# ------------------------------------------------------------------------------------ the rows
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapRows:
+    """Per-row arrays for the bootstrap, fetched from the backend by the caller.
+
+    Arrays are used as given (converted to float64 only if they are not already), all of one
+    length. Validation raises ``ValueError`` naming the array.
+
+    Attributes:
+        label: 1 for a positive row, 0 otherwise (booleans or integers; kept as given).
+        act: value of acting on each row.
+        leave: value of leaving each row alone.
+        scores: model name to its score per row (higher means act first); one model, or more
+            compared on the same rows (the first is the default baseline).
+        sums: further per-row amounts, summed over the rows acted on (as ``ScoreGroups.sums``)
+            and usable in constraints, e.g. ``discounts_given``.
+
+    Example:
+        >>> scores = {"model": np.array([0.9, 0.2])}
+        >>> rows = BootstrapRows(np.array([1, 0]), np.array([5.0, -1.0]), np.zeros(2), scores)
+        >>> rows.n, list(rows.scores)
+        (2, ['model'])
+    """
+
+    label: npt.NDArray[Any]
+    act: FloatArray
+    leave: FloatArray
+    scores: Mapping[str, FloatArray]
+    sums: Mapping[str, FloatArray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        label = np.asarray(self.label)
+        if label.ndim != 1:
+            raise ValueError(f"label must be one-dimensional, got shape {label.shape}")
+        n = label.shape[0]
+        if n == 0:
+            raise ValueError("label: there are no rows to resample")
+        if label.dtype.kind not in "biuf" or (
+            label.dtype.kind != "b" and not bool(np.all((label == 0) | (label == 1)))
+        ):
+            raise ValueError("label must be 0 or 1 in every row")
+        if not self.scores:
+            raise ValueError("scores: give at least one model's scores, e.g. {'model': score}")
+        scores = {}
+        for name, values in self.scores.items():
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"scores: model names must be non-empty strings, got {name!r}")
+            scores[name] = _column(values, f"scores[{name!r}]", n)
+        sums = {name: _column(values, f"sums[{name!r}]", n) for name, values in self.sums.items()}
+        # ScoreGroups names the sum that is not an identifier or clashes with a curve column.
+        ScoreGroups.from_rows([0.0], [0], [0.0], [0.0], {name: [0.0] for name in sums})
+        object.__setattr__(self, "label", label)
+        object.__setattr__(self, "act", _column(self.act, "act", n))
+        object.__setattr__(self, "leave", _column(self.leave, "leave", n))
+        object.__setattr__(self, "scores", scores)
+        object.__setattr__(self, "sums", sums)
+
+    @property
+    def n(self) -> int:
+        """Rows."""
+        return int(self.label.shape[0])
+
+
+def _column(values: npt.ArrayLike, name: str, size: int) -> FloatArray:
+    try:
+        x = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers") from None
+    if x.ndim != 1 or x.shape[0] != size:
+        raise ValueError(f"{name} has shape {x.shape} where {size} values (one a row) are expected")
+    bad = int(np.count_nonzero(~np.isfinite(x)))
+    if bad:
+        raise ValueError(f"{name} has {bad:,} NaN or infinite values; drop or fill those rows")
+    return x
+
+
+# ---------------------------------------------------------------------------------- the results
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How one number varies over the resamples in which it is defined.
+
+    Attributes:
+        mean: mean over the resamples.
+        standard_error: standard deviation over the resamples (``ddof = 1``); NaN with fewer
+            than two.
+        low: lower end of the percentile interval at the result's ``level``.
+        high: upper end.
+        share_positive: share of the resamples in which the number is above 0 (for a difference
+            between models, the bootstrap probability that the other model is better).
+        defined: resamples in which it is defined (e.g. those with a feasible optimum).
+    """
+
+    mean: float
+    standard_error: float
+    low: float
+    high: float
+    share_positive: float
+    defined: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict (NaN kept: serialise with :func:`mlroi.serialize.dumps`)."""
+        return {
+            "mean": self.mean,
+            "standard_error": self.standard_error,
+            "low": self.low,
+            "high": self.high,
+            "share_positive": self.share_positive,
+            "defined": self.defined,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class ModelDraws:
+    """One model's numbers in every resample, one array entry per resample.
+
+    Attributes:
+        value_at_chosen: value at the chosen threshold (exact for the resample).
+        incremental_value_at_chosen: the same minus the value of acting on nobody.
+        optimal_threshold: the best feasible threshold; NaN when infeasible.
+        optimal_objective: the objective at that threshold; NaN when infeasible.
+        optimal_value: the value at that threshold; NaN when infeasible.
+        auc: binned ROC AUC; NaN when the resample has no positive or no negative row.
+    """
+
+    value_at_chosen: FloatArray
+    incremental_value_at_chosen: FloatArray
+    optimal_threshold: FloatArray
+    optimal_objective: FloatArray
+    optimal_value: FloatArray
+    auc: FloatArray
+
+    def to_dict(self) -> dict[str, list[float]]:
+        """Every array as a list."""
+        return {name: getattr(self, name).tolist() for name in _DRAW_FIELDS}
+
+
+_DRAW_FIELDS = (
+    "value_at_chosen",
+    "incremental_value_at_chosen",
+    "optimal_threshold",
+    "optimal_objective",
+    "optimal_value",
+    "auc",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class ModelBootstrap:
+    """One model's bootstrap: its chosen threshold, its best threshold, and how they move.
+
+    Attributes:
+        model: the model's name.
+        chosen: the threshold the point analysis chose (``inf`` acts on nobody).
+        bins: score bins of the resampled curve (every distinct score when ``exact``).
+        exact: whether every distinct score is a bin, so that the curve is exact.
+        value_at_chosen: spread of the value at the chosen threshold.
+        incremental_value_at_chosen: spread of the value gained over acting on nobody.
+        optimal_objective: spread of the objective at the best feasible threshold, over the
+            resamples where one exists.
+        optimal_threshold: the 5%, 50% and 95% quantiles of the best feasible threshold
+            (NaN when no resample is feasible).
+        infeasible_share: share of the resamples in which no threshold meets the constraints.
+        draws: the numbers of every resample.
+    """
+
+    model: str
+    chosen: float
+    bins: int
+    exact: bool
+    value_at_chosen: Spread
+    incremental_value_at_chosen: Spread
+    optimal_objective: Spread
+    optimal_threshold: tuple[float, float, float]
+    infeasible_share: float
+    draws: ModelDraws
+
+    def to_dict(self, draws: bool = False) -> dict[str, Any]:
+        """The summaries as a dict; with ``draws``, every resample's numbers too."""
+        out: dict[str, Any] = {
+            "model": self.model,
+            "chosen": self.chosen,
+            "bins": self.bins,
+            "exact": self.exact,
+            "value_at_chosen": self.value_at_chosen.to_dict(),
+            "incremental_value_at_chosen": self.incremental_value_at_chosen.to_dict(),
+            "optimal_objective": self.optimal_objective.to_dict(),
+            "optimal_threshold": dict(
+                zip(("q05", "q50", "q95"), self.optimal_threshold, strict=True)
+            ),
+            "infeasible_share": self.infeasible_share,
+        }
+        if draws:
+            out["draws"] = self.draws.to_dict()
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class Difference:
+    """Another model minus the baseline, resample by resample on the same row weights.
+
+    Attributes:
+        model: the other model.
+        baseline: the model subtracted.
+        optimal_objective: spread of the difference of the objectives at each model's best
+            feasible threshold, over the resamples where both are feasible;
+            ``optimal_objective.share_positive`` is the bootstrap probability that the other
+            model's best threshold is worth more.
+        value_at_chosen: spread of the difference of the values at the chosen thresholds.
+        auc: spread of the difference of the binned AUCs.
+        draws: per resample: ``optimal_objective``, ``value_at_chosen`` and ``auc`` differences.
+    """
+
+    model: str
+    baseline: str
+    optimal_objective: Spread
+    value_at_chosen: Spread
+    auc: Spread
+    draws: Mapping[str, FloatArray]
+
+    def to_dict(self, draws: bool = False) -> dict[str, Any]:
+        """The summaries as a dict; with ``draws``, every resample's differences too."""
+        out: dict[str, Any] = {
+            "model": self.model,
+            "baseline": self.baseline,
+            "optimal_objective": self.optimal_objective.to_dict(),
+            "value_at_chosen": self.value_at_chosen.to_dict(),
+            "auc": self.auc.to_dict(),
+        }
+        if draws:
+            out["draws"] = {name: values.tolist() for name, values in self.draws.items()}
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapResult:
+    """The bootstrap of every model and of each model against the baseline.
+
+    Attributes:
+        resamples: number of resamples.
+        seed: the seed of the row weights.
+        level: confidence level of the percentile intervals.
+        objective: the objective maximised at the optimum.
+        constraints: the constraints, as parsed and printed.
+        method: one sentence saying how the numbers were resampled.
+        models: each model's bootstrap, in the order of ``BootstrapRows.scores``.
+        baseline: the model the others are compared with; ``None`` with one model.
+        differences: each other model against the baseline, by the other model's name.
+    """
+
+    resamples: int
+    seed: int
+    level: float
+    objective: str
+    constraints: tuple[str, ...]
+    method: str
+    models: Mapping[str, ModelBootstrap]
+    baseline: str | None
+    differences: Mapping[str, Difference]
+
+    @property
+    def bins(self) -> dict[str, int]:
+        """Score bins actually used, by model."""
+        return {name: m.bins for name, m in self.models.items()}
+
+    def to_dict(self, draws: bool = False) -> dict[str, Any]:
+        """The result as a dict, without the per-resample numbers unless ``draws``.
+
+        Thresholds may be ``inf`` and undefined numbers NaN: serialise with
+        :func:`mlroi.serialize.dumps`, which writes them as ``null``.
+        """
+        return {
+            "resamples": self.resamples,
+            "seed": self.seed,
+            "level": self.level,
+            "objective": self.objective,
+            "constraints": list(self.constraints),
+            "method": self.method,
+            "bins": self.bins,
+            "models": {name: m.to_dict(draws) for name, m in self.models.items()},
+            "baseline": self.baseline,
+            "differences": {name: d.to_dict(draws) for name, d in self.differences.items()},
+        }
+
+
+# ------------------------------------------------------------------------------------ bootstrap
+
+
+def bootstrap(
+    rows: BootstrapRows,
+    chosen: Mapping[str, float],
+    *,
+    constraints: Sequence[str | Constraint] = (),
+    objective: str = "value",
+    resamples: int = 200,
+    seed: int = 0,
+    level: float = 0.9,
+    bins: int = 2048,
+    baseline: str | None = None,
+) -> BootstrapResult:
+    """Resample the rows and report how the decision value of each model moves.
+
+    For each resample and model: the value (and incremental value) at the chosen threshold,
+    exact; the best feasible threshold under ``constraints`` on the resample's binned curve and
+    its objective (a resample without a feasible threshold is counted, not an error); the binned
+    AUC. With two or more models, the same row weights serve every model, and each other model
+    is compared with ``baseline`` resample by resample. Method and references: the module
+    docstring.
+
+    Args:
+        rows: labels, values and each model's scores, one entry a row.
+        chosen: the threshold the point analysis chose for each model, acting on rows with
+            ``score >= chosen[model]`` (``inf`` acts on nobody).
+        constraints: conditions over the curve's columns, as for
+            :func:`~mlroi.decision.curve.optimum`, e.g. ``"fpr <= 0.005"``.
+        objective: the number the optimum maximises, e.g. ``"value"``.
+        resamples: number of resamples (at least 1; 200 gives standard errors to about 5%).
+        seed: seed of the row weights (a whole number >= 0); the same seed gives the same
+            result.
+        level: confidence level of the percentile intervals, strictly between 0 and 1.
+        bins: most score bins per model (at least 2), the chosen threshold's edge included.
+        baseline: the model the others are compared with; the first model by default.
+
+    Returns:
+        The bootstrap of each model and of each other model against the baseline.
+
+    Raises:
+        ValueError: an argument out of range, a model in ``chosen`` that has no scores (or a
+            model without a threshold in ``chosen``), an unknown ``baseline``, or more bins
+            times resamples than fit in 1 GiB of sums.
+        ExprError: a constraint or the objective does not parse or names an unknown column.
+
+    Example:
+        >>> rng = np.random.default_rng(1)
+        >>> score = rng.random(1_000)
+        >>> label = (rng.random(1_000) < score).astype(int)
+        >>> rows = BootstrapRows(label, 10.0 * label - 2.0, np.zeros(1_000), {"model": score})
+        >>> result = bootstrap(rows, {"model": 0.5}, resamples=50, seed=7)
+        >>> spread = result.models["model"].value_at_chosen
+        >>> bool(spread.low < float(rows.act[score >= 0.5].sum()) < spread.high)
+        True
+    """
+    models = list(rows.scores)
+    thresholds = _check_arguments(models, chosen, resamples, seed, level, bins, baseline)
+    base = models[0] if baseline is None else baseline
+    width = 4 + len(rows.sums)
+    cells = len(models) * bins * resamples * width
+    if cells > _MAX_SUM_CELLS:
+        most = _MAX_SUM_CELLS // (len(models) * width)
+        raise ValueError(
+            f"bins x resamples = {bins * resamples:,} is too large: the bin sums would take "
+            f"{cells * 8 / 2**30:.1f} GiB; lower bins or resamples to at most {most:,} together"
+        )
+    checks = [
+        c if isinstance(c, Constraint) else Constraint.parse(c, field=f"constraints[{i}]")
+        for i, c in enumerate(constraints)
+    ]
+    names = [*CURVE_COLUMNS, *rows.sums]
+    goal = bind(parse(objective, field="objective", kind="number"), names, {}, field="objective")
+    _try_expressions(list(rows.sums), checks, objective)
+
+    binned = {m: _bin_lows(rows.scores[m], bins, thresholds[m]) for m in models}
+    ids = [_bin_ids(rows.scores[m], binned[m][0]) for m in models]
+    sums = _bin_sums(rows, ids, [binned[m][0].size for m in models], resamples, seed)
+    del ids
+
+    results: dict[str, ModelBootstrap] = {}
+    for model, per_bin in zip(models, sums, strict=True):
+        lows, exact = binned[model]
+        draws = _model_draws(
+            lows, per_bin, thresholds[model], list(rows.sums), checks, goal, objective
+        )
+        results[model] = _summarise(model, thresholds[model], lows.size, exact, draws, level)
+    differences = {
+        m: _difference(m, base, results[m].draws, results[base].draws, level)
+        for m in models
+        if m != base
+    }
+    return BootstrapResult(
+        resamples=resamples,
+        seed=seed,
+        level=level,
+        objective=objective,
+        constraints=tuple(str(c.expr) for c in checks),
+        method=_method(results, resamples, level),
+        models=results,
+        baseline=base if len(models) > 1 else None,
+        differences=differences,
+    )
+
+
+def _check_arguments(
+    models: list[str],
+    chosen: Mapping[str, float],
+    resamples: int,
+    seed: int,
+    level: float,
+    bins: int,
+    baseline: str | None,
+) -> dict[str, float]:
+    """The chosen thresholds by model, after checking every argument of :func:`bootstrap`."""
+    if not _whole(resamples) or resamples < 1:
+        raise ValueError(f"resamples must be a whole number >= 1, got {resamples!r}")
+    if not _whole(seed) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0.0 < level < 1.0:
+        raise ValueError(f"level must be a number strictly between 0 and 1, got {level!r}")
+    if not _whole(bins) or bins < 2:
+        raise ValueError(f"bins must be a whole number >= 2, got {bins!r}")
+    if baseline is not None and baseline not in models:
+        raise ValueError(f"baseline {baseline!r} is not a model; the models are {models}")
+    unknown = [m for m in chosen if m not in models]
+    if unknown:
+        raise ValueError(
+            f"chosen names {unknown[0]!r}, which has no scores; the models are {models}"
+        )
+    thresholds: dict[str, float] = {}
+    for model in models:
+        if model not in chosen:
+            raise ValueError(f"chosen has no threshold for model {model!r}")
+        try:
+            t = float(chosen[model])
+        except (TypeError, ValueError):
+            raise ValueError(f"chosen[{model!r}] must be a number, got {chosen[model]!r}") from None
+        if math.isnan(t):
+            raise ValueError(f"chosen[{model!r}] is NaN; use inf to act on nobody")
+        thresholds[model] = t
+    return thresholds
+
+
+def _whole(x: object) -> bool:
+    return isinstance(x, int | np.integer) and not isinstance(x, bool)
+
+
+def _try_expressions(sums: list[str], checks: Sequence[Constraint], objective: str) -> None:
+    """Raise now, not after the resampling, for a constraint or objective that cannot work."""
+    groups = ScoreGroups.from_rows(
+        [1.0, 0.0], [1, 0], [1.0, 0.0], [0.0, 0.0], {s: [1, 1] for s in sums}
+    )
+    optimum(value_curve(groups), checks, objective)
+
+
+# ------------------------------------------------------------------------------------ score bins
+
+
+def _bin_lows(score: FloatArray, bins: int, chosen: float) -> tuple[FloatArray, bool]:
+    """The lowest score of each bin, highest bin first, and whether every distinct score is one.
+
+    A bin holds the rows with a score from its lowest score up to the next bin's. With more
+    distinct scores than ``bins``, the lowest scores are quantiles of the rows, so bins hold about
+    ``n / bins`` rows each (a tie larger than that makes fewer, larger bins), plus the lowest
+    score at or above ``chosen``, which makes ``score >= chosen`` a union of bins.
+    """
+    ordered = np.sort(score)
+    new = np.r_[True, ordered[1:] != ordered[:-1]]
+    if int(np.count_nonzero(new)) <= bins:
+        return ordered[new][::-1].copy(), True
+    n = ordered.size
+    at = int(np.searchsorted(ordered, chosen, side="left"))
+    edge = ordered[at : at + 1] if 0 < at < n else ordered[:0]  # none at +inf or below every row
+    quantiles = bins - edge.size
+    lows = np.unique(np.r_[ordered[np.arange(quantiles) * n // quantiles], edge])
+    return lows[::-1].copy(), False
+
+
+def _bin_ids(score: FloatArray, lows: FloatArray) -> npt.NDArray[np.integer[Any]]:
+    """Each row's bin (0 = highest scores); 16-bit when it fits, which NumPy sorts by radix."""
+    ascending = lows[::-1].copy()
+    ids = lows.size - np.searchsorted(ascending, score, side="right")
+    return ids.astype(np.int16 if lows.size <= np.iinfo(np.int16).max else np.int32)
+
+
+# -------------------------------------------------------------------------------------- weights
+
+
+def _poisson_digits() -> tuple[tuple[np.uint16, ...], int, FloatArray]:
+    """Poisson(1) in base 2^16: the edges of ``u`` for weights 1, 2, ..., the first ``u`` left
+    over for the remainder, and the cumulative distribution of the remainder."""
+    p = np.array([math.exp(-1.0) / math.factorial(k) for k in range(32)])
+    digits = np.floor(p * 65536.0)
+    tail_start = int(digits.sum())
+    edges = np.cumsum(digits)[:-1]
+    rest = p - digits / 65536.0
+    cdf = np.cumsum(rest) / rest.sum()
+    cdf[-1] = 1.0
+    return tuple(np.uint16(e) for e in edges if e < tail_start), tail_start, cdf
+
+
+_EDGES, _TAIL_START, _TAIL_CDF = _poisson_digits()
+
+
+def _weights(seed: int, chunk: int, resamples: int, rows: int) -> WeightArray:
+    """Poisson(1) weights of the ``rows`` rows of chunk ``chunk``: ``(rows, resamples)``."""
+    bits = np.random.PCG64DXSM(np.random.SeedSequence(seed, spawn_key=(chunk, 0)))
+    rare = np.random.Generator(
+        np.random.PCG64DXSM(np.random.SeedSequence(seed, spawn_key=(chunk, 1)))
+    )
+    padded = rows + (-rows % 4)  # whole 64-bit draws
+    w = np.empty((padded, resamples), dtype=np.uint8)
+    step = 4 * max(1, _GROUP_DRAWS // (4 * resamples))
+    for r0 in range(0, padded, step):
+        r1 = min(padded, r0 + step)
+        u = bits.random_raw((r1 - r0) * resamples // 4).view(np.uint16).reshape(r1 - r0, -1)
+        out = w[r0:r1]
+        np.greater_equal(u, _EDGES[0], out=out)
+        for edge in _EDGES[1:]:
+            out += u >= edge
+        tail = np.flatnonzero(u >= _TAIL_START)
+        if tail.size:
+            draws = np.searchsorted(_TAIL_CDF, rare.random(tail.size), side="right")
+            out.reshape(-1)[tail] = draws
+    return w[:rows]
+
+
+def _row_weights(n: int, resamples: int, seed: int) -> WeightArray:
+    """Every row's weight in every resample, ``(n, resamples)``: those :func:`bootstrap` uses."""
+    chunks = [
+        _weights(seed, c, resamples, min(n, start + _CHUNK) - start)
+        for c, start in enumerate(range(0, n, _CHUNK))
+    ]
+    return np.concatenate(chunks)
+
+
+# ------------------------------------------------------------------------------------ bin sums
+
+
+def _bin_sums(
+    rows: BootstrapRows,
+    ids: Sequence[npt.NDArray[np.integer[Any]]],
+    bins: Sequence[int],
+    resamples: int,
+    seed: int,
+) -> list[FloatArray]:
+    """Per model, the weighted sums of every bin in every resample, ``(resamples, bins, k)``.
+
+    The columns are rows, positives, act, leave, then the extra sums. Chunk by chunk of rows,
+    the chunk's weights are drawn once; per model the rows are ordered by bin, and each bin's
+    sums in all resamples are one product of its weights' transpose ``(resamples, rows)`` by its
+    columns ``(rows, k)``. Weights are small whole numbers, so rows and positives are exact.
+    """
+    extra = list(rows.sums.values())
+    width = 4 + len(extra)
+    totals = [np.zeros((b, resamples, width)) for b in bins]
+    product = np.empty((resamples, width))
+    for c, start in enumerate(range(0, rows.n, _CHUNK)):
+        stop = min(rows.n, start + _CHUNK)
+        w = _weights(seed, c, resamples, stop - start)
+        x = np.empty((stop - start, width))
+        x[:, 0] = 1.0
+        x[:, 1] = rows.label[start:stop]
+        x[:, 2] = rows.act[start:stop]
+        x[:, 3] = rows.leave[start:stop]
+        for j, values in enumerate(extra):
+            x[:, 4 + j] = values[start:stop]
+        for total, bin_of, size in zip(totals, ids, bins, strict=True):
+            chunk_bins = bin_of[start:stop]
+            order = np.argsort(chunk_bins, kind="stable")
+            w_sorted = w[order]
+            x_sorted = x[order]
+            counts = np.bincount(chunk_bins, minlength=size)
+            ends = np.cumsum(counts)
+            for b in np.flatnonzero(counts).tolist():
+                lo, hi = int(ends[b] - counts[b]), int(ends[b])
+                np.matmul(w_sorted[lo:hi].astype(np.float64).T, x_sorted[lo:hi], out=product)
+                total[b] += product
+    return [np.ascontiguousarray(t.transpose(1, 0, 2)) for t in totals]
+
+
+# ------------------------------------------------------------------------------ each resample
+
+
+def _model_draws(
+    lows: FloatArray,
+    sums: FloatArray,
+    chosen: float,
+    sum_names: list[str],
+    checks: Sequence[Constraint],
+    goal: Expr,
+    objective: str,
+) -> ModelDraws:
+    """One model's numbers in every resample from its bin sums ``(resamples, bins, k)``."""
+    acted = int(np.count_nonzero(lows >= chosen))  # bins 0 .. acted-1 are score >= chosen
+    act, leave = sums[:, :, 2], sums[:, :, 3]
+    value_at = act[:, :acted].sum(axis=1) + leave[:, acted:].sum(axis=1)
+    incremental = (act[:, :acted] - leave[:, :acted]).sum(axis=1)
+    resamples = sums.shape[0]
+    threshold, best, best_value, auc = (np.full(resamples, np.nan) for _ in range(4))
+    for r in range(resamples):
+        drawn = sums[r][sums[r][:, 0] > 0]
+        if drawn.shape[0] == 0:  # no row drawn at all (chance e^-n): no curve
+            continue
+        keep = sums[r][:, 0] > 0
+        groups = ScoreGroups(
+            score=lows[keep],
+            n=np.rint(drawn[:, 0]).astype(np.int64),
+            positives=np.rint(drawn[:, 1]).astype(np.int64),
+            act=drawn[:, 2],
+            leave=drawn[:, 3],
+            sums={name: drawn[:, 4 + j] for j, name in enumerate(sum_names)},
+        )
+        curve = value_curve(groups)
+        auc[r] = np.nan if curve.auc is None else curve.auc
+        decision = optimum(curve, checks, objective)
+        if decision.point is not None:
+            threshold[r] = decision.point["threshold"]
+            best[r] = float(evaluate(goal, decision.point, field="objective"))
+            best_value[r] = decision.point["value"]
+    return ModelDraws(
+        value_at_chosen=value_at,
+        incremental_value_at_chosen=incremental,
+        optimal_threshold=threshold,
+        optimal_objective=best,
+        optimal_value=best_value,
+        auc=auc,
+    )
+
+
+# ---------------------------------------------------------------------------------- summaries
+
+
+def _spread(x: FloatArray, level: float) -> Spread:
+    """Mean, standard error, percentile interval and share above 0 of the defined draws."""
+    x = x[~np.isnan(x)]
+    if x.size == 0:
+        return Spread(math.nan, math.nan, math.nan, math.nan, math.nan, 0)
+    low, high = np.quantile(x, [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+    return Spread(
+        mean=float(x.mean()),
+        standard_error=float(np.std(x, ddof=1)) if x.size > 1 else math.nan,
+        low=float(low),
+        high=float(high),
+        share_positive=float(np.count_nonzero(x > 0) / x.size),
+        defined=int(x.size),
+    )
+
+
+def _summarise(
+    model: str, chosen: float, bins: int, exact: bool, draws: ModelDraws, level: float
+) -> ModelBootstrap:
+    feasible = draws.optimal_threshold[~np.isnan(draws.optimal_threshold)]
+    if feasible.size:
+        # Thresholds are discrete and may be inf: take observed ones, never interpolate.
+        q = np.quantile(feasible, _THRESHOLD_QUANTILES, method="inverted_cdf")
+        quantiles = (float(q[0]), float(q[1]), float(q[2]))
+    else:
+        quantiles = (math.nan, math.nan, math.nan)
+    return ModelBootstrap(
+        model=model,
+        chosen=chosen,
+        bins=bins,
+        exact=exact,
+        value_at_chosen=_spread(draws.value_at_chosen, level),
+        incremental_value_at_chosen=_spread(draws.incremental_value_at_chosen, level),
+        optimal_objective=_spread(draws.optimal_objective, level),
+        optimal_threshold=quantiles,
+        infeasible_share=1.0 - feasible.size / draws.optimal_threshold.size,
+        draws=draws,
+    )
+
+
+def _difference(
+    model: str, baseline: str, other: ModelDraws, base: ModelDraws, level: float
+) -> Difference:
+    draws = {
+        "optimal_objective": other.optimal_objective - base.optimal_objective,
+        "value_at_chosen": other.value_at_chosen - base.value_at_chosen,
+        "auc": other.auc - base.auc,
+    }
+    return Difference(
+        model=model,
+        baseline=baseline,
+        optimal_objective=_spread(draws["optimal_objective"], level),
+        value_at_chosen=_spread(draws["value_at_chosen"], level),
+        auc=_spread(draws["auc"], level),
+        draws=draws,
+    )
+
+
+def _method(models: Mapping[str, ModelBootstrap], resamples: int, level: float) -> str:
+    curves = [
+        f"{m.model}: every distinct score ({m.bins:,} bins, exact)"
+        if m.exact
+        else f"{m.model}: {m.bins:,} score bins of about equal rows, the chosen threshold an edge"
+        for m in models.values()
+    ]
+    paired = " with the same row weights for every model" if len(models) > 1 else ""
+    return (
+        f"Poisson(1) bootstrap, {resamples:,} resamples{paired}; resampled curves at the bin "
+        f"edges ({'; '.join(curves)}); {level * 100:g}% percentile intervals"
+    )
