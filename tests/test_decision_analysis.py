@@ -367,3 +367,30 @@ def test_mlroi_decide_without_a_decision_section_is_one_error_line(tmp_path: Pat
     assert result.exit_code == 2
     assert "no `decision:` section" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_bootstrap_gives_intervals_and_the_paired_challenger_interval(parquet: Path) -> None:
+    cfg = config(
+        parquet,
+        challenger="challenger",
+        parameters={"g": 0.3, "contact": 1.5},
+        bootstrap={"resamples": 100},
+    )
+    result = decide(cfg, seed=5)
+    boot = result.champion.bootstrap
+    assert boot is not None and result.resamples == 100
+    value = result.champion.incremental_value
+    assert boot.incremental_value_at_chosen.low < value < boot.incremental_value_at_chosen.high
+    c = result.comparison
+    assert c is not None and c.interval is not None and c.probability_better is not None
+    assert c.interval[0] <= c.interval[1]
+    assert "bootstrap resamples" in "\n".join(result.summary())
+    assert decide(cfg, seed=5).to_json() == result.to_json()  # same seed, same JSON
+
+
+def test_a_table_over_the_bootstrap_row_limit_says_why_there_is_no_bootstrap(
+    parquet: Path,
+) -> None:
+    result = decide(config(parquet, bootstrap={"resamples": 50, "max_rows": 100}))
+    assert result.champion.bootstrap is None
+    assert any("exceed bootstrap.max_rows" in n for n in result.notes)

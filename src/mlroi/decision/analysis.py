@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mlroi.decision.aggregate import ScoredStats, _fetch, check_scored, grouped_sums
+from mlroi.decision.bootstrap import BootstrapResult, BootstrapRows, bootstrap
 from mlroi.decision.calibration import calibration
 from mlroi.decision.config import DecisionConfig
 from mlroi.decision.curve import ScoreGroups, optimum, value_curve
@@ -342,10 +343,12 @@ def decide(
     if config.bootstrap.resamples > 0:
         say(f"bootstrap, {config.bootstrap.resamples} resamples")
         boot = _bootstrap(table, config, value, stats, results, seed, level, notes)
-        results = {k: m.with_bootstrap(boot.models.get(k)) for k, m in results.items()}
+        if boot is not None:
+            results = {k: m.with_bootstrap(boot.models.get(k)) for k, m in results.items()}
+            notes.append(boot.method)
     comparison = None
     if "challenger" in results:
-        comparison = Comparison.of(results["champion"], results["challenger"], boot, level)
+        comparison = Comparison.of(results["champion"], results["challenger"], boot)
     uplift = None
     if config.treated is not None:
         say("uplift of the past campaign")
@@ -381,16 +384,17 @@ def _bootstrap(
     seed: int,
     level: float,
     notes: list[str],
-) -> Any:
-    from mlroi.decision.bootstrap import BootstrapRows, bootstrap
+) -> BootstrapResult | None:
 
     settings = config.bootstrap
     if stats.rows > settings.max_rows:
-        table = table.sample(settings.max_rows / stats.rows, seed=seed)
         notes.append(
-            f"The bootstrap used a seeded random sample of about {settings.max_rows:,} of the "
-            f"{stats.rows:,} rows (bootstrap.max_rows); its intervals are scaled to all rows."
+            f"No bootstrap: the {stats.rows:,} rows exceed bootstrap.max_rows "
+            f"({settings.max_rows:,}), and the bootstrap reads every row into memory (about "
+            f"{8 * (4 + len(models) + len(value.targets)) * stats.rows / 2**30:.1f} GiB); raise "
+            "it if the machine has the memory."
         )
+        return None
     exprs = {t: to_ibis(value.expected_expr(t), table) for t in value.targets}
     selected = {f"__s{i}": table[m.column].cast("float64") for i, m in enumerate(models.values())}
     got = _fetch(

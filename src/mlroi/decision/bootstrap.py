@@ -4,21 +4,22 @@ The point analysis picks a threshold per model from one sample of rows. Resampli
 how far the value at that threshold, the best feasible threshold and its value, and (for two
 models scored on the same rows) the difference between the models would move in another sample.
 
-Resampling. Each row gets an independent Poisson(1) weight in each resample: the number of times
-it is drawn. This is the Poisson bootstrap of Chamandy et al. (2012), the usual choice at scale:
-each row's weights are drawn without knowing ``n``, in chunks of rows, and the resample of a sum
-``sum_i x_i`` is ``sum_i w_i x_i``, whose bootstrap variance is ``sum_i x_i ** 2`` (the number of
-rows varies too, as it does in a stream of data). It approximates the classical multinomial
-bootstrap closely once ``n`` is more than a few hundred rows. With several models, every model
-sees the same weights (a paired bootstrap): the difference between two models is resampled
-directly, without the noise the rows they share would add.
+Resampling. Each row gets an independent Poisson(1) weight in each resample, the number of times
+it is drawn: the Poisson bootstrap of Chamandy et al. (2012), the usual choice at scale, because a
+row's weights need neither ``n`` nor the other rows and are drawn chunk by chunk. The number of
+rows drawn varies (it is Poisson(n)). For a ratio such as recall or AUC that makes no difference
+as ``n`` grows; for a total such as the value, the bootstrap variance of ``sum_i w_i x_i`` is
+``sum_i x_i ** 2``, the variance of a total over rows that arrive as a Poisson process, which
+exceeds the classical bootstrap's ``n var(x)`` by ``n mean(x) ** 2``. With several models, every
+model sees the same weights (a paired bootstrap): the difference between two models is resampled
+directly, without the noise of the rows they share.
 
-Weights. ``Generator.poisson`` costs about 30 ns a draw, a minute for the 2e9 draws of 200
-resamples of 10M rows. Instead, a uniform 16-bit integer ``u`` is compared with the Poisson(1)
+Weights. ``Generator.poisson`` costs 30 to 50 ns a draw, a minute or more for the 2e9 draws of
+200 resamples of 10M rows. Instead, a uniform 16-bit integer ``u`` is compared with the Poisson(1)
 distribution written in base 2^16 (Marsaglia 1963): ``floor(p_k 2^16)`` of the 65,536 values of
 ``u`` give ``k``, and the five values left over (a share of 7.6e-5) draw ``k`` from the remaining
 probabilities ``p_k - floor(p_k 2^16) / 2^16`` with a double-precision uniform. So the weights are
-Poisson(1) up to the float64 rounding of its probabilities (below 1e-16), at about 2 ns a weight.
+Poisson(1) up to the float64 rounding of its probabilities (below 1e-16), at 2 to 3 ns a weight.
 The weights of rows ``c * 65,536`` to ``(c + 1) * 65,536`` come from their own streams, seeded by
 ``SeedSequence(seed, spawn_key=(c, ...))``, row after row: a row's weights depend only on the
 seed, the number of resamples and the row's position, never on the models, the bins, the other
@@ -48,7 +49,7 @@ References:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -78,10 +79,13 @@ FloatArray: TypeAlias = npt.NDArray[np.float64]
 WeightArray: TypeAlias = npt.NDArray[np.uint8]
 
 _CHUNK = 1 << 16
-"""Rows per weight stream, and per block of rows summed at once."""
+"""Rows per weight stream."""
 
 _GROUP_DRAWS = 1 << 19
 """Weights drawn at once: 2^19 16-bit draws and their comparisons stay in the L2 cache."""
+
+_BLOCK_WEIGHTS = 1 << 24
+"""Weights summed at once (16 MiB): a whole chunk up to 256 resamples, fewer rows beyond."""
 
 _MAX_SUM_CELLS = 1 << 27
 """Bins x resamples x columns over all models: 1 GiB of float64 bin sums at most."""
@@ -96,8 +100,9 @@ _THRESHOLD_QUANTILES = (0.05, 0.5, 0.95)
 class BootstrapRows:
     """Per-row arrays for the bootstrap, fetched from the backend by the caller.
 
-    Arrays are used as given (converted to float64 only if they are not already), all of one
-    length. Validation raises ``ValueError`` naming the array.
+    Arrays of one length, one entry a row. ``act``, ``leave``, the scores and the sums are stored
+    as float64 (without a copy when they are float64 already), the labels as given. Validation
+    raises ``ValueError`` naming the array.
 
     Attributes:
         label: 1 for a positive row, 0 otherwise (booleans or integers; kept as given).
@@ -116,10 +121,10 @@ class BootstrapRows:
     """
 
     label: npt.NDArray[Any]
-    act: FloatArray
-    leave: FloatArray
-    scores: Mapping[str, FloatArray]
-    sums: Mapping[str, FloatArray] = field(default_factory=dict)
+    act: npt.NDArray[Any]
+    leave: npt.NDArray[Any]
+    scores: Mapping[str, npt.NDArray[Any]]
+    sums: Mapping[str, npt.NDArray[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         label = np.asarray(self.label)
@@ -422,7 +427,8 @@ def bootstrap(
         ValueError: an argument out of range, a model in ``chosen`` that has no scores (or a
             model without a threshold in ``chosen``), an unknown ``baseline``, or more bins
             times resamples than fit in 1 GiB of sums.
-        ExprError: a constraint or the objective does not parse or names an unknown column.
+        ExprError: a constraint or the objective does not parse or names an unknown column
+            (checked before resampling), or divides by zero at a point of a resampled curve.
 
     Example:
         >>> rng = np.random.default_rng(1)
@@ -456,7 +462,6 @@ def bootstrap(
     binned = {m: _bin_lows(rows.scores[m], bins, thresholds[m]) for m in models}
     ids = [_bin_ids(rows.scores[m], binned[m][0]) for m in models]
     sums = _bin_sums(rows, ids, [binned[m][0].size for m in models], resamples, seed)
-    del ids
 
     results: dict[str, ModelBootstrap] = {}
     for model, per_bin in zip(models, sums, strict=True):
@@ -583,36 +588,39 @@ def _poisson_digits() -> tuple[tuple[np.uint16, ...], int, FloatArray]:
 _EDGES, _TAIL_START, _TAIL_CDF = _poisson_digits()
 
 
-def _weights(seed: int, chunk: int, resamples: int, rows: int) -> WeightArray:
-    """Poisson(1) weights of the ``rows`` rows of chunk ``chunk``: ``(rows, resamples)``."""
-    bits = np.random.PCG64DXSM(np.random.SeedSequence(seed, spawn_key=(chunk, 0)))
-    rare = np.random.Generator(
-        np.random.PCG64DXSM(np.random.SeedSequence(seed, spawn_key=(chunk, 1)))
-    )
-    padded = rows + (-rows % 4)  # whole 64-bit draws
-    w = np.empty((padded, resamples), dtype=np.uint8)
-    step = 4 * max(1, _GROUP_DRAWS // (4 * resamples))
-    for r0 in range(0, padded, step):
-        r1 = min(padded, r0 + step)
-        u = bits.random_raw((r1 - r0) * resamples // 4).view(np.uint16).reshape(r1 - r0, -1)
-        out = w[r0:r1]
-        np.greater_equal(u, _EDGES[0], out=out)
-        for edge in _EDGES[1:]:
-            out += u >= edge
-        tail = np.flatnonzero(u >= _TAIL_START)
-        if tail.size:
-            draws = np.searchsorted(_TAIL_CDF, rare.random(tail.size), side="right")
-            out.reshape(-1)[tail] = draws
-    return w[:rows]
+def _weight_blocks(n: int, resamples: int, seed: int) -> Iterator[tuple[int, WeightArray]]:
+    """Every row's Poisson(1) weights, ``(rows, resamples)``, block by block of consecutive rows,
+    each with the position of its first row. Each chunk of rows has its own streams, read in
+    order, so the size of the blocks does not change the weights."""
+    step = 4 * max(1, _GROUP_DRAWS // (4 * resamples))  # rows drawn at once, whole 64-bit draws
+    block = step * max(1, _BLOCK_WEIGHTS // (step * resamples))
+    for chunk, first in enumerate(range(0, n, _CHUNK)):
+        bits = np.random.PCG64DXSM(np.random.SeedSequence(seed, spawn_key=(chunk, 0)))
+        rare = np.random.Generator(
+            np.random.PCG64DXSM(np.random.SeedSequence(seed, spawn_key=(chunk, 1)))
+        )
+        for start in range(first, min(n, first + _CHUNK), block):
+            size = min(block, n - start, first + _CHUNK - start)
+            padded = size + (-size % 4)
+            w = np.empty((padded, resamples), dtype=np.uint8)
+            for r0 in range(0, padded, step):
+                r1 = min(padded, r0 + step)
+                u = bits.random_raw((r1 - r0) * resamples // 4).view(np.uint16)
+                u = u.reshape(r1 - r0, resamples)
+                out = w[r0:r1]
+                np.greater_equal(u, _EDGES[0], out=out)
+                for edge in _EDGES[1:]:
+                    out += u >= edge
+                tail = np.flatnonzero(u >= _TAIL_START)
+                if tail.size:
+                    draws = np.searchsorted(_TAIL_CDF, rare.random(tail.size), side="right")
+                    out.reshape(-1)[tail] = draws
+            yield start, w[:size]
 
 
 def _row_weights(n: int, resamples: int, seed: int) -> WeightArray:
     """Every row's weight in every resample, ``(n, resamples)``: those :func:`bootstrap` uses."""
-    chunks = [
-        _weights(seed, c, resamples, min(n, start + _CHUNK) - start)
-        for c, start in enumerate(range(0, n, _CHUNK))
-    ]
-    return np.concatenate(chunks)
+    return np.concatenate([w for _, w in _weight_blocks(n, resamples, seed)])
 
 
 # ------------------------------------------------------------------------------------ bin sums
@@ -627,18 +635,18 @@ def _bin_sums(
 ) -> list[FloatArray]:
     """Per model, the weighted sums of every bin in every resample, ``(resamples, bins, k)``.
 
-    The columns are rows, positives, act, leave, then the extra sums. Chunk by chunk of rows,
-    the chunk's weights are drawn once; per model the rows are ordered by bin, and each bin's
-    sums in all resamples are one product of its weights' transpose ``(resamples, rows)`` by its
-    columns ``(rows, k)``. Weights are small whole numbers, so rows and positives are exact.
+    The columns are rows, positives, act, leave, then the extra sums. Block by block of rows
+    (65,536 rows up to 256 resamples), the weights are drawn once; per model the block's rows are
+    ordered by bin, and each bin's sums in all resamples are one product of its weights'
+    transpose ``(resamples, rows)`` by its columns ``(rows, k)``. Weights are small whole
+    numbers, so rows and positives are exact.
     """
     extra = list(rows.sums.values())
     width = 4 + len(extra)
     totals = [np.zeros((b, resamples, width)) for b in bins]
     product = np.empty((resamples, width))
-    for c, start in enumerate(range(0, rows.n, _CHUNK)):
-        stop = min(rows.n, start + _CHUNK)
-        w = _weights(seed, c, resamples, stop - start)
+    for start, w in _weight_blocks(rows.n, resamples, seed):
+        stop = start + w.shape[0]
         x = np.empty((stop - start, width))
         x[:, 0] = 1.0
         x[:, 1] = rows.label[start:stop]
@@ -680,10 +688,10 @@ def _model_draws(
     resamples = sums.shape[0]
     threshold, best, best_value, auc = (np.full(resamples, np.nan) for _ in range(4))
     for r in range(resamples):
-        drawn = sums[r][sums[r][:, 0] > 0]
+        keep = sums[r][:, 0] > 0
+        drawn = sums[r][keep]
         if drawn.shape[0] == 0:  # no row drawn at all (chance e^-n): no curve
             continue
-        keep = sums[r][:, 0] > 0
         groups = ScoreGroups(
             score=lows[keep],
             n=np.rint(drawn[:, 0]).astype(np.int64),

@@ -73,9 +73,6 @@ CURVE_COLUMNS = (
 _PARALLEL_ROWS = 1 << 20
 """From this many rows on, :meth:`ScoreGroups.from_rows` reorders its columns in threads."""
 
-_BLOCK = 1 << 20
-"""Points per block when :func:`optimum` evaluates an expression over a long curve."""
-
 
 # -------------------------------------------------------------------------------- score groups
 
@@ -478,7 +475,8 @@ class ValueCurve:
     def _compute_part(
         self, name: str, start: int, stop: int, get: Callable[[str], FloatArray]
     ) -> FloatArray:
-        if name in self.__dict__ or name == "value" or name in self.groups.sums:
+        built = name in self.__dict__  # where cached_property keeps a column once read
+        if built or name == "value" or name in self.groups.sums:
             return self._column(name)[start:stop]
         match name:
             case "threshold":
@@ -579,9 +577,9 @@ def value_curve(groups: ScoreGroups) -> ValueCurve:
 
 
 def _derive(name: str, get: Callable[[str], Any], n: int, positives: int) -> Any:
-    """The column ``name`` from ``targeted`` and ``tp``, read with ``get``: whole columns, or one
-    point's values as numpy scalars. One set of formulas, so a row equals the columns at its
-    index bit for bit."""
+    """The column ``name`` from ``targeted`` and ``tp``, read with ``get`` as whole columns or
+    as the same slice of each. One set of formulas, so a slice equals the whole column's values
+    bit for bit."""
     negatives = n - positives
     with np.errstate(divide="ignore", invalid="ignore"):
         match name:
@@ -805,35 +803,11 @@ def _bound(constraint: str | Constraint, i: int, names: list[str]) -> Constraint
 
 
 def _evaluate(expr: Expr, curve: ValueCurve, field: str) -> npt.NDArray[Any]:
-    """``expr`` at every point of the curve.
-
-    A bare column is returned as it is. Otherwise the expression is evaluated a block of points
-    at a time on the columns it reads (see :meth:`ValueCurve._part`), so a constraint such as
-    ``recall >= 0.6`` over ten million points builds its boolean result, not the columns
-    ``tp`` and ``recall``; the result is the same, point by point.
-    """
+    """``expr`` at every point of the curve, building only the columns it reads."""
     if isinstance(expr, Name):
         return curve._column(expr.id)  # what evaluate returns, without copying the column
-    names = expr.names()
-    size = len(curve)
-    if not names or size <= _BLOCK:
-        data = {name: curve._column(name) for name in names}
-        return np.broadcast_to(evaluate(expr, data, field=field), (size,))
-    result: npt.NDArray[Any] | None = None
-    for start in range(0, size, _BLOCK):
-        stop = min(start + _BLOCK, size)
-        get = curve._part(start, stop)
-        try:
-            block = evaluate(expr, {name: get(name) for name in names}, field=field)
-        except ExprError:
-            # a division by zero: evaluate it whole, so the error counts the points of the curve
-            data = {name: curve._column(name) for name in names}
-            return evaluate(expr, data, field=field)
-        if result is None:
-            result = np.empty(size, dtype=block.dtype)
-        result[start:stop] = block
-    assert result is not None
-    return result
+    data = {name: curve._column(name) for name in expr.names()}
+    return np.broadcast_to(evaluate(expr, data, field=field), (len(curve),))
 
 
 def _best(goal: FloatArray, allowed: npt.NDArray[np.bool_]) -> int | None:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from mlroi.decision.bootstrap import BootstrapResult, ModelBootstrap
 from mlroi.decision.calibration import Calibration
 from mlroi.decision.curve import Decision, ValueCurve
 from mlroi.decision.polynomial import Monomial
@@ -100,12 +101,12 @@ class ModelResult:
     calibration: Calibration | None
     value_terms: Mapping[Monomial, FloatArray]
     parameters: ParameterSpread | None = None
-    bootstrap: Any = None
+    bootstrap: ModelBootstrap | None = None
 
     def with_parameters(self, spread: ParameterSpread | None) -> ModelResult:
         return dataclasses.replace(self, parameters=spread)
 
-    def with_bootstrap(self, boot: Any) -> ModelResult:
+    def with_bootstrap(self, boot: ModelBootstrap | None) -> ModelResult:
         return dataclasses.replace(self, bootstrap=boot)
 
     @property
@@ -156,7 +157,9 @@ class Comparison:
         auc: challenger AUC minus champion AUC (``None`` when either is undefined).
         recall: challenger recall minus champion recall, each at its own chosen threshold.
         value: challenger's incremental value minus the champion's, each at its own optimum.
-        interval: paired-bootstrap interval of ``value`` (``None`` without a bootstrap).
+        interval: paired-bootstrap interval of the difference of the objectives at each
+            model's optimum (``None`` without a bootstrap); the objective is the value unless
+            the case says otherwise.
         probability_better: share of paired resamples in which the challenger is worth more.
     """
 
@@ -168,16 +171,16 @@ class Comparison:
 
     @classmethod
     def of(
-        cls, champion: ModelResult, challenger: ModelResult, boot: Any, level: float
+        cls, champion: ModelResult, challenger: ModelResult, boot: BootstrapResult | None
     ) -> Comparison:
         a, b = champion.curve.auc, challenger.curve.auc
         ra = (champion.point or {}).get("recall")
         rb = (challenger.point or {}).get("recall")
         interval = prob = None
-        if boot is not None and getattr(boot, "difference", None) is not None:
-            d = boot.difference
-            interval = (float(d.low), float(d.high))
-            prob = float(d.probability_positive)
+        if boot is not None and challenger.name in boot.differences:
+            d = boot.differences[challenger.name].optimal_objective
+            interval = (d.low, d.high)
+            prob = d.share_positive
         return cls(
             auc=None if a is None or b is None else b - a,
             recall=None if ra is None or rb is None else rb - ra,
@@ -249,6 +252,12 @@ class DecisionResult:
     comparison: Comparison | None
     uplift: UpliftResult | None
     notes: tuple[str, ...]
+
+    @property
+    def resamples(self) -> int:
+        """Bootstrap resamples behind the intervals from the data (0 without a bootstrap)."""
+        boot = self.champion.bootstrap
+        return 0 if boot is None else len(boot.draws.value_at_chosen)
 
     @property
     def champion(self) -> ModelResult:

@@ -326,9 +326,7 @@ def _scored(rng: np.random.Generator, n: int, first_id: int, kappa: float) -> An
     )
     # drawn last, so every other column is what it was before this column existed
     noise = rng.standard_normal(n)
-    uplift_score = np.round(
-        persuadable * np.exp(_UPLIFT_NOISE * noise - _UPLIFT_NOISE**2 / 2), 6
-    )
+    uplift_score = np.round(persuadable * np.exp(_UPLIFT_NOISE * noise - _UPLIFT_NOISE**2 / 2), 6)
     columns = [
         _arrow(first_id + np.arange(n, dtype=np.int64)),
         _arrow(tenure),

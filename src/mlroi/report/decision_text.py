@@ -60,7 +60,19 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
         )
     boot = m.bootstrap
     if boot is not None:
-        lines.append("  " + boot.sentence(cur))
+        data = boot.incremental_value_at_chosen
+        q05, _, q95 = boot.optimal_threshold
+        lines.append(
+            f"  From the data ({r.resamples} bootstrap resamples): value at this threshold "
+            f"{_range(data.low, data.high, cur)} ({percent(r.level, 0)} interval); the best "
+            f"threshold of a resample ranges {_threshold(q05)} to {_threshold(q95)} (5%-95%)"
+            + (
+                f"; no threshold is feasible in {percent(boot.infeasible_share)} of them"
+                if boot.infeasible_share > 0
+                else ""
+            )
+            + "."
+        )
     if m.parameters is not None:
         s = m.parameters
         iv = s.incremental_value

@@ -180,7 +180,7 @@ def _lift_from_decision(
             )
         total = m.incremental_value
         boot = m.bootstrap
-        errors = [None if boot is None else boot.value_at_chosen.std_error]
+        errors = [None if boot is None else boot.incremental_value_at_chosen.standard_error]
         if m.parameters is not None:
             errors.append(m.parameters.incremental_value.std_error)
         source = f"offline decision analysis, acting on {m.column} >= {m.point['threshold']:.4g}"

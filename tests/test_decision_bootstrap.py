@@ -1,0 +1,367 @@
+"""Poisson bootstrap of the decision value curve: seeded, exact per resample, calibrated, paired."""
+
+from __future__ import annotations
+
+import doctest
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.stats
+
+import mlroi.decision.bootstrap as bootstrap_module
+from mlroi.decision.bootstrap import (
+    _EDGES,
+    _TAIL_CDF,
+    _TAIL_START,
+    BootstrapRows,
+    _row_weights,
+    bootstrap,
+)
+from mlroi.decision.curve import ScoreGroups, optimum, value_curve
+from mlroi.decision.expr import ExprError
+from mlroi.serialize import dumps
+
+
+def churn_rows(n: int, seed: int, *, distinct: int | None = None) -> BootstrapRows:
+    """Scores in [0, 1] (rounded to ``distinct`` levels if given), churn with probability score,
+    a retention offer worth 10 on a churner and costing 2, and a discount of 1 per offer."""
+    rng = np.random.default_rng(seed)
+    score = rng.random(n)
+    if distinct is not None:
+        score = np.floor(score * distinct) / distinct
+    label = (rng.random(n) < score).astype(np.int8)
+    act = 10.0 * label - 2.0 + rng.normal(0.0, 1.0, n)
+    leave = -3.0 * label
+    return BootstrapRows(label, act, leave, {"model": score}, {"discounts": np.ones(n)})
+
+
+def value_of_rows(rows: BootstrapRows, score: np.ndarray, threshold: float) -> np.ndarray:
+    """Each row's value under "act on score >= threshold"."""
+    return np.where(score >= threshold, rows.act, rows.leave)
+
+
+# ------------------------------------------------------------------------------ reproducibility
+
+
+def test_same_seed_gives_identical_result() -> None:
+    rows = churn_rows(3_000, 1)
+    first, again = (
+        bootstrap(rows, {"model": 0.6}, constraints=["fpr <= 0.3"], resamples=30, seed=11)
+        for _ in range(2)
+    )
+    assert dumps(first.to_dict(draws=True)) == dumps(again.to_dict(draws=True))
+
+
+def test_different_seed_gives_different_resamples() -> None:
+    rows = churn_rows(3_000, 1)
+    a = bootstrap(rows, {"model": 0.6}, resamples=30, seed=11).models["model"].draws
+    b = bootstrap(rows, {"model": 0.6}, resamples=30, seed=12).models["model"].draws
+    assert not np.any(a.value_at_chosen == b.value_at_chosen)
+
+
+def test_row_weights_do_not_depend_on_the_other_models() -> None:
+    rows = churn_rows(2_000, 2)
+    other = np.random.default_rng(3).random(rows.n)
+    paired = BootstrapRows(
+        rows.label, rows.act, rows.leave, {"model": rows.scores["model"], "other": other}
+    )
+    alone = bootstrap(rows, {"model": 0.5}, resamples=20, seed=5).models["model"].draws
+    together = bootstrap(paired, {"model": 0.5, "other": 0.5}, resamples=20, seed=5)
+    np.testing.assert_array_equal(
+        alone.value_at_chosen, together.models["model"].draws.value_at_chosen
+    )
+
+
+# ---------------------------------------------------------------------------------- exactness
+
+
+@pytest.mark.parametrize("bins", [4096, 16], ids=["every-score-a-bin", "16-bins"])
+def test_value_at_chosen_is_the_weighted_sum_over_the_rows(bins: int) -> None:
+    rows = churn_rows(2_000, 4, distinct=500)
+    score, threshold = rows.scores["model"], 0.634
+    result = bootstrap(rows, {"model": threshold}, resamples=25, seed=9, bins=bins)
+    weights = _row_weights(rows.n, 25, seed=9).astype(np.float64)
+    acted = score >= threshold
+    value = weights.T @ value_of_rows(rows, score, threshold)
+    incremental = weights[acted].T @ (rows.act - rows.leave)[acted]
+    draws = result.models["model"].draws
+    np.testing.assert_allclose(draws.value_at_chosen, value, rtol=1e-12)
+    np.testing.assert_allclose(draws.incremental_value_at_chosen, incremental, rtol=1e-12)
+    assert result.models["model"].bins <= bins
+
+
+def test_resampled_optimum_and_auc_are_those_of_the_resampled_rows() -> None:
+    rows = churn_rows(1_500, 5, distinct=200)
+    constraints = ["fpr <= 0.25", "discounts <= 900"]
+    result = bootstrap(rows, {"model": 0.5}, constraints=constraints, resamples=10, seed=3)
+    assert result.models["model"].exact
+    weights = _row_weights(rows.n, 10, seed=3)
+    draws = result.models["model"].draws
+    for r in range(10):
+        repeat = np.repeat(np.arange(rows.n), weights[:, r])
+        groups = ScoreGroups.from_rows(
+            rows.scores["model"][repeat],
+            rows.label[repeat],
+            rows.act[repeat],
+            rows.leave[repeat],
+            {"discounts": rows.sums["discounts"][repeat]},
+        )
+        curve = value_curve(groups)
+        decision = optimum(curve, constraints)
+        assert decision.point is not None
+        assert draws.optimal_threshold[r] == decision.point["threshold"]
+        assert draws.optimal_objective[r] == pytest.approx(decision.point["value"], rel=1e-12)
+        assert draws.auc[r] == pytest.approx(curve.auc, rel=1e-12)
+
+
+def test_poisson_weights_have_poisson_probabilities_to_rounding() -> None:
+    # The base-2^16 digits give k for floor(p_k 2^16) of the 65,536 values of u; the values left
+    # over draw k from the remainders. Together they give p_k up to float64 rounding.
+    p = np.array([math.exp(-1.0) / math.factorial(k) for k in range(len(_TAIL_CDF))])
+    edges = np.r_[0.0, [float(e) for e in _EDGES], _TAIL_START]
+    digits = np.zeros(len(p))
+    digits[: len(edges) - 1] = np.diff(edges)
+    tail = np.diff(np.r_[0.0, _TAIL_CDF]) * (65536 - _TAIL_START)
+    np.testing.assert_allclose((digits + tail) / 65536.0, p, rtol=1e-12, atol=1e-18)
+
+
+def test_poisson_weights_are_distributed_as_poisson_one() -> None:
+    counts = np.bincount(_row_weights(20_000, 100, seed=1).ravel(), minlength=7)
+    expected = scipy.stats.poisson.pmf(np.arange(7), 1.0) * 2_000_000
+    expected[-1] += 2_000_000 - expected.sum()  # 6 or more
+    observed = np.r_[counts[:6], counts[6:].sum()]
+    assert scipy.stats.chisquare(observed, expected).pvalue > 0.001
+
+
+# ---------------------------------------------------------------------------------- calibration
+
+
+def test_standard_error_is_the_poisson_bootstrap_formula() -> None:
+    # For a total sum_i x_i, the Poisson bootstrap variance is sum_i x_i^2. With B resamples the
+    # standard deviation's own relative error is about 1 / sqrt(2 (B - 1)) = 2.2% at B = 1,000;
+    # 9% is four of those.
+    rows = churn_rows(2_000, 6)
+    threshold = 0.55
+    result = bootstrap(rows, {"model": threshold}, resamples=1_000, seed=2, bins=32)
+    x = value_of_rows(rows, rows.scores["model"], threshold)
+    analytic = math.sqrt(float(np.sum(x**2)))
+    assert result.models["model"].value_at_chosen.standard_error == pytest.approx(
+        analytic, rel=0.09
+    )
+
+
+def test_percentile_interval_covers_the_true_value_about_level_of_the_time() -> None:
+    # Rows arrive as a Poisson number (mean 400), the setting of the Poisson bootstrap. With
+    # score ~ U(0, 1), churn ~ Bernoulli(score), act = 10 churn - 2, leave = -3 churn, acting on
+    # score >= 0.6 is worth per expected row 5 (1 - 0.36) - 2 (1 - 0.6) - 1.5 (0.36) = 1.86.
+    # Percentile intervals of 100 resamples cover a little less than their level (88% for a 90%
+    # interval over 600 other data sets); over 200 data sets the binomial standard deviation is
+    # 2.3 points, so 82% to 96% (three of them around 89%) passes.
+    truth = 400 * 1.86
+    rng = np.random.default_rng(2024)
+    covered = 0
+    for i in range(200):
+        n = int(rng.poisson(400))
+        score = rng.random(n)
+        churn = (rng.random(n) < score).astype(np.int8)
+        rows = BootstrapRows(churn, 10.0 * churn - 2.0, -3.0 * churn, {"model": score})
+        spread = bootstrap(rows, {"model": 0.6}, resamples=100, seed=i, bins=8)
+        covered += (
+            spread.models["model"].value_at_chosen.low
+            <= truth
+            <= (spread.models["model"].value_at_chosen.high)
+        )
+    assert 164 <= covered <= 192
+
+
+# ----------------------------------------------------------------------------------- paired
+
+
+def test_identical_models_differ_by_exactly_zero_in_every_resample() -> None:
+    rows = churn_rows(3_000, 7)
+    score = rows.scores["model"]
+    twins = BootstrapRows(
+        rows.label, rows.act, rows.leave, {"a": score, "b": score.copy()}, rows.sums
+    )
+    result = bootstrap(
+        twins, {"a": 0.6, "b": 0.6}, constraints=["discounts <= 1200"], resamples=40, seed=1
+    )
+    difference = result.differences["b"]
+    assert difference.baseline == "a"
+    for draws in difference.draws.values():
+        assert np.all(draws == 0.0)
+    assert difference.optimal_objective.share_positive == 0.0
+
+
+def test_clearly_better_challenger_is_better_in_nearly_every_resample() -> None:
+    rows = churn_rows(4_000, 8)
+    noise = np.random.default_rng(9).random(rows.n)
+    scores = {"champion": noise, "challenger": rows.scores["model"]}
+    pair = BootstrapRows(rows.label, rows.act, rows.leave, scores)
+    result = bootstrap(pair, {"champion": 0.5, "challenger": 0.5}, resamples=100, seed=4)
+    difference = result.differences["challenger"]
+    assert difference.optimal_objective.share_positive >= 0.99
+    assert difference.optimal_objective.low > 0
+    assert difference.auc.low > 0.2
+
+
+def test_baseline_can_be_the_second_model() -> None:
+    rows = churn_rows(1_000, 10)
+    noise = np.random.default_rng(1).random(rows.n)
+    pair = BootstrapRows(rows.label, rows.act, rows.leave, {"a": rows.scores["model"], "b": noise})
+    result = bootstrap(pair, {"a": 0.5, "b": 0.5}, resamples=20, seed=4, baseline="b")
+    assert list(result.differences) == ["a"]
+    expected = result.models["a"].draws.auc - result.models["b"].draws.auc
+    np.testing.assert_array_equal(result.differences["a"].draws["auc"], expected)
+
+
+# ------------------------------------------------------------------------------- infeasibility
+
+
+def test_a_constraint_no_threshold_meets_is_counted_as_infeasible() -> None:
+    rows = churn_rows(1_000, 11)
+    result = bootstrap(rows, {"model": 0.5}, constraints=["tp >= 1e9"], resamples=20, seed=1)
+    model = result.models["model"]
+    assert model.infeasible_share == 1.0
+    assert model.optimal_objective.defined == 0
+    assert all(math.isnan(q) for q in model.optimal_threshold)
+    assert np.all(np.isfinite(model.draws.value_at_chosen))
+
+
+def test_infeasible_share_counts_the_resamples_without_a_feasible_threshold() -> None:
+    # "tp >= P" holds at some threshold exactly when the resample draws at least P positives.
+    rows = churn_rows(1_000, 12)
+    positives = int(rows.label.sum())
+    result = bootstrap(
+        rows, {"model": 0.5}, constraints=[f"tp >= {positives}"], resamples=200, seed=6
+    )
+    drawn = _row_weights(rows.n, 200, seed=6).T @ rows.label.astype(np.int64)
+    assert result.models["model"].infeasible_share == np.mean(drawn < positives)
+    assert 0.2 < result.models["model"].infeasible_share < 0.8
+
+
+# ----------------------------------------------------------------------------------- binning
+
+
+def test_every_distinct_score_is_a_bin_when_there_are_few() -> None:
+    rows = churn_rows(5_000, 13, distinct=50)
+    result = bootstrap(rows, {"model": 0.5}, resamples=5, seed=1, bins=64)
+    assert result.models["model"].exact
+    assert result.models["model"].bins == np.unique(rows.scores["model"]).size
+    assert "exact" in result.method
+
+
+def test_many_distinct_scores_use_at_most_bins_bins_with_the_chosen_threshold_an_edge() -> None:
+    rows = churn_rows(5_000, 14)
+    threshold = float(np.sort(rows.scores["model"])[3_333])
+    result = bootstrap(rows, {"model": threshold}, resamples=20, seed=1, bins=10)
+    model = result.models["model"]
+    assert not model.exact
+    assert model.bins <= 10
+    weights = _row_weights(rows.n, 20, seed=1).astype(np.float64)
+    expected = weights.T @ value_of_rows(rows, rows.scores["model"], threshold)
+    np.testing.assert_allclose(model.draws.value_at_chosen, expected, rtol=1e-12)
+
+
+def test_acting_on_nobody_is_worth_the_value_of_leaving_every_row() -> None:
+    rows = churn_rows(1_000, 15)
+    result = bootstrap(rows, {"model": math.inf}, resamples=10, seed=2)
+    weights = _row_weights(rows.n, 10, seed=2).astype(np.float64)
+    draws = result.models["model"].draws
+    np.testing.assert_allclose(draws.value_at_chosen, weights.T @ rows.leave, rtol=1e-12)
+    assert np.all(draws.incremental_value_at_chosen == 0.0)
+
+
+# --------------------------------------------------------------------------------- the result
+
+
+def test_result_serialises_to_json_with_its_method_and_summaries() -> None:
+    rows = churn_rows(1_000, 16)
+    result = bootstrap(rows, {"model": 0.5}, constraints=["fpr <= 0.2"], resamples=20, seed=3)
+    data = result.to_dict()
+    assert data["bins"] == {"model": result.models["model"].bins}
+    assert data["method"].startswith("Poisson(1) bootstrap, 20 resamples")
+    assert set(data["models"]["model"]["optimal_threshold"]) == {"q05", "q50", "q95"}
+    assert "draws" not in data["models"]["model"]
+    assert len(result.to_dict(draws=True)["models"]["model"]["draws"]["auc"]) == 20
+    dumps(result.to_dict(draws=True))  # JSON without NaN or inf
+
+
+def test_spread_is_the_percentile_interval_and_standard_deviation_of_the_draws() -> None:
+    rows = churn_rows(1_000, 17)
+    result = bootstrap(rows, {"model": 0.5}, resamples=50, seed=3, level=0.8)
+    model = result.models["model"]
+    draws = model.draws.value_at_chosen
+    low, high = np.quantile(draws, [0.1, 0.9])
+    assert (model.value_at_chosen.low, model.value_at_chosen.high) == (low, high)
+    assert model.value_at_chosen.standard_error == pytest.approx(np.std(draws, ddof=1))
+    assert model.value_at_chosen.defined == 50
+
+
+# ---------------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"resamples": 0}, "resamples"),
+        ({"resamples": 2.5}, "resamples"),
+        ({"level": 1.0}, "level"),
+        ({"level": 0.0}, "level"),
+        ({"bins": 1}, "bins"),
+        ({"seed": -1}, "seed"),
+        ({"baseline": "nope"}, "baseline"),
+        ({"chosen": {"model": 0.5, "nope": 0.5}}, "chosen names 'nope'"),
+        ({"chosen": {}}, "chosen has no threshold for model 'model'"),
+        ({"chosen": {"model": math.nan}}, "chosen"),
+        ({"bins": 100_000, "resamples": 10_000}, "bins x resamples"),
+    ],
+)
+def test_bad_arguments_raise_value_error_naming_the_argument(
+    change: dict[str, Any], message: str
+) -> None:
+    rows = churn_rows(100, 18)
+    kwargs: dict[str, Any] = {"chosen": {"model": 0.5}, **change}
+    chosen = kwargs.pop("chosen")
+    with pytest.raises(ValueError, match=message):
+        bootstrap(rows, chosen, **kwargs)
+
+
+def test_bad_rows_raise_value_error_naming_the_array() -> None:
+    n = 10
+    ok = {"label": np.zeros(n), "act": np.zeros(n), "leave": np.zeros(n)}
+    with pytest.raises(ValueError, match="act has shape"):
+        BootstrapRows(ok["label"], np.zeros(n - 1), ok["leave"], {"m": np.zeros(n)})
+    with pytest.raises(ValueError, match=r"scores\['m'\] has 1 NaN"):
+        BootstrapRows(ok["label"], ok["act"], ok["leave"], {"m": np.r_[np.nan, np.zeros(n - 1)]})
+    with pytest.raises(ValueError, match="label must be 0 or 1"):
+        BootstrapRows(np.full(n, 2), ok["act"], ok["leave"], {"m": np.zeros(n)})
+    with pytest.raises(ValueError, match="scores: give at least one"):
+        BootstrapRows(ok["label"], ok["act"], ok["leave"], {})
+    with pytest.raises(ValueError, match=r"sums\['d'\] has shape"):
+        BootstrapRows(ok["label"], ok["act"], ok["leave"], {"m": np.zeros(n)}, {"d": np.zeros(3)})
+    with pytest.raises(ValueError, match="clashes with a built-in column"):
+        BootstrapRows(ok["label"], ok["act"], ok["leave"], {"m": np.zeros(n)}, {"tp": np.zeros(n)})
+    with pytest.raises(ValueError, match="no rows"):
+        BootstrapRows(np.zeros(0), np.zeros(0), np.zeros(0), {"m": np.zeros(0)})
+
+
+def test_weights_do_not_depend_on_how_many_rows_are_drawn_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    whole = _row_weights(70_000, 8, seed=8)  # two chunks of rows, each drawn at once
+    monkeypatch.setattr(bootstrap_module, "_GROUP_DRAWS", 1 << 10)
+    monkeypatch.setattr(bootstrap_module, "_BLOCK_WEIGHTS", 1 << 12)
+    np.testing.assert_array_equal(_row_weights(70_000, 8, seed=8), whole)
+
+
+def test_docstring_examples_run() -> None:
+    assert doctest.testmod(bootstrap_module).failed == 0
+
+
+def test_a_constraint_on_an_unknown_column_fails_before_resampling() -> None:
+    rows = churn_rows(100, 19)
+    with pytest.raises(ExprError, match="constraints\\[0\\]"):
+        bootstrap(rows, {"model": 0.5}, constraints=["discount <= 5"])
