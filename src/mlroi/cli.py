@@ -401,6 +401,58 @@ def _demo_cases(out: Path) -> None:
     console.rule("ROI of every example case")
     console.print(table)
     console.print(f"Full results written to {escape(str(out))}/roi-*.json")
+    _demo_decisions(out, [load_case(p) for p in cases], [p.stem for p in cases])
+
+
+def _demo_decisions(out: Path, cases: list[Any], stems: list[str]) -> None:
+    """The offline decision analysis of every example case that has a `decision:` section."""
+    from rich.table import Table
+
+    from mlroi.decision.analysis import decide
+    from mlroi.money import money
+    from mlroi.report.decision_text import comparison_sentence, render
+
+    table = Table(title="Offline decisions (mlroi decide examples/*.yaml)", title_justify="left")
+    for col in ("case", "model", "threshold", "targeted", "value a year", "interval (data)"):
+        table.add_column(col, justify="left" if col in ("case", "model") else "right")
+    sentences: list[str] = []
+    for case, stem in zip(cases, stems, strict=True):
+        if case.decision is None:
+            continue
+        with console.status(f"Decision analysis of {stem}.yaml…"):
+            result = decide(
+                case.decision,
+                seed=case.simulation.seed,
+                level=case.simulation.level,
+                currency=case.finance.currency,
+            )
+        (out / f"decision-{stem}.json").write_text(result.to_json() + "\n", encoding="utf-8")
+        if stem == "churn":
+            console.rule(f"Which customers to offer the discount (examples/{stem}.yaml)")
+            render(result, console)
+        f = result.year_factor or 1.0
+        for m in result.models.values():
+            p = m.point
+            boot = m.bootstrap
+            table.add_row(
+                case.name,
+                m.column,
+                "infeasible" if p is None else f"{p['threshold']:.4g}",
+                "—" if p is None else f"{p['share_targeted']:.1%}",
+                money(m.incremental_value * f, result.currency),
+                "—"
+                if boot is None
+                else f"{money(boot.incremental_value_at_chosen.low * f, result.currency)} to "
+                f"{money(boot.incremental_value_at_chosen.high * f, result.currency)}",
+            )
+        compared = comparison_sentence(result)
+        if compared:
+            sentences.append(f"{case.name}: {compared}")
+    console.rule("Offline decision value of every example case with a scored table")
+    console.print(table)
+    for line in sentences:
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print(f"Full results written to {escape(str(out))}/decision-*.json")
 
 
 def main(argv: list[str] | None = None) -> Any:
