@@ -394,3 +394,24 @@ def test_a_table_over_the_bootstrap_row_limit_says_why_there_is_no_bootstrap(
     result = decide(config(parquet, bootstrap={"resamples": 50, "max_rows": 100}))
     assert result.champion.bootstrap is None
     assert any("exceed bootstrap.max_rows" in n for n in result.notes)
+
+
+def test_a_typo_in_a_constraint_is_located_before_any_query(parquet: Path) -> None:
+    cfg = config(parquet, constraints=["fpr <= 0.1", "discounts_gven <= 100"])
+    with pytest.raises(
+        ExprError,
+        match=r'decision\.constraints\[1\]: unknown name "discounts_gven"; '
+        r'did you mean "discounts_given"',
+    ):
+        decide(cfg)
+
+
+def test_a_typo_in_a_decision_key_suggests_the_key_of_that_section(
+    parquet: Path, tmp_path: Path
+) -> None:
+    case_path = tmp_path / "case.yaml"
+    case_path.write_text(CASE.format(path=parquet).replace("  label: churned", "  lable: churned"))
+    with pytest.raises(
+        SpecError, match=r"case.yaml:9 decision.lable: unknown key 'lable'; did you mean 'label'\?"
+    ):
+        load_case(case_path)

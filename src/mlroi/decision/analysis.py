@@ -32,7 +32,7 @@ from mlroi.decision.aggregate import ScoredStats, _fetch, check_scored, grouped_
 from mlroi.decision.bootstrap import BootstrapResult, BootstrapRows, bootstrap
 from mlroi.decision.calibration import calibration
 from mlroi.decision.config import DecisionConfig
-from mlroi.decision.curve import ScoreGroups, optimum, value_curve
+from mlroi.decision.curve import CURVE_COLUMNS, Constraint, ScoreGroups, optimum, value_curve
 from mlroi.decision.expr import bind, parse, to_ibis
 from mlroi.decision.polynomial import Monomial, evaluate_monomials, mean
 from mlroi.decision.result import (
@@ -143,7 +143,7 @@ def _model(
     name: str,
     column: str,
 ) -> tuple[ModelResult, _Raw]:
-    constraints = list(config.constraints)
+    constraints = _constraints(config)
     exact = stats.distinct[column] <= config.max_groups
     if exact:
         raw = _exact(table, column, config.label, value)
@@ -188,7 +188,7 @@ def _refine(
     keys: npt.NDArray[np.int64],
 ) -> tuple[_Raw, tuple[float, float]]:
     """Re-read the bins around the binned optimum by exact score and splice them in."""
-    decision = optimum(value_curve(raw.groups(value)), list(config.constraints), config.objective)
+    decision = optimum(value_curve(raw.groups(value)), _constraints(config), config.objective)
     chosen = decision.index if decision.index is not None else 0
     # point j acts on groups 0..j-1: the boundary lies between groups j-1 and j
     first = max(0, chosen - 1 - REFINE_WINDOW)
@@ -197,6 +197,23 @@ def _refine(
     fine = _exact(inside, column, config.label, value)
     spliced = _Raw.concat([raw.slice(0, first), fine, raw.slice(last + 1, len(keys))])
     return spliced, (float(fine.score[-1]), float(fine.score[0]))
+
+
+def _constraints(config: DecisionConfig) -> list[Constraint]:
+    """The constraints, each located at its place in the case."""
+    return [
+        Constraint.parse(text, field=f"decision.constraints[{i}]")
+        for i, text in enumerate(config.constraints)
+    ]
+
+
+def _check_curve_names(config: DecisionConfig, value: BoundValue) -> None:
+    """Constraints and objective name only curve columns: checked before any query runs."""
+    names = [*CURVE_COLUMNS, *(t for t in value.targets if t not in ("act", "leave"))]
+    for c in _constraints(config):
+        bind(c.expr, names, {}, field=c.field)
+    objective = parse(config.objective, field="decision.objective", kind="number")
+    bind(objective, names, {}, field="decision.objective")
 
 
 def _value_terms(raw: _Raw, value: BoundValue) -> dict[Monomial, FloatArray]:
@@ -302,6 +319,7 @@ def decide(
         if column not in columns:
             raise DataError("decision." + missing_column(role, column, columns))
     value = bind_value(config, columns)
+    _check_curve_names(config, value)
     if value.eligible is not None:
         table = table.filter(to_ibis(value.eligible, table))
     population = table

@@ -454,45 +454,9 @@ class ValueCurve:
             self._sums[name] = _frozen(_cumulative(self.groups.sums[name]))
         return self._sums[name]
 
-    def _part(self, start: int, stop: int) -> Callable[[str], FloatArray]:
-        """Columns over the points ``start:stop`` by name, without building whole columns.
-
-        A column already built is sliced. ``value`` and the sums are running totals of
-        fractional amounts, whose rounding depends on every earlier addition, so they are built
-        whole. The counts are whole numbers, exact in any order of addition: ``targeted`` and
-        ``tp`` start from the total before ``start``, and the metrics follow from them by the
-        columns' own formulas, so every value equals the whole column's at that point.
-        """
-        cache: dict[str, FloatArray] = {}
-
-        def get(name: str) -> FloatArray:
-            if name not in cache:
-                cache[name] = self._compute_part(name, start, stop, get)
-            return cache[name]
-
-        return get
-
-    def _compute_part(
-        self, name: str, start: int, stop: int, get: Callable[[str], FloatArray]
-    ) -> FloatArray:
-        built = name in self.__dict__  # where cached_property keeps a column once read
-        if built or name == "value" or name in self.groups.sums:
-            return self._column(name)[start:stop]
-        match name:
-            case "threshold":
-                score = self.groups.score
-                if start:
-                    return score[start - 1 : stop - 1]
-                return np.concatenate(([np.inf], score[: stop - 1]))
-            case "targeted":
-                return _running_count(self.groups.n, start, stop)
-            case "tp":
-                return _running_count(self.groups.positives, start, stop)
-            case "incremental_value":
-                gain: FloatArray = self.value[start:stop] - self.value[0]
-                return gain
-        derived: FloatArray = np.asarray(_derive(name, get, self.n, self.positives))
-        return derived
+    def _part(self, start: int, stop: int) -> _Points:
+        """The columns over the points ``start:stop`` (see :class:`_Points`)."""
+        return _Points(self, start, stop)
 
     def _at(self, name: str, index: int) -> float:
         """One column's value at one point (see :meth:`_part`)."""
@@ -553,6 +517,49 @@ class ValueCurve:
             "pr_auc": self.pr_auc,
             "columns": {name: values.tolist() for name, values in self.columns.items()},
         }
+
+
+class _Points:
+    """A curve's columns over the points ``start:stop``, by name, without building whole columns.
+
+    A column the curve has built already is sliced. ``value`` and the sums are running totals of
+    fractional amounts, whose rounding depends on every earlier addition, so the curve builds
+    them whole. The counts are whole numbers, exact in any order of addition: ``targeted`` and
+    ``tp`` start from the total before ``start``, and the metrics follow from them by the
+    columns' own formulas, so every value equals the whole column's at that point.
+    """
+
+    def __init__(self, curve: ValueCurve, start: int, stop: int) -> None:
+        self.curve = curve
+        self.start = start
+        self.stop = stop
+        self.cache: dict[str, FloatArray] = {}
+
+    def __call__(self, name: str) -> FloatArray:
+        if name not in self.cache:
+            self.cache[name] = self._compute(name)
+        return self.cache[name]
+
+    def _compute(self, name: str) -> FloatArray:
+        curve, start, stop = self.curve, self.start, self.stop
+        built = name in curve.__dict__  # where cached_property keeps a column once read
+        if built or name == "value" or name in curve.groups.sums:
+            return curve._column(name)[start:stop]
+        match name:
+            case "threshold":
+                score = curve.groups.score
+                if start:
+                    return score[start - 1 : stop - 1]
+                return np.concatenate(([np.inf], score[: stop - 1]))
+            case "targeted":
+                return _running_count(curve.groups.n, start, stop)
+            case "tp":
+                return _running_count(curve.groups.positives, start, stop)
+            case "incremental_value":
+                gain: FloatArray = curve.value[start:stop] - curve.value[0]
+                return gain
+        derived: FloatArray = np.asarray(_derive(name, self, curve.n, curve.positives))
+        return derived
 
 
 def value_curve(groups: ScoreGroups) -> ValueCurve:

@@ -62,6 +62,28 @@ def _field_names(model: type[BaseModel], seen: set[type[BaseModel]] | None = Non
     return names
 
 
+def _keys_at(model: type[BaseModel], loc: Sequence[str | int]) -> set[str]:
+    """The keys allowed where ``loc`` points (the model's own fields when the path leads to
+    one model), else every key of ``model`` and its sub-models."""
+    current = [model]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        found = [
+            sub
+            for m in current
+            if part in m.model_fields
+            for sub in _models_in(m.model_fields[part].annotation)
+        ]
+        if not found:
+            break
+        current = found
+    else:
+        if current:
+            return {name for m in current for name in m.model_fields}
+    return _field_names(model)
+
+
 def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         yield annotation
@@ -145,7 +167,8 @@ def validation_error_line(
         key = str(loc[-1]) if loc else "?"
         hint = ""
         if model is not None:
-            close = difflib.get_close_matches(key, sorted(_field_names(model)), n=1, cutoff=0.6)
+            known = sorted(_keys_at(model, loc[:-1]))
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else ""
         msg = f"unknown key {key!r}{hint}"
     elif kind == "missing":
