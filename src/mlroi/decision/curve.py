@@ -145,6 +145,9 @@ class ScoreGroups:
     ) -> ScoreGroups:
         """Group rows exactly by distinct score: one sort, then sums over runs of equal scores.
 
+        When every score is distinct, ``n`` is a read-only view of a single 1, and when every
+        ``leave`` is 0, so is ``leave`` of a single 0: the same values without the memory.
+
         Args:
             score: one score per row (finite; higher means act first).
             label: 1 for a positive row, 0 otherwise (booleans allowed).
@@ -166,28 +169,28 @@ class ScoreGroups:
             _check_sum_name(name)
             columns[name] = _vector(values, name, size)
         order = np.argsort(s)[::-1]  # the one sort; a tie's inner order does not matter
-        ordered = _in_order({"score": s, "label": y, **columns}, order)
-        s, y = ordered.pop("score"), ordered.pop("label")
+        s = s[order]
         new_score = s[1:] != s[:-1]
         if np.count_nonzero(new_score) == size - 1:
-            # every score distinct: each row is its own group, so the sums are the sorted rows
+            # every score distinct: each row is its own group, and a group's sums are its row
             # (what reduceat would return, without a pass over ten million one-row groups)
-            act_sums, leave_sums = ordered.pop("act"), ordered.pop("leave")
-            return cls._unchecked(
-                score=s,
-                n=np.broadcast_to(np.int64(1), (size,)),
-                positives=y.astype(np.int64),
-                act=act_sums,
-                leave=leave_sums,
-                sums=ordered,
-            )
-        starts = np.flatnonzero(np.r_[True, new_score])
-        totals = {name: np.add.reduceat(values, starts) for name, values in ordered.items()}
-        act_sums, leave_sums = totals.pop("act"), totals.pop("leave")
+            starts = None
+            score, n = s, np.broadcast_to(np.int64(1), (size,))  # a read-only view of one 1
+        else:
+            starts = np.flatnonzero(np.r_[True, new_score])
+            score, n = s[starts], np.diff(np.r_[starts, size])
+        leave_values = columns.pop("leave")
+        if leave_values.any() or np.signbit(leave_values).any():  # -0.0 sums to -0.0
+            columns["leave"] = leave_values
+        totals = _group_sums({"positives": y, **columns}, order, starts)
+        positives, act_sums = totals.pop("positives"), totals.pop("act")
+        # leaving a row alone is often worth nothing: then so is every group's sum, a read-only
+        # view of one 0 rather than a sorted copy of the zeros
+        leave_sums = totals.pop("leave", np.broadcast_to(np.float64(0.0), score.shape))
         return cls._unchecked(
-            score=s[starts],
-            n=np.diff(np.r_[starts, size]),
-            positives=np.add.reduceat(y, starts, dtype=np.int64),
+            score=score,
+            n=n,
+            positives=positives,
             act=act_sums,
             leave=leave_sums,
             sums=totals,
@@ -210,7 +213,7 @@ class ScoreGroups:
         for name, values in (
             ("score", score),
             ("n", n.astype(np.int64, copy=False)),
-            ("positives", positives),
+            ("positives", positives.astype(np.int64, copy=False)),
             ("act", act),
             ("leave", leave),
         ):
@@ -219,17 +222,28 @@ class ScoreGroups:
         return groups
 
 
-def _in_order(
-    columns: Mapping[str, npt.NDArray[Any]], order: IntArray
+def _group_sums(
+    columns: Mapping[str, npt.NDArray[Any]], order: IntArray, starts: IntArray | None
 ) -> dict[str, npt.NDArray[Any]]:
-    """Each column reordered by ``order``. numpy releases the GIL while it gathers, and a gather
-    is bound by memory latency, so many rows are gathered on every core at once."""
+    """Each column put in score order and summed over the rows of each group (whole numbers as
+    int64), or only put in order when every group is one row (``starts`` is None).
+
+    numpy releases the GIL while it gathers, and a gather is bound by memory latency, so with
+    many rows the columns are gathered on every core at once.
+    """
+
+    def by_group(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        in_order = values[order]
+        if starts is None:
+            return in_order
+        whole = values.dtype.kind in "biu"
+        return np.add.reduceat(in_order, starts, dtype=np.int64 if whole else None)
+
     workers = min(len(columns), os.cpu_count() or 1)
     if order.shape[0] < _PARALLEL_ROWS or workers < 2:
-        return {name: values[order] for name, values in columns.items()}
+        return {name: by_group(values) for name, values in columns.items()}
     with ThreadPoolExecutor(workers) as pool:
-        gathered = pool.map(lambda values: values[order], columns.values())
-        return dict(zip(columns, gathered, strict=True))
+        return dict(zip(columns, pool.map(by_group, columns.values()), strict=True))
 
 
 def _vector(x: npt.ArrayLike, name: str, size: int | None = None) -> FloatArray:
@@ -771,7 +785,7 @@ def optimum(
     texts = tuple(str(c.expr) for c in checks)
 
     unconstrained = _best(goal, defined)
-    chosen = _best(goal, feasible & defined)
+    chosen = _best(goal, feasible & defined) if holds else unconstrained
     best_row = None if unconstrained is None else curve.row(unconstrained)
     if chosen is None:
         return Decision(

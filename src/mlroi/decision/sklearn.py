@@ -56,6 +56,11 @@ class DecisionValue:
     label: str
     columns: tuple[str, ...] = ()
 
+    @property
+    def __name__(self) -> str:
+        """The metric's name in the scorer's repr (scikit-learn reads it)."""
+        return "decision_value"
+
     def __call__(
         self,
         y_true: npt.ArrayLike,
