@@ -324,6 +324,11 @@ def decide(
         table = table.filter(to_ibis(value.eligible, table))
     population = table
     notes: list[str] = []
+    if config.lead_time is not None:
+        notes.append(
+            f"Scores were made {config.lead_time} ahead of the outcome: the value assumes the "
+            "intervention happens within that lead time."
+        )
     if config.treated is not None:
         table = table.filter(table[config.treated].cast("int64") == 0)
         notes.append(

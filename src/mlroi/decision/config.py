@@ -112,6 +112,11 @@ class DecisionConfig(BaseModel):
     eligible: str | None = Field(
         None, description="Condition selecting the eligible rows, e.g. `tenure_months >= 12`."
     )
+    lead_time: str | None = Field(
+        None,
+        description="How far ahead of the outcome the scores were made, e.g. `2 months` "
+        "(reported with the result).",
+    )
     probabilities: bool = Field(
         True, description="Whether scores are probabilities (checked to lie in [0, 1])."
     )

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from mlroi.decision.result import DecisionResult, ModelResult
 
 _CHECKED_METRICS = ("precision", "recall", "fpr", "f1")
+BUDGETS = (0.05, 0.1, 0.2, 0.3)
+"""Shares of the rows at which the curve is summarised."""
 
 
 def percent(x: float, digits: int = 1) -> str:
@@ -53,6 +55,19 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     metrics = ", ".join(f"{k} {p[k]:.3f}" for k in _CHECKED_METRICS if not math.isnan(p[k]))
     auc = "" if m.curve.auc is None else f"; AUC {m.curve.auc:.3f}"
     lines.append(f"  At this threshold: {metrics}{auc}.")
+    budgets = [m.curve.at_budget(share=share) for share in BUDGETS]
+    lines.append(
+        "  By budget: "
+        + ", ".join(
+            f"top {share:.0%} {money(b['incremental_value'], cur)}"
+            for share, b in zip(BUDGETS, budgets, strict=True)
+        )
+        + " (value of acting on at most that share, whole tied groups only)."
+    )
+    if m.calibration is not None:
+        cal = m.calibration
+        hl = "" if cal.hl_p_value is None else f", Hosmer-Lemeshow p = {cal.hl_p_value:.3g}"
+        lines.append(f"  Calibration of the scores: expected calibration error {cal.ece:.4f}{hl}.")
     extra = [k for k in m.curve.sums if k in p]
     if extra:
         lines.append(
