@@ -2,16 +2,13 @@
 
 How to run, from the repository root::
 
-    uv sync --frozen                                        # the project venv (scikit-learn: dev)
-    uv venv --python 3.11 benchmarks/.venv-empulse          # empulse, once (see below)
-    uv pip install --python benchmarks/.venv-empulse/bin/python empulse==0.13.1 \
-        numpy==2.4.6 scipy==1.17.1 scikit-learn==1.9.1
-    .venv/bin/python benchmarks/decision_bench.py           # 1M and 10M rows (~3 minutes)
-    .venv/bin/python benchmarks/decision_bench.py --quick   # 1M rows only (~20 seconds)
+    benchmarks/run.sh decision            # sets up benchmarks/.venv-empulse, then 1M and 10M rows
+    benchmarks/run.sh decision --quick    # 1M rows only (~20 seconds)
 
 empulse is in the lock's ``bench`` group, but every ``uv sync`` of the project venv removes the
-group again (as for tea-tasting in ``run.sh``), so its workers run in ``benchmarks/.venv-empulse``
-when that venv exists, else in the project venv. Its version is reported.
+group again (as for tea-tasting), so ``run.sh`` installs the group into
+``benchmarks/.venv-empulse`` and the empulse workers run there (else in the project venv). Its
+version is reported.
 
 The full run writes ``benchmarks/decision_results.{md,json}``; ``--quick`` writes
 ``benchmarks/data/decision_results-quick.{md,json}``. The scored rows are generated once per size

@@ -3,6 +3,9 @@
 #
 #   benchmarks/run.sh            full size: 10M users, ~50M events (writes benchmarks/results.md)
 #   benchmarks/run.sh --quick    1M users, ~5M events smoke run (about a minute)
+#   benchmarks/run.sh decision   the decision benchmark: 1M and 10M scored rows against
+#                                scikit-learn and empulse (writes benchmarks/decision_results.md;
+#                                `decision --quick` runs 1M rows only)
 #
 # Any other argument goes to benchmarks/readout_bench.py (see --help there).
 #
@@ -35,6 +38,20 @@ PYVER=$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+if [[ "${1:-}" == "decision" ]]; then
+    shift
+    if ! "$BENCH/.venv-empulse/bin/python" -c "import empulse" >/dev/null 2>&1; then
+        echo "==> benchmarks/.venv-empulse (empulse, pinned by uv.lock's bench group)"
+        "${UV[@]}" export --frozen --no-dev --group bench --no-hashes --no-emit-project \
+            --quiet -o "$tmp/empulse.txt"
+        "${UV[@]}" venv --quiet --allow-existing --python "$PYVER" "$BENCH/.venv-empulse"
+        "${UV[@]}" pip install --quiet --python "$BENCH/.venv-empulse/bin/python" \
+            -r "$tmp/empulse.txt"
+    fi
+    echo "==> decision benchmark"
+    exec "$PY" "$BENCH/decision_bench.py" "$@"
+fi
 
 if ! "$BENCH/.venv-tea/bin/python" -c "import tea_tasting" >/dev/null 2>&1; then
     echo "==> benchmarks/.venv-tea (tea-tasting, pinned by uv.lock's bench group)"
