@@ -85,6 +85,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mlroi.decision.aggregate import _fetch
+from mlroi.decision.curve import _frozen, _vector  # shared array checks of the decision layer
 from mlroi.decision.expr import Expr, bind, parse, to_ibis, zero_divisors
 from mlroi.errors import DataError
 from mlroi.money import money
@@ -269,21 +270,6 @@ class UpliftGroups:
         )
 
 
-def _vector(x: npt.ArrayLike, name: str, size: int | None = None) -> FloatArray:
-    try:
-        values = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numbers") from None
-    if values.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {values.shape}")
-    if size is not None and values.shape[0] != size:
-        raise ValueError(f"{name} has {values.shape[0]} values where {size} are expected")
-    bad = int(np.count_nonzero(~np.isfinite(values)))
-    if bad:
-        raise ValueError(f"{name} has {bad} NaN or infinite values")
-    return values
-
-
 def _binary(x: npt.ArrayLike, name: str, size: int) -> IntArray:
     values = _vector(x, name, size)
     if not bool(np.all((values == 0) | (values == 1))):
@@ -313,11 +299,6 @@ def _cells_of_amounts(x: npt.ArrayLike, name: str, groups: int) -> FloatArray:
 def _check_sum_name(name: str) -> None:
     if not name.isidentifier() or keyword.iskeyword(name):
         raise ValueError(f'sum "{name}" needs an identifier as its name, e.g. "offer_cost"')
-
-
-def _frozen(x: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    x.setflags(write=False)
-    return x
 
 
 # ------------------------------------------------------------------------------ cumulative cells
