@@ -415,3 +415,41 @@ def test_a_typo_in_a_decision_key_suggests_the_key_of_that_section(
         SpecError, match=r"case.yaml:9 decision.lable: unknown key 'lable'; did you mean 'label'\?"
     ):
         load_case(case_path)
+
+
+def test_fraud_savings_match_a_direct_computation(tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    n = 5_000
+    fraud = (rng.uniform(size=n) < 0.02).astype(np.int64)
+    score = np.round(np.clip(0.6 * fraud + rng.beta(1, 8, n), 0, 1), 4)
+    amount = np.round(rng.lognormal(4, 1, n), 2)
+    path = tmp_path / "txns.parquet"
+    pq.write_table(pa.table({"score": score, "is_fraud": fraud, "amount": amount}), path)
+    cfg = DecisionConfig.model_validate(
+        {
+            "source": {"path": str(path)},
+            "score": "score",
+            "label": "is_fraud",
+            "template": "fraud",
+            "parameters": {"friction": 4.0, "lost_margin": 0.25},
+            "constraints": ["fpr <= 0.01"],
+            "bootstrap": {"resamples": 0},
+        }
+    )
+    result = decide(cfg)
+    p = result.champion.point
+    assert p is not None
+    blocked = score >= p["threshold"]
+    saved = amount[blocked & (fraud == 1)].sum()
+    friction = (4.0 + 0.25 * amount[blocked & (fraud == 0)]).sum()
+    assert p["incremental_value"] == pytest.approx(saved - friction, rel=1e-12)
+    assert p["fraud_prevented"] == pytest.approx(saved, rel=1e-12)
+    assert p["legit_amount_blocked"] == pytest.approx(amount[blocked & (fraud == 0)].sum())
+    legit_blocked_share = np.sum(blocked & (fraud == 0)) / np.sum(fraud == 0)
+    assert p["fpr"] == pytest.approx(legit_blocked_share) and p["fpr"] <= 0.01
+    # no lower threshold meeting the limit is worth more
+    for t in np.unique(score):
+        b = score >= t
+        if np.sum(b & (fraud == 0)) / np.sum(fraud == 0) <= 0.01:
+            other = amount[b & (fraud == 1)].sum() - (4.0 + 0.25 * amount[b & (fraud == 0)]).sum()
+            assert other <= p["incremental_value"] + 1e-6

@@ -39,7 +39,9 @@ class Spread:
         if ok.size == 0:
             return cls(estimate, math.nan, math.nan, math.nan)
         lo, hi = np.quantile(ok, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")
-        sd = float(np.std(ok, ddof=1)) if ok.size > 1 else math.nan
+        # a threshold of +inf (act on nobody) has no standard deviation
+        finite = bool(np.isfinite(ok).all())
+        sd = float(np.std(ok, ddof=1)) if ok.size > 1 and finite else math.nan
         return cls(estimate, float(lo), float(hi), sd)
 
     def to_dict(self) -> dict[str, float]:
