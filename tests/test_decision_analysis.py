@@ -396,14 +396,12 @@ def test_a_table_over_the_bootstrap_row_limit_says_why_there_is_no_bootstrap(
     assert any("exceed bootstrap.max_rows" in n for n in result.notes)
 
 
-def test_a_typo_in_a_constraint_is_located_before_any_query(parquet: Path) -> None:
-    cfg = config(parquet, constraints=["fpr <= 0.1", "discounts_gven <= 100"])
+def test_a_typo_in_a_constraint_is_found_when_the_section_is_read(parquet: Path) -> None:
     with pytest.raises(
-        ExprError,
-        match=r'decision\.constraints\[1\]: unknown name "discounts_gven"; '
-        r'did you mean "discounts_given"',
+        ValueError,
+        match=r'constraints\[1\]: unknown name "discounts_gven"; did you mean "discounts_given"',
     ):
-        decide(cfg)
+        config(parquet, constraints=["fpr <= 0.1", "discounts_gven <= 100"])
 
 
 def test_a_typo_in_a_decision_key_suggests_the_key_of_that_section(
@@ -453,3 +451,41 @@ def test_fraud_savings_match_a_direct_computation(tmp_path: Path) -> None:
         if np.sum(b & (fraud == 0)) / np.sum(fraud == 0) <= 0.01:
             other = amount[b & (fraud == 1)].sum() - (4.0 + 0.25 * amount[b & (fraud == 0)]).sum()
             assert other <= p["incremental_value"] + 1e-6
+
+
+def test_validate_finds_a_constraint_typo_at_its_line(parquet: Path, tmp_path: Path) -> None:
+    case_path = tmp_path / "case.yaml"
+    text = CASE.format(path=parquet).replace(
+        "  rows_per_year: 48000", "  constraints: [recall >= 0.1, fpr <= 0.5, targetted <= 9]"
+    )
+    case_path.write_text(text)
+    result = runner.invoke(app, ["validate", str(case_path)])
+    assert result.exit_code == 2
+    assert (
+        'case.yaml:13 decision.constraints[2]: unknown name "targetted"; did you mean "targeted"?'
+        in result.stderr
+    )
+
+
+def test_a_missing_column_found_by_decide_is_located_in_the_case_file(
+    parquet: Path, tmp_path: Path
+) -> None:
+    case_path = tmp_path / "case.yaml"
+    case_path.write_text(CASE.format(path=parquet).replace("  score: score", "  score: scroe"))
+    result = runner.invoke(app, ["decide", str(case_path)])
+    assert result.exit_code == 2
+    assert "case.yaml:8 decision.score 'scroe' not found (did you mean 'score'?)" in result.stderr
+
+
+def test_the_best_within_a_budget_is_the_brute_force_best(parquet: Path) -> None:
+    from mlroi.report.decision_text import best_within
+
+    table = pq.read_table(parquet)
+    col = {c: table[c].to_numpy() for c in table.column_names}
+    m = decide(config(parquet, parameters={"g": 0.3, "contact": 1.5})).champion
+    thresholds, values = brute_force(table, churn_value(col, 0.3, 1.5))
+    sizes = np.array([(col["score"] >= t).sum() for t in thresholds])
+    for share in (0.05, 0.2, 0.5):
+        allowed = sizes <= share * len(col["score"])
+        expected = max(0.0, float(values[allowed].max())) if allowed.any() else 0.0
+        assert best_within(m, share) == pytest.approx(expected, rel=1e-9, abs=1e-9)

@@ -188,6 +188,7 @@ def _run_roi(case_path: Path, json_out: Path | None, draws: int | None, seed: in
     from mlroi.report.roi_text import render
     from mlroi.roi.engine import evaluate
     from mlroi.spec.case import Simulation, load_case
+    from mlroi.spec.loader import locate
 
     case = load_case(case_path)
     if draws is not None or seed is not None:
@@ -199,7 +200,10 @@ def _run_roi(case_path: Path, json_out: Path | None, draws: int | None, seed: in
             raise SpecError(f"--{err['loc'][0]}: {err['msg']}") from exc
         case = case.model_copy(update={"simulation": sim})
     with console.status("Reading out the experiment and simulating…"):
-        result = evaluate(case, base=case_path.parent)
+        try:
+            result = evaluate(case, base=case_path.parent)
+        except MlroiError as exc:
+            raise locate(case_path, exc) from exc
     render(result, console)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -234,6 +238,7 @@ def _run_decide(
     from mlroi.errors import SpecError
     from mlroi.report.decision_text import render
     from mlroi.spec.case import load_case
+    from mlroi.spec.loader import locate
 
     case = load_case(case_path)
     if case.decision is None:
@@ -248,14 +253,17 @@ def _run_decide(
         boot = config.bootstrap.model_copy(update={"resamples": resamples})
         config = config.model_copy(update={"bootstrap": boot})
     with console.status("Analysing the scored table…") as status:
-        result = run_decide(
-            config,
-            base=case_path.parent,
-            seed=case.simulation.seed if seed is None else seed,
-            level=case.simulation.level,
-            currency=case.finance.currency,
-            progress=lambda step: status.update(f"Decision analysis: {step}…"),
-        )
+        try:
+            result = run_decide(
+                config,
+                base=case_path.parent,
+                seed=case.simulation.seed if seed is None else seed,
+                level=case.simulation.level,
+                currency=case.finance.currency,
+                progress=lambda step: status.update(f"Decision analysis: {step}…"),
+            )
+        except MlroiError as exc:
+            raise locate(case_path, exc) from exc
     render(result, console)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)

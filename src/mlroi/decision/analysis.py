@@ -484,7 +484,7 @@ def _uplift(
     return UpliftResult(
         comparison=compare_targeting(curves, shares=config.uplift.shares, level=level),
         words=words or ("rows", "favourable outcomes", "would have had it anyway"),
-        value=value_text,
-        cost=cost_text,
+        value=str(sums["value"]),
+        cost=str(sums["cost"]),
         favourable=favourable,
     )

@@ -213,6 +213,21 @@ class DecisionConfig(BaseModel):
             _parse_checked(text, f"item {i}", "condition")
         return v
 
+    @model_validator(mode="after")
+    def _curve_names_exist(self) -> DecisionConfig:
+        """Constraints and the objective read only the curve's columns and the metrics."""
+        from mlroi.decision.curve import CURVE_COLUMNS
+        from mlroi.decision.expr import bind
+
+        names = [*CURVE_COLUMNS, *self.value_texts()[2]]
+        checks = [(f"constraints[{i}]", text) for i, text in enumerate(self.constraints)]
+        for where, text in [*checks, ("objective", self.objective)]:
+            try:
+                bind(parse(text), names, {}, field=where)
+            except ExprError as exc:
+                raise ValueError(str(exc)) from exc
+        return self
+
     def value_texts(self) -> tuple[str, str, dict[str, str]]:
         """``act``, ``leave`` and the metrics as written: the template's, overridden by the
         case's own."""

@@ -202,8 +202,8 @@ class UpliftResult:
     Attributes:
         comparison: the rankings at matched budgets, their best budgets, AUUC and Qini.
         words: what a row is, what is gained, what the favourable-anyway rows did.
-        value: value of one favourable outcome gained, as written.
-        cost: cost of treating one row, as written.
+        value: value of one favourable outcome gained, with the parameters at their means.
+        cost: cost of treating one row, with the parameters at their means.
         favourable: the label value the treatment aims for.
     """
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from mlroi.money import money
+from mlroi.report.roi_text import probability
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,6 +42,21 @@ def _yearly(r: DecisionResult, total: float) -> str:
     return "" if year is None else f" ({money(year, r.currency)} a year)"
 
 
+def best_within(m: ModelResult, share: float) -> float:
+    """The highest incremental value of a threshold that acts on at most ``share`` of the rows."""
+    c = m.curve
+    last = int(np.searchsorted(c.share_targeted, share, side="right"))
+    return float(np.max(c.incremental_value[:last]))
+
+
+def share_of_resamples(p: float, resamples: int) -> str:
+    """A bootstrap probability, without claiming more than the resamples can say."""
+    hits = round(p * resamples)
+    if hits in (0, resamples):
+        return f"{hits} of {resamples} resamples"
+    return percent(p)
+
+
 def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     """The chosen threshold of one model, its value and what limits it."""
     d = m.decision
@@ -55,14 +73,10 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     metrics = ", ".join(f"{k} {p[k]:.3f}" for k in _CHECKED_METRICS if not math.isnan(p[k]))
     auc = "" if m.curve.auc is None else f"; AUC {m.curve.auc:.3f}"
     lines.append(f"  At this threshold: {metrics}{auc}.")
-    budgets = [m.curve.at_budget(share=share) for share in BUDGETS]
     lines.append(
-        "  By budget: "
-        + ", ".join(
-            f"top {share:.0%} {money(b['incremental_value'], cur)}"
-            for share, b in zip(BUDGETS, budgets, strict=True)
-        )
-        + " (value of acting on at most that share, whole tied groups only)."
+        "  Best within a budget: "
+        + ", ".join(f"top {share:.0%} {money(best_within(m, share), cur)}" for share in BUDGETS)
+        + " (the best threshold acting on at most that share of the rows)."
     )
     if m.calibration is not None:
         cal = m.calibration
@@ -94,7 +108,7 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
         lines.append(
             f"  Over the uncertain parameters ({s.draws:,} draws): value "
             f"{_range(iv.low, iv.high, cur)} ({percent(r.level, 0)} interval), "
-            f"P(value > 0) = {percent(s.probability_positive, 1)}; the best threshold ranges "
+            f"P(value > 0) = {probability(s.probability_positive)}; the best threshold ranges "
             f"{_threshold(s.threshold.low)} to {_threshold(s.threshold.high)}."
         )
     if d.given_up:
@@ -125,11 +139,34 @@ def comparison_sentence(r: DecisionResult) -> str | None:
         text += (
             f" ({percent(r.level, 0)} paired-bootstrap interval "
             f"{_range(c.interval[0] * f, c.interval[1] * f, cur)}; "
-            f"P(challenger better) = {percent(c.probability_better or 0.0, 1)})"
+            "challenger better in "
+            f"{share_of_resamples(c.probability_better or 0.0, r.resamples)})"
         )
     if c.recall is not None:
         text += f"; recall {c.recall:+.3f}"
     return text + "."
+
+
+def reconciliation(r: DecisionResult) -> list[str]:
+    """The value model's figure for a budget beside the past campaign's measured one."""
+    u = r.uplift
+    if u is None:
+        return []
+    shares = u.comparison.shares
+    share = shares[len(shares) // 2]
+    measured = u.comparison.budgets[r.score][shares.index(share)].net_value
+    n = u.comparison.n  # every eligible row, treated or not
+    assumed = best_within(r.champion, share) / r.rows
+    cur = r.currency
+    return [
+        f"Model vs campaign, per eligible row: the value model says acting on the top "
+        f"{share:.0%} by {r.score} is worth up to {money(assumed, cur)}; the randomized "
+        f"campaign measured {money(measured.estimate / n, cur)} "
+        f"({percent(u.comparison.level, 0)} CI {money(measured.lower / n, cur)} to "
+        f"{money(measured.upper / n, cur)}), valuing an outcome at {u.value} and a treated row "
+        f"at {u.cost}. Where they disagree, the campaign is the evidence: check the value "
+        "model's assumptions (e.g. who accepts the offer) against it."
+    ]
 
 
 def sentences(r: DecisionResult) -> list[str]:
@@ -142,6 +179,7 @@ def sentences(r: DecisionResult) -> list[str]:
         lines.append(compared)
     if r.uplift is not None:
         lines.extend(r.uplift.sentences(r.currency))
+        lines.extend(reconciliation(r))
     lines.extend(r.notes)
     return lines
 

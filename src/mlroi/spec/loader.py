@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from mlroi.errors import SpecError
+from mlroi.errors import MlroiError, SpecError
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]
@@ -189,10 +189,16 @@ def validation_error_line(
     else:
         msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     named = _NAMED_PATH.match(msg)
-    if named and not loc:
+    inner = _parse_path(named.group(1)) if named else ()
+    if named and loc:
+        # a check of a section (e.g. `decision`) naming one of its own fields; not a message
+        # that merely starts with the name of the field it is already located at
+        own = model is not None and isinstance(inner[0], str) and loc[-1] != inner[0]
+        if not (own and model is not None and inner[0] in _keys_at(model, loc)):
+            named = None
+    if named:
         # a model-level check that names the field it is about: point at that field's line
-        inner = _parse_path(named.group(1))
-        full = (*prefix, *inner)
+        full = (*prefix, *loc, *inner)
         where, msg = _format_loc(full), named.group(2)
         found = [lines[full[:k]] for k in range(len(full), 0, -1) if lines and full[:k] in lines]
         head = f"{name}:{found[0]}" if name and found else head
@@ -254,3 +260,25 @@ def load_model(path: str | Path, model: type[M], *, section: str | None = None) 
         raise SpecError(
             validation_error_line(exc, data, name=str(p), lines=lines, model=model, prefix=prefix)
         ) from exc
+
+
+def locate(path: str | Path, error: MlroiError) -> MlroiError:
+    """``error`` with ``path:line`` in front when it starts with a field of the file
+    (``decision.score 'scroe' not found ...``): for errors found after loading, e.g. when the
+    data is read. Anything else comes back unchanged."""
+    message = str(error)
+    named = re.match(r"^([A-Za-z_]\w*(?:\[\d+\]|\.[A-Za-z_]\w*)*)[: ]", message)
+    p = Path(path)
+    if named is None or not p.exists() or message.startswith(str(p)):
+        return error
+    try:
+        _, lines = _compose(p.read_text(encoding="utf-8"), str(p))
+    except SpecError:
+        return error
+    full = _parse_path(named.group(1))
+    found = [lines[full[:k]] for k in range(len(full), 0, -1) if full[:k] in lines]
+    if not found:
+        return error
+    located = type(error)(f"{p}:{found[0]} {message}")
+    located.__cause__ = error.__cause__
+    return located
