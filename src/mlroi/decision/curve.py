@@ -489,7 +489,8 @@ class ValueCurve:
         """The point that targets the top ``k`` rows (or ``share`` of the rows), at most.
 
         A threshold either takes a tied group whole or leaves it, so this is the last point with
-        ``targeted <= k``: the best a threshold can do within the budget. Exactly ``k`` rows
+        ``targeted <= k``: the closest a threshold comes to spending the whole budget (a higher
+        threshold may be worth more; see the curve for the best within it). Exactly ``k`` rows
         would need part of a tied group, picked by row order or at random: the model cannot tell
         those rows apart, no threshold reproduces the choice, and in SQL the row order is not
         even deterministic. (Taking a random fraction of the group is worth the straight line
