@@ -81,7 +81,7 @@ def test_nan_scores_are_refused() -> None:
     values = np.linspace(0, 1, 5_000)
     values[3] = np.nan
     data = scored().set_column(0, "score", pa.array(values))
-    with pytest.raises(DataError, match="1 of 5,000 scores are NULL or NaN"):
+    with pytest.raises(DataError, match="1 of 5,000 scores are NULL, NaN or infinite"):
         score_groups(ibis.memtable(data), spec_for(data))
 
 

@@ -238,7 +238,7 @@ def test_a_huge_number_of_distinct_scores_is_binned_and_refined_to_the_exact_opt
     exact = decide(config(path, parameters={"g": 0.3}))
     binned = decide(config(path, parameters={"g": 0.3}, max_groups=1_000, bins=200))
     assert exact.champion.exact and not binned.champion.exact
-    assert "binned" in binned.champion.method and "exactly at every distinct score" in (
+    assert "binned" in binned.champion.method and "again at every distinct score" in (
         binned.champion.method
     )
     assert exact.champion.point is not None and binned.champion.point is not None

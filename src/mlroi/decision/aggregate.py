@@ -93,7 +93,8 @@ def check_scored(
     for i, column in enumerate(scores):
         score = table[column]
         checks[f"null_score_{i}"] = score.isnull().sum()
-        checks[f"nan_score_{i}"] = ibis.ifelse(score.cast("float64").isnan(), 1, 0).sum()
+        as_float = score.cast("float64")
+        checks[f"nan_score_{i}"] = ibis.ifelse(as_float.isnan() | as_float.isinf(), 1, 0).sum()
         checks[f"min_score_{i}"] = score.min()
         checks[f"max_score_{i}"] = score.max()
         checks[f"distinct_{i}"] = score.approx_nunique()
@@ -102,7 +103,9 @@ def check_scored(
         for i, z in enumerate(found):
             checks[f"zero_{j}_{i}"] = ibis.ifelse(to_ibis(z.condition, table), 1, 0).sum()
         if exprs[name].names():  # a constant cannot be NULL
-            checks[f"null_{j}"] = to_ibis(exprs[name], table).isnull().sum()
+            value = to_ibis(exprs[name], table).cast("float64")
+            checks[f"null_{j}"] = value.isnull().sum()
+            checks[f"nonfinite_{j}"] = ibis.ifelse(value.isnan() | value.isinf(), 1, 0).sum()
     got = {k: v[0] for k, v in _fetch(table.aggregate(**checks)).items()}
     rows = int(got["rows"])
     if rows == 0:
@@ -111,7 +114,7 @@ def check_scored(
         bad = int(got[f"null_score_{i}"] or 0) + int(got[f"nan_score_{i}"] or 0)
         if bad:
             raise DataError(
-                f"column {column!r}: {bad:,} of {rows:,} scores are NULL or NaN; "
+                f"column {column!r}: {bad:,} of {rows:,} scores are NULL, NaN or infinite; "
                 "drop or impute them before the analysis"
             )
         low, high = float(got[f"min_score_{i}"]), float(got[f"max_score_{i}"])
@@ -130,6 +133,11 @@ def check_scored(
             count = int(got[f"zero_{j}_{i}"])
             if count:
                 raise z.error(count, rows, field=f"{field}.{name}")
+        if got.get(f"nonfinite_{j}"):
+            raise DataError(
+                f"{field}.{name}: {int(got[f'nonfinite_{j}']):,} of {rows:,} rows give NaN or an "
+                "infinite value (a NaN or infinite value in a column it reads); fix or filter them"
+            )
         if got.get(f"null_{j}"):
             raise DataError(
                 f"{field}.{name}: {int(got[f'null_{j}']):,} of {rows:,} rows give NULL (a NULL "

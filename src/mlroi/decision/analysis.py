@@ -13,14 +13,14 @@
    parameters, and for a challenger the paired difference;
 5. with a randomized treatment flag, the uplift (Qini) analysis.
 
-Rows stay in the backend for 1-3; the bootstrap fetches the per-row score, label and values (or a
-seeded sample of ``bootstrap.max_rows`` rows) and says so.
+Rows stay in the backend for 1-3; the bootstrap fetches the per-row score, label and values (up to
+``bootstrap.max_rows`` rows; above it there is no bootstrap, and the result says why).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from mlroi.decision.bootstrap import BootstrapResult, BootstrapRows, bootstrap
 from mlroi.decision.calibration import calibration
 from mlroi.decision.config import DecisionConfig
 from mlroi.decision.curve import CURVE_COLUMNS, Constraint, ScoreGroups, optimum, value_curve
-from mlroi.decision.expr import bind, parse, to_ibis
+from mlroi.decision.expr import Binary, bind, evaluate, parse, to_ibis
 from mlroi.decision.polynomial import Monomial, evaluate_monomials, mean
 from mlroi.decision.result import (
     Comparison,
@@ -61,31 +61,46 @@ MAX_SPREAD_POINTS = 4096
 
 @dataclass(frozen=True, eq=False)
 class _Raw:
-    """Per-group arrays from the backend: score, n, positives and every coefficient's sum."""
+    """Per-group arrays from the backend: score, n, positives and every coefficient's sum.
+
+    A group is a distinct score, or (on the binned path) a score bin not yet re-read exactly:
+    ``key`` is the bin's number for those and -1 for exact groups; ``gain`` is the sum over
+    the bin's rows of ``max(act - leave, 0)`` at the expected parameters, the most that acting
+    on part of the bin can add.
+    """
 
     score: FloatArray
     n: npt.NDArray[np.int64]
     positives: npt.NDArray[np.int64]
     sums: Mapping[str, FloatArray]
     mean_score: FloatArray
+    key: npt.NDArray[np.int64]
+    gain: FloatArray
 
-    def slice(self, start: int, stop: int) -> _Raw:
+    def take(self, index: npt.NDArray[np.int64]) -> _Raw:
         return _Raw(
-            self.score[start:stop],
-            self.n[start:stop],
-            self.positives[start:stop],
-            {k: v[start:stop] for k, v in self.sums.items()},
-            self.mean_score[start:stop],
+            self.score[index],
+            self.n[index],
+            self.positives[index],
+            {k: v[index] for k, v in self.sums.items()},
+            self.mean_score[index],
+            self.key[index],
+            self.gain[index],
         )
 
     @staticmethod
-    def concat(parts: Sequence[_Raw]) -> _Raw:
+    def merge(a: _Raw, b: _Raw) -> _Raw:
+        """The groups of both, highest score first (bins and their scores never overlap)."""
+        score = np.concatenate([a.score, b.score])
+        order = np.argsort(-score, kind="stable")
         return _Raw(
-            np.concatenate([p.score for p in parts]),
-            np.concatenate([p.n for p in parts]),
-            np.concatenate([p.positives for p in parts]),
-            {k: np.concatenate([p.sums[k] for p in parts]) for k in parts[0].sums},
-            np.concatenate([p.mean_score for p in parts]),
+            score[order],
+            np.concatenate([a.n, b.n])[order],
+            np.concatenate([a.positives, b.positives])[order],
+            {k: np.concatenate([a.sums[k], b.sums[k]])[order] for k in a.sums},
+            np.concatenate([a.mean_score, b.mean_score])[order],
+            np.concatenate([a.key, b.key])[order],
+            np.concatenate([a.gain, b.gain])[order],
         )
 
     def groups(self, value: BoundValue) -> ScoreGroups:
@@ -102,13 +117,15 @@ class _Raw:
 
 def _raw(got: Mapping[str, Any], value: BoundValue, score_key: str) -> _Raw:
     score = np.asarray(got[score_key], dtype=np.float64)
-    mean = np.asarray(got.get("__mean", score), dtype=np.float64)
+    binned = "__gain" in got
     return _Raw(
         score=score,
         n=np.asarray(got["n"], dtype=np.int64),
         positives=np.asarray(got["positives"], dtype=np.int64),
         sums={c: np.asarray(got[c], dtype=np.float64) for c in value.sums},
-        mean_score=mean,
+        mean_score=np.asarray(got.get("__mean", score), dtype=np.float64),
+        key=np.asarray(got["__key"], dtype=np.int64) if binned else np.full(len(score), -1),
+        gain=np.asarray(got["__gain"], dtype=np.float64) if binned else np.zeros(len(score)),
     )
 
 
@@ -127,12 +144,14 @@ def _binned(
     score = table[column].cast("float64")
     width = (high - low) / bins if high > low else 1.0
     key = ibis.greatest(ibis.least(((score - low) / width).floor().cast("int64"), bins - 1), 0)
+    gain = Binary("-", value.expected_expr("act"), value.expected_expr("leave"))
     extra = {
         "__min": lambda t: t[column].cast("float64").min(),
         "__mean": lambda t: t[column].cast("float64").mean(),
+        "__gain": lambda t: ibis.greatest(to_ibis(gain, t).cast("float64"), 0.0).sum(),
     }
     got = grouped_sums(table, key, label, value.sums, extra)
-    return _raw(got, value, "__min"), (key, np.asarray(got["__key"], dtype=np.int64))
+    return _raw(got, value, "__min"), key
 
 
 def _model(
@@ -151,13 +170,23 @@ def _model(
     else:
         low = 0.0 if config.probabilities else stats.low[column]
         high = 1.0 if config.probabilities else stats.high[column]
-        raw, (key, keys) = _binned(table, column, config.label, value, low, high, config.bins)
-        raw, window = _refine(table, column, config, value, raw, key, keys)
+        raw, key = _binned(table, column, config.label, value, low, high, config.bins)
+        bins = len(raw.score)
+        raw = _refine(table, column, config, value, raw, key)
+        left = int(np.count_nonzero(raw.key >= 0))
+        bounded = config.objective in BOUNDED_OBJECTIVES
         method = (
             f"binned: about {stats.distinct[column]:,} distinct scores, more than max_groups "
-            f"({config.max_groups:,}); the curve is read at {config.bins:,} equal-width score "
-            f"bins, and exactly at every distinct score from {window[0]:.6g} to "
-            f"{window[1]:.6g} around the optimum (AUC counts ties within a bin as half)"
+            f"({config.max_groups:,}); the curve was read at {bins:,} equal-width score bins, "
+            f"then {bins - left:,} of them again at every distinct score: those around the "
+            "optimum, those in which a constraint changes"
+            + (
+                ", and every bin whose rows could add more than the optimum found (so the "
+                "optimum is exact)"
+                if bounded
+                else " (the objective has no bound, so the optimum is exact near the bins re-read)"
+            )
+            + "; AUC counts ties within a bin as half"
         )
     groups = raw.groups(value)
     curve = value_curve(groups)
@@ -178,25 +207,50 @@ def _model(
     )
 
 
+BOUNDED_OBJECTIVES = ("value", "incremental_value")
+"""Objectives for which a bin's ``gain`` bounds what its rows can add."""
+
+MAX_REFINEMENTS = 6
+"""Rounds of re-reading bins; each round can only shrink the set of bins left to read."""
+
+
 def _refine(
-    table: Any,
-    column: str,
-    config: DecisionConfig,
-    value: BoundValue,
-    raw: _Raw,
-    key: Any,
-    keys: npt.NDArray[np.int64],
-) -> tuple[_Raw, tuple[float, float]]:
-    """Re-read the bins around the binned optimum by exact score and splice them in."""
-    decision = optimum(value_curve(raw.groups(value)), _constraints(config), config.objective)
-    chosen = decision.index if decision.index is not None else 0
-    # point j acts on groups 0..j-1: the boundary lies between groups j-1 and j
-    first = max(0, chosen - 1 - REFINE_WINDOW)
-    last = min(len(keys) - 1, chosen + REFINE_WINDOW)
-    inside = table.filter(key.between(int(keys[last]), int(keys[first])))
-    fine = _exact(inside, column, config.label, value)
-    spliced = _Raw.concat([raw.slice(0, first), fine, raw.slice(last + 1, len(keys))])
-    return spliced, (float(fine.score[-1]), float(fine.score[0]))
+    table: Any, column: str, config: DecisionConfig, value: BoundValue, raw: _Raw, key: Any
+) -> _Raw:
+    """Re-read by exact score the bins that could hold the optimum, and splice them in.
+
+    A bin is re-read when it is next to the binned optimum, when a constraint holds on one
+    side of it and not on the other (the feasible thresholds may begin inside it), and, for
+    the objective ``value``, when the value above it plus its rows' positive gains exceeds the
+    best feasible value found: no other bin can hold a better threshold. Repeats until no bin
+    qualifies.
+    """
+    constraints = _constraints(config)
+    bounded = config.objective in BOUNDED_OBJECTIVES
+    for round_ in range(MAX_REFINEMENTS):
+        curve = value_curve(raw.groups(value))
+        decision = optimum(curve, constraints, config.objective)
+        is_bin = raw.key >= 0
+        pick = np.zeros(len(raw.score), dtype=bool)
+        if round_ == 0:
+            chosen = decision.index if decision.index is not None else 0
+            pick[max(0, chosen - 1 - REFINE_WINDOW) : chosen + REFINE_WINDOW] = True
+        columns = curve.columns
+        for c in constraints:
+            holds = np.asarray(evaluate(c.expr, columns, field=c.field), dtype=bool)
+            pick |= holds[:-1] != holds[1:]  # group g lies between points g and g + 1
+        if bounded and decision.point is not None:
+            best = decision.point[config.objective]
+            above = curve.value if config.objective == "value" else curve.incremental_value
+            pick |= above[:-1] + raw.gain > best + 1e-9 * max(1.0, abs(best))
+        pick &= is_bin
+        if not pick.any():
+            break
+        inside = table.filter(key.isin([int(k) for k in raw.key[pick]]))
+        raw = _Raw.merge(
+            raw.take(np.flatnonzero(~pick)), _exact(inside, column, config.label, value)
+        )
+    return raw
 
 
 def _constraints(config: DecisionConfig) -> list[Constraint]:
@@ -343,7 +397,10 @@ def decide(
         table,
         scores=list(models.values()),
         label=config.label,
-        exprs=value.sums,
+        exprs={
+            (t if t in ("act", "leave") else f"metrics.{t}"): value.expected_expr(t)
+            for t in value.targets
+        },
         probabilities=config.probabilities,
         field="decision",
     )

@@ -10,9 +10,15 @@ row's weights need neither ``n`` nor the other rows and are drawn chunk by chunk
 rows drawn varies (it is Poisson(n)). For a ratio such as recall or AUC that makes no difference
 as ``n`` grows; for a total such as the value, the bootstrap variance of ``sum_i w_i x_i`` is
 ``sum_i x_i ** 2``, the variance of a total over rows that arrive as a Poisson process, which
-exceeds the classical bootstrap's ``n var(x)`` by ``n mean(x) ** 2``. With several models, every
-model sees the same weights (a paired bootstrap): the difference between two models is resampled
-directly, without the noise of the rows they share.
+exceeds the classical bootstrap's ``n var(x)`` by ``n mean(x) ** 2``. That is the right spread
+for a total, not for a figure per row: dividing a total's spread by ``n`` overstates it by a
+factor ``sqrt(1 + mean(x) ** 2 / var(x))``. So the per-row figures (``incremental_value_per_row``
+of a model, ``value_at_chosen_per_row`` of a difference) divide each resample's total by the rows
+it drew, ``sum_i w_i`` (``ModelDraws.rows_drawn``): a ratio of two weighted sums, conditioned on
+the rows drawn, whose spread is, as ``n`` grows, the classical standard error of a mean,
+``sqrt(var(x) / n)``. With several models, every model sees the same weights (a paired
+bootstrap): the difference between two models is resampled directly, without the noise of the
+rows they share.
 
 Weights. ``Generator.poisson`` costs 30 to 50 ns a draw, a minute or more for the 2e9 draws of
 200 resamples of 10M rows. Instead, a uniform 16-bit integer ``u`` is compared with the Poisson(1)
@@ -220,6 +226,8 @@ class ModelDraws:
         optimal_objective: the objective at that threshold; NaN when infeasible.
         optimal_value: the value at that threshold; NaN when infeasible.
         auc: binned ROC AUC; NaN when the resample has no positive or no negative row.
+        rows_drawn: rows drawn, ``sum_i w_i`` over every row (a whole number; the same for
+            every model, whose weights are shared), the denominator of the per-row figures.
     """
 
     value_at_chosen: FloatArray
@@ -228,6 +236,7 @@ class ModelDraws:
     optimal_objective: FloatArray
     optimal_value: FloatArray
     auc: FloatArray
+    rows_drawn: FloatArray
 
     def to_dict(self) -> dict[str, list[float]]:
         """Every array as a list."""
@@ -241,6 +250,7 @@ _DRAW_FIELDS = (
     "optimal_objective",
     "optimal_value",
     "auc",
+    "rows_drawn",
 )
 
 
@@ -261,6 +271,9 @@ class ModelBootstrap:
             (NaN when no resample is feasible).
         infeasible_share: share of the resamples in which no threshold meets the constraints.
         draws: the numbers of every resample.
+        incremental_value_per_row: spread of the value gained per row, each resample's
+            ``incremental_value_at_chosen / rows_drawn`` (conditioned on the rows drawn: its
+            standard error is that of a mean, not ``incremental_value_at_chosen``'s over ``n``).
     """
 
     model: str
@@ -273,6 +286,7 @@ class ModelBootstrap:
     optimal_threshold: tuple[float, float, float]
     infeasible_share: float
     draws: ModelDraws
+    incremental_value_per_row: Spread
 
     def to_dict(self, draws: bool = False) -> dict[str, Any]:
         """The summaries as a dict; with ``draws``, every resample's numbers too."""
@@ -288,6 +302,7 @@ class ModelBootstrap:
                 zip(("q05", "q50", "q95"), self.optimal_threshold, strict=True)
             ),
             "infeasible_share": self.infeasible_share,
+            "incremental_value_per_row": self.incremental_value_per_row.to_dict(),
         }
         if draws:
             out["draws"] = self.draws.to_dict()
@@ -308,6 +323,9 @@ class Difference:
         value_at_chosen: spread of the difference of the values at the chosen thresholds.
         auc: spread of the difference of the binned AUCs.
         draws: per resample: ``optimal_objective``, ``value_at_chosen`` and ``auc`` differences.
+        value_at_chosen_per_row: spread of the difference of the values at the chosen
+            thresholds per row drawn, each resample's ``value_at_chosen`` difference divided by
+            its ``rows_drawn``.
     """
 
     model: str
@@ -316,6 +334,7 @@ class Difference:
     value_at_chosen: Spread
     auc: Spread
     draws: Mapping[str, FloatArray]
+    value_at_chosen_per_row: Spread
 
     def to_dict(self, draws: bool = False) -> dict[str, Any]:
         """The summaries as a dict; with ``draws``, every resample's differences too."""
@@ -325,6 +344,7 @@ class Difference:
             "optimal_objective": self.optimal_objective.to_dict(),
             "value_at_chosen": self.value_at_chosen.to_dict(),
             "auc": self.auc.to_dict(),
+            "value_at_chosen_per_row": self.value_at_chosen_per_row.to_dict(),
         }
         if draws:
             out["draws"] = {name: values.tolist() for name, values in self.draws.items()}
@@ -685,6 +705,7 @@ def _model_draws(
     act, leave = sums[:, :, 2], sums[:, :, 3]
     value_at = act[:, :acted].sum(axis=1) + leave[:, acted:].sum(axis=1)
     incremental = (act[:, :acted] - leave[:, :acted]).sum(axis=1)
+    rows_drawn = sums[:, :, 0].sum(axis=1)  # whole numbers, exact in float64
     resamples = sums.shape[0]
     threshold, best, best_value, auc = (np.full(resamples, np.nan) for _ in range(4))
     for r in range(resamples):
@@ -714,6 +735,7 @@ def _model_draws(
         optimal_objective=best,
         optimal_value=best_value,
         auc=auc,
+        rows_drawn=rows_drawn,
     )
 
 
@@ -734,6 +756,13 @@ def _spread(x: FloatArray, level: float) -> Spread:
         share_positive=float(np.count_nonzero(x > 0) / x.size),
         defined=int(x.size),
     )
+
+
+def _per_row(total: FloatArray, rows_drawn: FloatArray) -> FloatArray:
+    """Each resample's total over the rows it drew; NaN (left out of a spread) when none."""
+    out = np.full(total.shape, np.nan)
+    np.divide(total, rows_drawn, out=out, where=rows_drawn > 0)
+    return out
 
 
 def _summarise(
@@ -757,6 +786,9 @@ def _summarise(
         optimal_threshold=quantiles,
         infeasible_share=1.0 - feasible.size / draws.optimal_threshold.size,
         draws=draws,
+        incremental_value_per_row=_spread(
+            _per_row(draws.incremental_value_at_chosen, draws.rows_drawn), level
+        ),
     )
 
 
@@ -775,6 +807,7 @@ def _difference(
         value_at_chosen=_spread(draws["value_at_chosen"], level),
         auc=_spread(draws["auc"], level),
         draws=draws,
+        value_at_chosen_per_row=_spread(_per_row(draws["value_at_chosen"], base.rows_drawn), level),
     )
 
 

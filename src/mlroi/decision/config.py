@@ -23,6 +23,7 @@ columns, the name ``label`` (the label column) and the parameters; a ``template`
 from __future__ import annotations
 
 import difflib
+import keyword
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -51,8 +52,8 @@ class BootstrapSettings(BaseModel):
     max_rows: int = Field(
         20_000_000,
         ge=1,
-        description="Largest table bootstrapped whole; a larger one is bootstrapped on a seeded "
-        "random sample of this many rows (the result says so).",
+        description="Largest table bootstrapped (the bootstrap reads every row's score, label "
+        "and values into memory); a larger one gets no bootstrap, and the result says why.",
     )
 
 
@@ -200,9 +201,16 @@ class DecisionConfig(BaseModel):
     @field_validator("metrics")
     @classmethod
     def _metrics_parse(cls, v: dict[str, str]) -> dict[str, str]:
+        from mlroi.decision.curve import CURVE_COLUMNS
+
         for name, text in v.items():
-            if not name.isidentifier():
+            if not name.isidentifier() or keyword.iskeyword(name):
                 raise ValueError(f"metrics: {name!r} must be a name like discounts_given")
+            if name in CURVE_COLUMNS or name in ("act", "leave"):
+                raise ValueError(
+                    f"metrics: {name!r} is already a column of the curve; name the metric "
+                    "differently"
+                )
             _parse_checked(text, name, "number")
         return v
 

@@ -930,7 +930,9 @@ def to_ibis(expr: Expr, table: ir.Table) -> ir.Value:
     """
     match expr:
         case Num(value):
-            return ibis.literal(value, type="float64")
+            # a cast from text: a bare 0.3 is a DECIMAL to DuckDB (and to the SQL standard),
+            # and products of a few such literals overflow; Ibis drops a float-to-float cast
+            return ibis.literal(repr(float(value))).cast("float64")
         case Name(name):
             return table[name].cast("float64")
         case Unary(op, operand):

@@ -159,9 +159,8 @@ class Comparison:
         auc: challenger AUC minus champion AUC (``None`` when either is undefined).
         recall: challenger recall minus champion recall, each at its own chosen threshold.
         value: challenger's incremental value minus the champion's, each at its own optimum.
-        interval: paired-bootstrap interval of the difference of the objectives at each
-            model's optimum (``None`` without a bootstrap); the objective is the value unless
-            the case says otherwise.
+        interval: paired-bootstrap interval of ``value``: the difference of the values at the
+            two chosen thresholds in each resample (``None`` without a bootstrap).
         probability_better: share of paired resamples in which the challenger is worth more.
     """
 
@@ -180,7 +179,9 @@ class Comparison:
         rb = (challenger.point or {}).get("recall")
         interval = prob = None
         if boot is not None and challenger.name in boot.differences:
-            d = boot.differences[challenger.name].optimal_objective
+            # the value at each model's chosen threshold, resample by resample: the same
+            # figure as ``value`` (acting on nobody is worth the same for both models)
+            d = boot.differences[challenger.name].value_at_chosen
             interval = (d.low, d.high)
             prob = d.share_positive
         return cls(

@@ -99,7 +99,10 @@ class BoundValue:
         parts = [
             f"({t.expr}) * {self.expected[t.monomial]!r}" for t in self.terms if t.target == target
         ]
-        return parse(" + ".join(parts), kind="number")
+        expr = parse(" + ".join(parts), kind="number")
+        # fold the constants: a SQL engine may read a bare literal such as 0.3 as a DECIMAL and
+        # overflow on a product of several
+        return bind(expr, sorted(expr.names()), {})
 
     def describe_parameters(self) -> dict[str, str]:
         """Every parameter as written, uncertain ones with their distribution."""
@@ -128,6 +131,13 @@ def bind_value(config: DecisionConfig, columns: list[str]) -> BoundValue:
     params = config.parameter_values(set(columns))
     uncertain = {k: q for k, q in params.items() if is_uncertain(q)}
     fixed = {k: point(q) for k, q in params.items() if k not in uncertain}
+    for name in uncertain:
+        if name in columns:
+            raise ExprError(
+                f'"{name}" is both a column and a parameter; rename the parameter (or map a '
+                f"template's name to it with `columns:`)",
+                field=f"decision.parameters.{name}",
+            )
     known = [*columns, *uncertain]
     terms: list[Term] = []
     for target, text in texts.items():

@@ -169,6 +169,12 @@ def _lift_from_decision(
     if spec.decision == "challenger":
         c = result.comparison
         assert c is not None and result.challenger is not None  # checked by the case model
+        for m in (result.champion, result.challenger):
+            if m.point is None:
+                raise EstimationError(
+                    f"{where}: the decision analysis found no feasible threshold for "
+                    f"{m.column} ({m.decision.reason})"
+                )
         total = c.value
         errors = [_half_width_se(c.interval, result.level)]
         source = "offline decision analysis, challenger minus champion at their optimal thresholds"
