@@ -92,6 +92,29 @@ def test_value_at_chosen_is_the_weighted_sum_over_the_rows(bins: int) -> None:
     assert result.models["model"].bins <= bins
 
 
+def test_rows_drawn_is_the_sum_of_the_row_weights_in_each_resample() -> None:
+    # 70,000 rows: two chunks of weight streams. Every model sees the same weights, so the same
+    # rows drawn; the per-row figures divide each resample's total by them.
+    rows = churn_rows(70_000, 22)
+    other = np.random.default_rng(23).random(rows.n)
+    pair = BootstrapRows(
+        rows.label, rows.act, rows.leave, {"model": rows.scores["model"], "other": other}
+    )
+    result = bootstrap(pair, {"model": 0.6, "other": 0.4}, resamples=6, seed=5, bins=8)
+    weights = _row_weights(rows.n, 6, seed=5)
+    drawn = weights.sum(axis=0, dtype=np.int64).astype(np.float64)
+    for model in result.models.values():
+        np.testing.assert_array_equal(model.draws.rows_drawn, drawn)
+        per_row = model.draws.incremental_value_at_chosen / drawn
+        assert model.incremental_value_per_row.mean == pytest.approx(float(per_row.mean()))
+    difference = result.differences["other"]
+    per_row = difference.draws["value_at_chosen"] / drawn
+    assert difference.value_at_chosen_per_row.mean == pytest.approx(float(per_row.mean()))
+    assert difference.value_at_chosen_per_row.standard_error == pytest.approx(
+        float(np.std(per_row, ddof=1))
+    )
+
+
 def test_resampled_optimum_and_auc_are_those_of_the_resampled_rows() -> None:
     rows = churn_rows(1_500, 5, distinct=200)
     constraints = ["fpr <= 0.25", "discounts <= 900"]
@@ -152,6 +175,40 @@ def test_standard_error_is_the_poisson_bootstrap_formula() -> None:
     )
 
 
+def test_per_row_standard_error_is_that_of_a_mean() -> None:
+    # Per resample, incremental value / rows drawn: a ratio whose bootstrap spread is, as n grows,
+    # the standard error of a mean, sqrt(var(x) / n), x the per-row incremental value (act - leave
+    # on the rows acted on, 0 elsewhere). With B = 1,000 resamples the standard deviation's
+    # relative error is about 1 / sqrt(2 (B - 1)) = 2.2%; 9% is four of those. The total's
+    # standard deviation over n would be sqrt(1 + mean(x)^2 / var(x)) = 1.22 times too large here,
+    # outside the tolerance.
+    rows = churn_rows(5_000, 20)
+    threshold = 0.5
+    result = bootstrap(rows, {"model": threshold}, resamples=1_000, seed=0, bins=8)
+    acted = rows.scores["model"] >= threshold
+    x = np.where(acted, rows.act - rows.leave, 0.0)
+    analytic = math.sqrt(float(np.var(x)) / rows.n)
+    model = result.models["model"]
+    assert model.incremental_value_per_row.standard_error == pytest.approx(analytic, rel=0.09)
+    assert model.incremental_value_per_row.defined == 1_000
+    assert model.incremental_value_per_row.mean == pytest.approx(float(x.mean()), rel=0.01)
+    assert model.incremental_value_at_chosen.standard_error / rows.n > 1.15 * analytic
+
+
+def test_per_row_spread_is_zero_when_every_row_is_acted_on_with_the_same_increment() -> None:
+    # Acting on every row (scores are >= 0) with act - leave = 2.5 on every row: each resample's
+    # incremental value is 2.5 times its rows drawn, so the per-row value is 2.5 in every resample
+    # although the total varies with the number of rows drawn.
+    rows = churn_rows(2_000, 21)
+    same = BootstrapRows(rows.label, rows.leave + 2.5, rows.leave, rows.scores)
+    model = bootstrap(same, {"model": 0.0}, resamples=50, seed=4, bins=8).models["model"]
+    assert model.incremental_value_at_chosen.standard_error > 10.0
+    assert model.incremental_value_per_row.standard_error == pytest.approx(0.0, abs=1e-12)
+    assert model.incremental_value_per_row.mean == pytest.approx(2.5, rel=1e-12)
+    assert model.incremental_value_per_row.low == pytest.approx(2.5, rel=1e-12)
+    assert model.incremental_value_per_row.high == pytest.approx(2.5, rel=1e-12)
+
+
 def test_percentile_interval_covers_the_true_value_about_level_of_the_time() -> None:
     # Rows arrive as a Poisson number (mean 400), the setting of the Poisson bootstrap. With
     # score ~ U(0, 1), churn ~ Bernoulli(score), act = 10 churn - 2, leave = -3 churn, acting on
@@ -192,6 +249,8 @@ def test_identical_models_differ_by_exactly_zero_in_every_resample() -> None:
     assert difference.baseline == "a"
     for draws in difference.draws.values():
         assert np.all(draws == 0.0)
+    assert difference.value_at_chosen_per_row.standard_error == 0.0
+    assert "value_at_chosen_per_row" in difference.to_dict()
     assert difference.optimal_objective.share_positive == 0.0
 
 
@@ -286,6 +345,9 @@ def test_result_serialises_to_json_with_its_method_and_summaries() -> None:
     assert set(data["models"]["model"]["optimal_threshold"]) == {"q05", "q50", "q95"}
     assert "draws" not in data["models"]["model"]
     assert len(result.to_dict(draws=True)["models"]["model"]["draws"]["auc"]) == 20
+    assert len(result.to_dict(draws=True)["models"]["model"]["draws"]["rows_drawn"]) == 20
+    per_row = data["models"]["model"]["incremental_value_per_row"]
+    assert per_row == result.models["model"].incremental_value_per_row.to_dict()
     dumps(result.to_dict(draws=True))  # JSON without NaN or inf
 
 

@@ -285,7 +285,11 @@ def _value_terms(raw: _Raw, value: BoundValue) -> dict[Monomial, FloatArray]:
 
 
 def _parameter_spread(
-    model: ModelResult, value: BoundValue, draws: Mapping[str, FloatArray], level: float
+    model: ModelResult,
+    value: BoundValue,
+    draws: Mapping[str, FloatArray],
+    level: float,
+    objective: str = "value",
 ) -> ParameterSpread | None:
     """Value at the chosen threshold, and the best threshold, under each parameter draw."""
     if not value.uncertain or model.decision.index is None:
@@ -301,8 +305,15 @@ def _parameter_spread(
     step = max(1, math.ceil(len(feasible) / MAX_SPREAD_POINTS))
     candidates = np.union1d(feasible[::step], [chosen])
     best = np.empty(m.shape[1], dtype=np.int64)
+    goal = bind(parse(objective), list(model.curve.columns), {}, field="decision.objective")
+    fixed = {k: v[candidates, None] for k, v in model.curve.columns.items()}
     for start in range(0, m.shape[1], 1024):
-        block = terms[:, candidates].T @ m[:, start : start + 1024]
+        block = terms[:, candidates].T @ m[:, start : start + 1024]  # value per point and draw
+        if objective != "value":
+            # the objective with the value of each draw; other columns at their expected values
+            gained = block - base[start : start + 1024]
+            here = {**fixed, "value": block, "incremental_value": gained}
+            block = np.broadcast_to(evaluate(goal, here), block.shape)
         best[start : start + 1024] = candidates[np.argmax(block, axis=0)]
     thresholds = model.curve.threshold[best]
     return ParameterSpread(
@@ -416,7 +427,7 @@ def decide(
             k: draw(q, rng, config.parameter_draws) for k, q in sorted(value.uncertain.items())
         }
         results = {
-            k: m.with_parameters(_parameter_spread(m, value, draws, level))
+            k: m.with_parameters(_parameter_spread(m, value, draws, level, config.objective))
             for k, m in results.items()
         }
     boot = None
