@@ -489,3 +489,34 @@ def test_the_best_within_a_budget_is_the_brute_force_best(parquet: Path) -> None
         allowed = sizes <= share * len(col["score"])
         expected = max(0.0, float(values[allowed].max())) if allowed.any() else 0.0
         assert best_within(m, share) == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_the_roi_lift_error_is_the_bootstrap_per_row_error(parquet: Path, tmp_path: Path) -> None:
+    from mlroi.roi.engine import evaluate
+
+    case_path = tmp_path / "case.yaml"
+    case_path.write_text(
+        CASE.format(path=parquet).replace("bootstrap: {resamples: 0}", "bootstrap: {resamples: 80}")
+    )
+    case = load_case(case_path)
+    assert case.decision is not None
+    decision = decide(case.decision, seed=case.simulation.seed, level=case.simulation.level)
+    boot = decision.champion.bootstrap
+    assert boot is not None
+    roi = evaluate(case, decision=decision)
+    assert roi.lifts[0].std_error == pytest.approx(
+        boot.incremental_value_per_row.standard_error, rel=1e-12
+    )
+
+
+def test_the_parameter_spread_follows_the_objective(parquet: Path) -> None:
+    cfg = config(
+        parquet,
+        parameters={"g": {"normal": [0.3, 1e-6]}, "contact": 1.5},
+        objective="value - 60 * targeted",
+    )
+    m = decide(cfg).champion
+    assert m.parameters is not None and m.point is not None
+    # the parameter barely moves: every draw's best threshold is the chosen one
+    assert m.parameters.threshold.low == m.point["threshold"]
+    assert m.parameters.threshold.high == m.point["threshold"]

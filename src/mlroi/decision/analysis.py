@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mlroi.decision.aggregate import ScoredStats, _fetch, check_scored, grouped_sums
+from mlroi.decision.aggregate import (
+    ScoredStats,
+    _fetch,
+    check_scored,
+    exact_sum,
+    grouped_sums,
+)
 from mlroi.decision.bootstrap import BootstrapResult, BootstrapRows, bootstrap
 from mlroi.decision.calibration import calibration
 from mlroi.decision.config import DecisionConfig
@@ -147,8 +153,8 @@ def _binned(
     gain = Binary("-", value.expected_expr("act"), value.expected_expr("leave"))
     extra = {
         "__min": lambda t: t[column].cast("float64").min(),
-        "__mean": lambda t: t[column].cast("float64").mean(),
-        "__gain": lambda t: ibis.greatest(to_ibis(gain, t).cast("float64"), 0.0).sum(),
+        "__mean": lambda t: exact_sum(t[column].cast("float64")) / t.count(),
+        "__gain": lambda t: exact_sum(ibis.greatest(to_ibis(gain, t).cast("float64"), 0.0)),
     }
     got = grouped_sums(table, key, label, value.sums, extra)
     return _raw(got, value, "__min"), key

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping
+from functools import reduce
+from itertools import groupby
 from typing import TypeAlias
 
 import numpy as np
@@ -183,6 +185,8 @@ def _as_product(c: _Coef) -> _Coef:
 
 
 def _divide(c: _Coef, divisor: Expr) -> _Coef:
+    """``c / divisor``: a nonzero number scales the weights; any other divisor (a literal 0
+    too, for :func:`~mlroi.decision.expr.bind` to report) stays a division in one factor."""
     if isinstance(divisor, Num) and divisor.value != 0:
         return {f: w / divisor.value for f, w in c.items()}
     if len(c) == 1:
@@ -190,12 +194,15 @@ def _divide(c: _Coef, divisor: Expr) -> _Coef:
         if not f:
             return {(Binary("/", _number(w), divisor),): 1.0}
         return {(Binary("/", _product(f), divisor),): w}
-    # A zero divisor is kept as written, for ``bind`` and the backend to report.
     return {(Binary("/", _render(c), divisor),): 1.0}
 
 
 def _render(c: _Coef) -> Expr:
-    """The expression ``sum of weight x product``, a zero number term left out."""
+    """The expression ``sum of weight x product``, a zero number term left out.
+
+    A product whose weight cancels to 0 stays (``0 * f``), so the checks for NULL, NaN and
+    zero divisors on the coefficients still see every column the value reads.
+    """
     terms = [(f, w) for f, w in c.items() if f or w != 0]
     if not terms:
         return _number(sum(c.values()))
@@ -217,17 +224,11 @@ def _term(factors: _Factors, weight: float) -> Expr:
 
 def _product(factors: _Factors) -> Expr:
     """``f1 * f2 ** 2 * ...``: a run of equal factors as a power."""
-    out: Expr | None = None
-    i = 0
-    while i < len(factors):
-        j = i + 1
-        while j < len(factors) and factors[j] == factors[i]:
-            j += 1
-        factor = factors[i] if j - i == 1 else Binary("**", factors[i], Num(float(j - i)))
-        out = factor if out is None else Binary("*", out, factor)
-        i = j
-    assert out is not None
-    return out
+    powers = [
+        f if (n := len(list(run))) == 1 else Binary("**", f, Num(float(n)))
+        for f, run in groupby(factors)
+    ]
+    return reduce(lambda a, b: Binary("*", a, b), powers)
 
 
 def _number(value: float) -> Num:

@@ -162,6 +162,8 @@ class Comparison:
         interval: paired-bootstrap interval of ``value``: the difference of the values at the
             two chosen thresholds in each resample (``None`` without a bootstrap).
         probability_better: share of paired resamples in which the challenger is worth more.
+        std_error_per_row: paired-bootstrap standard error of ``value`` per eligible row,
+            conditioned on the rows drawn (``None`` without a bootstrap).
     """
 
     auc: float | None
@@ -169,6 +171,7 @@ class Comparison:
     value: float
     interval: tuple[float, float] | None
     probability_better: float | None
+    std_error_per_row: float | None = None
 
     @classmethod
     def of(
@@ -177,8 +180,9 @@ class Comparison:
         a, b = champion.curve.auc, challenger.curve.auc
         ra = (champion.point or {}).get("recall")
         rb = (challenger.point or {}).get("recall")
-        interval = prob = None
+        interval = prob = per_row = None
         if boot is not None and challenger.name in boot.differences:
+            per_row = boot.differences[challenger.name].value_at_chosen_per_row.standard_error
             # the value at each model's chosen threshold, resample by resample: the same
             # figure as ``value`` (acting on nobody is worth the same for both models)
             d = boot.differences[challenger.name].value_at_chosen
@@ -190,6 +194,7 @@ class Comparison:
             value=challenger.incremental_value - champion.incremental_value,
             interval=interval,
             probability_better=prob,
+            std_error_per_row=per_row,
         )
 
     def to_dict(self) -> dict[str, Any]:

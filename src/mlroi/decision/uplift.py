@@ -84,7 +84,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from mlroi.decision.aggregate import _fetch
+from mlroi.decision.aggregate import _fetch, exact_sum
 from mlroi.decision.curve import _frozen, _vector  # shared array checks of the decision layer
 from mlroi.decision.expr import Expr, bind, parse, to_ibis, zero_divisors
 from mlroi.errors import DataError
@@ -1092,8 +1092,8 @@ def uplift_groups_many(
     aggs: dict[str, Any] = {"n": rows.count()}
     for j in range(len(amounts)):
         v = rows[f"__v{j}"]
-        aggs[f"s{j}"] = v.sum()
-        aggs[f"q{j}"] = (v * v).sum()
+        aggs[f"s{j}"] = exact_sum(v)
+        aggs[f"q{j}"] = exact_sum(v * v)
     keys = ["__ranking", "__score", "__arm", "__label"]
     query = (
         rows.group_by(keys)

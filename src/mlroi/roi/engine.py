@@ -162,37 +162,39 @@ def _manual_lift(case: Case, i: int) -> tuple[LiftInput, Quantity]:
 def _lift_from_decision(
     case: Case, i: int, spec: DecisionLift, result: DecisionResult
 ) -> tuple[LiftInput, Quantity]:
-    """Value per eligible row: the estimate, with the bootstrap's and the parameters' spread
-    combined as independent normal errors."""
+    """Value per eligible row: the estimate, with the bootstrap's per-row spread (conditioned
+    on the rows drawn) and the parameters' spread combined as independent normal errors."""
     driver = case.value.drivers[i]
     where = f"value.drivers[{i}].lift"
-    if spec.decision == "challenger":
+    rows = result.rows
+    challenger = spec.decision == "challenger"
+    models = [result.champion] + ([result.challenger] if challenger and result.challenger else [])
+    for m in models:
+        if m.point is None:
+            raise EstimationError(
+                f"{where}: the decision analysis found no feasible threshold for {m.column} "
+                f"({m.decision.reason})"
+            )
+    errors: list[float | None] = []
+    if challenger:
         c = result.comparison
         assert c is not None and result.challenger is not None  # checked by the case model
-        for m in (result.champion, result.challenger):
-            if m.point is None:
-                raise EstimationError(
-                    f"{where}: the decision analysis found no feasible threshold for "
-                    f"{m.column} ({m.decision.reason})"
-                )
         total = c.value
-        errors = [_half_width_se(c.interval, result.level)]
+        # the paired bootstrap's difference per row; the parameters move both models alike
+        errors.append(c.std_error_per_row)
         source = "offline decision analysis, challenger minus champion at their optimal thresholds"
     else:
         m = result.champion
-        if m.point is None:
-            raise EstimationError(
-                f"{where}: the decision analysis found no feasible threshold ({m.decision.reason})"
-            )
         total = m.incremental_value
         boot = m.bootstrap
-        errors = [None if boot is None else boot.incremental_value_at_chosen.standard_error]
+        errors.append(None if boot is None else boot.incremental_value_per_row.standard_error)
         if m.parameters is not None:
-            errors.append(m.parameters.incremental_value.std_error)
+            errors.append(m.parameters.incremental_value.std_error / rows)
+        assert m.point is not None
         source = f"offline decision analysis, acting on {m.column} >= {m.point['threshold']:.4g}"
     known = [e for e in errors if e is not None and math.isfinite(e)]
-    sd = math.sqrt(sum(e * e for e in known)) / result.rows if known else None
-    estimate = total / result.rows
+    sd = math.sqrt(sum(e * e for e in known)) if known else None
+    estimate = total / rows
     q: Quantity = estimate if sd is None else Normal(normal=(estimate, sd))
     return (
         LiftInput(
@@ -205,15 +207,6 @@ def _lift_from_decision(
         ),
         q,
     )
-
-
-def _half_width_se(interval: tuple[float, float] | None, level: float) -> float | None:
-    """The standard error of a normal whose central ``level`` interval is ``interval``."""
-    from scipy import special
-
-    if interval is None:
-        return None
-    return (interval[1] - interval[0]) / (2 * float(special.ndtri((1 + level) / 2)))
 
 
 def _resolve_lifts(
