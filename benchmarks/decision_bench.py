@@ -515,7 +515,7 @@ WHAT = {
     "mlroi numpy": "exact curve + optimum, in memory (values, groups, curve)",
     "mlroi duckdb": "exact curve + optimum, GROUP BY score in DuckDB from Parquet",
     "mlroi decide": "`decide()` from Parquet: checks, then exact GROUP BY score up to 2M distinct"
-    " scores, else 100,000 bins + exact refinement around the optimum",
+    " scores, else 100,000 bins + an exact re-read of every bin that could hold a better threshold",
     "scikit-learn": "TunedThresholdClassifierCV, prefit, grid of {t} thresholds, mlroi scorer",
     "empulse per-row": "max_profit_score, per-row costs (empulse uses their means)",
     "empulse fixed clv": "mpc_score, clv = 200 for every row",

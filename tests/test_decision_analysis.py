@@ -520,3 +520,9 @@ def test_the_parameter_spread_follows_the_objective(parquet: Path) -> None:
     # the parameter barely moves: every draw's best threshold is the chosen one
     assert m.parameters.threshold.low == m.point["threshold"]
     assert m.parameters.threshold.high == m.point["threshold"]
+
+
+def test_an_uncertain_parameter_in_the_eligibility_rule_is_refused(parquet: Path) -> None:
+    cfg = config(parquet, eligible="tenure >= g * 40")
+    with pytest.raises(ExprError, match=r'decision\.eligible: parameter "g" is uncertain'):
+        decide(cfg)

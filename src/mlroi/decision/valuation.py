@@ -150,6 +150,12 @@ def bind_value(config: DecisionConfig, columns: list[str]) -> BoundValue:
     eligible = None
     if config.eligible is not None:
         e = rename(parse(config.eligible, field="decision.eligible", kind="condition"), aliases)
+        drawn = sorted(e.names() & uncertain.keys())
+        if drawn:
+            raise ExprError(
+                f'parameter "{drawn[0]}" is uncertain; who is eligible needs a fixed number',
+                field="decision.eligible",
+            )
         eligible = bind(e, columns, fixed, field="decision.eligible")
     monomials = {t.monomial for t in terms}
     return BoundValue(
