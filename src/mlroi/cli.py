@@ -52,6 +52,15 @@ def _fail(exc: BaseException) -> None:
     raise typer.Exit(EXIT_INTERNAL)
 
 
+def _write_json(result: Any, json_out: Path | None) -> None:
+    """Write ``result.to_json()`` to ``json_out`` (when given) and say where."""
+    if json_out is None:
+        return
+    json_out.parent.mkdir(parents=True, exist_ok=True)
+    json_out.write_text(result.to_json() + "\n", encoding="utf-8")
+    console.print(f"Full result written to {escape(str(json_out))}")
+
+
 def _run_readout(config_path: Path, json_out: Path | None, fail: bool, segments: bool) -> int:
     from mlroi.experiment.config import ExperimentConfig
     from mlroi.experiment.readout import readout
@@ -62,10 +71,7 @@ def _run_readout(config_path: Path, json_out: Path | None, fail: bool, segments:
     with console.status("Aggregating in the backend…"):
         result = readout(config=config, base=config_path.parent)
     print_result(result, console, segments=segments)
-    if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(result.to_json() + "\n", encoding="utf-8")
-        console.print(f"Full result written to {escape(str(json_out))}")
+    _write_json(result, json_out)
     failures = result.failures(tuple(config.fail_on))
     for line in failures:
         err_console.print(f"[bold red]FAILED:[/] {escape(line)}", highlight=False, soft_wrap=True)
@@ -205,10 +211,7 @@ def _run_roi(case_path: Path, json_out: Path | None, draws: int | None, seed: in
         except MlroiError as exc:
             raise locate(case_path, exc) from exc
     render(result, console)
-    if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(result.to_json() + "\n", encoding="utf-8")
-        console.print(f"Full result written to {escape(str(json_out))}")
+    _write_json(result, json_out)
 
 
 @app.command()
@@ -265,10 +268,7 @@ def _run_decide(
         except MlroiError as exc:
             raise locate(case_path, exc) from exc
     render(result, console)
-    if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(result.to_json() + "\n", encoding="utf-8")
-        console.print(f"Full result written to {escape(str(json_out))}")
+    _write_json(result, json_out)
 
 
 @app.command()
