@@ -39,6 +39,9 @@ _LAZY = {
     "Range": "mlroi.spec.quantity",
     "evaluate": "mlroi.roi.engine",
     "RoiResult": "mlroi.roi.result",
+    "decide": "mlroi.decision.analysis",
+    "DecisionConfig": "mlroi.decision.config",
+    "DecisionResult": "mlroi.decision.result",
 }
 __all__ += list(_LAZY)
 
