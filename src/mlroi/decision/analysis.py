@@ -38,7 +38,14 @@ from mlroi.decision.aggregate import (
 from mlroi.decision.bootstrap import BootstrapResult, BootstrapRows, bootstrap
 from mlroi.decision.calibration import calibration
 from mlroi.decision.config import DecisionConfig
-from mlroi.decision.curve import CURVE_COLUMNS, Constraint, ScoreGroups, optimum, value_curve
+from mlroi.decision.curve import (
+    CURVE_COLUMNS,
+    Constraint,
+    ScoreGroups,
+    cumulative_value,
+    optimum,
+    value_curve,
+)
 from mlroi.decision.expr import Binary, bind, evaluate, parse, to_ibis
 from mlroi.decision.polynomial import Monomial, evaluate_monomials, mean
 from mlroi.decision.result import (
@@ -282,11 +289,7 @@ def _value_terms(raw: _Raw, value: BoundValue) -> dict[Monomial, FloatArray]:
     for monomial in {t.monomial for t in value.terms}:
         unit = {m: (1.0 if m == monomial else 0.0) for m in value.expected}
         parts = value.combine(raw.sums, unit)
-        act, leave = parts["act"], parts["leave"]
-        curve = np.zeros(len(act) + 1)
-        np.cumsum(leave[::-1], out=curve[-2::-1])
-        curve[1:] += np.cumsum(act)
-        out[monomial] = curve
+        out[monomial] = cumulative_value(parts["act"], parts["leave"])
     return out
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "Decision",
     "ScoreGroups",
     "ValueCurve",
+    "cumulative_value",
     "optimum",
     "value_curve",
 ]
@@ -367,12 +368,7 @@ class ValueCurve:
     @cached_property
     def value(self) -> FloatArray:
         """Value of acting on the targeted rows and leaving the others alone."""
-        value = np.zeros(len(self))
-        # "leave" summed over the groups not acted on, from the end, so the last point leaves
-        # exactly nothing (no cancellation of a total minus a prefix).
-        np.cumsum(self.groups.leave[::-1], out=value[-2::-1])
-        _add_cumulative(value, self.groups.act)
-        return _frozen(value)
+        return _frozen(cumulative_value(self.groups.act, self.groups.leave))
 
     # columns derived from them -----------------------------------------------------------
 
@@ -623,6 +619,18 @@ def _derive(name: str, get: Callable[[str], Any], n: int, positives: int) -> Any
                 tp = get("tp")
                 return 2.0 * tp / (2.0 * tp + get("fp") + get("fn"))
     raise KeyError(name)
+
+
+def cumulative_value(act: FloatArray, leave: FloatArray) -> FloatArray:
+    """Value at each point: ``act`` summed over the groups acted on, ``leave`` over the rest.
+
+    ``leave`` is summed from the end, so the last point leaves exactly nothing (no cancellation
+    of a total minus a prefix).
+    """
+    value = np.zeros(act.shape[0] + 1)
+    np.cumsum(leave[::-1], out=value[-2::-1])
+    _add_cumulative(value, act)
+    return value
 
 
 def _cumulative(x: npt.NDArray[Any]) -> FloatArray:
