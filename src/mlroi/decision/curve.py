@@ -110,14 +110,8 @@ class ScoreGroups:
     sums: Mapping[str, FloatArray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        score = _vector(self.score, "score")
+        score = _group_scores(self.score)
         size = score.shape[0]
-        if size == 0:
-            raise ValueError("there are no rows to score")
-        if size > 1 and not bool(np.all(score[1:] < score[:-1])):
-            raise ValueError(
-                "score must be strictly decreasing: one group per distinct score, highest first"
-            )
         n = _counts(self.n, "n", size)
         positives = _counts(self.positives, "positives", size)
         if not bool(np.all(n >= 1)):
@@ -245,6 +239,18 @@ def _group_sums(
         return {name: by_group(values) for name, values in columns.items()}
     with ThreadPoolExecutor(workers) as pool:
         return dict(zip(columns, pool.map(by_group, columns.values()), strict=True))
+
+
+def _group_scores(x: npt.ArrayLike) -> FloatArray:
+    """Scores of groups: finite, at least one, strictly decreasing (one group per score)."""
+    score = _vector(x, "score")
+    if score.shape[0] == 0:
+        raise ValueError("there are no rows to score")
+    if score.shape[0] > 1 and not bool(np.all(score[1:] < score[:-1])):
+        raise ValueError(
+            "score must be strictly decreasing: one group per distinct score, highest first"
+        )
+    return score
 
 
 def _vector(x: npt.ArrayLike, name: str, size: int | None = None) -> FloatArray:

@@ -85,7 +85,11 @@ import numpy as np
 import numpy.typing as npt
 
 from mlroi.decision.aggregate import _fetch, exact_sum
-from mlroi.decision.curve import _frozen, _vector  # shared array checks of the decision layer
+from mlroi.decision.curve import (
+    _frozen,
+    _group_scores,
+    _vector,
+)  # shared array checks of the decision layer
 from mlroi.decision.expr import Expr, bind, parse, to_ibis, zero_divisors
 from mlroi.errors import DataError
 from mlroi.money import money
@@ -175,14 +179,8 @@ class UpliftGroups:
     squares: Mapping[str, FloatArray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        score = _vector(self.score, "score")
+        score = _group_scores(self.score)
         size = score.shape[0]
-        if size == 0:
-            raise ValueError("there are no rows to score")
-        if size > 1 and not bool(np.all(score[1:] < score[:-1])):
-            raise ValueError(
-                "score must be strictly decreasing: one group per distinct score, highest first"
-            )
         n = _cells_of_counts(self.n, size)
         if not bool(np.all(n.sum(axis=(1, 2)) >= 1)):
             raise ValueError("n: every group needs at least one row")
