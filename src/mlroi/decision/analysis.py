@@ -20,7 +20,7 @@ Rows stay in the backend for 1-3; the bootstrap fetches the per-row score, label
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from mlroi.decision.curve import (
     CURVE_COLUMNS,
     Constraint,
     ScoreGroups,
+    ValueCurve,
     cumulative_value,
     optimum,
     value_curve,
@@ -248,9 +249,7 @@ def _refine(
         if round_ == 0:
             chosen = decision.index if decision.index is not None else 0
             pick[max(0, chosen - 1 - REFINE_WINDOW) : chosen + REFINE_WINDOW] = True
-        columns = curve.columns
-        for c in constraints:
-            holds = np.asarray(evaluate(c.expr, columns, field=c.field), dtype=bool)
+        for holds in _holds(curve, constraints):
             pick |= holds[:-1] != holds[1:]  # group g lies between points g and g + 1
         if bounded and decision.point is not None:
             best = decision.point[config.objective]
@@ -298,7 +297,8 @@ def _parameter_spread(
     value: BoundValue,
     draws: Mapping[str, FloatArray],
     level: float,
-    objective: str = "value",
+    objective: str,
+    constraints: Sequence[Constraint],
 ) -> ParameterSpread | None:
     """Value at the chosen threshold, and the best threshold, under each parameter draw."""
     if not value.uncertain or model.decision.index is None:
@@ -310,7 +310,10 @@ def _parameter_spread(
     chosen = model.decision.index
     base = terms[:, 0] @ m
     values = terms[:, chosen] @ m - base
-    feasible = _feasible_points(model)
+    everywhere = np.ones(len(model.curve), dtype=bool)
+    feasible = np.flatnonzero(
+        np.logical_and.reduce([everywhere, *_holds(model.curve, constraints)])
+    )
     step = max(1, math.ceil(len(feasible) / MAX_SPREAD_POINTS))
     candidates = np.union1d(feasible[::step], [chosen])
     best = np.empty(m.shape[1], dtype=np.int64)
@@ -334,17 +337,10 @@ def _parameter_spread(
     )
 
 
-def _feasible_points(model: ModelResult) -> npt.NDArray[np.int64]:
-    """Indices of the points meeting every constraint on the expected curve."""
-    from mlroi.decision.curve import _bound
-    from mlroi.decision.expr import evaluate
-
-    columns = model.curve.columns
-    ok = np.ones(len(model.curve), dtype=bool)
-    for i, text in enumerate(model.decision.constraints):
-        c = _bound(text, i, list(columns))
-        ok &= np.asarray(evaluate(c.expr, columns), dtype=bool)
-    return np.flatnonzero(ok)
+def _holds(curve: ValueCurve, constraints: Sequence[Constraint]) -> list[npt.NDArray[np.bool_]]:
+    """Whether each constraint holds, point by point."""
+    columns = curve.columns
+    return [np.asarray(evaluate(c.expr, columns, field=c.field), dtype=bool) for c in constraints]
 
 
 def decide(
@@ -436,7 +432,9 @@ def decide(
             k: draw(q, rng, config.parameter_draws) for k, q in sorted(value.uncertain.items())
         }
         results = {
-            k: m.with_parameters(_parameter_spread(m, value, draws, level, config.objective))
+            k: m.with_parameters(
+                _parameter_spread(m, value, draws, level, config.objective, _constraints(config))
+            )
             for k, m in results.items()
         }
     boot = None
