@@ -58,7 +58,7 @@ from mlroi.decision.result import (
     UpliftResult,
 )
 from mlroi.decision.templates import TEMPLATES
-from mlroi.decision.valuation import BoundValue, bind_value, rename
+from mlroi.decision.valuation import BoundValue, bind_value, read
 from mlroi.errors import DataError
 from mlroi.experiment.aggregate import missing_column
 from mlroi.spec.quantity import draw
@@ -543,12 +543,10 @@ def _uplift(
     assert value_text is not None and config.treated is not None  # checked by the config
     columns = list(table.columns)
     at_means = {**value.fixed, **{k: mean(q) for k, q in value.uncertain.items()}}
-    aliases = {"label": config.label, **config.columns}
     sums = {}
     for name, text in (("value", value_text), ("cost", cost_text)):
         where = f"decision.uplift.{name}"
-        expr = rename(parse(text, field=where, kind="number"), aliases)
-        sums[name] = bind(expr, columns, at_means, field=where)
+        sums[name] = bind(read(config, text, where), columns, at_means, field=where)
     rankings = [c for c in (config.score, config.challenger, config.uplift_score) if c]
     groups = uplift_groups_many(table, rankings, config.label, config.treated, sums)
     curves = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -111,6 +111,15 @@ class BoundValue:
         return dict(sorted(out.items()))
 
 
+def read(
+    config: DecisionConfig, text: str, where: str, kind: Literal["number", "condition"] = "number"
+) -> Expr:
+    """Parse an expression of the decision section, with ``label`` and the template's renamed
+    names replaced by the columns (or parameters) they stand for."""
+    aliases = {"label": config.label, **config.columns}
+    return rename(parse(text, field=where, kind=kind), aliases)
+
+
 def bind_value(config: DecisionConfig, columns: list[str]) -> BoundValue:
     """Bind the decision's expressions to ``columns``: template, renames, parameters.
 
@@ -127,7 +136,6 @@ def bind_value(config: DecisionConfig, columns: list[str]) -> BoundValue:
                 f"{name!r} is the value itself; name the metric differently",
                 field=f"decision.metrics.{name}",
             )
-    aliases = {"label": config.label, **config.columns}
     params = config.parameter_values(set(columns))
     uncertain = {k: q for k, q in params.items() if is_uncertain(q)}
     fixed = {k: point(q) for k, q in params.items() if k not in uncertain}
@@ -142,14 +150,13 @@ def bind_value(config: DecisionConfig, columns: list[str]) -> BoundValue:
     terms: list[Term] = []
     for target, text in texts.items():
         where = f"decision.{target}" if target in TARGETS else f"decision.metrics.{target}"
-        expr = rename(parse(text, field=where, kind="number"), aliases)
-        bound = bind(expr, known, fixed, field=where)
+        bound = bind(read(config, text, where), known, fixed, field=where)
         for monomial, coef in sorted(expand(bound, uncertain, field=where).items()):
             folded = bind(coef, columns, {}, field=where)
             terms.append(Term(target, monomial, folded, f"c{len(terms)}"))
     eligible = None
     if config.eligible is not None:
-        e = rename(parse(config.eligible, field="decision.eligible", kind="condition"), aliases)
+        e = read(config, config.eligible, "decision.eligible", "condition")
         drawn = sorted(e.names() & uncertain.keys())
         if drawn:
             raise ExprError(
