@@ -39,7 +39,6 @@ from mlroi.decision.bootstrap import BootstrapResult, BootstrapRows, bootstrap
 from mlroi.decision.calibration import calibration
 from mlroi.decision.config import DecisionConfig
 from mlroi.decision.curve import (
-    CURVE_COLUMNS,
     Constraint,
     ScoreGroups,
     ValueCurve,
@@ -273,15 +272,6 @@ def _constraints(config: DecisionConfig) -> list[Constraint]:
     ]
 
 
-def _check_curve_names(config: DecisionConfig, value: BoundValue) -> None:
-    """Constraints and objective name only curve columns: checked before any query runs."""
-    names = [*CURVE_COLUMNS, *(t for t in value.targets if t not in ("act", "leave"))]
-    for c in _constraints(config):
-        bind(c.expr, names, {}, field=c.field)
-    objective = parse(config.objective, field="decision.objective", kind="number")
-    bind(objective, names, {}, field="decision.objective")
-
-
 def _value_terms(raw: _Raw, value: BoundValue) -> dict[Monomial, FloatArray]:
     """The value curve split by monomial: ``value = sum_m value_terms[m] x E[m]``."""
     out: dict[Monomial, FloatArray] = {}
@@ -389,7 +379,6 @@ def decide(
         if column not in columns:
             raise DataError("decision." + missing_column(role, column, columns))
     value = bind_value(config, columns)
-    _check_curve_names(config, value)
     if value.eligible is not None:
         table = table.filter(to_ibis(value.eligible, table))
     population = table
