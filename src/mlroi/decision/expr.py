@@ -40,14 +40,15 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import reduce
 from numbers import Real
-from typing import Any, Literal, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
-import ibis
-import ibis.expr.types as ir
 import numpy as np
 import numpy.typing as npt
 
 from mlroi.errors import DataError, SpecError
+
+if TYPE_CHECKING:  # Ibis is imported where an expression is compiled: reading a case needs none
+    import ibis.expr.types as ir
 
 __all__ = [
     "Binary",
@@ -924,10 +925,13 @@ def to_ibis(expr: Expr, table: ir.Table) -> ir.Value:
         table: the Ibis table the expression runs on.
 
     Example:
+        >>> import ibis
         >>> t = ibis.memtable({"x": [1.0, 2.0]})
         >>> ibis.duckdb.connect().execute(to_ibis(parse("max(x, 1.5)"), t)).tolist()
         [1.5, 2.0]
     """
+    import ibis
+
     match expr:
         case Num(value):
             # a cast from text: a bare 0.3 is a DECIMAL to DuckDB (and to the SQL standard),
