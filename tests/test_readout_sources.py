@@ -17,6 +17,7 @@ import duckdb
 import ibis
 import ibis.backends.duckdb
 import ibis.backends.postgres
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -441,3 +442,112 @@ def test_postgres_readout_runs_exactly_one_query(
     readout(Source(url=postgres_url, table=pg_tables["users"]), CONFIG)
     assert len(spy.queries) == 1, "\n\n".join(spy.queries)
     assert spy.rows_returned == [len(ARMS) * N_PLATFORMS]
+
+
+# --- sums of squares, and the one-pass fallback when they would cancel ---------------------
+
+MOMENTS = ExperimentConfig(
+    unit="user_id",
+    control="control",
+    arms={"control": 0.5, "treatment": 0.5},
+    metrics=[Mean(name="x", column="x", covariate="pre_x")],
+)
+
+
+def _moments_table(centre: float, sd: float) -> pa.Table:
+    """4,000 units: x = centre + N(0, sd), and a pre-period covariate correlated with it."""
+    rng = np.random.default_rng(11)
+    n = 4_000
+    noise = rng.normal(0.0, sd, n)
+    return pa.table(
+        {
+            "user_id": np.arange(n),
+            "variant": np.where(np.arange(n) % 2 == 0, "control", "treatment"),
+            "x": centre + noise,
+            "pre_x": centre + 0.5 * noise + rng.normal(0.0, sd, n),
+        }
+    )
+
+
+def _numpy_moments(table: pa.Table, arm: str) -> tuple[float, float, float]:
+    rows = np.asarray(table["variant"]) == arm
+    x, pre = np.asarray(table["x"])[rows], np.asarray(table["pre_x"])[rows]
+    cov = np.cov(x, pre)  # two-pass, ddof 1
+    return float(cov[0, 0]), float(cov[1, 1]), float(cov[0, 1])
+
+
+def _backend_table(backend: str, table: pa.Table, postgres_con: Any) -> Any:
+    if backend == "duckdb":
+        return ibis.memtable(table)
+    postgres_con.create_table("moments_check", obj=table, overwrite=True)
+    return postgres_con.table("moments_check")
+
+
+@pytest.mark.parametrize(
+    ("centre", "sd", "one_pass", "queries", "rtol"),
+    [
+        # revenue-like spread: the sums of squares lose no digits, one query
+        (50.0, 40.0, False, 1, 1e-12),
+        # a mean 1e9 times the spread: sum x^2 - (sum x)^2 / n would be rounding noise, so
+        # the backend's one-pass moments are asked for in a second query
+        (1e9, 1.0, True, 2, 1e-6),
+    ],
+    ids=["revenue-like", "huge-mean"],
+)
+@pytest.mark.parametrize(
+    "backend", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_moments_match_numpy_and_fall_back_to_one_pass_only_when_sums_cancel(
+    request: pytest.FixtureRequest,
+    spy: QuerySpy,
+    backend: str,
+    centre: float,
+    sd: float,
+    one_pass: bool,
+    queries: int,
+    rtol: float,
+) -> None:
+    from mlroi.experiment.readout import aggregate
+
+    data = _moments_table(centre, sd)
+    con = request.getfixturevalue("postgres_con") if backend == "postgres" else None
+    spy.queries.clear()
+    stats, _, _ = aggregate(_backend_table(backend, data, con), MOMENTS)
+
+    assert stats.one_pass is one_pass
+    assert len(spy.queries) == queries
+    assert ("COVAR_SAMP" in spy.queries[-1].upper()) is one_pass
+    for arm in MOMENTS.arms:
+        var_x, var_pre, cov = _numpy_moments(data, arm)
+        agg = stats.arm(arm)
+        np.testing.assert_allclose(agg.var("x"), var_x, rtol=rtol)
+        np.testing.assert_allclose(agg.var("pre_x"), var_pre, rtol=rtol)
+        np.testing.assert_allclose(agg.cov("x", "pre_x"), cov, rtol=rtol)
+
+
+def test_sums_of_squares_of_huge_means_are_refused_rather_than_used() -> None:
+    from mlroi.experiment.aggregate import IllConditioned, build_query, run_query
+    from mlroi.experiment.readout import plan_aggregation
+
+    table = ibis.memtable(_moments_table(1e9, 1.0))
+    spec, _ = plan_aggregation(table, MOMENTS)
+    assert not spec.one_pass
+    with pytest.raises(IllConditioned):
+        run_query(build_query(table, spec), spec)
+
+
+def test_a_single_unit_group_and_a_zero_column_need_no_fallback() -> None:
+    from mlroi.experiment.readout import aggregate
+
+    table = pa.table(
+        {
+            "user_id": [1, 2, 3],
+            "variant": ["control", "control", "treatment"],
+            "x": [0.0, 0.0, 7.5],
+            "pre_x": [0.0, 0.0, 2.0],
+        }
+    )
+    stats, _, _ = aggregate(ibis.memtable(table), MOMENTS)
+    assert not stats.one_pass
+    assert stats.arm("treatment").comoment[("x", "x")] == 0.0
+    assert stats.arm("control").comoment[("pre_x", "x")] == 0.0

@@ -1,12 +1,21 @@
 """One backend query per readout: per (variant, segment...) group, the sufficient statistics.
 
-The query returns, per group, the unit count, each column's mean and non-null count, the minimum
-or maximum of the columns a check needs, and the backend's one-pass sample variance / covariance
-for each needed pair. Python only ever sees that small table.
+The query returns, per group, the unit count, each column's sum and non-null count, the minimum
+or maximum of the columns a check needs, and the sum of products of each needed pair. Python only
+ever sees that small table.
+
+Sums of squares are the fastest statistics a backend computes (one multiply-add per row, where a
+one-pass variance divides per row), but ``sum x^2 - (sum x)^2 / n`` cancels when a column's mean
+is large beside its spread. So each group's cancellation is measured: when a column's sum of
+squares exceeds its sum of squared deviations more than :data:`MAX_CANCELLATION` times (more than
+3 of the 16 significant digits lost), the query is run again with the backend's one-pass,
+numerically stable ``var_samp`` / ``covar_samp``. Revenue-like data (coefficient of variation
+near or above 1) never needs the second query.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 from collections.abc import Mapping, Sequence
@@ -19,12 +28,20 @@ from mlroi.stats.aggregates import Aggregates, merge, pair
 
 _NUMERIC = ("int", "uint", "float", "decimal", "boolean")
 
+MAX_CANCELLATION = 1e3
+"""Largest ratio of a sum of squares to the sum of squared deviations taken from it."""
+
+
+class IllConditioned(Exception):
+    """Sums of squares would lose too many digits for this data: use the one-pass moments."""
+
 
 @dataclass(frozen=True)
 class GroupStats:
     """What the backend returned, keyed by ``(variant, *segment values)``.
 
-    ``minimum`` and ``maximum`` hold only the columns whose bounds were asked for.
+    ``minimum`` and ``maximum`` hold only the columns whose bounds were asked for; ``one_pass``
+    says the co-moments came from the backend's one-pass (co)variances rather than from sums.
     """
 
     groups: Mapping[tuple[str, ...], Aggregates]
@@ -33,6 +50,7 @@ class GroupStats:
     distinct_units: int | None
     rows: int
     cap_values: Mapping[str, float]
+    one_pass: bool = False
 
     def arm(self, arm: str, segment: int | None = None, value: str | None = None) -> Aggregates:
         """One arm's aggregates, overall or within ``value`` of segment column ``segment``."""
@@ -109,6 +127,8 @@ class Aggregation:
         binary: columns that hold only 0 and 1 once their bounds are checked (integer or
             boolean columns of a proportion): their variance follows from the mean,
             ``sum (x - p)^2 = n p (1 - p)``, so ``pairs`` leaves them out.
+        one_pass: ask for the backend's one-pass means and (co)variances instead of sums and
+            sums of products (the fallback for ill-conditioned data).
     """
 
     unit: str
@@ -121,6 +141,7 @@ class Aggregation:
     lower: tuple[str, ...] = ()
     upper: tuple[str, ...] = ()
     binary: tuple[str, ...] = ()
+    one_pass: bool = False
 
 
 def build_query(
@@ -169,7 +190,7 @@ def build_query(
     aggs: dict[str, Any] = {"__n": t.count()}
     for _c, i in index.items():
         col = t[f"__c{i}"]
-        aggs[f"__m{i}"] = col.mean()
+        aggs[f"__m{i}"] = col.mean() if spec.one_pass else col.sum()
         aggs[f"__k{i}"] = col.count()
     for c in spec.lower:
         aggs[f"__lo{index[c]}"] = t[f"__c{index[c]}"].min()
@@ -178,7 +199,10 @@ def build_query(
     for a, b in spec.pairs:
         i, j = index[a], index[b]
         x, y = t[f"__c{i}"], t[f"__c{j}"]
-        aggs[f"__v{i}_{j}"] = x.var(how="sample") if i == j else x.cov(y, how="sample")
+        if not spec.one_pass:
+            aggs[f"__v{i}_{j}"] = (x * y).sum()
+        else:
+            aggs[f"__v{i}_{j}"] = x.var(how="sample") if i == j else x.cov(y, how="sample")
     for name in capped:
         aggs[f"__cap{index[name]}"] = t[f"__q{index[name]}"].max()  # the same in every row
     query = t.group_by(keys).aggregate(**aggs)
@@ -186,6 +210,23 @@ def build_query(
         return query
     counted = table if unit_table is None else unit_table
     return query.mutate(__units=_distinct(counted[spec.unit], unit_bounds), __rows=counted.count())
+
+
+def collect(table: Any, spec: Aggregation, keys: UnitKeys) -> GroupStats:
+    """Build and run the aggregation of ``table``, with the query's two fallbacks.
+
+    Sums of squares that would cancel (:class:`IllConditioned`) are asked for again as one-pass
+    moments; a unit outside the range the file statistics gave makes the bitmap count fail,
+    and the distinct units are then counted with ``COUNT(DISTINCT ...)``.
+    """
+    try:
+        return run_query(build_query(table, spec, keys.table, keys.bounds), spec)
+    except IllConditioned:
+        return collect(table, dataclasses.replace(spec, one_pass=True), keys)
+    except BackendError as exc:
+        if keys.bounds is None or "min and max range" not in str(exc):
+            raise
+        return collect(table, spec, UnitKeys(keys.table))
 
 
 def run_query(query: Any, spec: Aggregation) -> GroupStats:
@@ -218,21 +259,13 @@ def run_query(query: Any, spec: Aggregation) -> GroupStats:
                     f"column {c!r} has {missing} null value(s) in arm {key[0]!r}: fill them"
                     " (e.g. 0 when no activity means zero) or filter those units out"
                 )
-            # one NaN or infinity makes the mean non-finite, so the mean alone detects them
+            # one NaN or infinity makes the sum (or mean) non-finite, so it alone detects them
             if _bad(row[f"__m{i}"]):
                 raise DataError(
                     f"column {c!r} has NaN or infinite values in arm {key[0]!r}:"
                     " clean them in the source"
                 )
-        mean = {c: float(row[f"__m{i}"]) for c, i in index.items()}
-        scale = max(n - 1, 0)
-        comoment: dict[tuple[str, str], float] = {}
-        for a, b in spec.pairs:
-            v = row[f"__v{index[a]}_{index[b]}"]
-            comoment[pair(a, b)] = 0.0 if v is None else float(v) * scale  # None: one unit
-        for c in spec.binary:
-            comoment[(c, c)] = n * mean[c] * (1.0 - mean[c])
-        agg = Aggregates(n=n, mean=mean, comoment=comoment)
+        agg = _group_aggregates(row, n, spec, index)
         # a NULL and a literal "(null)" segment: merge
         groups[key] = groups[key] + agg if key in groups else agg
         low = {c: float(row[f"__lo{index[c]}"]) for c in spec.lower}
@@ -250,7 +283,46 @@ def run_query(query: Any, spec: Aggregation) -> GroupStats:
         cap_values={name: float(first[f"__cap{index[name]}"]) for name in spec.capped}
         if rows
         else {},
+        one_pass=spec.one_pass,
     )
+
+
+def _group_aggregates(
+    row: Mapping[str, Any], n: int, spec: Aggregation, index: Mapping[str, int]
+) -> Aggregates:
+    """One group's count, means and co-moments from its row of the query's result.
+
+    Raises:
+        IllConditioned: the query returned sums whose co-moments would cancel (see the module).
+    """
+    comoment: dict[tuple[str, str], float] = {}
+    if spec.one_pass:
+        mean = {c: float(row[f"__m{i}"]) for c, i in index.items()}
+        scale = max(n - 1, 0)
+        for a, b in spec.pairs:
+            v = row[f"__v{index[a]}_{index[b]}"]
+            comoment[pair(a, b)] = 0.0 if v is None else float(v) * scale  # None: one unit
+    else:
+        total = {c: float(row[f"__m{i}"]) for c, i in index.items()}
+        mean = {c: v / n for c, v in total.items()}
+        # a 0/1 column is its own square
+        squares = {c: total[c] for c in spec.binary}
+        for a, b in spec.pairs:
+            product = float(row[f"__v{index[a]}_{index[b]}"])
+            comoment[pair(a, b)] = product - total[a] * mean[b]
+            if a == b:
+                squares[a] = product
+        for c, square in squares.items():
+            spread = n * mean[c] * (1.0 - mean[c]) if c in spec.binary else comoment[(c, c)]
+            # one unit, or a column of zeros, is exact; otherwise the sum of squares must be
+            # finite (no overflow) and must not dwarf the spread taken from it
+            exact = n == 1 or square == 0.0
+            stable = math.isfinite(square) and 0.0 < square <= MAX_CANCELLATION * spread
+            if not (exact or stable):
+                raise IllConditioned(c)
+    for c in spec.binary:
+        comoment[(c, c)] = n * mean[c] * (1.0 - mean[c])
+    return Aggregates(n=n, mean=mean, comoment=comoment)
 
 
 def _as_float(column: Any) -> Any:

@@ -10,15 +10,14 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from mlroi.errors import BackendError, DataError, SpecError, first_line
+from mlroi.errors import DataError, SpecError, first_line
 from mlroi.experiment.aggregate import (
     Aggregation,
     GroupStats,
     UnitKeys,
-    build_query,
     check_schema,
+    collect,
     missing_column,
-    run_query,
 )
 from mlroi.experiment.config import ExperimentConfig, Guardrail
 from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
@@ -277,13 +276,7 @@ def aggregate(
     spec, metrics = plan_aggregation(table, config)
     if not isinstance(keys, UnitKeys):
         keys = UnitKeys(keys)
-    try:
-        stats = run_query(build_query(table, spec, keys.table, keys.bounds), spec)
-    except BackendError as exc:
-        if keys.bounds is None or "min and max range" not in str(exc):
-            raise
-        # a unit outside the range the file statistics gave: count distinct units instead
-        stats = run_query(build_query(table, spec, keys.table), spec)
+    stats = collect(table, spec, keys)
     _validate(stats, config, metrics)
     return stats, metrics, dict(spec.capped)
 

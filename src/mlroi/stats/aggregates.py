@@ -1,8 +1,8 @@
 """Sufficient statistics of a group of units, mergeable with ``+``.
 
-The backend returns, per group, the count, the mean of each column and the sample (co)variances
-of the pairs that a metric needs (its own one-pass, numerically stable ``var_samp`` /
-``covar_samp``). We keep co-moments (sums of cross-deviations) so that two groups merge exactly
+The backend returns, per group, the count, and either the sums and sums of products of the
+columns a metric needs, or (when those would cancel) its own one-pass, numerically stable
+``var_samp`` / ``covar_samp``. We keep co-moments (sums of cross-deviations) so that two groups merge exactly
 by Chan's parallel formula, which is what lets one query grouped by variant x segment serve the
 overall readout and every segment.
 
