@@ -551,3 +551,49 @@ def test_a_single_unit_group_and_a_zero_column_need_no_fallback() -> None:
     assert not stats.one_pass
     assert stats.arm("treatment").comoment[("x", "x")] == 0.0
     assert stats.arm("control").comoment[("pre_x", "x")] == 0.0
+
+
+def test_command_line_readout_of_parquet_imports_no_heavy_library(
+    data: RecommenderData, tmp_path: Path
+) -> None:
+    """`mlroi experiment` on a Parquet file loads neither pyarrow nor pandas: start-up stays light.
+
+    Ibis asks DuckDB for a table's schema as an Arrow table, and a footer read through pyarrow
+    would import it too; both go through DuckDB's own rows instead.
+    """
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "users.parquet"
+    pq.write_table(data.users, path)
+    case = tmp_path / "experiment.json"
+    case.write_text(
+        json.dumps(
+            {
+                "source": {"path": str(path)},
+                "control": "control",
+                "arms": ARMS,
+                "metrics": [
+                    {
+                        "name": "rpu",
+                        "type": "mean",
+                        "column": "revenue",
+                        "covariate": "pre_revenue",
+                    },
+                    {"name": "conversion", "type": "proportion", "column": "converted"},
+                ],
+            }
+        )
+    )
+    script = (
+        "import sys\n"
+        "from mlroi.cli import app\n"
+        f'try:\n    app(["experiment", {str(case)!r}])\n'
+        "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "print(sorted(m for m in ('pyarrow', 'pandas') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
