@@ -633,7 +633,8 @@ def plan(data: dict[str, Any], configs: dict[str, Path], peers: bool) -> list[Ca
             worker(py, "floor", *u, "--variant", "moments"),
             True,
             "floor",
-            note="same query shape with DuckDB's one-pass moments (as mlroi asks for)",
+            note="same query shape with DuckDB's one-pass moments (what tea-tasting asks for;"
+            " mlroi only when sums of squares would cancel)",
         ),
         Case(
             "mlroi",
