@@ -9,6 +9,7 @@ the backend only changes how the sufficient statistics are summed, never what th
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from mlroi import (
     readout,
 )
 from mlroi.demo import RecommenderData, generate_recommender_test
+from mlroi.errors import DataError
 
 ARMS = {"control": 0.5, "a": 0.25, "b": 0.25}
 RTOL = 1e-9
@@ -597,3 +599,37 @@ def test_command_line_readout_of_parquet_imports_no_heavy_library(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+
+
+def test_parquet_footers_spare_the_query_the_bounds_they_already_prove(
+    spy: QuerySpy, data: RecommenderData, tmp_path: Path, reference: dict[str, Any]
+) -> None:
+    path = tmp_path / "users.parquet"
+    pq.write_table(data.users, path)
+    result = readout(path, CONFIG)
+    assert_same_result(result.to_dict(), reference)
+    query = spy.queries[-1].upper()
+    # 0/1 conversion and non-negative denominators are proven by the footers
+    assert "__LO" not in query and "__HI" not in query, query
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("converted", 2, "must be 0/1, found values in [0, 2]"),
+        ("orders", -1, "denominator column 'orders' has negative values (min -1)"),
+    ],
+)
+def test_a_footer_that_does_not_prove_a_bound_leaves_the_check_to_the_backend(
+    spy: QuerySpy, data: RecommenderData, tmp_path: Path, column: str, value: int, message: str
+) -> None:
+    values = data.users[column].to_pylist()
+    values[7] = value
+    users = data.users.set_column(
+        data.users.schema.get_field_index(column), column, pa.array(values, pa.int64())
+    )
+    path = tmp_path / "users.parquet"
+    pq.write_table(users, path)
+    with pytest.raises(DataError, match=re.escape(message)):
+        readout(path, CONFIG)
+    assert "__LO" in spy.queries[-1].upper()

@@ -62,16 +62,25 @@ class GroupStats:
 
 
 @dataclass(frozen=True)
-class UnitKeys:
-    """The table whose unit column the uniqueness check counts, and the column's value range.
+class TableFacts:
+    """What is known before the query: the table whose unit column the uniqueness check
+    counts, and what Parquet footers state about value ranges.
 
-    ``bounds`` (inclusive, from file statistics) lets DuckDB count distinct integer units in a
-    bitmap instead of a hash table; it is only a hint: a value outside it makes the backend fail,
-    and the count is then redone with ``COUNT(DISTINCT ...)``.
+    Attributes:
+        table: the table the uniqueness check counts (the assignments of an event log).
+        bounds: the unit column's range (inclusive, from file statistics). It lets DuckDB
+            count distinct integer units in a bitmap instead of a hash table; it is only a
+            hint: a value outside it makes the backend fail, and the count is then redone with
+            ``COUNT(DISTINCT ...)``.
+        column_bounds: min and max of the readout table's own numeric columns, from the same
+            footers (exact, as written; empty for an event log or a non-Parquet source). A
+            check these already pass (0/1 values, non-negative denominators) is not asked of
+            the backend.
     """
 
     table: Any
     bounds: tuple[int, int] | None = None
+    column_bounds: Mapping[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
 
 
 def check_schema(
@@ -212,7 +221,7 @@ def build_query(
     return query.mutate(__units=_distinct(counted[spec.unit], unit_bounds), __rows=counted.count())
 
 
-def collect(table: Any, spec: Aggregation, keys: UnitKeys) -> GroupStats:
+def collect(table: Any, spec: Aggregation, keys: TableFacts) -> GroupStats:
     """Build and run the aggregation of ``table``, with the query's two fallbacks.
 
     Sums of squares that would cancel (:class:`IllConditioned`) are asked for again as one-pass
@@ -226,7 +235,7 @@ def collect(table: Any, spec: Aggregation, keys: UnitKeys) -> GroupStats:
     except BackendError as exc:
         if keys.bounds is None or "min and max range" not in str(exc):
             raise
-        return collect(table, spec, UnitKeys(keys.table))
+        return collect(table, spec, TableFacts(keys.table))
 
 
 def run_query(query: Any, spec: Aggregation) -> GroupStats:

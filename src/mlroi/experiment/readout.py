@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import glob
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,7 +15,7 @@ from mlroi.errors import DataError, SpecError, first_line
 from mlroi.experiment.aggregate import (
     Aggregation,
     GroupStats,
-    UnitKeys,
+    TableFacts,
     check_schema,
     collect,
     missing_column,
@@ -86,7 +87,7 @@ def units_table(
     events: Any = None,
     assignments: Any = None,
     base: Path | None = None,
-) -> tuple[Any, UnitKeys]:
+) -> tuple[Any, TableFacts]:
     """The per-unit Ibis table of a readout (given data, a derived event log, or the source).
 
     Returns:
@@ -97,7 +98,7 @@ def units_table(
     """
     if data is not None:
         table = open_table(data, base=base)
-        return table, _unit_keys(table, data, config, base)
+        return table, _table_facts(table, data, config, base)
     if events is not None or assignments is not None or config.events is not None:
         log = config.events if config.events is not None else EventLog()
         ev = events if events is not None else log.source
@@ -129,11 +130,11 @@ def units_table(
                 f" check that {log.timestamp!r} and {log.exposure!r} are timestamps and"
                 f" {log.value!r} is numeric"
             ) from exc
-        return units, _unit_keys(asg_table, asg, config, base)
+        return units, _table_facts(asg_table, asg, config, base, own_columns=False)
     if config.source is None:
         raise SpecError("no data: give `source` or `events` in the configuration, or pass data")
     table = open_table(config.source, base=base)
-    return table, _unit_keys(table, config.source, config, base)
+    return table, _table_facts(table, config.source, config, base)
 
 
 # A bitmap of the unit range costs range / 8 bytes per backend thread: use one while that stays
@@ -144,56 +145,92 @@ _MAX_BITS = 10**9
 _MAX_FILES = 64  # footers read for a glob; more files: count distinct units
 
 
-def _unit_keys(table: Any, source: Any, config: ExperimentConfig, base: Path | None) -> UnitKeys:
-    """The table the uniqueness check counts, with its integer unit range from Parquet footers.
+def _table_facts(
+    table: Any,
+    source: Any,
+    config: ExperimentConfig,
+    base: Path | None,
+    *,
+    own_columns: bool = True,
+) -> TableFacts:
+    """What the Parquet footers of ``source`` state: the unit range, and (``own_columns``: the
+    metrics read this table's columns, not columns derived from it) the ranges of the columns
+    a data check reads (a proportion's, a ratio denominator's).
 
     Only file metadata is read (what the backend reads to learn the schema), never the rows.
     """
-    if not config.check_unique_units:
-        return UnitKeys(table)
     if isinstance(source, str | Path):
         path, fmt = str(source), None
     elif isinstance(source, Source) and source.path is not None:
         path, fmt = source.path, source.format
     else:
-        return UnitKeys(table)
+        return TableFacts(table)
     full = Path(path) if base is None or Path(path).is_absolute() else base / path
     kind = fmt or ("csv" if full.suffix.lower() in {".csv", ".tsv"} else "parquet")
-    dtype = table.schema()[config.unit]
-    if kind != "parquet" or not dtype.is_integer() or dtype.is_uint64():
-        return UnitKeys(table)
-    files = sorted(glob.glob(str(full), recursive=True))
+    files = sorted(glob.glob(str(full), recursive=True)) if kind == "parquet" else []
     if not files or len(files) > _MAX_FILES:
-        return UnitKeys(table)
-    return UnitKeys(table, _parquet_range(files, config.unit))
+        return TableFacts(table)
+    schema = table.schema()
+    parse: dict[str, Callable[[str], float]] = {}
+    if own_columns:
+        checked = [m.column for m in config.metrics if isinstance(m, Proportion)]
+        checked += [m.denominator for m in config.metrics if isinstance(m, Ratio)]
+        parse = {c: float for c in checked if c in schema and schema[c].is_numeric()}
+    unit = schema.get(config.unit)
+    # a uint64 id can exceed the int64 the bitmap counts
+    countable = unit is not None and unit.is_integer() and not unit.is_uint64()
+    if config.check_unique_units and countable:
+        parse[config.unit] = int
+    footer = _footer_bounds(files, parse)
+    bounds = footer.pop(config.unit, None)
+    if bounds is not None and bounds[1] - bounds[0] + 1 > _bitmap_limit(bounds[2]):
+        bounds = None
+    return TableFacts(
+        table,
+        None if bounds is None else (int(bounds[0]), int(bounds[1])),
+        {c: (lo, hi) for c, (lo, hi, _) in footer.items()},
+    )
 
 
-def _parquet_range(files: list[str], column: str) -> tuple[int, int] | None:
-    """The min and max of an integer column from Parquet row-group statistics.
+def _bitmap_limit(rows: int) -> int:
+    """The widest unit range counted in a bitmap, for a table of ``rows`` rows."""
+    return min(max(_BITS_PER_ROW * rows, _MIN_BITS), _MAX_BITS)
+
+
+def _footer_bounds(
+    files: list[str], parse: Mapping[str, Callable[[str], float]]
+) -> dict[str, tuple[float, float, int]]:
+    """Min, max and row count of columns, from Parquet row-group statistics.
 
     Read by DuckDB's ``parquet_metadata`` as plain rows (pyarrow's reader would add its import,
-    about 0.1 s, to every command-line run). None when a row group has no statistics, or the
-    range is too wide for a bitmap.
+    about 0.1 s, to every command-line run). ``parse`` turns each column's statistics text into
+    a number. A column is left out when a row group has no statistics for it, or they do not
+    parse: the footers are a hint, never an error.
     """
+    if not parse:
+        return {}
     con = default_connection().con
     try:
         groups = con.execute(
-            "SELECT row_group_num_rows, stats_min_value, stats_max_value"
-            " FROM parquet_metadata(?) WHERE path_in_schema = ?",
-            [files, column],
+            "SELECT path_in_schema, row_group_num_rows, stats_min_value, stats_max_value"
+            " FROM parquet_metadata(?) WHERE list_contains(?, path_in_schema)",
+            [files, sorted(parse)],
         ).fetchall()
-        if any(n and (lo is None or hi is None) for n, lo, hi in groups):
-            return None
-        filled = [(int(lo), int(hi)) for n, lo, hi in groups if n]
-    except Exception:  # a hint only: an unreadable footer means no range, not an error
-        return None
-    if not filled:
-        return None
-    lo, hi = min(b[0] for b in filled), max(b[1] for b in filled)
-    rows = sum(n for n, _, _ in groups)
-    if hi - lo + 1 > min(max(_BITS_PER_ROW * rows, _MIN_BITS), _MAX_BITS):
-        return None
-    return lo, hi
+    except Exception:  # an unreadable footer means no bounds, not an error
+        return {}
+    out: dict[str, tuple[float, float, int]] = {}
+    for column, to_number in parse.items():
+        rows = [(n, lo, hi) for c, n, lo, hi in groups if c == column]
+        try:
+            if any(n and (lo is None or hi is None) for n, lo, hi in rows):
+                continue
+            filled = [(to_number(lo), to_number(hi)) for n, lo, hi in rows if n]
+        except ValueError:
+            continue
+        if filled:
+            lows, highs = zip(*filled, strict=True)
+            out[column] = (min(lows), max(highs), sum(n for n, _, _ in rows))
+    return out
 
 
 def _require(table: Any, columns: Iterable[str], what: str) -> None:
@@ -215,8 +252,15 @@ def _effective(metric: AnyMetric) -> tuple[AnyMetric, dict[str, tuple[str, float
     return metric.model_copy(update=update), capped
 
 
-def plan_aggregation(table: Any, config: ExperimentConfig) -> tuple[Aggregation, list[AnyMetric]]:
+def plan_aggregation(
+    table: Any,
+    config: ExperimentConfig,
+    column_bounds: Mapping[str, tuple[float, float]] | None = None,
+) -> tuple[Aggregation, list[AnyMetric]]:
     """What the readout's query computes for ``config`` (after checking ``table``'s columns).
+
+    ``column_bounds`` (from file statistics, :class:`TableFacts`) spares the query the minimum
+    and maximum of a column whose known range already passes its check.
 
     Returns:
         The aggregation, and the metrics as estimated (capped columns renamed).
@@ -235,6 +279,14 @@ def plan_aggregation(table: Any, config: ExperimentConfig) -> tuple[Aggregation,
     # bounds only where a check reads them: a proportion's 0/1 values, a ratio's denominator
     proportions = sorted({m.column for m in metrics if isinstance(m, Proportion)})
     denominators = {m.denominator for m in metrics if isinstance(m, Ratio)}
+    known = column_bounds or {}
+
+    def within(column: str, low: float, high: float = math.inf) -> bool:
+        bounds = known.get(column)
+        return bounds is not None and low <= bounds[0] and bounds[1] <= high
+
+    unchecked = [c for c in proportions if not within(c, 0.0, 1.0)]
+    signed = [c for c in denominators if not within(c, 0.0)]
     # an integer or boolean column within [0, 1] holds only 0 and 1: its variance follows
     # from its mean, so the backend need not compute it
     schema = table.schema()
@@ -248,15 +300,15 @@ def plan_aggregation(table: Any, config: ExperimentConfig) -> tuple[Aggregation,
         pairs=tuple(pairs),
         capped=capped,
         check_unique=config.check_unique_units,
-        lower=tuple(sorted({*proportions, *denominators})),
-        upper=tuple(proportions),
+        lower=tuple(sorted({*unchecked, *signed})),
+        upper=tuple(unchecked),
         binary=tuple(binary),
     )
     return spec, metrics
 
 
 def aggregate(
-    table: Any, config: ExperimentConfig, keys: UnitKeys | Any = None
+    table: Any, config: ExperimentConfig, keys: TableFacts | Any = None
 ) -> tuple[GroupStats, list[AnyMetric], dict[str, tuple[str, float]]]:
     """Run the readout's single backend query and validate what came back.
 
@@ -270,16 +322,16 @@ def aggregate(
         The per-group statistics, the metrics as estimated (capped columns renamed), and the
         capped columns (derived name -> (raw column, quantile)).
     """
-    spec, metrics = plan_aggregation(table, config)
-    if not isinstance(keys, UnitKeys):
-        keys = UnitKeys(keys)
+    if not isinstance(keys, TableFacts):
+        keys = TableFacts(keys)
+    spec, metrics = plan_aggregation(table, config, keys.column_bounds)
     stats = collect(table, spec, keys)
     _validate(stats, config, metrics)
     return stats, metrics, dict(spec.capped)
 
 
 def _read_out_table(
-    table: Any, config: ExperimentConfig, keys: UnitKeys | Any = None
+    table: Any, config: ExperimentConfig, keys: TableFacts | Any = None
 ) -> ExperimentResult:
     stats, metrics, capped = aggregate(table, config, keys)
 
@@ -362,7 +414,12 @@ def _validate(stats: GroupStats, config: ExperimentConfig, metrics: list[AnyMetr
     for m in metrics:
         for key in stats.groups:
             lo, hi = stats.minimum[key], stats.maximum[key]
-            if isinstance(m, Proportion) and (lo[m.column] < 0 or hi[m.column] > 1):
+            # a column absent from the bounds passed its check on the file statistics
+            if (
+                isinstance(m, Proportion)
+                and m.column in hi
+                and (lo[m.column] < 0 or hi[m.column] > 1)
+            ):
                 raise DataError(
                     f"proportion metric {m.name!r}: column {m.column!r} must be 0/1, found values"
                     f" in [{lo[m.column]:g}, {hi[m.column]:g}]; use a mean or a 0/1 flag"
@@ -376,7 +433,7 @@ def _validate(stats: GroupStats, config: ExperimentConfig, metrics: list[AnyMetr
                         f"proportion metric {m.name!r}: column {m.column!r} has values other than"
                         " 0 and 1; use a mean, or a 0/1 flag"
                     )
-            if isinstance(m, Ratio) and lo[m.denominator] < 0:
+            if isinstance(m, Ratio) and lo.get(m.denominator, 0.0) < 0:
                 raise DataError(
                     f"ratio metric {m.name!r}: denominator column {m.denominator!r} has negative"
                     f" values (min {lo[m.denominator]:g}); counts must be >= 0"
