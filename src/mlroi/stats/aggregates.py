@@ -2,9 +2,9 @@
 
 The backend returns, per group, the count, and either the sums and sums of products of the
 columns a metric needs, or (when those would cancel) its own one-pass, numerically stable
-``var_samp`` / ``covar_samp``. We keep co-moments (sums of cross-deviations) so that two groups merge exactly
-by Chan's parallel formula, which is what lets one query grouped by variant x segment serve the
-overall readout and every segment.
+``var_samp`` / ``covar_samp``. We keep co-moments (sums of cross-deviations) so that two groups
+merge exactly by Chan's parallel formula, which is what lets one query grouped by variant x
+segment serve the overall readout and every segment.
 
 References:
     Chan, Golub, LeVeque (1979). Updating formulae and a pairwise algorithm for computing
