@@ -412,9 +412,6 @@ def worker_coldstart(a: argparse.Namespace) -> dict[str, Any]:
 
     config = load_model(a.config, ExperimentConfig)
     lap("load and validate the YAML")
-    import scipy.special  # noqa: F401
-
-    lap("import scipy.special")
     from mlroi import readout
 
     result = readout(config=config, base=Path(a.config).parent)
@@ -783,7 +780,11 @@ def startup_costs(repeats: int) -> list[dict[str, Any]]:
     commands = {
         "python -c pass": [py, "-c", "pass"],
         "import duckdb": [py, "-c", "import duckdb"],
-        "import scipy.special": [py, "-c", "import scipy.special"],
+        "import scipy.special (the floor script's t quantile; not on mlroi's path)": [
+            py,
+            "-c",
+            "import scipy.special",
+        ],
         "import mlroi": [py, "-c", "import mlroi"],
         "import mlroi.cli": [py, "-c", "import mlroi.cli"],
         "import ibis": [py, "-c", "import ibis"],
