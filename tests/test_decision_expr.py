@@ -24,6 +24,7 @@ from mlroi.decision.expr import (
     Num,
     Unary,
     bind,
+    display,
     evaluate,
     parse,
     to_ibis,
@@ -253,6 +254,15 @@ def test_printing_uses_only_the_parentheses_the_tree_needs() -> None:
         parse(text)
     ok = "-(a - b) ** 2 + (c - (d - e)) / (f * g) if not (a < b or c > 1) else 0"
     assert str(parse(ok)) == ok
+
+
+def test_display_rounds_numbers_for_a_reader_and_str_keeps_every_digit() -> None:
+    expr = bind(
+        parse("g * (clv - 0.125) if a > 2.5 else max(clv, 1e-7)"), ["clv", "a"], {"g": 1 / 3}
+    )
+    assert str(expr) == "0.3333333333333333 * (clv - 0.125) if a > 2.5 else max(clv, 1e-07)"
+    assert display(expr) == "0.3333 * (clv - 0.125) if a > 2.5 else max(clv, 1e-07)"
+    assert display(expr, digits=2) == "0.33 * (clv - 0.12) if a > 2.5 else max(clv, 1e-07)"
 
 
 # ------------------------------------------------------------------------------ binding

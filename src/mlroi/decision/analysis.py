@@ -46,7 +46,7 @@ from mlroi.decision.curve import (
     optimum,
     value_curve,
 )
-from mlroi.decision.expr import Binary, bind, evaluate, parse, to_ibis
+from mlroi.decision.expr import Binary, bind, display, evaluate, parse, to_ibis
 from mlroi.decision.polynomial import Monomial, evaluate_monomials, mean
 from mlroi.decision.result import (
     Comparison,
@@ -546,7 +546,7 @@ def _uplift(
     return UpliftResult(
         comparison=compare_targeting(curves, shares=config.uplift.shares, level=level),
         words=words or ("rows", "favourable outcomes", "would have had it anyway"),
-        value=str(sums["value"]),
-        cost=str(sums["cost"]),
+        value=display(sums["value"]),
+        cost=display(sums["cost"]),
         favourable=favourable,
     )

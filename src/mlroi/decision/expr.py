@@ -525,8 +525,11 @@ def _precedence(expr: Expr) -> int:
             return _IFELSE
 
 
-def _wrap(expr: Expr, parenthesise: bool) -> str:
-    return f"({_format(expr)})" if parenthesise else _format(expr)
+NumberText: TypeAlias = Callable[[float], str]  # how a number literal is written
+
+
+def _wrap(expr: Expr, parenthesise: bool, number: NumberText) -> str:
+    return f"({_format(expr, number)})" if parenthesise else _format(expr, number)
 
 
 def _format_number(value: float) -> str:
@@ -535,35 +538,45 @@ def _format_number(value: float) -> str:
     return repr(value)
 
 
-def _format(expr: Expr) -> str:
+def display(expr: Expr, digits: int = 4) -> str:
+    """The expression for a reader: numbers rounded to ``digits`` significant digits.
+
+    ``str(expr)`` keeps every digit (a substituted mean such as 478.3333333333333); a sentence
+    in a report shows 478.3.
+    """
+    return _format(expr, lambda v: _format_number(float(f"{v:.{digits}g}")))
+
+
+def _format(expr: Expr, number: NumberText | None = None) -> str:
     """Python source text with as few parentheses as keep the tree the same."""
+    number = number or _format_number
     own = _precedence(expr)
     match expr:
         case Num(value):
-            return _format_number(value)
+            return number(value)
         case Name(name):
             return name
         case Unary(op, operand):
-            return op + _wrap(operand, _precedence(operand) < _UNARY)
+            return op + _wrap(operand, _precedence(operand) < _UNARY, number)
         case Binary("**", left, right):
-            exponent = int(right.value) if isinstance(right, Num) else _format(right)
-            return f"{_wrap(left, _precedence(left) <= _POWER)} ** {exponent}"
+            exponent = int(right.value) if isinstance(right, Num) else _format(right, number)
+            return f"{_wrap(left, _precedence(left) <= _POWER, number)} ** {exponent}"
         case Binary(op, left, right):
-            left_text = _wrap(left, _precedence(left) < own)
-            return f"{left_text} {op} {_wrap(right, _precedence(right) <= own)}"
+            left_text = _wrap(left, _precedence(left) < own, number)
+            return f"{left_text} {op} {_wrap(right, _precedence(right) <= own, number)}"
         case Compare(op, left, right):
-            left_text = _wrap(left, _precedence(left) <= own)
-            return f"{left_text} {op} {_wrap(right, _precedence(right) <= own)}"
+            left_text = _wrap(left, _precedence(left) <= own, number)
+            return f"{left_text} {op} {_wrap(right, _precedence(right) <= own, number)}"
         case BoolOp(op, values):
-            return f" {op} ".join(_wrap(v, _precedence(v) <= own) for v in values)
+            return f" {op} ".join(_wrap(v, _precedence(v) <= own, number) for v in values)
         case Not(operand):
-            return "not " + _wrap(operand, _precedence(operand) < _NOT)
+            return "not " + _wrap(operand, _precedence(operand) < _NOT, number)
         case Call(func, args):
-            return f"{func}({', '.join(_format(a) for a in args)})"
+            return f"{func}({', '.join(_format(a, number) for a in args)})"
         case IfElse(test, body, orelse):
-            body_text = _wrap(body, _precedence(body) <= _IFELSE)
-            test_text = _wrap(test, _precedence(test) <= _IFELSE)
-            return f"{body_text} if {test_text} else {_format(orelse)}"
+            body_text = _wrap(body, _precedence(body) <= _IFELSE, number)
+            test_text = _wrap(test, _precedence(test) <= _IFELSE, number)
+            return f"{body_text} if {test_text} else {_format(orelse, number)}"
 
 
 def _walk(expr: Expr) -> Iterator[Expr]:
