@@ -94,7 +94,8 @@ def units_table(
         The table, and the table whose unit column the uniqueness check counts: the assignments
         for an event log (one row per unit there means one row per unit after the derivation,
         and counting them is far cheaper than counting the derived table), else the table;
-        with the unit column's value range when Parquet statistics give it.
+        with what Parquet statistics give: the unit column's value range, and the ranges of
+        the table's checked columns (:class:`TableFacts`).
     """
     if data is not None:
         table = open_table(data, base=base)
@@ -204,15 +205,17 @@ def _footer_bounds(
 
     Read by DuckDB's ``parquet_metadata`` as plain rows (pyarrow's reader would add its import,
     about 0.1 s, to every command-line run). ``parse`` turns each column's statistics text into
-    a number. A column is left out when a row group has no statistics for it, or they do not
-    parse: the footers are a hint, never an error.
+    a number. A column is left out when a row group has no statistics for it, marks them as not
+    exact, or they do not parse; an unreadable footer gives no bounds rather than an error.
     """
     if not parse:
         return {}
     con = default_connection().con
     try:
         groups = con.execute(
-            "SELECT path_in_schema, row_group_num_rows, stats_min_value, stats_max_value"
+            "SELECT path_in_schema, row_group_num_rows,"
+            " CASE WHEN min_is_exact IS NOT false THEN stats_min_value END,"
+            " CASE WHEN max_is_exact IS NOT false THEN stats_max_value END"
             " FROM parquet_metadata(?) WHERE list_contains(?, path_in_schema)",
             [files, sorted(parse)],
         ).fetchall()
