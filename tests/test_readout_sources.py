@@ -634,3 +634,25 @@ def test_a_footer_that_does_not_prove_a_bound_leaves_the_check_to_the_backend(
     with pytest.raises(DataError, match=re.escape(message)):
         readout(path, CONFIG)
     assert "__LO" in spy.queries[-1].upper()
+
+
+def test_a_rare_zero_in_a_0_1_column_needs_no_fallback() -> None:
+    """Retention of 99.99%: n p (1 - p) comes from the mean exactly, whatever p is."""
+    from mlroi.experiment.readout import aggregate
+
+    n = 40_000
+    kept = np.ones(n, dtype=np.int64)
+    kept[[4, 16, 20_001]] = 0  # two in control (even ids), one in treatment
+    table = pa.table(
+        {
+            "user_id": np.arange(n),
+            "variant": np.where(np.arange(n) % 2 == 0, "control", "treatment"),
+            "kept": kept,
+        }
+    )
+    config = MOMENTS.model_copy(update={"metrics": [Proportion(name="kept", column="kept")]})
+    stats, _, _ = aggregate(ibis.memtable(table), config)
+    assert not stats.one_pass
+    control = stats.arm("control")
+    p = 1 - 2 / (n // 2)
+    assert control.comoment[("kept", "kept")] == pytest.approx(n // 2 * p * (1 - p), rel=1e-12)

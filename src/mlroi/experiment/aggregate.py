@@ -314,8 +314,10 @@ def _group_aggregates(
     else:
         total = {c: float(row[f"__m{i}"]) for c, i in index.items()}
         mean = {c: v / n for c, v in total.items()}
-        # a 0/1 column is its own square
-        squares = {c: total[c] for c in spec.binary}
+        # a 0/1 column's variance comes from its mean, exactly; its sum (its own sum of squares)
+        # only matters to the covariances it enters
+        paired = {c for p in spec.pairs for c in p}
+        squares = {c: total[c] for c in spec.binary if c in paired}
         for a, b in spec.pairs:
             product = float(row[f"__v{index[a]}_{index[b]}"])
             comoment[pair(a, b)] = product - total[a] * mean[b]
