@@ -194,11 +194,27 @@ def analyse(stats: dict[str, dict[str, float]]) -> dict[str, Any]:
     return out
 
 
-def readout_users(con: Any, path: str, *, moments: bool = False) -> dict[str, Any]:
-    """The floor readout of the per-user table."""
+# The same sums plus the duplicate-unit check mlroi makes by default: the distinct ids counted in
+# a bitmap whose range DuckDB takes from the Parquet statistics (rows = the sum of the counts).
+USERS_UNIQUE_SQL = f"""
+SELECT *, (SELECT bit_count(bitstring_agg(user_id)) FROM read_parquet(?)) AS units
+FROM ({USERS_SQL})
+"""
+
+
+def readout_users(
+    con: Any, path: str, *, moments: bool = False, unique: bool = False
+) -> dict[str, Any]:
+    """The floor readout of the per-user table (``unique``: with the duplicate-unit check)."""
     if moments:
         return analyse(fetch(con, MOMENTS_SQL, [path]))
-    rows = fetch(con, USERS_SQL, [path])
+    if unique:
+        rows = fetch(con, USERS_UNIQUE_SQL, [path, path])
+        units = next(iter(rows.values()))["units"]
+        if units < sum(int(r["n"]) for r in rows.values()):
+            raise ValueError("duplicate units")
+    else:
+        rows = fetch(con, USERS_SQL, [path])
     return analyse({v: moments_from_sums(r) for v, r in rows.items()})
 
 

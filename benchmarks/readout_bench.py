@@ -150,7 +150,9 @@ def worker_floor(a: argparse.Namespace) -> tuple[Callable[[], Any], Callable[[An
     else:
 
         def run() -> Any:
-            return floor.readout_users(con, a.data, moments=a.variant == "moments")
+            return floor.readout_users(
+                con, a.data, moments=a.variant == "moments", unique=a.variant == "unique"
+            )
 
     return run, lambda r: r, _versions("duckdb", "scipy")
 
@@ -634,6 +636,17 @@ def plan(data: dict[str, Any], configs: dict[str, Path], peers: bool) -> list[Ca
             " mlroi only when sums of squares would cancel)",
         ),
         Case(
+            "floor-unique",
+            "floor + unit check",
+            api,
+            size_u,
+            worker(py, "floor", *u, "--variant", "unique"),
+            True,
+            "floor",
+            note="the floor's query plus the duplicate-unit check mlroi makes by default: distinct"
+            " ids counted in a bitmap of the range DuckDB reads from the Parquet statistics",
+        ),
+        Case(
             "mlroi",
             "mlroi API",
             api,
@@ -852,6 +865,7 @@ def agreement(cases: list[Case]) -> list[dict[str, Any]]:
     pairs = [
         ("floor", "mlroi"),
         ("floor-moments", "mlroi"),
+        ("floor-unique", "mlroi"),
         ("tea", "mlroi"),
         ("gbstats", "mlroi"),
         ("mlroi-nouniq", "mlroi"),
@@ -996,6 +1010,12 @@ def targets(cases: list[Case]) -> list[dict[str, Any]]:
             }
         )
 
+    add(
+        "mlroi API / floor with the same unit check",
+        ratio("mlroi", "floor-unique"),
+        TARGET_API_VS_FLOOR,
+        "x",
+    )
     for suffix, label in (("", ""), ("-nouniq", ", check_unique_units=false")):
         add(
             f"mlroi API / floor{label}",
