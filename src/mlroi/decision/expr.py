@@ -547,9 +547,8 @@ def display(expr: Expr, digits: int = 4) -> str:
     return _format(expr, lambda v: _format_number(float(f"{v:.{digits}g}")))
 
 
-def _format(expr: Expr, number: NumberText | None = None) -> str:
+def _format(expr: Expr, number: NumberText = _format_number) -> str:
     """Python source text with as few parentheses as keep the tree the same."""
-    number = number or _format_number
     own = _precedence(expr)
     match expr:
         case Num(value):
