@@ -113,7 +113,7 @@ def _load(path: str) -> dict[str, Any]:
 
 def _values(rows: dict[str, Any], clv: Any) -> tuple[Any, Any]:
     """Per-row value of acting and of leaving alone, from the expressions."""
-    from mlroi.decision.expr import bind, evaluate, parse
+    from mlroi.expr import bind, evaluate, parse
 
     names = ["y", "clv"]
     data = {"y": rows["y"], "clv": clv}
@@ -192,7 +192,7 @@ def worker_mlroi_duckdb(a: argparse.Namespace) -> dict[str, Any]:
 
     from mlroi.decision.aggregate import ScoredInput, score_groups
     from mlroi.decision.curve import optimum, value_curve
-    from mlroi.decision.expr import bind, parse
+    from mlroi.expr import bind, parse
 
     con = ibis.duckdb.connect()
     table = con.read_parquet(a.data)

@@ -9,8 +9,8 @@ import pytest
 
 from mlroi.decision.aggregate import ScoredInput, score_groups
 from mlroi.decision.curve import ScoreGroups
-from mlroi.decision.expr import ExprError, bind, parse
 from mlroi.errors import DataError
+from mlroi.expr import ExprError, bind, parse
 
 CHURN_ACT = (
     "churned * (g * (clv - discount - contact) - (1 - g) * contact)"

@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 from mlroi.cli import app
 from mlroi.decision.analysis import decide
 from mlroi.decision.config import DecisionConfig
-from mlroi.decision.expr import ExprError, bind, evaluate, parse
 from mlroi.decision.polynomial import expand, moment
 from mlroi.errors import DataError, SpecError
+from mlroi.expr import ExprError, bind, evaluate, parse
 from mlroi.spec.case import load_case
 from mlroi.spec.quantity import Beta, Normal, Range
 

@@ -20,7 +20,7 @@ from mlroi.decision.bootstrap import (
     bootstrap,
 )
 from mlroi.decision.curve import ScoreGroups, optimum, value_curve
-from mlroi.decision.expr import ExprError
+from mlroi.expr import ExprError
 from mlroi.serialize import dumps
 
 

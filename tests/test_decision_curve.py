@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from mlroi.decision.calibration import calibration
 from mlroi.decision.curve import ScoreGroups, ValueCurve, optimum, value_curve
-from mlroi.decision.expr import ExprError
+from mlroi.expr import ExprError
 
 Rows = dict[str, np.ndarray]
 

@@ -13,8 +13,8 @@ import pytest
 from scipy import special, stats
 
 from mlroi.decision import polynomial as polynomial_module
-from mlroi.decision.expr import ExprError, bind, evaluate, parse
 from mlroi.decision.polynomial import Polynomial, expand, moment
+from mlroi.expr import ExprError, bind, evaluate, parse
 from mlroi.spec.quantity import Beta, LogNormal, Normal, Quantity, Range
 
 FloatArray = npt.NDArray[np.float64]

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from mlroi.backend.compile import to_ibis
 from mlroi.decision.curve import ScoreGroups
-from mlroi.decision.expr import Expr, to_ibis, zero_divisors
 from mlroi.errors import DataError
+from mlroi.expr import Expr, zero_divisors
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from mlroi.backend.compile import to_ibis
 from mlroi.decision.aggregate import (
     ScoredStats,
     _fetch,
@@ -46,7 +47,6 @@ from mlroi.decision.curve import (
     optimum,
     value_curve,
 )
-from mlroi.decision.expr import Binary, bind, display, evaluate, parse, to_ibis
 from mlroi.decision.polynomial import Monomial, evaluate_monomials, mean
 from mlroi.decision.result import (
     Comparison,
@@ -60,6 +60,7 @@ from mlroi.decision.templates import TEMPLATES
 from mlroi.decision.valuation import BoundValue, bind_value, read
 from mlroi.errors import DataError
 from mlroi.experiment.aggregate import missing_column
+from mlroi.expr import Binary, bind, display, evaluate, parse
 from mlroi.spec.quantity import draw
 
 FloatArray = npt.NDArray[np.float64]

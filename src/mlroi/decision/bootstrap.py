@@ -69,7 +69,7 @@ from mlroi.decision.curve import (
     optimum,
     value_curve,
 )
-from mlroi.decision.expr import Expr, bind, evaluate, parse
+from mlroi.expr import Expr, bind, evaluate, parse
 
 __all__ = [
     "BootstrapResult",

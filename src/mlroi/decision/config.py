@@ -15,7 +15,7 @@ Written in YAML or built in code::
       constraints: [discounts_given <= value_retained]
       rows_per_year: 2400000
 
-The value of each outcome is an expression (see :mod:`mlroi.decision.expr`) over the table's
+The value of each outcome is an expression (see :mod:`mlroi.expr`) over the table's
 columns, the name ``label`` (the label column) and the parameters; a ``template`` supplies them
 (see :mod:`mlroi.decision.templates`), and ``act`` / ``leave`` / ``metrics`` override it.
 """
@@ -28,8 +28,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mlroi.decision.expr import ExprError, parse
 from mlroi.decision.templates import TEMPLATES, TemplateName
+from mlroi.expr import ExprError, parse
 from mlroi.sources.open import Source
 from mlroi.spec.quantity import Quantity
 
@@ -225,7 +225,7 @@ class DecisionConfig(BaseModel):
     def _curve_names_exist(self) -> DecisionConfig:
         """Constraints and the objective read only the curve's columns and the metrics."""
         from mlroi.decision.curve import CURVE_COLUMNS
-        from mlroi.decision.expr import bind
+        from mlroi.expr import bind
 
         names = [*CURVE_COLUMNS, *self.value_texts()[2]]
         checks = [(f"constraints[{i}]", text) for i, text in enumerate(self.constraints)]

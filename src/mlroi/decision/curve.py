@@ -38,7 +38,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from mlroi.decision.expr import Compare, Expr, ExprError, Name, Num, bind, evaluate, parse
+from mlroi.expr import Compare, Expr, ExprError, Name, Num, bind, evaluate, parse
 
 __all__ = [
     "CURVE_COLUMNS",

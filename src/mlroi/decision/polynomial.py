@@ -24,7 +24,7 @@ from typing import TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from mlroi.decision.expr import (
+from mlroi.expr import (
     Binary,
     BoolOp,
     Call,
@@ -65,7 +65,7 @@ def expand(expr: Expr, uncertain: Collection[str], *, field: str = "") -> Polyno
         ExprError: an uncertain parameter sits where the value is not a polynomial in it.
 
     Example:
-        >>> from mlroi.decision.expr import parse
+        >>> from mlroi.expr import parse
         >>> p = expand(parse("g * (clv - 2) - (1 - g) * 2"), {"g"})
         >>> sorted((k, str(v)) for k, v in p.items())
         [((), '-2'), ((('g', 1),), 'clv')]
@@ -186,7 +186,7 @@ def _as_product(c: _Coef) -> _Coef:
 
 def _divide(c: _Coef, divisor: Expr) -> _Coef:
     """``c / divisor``: a nonzero number scales the weights; any other divisor (a literal 0
-    too, for :func:`~mlroi.decision.expr.bind` to report) stays a division in one factor."""
+    too, for :func:`~mlroi.expr.bind` to report) stays a division in one factor."""
     if isinstance(divisor, Num) and divisor.value != 0:
         return {f: w / divisor.value for f, w in c.items()}
     if len(c) == 1:

@@ -4,7 +4,7 @@ The decision value of a set of predictions is
 
     value = sum over rows of (act if the row is predicted positive else leave)
 
-with ``act`` and ``leave`` written in the expression language of :mod:`mlroi.decision.expr`,
+with ``act`` and ``leave`` written in the expression language of :mod:`mlroi.expr`,
 the same expressions a case file gives the exact value curve of :mod:`mlroi.decision.curve`. The
 expressions read the label by name (1 for the positive class, 0 otherwise), named numeric
 parameters, and per-row columns that scikit-learn routes to the scorer as metadata (a
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mlroi.decision.expr import Expr, bind, evaluate, parse
+from mlroi.expr import Expr, bind, evaluate, parse
 
 __all__ = ["DecisionValue", "value_scorer"]
 
@@ -45,7 +45,7 @@ class DecisionValue:
     ``leave`` on the others, so a division guarded by the decision never sees the other rows.
 
     Attributes:
-        act: value of acting on a row, parameters substituted (:func:`mlroi.decision.expr.bind`).
+        act: value of acting on a row, parameters substituted (:func:`mlroi.expr.bind`).
         leave: value of leaving a row alone.
         label: the name under which the expressions read the label.
         columns: per-row columns the scorer receives as metadata.

@@ -84,14 +84,15 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from mlroi.backend.compile import to_ibis
 from mlroi.decision.aggregate import _fetch, exact_sum
 from mlroi.decision.curve import (
     _frozen,
     _group_scores,
     _vector,
 )  # shared array checks of the decision layer
-from mlroi.decision.expr import Expr, bind, parse, to_ibis, zero_divisors
 from mlroi.errors import DataError
+from mlroi.expr import Expr, bind, parse, zero_divisors
 from mlroi.money import money
 from mlroi.stats.distributions import normal_ppf
 from mlroi.stats.lift import Interval

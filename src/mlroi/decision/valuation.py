@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from mlroi.decision.config import DecisionConfig
-from mlroi.decision.expr import Expr, ExprError, Name, bind, parse
 from mlroi.decision.polynomial import Monomial, expand, expectation
+from mlroi.expr import Expr, ExprError, Name, bind, parse
 from mlroi.spec.quantity import Quantity, describe, is_uncertain, point
 
 FloatArray = npt.NDArray[np.float64]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
+import subprocess
+import sys
 from functools import cache
 from typing import Any
 
@@ -11,7 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlroi.decision.expr import (
+from mlroi.backend.compile import to_ibis
+from mlroi.errors import SpecError
+from mlroi.expr import (
     Binary,
     BoolOp,
     Call,
@@ -27,10 +33,8 @@ from mlroi.decision.expr import (
     display,
     evaluate,
     parse,
-    to_ibis,
     zero_divisors,
 )
-from mlroi.errors import SpecError
 
 CHURN = "g * (clv - discount - contact) - (1 - g) * contact"
 FIELD = "value.act_on_positive"
@@ -360,3 +364,28 @@ def test_zero_divisors_count_in_the_same_duckdb_query_as_the_value() -> None:
         f'{FIELD}: "clv / n" divides by zero in 3 of 4 rows;'
         ' guard the divisor, e.g. "clv / n if n != 0 else 0"'
     )
+
+
+# --- the package ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["mlroi.expr.parse", "mlroi.expr.bind", "mlroi.expr.evaluate", "mlroi.backend.compile"],
+)
+def test_docstring_examples_run(module: str) -> None:
+    assert doctest.testmod(importlib.import_module(module)).failed == 0
+
+
+def test_parsing_binding_and_evaluating_do_not_import_ibis() -> None:
+    code = (
+        "import sys\n"
+        "from mlroi.expr import bind, display, evaluate, parse, zero_divisors\n"
+        "e = bind(parse('a / b if b != 0 else c'), ['a', 'b'], {'c': 1})\n"
+        "evaluate(e, {'a': [1.0], 'b': [2.0]}); zero_divisors(e); display(e); str(e)\n"
+        "print('ibis' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "False"
