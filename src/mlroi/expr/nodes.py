@@ -60,7 +60,7 @@ class _Node:
 
 @dataclass(frozen=True, slots=True)
 class Num(_Node):
-    """A number literal (after :func:`bind`, also a substituted parameter)."""
+    """A number literal (after :func:`~mlroi.expr.bind`, also a substituted parameter)."""
 
     value: float
 
