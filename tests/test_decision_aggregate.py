@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from mlroi.decision.aggregate import ScoredInput, score_groups
-from mlroi.decision.curve import ScoreGroups
+from mlroi.decision.score_groups import ScoreGroups
 from mlroi.errors import DataError
 from mlroi.expr import ExprError, bind, parse
 

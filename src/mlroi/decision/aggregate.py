@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlroi.backend.compile import to_ibis
-from mlroi.decision.curve import ScoreGroups
+from mlroi.decision.score_groups import ScoreGroups
 from mlroi.errors import DataError
 from mlroi.expr import Expr, zero_divisors
 

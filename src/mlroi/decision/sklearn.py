@@ -5,7 +5,7 @@ The decision value of a set of predictions is
     value = sum over rows of (act if the row is predicted positive else leave)
 
 with ``act`` and ``leave`` written in the expression language of :mod:`mlroi.expr`,
-the same expressions a case file gives the exact value curve of :mod:`mlroi.decision.curve`. The
+the same expressions a case file gives the exact value curve of :mod:`mlroi.decision.value_curve`. The
 expressions read the label by name (1 for the positive class, 0 otherwise), named numeric
 parameters, and per-row columns that scikit-learn routes to the scorer as metadata (a
 customer's lifetime value, a transaction's amount).
@@ -13,7 +13,7 @@ customer's lifetime value, a transaction's amount).
 Plugged into :class:`sklearn.model_selection.TunedThresholdClassifierCV`, the scorer picks the
 best of a grid of thresholds (100 by default, evenly spaced between the lowest and highest
 score). The exact curve evaluates every distinct score, so its optimum is never below the grid's
-best: :func:`mlroi.decision.curve.optimum` is the reference the grid can only approach.
+best: :func:`mlroi.decision.optimum.optimum` is the reference the grid can only approach.
 
 Thresholds mean the same on both sides: scikit-learn predicts the positive class when
 ``score >= threshold``, and the curve acts on rows with ``score >= threshold``.
