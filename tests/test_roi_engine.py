@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 from scipy import stats
 
-from mlroi.roi.engine import evaluate
+from mlroi.pipeline import evaluate
 from mlroi.spec.case import Case
 
 

@@ -192,7 +192,7 @@ def _run_roi(case_path: Path, json_out: Path | None, draws: int | None, seed: in
 
     from mlroi.errors import SpecError
     from mlroi.report.roi_text import render
-    from mlroi.roi.engine import evaluate
+    from mlroi.pipeline import evaluate
     from mlroi.spec.case import Simulation, load_case
     from mlroi.spec.loader import locate
 
@@ -378,7 +378,7 @@ def _demo_cases(out: Path) -> None:
 
     from mlroi.report import format as fmt
     from mlroi.report.roi_text import probability, render
-    from mlroi.roi.engine import evaluate
+    from mlroi.pipeline import evaluate
     from mlroi.spec.case import load_case
 
     cases = sorted(
