@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from mlroi.cli.handler import handle_errors
+from mlroi.cli.handler import handle_errors, located_in
 from mlroi.cli.output import console, write_json
-from mlroi.errors import MlroiError
+from mlroi.errors import SpecError
 
 
 @handle_errors
@@ -27,10 +27,8 @@ def decide(
 ) -> None:
     """The value of acting on a model's scores at every threshold, and the best threshold."""
     from mlroi.decision.analysis import decide as run_decide
-    from mlroi.errors import SpecError
     from mlroi.report.decision_text import render
     from mlroi.spec.case import load_case
-    from mlroi.spec.loader import locate
 
     loaded = load_case(case)
     if loaded.decision is None:
@@ -44,17 +42,14 @@ def decide(
             raise SpecError(f"--resamples: expected 0 to 10,000, got {resamples}")
         boot = config.bootstrap.model_copy(update={"resamples": resamples})
         config = config.model_copy(update={"bootstrap": boot})
-    with console.status("Analysing the scored table…") as status:
-        try:
-            result = run_decide(
-                config,
-                base=case.parent,
-                seed=loaded.simulation.seed if seed is None else seed,
-                level=loaded.simulation.level,
-                currency=loaded.finance.currency,
-                progress=lambda step: status.update(f"Decision analysis: {step}…"),
-            )
-        except MlroiError as exc:
-            raise locate(case, exc) from exc
+    with console.status("Analysing the scored table…") as status, located_in(case):
+        result = run_decide(
+            config,
+            base=case.parent,
+            seed=loaded.simulation.seed if seed is None else seed,
+            level=loaded.simulation.level,
+            currency=loaded.finance.currency,
+            progress=lambda step: status.update(f"Decision analysis: {step}…"),
+        )
     render(result, console)
     write_json(result, json_out)

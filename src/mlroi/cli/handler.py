@@ -8,7 +8,9 @@ Exit codes: 0 success, 1 a gate failed (``mlroi experiment``), 2 a user error
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn, ParamSpec
 
 import typer
@@ -53,6 +55,24 @@ def handle_errors(command: Callable[P, int | None]) -> Callable[P, None]:
             raise typer.Exit(code)
 
     return run
+
+
+@contextmanager
+def located_in(path: Path) -> Iterator[None]:
+    """A user error raised inside, about a field of the file at ``path``, names its line.
+
+    Args:
+        path: the case file the work inside reads.
+
+    Raises:
+        MlroiError: the error raised inside, with ``path:line`` in front when it names a field.
+    """
+    from mlroi.spec.loader import locate
+
+    try:
+        yield
+    except MlroiError as exc:
+        raise locate(path, exc) from exc
 
 
 def _report(exc: Exception) -> NoReturn:

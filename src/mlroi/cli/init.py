@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from mlroi.cli.handler import handle_errors
 from mlroi.cli.output import console
+from mlroi.errors import SpecError
 
 
 @handle_errors
@@ -20,7 +21,6 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter case file to edit."""
-    from mlroi.errors import SpecError
     from mlroi.spec.starter import STARTER_CASE
 
     if path.exists() and not force:

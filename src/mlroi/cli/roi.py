@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from mlroi.cli.handler import handle_errors
+from mlroi.cli.handler import handle_errors, located_in
 from mlroi.cli.output import console, write_json
-from mlroi.errors import MlroiError
+from mlroi.errors import SpecError
 
 
 @handle_errors
@@ -26,11 +26,9 @@ def roi(
     """The ROI of an ML system: value, cost, return multiple, net ROI, NPV, payback, intervals."""
     from pydantic import ValidationError
 
-    from mlroi.errors import SpecError
     from mlroi.pipeline import evaluate
     from mlroi.report.roi_text import render
     from mlroi.spec.case import Simulation, load_case
-    from mlroi.spec.loader import locate
 
     loaded = load_case(case)
     if draws is not None or seed is not None:
@@ -41,10 +39,7 @@ def roi(
             err = exc.errors()[0]
             raise SpecError(f"--{err['loc'][0]}: {err['msg']}") from exc
         loaded = loaded.model_copy(update={"simulation": sim})
-    with console.status("Reading out the experiment and simulating…"):
-        try:
-            result = evaluate(loaded, base=case.parent)
-        except MlroiError as exc:
-            raise locate(case, exc) from exc
+    with console.status("Reading out the experiment and simulating…"), located_in(case):
+        result = evaluate(loaded, base=case.parent)
     render(result, console)
     write_json(result, json_out)
