@@ -323,7 +323,7 @@ finance: {{currency: USD, horizon_months: 12}}
 
 
 def test_the_roi_takes_the_value_per_row_from_the_decision(parquet: Path, tmp_path: Path) -> None:
-    from mlroi.roi.engine import evaluate
+    from mlroi.pipeline import evaluate
 
     case_path = tmp_path / "case.yaml"
     case_path.write_text(CASE.format(path=parquet))
@@ -492,7 +492,7 @@ def test_the_best_within_a_budget_is_the_brute_force_best(parquet: Path) -> None
 
 
 def test_the_roi_lift_error_is_the_bootstrap_per_row_error(parquet: Path, tmp_path: Path) -> None:
-    from mlroi.roi.engine import evaluate
+    from mlroi.pipeline import evaluate
 
     case_path = tmp_path / "case.yaml"
     case_path.write_text(

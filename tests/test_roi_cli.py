@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from mlroi.cli import app
-from mlroi.roi.engine import evaluate
+from mlroi.pipeline import evaluate
 from mlroi.spec.case import Case, load_case
 
 EXAMPLES = Path(__file__).parents[1] / "examples"

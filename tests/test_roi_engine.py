@@ -10,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 from scipy import stats
 
-from mlroi.roi.engine import evaluate
+from mlroi.pipeline import evaluate
+from mlroi.roi.engine import roi_from_lifts
 from mlroi.spec.case import Case
 
 
@@ -319,3 +320,8 @@ def test_a_cost_driver_does_not_decay_with_the_effect() -> None:
 def test_more_bad_input_names_the_field(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         Case.model_validate(case_dict(**changes))
+
+
+def test_the_engine_takes_one_resolved_lift_per_driver() -> None:
+    with pytest.raises(ValueError, match="one per value driver"):
+        roi_from_lifts(Case.model_validate(case_dict()), [])

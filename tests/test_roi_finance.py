@@ -21,7 +21,6 @@ from mlroi.roi.finance import (
     monthly_rate,
     npv,
     payback_months,
-    payback_months_split,
 )
 
 # Hand-made monthly net cash flows with one sign change, so each has a single IRR.
@@ -130,34 +129,40 @@ def test_irr_is_nan_without_exactly_one_sign_change_or_with_nan(flows: list[floa
     assert np.isnan(irr(flows))
 
 
+def _net_payback(net: list[float] | np.ndarray) -> np.ndarray:
+    """Payback of a net schedule: its inflows are the value, its outflows the cost."""
+    flows = np.asarray(net, dtype=np.float64)
+    return payback_months(np.maximum(flows, 0.0), np.maximum(-flows, 0.0))
+
+
 def test_payback_interpolates_within_the_month() -> None:
     # -100 up front, +60 a month: -40 after month 1, paid back 40/60 into month 2.
-    assert float(payback_months([-100.0, 60.0, 60.0])) == pytest.approx(5.0 / 3.0, rel=1e-12)
+    assert float(_net_payback([-100.0, 60.0, 60.0])) == pytest.approx(5.0 / 3.0, rel=1e-12)
 
 
 def test_payback_is_inf_when_never_reached() -> None:
-    assert float(payback_months([-100.0, 30.0, 30.0, 30.0])) == np.inf
+    assert float(_net_payback([-100.0, 30.0, 30.0, 30.0])) == np.inf
 
 
 def test_payback_of_a_one_time_cost_and_a_ramp() -> None:
     # cumulative -300, -300, -250, -150, +50: crosses 150/200 into month 4
     flows = [-300.0, 0.0, 50.0, 100.0, 200.0, 200.0]
-    assert float(payback_months(flows)) == pytest.approx(3.75, rel=1e-12)
+    assert float(_net_payback(flows)) == pytest.approx(3.75, rel=1e-12)
 
 
 def test_payback_is_zero_when_the_cumulative_flow_is_never_negative() -> None:
-    assert float(payback_months([0.0, 10.0, 10.0])) == 0.0
+    assert float(_net_payback([0.0, 10.0, 10.0])) == 0.0
 
 
 def test_payback_counts_from_t0_when_spending_starts_later() -> None:
     # cumulative 0, -100, -40, +20: the first crossing is 40/60 into month 3
-    assert float(payback_months([0.0, -100.0, 60.0, 60.0])) == pytest.approx(8.0 / 3.0, rel=1e-12)
+    assert float(_net_payback([0.0, -100.0, 60.0, 60.0])) == pytest.approx(8.0 / 3.0, rel=1e-12)
 
 
 def test_payback_is_the_first_crossing_even_if_the_cumulative_dips_again() -> None:
     # cumulative -100, +50, -150, +150: first back to zero 100/150 into month 1
     flows = [-100.0, 150.0, -200.0, 300.0]
-    assert float(payback_months(flows)) == pytest.approx(2.0 / 3.0, rel=1e-12)
+    assert float(_net_payback(flows)) == pytest.approx(2.0 / 3.0, rel=1e-12)
 
 
 def test_discounted_payback_interpolates_the_discounted_cumulative_flow() -> None:
@@ -165,7 +170,8 @@ def test_discounted_payback_interpolates_the_discounted_cumulative_flow() -> Non
     d = discount_factors(2, annual)
     remaining_after_month_1 = 100.0 - 60.0 * d[1]
     expected = 1.0 + remaining_after_month_1 / (60.0 * d[2])
-    got = float(payback_months([-100.0, 60.0, 60.0], annual_rate=annual))
+    value, cost = np.array([0.0, 60.0, 60.0]), np.array([100.0, 0.0, 0.0])
+    got = float(payback_months(value * d, cost * d))
     assert got == pytest.approx(expected, rel=1e-12)
 
 
@@ -179,7 +185,7 @@ def test_payback_over_draws_equals_the_payback_of_each_row() -> None:
         ]
     )
     expected = [5.0 / 3.0, np.inf, 8.0 / 3.0, 0.0]
-    np.testing.assert_allclose(payback_months(net), expected, rtol=1e-12)
+    np.testing.assert_allclose(_net_payback(net), expected, rtol=1e-12)
 
 
 def test_worked_example_return_multiple_14_and_net_roi_13() -> None:
@@ -201,7 +207,7 @@ def test_cashflows_npv_and_irr_are_those_of_the_net_schedule_payback_of_both() -
     net = value - cost
     np.testing.assert_allclose(flows.npv(0.1), npv(net, 0.1), rtol=1e-15)
     np.testing.assert_allclose(flows.irr(), irr(net), rtol=1e-15)
-    np.testing.assert_allclose(flows.payback_months(), payback_months_split(value, cost))
+    np.testing.assert_allclose(flows.payback_months(), payback_months(value, cost))
 
 
 def test_zero_cost_gives_an_infinite_multiple_for_positive_value_and_nan_for_none() -> None:
@@ -222,7 +228,7 @@ def test_a_one_dimensional_schedule_is_one_draw() -> None:
     row = np.array(CONVENTIONAL_FLOWS[0])
     assert npv(row, 0.1).shape == ()
     assert irr(row).shape == ()
-    assert payback_months(row).shape == ()
+    assert _net_payback(row).shape == ()
     assert float(irr(row)) == float(irr(row[None, :])[0])
 
 
@@ -274,10 +280,10 @@ def test_docstring_examples_run() -> None:
 def test_payback_from_value_and_cost_schedules(
     value: list[float], cost: list[float], expected: float
 ) -> None:
-    assert float(payback_months_split(value, cost)) == pytest.approx(expected, rel=1e-12)
+    assert float(payback_months(value, cost)) == pytest.approx(expected, rel=1e-12)
 
 
 def test_payback_split_is_vectorised_over_draws() -> None:
     value = np.array([[0.0, 60.0, 60.0, 60.0], [0.0, 10.0, 10.0, 10.0]])
     cost = np.array([[100.0, 10.0, 10.0, 10.0], [100.0, 0.0, 0.0, 0.0]])
-    np.testing.assert_allclose(payback_months_split(value, cost), [2.0, math.inf])
+    np.testing.assert_allclose(payback_months(value, cost), [2.0, math.inf])

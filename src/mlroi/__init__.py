@@ -37,7 +37,7 @@ _LAZY = {
     "ManualLift": "mlroi.value.model",
     "ExperimentLift": "mlroi.value.model",
     "Range": "mlroi.spec.quantity",
-    "evaluate": "mlroi.roi.engine",
+    "evaluate": "mlroi.pipeline",
     "RoiResult": "mlroi.roi.result",
     "decide": "mlroi.decision.analysis",
     "DecisionConfig": "mlroi.decision.config",

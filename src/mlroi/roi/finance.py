@@ -126,53 +126,7 @@ def irr(net: npt.ArrayLike) -> FloatArray:
     return result.reshape(flows.shape[:-1])
 
 
-def payback_months(net: npt.ArrayLike, annual_rate: float | None = None) -> FloatArray:
-    """Months from ``t = 0`` until the cumulative net cash flow first gets back to zero.
-
-    The standard *first crossing*: the first time the cumulative flow, having been negative,
-    reaches ``>= 0``. Within a month the flow is taken to arrive evenly, so the crossing is
-    interpolated linearly: for a crossing in month ``t``,
-    ``payback = (t - 1) + (-cum_{t-1}) / net_t``. Conventions:
-
-    - never negative (e.g. nothing spent, or ``0`` at ``t = 0`` then inflows): ``0``;
-    - spending that starts later is counted from ``t = 0`` (``[0, -100, 60, 60]`` gives 2.667);
-    - a later dip below zero does not undo the first payback;
-    - not reached within the horizon: ``inf``; any NaN flow: NaN.
-
-    With ``annual_rate`` the flows are discounted first (*discounted payback*).
-
-    Args:
-        net: schedule of shape ``(..., H + 1)``.
-        annual_rate: annual discount rate for the discounted payback; ``None`` for undiscounted.
-
-    Returns:
-        Payback in months per draw, shape ``(...)``.
-
-    Example:
-        >>> round(float(payback_months([-100.0, 60.0, 60.0])), 4)
-        1.6667
-    """
-    flows = _schedule(net, "net")
-    if annual_rate is not None:
-        flows = flows * discount_factors(flows.shape[-1] - 1, annual_rate)
-    cumulative = np.cumsum(flows, axis=-1).reshape(-1, flows.shape[-1])
-    width = cumulative.shape[1]
-    months = np.arange(width)
-    below = cumulative < 0.0
-    first_below = np.where(below, months, width).min(axis=1)
-    recovered = ~below & (months > first_below[:, None])
-    crossing = np.where(recovered, months, width).min(axis=1)
-
-    result = np.where(first_below == width, 0.0, np.inf)
-    hit = np.flatnonzero(crossing < width)
-    month = crossing[hit]
-    before, after = cumulative[hit, month - 1], cumulative[hit, month]
-    result[hit] = (month - 1) + (-before) / (after - before)
-    result[np.isnan(cumulative).any(axis=1)] = np.nan
-    return result.reshape(flows.shape[:-1])
-
-
-def payback_months_split(value: npt.ArrayLike, cost: npt.ArrayLike) -> FloatArray:
+def payback_months(value: npt.ArrayLike, cost: npt.ArrayLike) -> FloatArray:
     """Months until cumulative value first covers cumulative cost, from separate schedules.
 
     The convention used for headline figures: month ``m`` (1..H) spans ``(m - 1, m]``; its cost
@@ -182,13 +136,25 @@ def payback_months_split(value: npt.ArrayLike, cost: npt.ArrayLike) -> FloatArra
     ``payback = (m - 1) + (C_m - V_{m-1}) / v_m``. Nothing owed at the start gives 0; never
     covered within the horizon gives ``inf``; any NaN flow gives NaN.
 
-    Unlike :func:`payback_months` on the net flow, a system that earns more than it costs from
-    its first month still takes the part of that month its first costs need (12.5 / 175 of a
-    month for the worked example), rather than 0.
+    Unlike a first crossing of the net flow, a system that earns more than it costs from its
+    first month still takes the part of that month its first costs need (12.5 / 175 of a month
+    for the worked example), rather than 0. Applied to a net schedule split into its inflows
+    (value) and outflows (cost), it interpolates the cumulative net flow linearly within the
+    month where it first gets back to zero. The *discounted payback* is the payback of the
+    discounted schedules (both multiplied by :func:`discount_factors`).
+
+    Args:
+        value: value schedule of shape ``(..., H + 1)``.
+        cost: cost schedule, the same shape as ``value`` or broadcastable to it.
+
+    Returns:
+        Payback in months per draw, shape ``(...)``.
 
     Example:
-        >>> round(float(payback_months_split([0.0, 60, 60, 60], [100.0, 10, 10, 10])), 4)
+        >>> round(float(payback_months([0.0, 60, 60, 60], [100.0, 10, 10, 10])), 4)
         2.0
+        >>> round(float(payback_months([0.0, 60.0, 60.0], [100.0, 0.0, 0.0])), 4)
+        1.6667
     """
     v = _schedule(value, "value")
     c = _schedule(cost, "cost")
@@ -301,8 +267,8 @@ class CashFlows:
         return irr(self.net)
 
     def payback_months(self) -> FloatArray:
-        """Months until value covers cost, per draw (see :func:`payback_months_split`)."""
-        return payback_months_split(self.value, self.cost)
+        """Months until value covers cost, per draw (see :func:`payback_months`)."""
+        return payback_months(self.value, self.cost)
 
     def break_even_scale(self, annual_rate: float) -> FloatArray:
         """Factor on value at which the NPV is zero, per draw (see :func:`break_even_scale`)."""

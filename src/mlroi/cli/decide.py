@@ -1,0 +1,55 @@
+"""``mlroi decide``: the value of acting on a model's scores at every threshold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlroi.cli.handler import handle_errors, located_in
+from mlroi.cli.output import console, write_json
+from mlroi.errors import SpecError
+
+
+@handle_errors
+def decide(
+    case: Annotated[Path, typer.Argument(help="Case file (YAML) with a `decision:` section.")],
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the full result (curve included) as JSON."),
+    ] = None,
+    resamples: Annotated[
+        int | None,
+        typer.Option(help="Bootstrap resamples (default: decision.bootstrap.resamples; 0 = off)."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the case's).")] = None,
+) -> None:
+    """The value of acting on a model's scores at every threshold, and the best threshold."""
+    from mlroi.decision.analysis import decide as run_decide
+    from mlroi.report.decision_text import render
+    from mlroi.spec.case import load_case
+
+    loaded = load_case(case)
+    if loaded.decision is None:
+        raise SpecError(
+            f"{case}: no `decision:` section to analyse; add one (see README, "
+            "'Offline decision value')"
+        )
+    config = loaded.decision
+    if resamples is not None:
+        if not 0 <= resamples <= 10_000:
+            raise SpecError(f"--resamples: expected 0 to 10,000, got {resamples}")
+        boot = config.bootstrap.model_copy(update={"resamples": resamples})
+        config = config.model_copy(update={"bootstrap": boot})
+    with console.status("Analysing the scored table…") as status, located_in(case):
+        result = run_decide(
+            config,
+            base=case.parent,
+            seed=loaded.simulation.seed if seed is None else seed,
+            level=loaded.simulation.level,
+            currency=loaded.finance.currency,
+            progress=lambda step: status.update(f"Decision analysis: {step}…"),
+        )
+    render(result, console)
+    write_json(result, json_out)

@@ -1,0 +1,142 @@
+"""``mlroi demo``: a realistic recommender A/B test read out, then every example case's ROI and
+offline decision, side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from mlroi.cli.experiment import run_readout
+from mlroi.cli.handler import handle_errors
+from mlroi.cli.output import console
+
+if TYPE_CHECKING:
+    from mlroi.spec.case import Case
+
+
+@handle_errors
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the generated data and results.")] = Path(
+        "demo-output"
+    ),
+    users: Annotated[
+        int, typer.Option(help="Number of users in the synthetic A/B test.")
+    ] = 200_000,
+    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 7,
+) -> int:
+    """Generate a realistic recommender A/B test and read it out (per-user table and event log)."""
+    from mlroi.demo import write_recommender_test
+    from mlroi.demo.config import experiment_yaml
+
+    out.mkdir(parents=True, exist_ok=True)
+    with console.status(f"Generating {users:,} users and their event log (seed {seed})…"):
+        paths = write_recommender_test(out, users, seed=seed, events=True)
+    names = ", ".join(p.name for p in paths.values())
+    console.print(f"Demo data written to {escape(str(out))}/: {escape(names)}")
+    (out / "experiment.yaml").write_text(experiment_yaml(events=False), encoding="utf-8")
+    (out / "experiment-events.yaml").write_text(experiment_yaml(events=True), encoding="utf-8")
+    console.rule("Readout from the per-user table")
+    code = run_readout(out / "experiment.yaml", out / "result.json", True, False)
+    console.rule("The same readout derived from the event log (14-day window after exposure)")
+    code = max(
+        code,
+        run_readout(out / "experiment-events.yaml", out / "result-events.json", True, True),
+    )
+    _demo_cases(out)
+    return code
+
+
+def _demo_cases(out: Path) -> None:
+    """ROI of every bundled example case: the recommender in full, then all side by side."""
+    from importlib.resources import files
+
+    from rich.table import Table
+
+    from mlroi.pipeline import evaluate
+    from mlroi.report import format as fmt
+    from mlroi.report.roi_text import probability, render
+    from mlroi.spec.case import load_case
+
+    cases = sorted(
+        Path(str(p))
+        for p in files("mlroi.demo").joinpath("cases").iterdir()
+        if str(p).endswith(".yaml")
+    )
+    table = Table(title="Every example case (examples/*.yaml)", title_justify="left")
+    for col in ("case", "value", "cost", "return multiple", "net ROI", "P(net ROI > 0)", "payback"):
+        table.add_column(col, justify="left" if col == "case" else "right")
+    for path in cases:
+        with console.status(f"ROI of {path.name} (generating demo data on first use)…"):
+            result = evaluate(load_case(path), base=path.parent)
+        (out / f"roi-{path.stem}.json").write_text(result.to_json() + "\n", encoding="utf-8")
+        if path.stem == "recommender":
+            console.rule(f"ROI of the recommender (examples/{path.name})")
+            render(result, console)
+        c = result.currency
+        table.add_row(
+            result.case,
+            fmt.money(result.total_value.point, c),
+            fmt.money(result.total_cost.point, c),
+            fmt.multiple(result.return_multiple.point),
+            fmt.multiple(result.net_roi.point),
+            probability(result.p_net_roi_positive),
+            fmt.months(result.payback_months.point),
+        )
+    console.rule("ROI of every example case")
+    console.print(table)
+    console.print(f"Full results written to {escape(str(out))}/roi-*.json")
+    _demo_decisions(out, [load_case(p) for p in cases], [p.stem for p in cases])
+
+
+def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
+    """The offline decision analysis of every example case that has a `decision:` section."""
+    from rich.table import Table
+
+    from mlroi.decision.analysis import decide
+    from mlroi.money import money
+    from mlroi.report.decision_text import comparison_sentence, render
+
+    table = Table(title="Offline decisions (mlroi decide examples/*.yaml)", title_justify="left")
+    for col in ("case", "model", "threshold", "targeted", "value a year", "interval (data)"):
+        table.add_column(col, justify="left" if col in ("case", "model") else "right")
+    sentences: list[str] = []
+    for case, stem in zip(cases, stems, strict=True):
+        if case.decision is None:
+            continue
+        with console.status(f"Decision analysis of {stem}.yaml…"):
+            result = decide(
+                case.decision,
+                seed=case.simulation.seed,
+                level=case.simulation.level,
+                currency=case.finance.currency,
+            )
+        (out / f"decision-{stem}.json").write_text(result.to_json() + "\n", encoding="utf-8")
+        if stem == "churn":
+            console.rule(f"Which customers to offer the discount (examples/{stem}.yaml)")
+            render(result, console)
+        f = result.year_factor or 1.0
+        for m in result.models.values():
+            p = m.point
+            boot = m.bootstrap
+            table.add_row(
+                case.name,
+                m.column,
+                "infeasible" if p is None else f"{p['threshold']:.4g}",
+                "—" if p is None else f"{p['share_targeted']:.1%}",
+                money(m.incremental_value * f, result.currency),
+                "—"
+                if boot is None
+                else f"{money(boot.incremental_value_at_chosen.low * f, result.currency)} to "
+                f"{money(boot.incremental_value_at_chosen.high * f, result.currency)}",
+            )
+        compared = comparison_sentence(result)
+        if compared:
+            sentences.append(f"{case.name}: {compared}")
+    console.rule("Offline decision value of every example case with a scored table")
+    console.print(table)
+    for line in sentences:
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print(f"Full results written to {escape(str(out))}/decision-*.json")

@@ -1,0 +1,71 @@
+"""``mlroi design``: sample size for an MDE, and the MDE at a sample size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlroi.cli.handler import handle_errors
+from mlroi.cli.output import console
+
+
+@handle_errors
+def design(
+    config: Annotated[Path, typer.Argument(help="Experiment configuration (YAML).")],
+    mde: Annotated[
+        float, typer.Option(help="Minimum detectable effect (relative unless --absolute).")
+    ] = 0.02,
+    absolute: Annotated[
+        bool, typer.Option("--absolute", help="Read --mde in metric units.")
+    ] = False,
+    power: Annotated[float, typer.Option(help="Wanted power.")] = 0.8,
+    n_total: Annotated[
+        int | None, typer.Option("--n", help="Units (control + one treatment) for the MDE column.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the designs as JSON.")
+    ] = None,
+) -> None:
+    """Sample size for an MDE, and the MDE at a sample size, from the control arm's data."""
+    import json
+
+    from rich.table import Table
+
+    from mlroi.experiment.config import ExperimentConfig
+    from mlroi.experiment.design import design as run_design
+    from mlroi.report import format as fmt
+    from mlroi.spec.loader import load_model
+
+    cfg = load_model(config, ExperimentConfig)
+    with console.status("Aggregating in the backend…"):
+        designs = run_design(
+            cfg,
+            mde=mde,
+            relative=not absolute,
+            power=power,
+            n_total=n_total,
+            base=config.parent,
+        )
+    effect = f"{mde:g}" if absolute else f"{mde:.2%}"
+    table = Table(
+        title=f"Design: α = {1 - cfg.level:.2g} ({cfg.alternative}), power {power:.0%},"
+        f" MDE {effect}",
+        title_justify="left",
+    )
+    for col in ("metric", "baseline", "CUPED var. cut", "units needed", "MDE at n", "n"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    for d in designs:
+        at_n = d.at_n.mde_relative
+        table.add_row(
+            d.metric,
+            fmt.value(d.baseline.mean),
+            f"{d.baseline.variance_reduction:.0%}" if d.baseline.variance_reduction else "",
+            f"{d.required.n_total:,}",
+            fmt.percent(at_n).lstrip("+") if at_n is not None else fmt.value(d.at_n.mde_absolute),
+            f"{d.at_n.n_total:,}",
+        )
+    console.print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps([d.to_dict() for d in designs], indent=2) + "\n")

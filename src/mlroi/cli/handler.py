@@ -1,0 +1,92 @@
+"""The one error handler of every command: a user error is one line, any other error says how
+to see its traceback, and ``--debug`` shows the traceback itself.
+
+Exit codes: 0 success, 1 a gate failed (``mlroi experiment``), 2 a user error
+(:class:`~mlroi.errors.MlroiError`), 70 an internal error (``EX_SOFTWARE`` of ``sysexits.h``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn, ParamSpec
+
+import typer
+from rich.markup import escape
+
+from mlroi.cli.output import err_console
+from mlroi.errors import MlroiError
+
+EXIT_GATE = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL = 70
+
+_state = {"debug": False}
+
+P = ParamSpec("P")
+
+
+def set_debug(debug: bool) -> None:
+    """Whether errors propagate with their traceback (``--debug``) instead of one line."""
+    _state["debug"] = debug
+
+
+def handle_errors(command: Callable[P, int | None]) -> Callable[P, None]:
+    """Run ``command`` under the error handler; a non-zero code it returns is the exit code.
+
+    Args:
+        command: a command function; it returns ``None`` or an exit code.
+
+    Returns:
+        The command as Typer calls it (same signature and docstring).
+    """
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            code = command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except Exception as exc:
+            _report(exc)
+        if code:
+            raise typer.Exit(code)
+
+    return run
+
+
+@contextmanager
+def located_in(path: Path) -> Iterator[None]:
+    """A user error raised inside, about a field of the file at ``path``, names its line.
+
+    Args:
+        path: the case file the work inside reads.
+
+    Raises:
+        MlroiError: the error raised inside, with ``path:line`` in front when it names a field.
+    """
+    from mlroi.spec.loader import locate
+
+    try:
+        yield
+    except MlroiError as exc:
+        raise locate(path, exc) from exc
+
+
+def _report(exc: Exception) -> NoReturn:
+    if _state["debug"]:
+        raise exc
+    if isinstance(exc, MlroiError):
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
+        raise typer.Exit(EXIT_USER_ERROR)
+    err_console.print(
+        f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}"
+        " (run with --debug for details)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(EXIT_INTERNAL)

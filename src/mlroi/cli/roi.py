@@ -1,0 +1,45 @@
+"""``mlroi roi``: the ROI of a case, with intervals, printed and optionally written as JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlroi.cli.handler import handle_errors, located_in
+from mlroi.cli.output import console, write_json
+from mlroi.errors import SpecError
+
+
+@handle_errors
+def roi(
+    case: Annotated[Path, typer.Argument(help="Case file (YAML); see `mlroi init`.")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the full result as JSON to this file.")
+    ] = None,
+    draws: Annotated[
+        int | None, typer.Option(help="Monte Carlo draws (default: the case's simulation.draws).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the case's).")] = None,
+) -> None:
+    """The ROI of an ML system: value, cost, return multiple, net ROI, NPV, payback, intervals."""
+    from pydantic import ValidationError
+
+    from mlroi.pipeline import evaluate
+    from mlroi.report.roi_text import render
+    from mlroi.spec.case import Simulation, load_case
+
+    loaded = load_case(case)
+    if draws is not None or seed is not None:
+        given = {k: v for k, v in {"draws": draws, "seed": seed}.items() if v is not None}
+        try:
+            sim = Simulation.model_validate({**loaded.simulation.model_dump(), **given})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise SpecError(f"--{err['loc'][0]}: {err['msg']}") from exc
+        loaded = loaded.model_copy(update={"simulation": sim})
+    with console.status("Reading out the experiment and simulating…"), located_in(case):
+        result = evaluate(loaded, base=case.parent)
+    render(result, console)
+    write_json(result, json_out)

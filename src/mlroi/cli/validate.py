@@ -1,0 +1,27 @@
+"""``mlroi validate``: check a case file without running it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from mlroi.cli.handler import handle_errors
+from mlroi.cli.output import console
+
+
+@handle_errors
+def validate(
+    case: Annotated[Path, typer.Argument(help="Case file (YAML) to check.")],
+) -> None:
+    """Check a case file without running it: every field, type and reference."""
+    from mlroi.spec.case import load_case
+
+    loaded = load_case(case)
+    console.print(
+        f"{escape(str(case))}: valid case {loaded.name!r}"
+        f" ({len(loaded.value.drivers)} value driver(s), {len(loaded.costs)} cost item(s),"
+        f" {loaded.finance.horizon_months}-month horizon)"
+    )

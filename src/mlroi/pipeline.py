@@ -1,0 +1,218 @@
+"""Runs a case: the readout or decision analysis its drivers name, their lifts, then the ROI.
+
+This is the one place where a case meets its data: it reads the experiment out (or analyses the
+scored table) only when a value driver takes its lift from it, turns each driver's lift into a
+:class:`~mlroi.roi.engine.ResolvedLift`, and hands them to the pure ROI engine
+(:func:`mlroi.roi.engine.roi_from_lifts`).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlroi.errors import EstimationError, SpecError
+from mlroi.roi.engine import ResolvedLift, roi_from_lifts
+from mlroi.roi.result import LiftInput, RoiResult
+from mlroi.spec.case import Case
+from mlroi.spec.quantity import Normal, Quantity, describe, point
+from mlroi.value.model import DecisionLift, ExperimentLift, ManualLift
+
+if TYPE_CHECKING:
+    from mlroi.decision.result import DecisionResult
+    from mlroi.experiment.result import Comparison, ExperimentResult
+
+
+def evaluate(
+    case: Case,
+    *,
+    readout: ExperimentResult | None = None,
+    decision: DecisionResult | None = None,
+    base: Path | None = None,
+) -> RoiResult:
+    """The ROI of ``case``: headline figures, intervals, probabilities, sensitivity.
+
+    The canonical way to run a case, exported as ``mlroi.evaluate``. It reads the case's sources
+    only for what its drivers need; with ``readout`` and ``decision`` given, it reads nothing.
+
+    Args:
+        case: the validated case.
+        readout: the experiment's result, when already computed; otherwise the case's
+            ``experiment:`` section is read out here (only when a driver needs it).
+        decision: the decision analysis' result, when already computed; otherwise the case's
+            ``decision:`` section is analysed here (only when a driver needs it).
+        base: folder that relative paths in the case are resolved against.
+
+    Returns:
+        The ROI result.
+
+    Raises:
+        SpecError: a reference in the case does not resolve.
+        EstimationError: a lift the case needs could not be estimated.
+    """
+    drivers = case.value.drivers
+    if readout is None and any(isinstance(d.lift, ExperimentLift) for d in drivers):
+        from mlroi.experiment.readout import readout as run_readout
+
+        assert case.experiment is not None  # checked by the case model
+        readout = run_readout(config=case.experiment, base=base)
+    if decision is None and any(isinstance(d.lift, DecisionLift) for d in drivers):
+        from mlroi.decision.analysis import decide
+
+        assert case.decision is not None  # checked by the case model
+        decision = decide(
+            case.decision,
+            base=base,
+            seed=case.simulation.seed,
+            level=case.simulation.level,
+            currency=case.finance.currency,
+        )
+    return roi_from_lifts(case, resolve_lifts(case, readout, decision), experiment=readout)
+
+
+def resolve_lifts(
+    case: Case, readout: ExperimentResult | None, decision: DecisionResult | None = None
+) -> list[ResolvedLift]:
+    """Every driver's lift, in driver order, from the readout, the decision or the case.
+
+    Args:
+        case: the validated case.
+        readout: the experiment's result; needed when a driver names a readout metric.
+        decision: the decision analysis' result; needed when a driver names a decision.
+
+    Returns:
+        One resolved lift per driver of ``case.value``.
+
+    Raises:
+        SpecError: a driver names a metric, arm or segment the readout does not have.
+        EstimationError: the readout or the decision could not estimate a lift a driver needs.
+    """
+    lifts: list[ResolvedLift] = []
+    for i, d in enumerate(case.value.drivers):
+        if isinstance(d.lift, DecisionLift):
+            assert decision is not None
+            lifts.append(_lift_from_decision(case, i, d.lift, decision))
+        elif isinstance(d.lift, ExperimentLift):
+            assert readout is not None
+            lifts.append(_lift_from_readout(case, i, d.lift, readout))
+        else:
+            lifts.append(_manual_lift(case, i))
+    return lifts
+
+
+def _lift_from_readout(
+    case: Case, i: int, spec: ExperimentLift, result: ExperimentResult
+) -> ResolvedLift:
+    assert case.experiment is not None  # checked by the case model
+    arm = spec.arm or case.experiment.treatments[0]
+    pool: tuple[Comparison, ...] = result.comparisons
+    if spec.segment is not None:
+        column, _, level = spec.segment.partition("=")
+        pool = tuple(c for c in result.segments if (c.segment, c.segment_value) == (column, level))
+        if not pool:
+            raise SpecError(
+                f"value.drivers[{i}].lift.segment: no readout segment {spec.segment!r}; write "
+                "`column=value` with a column listed under experiment.segments"
+            )
+    found = [c for c in pool if c.metric == spec.metric and c.arm == arm]
+    if not found:
+        raise SpecError(f"value.drivers[{i}].lift: the readout has no {spec.metric!r} for {arm!r}")
+    c = found[0]
+    if c.status != "ok" or c.absolute is None:
+        raise EstimationError(
+            f"value.drivers[{i}].lift: cannot value {spec.metric!r}: the readout could not "
+            f"estimate it ({c.reason})"
+        )
+    driver = case.value.drivers[i]
+    where = f"experiment readout, {arm} vs {c.control}" + (
+        f", segment {spec.segment}" if spec.segment else ""
+    )
+    q = Normal(normal=(c.absolute.estimate, c.absolute.std_error))
+    return ResolvedLift(
+        LiftInput(
+            driver=driver.name,
+            metric=spec.metric,
+            source=where,
+            estimate=c.absolute.estimate,
+            std_error=c.absolute.std_error,
+            distribution=describe(q),
+            control_value=c.control_value,
+        ),
+        q,
+    )
+
+
+def _manual_lift(case: Case, i: int) -> ResolvedLift:
+    from scipy import special
+
+    driver = case.value.drivers[i]
+    spec = driver.lift
+    assert isinstance(spec, ManualLift)
+    q: Quantity = spec.estimate
+    sd: float | None = None
+    if spec.interval is not None:
+        lo, hi = spec.interval
+        sd = (hi - lo) / (2 * float(special.ndtri((1 + spec.level) / 2)))
+        q = Normal(normal=(point(spec.estimate), sd))
+    return ResolvedLift(
+        LiftInput(
+            driver=driver.name,
+            metric=None,
+            source=spec.source or "entered by hand",
+            estimate=point(q),
+            std_error=sd,
+            distribution=describe(q),
+        ),
+        q,
+    )
+
+
+def _lift_from_decision(
+    case: Case, i: int, spec: DecisionLift, result: DecisionResult
+) -> ResolvedLift:
+    """Value per eligible row: the estimate, with the bootstrap's per-row spread (conditioned
+    on the rows drawn) and the parameters' spread combined as independent normal errors."""
+    driver = case.value.drivers[i]
+    where = f"value.drivers[{i}].lift"
+    rows = result.rows
+    challenger = spec.decision == "challenger"
+    models = [result.champion] + ([result.challenger] if challenger and result.challenger else [])
+    for m in models:
+        if m.point is None:
+            raise EstimationError(
+                f"{where}: the decision analysis found no feasible threshold for {m.column} "
+                f"({m.decision.reason})"
+            )
+    errors: list[float | None] = []
+    if challenger:
+        c = result.comparison
+        assert c is not None and result.challenger is not None  # checked by the case model
+        total = c.value
+        # the paired bootstrap's difference per row; the parameters move both models alike
+        errors.append(c.std_error_per_row)
+        source = "offline decision analysis, challenger minus champion at their optimal thresholds"
+    else:
+        m = result.champion
+        total = m.incremental_value
+        boot = m.bootstrap
+        errors.append(None if boot is None else boot.incremental_value_per_row.standard_error)
+        if m.parameters is not None:
+            errors.append(m.parameters.incremental_value.std_error / rows)
+        assert m.point is not None
+        source = f"offline decision analysis, acting on {m.column} >= {m.point['threshold']:.4g}"
+    known = [e for e in errors if e is not None and math.isfinite(e)]
+    sd = math.sqrt(sum(e * e for e in known)) if known else None
+    estimate = total / rows
+    q: Quantity = estimate if sd is None else Normal(normal=(estimate, sd))
+    return ResolvedLift(
+        LiftInput(
+            driver=driver.name,
+            metric=None,
+            source=source + " (value per eligible row)",
+            estimate=estimate,
+            std_error=sd,
+            distribution=describe(q),
+        ),
+        q,
+    )
