@@ -14,7 +14,6 @@ from typing import Any
 from mlroi.errors import DataError
 from mlroi.experiment.config import ExperimentConfig
 from mlroi.experiment.readout import aggregate, units_table
-from mlroi.metrics.definitions import Proportion
 from mlroi.stats.power import Baseline, Design, minimum_detectable_effect, sample_size
 
 
@@ -78,10 +77,7 @@ def design(
     alpha = 1.0 - config.level
     out = []
     for metric in metrics:
-        if isinstance(metric, Proportion) and not metric.has_covariate:
-            baseline = Baseline.proportion(control.mean[metric.column])
-        else:
-            baseline = Baseline.from_aggregates(metric, control)
+        baseline = metric.baseline(control)
         common: dict[str, Any] = dict(
             alpha=alpha, power=power, alternative=config.alternative, shares=shares
         )

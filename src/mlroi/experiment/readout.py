@@ -22,19 +22,17 @@ from mlroi.experiment.aggregate import (
 )
 from mlroi.experiment.config import ExperimentConfig, Guardrail
 from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
-from mlroi.metrics.definitions import Mean, Proportion, Ratio
+from mlroi.metrics.base import ReadoutMetric
+from mlroi.metrics.definitions import Proportion, Ratio
 from mlroi.metrics.events import EventLog, derive_units
 from mlroi.report import format as fmt
 from mlroi.sources.open import Source, default_connection, open_table
 from mlroi.spec.loader import validation_error_line
-from mlroi.stats import cuped
 from mlroi.stats.aggregates import Aggregates
 from mlroi.stats.distributions import Alternative, critical_value
-from mlroi.stats.lift import ArmEstimate, Interval, compare
+from mlroi.stats.lift import Interval, compare
 from mlroi.stats.multiplicity import adjust
 from mlroi.stats.srm import srm_test
-
-AnyMetric = Mean | Proportion | Ratio
 
 
 def readout(
@@ -243,23 +241,11 @@ def _require(table: Any, columns: Iterable[str], what: str) -> None:
             raise DataError(missing_column(f"{what} column", col, names))
 
 
-def _effective(metric: AnyMetric) -> tuple[AnyMetric, dict[str, tuple[str, float]]]:
-    """The metric reading capped columns where ``cap`` is set, and those capped columns."""
-    if metric.cap is None:
-        return metric, {}
-    tag = f"{metric.cap:g}".replace(".", "")
-    raw = metric.value_columns()[0]  # a ratio's numerator: its denominator stays a count
-    new = f"{raw}__cap{tag}"
-    capped = {new: (raw, metric.cap)}
-    update = {"numerator": new} if isinstance(metric, Ratio) else {"column": new}
-    return metric.model_copy(update=update), capped
-
-
 def plan_aggregation(
     table: Any,
     config: ExperimentConfig,
     column_bounds: Mapping[str, tuple[float, float]] | None = None,
-) -> tuple[Aggregation, list[AnyMetric]]:
+) -> tuple[Aggregation, list[ReadoutMetric]]:
     """What the readout's query computes for ``config`` (after checking ``table``'s columns).
 
     ``column_bounds`` (from file statistics, :class:`TableFacts`) spares the query the minimum
@@ -268,10 +254,10 @@ def plan_aggregation(
     Returns:
         The aggregation, and the metrics as estimated (capped columns renamed).
     """
-    metrics: list[AnyMetric] = []
+    metrics: list[ReadoutMetric] = []
     capped: dict[str, tuple[str, float]] = {}
     for m in config.metrics:
-        eff, caps = _effective(m)
+        eff, caps = m.capped()
         metrics.append(eff)
         capped.update(caps)
     raw_columns = sorted(
@@ -279,21 +265,27 @@ def plan_aggregation(
     )
     check_schema(table, config.unit, config.variant, config.segments, raw_columns)
     columns = sorted({c for m in metrics for c in m.value_columns() + m.covariate_columns()})
-    # bounds only where a check reads them: a proportion's 0/1 values, a ratio's denominator
-    proportions = sorted({m.column for m in metrics if isinstance(m, Proportion)})
-    denominators = {m.denominator for m in metrics if isinstance(m, Ratio)}
+    # bounds only where a check reads them (a proportion's 0/1 values, a ratio's denominator),
+    # and only those the file statistics do not already prove
     known = column_bounds or {}
 
-    def within(column: str, low: float, high: float = math.inf) -> bool:
+    def within(column: str, low: float, high: float) -> bool:
         bounds = known.get(column)
         return bounds is not None and low <= bounds[0] and bounds[1] <= high
 
-    unchecked = [c for c in proportions if not within(c, 0.0, 1.0)]
-    signed = [c for c in denominators if not within(c, 0.0)]
+    ranges = {(c, lo, hi) for m in metrics for c, (lo, hi) in m.checked_ranges().items()}
+    unchecked = [(c, lo, hi) for c, lo, hi in ranges if not within(c, lo, hi)]
     # an integer or boolean column within [0, 1] holds only 0 and 1: its variance follows
     # from its mean, so the backend need not compute it
     schema = table.schema()
-    binary = [c for c in proportions if schema[c].is_integer() or schema[c].is_boolean()]
+    binary = sorted(
+        {
+            c
+            for m in metrics
+            for c in m.zero_one_columns()
+            if schema[c].is_integer() or schema[c].is_boolean()
+        }
+    )
     pairs = sorted({p for m in metrics for p in m.pairs()} - {(c, c) for c in binary})
     spec = Aggregation(
         unit=config.unit,
@@ -303,8 +295,8 @@ def plan_aggregation(
         pairs=tuple(pairs),
         capped=capped,
         check_unique=config.check_unique_units,
-        lower=tuple(sorted({*unchecked, *signed})),
-        upper=tuple(unchecked),
+        lower=tuple(sorted({c for c, lo, _ in unchecked if lo > -math.inf})),
+        upper=tuple(sorted({c for c, _, hi in unchecked if hi < math.inf})),
         binary=tuple(binary),
     )
     return spec, metrics
@@ -312,7 +304,7 @@ def plan_aggregation(
 
 def aggregate(
     table: Any, config: ExperimentConfig, keys: TableFacts | Any = None
-) -> tuple[GroupStats, list[AnyMetric], dict[str, tuple[str, float]]]:
+) -> tuple[GroupStats, list[ReadoutMetric], dict[str, tuple[str, float]]]:
     """Run the readout's single backend query and validate what came back.
 
     Args:
@@ -390,7 +382,7 @@ def _read_out_table(
     )
 
 
-def _validate(stats: GroupStats, config: ExperimentConfig, metrics: list[AnyMetric]) -> None:
+def _validate(stats: GroupStats, config: ExperimentConfig, metrics: list[ReadoutMetric]) -> None:
     if not stats.groups:
         raise DataError(
             "the table is empty: no units to read out; check that the source (path, table or"
@@ -415,36 +407,16 @@ def _validate(stats: GroupStats, config: ExperimentConfig, metrics: list[AnyMetr
             " unit(s): each unit must appear once, in one variant; deduplicate the table"
         )
     for m in metrics:
-        for key in stats.groups:
-            lo, hi = stats.minimum[key], stats.maximum[key]
-            # a column absent from the bounds passed its check on the file statistics
-            if (
-                isinstance(m, Proportion)
-                and m.column in hi
-                and (lo[m.column] < 0 or hi[m.column] > 1)
-            ):
-                raise DataError(
-                    f"proportion metric {m.name!r}: column {m.column!r} must be 0/1, found values"
-                    f" in [{lo[m.column]:g}, {hi[m.column]:g}]; use a mean or a 0/1 flag"
-                )
-            agg = stats.groups[key]
-            if isinstance(m, Proportion) and agg.n > 1:
-                p = agg.mean[m.column]
-                spread = agg.comoment[(m.column, m.column)]
-                if abs(spread - agg.n * p * (1 - p)) > 1e-6 * max(agg.n * p * (1 - p), 1.0):
-                    raise DataError(
-                        f"proportion metric {m.name!r}: column {m.column!r} has values other than"
-                        " 0 and 1; use a mean, or a 0/1 flag"
-                    )
-            if isinstance(m, Ratio) and lo.get(m.denominator, 0.0) < 0:
-                raise DataError(
-                    f"ratio metric {m.name!r}: denominator column {m.denominator!r} has negative"
-                    f" values (min {lo[m.denominator]:g}); counts must be >= 0"
-                )
+        for key, agg in stats.groups.items():
+            m.check(agg, stats.minimum[key], stats.maximum[key])
 
 
 def _compare(
-    metric: AnyMetric, config: ExperimentConfig, ctrl: Aggregates, treat: Aggregates, arm: str
+    metric: ReadoutMetric,
+    config: ExperimentConfig,
+    ctrl: Aggregates,
+    treat: Aggregates,
+    arm: str,
 ) -> Comparison:
     return compare_aggregates(
         metric,
@@ -458,7 +430,7 @@ def _compare(
 
 
 def compare_aggregates(
-    metric: AnyMetric,
+    metric: ReadoutMetric,
     ctrl: Aggregates,
     treat: Aggregates,
     *,
@@ -469,9 +441,10 @@ def compare_aggregates(
 ) -> Comparison:
     """Compare one metric between two arms given their aggregates (no backend involved).
 
-    Means use Welch's t-test; proportions the Wald variance ``p(1 - p) / n`` with Welch's degrees
-    of freedom; ratios the delta method with Welch's degrees of freedom; a covariate turns on
-    CUPED. The p-value is unadjusted.
+    The metric gives each arm's estimate and variance (:meth:`ReadoutMetric.estimates`): means
+    the sample variance, proportions the Wald variance ``p(1 - p) / n``, ratios the delta method,
+    and a covariate turns on CUPED; the test uses Welch's degrees of freedom. The p-value is
+    unadjusted.
     """
     base = Comparison(
         metric=metric.name,
@@ -490,33 +463,12 @@ def compare_aggregates(
                 status="cannot estimate",
                 reason=f"arm {name!r} has 1 unit: a variance needs at least 2",
             )
-        if isinstance(metric, Ratio) and agg.mean[metric.denominator] == 0:
-            return _with(
-                base,
-                status="cannot estimate",
-                reason=f"denominator {metric.denominator!r} sums to 0 in arm {name!r}",
-            )
-        if isinstance(metric, Ratio) and metric.has_covariate:
-            cov_den = metric.covariate_columns()[1]
-            if agg.mean[cov_den] == 0:
-                return _with(
-                    base,
-                    status="cannot estimate",
-                    reason=f"covariate denominator {cov_den!r} sums to 0 in arm {name!r}",
-                )
+        reason = metric.cannot_estimate(agg, name)
+        if reason is not None:
+            return _with(base, status="cannot estimate", reason=reason)
 
-    lin_c, lin_t = metric.linearise(ctrl), metric.linearise(treat)
-    theta = reduction = None
-    if metric.has_covariate:
-        pooled = metric.linearise(ctrl + treat).covariate_value
-        adjusted = cuped.adjust(lin_c, lin_t, pooled)
-        est_c, est_t = adjusted.control, adjusted.treatment
-        theta, reduction = adjusted.theta, adjusted.variance_reduction
-    else:
-        est_c, est_t = lin_c.plain(), lin_t.plain()
-    if isinstance(metric, Proportion) and not metric.has_covariate:
-        # Wald variance p(1 - p) / n, with Welch's df as for means (as gbstats does)
-        est_c, est_t = (_wald(e) for e in (est_c, est_t))
+    estimates = metric.estimates(ctrl, treat)
+    est_c, est_t = estimates.control, estimates.treatment
     if est_c.variance < 0 or est_t.variance < 0:
         return _with(
             base,
@@ -543,13 +495,9 @@ def compare_aggregates(
         df=lift.df,
         p_value_adjusted=lift.p_value,
         significant=lift.p_value < 1 - level,
-        cuped_theta=theta,
-        variance_reduction=reduction,
+        cuped_theta=estimates.theta,
+        variance_reduction=estimates.variance_reduction,
     )
-
-
-def _wald(e: ArmEstimate) -> ArmEstimate:
-    return ArmEstimate(e.value, e.value * (1.0 - e.value) / e.n, e.n)
 
 
 def _is_guardrail(c: Comparison, config: ExperimentConfig) -> bool:

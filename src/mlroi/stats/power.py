@@ -40,6 +40,7 @@ from mlroi.stats.aggregates import Aggregates
 from mlroi.stats.cuped import Linearised
 from mlroi.stats.delta import linear_cov
 from mlroi.stats.distributions import Alternative, normal_ppf
+from mlroi.stats.proportion import bernoulli_variance
 
 _MIN_PER_ARM = 2  # a per-unit variance needs two units
 
@@ -96,7 +97,7 @@ class Baseline:
         """
         if not 0.0 < p < 1.0:
             raise SpecError(f"p must be in (0, 1), got {p}")
-        return cls(mean=p, variance=p * (1.0 - p))
+        return cls(mean=p, variance=bernoulli_variance(p))
 
     @classmethod
     def from_aggregates(cls, metric: LinearisableMetric, agg: Aggregates) -> Baseline:
