@@ -1,1 +1,1 @@
-"""The only code that builds and runs backend queries: one executor, capabilities, checks, requests."""
+"""The only code that builds and runs backend queries: executor, capabilities, checks, requests."""

@@ -5,7 +5,8 @@ The decision value of a set of predictions is
     value = sum over rows of (act if the row is predicted positive else leave)
 
 with ``act`` and ``leave`` written in the expression language of :mod:`mlroi.expr`,
-the same expressions a case file gives the exact value curve of :mod:`mlroi.decision.value_curve`. The
+the same expressions a case file gives the exact value curve of
+:mod:`mlroi.decision.value_curve`. The
 expressions read the label by name (1 for the positive class, 0 otherwise), named numeric
 parameters, and per-row columns that scikit-learn routes to the scorer as metadata (a
 customer's lifetime value, a transaction's amount).
