@@ -31,9 +31,9 @@ timed call):
 - ``mlroi decide``: the whole ``mlroi.decision.analysis.decide`` on the Parquet file, bootstrap
   off: the check query, then (with more than 2M distinct scores, as here) the curve on 100,000
   score bins and an exact ``GROUP BY score`` of the bins around the optimum.
-- ``mlroi duckdb``: ``mlroi.decision.aggregate.score_groups`` on the Parquet file (one check
-  query, one ``GROUP BY score ORDER BY score`` query in DuckDB), then ``value_curve`` and
-  ``optimum``.
+- ``mlroi duckdb``: ``mlroi.backend.scored.check_scored`` + ``score_sums`` on the Parquet
+  file (one check query, one ``GROUP BY score ORDER BY score`` query in DuckDB), then
+  ``value_curve`` and ``optimum``.
 - ``scikit-learn``: ``TunedThresholdClassifierCV(cv="prefit", refit=False)`` with its default
   grid of 100 thresholds, on a frozen classifier whose ``predict_proba`` returns the stored score
   (no training time), scored by ``mlroi.decision.sklearn.value_scorer`` with ``clv`` routed as
@@ -191,27 +191,38 @@ def worker_mlroi_numpy(a: argparse.Namespace) -> dict[str, Any]:
 
 def worker_mlroi_duckdb(a: argparse.Namespace) -> dict[str, Any]:
     import ibis
+    import numpy as np
 
-    from mlroi.decision.aggregate import ScoredInput, score_groups
+    from mlroi.backend.scored import check_scored, score_sums
     from mlroi.decision.optimum import optimum
+    from mlroi.decision.score_groups import ScoreGroups
     from mlroi.decision.value_curve import value_curve
     from mlroi.expr import bind, parse
 
     con = ibis.duckdb.connect()
     table = con.read_parquet(a.data)
     names = ["y", "clv"]
-    spec = ScoredInput(
-        score="score",
-        label="y",
-        act=bind(parse(ACT), names, PARAMETERS),
-        leave=bind(parse(LEAVE), names, PARAMETERS),
-        sums={},
-    )
+    sums = {
+        "act": bind(parse(ACT), names, PARAMETERS),
+        "leave": bind(parse(LEAVE), names, PARAMETERS),
+    }
+
+    def score_groups() -> ScoreGroups:
+        check_scored(table, scores=["score"], label="y", exprs=sums)
+        got = score_sums(table, "score", "y", sums)
+        return ScoreGroups(
+            score=np.asarray(got["__key"], dtype=np.float64),
+            n=np.asarray(got["n"], dtype=np.int64),
+            positives=np.asarray(got["positives"], dtype=np.int64),
+            act=got["act"],
+            leave=got["leave"],
+        )
+
     phases: list[dict[str, float]] = []
 
     def run() -> dict[str, Any]:
         t0 = time.perf_counter()
-        groups = score_groups(table, spec)
+        groups = score_groups()
         t1 = time.perf_counter()
         decision = optimum(value_curve(groups))
         phases.append({"score_groups": t1 - t0, "curve_and_optimum": time.perf_counter() - t1})

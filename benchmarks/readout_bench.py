@@ -308,7 +308,7 @@ def worker_breakdown(a: argparse.Namespace) -> dict[str, Any]:
     import ibis
 
     from mlroi import readout
-    from mlroi.experiment.aggregate import build_query
+    from mlroi.backend.moments import build_query
     from mlroi.experiment.readout import plan_aggregation, units_table
     from mlroi.sources.open import default_connection, open_table
 

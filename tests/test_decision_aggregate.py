@@ -1,13 +1,19 @@
-"""Per-score groups from the backend equal the in-memory grouping; bad scored input is one line."""
+"""Per-score groups from the backend equal the in-memory grouping; bad scored input is one line.
+
+Each test goes through the requests :func:`mlroi.decision.analysis.decide` makes: the eligible
+rows, one check query, one ``GROUP BY score``.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import ibis
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from mlroi.decision.aggregate import ScoredInput, score_groups
+from mlroi.backend.scored import check_scored, score_sums, where
 from mlroi.decision.score_groups import ScoreGroups
 from mlroi.errors import DataError
 from mlroi.expr import ExprError, bind, parse
@@ -33,25 +39,31 @@ def scored(n: int = 5_000, seed: int = 1) -> pa.Table:
     )
 
 
-def spec_for(table: pa.Table, act: str = CHURN_ACT, eligible: str | None = None) -> ScoredInput:
-    cols = table.column_names
-
-    def b(text: str, kind: str | None = None) -> object:
-        return bind(parse(text, kind=kind), cols, PARAMS)  # type: ignore[arg-type]
-
-    return ScoredInput(
-        score="score",
-        label="churned",
-        act=b(act),  # type: ignore[arg-type]
-        leave=b("0"),  # type: ignore[arg-type]
-        sums={"discounts": b("discount")},  # type: ignore[dict-item]
-        eligible=None if eligible is None else b(eligible, "condition"),  # type: ignore[arg-type]
+def score_groups(table: Any, act: str = CHURN_ACT, eligible: str | None = None) -> ScoreGroups:
+    """The per-score groups of the churn value model, through the shipped backend requests."""
+    cols = list(table.columns)
+    if eligible is not None:
+        table = where(table, bind(parse(eligible, kind="condition"), cols, PARAMS))
+    sums = {
+        "act": bind(parse(act), cols, PARAMS),
+        "leave": bind(parse("0"), cols, PARAMS),
+        "discounts": bind(parse("discount"), cols, PARAMS),
+    }
+    check_scored(table, scores=["score"], label="churned", exprs=sums)
+    got = score_sums(table, "score", "churned", sums)
+    return ScoreGroups(
+        score=np.asarray(got["__key"], dtype=np.float64),
+        n=np.asarray(got["n"], dtype=np.int64),
+        positives=np.asarray(got["positives"], dtype=np.int64),
+        act=got["act"],
+        leave=got["leave"],
+        sums={"discounts": got["discounts"]},
     )
 
 
 def test_backend_groups_equal_the_in_memory_grouping() -> None:
     data = scored()
-    got = score_groups(ibis.memtable(data), spec_for(data, eligible="tenure >= 12"))
+    got = score_groups(ibis.memtable(data), eligible="tenure >= 12")
     keep = data.filter(pa.compute.greater_equal(data["tenure"], 12))
     col = {name: keep[name].to_numpy() for name in keep.column_names}
     g, c = PARAMS["g"], PARAMS["contact"]
@@ -74,7 +86,7 @@ def test_scores_outside_zero_one_are_refused_for_probabilities() -> None:
     with pytest.raises(
         DataError, match=r"column 'score': scores must be probabilities in \[0, 1\]"
     ):
-        score_groups(ibis.memtable(data), spec_for(data))
+        score_groups(ibis.memtable(data))
 
 
 def test_nan_scores_are_refused() -> None:
@@ -82,7 +94,7 @@ def test_nan_scores_are_refused() -> None:
     values[3] = np.nan
     data = scored().set_column(0, "score", pa.array(values))
     with pytest.raises(DataError, match="1 of 5,000 scores are NULL, NaN or infinite"):
-        score_groups(ibis.memtable(data), spec_for(data))
+        score_groups(ibis.memtable(data))
 
 
 def test_non_binary_labels_are_refused() -> None:
@@ -91,17 +103,17 @@ def test_non_binary_labels_are_refused() -> None:
     labels[:7] = 2
     data = data.set_column(1, "churned", pa.array(labels))
     with pytest.raises(DataError, match="7 of 5,000 labels are not 0 or 1"):
-        score_groups(ibis.memtable(data), spec_for(data))
+        score_groups(ibis.memtable(data))
 
 
 def test_a_value_that_divides_by_zero_in_some_rows_is_refused() -> None:
     data = scored()
     data = data.append_column("orders", pa.array(np.r_[np.zeros(3), np.ones(4_997)]))
     with pytest.raises(ExprError, match=r"divides by zero in 3 of 5,000 rows"):
-        score_groups(ibis.memtable(data), spec_for(data, act="clv / orders"))
+        score_groups(ibis.memtable(data), act="clv / orders")
 
 
 def test_no_eligible_rows_is_refused() -> None:
     data = scored()
     with pytest.raises(DataError, match="no eligible rows"):
-        score_groups(ibis.memtable(data), spec_for(data, eligible="tenure > 1000"))
+        score_groups(ibis.memtable(data), eligible="tenure > 1000")

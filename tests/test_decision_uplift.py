@@ -596,16 +596,38 @@ def test_nan_scores_are_refused() -> None:
         groups_of(with_column(data, "score", score))
 
 
-def test_a_text_treatment_column_is_refused_with_its_type() -> None:
+def test_yes_no_text_flags_and_labels_read_as_one_and_zero() -> None:
+    data = scored_table(1_000)
+    flag = ["Yes" if t else "no" for t in data["treated"].to_numpy()]
+    label = ["true" if y else "false" for y in data["label"].to_numpy()]
+    text = with_column(with_column(data, "treated", flag), "label", label)
+    assert_same_groups(groups_of(text), groups_of(data))
+
+
+def test_a_text_flag_that_is_not_yes_or_no_is_refused() -> None:
     data = scored_table(100)
-    text = ["yes" if t else "no" for t in data["treated"].to_numpy()]
-    with pytest.raises(DataError, match=r"column 'treated' \(the treatment flag\) has type string"):
+    text = [
+        "maybe" if i == 0 else ("yes" if t else "no")
+        for i, t in enumerate(data["treated"].to_numpy())
+    ]
+    with pytest.raises(DataError, match=r"column 'treated': 1 of 100 treatment flags are not 0"):
         groups_of(with_column(data, "treated", text))
+
+
+def test_a_date_treatment_column_is_refused_with_its_type() -> None:
+    data = scored_table(100)
+    dates = pa.array(np.zeros(100, dtype="datetime64[s]"))
+    with pytest.raises(
+        DataError, match=r"column 'treated' \(the treatment flag\) has type timestamp"
+    ):
+        groups_of(with_column(data, "treated", dates))
 
 
 def test_a_missing_column_is_named_with_a_suggestion() -> None:
     data = scored_table(100)
-    with pytest.raises(DataError, match=r"no column 'treatd' .* did you mean \"treated\""):
+    with pytest.raises(
+        DataError, match=r"the treatment flag 'treatd' not found \(did you mean 'treated'\?\)"
+    ):
         uplift_groups(ibis.memtable(data), "score", "label", "treatd")
 
 

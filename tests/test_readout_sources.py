@@ -528,7 +528,7 @@ def test_moments_match_numpy_and_fall_back_to_one_pass_only_when_sums_cancel(
 
 
 def test_sums_of_squares_of_huge_means_are_refused_rather_than_used() -> None:
-    from mlroi.experiment.aggregate import IllConditioned, build_query, run_query
+    from mlroi.backend.moments import IllConditioned, build_query, run_query
     from mlroi.experiment.readout import plan_aggregation
 
     table = ibis.memtable(_moments_table(1e9, 1.0))

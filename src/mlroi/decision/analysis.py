@@ -28,13 +28,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mlroi.backend.compile import to_ibis
-from mlroi.decision.aggregate import (
+from mlroi.backend.checks import require_columns
+from mlroi.backend.scored import (
+    ScoreBins,
     ScoredStats,
-    _fetch,
+    bin_sums,
     check_scored,
-    exact_sum,
-    grouped_sums,
+    in_bins,
+    score_sums,
+    scored_rows,
+    untreated,
+    where,
 )
 from mlroi.decision.bootstrap import BootstrapResult, bootstrap
 from mlroi.decision.bootstrap_rows import BootstrapRows
@@ -54,8 +58,6 @@ from mlroi.decision.score_groups import ScoreGroups
 from mlroi.decision.templates import TEMPLATES
 from mlroi.decision.valuation import BoundValue, bind_value, read
 from mlroi.decision.value_curve import ValueCurve, cumulative_value, value_curve
-from mlroi.errors import DataError
-from mlroi.experiment.aggregate import missing_column
 from mlroi.expr import Binary, bind, display, evaluate, parse
 from mlroi.spec.quantity import draw
 
@@ -140,28 +142,14 @@ def _raw(got: Mapping[str, Any], value: BoundValue, score_key: str) -> _Raw:
 
 
 def _exact(table: Any, column: str, label: str, value: BoundValue) -> _Raw:
-    got = grouped_sums(table, table[column].cast("float64"), label, value.sums)
-    return _raw(got, value, "__key")
+    return _raw(score_sums(table, column, label, value.sums), value, "__key")
 
 
-def _binned(
-    table: Any, column: str, label: str, value: BoundValue, low: float, high: float, bins: int
-) -> tuple[_Raw, Any]:
-    """Groups of ``bins`` equal-width score bins; each labelled by its lowest score, so acting
-    on a bin and all above it is exactly "score >= that score"."""
-    import ibis
-
-    score = table[column].cast("float64")
-    width = (high - low) / bins if high > low else 1.0
-    key = ibis.greatest(ibis.least(((score - low) / width).floor().cast("int64"), bins - 1), 0)
+def _binned(table: Any, bins: ScoreBins, label: str, value: BoundValue) -> _Raw:
+    """Groups of equal-width score bins; each labelled by its lowest score, so acting on a bin
+    and all above it is exactly "score >= that score"."""
     gain = Binary("-", value.expected_expr("act"), value.expected_expr("leave"))
-    extra = {
-        "__min": lambda t: t[column].cast("float64").min(),
-        "__mean": lambda t: exact_sum(t[column].cast("float64")) / t.count(),
-        "__gain": lambda t: exact_sum(ibis.greatest(to_ibis(gain, t).cast("float64"), 0.0)),
-    }
-    got = grouped_sums(table, key, label, value.sums, extra)
-    return _raw(got, value, "__min"), key
+    return _raw(bin_sums(table, bins, label, value.sums, gain), value, "__min")
 
 
 def _model(
@@ -180,9 +168,10 @@ def _model(
     else:
         low = 0.0 if config.probabilities else stats.low[column]
         high = 1.0 if config.probabilities else stats.high[column]
-        raw, key = _binned(table, column, config.label, value, low, high, config.bins)
+        score_bins = ScoreBins(column, low, high, config.bins)
+        raw = _binned(table, score_bins, config.label, value)
         bins = len(raw.score)
-        raw = _refine(table, column, config, value, raw, key)
+        raw = _refine(table, score_bins, config, value, raw)
         left = int(np.count_nonzero(raw.key >= 0))
         bounded = config.objective in BOUNDED_OBJECTIVES
         method = (
@@ -225,7 +214,7 @@ MAX_REFINEMENTS = 6
 
 
 def _refine(
-    table: Any, column: str, config: DecisionConfig, value: BoundValue, raw: _Raw, key: Any
+    table: Any, bins: ScoreBins, config: DecisionConfig, value: BoundValue, raw: _Raw
 ) -> _Raw:
     """Re-read by exact score the bins that could hold the optimum, and splice them in.
 
@@ -254,9 +243,9 @@ def _refine(
         pick &= is_bin
         if not pick.any():
             break
-        inside = table.filter(key.isin([int(k) for k in raw.key[pick]]))
+        inside = in_bins(table, bins, [int(k) for k in raw.key[pick]])
         raw = _Raw.merge(
-            raw.take(np.flatnonzero(~pick)), _exact(inside, column, config.label, value)
+            raw.take(np.flatnonzero(~pick)), _exact(inside, bins.column, config.label, value)
         )
     return raw
 
@@ -351,7 +340,7 @@ def decide(
 
     Raises:
         DataError: a column is missing, or the data fails a check (see
-            :func:`mlroi.decision.aggregate.check_scored`).
+            :func:`mlroi.backend.scored.check_scored`).
         ExprError: an expression names an unknown column or parameter, or divides by zero.
     """
     from mlroi.sources.open import open_table
@@ -372,12 +361,10 @@ def decide(
             if v
         }
     )
-    for role, column in roles.items():
-        if column not in columns:
-            raise DataError("decision." + missing_column(role, column, columns))
+    require_columns(table, roles.items(), prefix="decision.")
     value = bind_value(config, columns)
     if value.eligible is not None:
-        table = table.filter(to_ibis(value.eligible, table))
+        table = where(table, value.eligible)
     population = table
     notes: list[str] = []
     if config.lead_time is not None:
@@ -386,7 +373,7 @@ def decide(
             "intervention happens within that lead time."
         )
     if config.treated is not None:
-        table = table.filter(table[config.treated].cast("int64") == 0)
+        table = untreated(table, config.treated)
         notes.append(
             f"The value curve uses the rows not treated in the past campaign ({config.treated} "
             "= 0): their labels show what happens without the intervention."
@@ -479,14 +466,11 @@ def _bootstrap(
             "it if the machine has the memory."
         )
         return None
-    exprs = {t: to_ibis(value.expected_expr(t), table) for t in value.targets}
-    selected = {f"__s{i}": table[m.column].cast("float64") for i, m in enumerate(models.values())}
-    got = _fetch(
-        table.select(
-            __label=table[config.label].cast("int8"),
-            **selected,
-            **{f"__v_{t}": e.cast("float64") for t, e in exprs.items()},
-        )
+    got = scored_rows(
+        table,
+        config.label,
+        [m.column for m in models.values()],
+        {t: value.expected_expr(t) for t in value.targets},
     )
     rows = BootstrapRows(
         label=got["__label"],

@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
-import glob
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from mlroi.backend.checks import require_columns, require_numeric
+from mlroi.backend.events import derive_units
+from mlroi.backend.moments import Aggregation, GroupStats, collect
 from mlroi.errors import DataError, SpecError, first_line
-from mlroi.experiment.aggregate import (
-    Aggregation,
-    GroupStats,
-    TableFacts,
-    check_schema,
-    collect,
-    missing_column,
-)
 from mlroi.experiment.config import ExperimentConfig, Guardrail
 from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
 from mlroi.metrics.base import ReadoutMetric
-from mlroi.metrics.definitions import Proportion, Ratio
-from mlroi.metrics.events import EventLog, derive_units
+from mlroi.metrics.events import EventLog
 from mlroi.report import format as fmt
-from mlroi.sources.open import Source, default_connection, open_table
+from mlroi.sources.facts import TableFacts, table_facts
+from mlroi.sources.open import open_table
 from mlroi.spec.loader import validation_error_line
 from mlroi.stats.aggregates import Aggregates
 from mlroi.stats.distributions import Alternative, critical_value
@@ -107,10 +101,10 @@ def units_table(
                 "an event log readout needs both `events.source` and `events.assignments`"
             )
         ev_table, asg_table = open_table(ev, base=base), open_table(asg, base=base)
-        _require(ev_table, [config.unit, log.timestamp, log.event_type, log.value], "events")
-        _require(
-            asg_table, [config.unit, config.variant, log.exposure, *config.segments], "assignments"
-        )
+        roles = [config.unit, log.timestamp, log.event_type, log.value]
+        require_columns(ev_table, [("events column", c) for c in roles])
+        roles = [config.unit, config.variant, log.exposure, *config.segments]
+        require_columns(asg_table, [("assignments column", c) for c in roles])
         keep = list(dict.fromkeys([config.unit, config.variant, log.exposure, *config.segments]))
         # derive only the columns some metric reads: each is one more conditional sum per event
         needed = {c for m in config.metrics for c in m.value_columns() + m.covariate_columns()}
@@ -136,14 +130,6 @@ def units_table(
     return table, _table_facts(table, config.source, config, base)
 
 
-# A bitmap of the unit range costs range / 8 bytes per backend thread: use one while that stays
-# within a byte per row (and below DuckDB's limit of 10^9 bits), else count distinct units.
-_BITS_PER_ROW = 8
-_MIN_BITS = 1 << 16
-_MAX_BITS = 10**9
-_MAX_FILES = 64  # footers read for a glob; more files: count distinct units
-
-
 def _table_facts(
     table: Any,
     source: Any,
@@ -152,93 +138,12 @@ def _table_facts(
     *,
     own_columns: bool = True,
 ) -> TableFacts:
-    """What the Parquet footers of ``source`` state: the unit range, and (``own_columns``: the
-    metrics read this table's columns, not columns derived from it) the ranges of the columns
-    a data check reads (a proportion's, a ratio denominator's).
-
-    Only file metadata is read (what the backend reads to learn the schema), never the rows.
-    """
-    if isinstance(source, str | Path):
-        path, fmt = str(source), None
-    elif isinstance(source, Source) and source.path is not None:
-        path, fmt = source.path, source.format
-    else:
-        return TableFacts(table)
-    full = Path(path) if base is None or Path(path).is_absolute() else base / path
-    kind = fmt or ("csv" if full.suffix.lower() in {".csv", ".tsv"} else "parquet")
-    files = sorted(glob.glob(str(full), recursive=True)) if kind == "parquet" else []
-    if not files or len(files) > _MAX_FILES:
-        return TableFacts(table)
-    schema = table.schema()
-    parse: dict[str, Callable[[str], float]] = {}
-    if own_columns:
-        checked = [m.column for m in config.metrics if isinstance(m, Proportion)]
-        checked += [m.denominator for m in config.metrics if isinstance(m, Ratio)]
-        parse = {c: float for c in checked if c in schema and schema[c].is_numeric()}
-    unit = schema.get(config.unit)
-    # a uint64 id can exceed the int64 the bitmap counts
-    countable = unit is not None and unit.is_integer() and not unit.is_uint64()
-    if config.check_unique_units and countable:
-        parse[config.unit] = int
-    footer = _footer_bounds(files, parse)
-    bounds = footer.pop(config.unit, None)
-    if bounds is not None and bounds[1] - bounds[0] + 1 > _bitmap_limit(bounds[2]):
-        bounds = None
-    return TableFacts(
-        table,
-        None if bounds is None else (int(bounds[0]), int(bounds[1])),
-        {c: (lo, hi) for c, (lo, hi, _) in footer.items()},
-    )
-
-
-def _bitmap_limit(rows: int) -> int:
-    """The widest unit range counted in a bitmap, for a table of ``rows`` rows."""
-    return min(max(_BITS_PER_ROW * rows, _MIN_BITS), _MAX_BITS)
-
-
-def _footer_bounds(
-    files: list[str], parse: Mapping[str, Callable[[str], float]]
-) -> dict[str, tuple[float, float, int]]:
-    """Min, max and row count of columns, from Parquet row-group statistics.
-
-    Read by DuckDB's ``parquet_metadata`` as plain rows (pyarrow's reader would add its import,
-    about 0.1 s, to every command-line run). ``parse`` turns each column's statistics text into
-    a number. A column is left out when a row group has no statistics for it, marks them as not
-    exact, or they do not parse; an unreadable footer gives no bounds rather than an error.
-    """
-    if not parse:
-        return {}
-    con = default_connection().con
-    try:
-        groups = con.execute(
-            "SELECT path_in_schema, row_group_num_rows,"
-            " CASE WHEN min_is_exact IS NOT false THEN stats_min_value END,"
-            " CASE WHEN max_is_exact IS NOT false THEN stats_max_value END"
-            " FROM parquet_metadata(?) WHERE list_contains(?, path_in_schema)",
-            [files, sorted(parse)],
-        ).fetchall()
-    except Exception:  # an unreadable footer means no bounds, not an error
-        return {}
-    out: dict[str, tuple[float, float, int]] = {}
-    for column, to_number in parse.items():
-        rows = [(n, lo, hi) for c, n, lo, hi in groups if c == column]
-        try:
-            if any(n and (lo is None or hi is None) for n, lo, hi in rows):
-                continue
-            filled = [(to_number(lo), to_number(hi)) for n, lo, hi in rows if n]
-        except ValueError:
-            continue
-        if filled:
-            lows, highs = zip(*filled, strict=True)
-            out[column] = (min(lows), max(highs), sum(n for n, _, _ in rows))
-    return out
-
-
-def _require(table: Any, columns: Iterable[str], what: str) -> None:
-    names = list(table.schema().names)
-    for col in columns:
-        if col not in names:
-            raise DataError(missing_column(f"{what} column", col, names))
+    """What the footers of ``source`` state: the unit range (when units are counted), and
+    (``own_columns``: the metrics read this table's columns, not columns derived from it) the
+    ranges of the columns a data check reads."""
+    checked = [c for m in config.metrics for c in m.checked_ranges()] if own_columns else []
+    unit = config.unit if config.check_unique_units else None
+    return table_facts(table, source, base=base, unit=unit, columns=checked)
 
 
 def plan_aggregation(
@@ -263,7 +168,9 @@ def plan_aggregation(
     raw_columns = sorted(
         {c for m in config.metrics for c in m.value_columns() + m.covariate_columns()}
     )
-    check_schema(table, config.unit, config.variant, config.segments, raw_columns)
+    keys = [("unit column", config.unit), ("variant column", config.variant)]
+    require_columns(table, keys + [("segment column", s) for s in config.segments])
+    require_numeric(table, raw_columns)
     columns = sorted({c for m in metrics for c in m.value_columns() + m.covariate_columns()})
     # bounds only where a check reads them (a proportion's 0/1 values, a ratio's denominator),
     # and only those the file statistics do not already prove

@@ -75,10 +75,27 @@ def _redact(url: str) -> str:
     return url
 
 
-def _read_path(path: str, fmt: str | None, base: Path | None) -> Any:
-    con = default_connection()
+def resolve_path(source: Any, base: Path | None) -> tuple[Path, str] | None:
+    """The file path (or glob) a source reads and its format, or ``None`` for a source that is
+    not a file (a connection, a frame, an Ibis table). Demo tables resolve to their Parquet file.
+    """
+    if isinstance(source, str | Path):
+        path, fmt = str(source), None
+    elif isinstance(source, Source) and source.path is not None:
+        path, fmt = source.path, source.format
+    elif isinstance(source, Source) and source.demo is not None:
+        from mlroi.demo.cache import demo_table
+
+        path, fmt, base = str(demo_table(source.demo)), "parquet", None
+    else:
+        return None
     full = Path(path) if base is None or Path(path).is_absolute() else base / path
     kind = fmt or ("csv" if full.suffix.lower() in {".csv", ".tsv"} else "parquet")
+    return full, kind
+
+
+def _read_path(full: Path, kind: str) -> Any:
+    con = default_connection()
     has_glob = any(ch in str(full) for ch in "*?[")
     if not has_glob and not full.exists():
         raise DataError(f"source file not found: {full} (check `path`)")
@@ -132,13 +149,10 @@ def open_table(source: Any, *, base: Path | None = None) -> Any:
 
     if isinstance(source, ir.Table):
         return source
+    resolved = resolve_path(source, base)
+    if resolved is not None:
+        return _read_path(*resolved)
     if isinstance(source, Source):
-        if source.path is not None:
-            return _read_path(source.path, source.format, base)
-        if source.demo is not None:
-            from mlroi.demo.cache import demo_table
-
-            return _read_path(str(demo_table(source.demo)), "parquet", None)
         assert source.url is not None and source.table is not None
         con = _connect(source.url)
         try:
@@ -147,8 +161,6 @@ def open_table(source: Any, *, base: Path | None = None) -> Any:
             raise DataError(
                 f"table {source.table!r} not found at {_redact(source.url)}: {first_line(exc)}"
             ) from exc
-    if isinstance(source, str | Path):
-        return _read_path(str(source), None, base)
     module = type(source).__module__.split(".")[0]
     if module in {"pandas", "polars", "pyarrow"}:
         return ibis.memtable(source)

@@ -69,11 +69,13 @@ class Aggregates:
     ) -> Aggregates:
         """Build from raw sums and sums of products (e.g. ``sum_squares`` of a peer tool).
 
-        ``cross_sums[(a, b)]`` is the sum over units of ``a * b``.
+        ``cross_sums[(a, b)]`` is the sum over units of ``a * b``; the co-moment is
+        ``cross_sums[(a, b)] - sums[a] * mean[b]``. The readout's query returns these sums; it
+        checks the cancellation of the subtraction (see :mod:`mlroi.backend.moments`).
         """
         mean = {k: v / n for k, v in sums.items()} if n else {k: 0.0 for k in sums}
         comoment = {
-            pair(a, b): v - sums[a] * sums[b] / n if n else 0.0 for (a, b), v in cross_sums.items()
+            pair(a, b): v - sums[a] * mean[b] if n else 0.0 for (a, b), v in cross_sums.items()
         }
         return cls(n=n, mean=mean, comoment=comoment)
 

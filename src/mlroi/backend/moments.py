@@ -1,4 +1,4 @@
-"""One backend query per readout: per (variant, segment...) group, the sufficient statistics.
+"""The readout's request: per (variant, segment...) group, the sufficient statistics, in one query.
 
 The query returns, per group, the unit count, each column's sum and non-null count, the minimum
 or maximum of the columns a check needs, and the sum of products of each needed pair. Python only
@@ -16,17 +16,17 @@ near or above 1) never needs the second query.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from mlroi.errors import BackendError, DataError, first_line
-from mlroi.stats.aggregates import Aggregates, merge, pair
-
-_NUMERIC = ("int", "uint", "float", "decimal", "boolean")
+from mlroi.backend.columns import as_float, distinct_count
+from mlroi.backend.execute import fetch_rows
+from mlroi.errors import BackendError, DataError
+from mlroi.sources.facts import TableFacts
+from mlroi.stats.aggregates import Aggregates, merge
+from mlroi.stats.proportion import bernoulli_comoment
 
 MAX_CANCELLATION = 1e3
 """Largest ratio of a sum of squares to the sum of squared deviations taken from it."""
@@ -59,63 +59,6 @@ class GroupStats:
             for k, g in self.groups.items()
             if k[0] == arm and (segment is None or k[1 + segment] == value)
         )
-
-
-@dataclass(frozen=True)
-class TableFacts:
-    """What is known before the query: the table whose unit column the uniqueness check
-    counts, and what Parquet footers state about value ranges.
-
-    Attributes:
-        table: the table the uniqueness check counts (the assignments of an event log).
-        bounds: the unit column's range (inclusive, from file statistics). It lets DuckDB
-            count distinct integer units in a bitmap instead of a hash table; it is only a
-            hint: a value outside it makes the backend fail, and the count is then redone with
-            ``COUNT(DISTINCT ...)``.
-        column_bounds: min and max of the readout table's own numeric columns, from the same
-            footers (exact, as written; empty for an event log or a non-Parquet source). A
-            check these already pass (0/1 values, non-negative denominators) is not asked of
-            the backend.
-    """
-
-    table: Any
-    bounds: tuple[int, int] | None = None
-    column_bounds: Mapping[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
-
-
-def check_schema(
-    table: Any, unit: str, variant: str, segments: Sequence[str], columns: Sequence[str]
-) -> None:
-    """Fail with one line when a configured column is missing or not numeric."""
-    schema = table.schema()
-    names = list(schema.names)
-    for role, col in [("unit", unit), ("variant", variant)] + [("segment", s) for s in segments]:
-        if col not in names:
-            raise DataError(missing_column(f"{role} column", col, names))
-    for col in columns:
-        if col not in names:
-            raise DataError(missing_column("metric column", col, names))
-        dtype = str(schema[col]).lower().lstrip("!")
-        if not dtype.startswith(_NUMERIC):
-            raise DataError(
-                f"metric column {col!r} has type {dtype}, expected a number:"
-                " cast it to a numeric type in the source"
-            )
-
-
-def missing_column(role: str, column: str, names: Sequence[str]) -> str:
-    """One line: which column is missing, the closest existing name, and the names there are."""
-    close = difflib.get_close_matches(column, list(names), n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return (
-        f"{role} {column!r} not found{hint}; the table has {_list(names)}:"
-        " fix the name in the configuration or in the source"
-    )
-
-
-def _list(names: Sequence[str]) -> str:
-    shown = ", ".join(names[:12])
-    return f"[{shown}{', ...' if len(names) > 12 else ''}]"
 
 
 @dataclass(frozen=True)
@@ -190,7 +133,7 @@ def build_query(
         __variant=base[spec.variant].cast("string"),
         **{f"__s{j}": base[s].cast("string") for j, s in enumerate(spec.segments)},
         **{
-            f"__c{index[c]}": derived[c] if c in derived else _as_float(base[c])
+            f"__c{index[c]}": derived[c] if c in derived else as_float(base[c])
             for c in spec.columns
         },
         **{f"__q{index[name]}": base[f"__q{index[name]}"] for name in capped},
@@ -218,7 +161,9 @@ def build_query(
     if not spec.check_unique:
         return query
     counted = table if unit_table is None else unit_table
-    return query.mutate(__units=_distinct(counted[spec.unit], unit_bounds), __rows=counted.count())
+    return query.mutate(
+        __units=distinct_count(counted[spec.unit], unit_bounds), __rows=counted.count()
+    )
 
 
 def collect(table: Any, spec: Aggregation, keys: TableFacts) -> GroupStats:
@@ -240,12 +185,7 @@ def collect(table: Any, spec: Aggregation, keys: TableFacts) -> GroupStats:
 
 def run_query(query: Any, spec: Aggregation) -> GroupStats:
     """Execute the aggregation once and turn its rows into :class:`Aggregates` per group."""
-    try:
-        rows = _execute(query)
-    except Exception as exc:
-        raise BackendError(
-            f"the backend could not run the readout query: {first_line(exc)}"
-        ) from exc
+    rows = fetch_rows(query, "the readout query")
     index = {c: i for i, c in enumerate(spec.columns)}
     groups: dict[tuple[str, ...], Aggregates] = {}
     lows: dict[tuple[str, ...], dict[str, float]] = {}
@@ -304,91 +244,40 @@ def _group_aggregates(
     Raises:
         IllConditioned: the query returned sums whose co-moments would cancel (see the module).
     """
-    comoment: dict[tuple[str, str], float] = {}
     if spec.one_pass:
         mean = {c: float(row[f"__m{i}"]) for c, i in index.items()}
-        scale = max(n - 1, 0)
-        for a, b in spec.pairs:
-            v = row[f"__v{index[a]}_{index[b]}"]
-            comoment[pair(a, b)] = 0.0 if v is None else float(v) * scale  # None: one unit
+        cov = {(a, b): _number(row[f"__v{index[a]}_{index[b]}"]) for a, b in spec.pairs}
+        agg = Aggregates.from_moments(n, mean, cov)  # None: one unit
     else:
-        total = {c: float(row[f"__m{i}"]) for c, i in index.items()}
-        mean = {c: v / n for c, v in total.items()}
+        total = {c: float(row[f"__m{c_i}"]) for c, c_i in index.items()}
+        products = {(a, b): float(row[f"__v{index[a]}_{index[b]}"]) for a, b in spec.pairs}
+        agg = Aggregates.from_sums(n, total, products)
         # a 0/1 column's variance comes from its mean, exactly; its sum (its own sum of squares)
         # only matters to the covariances it enters
         paired = {c for p in spec.pairs for c in p}
         squares = {c: total[c] for c in spec.binary if c in paired}
-        for a, b in spec.pairs:
-            product = float(row[f"__v{index[a]}_{index[b]}"])
-            comoment[pair(a, b)] = product - total[a] * mean[b]
-            if a == b:
-                squares[a] = product
+        squares.update({a: v for (a, b), v in products.items() if a == b})
         for c, square in squares.items():
-            spread = n * mean[c] * (1.0 - mean[c]) if c in spec.binary else comoment[(c, c)]
+            spread = (
+                bernoulli_comoment(n, agg.mean[c]) if c in spec.binary else agg.comoment[(c, c)]
+            )
             # one unit, or a column of zeros, is exact; otherwise the sum of squares must be
             # finite (no overflow) and must not dwarf the spread taken from it
             exact = n == 1 or square == 0.0
             stable = math.isfinite(square) and 0.0 < square <= MAX_CANCELLATION * spread
             if not (exact or stable):
                 raise IllConditioned(c)
+    if not spec.binary:
+        return agg
+    comoment = dict(agg.comoment)
     for c in spec.binary:
-        comoment[(c, c)] = n * mean[c] * (1.0 - mean[c])
-    return Aggregates(n=n, mean=mean, comoment=comoment)
+        comoment[(c, c)] = bernoulli_comoment(n, agg.mean[c])
+    return Aggregates(n=n, mean=agg.mean, comoment=comoment)
 
 
-def _as_float(column: Any) -> Any:
-    """A numeric or boolean column as float64 (PostgreSQL cannot cast boolean to double)."""
-    import ibis
-
-    if column.type().is_boolean():
-        return ibis.ifelse(column, 1.0, 0.0)
-    return column.cast("float64")
-
-
-def _distinct(column: Any, bounds: tuple[int, int] | None) -> Any:
-    """The number of distinct non-NULL values of ``column``, exactly.
-
-    With ``bounds`` on DuckDB: the popcount of a bitmap with one bit per value in the range
-    (``bitstring_agg``), a fraction of the time and memory of the hash table behind
-    ``COUNT(DISTINCT ...)``; DuckDB raises an error for a value outside the range, so a wrong
-    range can fail the query but never miscount.
-    """
-    if bounds is None or column._find_backend(use_default=True).name != "duckdb":
-        return column.nunique()
-    bitstring_agg, bit_count = _bitmap_functions()
-    lo, hi = bounds
-    return bit_count(bitstring_agg(column.cast("int64"), lo, hi))
-
-
-@lru_cache(maxsize=1)
-def _bitmap_functions() -> tuple[Any, Any]:
-    """DuckDB's ``bitstring_agg`` and ``bit_count`` as Ibis built-ins (defined on first use)."""
-    import ibis
-
-    def bitstring_agg(arg: int, lo: int, hi: int) -> str:
-        """A bitmap of the values in ``[lo, hi]`` (DuckDB's BIT type)."""
-        raise NotImplementedError  # runs in the backend, never in Python
-
-    def bit_count(bits: str) -> int:
-        """The number of set bits."""
-        raise NotImplementedError
-
-    return ibis.udf.agg.builtin(bitstring_agg), ibis.udf.scalar.builtin(bit_count)
-
-
-def _execute(query: Any) -> list[dict[str, Any]]:
-    """Run the aggregation; the result is small, so rows come back as plain dicts.
-
-    On DuckDB the relation is fetched directly: Ibis' Arrow conversion imports pandas, which
-    would add about a second to every command-line run for a table of a few rows.
-    """
-    backend = query._find_backend(use_default=True)
-    to_relation = getattr(backend, "_to_duckdb_relation", None)
-    if to_relation is None:
-        return list(query.to_pyarrow().to_pylist())
-    relation = to_relation(query)
-    names = list(relation.columns)
-    return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+def _number(x: Any) -> float | None:
+    """A one-pass (co)variance; SQL gives NULL for a single unit."""
+    return None if x is None else float(x)
 
 
 def _bad(x: object) -> bool:

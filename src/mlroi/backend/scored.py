@@ -1,56 +1,30 @@
-"""Scored rows → per-score groups, aggregated in the backend.
+"""Requests on a scored table: check it, sum it per score or per score bin, fetch its rows.
 
 The exact value curve needs, for every distinct score, the number of rows, of positives, and the
 sums of the value of acting and of leaving alone (plus any other per-row amounts a constraint or
 a business metric reads). One ``GROUP BY score`` query returns them; Python never sees a row. A
 first, small query checks the inputs: scores finite and (for probabilities) within [0, 1], labels
-binary, no NULLs, no division by zero in the value expressions.
+binary (0/1, booleans or yes/no strings), no NULLs, no division by zero in the value
+expressions. Only the bootstrap reads rows (:func:`scored_rows`), and it says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from mlroi.backend.checks import binary, count, nonfinite, not_binary
+from mlroi.backend.columns import exact_sum
 from mlroi.backend.compile import to_ibis
-from mlroi.decision.score_groups import ScoreGroups
+from mlroi.backend.execute import fetch_columns, fetch_one
 from mlroi.errors import DataError
 from mlroi.expr import Expr, zero_divisors
 
+if TYPE_CHECKING:
+    import numpy as np
 
-@dataclass(frozen=True)
-class ScoredInput:
-    """What a decision analysis reads from a scored table.
-
-    Attributes:
-        score: the score column; higher means act first.
-        label: the binary outcome column (1 = positive: a churner, a fraud).
-        act: per-row value of acting on the row (bound expression over columns).
-        leave: per-row value of leaving the row alone.
-        sums: other per-row amounts summed over acted rows (e.g. discounts given).
-        eligible: a condition selecting the eligible population, or ``None`` for all rows.
-        probabilities: whether scores must lie in [0, 1].
-    """
-
-    score: str
-    label: str
-    act: Expr
-    leave: Expr
-    sums: Mapping[str, Expr]
-    eligible: Expr | None = None
-    probabilities: bool = True
-
-
-def _fetch(table: Any) -> dict[str, np.ndarray[Any, Any]]:
-    """Columns of a small result as numpy arrays (DuckDB directly; other backends via Arrow)."""
-    backend = table._find_backend(use_default=True)
-    if getattr(backend, "name", "") == "duckdb":
-        return dict(backend._to_duckdb_relation(table).fetchnumpy())
-    arrow = table.to_pyarrow()
-    return {name: arrow[name].to_numpy(zero_copy_only=False) for name in arrow.column_names}
+Columns = dict[str, "np.ndarray[Any, Any]"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +43,16 @@ class ScoredStats:
     high: Mapping[str, float]
 
 
+def where(table: Any, condition: Expr) -> Any:
+    """The rows of ``table`` where a bound condition holds (the eligible population)."""
+    return table.filter(to_ibis(condition, table))
+
+
+def untreated(table: Any, treated: str) -> Any:
+    """The rows of a past campaign that were not treated (flag 0, false or "no")."""
+    return table.filter(binary(table[treated]) == 0)
+
+
 def check_scored(
     table: Any,
     *,
@@ -85,29 +69,26 @@ def check_scored(
             probabilities; labels other than 0/1; an expression of ``exprs`` that divides by
             zero or reads a NULL in some row (named ``{field}.{name}``).
     """
-    import ibis
-
     checks: dict[str, Any] = {
         "rows": table.count(),
-        "bad_label": ibis.ifelse(table[label].isin([0, 1]), 0, 1).sum(),
+        "bad_label": count(not_binary(table[label])),
     }
     for i, column in enumerate(scores):
         score = table[column]
         checks[f"null_score_{i}"] = score.isnull().sum()
-        as_float = score.cast("float64")
-        checks[f"nan_score_{i}"] = ibis.ifelse(as_float.isnan() | as_float.isinf(), 1, 0).sum()
+        checks[f"nan_score_{i}"] = count(nonfinite(score))
         checks[f"min_score_{i}"] = score.min()
         checks[f"max_score_{i}"] = score.max()
         checks[f"distinct_{i}"] = score.approx_nunique()
     divisors = {name: zero_divisors(e) for name, e in exprs.items()}
     for j, (name, found) in enumerate(divisors.items()):
         for i, z in enumerate(found):
-            checks[f"zero_{j}_{i}"] = ibis.ifelse(to_ibis(z.condition, table), 1, 0).sum()
+            checks[f"zero_{j}_{i}"] = count(to_ibis(z.condition, table))
         if exprs[name].names():  # a constant cannot be NULL
             value = to_ibis(exprs[name], table).cast("float64")
             checks[f"null_{j}"] = value.isnull().sum()
-            checks[f"nonfinite_{j}"] = ibis.ifelse(value.isnan() | value.isinf(), 1, 0).sum()
-    got = {k: v[0] for k, v in _fetch(table.aggregate(**checks)).items()}
+            checks[f"nonfinite_{j}"] = count(nonfinite(value))
+    got = fetch_one(table.aggregate(**checks), "the check of the scored table")
     rows = int(got["rows"])
     if rows == 0:
         raise DataError("the scored table has no eligible rows: check the source and `eligible`")
@@ -127,13 +108,13 @@ def check_scored(
     if got["bad_label"]:
         raise DataError(
             f"column {label!r}: {int(got['bad_label']):,} of {rows:,} labels are not 0 or 1;"
-            " the outcome must be binary (1 = positive)"
+            " the outcome must be binary (1 = positive; booleans and yes/no read as 1/0)"
         )
     for j, (name, found) in enumerate(divisors.items()):
         for i, z in enumerate(found):
-            count = int(got[f"zero_{j}_{i}"])
-            if count:
-                raise z.error(count, rows, field=f"{field}.{name}")
+            zeros = int(got[f"zero_{j}_{i}"])
+            if zeros:
+                raise z.error(zeros, rows, field=f"{field}.{name}")
         if got.get(f"nonfinite_{j}"):
             raise DataError(
                 f"{field}.{name}: {int(got[f'nonfinite_{j}']):,} of {rows:,} rows give NaN or an "
@@ -152,42 +133,34 @@ def check_scored(
     )
 
 
-def _check(table: Any, spec: ScoredInput) -> int:
-    exprs = {"act": spec.act, "leave": spec.leave, **spec.sums}
-    stats = check_scored(
-        table,
-        scores=[spec.score],
-        label=spec.label,
-        exprs=exprs,
-        probabilities=spec.probabilities,
-    )
-    return stats.rows
-
-
 def grouped_sums(
     table: Any,
     key: Any,
     label: str,
     sums: Mapping[str, Expr],
-    extra: Mapping[str, Any] | None = None,
-) -> dict[str, np.ndarray[Any, Any]]:
+    extra: Mapping[str, Callable[[Any], Any]] | None = None,
+) -> Columns:
     """Rows, positives and the sum of each expression per value of ``key``, highest key first.
 
     Returns numpy arrays ``__key``, ``n``, ``positives``, one per name of ``sums``, and one
     per name of ``extra`` (further aggregates over the table's columns, e.g. a bin's min score).
     """
     import ibis
+    import numpy as np
 
     table = table.mutate(__key=key)
     aggs: dict[str, Any] = {
         "n": table.count(),
-        "positives": table[label].cast("int64").sum(),
+        "positives": binary(table[label]).cast("int64").sum(),
     }
     for i, e in enumerate(sums.values()):
         aggs[f"sum_{i}"] = _sum(e, table)
     for name, agg in (extra or {}).items():
         aggs[name] = agg(table)
-    got = _fetch(table.group_by("__key").aggregate(**aggs).order_by(ibis.desc("__key")))
+    got = fetch_columns(
+        table.group_by("__key").aggregate(**aggs).order_by(ibis.desc("__key")),
+        "the per-score sums of the scored table",
+    )
     out = {"__key": got["__key"], "n": got["n"], "positives": got["positives"]}
     for i, name in enumerate(sums):
         out[name] = np.asarray(got[f"sum_{i}"], dtype=np.float64)
@@ -196,40 +169,71 @@ def grouped_sums(
     return out
 
 
+def score_sums(table: Any, column: str, label: str, sums: Mapping[str, Expr]) -> Columns:
+    """:func:`grouped_sums` per distinct value of score ``column``: the exact curve's input."""
+    return grouped_sums(table, table[column].cast("float64"), label, sums)
+
+
+@dataclass(frozen=True)
+class ScoreBins:
+    """Equal-width bins of a score column, from ``low``; bin ``bins - 1`` also holds the top."""
+
+    column: str
+    low: float
+    high: float
+    bins: int
+
+    def key(self, table: Any) -> Any:
+        """Each row's bin number, clipped to ``[0, bins - 1]``."""
+        import ibis
+
+        score = table[self.column].cast("float64")
+        width = (self.high - self.low) / self.bins if self.high > self.low else 1.0
+        raw = ((score - self.low) / width).floor().cast("int64")
+        return ibis.greatest(ibis.least(raw, self.bins - 1), 0)
+
+
+def bin_sums(
+    table: Any, bins: ScoreBins, label: str, sums: Mapping[str, Expr], gain: Expr
+) -> Columns:
+    """:func:`grouped_sums` per score bin, with each bin's lowest and mean score (``__min``,
+    ``__mean``) and the sum of its rows' positive gains (``__gain``), which bounds what acting
+    on part of the bin can add."""
+    import ibis
+
+    column = bins.column
+    extra = {
+        "__min": lambda t: t[column].cast("float64").min(),
+        "__mean": lambda t: exact_sum(t[column].cast("float64")) / t.count(),
+        "__gain": lambda t: exact_sum(ibis.greatest(to_ibis(gain, t).cast("float64"), 0.0)),
+    }
+    return grouped_sums(table, bins.key(table), label, sums, extra)
+
+
+def in_bins(table: Any, bins: ScoreBins, ids: Sequence[int]) -> Any:
+    """The rows of the given bins (to read them again at every distinct score)."""
+    return table.filter(bins.key(table).isin([int(i) for i in ids]))
+
+
+def scored_rows(
+    table: Any, label: str, scores: Sequence[str], values: Mapping[str, Expr]
+) -> Columns:
+    """Every row's label (``__label``, int8), scores (``__s0``, ...) and values (``__v_NAME``).
+
+    The one request that reads rows into memory: the Poisson bootstrap needs them.
+    """
+    selected = {f"__s{i}": table[c].cast("float64") for i, c in enumerate(scores)}
+    return fetch_columns(
+        table.select(
+            __label=binary(table[label]).cast("int8"),
+            **selected,
+            **{f"__v_{t}": to_ibis(e, table).cast("float64") for t, e in values.items()},
+        ),
+        "the read of the scored rows for the bootstrap",
+    )
+
+
 def _sum(expr: Expr, table: Any) -> Any:
     """Sum of ``expr`` over the rows; a constant is its value times the count."""
     value = to_ibis(expr, table)
     return exact_sum(value) if expr.names() else (value * table.count()).cast("float64")
-
-
-def exact_sum(value: Any) -> Any:
-    """The sum of a float column, added in fixed point (10 decimals, 38 digits): exact and the
-    same whatever order a parallel engine adds the rows in, so the same data and seed give the
-    same result to the last bit (a double sum varies with the threads' order)."""
-    return value.cast("decimal(38, 10)").sum().cast("float64")
-
-
-def score_groups(table: Any, spec: ScoredInput) -> ScoreGroups:
-    """One group per distinct score, sorted by score descending, aggregated in the backend.
-
-    Args:
-        table: an Ibis table of scored rows.
-        spec: columns and value expressions (bound to the table's columns).
-
-    Raises:
-        DataError: NULL/NaN scores, scores outside [0, 1] for probabilities, non-binary labels,
-            a value expression that divides by zero or reads a NULL, no eligible rows.
-    """
-    if spec.eligible is not None:
-        table = table.filter(to_ibis(spec.eligible, table))
-    _check(table, spec)
-    sums = {"act": spec.act, "leave": spec.leave, **spec.sums}
-    got = grouped_sums(table, table[spec.score].cast("float64"), spec.label, sums)
-    return ScoreGroups(
-        score=np.asarray(got["__key"], dtype=np.float64),
-        n=np.asarray(got["n"], dtype=np.int64),
-        positives=np.asarray(got["positives"], dtype=np.int64),
-        act=got["act"],
-        leave=got["leave"],
-        sums={name: got[name] for name in spec.sums},
-    )

@@ -1,0 +1,52 @@
+"""What each backend engine can do, in one table: DuckDB's fast paths and everyone's fallbacks.
+
+Query builders ask :func:`capabilities` instead of testing an engine's name, so that adding an
+engine (Spark, BigQuery...) means adding a row here, not editing every query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine offers beyond plain SQL aggregation.
+
+    Attributes:
+        bitmap_distinct: counts distinct integers in a range with a bitmap (DuckDB's
+            ``bitstring_agg`` + ``bit_count``) instead of a hash table.
+        exact_decimal_sum: sums ``DECIMAL(38, 10)`` exactly, so a parallel sum does not depend
+            on the order the threads add rows in (same data and seed, same bits).
+        one_pass_moments: has numerically stable ``var_samp`` / ``covar_samp`` aggregates.
+        quantiles: computes exact quantiles (``percentile_cont``) in an aggregation.
+        native_fetch: small results are fetched as plain rows without Arrow (which would import
+            pandas and pyarrow on every command-line run).
+    """
+
+    bitmap_distinct: bool = False
+    exact_decimal_sum: bool = True
+    one_pass_moments: bool = True
+    quantiles: bool = True
+    native_fetch: bool = False
+
+
+ENGINES: dict[str, Capabilities] = {
+    "duckdb": Capabilities(bitmap_distinct=True, native_fetch=True),
+    "postgres": Capabilities(),
+}
+"""Capabilities of every engine mlroi is tested on, by Ibis backend name."""
+
+DEFAULT = Capabilities()
+"""What an engine not in :data:`ENGINES` is assumed to offer (standard SQL aggregates)."""
+
+
+def engine(expr: Any) -> Any:
+    """The Ibis backend an expression runs on (the default DuckDB for an in-memory table)."""
+    return expr._find_backend(use_default=True)
+
+
+def capabilities(expr: Any) -> Capabilities:
+    """The capabilities of the engine ``expr`` runs on."""
+    return ENGINES.get(getattr(engine(expr), "name", ""), DEFAULT)

@@ -1,0 +1,119 @@
+"""Input checks shared by every analysis: columns exist and have a usable type, binary flags
+read as 0/1, rows that break a rule are counted in the backend.
+
+One message format for a missing column (the role, the name, the closest existing name, the
+columns there are, and how to fix it), whichever analysis finds it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from mlroi.errors import DataError
+
+_NUMERIC = ("int", "uint", "float", "decimal", "boolean")
+
+TRUE_WORDS = ("1", "true", "t", "yes", "y")
+"""Strings read as 1 in a binary column (compared after trimming and lower-casing)."""
+
+FALSE_WORDS = ("0", "false", "f", "no", "n")
+"""Strings read as 0 in a binary column."""
+
+
+def missing_column(role: str, column: str, names: Sequence[str]) -> str:
+    """One line: which column is missing, the closest existing name, and the names there are."""
+    close = difflib.get_close_matches(column, list(names), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (
+        f"{role} {column!r} not found{hint}; the table has {_list(names)}:"
+        " fix the name in the configuration or in the source"
+    )
+
+
+def _list(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:12])
+    return f"[{shown}{', ...' if len(names) > 12 else ''}]"
+
+
+def require_columns(table: Any, columns: Iterable[tuple[str, str]], *, prefix: str = "") -> None:
+    """Fail with one line for the first ``(role, column)`` that ``table`` lacks.
+
+    Args:
+        table: an Ibis table.
+        columns: pairs of what the column is for ("unit column") and its name.
+        prefix: where in the case the name was given (``"decision."``), put before the message.
+    """
+    names = list(table.schema().names)
+    for role, column in columns:
+        if column not in names:
+            raise DataError(prefix + missing_column(role, column, names))
+
+
+def require_numeric(table: Any, columns: Iterable[str], role: str = "metric column") -> None:
+    """Fail with one line when a column is missing or holds neither numbers nor booleans."""
+    schema = table.schema()
+    names = list(schema.names)
+    for col in columns:
+        if col not in names:
+            raise DataError(missing_column(role, col, names))
+        dtype = str(schema[col]).lower().lstrip("!")
+        if not dtype.startswith(_NUMERIC):
+            raise DataError(
+                f"{role.removesuffix(' column')} column {col!r} has type {dtype}, expected a"
+                " number: cast it to a numeric type in the source"
+            )
+
+
+def require_type(table: Any, column: str, what: str, *, binary: bool) -> None:
+    """A column exists and holds numbers; a ``binary`` flag may also hold booleans or yes/no
+    strings (see :func:`binary`)."""
+    require_columns(table, [(what, column)])
+    dtype = table[column].type()
+    if binary and (dtype.is_boolean() or dtype.is_string()):
+        return
+    if not dtype.is_numeric() or dtype.is_boolean():
+        allowed = "0/1 numbers, booleans or yes/no strings" if binary else "numbers"
+        raise DataError(f"column {column!r} ({what}) has type {dtype}; it must hold {allowed}")
+
+
+def binary(column: Any) -> Any:
+    """A binary flag as an integer 0/1 expression; NULL where the value is not a binary value.
+
+    Reads 0/1 numbers, booleans (through ``CASE``: PostgreSQL has no cast from boolean to an
+    integer), and strings such as ``yes``/``no`` or ``true``/``false`` (see
+    :data:`TRUE_WORDS`). A number other than 0 or 1 stays as it is, so that a check can count
+    it (``~binary(c).isin([0, 1])``).
+    """
+    import ibis
+
+    dtype = column.type()
+    if dtype.is_boolean():
+        return ibis.cases((column, 1), (~column, 0), else_=ibis.null()).cast("int64")
+    if dtype.is_string():
+        word = column.strip().lower()
+        return ibis.cases(
+            (word.isin(TRUE_WORDS), 1), (word.isin(FALSE_WORDS), 0), else_=ibis.null()
+        ).cast("int64")
+    return column
+
+
+def not_binary(column: Any) -> Any:
+    """True where ``column`` is NULL or holds something other than a binary value."""
+    import ibis
+
+    return ibis.ifelse(binary(column).isin([0, 1]), False, True)
+
+
+def count(condition: Any) -> Any:
+    """The number of rows where ``condition`` holds (an aggregate)."""
+    import ibis
+
+    return ibis.ifelse(condition, 1, 0).sum()
+
+
+def nonfinite(value: Any) -> Any:
+    """True where a numeric value is NaN or infinite."""
+    as_float = value.cast("float64")
+    return as_float.isnan() | as_float.isinf()

@@ -1,0 +1,62 @@
+"""Column expressions every request builds on: numbers as doubles, exact sums, distinct counts.
+
+Each picks the engine's fast path from :mod:`mlroi.backend.capabilities` and falls back to plain
+SQL elsewhere.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from mlroi.backend.capabilities import capabilities
+
+
+def as_float(column: Any) -> Any:
+    """A numeric or boolean column as float64 (PostgreSQL cannot cast boolean to double)."""
+    import ibis
+
+    if column.type().is_boolean():
+        return ibis.ifelse(column, 1.0, 0.0)
+    return column.cast("float64")
+
+
+def exact_sum(value: Any) -> Any:
+    """The sum of a float column, added in fixed point (10 decimals, 38 digits) where the engine
+    can: exact and the same whatever order a parallel engine adds the rows in, so the same data
+    and seed give the same result to the last bit (a double sum varies with the threads' order).
+    """
+    if not capabilities(value).exact_decimal_sum:
+        return value.cast("float64").sum()
+    return value.cast("decimal(38, 10)").sum().cast("float64")
+
+
+def distinct_count(column: Any, bounds: tuple[int, int] | None) -> Any:
+    """The number of distinct non-NULL values of ``column``, exactly.
+
+    With ``bounds`` on an engine with a bitmap count (DuckDB): the popcount of a bitmap with one
+    bit per value in the range (``bitstring_agg``), a fraction of the time and memory of the hash
+    table behind ``COUNT(DISTINCT ...)``; DuckDB raises an error for a value outside the range,
+    so a wrong range can fail the query but never miscount.
+    """
+    if bounds is None or not capabilities(column).bitmap_distinct:
+        return column.nunique()
+    bitstring_agg, bit_count = _bitmap_functions()
+    lo, hi = bounds
+    return bit_count(bitstring_agg(column.cast("int64"), lo, hi))
+
+
+@lru_cache(maxsize=1)
+def _bitmap_functions() -> tuple[Any, Any]:
+    """DuckDB's ``bitstring_agg`` and ``bit_count`` as Ibis built-ins (defined on first use)."""
+    import ibis
+
+    def bitstring_agg(arg: int, lo: int, hi: int) -> str:
+        """A bitmap of the values in ``[lo, hi]`` (DuckDB's BIT type)."""
+        raise NotImplementedError  # runs in the backend, never in Python
+
+    def bit_count(bits: str) -> int:
+        """The number of set bits."""
+        raise NotImplementedError
+
+    return ibis.udf.agg.builtin(bitstring_agg), ibis.udf.scalar.builtin(bit_count)
