@@ -191,7 +191,7 @@ def _run_roi(case_path: Path, json_out: Path | None, draws: int | None, seed: in
     from pydantic import ValidationError
 
     from mlroi.errors import SpecError
-    from mlroi.report.roi_text import render
+    from mlroi.report.terminal import print_result as render
     from mlroi.roi.engine import evaluate
     from mlroi.spec.case import Simulation, load_case
     from mlroi.spec.loader import locate
@@ -239,7 +239,7 @@ def _run_decide(
 ) -> None:
     from mlroi.decision.analysis import decide as run_decide
     from mlroi.errors import SpecError
-    from mlroi.report.decision_text import render
+    from mlroi.report.terminal import print_result as render
     from mlroi.spec.case import load_case
     from mlroi.spec.loader import locate
 
@@ -377,7 +377,8 @@ def _demo_cases(out: Path) -> None:
     from rich.table import Table
 
     from mlroi.report import format as fmt
-    from mlroi.report.roi_text import probability, render
+    from mlroi.report.format import probability
+    from mlroi.report.terminal import print_result as render
     from mlroi.roi.engine import evaluate
     from mlroi.spec.case import load_case
 
@@ -418,7 +419,8 @@ def _demo_decisions(out: Path, cases: list[Any], stems: list[str]) -> None:
 
     from mlroi.decision.analysis import decide
     from mlroi.money import money
-    from mlroi.report.decision_text import comparison_sentence, render
+    from mlroi.report.decision import comparison_sentence
+    from mlroi.report.terminal import print_result as render
 
     table = Table(title="Offline decisions (mlroi decide examples/*.yaml)", title_justify="left")
     for col in ("case", "model", "threshold", "targeted", "value a year", "interval (data)"):

@@ -15,6 +15,7 @@ from mlroi.decision.bootstrap import BootstrapResult, ModelBootstrap
 from mlroi.decision.calibration import Calibration
 from mlroi.decision.curve import Decision, ValueCurve
 from mlroi.decision.polynomial import Monomial
+from mlroi.result import Result
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -235,7 +236,7 @@ class UpliftResult:
 
 
 @dataclass(frozen=True, eq=False)
-class DecisionResult:
+class DecisionResult(Result):
     """Everything an offline decision analysis found.
 
     Values are totals over the eligible rows of the scored table; :meth:`per_year` scales
@@ -311,23 +312,5 @@ class DecisionResult:
             "notes": list(self.notes),
         }
 
-    def to_json(self, indent: int | None = 2) -> str:
-        from mlroi.serialize import dumps
-
-        return dumps(self.to_dict(), indent=indent)
-
-    def summary(self) -> list[str]:
-        """The findings in plain sentences."""
-        from mlroi.report.decision_text import sentences
-
-        return sentences(self)
-
     def __repr__(self) -> str:
         return "\n".join(self.summary())
-
-    def _repr_html_(self) -> str:
-        import html
-
-        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.summary())
-        title = f"<strong>Decision analysis of {html.escape(self.score)}</strong>"
-        return f"<div>{title}<ul>{items}</ul></div>"

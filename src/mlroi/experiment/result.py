@@ -1,12 +1,12 @@
-"""The readout's result: plain, frozen, typed objects that serialise to JSON."""
+"""The readout's result: plain, frozen, typed numbers that serialise to JSON."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from mlroi.serialize import dumps, json_ready
+from mlroi.result import Result
 from mlroi.stats.lift import Interval
 from mlroi.stats.srm import SrmCheck
 
@@ -59,7 +59,7 @@ class GuardrailCheck:
 
 
 @dataclass(frozen=True)
-class ExperimentResult:
+class ExperimentResult(Result):
     """Everything the readout found.
 
     Attributes:
@@ -107,14 +107,6 @@ class ExperimentResult:
                 return c
         raise KeyError(f"no comparison for metric {metric!r} and arm {arm!r}")
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; non-finite numbers (open interval ends) become ``None``."""
-        return json_ready(self)  # type: ignore[no-any-return]
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """The result as JSON text (byte-identical for identical inputs)."""
-        return dumps(self, indent=indent)
-
     def __repr__(self) -> str:
         lines = [
             f"ExperimentResult(control={self.control!r}, arms={list(self.arms)},"
@@ -125,11 +117,6 @@ class ExperimentResult:
         for g in self.guardrails:
             lines.append(f"  guardrail {g.metric} [{g.arm}]: {g.status}")
         return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        from mlroi.report.html_table import experiment_table
-
-        return experiment_table(self)
 
 
 def _describe(c: Comparison) -> str:

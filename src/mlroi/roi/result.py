@@ -1,11 +1,11 @@
-"""The ROI result: plain, frozen, typed objects that serialise to JSON."""
+"""The ROI result: plain, frozen, typed numbers that serialise to JSON."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from mlroi.serialize import dumps, json_ready
+from mlroi.result import Result
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,15 @@ class CostLine:
 
 
 @dataclass(frozen=True)
-class RoiResult:
+class RoiResult(Result):
     """Everything the ROI engine found for one case.
 
     The return multiple is value / cost; net ROI is (value - cost) / cost. Both are over the
-    horizon, undiscounted; NPV discounts monthly flows at the case's rate (``timing``).
+    horizon, undiscounted; NPV discounts monthly flows at the case's rate (``timing``). Its
+    JSON carries the headline sentence (:func:`mlroi.report.roi.headline`).
     """
+
+    headline_in_json: ClassVar[bool] = True
 
     case: str
     currency: str
@@ -133,26 +136,5 @@ class RoiResult:
         """The input whose range moves NPV the most."""
         return self.sensitivity[0] if self.sensitivity else None
 
-    def headline(self) -> str:
-        """The result in plain words (see :func:`mlroi.report.roi_text.headline`)."""
-        from mlroi.report.roi_text import headline
-
-        return headline(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; non-finite numbers become ``None``."""
-        out: dict[str, Any] = json_ready(self)
-        out["headline"] = self.headline()
-        return out
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """The result as JSON text (byte-identical for the same case and seed)."""
-        return dumps(self.to_dict(), indent=indent)
-
     def __repr__(self) -> str:
         return f"RoiResult({self.case!r}): {self.headline()}"
-
-    def _repr_html_(self) -> str:
-        from mlroi.report.roi_text import html_summary
-
-        return html_summary(self)
