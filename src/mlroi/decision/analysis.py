@@ -49,7 +49,9 @@ from mlroi.decision.curve import (
 from mlroi.decision.expr import Binary, bind, display, evaluate, parse, to_ibis
 from mlroi.decision.polynomial import Monomial, evaluate_monomials, mean
 from mlroi.decision.result import (
-    Comparison,
+    ChallengerComparison as Comparison,
+)
+from mlroi.decision.result import (
     DecisionResult,
     ModelResult,
     ParameterSpread,

@@ -153,8 +153,9 @@ def _thinned(size: int, most: int, chosen: int | None) -> list[int]:
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """Challenger against champion on the same rows.
+class ChallengerComparison:
+    """Challenger against champion on the same rows (models compared in money; not an
+    experiment's arm-against-control :class:`mlroi.experiment.result.Comparison`).
 
     Attributes:
         auc: challenger AUC minus champion AUC (``None`` when either is undefined).
@@ -177,7 +178,7 @@ class Comparison:
     @classmethod
     def of(
         cls, champion: ModelResult, challenger: ModelResult, boot: BootstrapResult | None
-    ) -> Comparison:
+    ) -> ChallengerComparison:
         a, b = champion.curve.auc, challenger.curve.auc
         ra = (champion.point or {}).get("recall")
         rb = (challenger.point or {}).get("recall")
@@ -258,7 +259,7 @@ class DecisionResult(Result):
     level: float
     seed: int
     models: Mapping[str, ModelResult]
-    comparison: Comparison | None
+    comparison: ChallengerComparison | None
     uplift: UpliftResult | None
     notes: tuple[str, ...]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from mlroi import defaults
 from mlroi.stats.distributions import Alternative, critical_value, p_value
 
 
@@ -95,7 +96,7 @@ def compare(
     control: ArmEstimate,
     treatment: ArmEstimate,
     *,
-    level: float = 0.95,
+    level: float = defaults.LEVEL,
     alternative: Alternative = "two-sided",
     df: float | None = None,
 ) -> Lift:
