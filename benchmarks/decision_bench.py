@@ -160,7 +160,9 @@ def worker_generate(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def worker_mlroi_numpy(a: argparse.Namespace) -> dict[str, Any]:
-    from mlroi.decision.curve import ScoreGroups, optimum, value_curve
+    from mlroi.decision.optimum import optimum
+    from mlroi.decision.score_groups import ScoreGroups
+    from mlroi.decision.value_curve import value_curve
 
     rows = _load(a.data)
     phases: list[dict[str, float]] = []
@@ -191,8 +193,9 @@ def worker_mlroi_duckdb(a: argparse.Namespace) -> dict[str, Any]:
     import ibis
 
     from mlroi.decision.aggregate import ScoredInput, score_groups
-    from mlroi.decision.curve import optimum, value_curve
     from mlroi.decision.expr import bind, parse
+    from mlroi.decision.optimum import optimum
+    from mlroi.decision.value_curve import value_curve
 
     con = ibis.duckdb.connect()
     table = con.read_parquet(a.data)
@@ -327,7 +330,8 @@ def worker_empulse_fixed(a: argparse.Namespace) -> dict[str, Any]:
 
 def worker_bootstrap(a: argparse.Namespace) -> dict[str, Any]:
     try:
-        from mlroi.decision.bootstrap import BootstrapRows, bootstrap
+        from mlroi.decision.bootstrap import bootstrap
+        from mlroi.decision.bootstrap_rows import BootstrapRows
     except ImportError:  # hook: the module is not there yet
         return {"missing": "mlroi.decision.bootstrap is not available"}
 
@@ -354,7 +358,9 @@ def worker_check(a: argparse.Namespace) -> dict[str, Any]:
     """Untimed: the exact optimum of both value models, and the value each threshold achieves."""
     import numpy as np
 
-    from mlroi.decision.curve import ScoreGroups, optimum, value_curve
+    from mlroi.decision.optimum import optimum
+    from mlroi.decision.score_groups import ScoreGroups
+    from mlroi.decision.value_curve import value_curve
 
     rows = _load(a.data)
     curves = {}

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 
 from mlroi.decision.aggregate import ScoredInput, score_groups
-from mlroi.decision.curve import ScoreGroups
 from mlroi.decision.expr import ExprError, bind, parse
+from mlroi.decision.score_groups import ScoreGroups
 from mlroi.errors import DataError
 
 CHURN_ACT = (

@@ -8,19 +8,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-import scipy.stats
 
 import mlroi.decision.bootstrap as bootstrap_module
-from mlroi.decision.bootstrap import (
-    _EDGES,
-    _TAIL_CDF,
-    _TAIL_START,
-    BootstrapRows,
-    _row_weights,
-    bootstrap,
-)
-from mlroi.decision.curve import ScoreGroups, optimum, value_curve
+import mlroi.decision.bootstrap_rows as bootstrap_rows_module
+from mlroi.decision.bootstrap import bootstrap
+from mlroi.decision.bootstrap_rows import BootstrapRows
 from mlroi.decision.expr import ExprError
+from mlroi.decision.optimum import optimum
+from mlroi.decision.poisson_weights import row_weights
+from mlroi.decision.score_groups import ScoreGroups
+from mlroi.decision.value_curve import value_curve
 from mlroi.serialize import dumps
 
 
@@ -82,7 +79,7 @@ def test_value_at_chosen_is_the_weighted_sum_over_the_rows(bins: int) -> None:
     rows = churn_rows(2_000, 4, distinct=500)
     score, threshold = rows.scores["model"], 0.634
     result = bootstrap(rows, {"model": threshold}, resamples=25, seed=9, bins=bins)
-    weights = _row_weights(rows.n, 25, seed=9).astype(np.float64)
+    weights = row_weights(rows.n, 25, seed=9).astype(np.float64)
     acted = score >= threshold
     value = weights.T @ value_of_rows(rows, score, threshold)
     incremental = weights[acted].T @ (rows.act - rows.leave)[acted]
@@ -101,7 +98,7 @@ def test_rows_drawn_is_the_sum_of_the_row_weights_in_each_resample() -> None:
         rows.label, rows.act, rows.leave, {"model": rows.scores["model"], "other": other}
     )
     result = bootstrap(pair, {"model": 0.6, "other": 0.4}, resamples=6, seed=5, bins=8)
-    weights = _row_weights(rows.n, 6, seed=5)
+    weights = row_weights(rows.n, 6, seed=5)
     drawn = weights.sum(axis=0, dtype=np.int64).astype(np.float64)
     for model in result.models.values():
         np.testing.assert_array_equal(model.draws.rows_drawn, drawn)
@@ -120,7 +117,7 @@ def test_resampled_optimum_and_auc_are_those_of_the_resampled_rows() -> None:
     constraints = ["fpr <= 0.25", "discounts <= 900"]
     result = bootstrap(rows, {"model": 0.5}, constraints=constraints, resamples=10, seed=3)
     assert result.models["model"].exact
-    weights = _row_weights(rows.n, 10, seed=3)
+    weights = row_weights(rows.n, 10, seed=3)
     draws = result.models["model"].draws
     for r in range(10):
         repeat = np.repeat(np.arange(rows.n), weights[:, r])
@@ -137,25 +134,6 @@ def test_resampled_optimum_and_auc_are_those_of_the_resampled_rows() -> None:
         assert draws.optimal_threshold[r] == decision.point["threshold"]
         assert draws.optimal_objective[r] == pytest.approx(decision.point["value"], rel=1e-12)
         assert draws.auc[r] == pytest.approx(curve.auc, rel=1e-12)
-
-
-def test_poisson_weights_have_poisson_probabilities_to_rounding() -> None:
-    # The base-2^16 digits give k for floor(p_k 2^16) of the 65,536 values of u; the values left
-    # over draw k from the remainders. Together they give p_k up to float64 rounding.
-    p = np.array([math.exp(-1.0) / math.factorial(k) for k in range(len(_TAIL_CDF))])
-    edges = np.r_[0.0, [float(e) for e in _EDGES], _TAIL_START]
-    digits = np.zeros(len(p))
-    digits[: len(edges) - 1] = np.diff(edges)
-    tail = np.diff(np.r_[0.0, _TAIL_CDF]) * (65536 - _TAIL_START)
-    np.testing.assert_allclose((digits + tail) / 65536.0, p, rtol=1e-12, atol=1e-18)
-
-
-def test_poisson_weights_are_distributed_as_poisson_one() -> None:
-    counts = np.bincount(_row_weights(20_000, 100, seed=1).ravel(), minlength=7)
-    expected = scipy.stats.poisson.pmf(np.arange(7), 1.0) * 2_000_000
-    expected[-1] += 2_000_000 - expected.sum()  # 6 or more
-    observed = np.r_[counts[:6], counts[6:].sum()]
-    assert scipy.stats.chisquare(observed, expected).pvalue > 0.001
 
 
 # ---------------------------------------------------------------------------------- calibration
@@ -296,7 +274,7 @@ def test_infeasible_share_counts_the_resamples_without_a_feasible_threshold() ->
     result = bootstrap(
         rows, {"model": 0.5}, constraints=[f"tp >= {positives}"], resamples=200, seed=6
     )
-    drawn = _row_weights(rows.n, 200, seed=6).T @ rows.label.astype(np.int64)
+    drawn = row_weights(rows.n, 200, seed=6).T @ rows.label.astype(np.int64)
     assert result.models["model"].infeasible_share == np.mean(drawn < positives)
     assert 0.2 < result.models["model"].infeasible_share < 0.8
 
@@ -319,7 +297,7 @@ def test_many_distinct_scores_use_at_most_bins_bins_with_the_chosen_threshold_an
     model = result.models["model"]
     assert not model.exact
     assert model.bins <= 10
-    weights = _row_weights(rows.n, 20, seed=1).astype(np.float64)
+    weights = row_weights(rows.n, 20, seed=1).astype(np.float64)
     expected = weights.T @ value_of_rows(rows, rows.scores["model"], threshold)
     np.testing.assert_allclose(model.draws.value_at_chosen, expected, rtol=1e-12)
 
@@ -327,7 +305,7 @@ def test_many_distinct_scores_use_at_most_bins_bins_with_the_chosen_threshold_an
 def test_acting_on_nobody_is_worth_the_value_of_leaving_every_row() -> None:
     rows = churn_rows(1_000, 15)
     result = bootstrap(rows, {"model": math.inf}, resamples=10, seed=2)
-    weights = _row_weights(rows.n, 10, seed=2).astype(np.float64)
+    weights = row_weights(rows.n, 10, seed=2).astype(np.float64)
     draws = result.models["model"].draws
     np.testing.assert_allclose(draws.value_at_chosen, weights.T @ rows.leave, rtol=1e-12)
     assert np.all(draws.incremental_value_at_chosen == 0.0)
@@ -410,17 +388,9 @@ def test_bad_rows_raise_value_error_naming_the_array() -> None:
         BootstrapRows(np.zeros(0), np.zeros(0), np.zeros(0), {"m": np.zeros(0)})
 
 
-def test_weights_do_not_depend_on_how_many_rows_are_drawn_at_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    whole = _row_weights(70_000, 8, seed=8)  # two chunks of rows, each drawn at once
-    monkeypatch.setattr(bootstrap_module, "_GROUP_DRAWS", 1 << 10)
-    monkeypatch.setattr(bootstrap_module, "_BLOCK_WEIGHTS", 1 << 12)
-    np.testing.assert_array_equal(_row_weights(70_000, 8, seed=8), whole)
-
-
-def test_docstring_examples_run() -> None:
-    assert doctest.testmod(bootstrap_module).failed == 0
+@pytest.mark.parametrize("module", [bootstrap_module, bootstrap_rows_module])
+def test_docstring_examples_run(module: Any) -> None:
+    assert doctest.testmod(module).failed == 0
 
 
 def test_a_constraint_on_an_unknown_column_fails_before_resampling() -> None:

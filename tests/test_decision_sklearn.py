@@ -21,9 +21,11 @@ from sklearn.model_selection import (  # noqa: E402
 )
 
 import mlroi.decision.sklearn as sklearn_module  # noqa: E402
-from mlroi.decision.curve import ScoreGroups, ValueCurve, optimum, value_curve  # noqa: E402
 from mlroi.decision.expr import ExprError, bind, evaluate, parse  # noqa: E402
+from mlroi.decision.optimum import optimum  # noqa: E402
+from mlroi.decision.score_groups import ScoreGroups  # noqa: E402
 from mlroi.decision.sklearn import value_scorer  # noqa: E402
+from mlroi.decision.value_curve import ValueCurve, value_curve  # noqa: E402
 
 # Churn campaign of Verbraken et al. (2013): a contacted churner accepts the offer with
 # probability g and stays, worth clv - d; every contact costs f, every accepted offer d.

@@ -18,18 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import confint_proportions_2indep
 
+import mlroi.decision.qini as qini_module
+import mlroi.decision.targeting as targeting_module
 import mlroi.decision.uplift as uplift_module
-from mlroi.decision.uplift import (
-    QINI_COLUMNS,
-    QiniCurve,
-    TargetingCurve,
-    UpliftGroups,
-    compare_targeting,
-    qini_curve,
-    targeting_curve,
-    uplift_groups,
-    uplift_groups_many,
-)
+import mlroi.decision.uplift_groups as uplift_groups_module
+from mlroi.decision.qini import QINI_COLUMNS, QiniCurve, qini_curve
+from mlroi.decision.targeting import TargetingCurve, compare_targeting, targeting_curve
+from mlroi.decision.uplift import uplift_groups, uplift_groups_many
+from mlroi.decision.uplift_groups import UpliftGroups
 from mlroi.demo.churn import generate_churn
 from mlroi.errors import DataError
 from mlroi.serialize import dumps
@@ -625,8 +621,11 @@ def test_the_value_must_name_a_summed_amount() -> None:
         targeting_curve(curve_of(hand_rows()), value="clv")
 
 
-def test_the_docstring_examples_run() -> None:
-    assert doctest.testmod(uplift_module).failed == 0
+@pytest.mark.parametrize(
+    "module", [uplift_module, uplift_groups_module, qini_module, targeting_module]
+)
+def test_the_docstring_examples_run(module: Any) -> None:
+    assert doctest.testmod(module).failed == 0
 
 
 def test_targeting_curve_columns_extend_the_qini_columns() -> None:

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from mlroi.decision.curve import ScoreGroups
 from mlroi.decision.expr import Expr, to_ibis, zero_divisors
+from mlroi.decision.score_groups import ScoreGroups
 from mlroi.errors import DataError
 
 

@@ -35,18 +35,12 @@ from mlroi.decision.aggregate import (
     exact_sum,
     grouped_sums,
 )
-from mlroi.decision.bootstrap import BootstrapResult, BootstrapRows, bootstrap
+from mlroi.decision.bootstrap import BootstrapResult, bootstrap
+from mlroi.decision.bootstrap_rows import BootstrapRows
 from mlroi.decision.calibration import calibration
 from mlroi.decision.config import DecisionConfig
-from mlroi.decision.curve import (
-    Constraint,
-    ScoreGroups,
-    ValueCurve,
-    cumulative_value,
-    optimum,
-    value_curve,
-)
 from mlroi.decision.expr import Binary, bind, display, evaluate, parse, to_ibis
+from mlroi.decision.optimum import Constraint, optimum
 from mlroi.decision.polynomial import Monomial, evaluate_monomials, mean
 from mlroi.decision.result import (
     ChallengerComparison as Comparison,
@@ -58,8 +52,10 @@ from mlroi.decision.result import (
     Spread,
     UpliftResult,
 )
+from mlroi.decision.score_groups import ScoreGroups
 from mlroi.decision.templates import TEMPLATES
 from mlroi.decision.valuation import BoundValue, bind_value, read
+from mlroi.decision.value_curve import ValueCurve, cumulative_value, value_curve
 from mlroi.errors import DataError
 from mlroi.experiment.aggregate import missing_column
 from mlroi.spec.quantity import draw
@@ -523,12 +519,9 @@ def _uplift(
     level: float,
 ) -> UpliftResult:
     """Rank the past campaign's rows by each score and value treating the top of each."""
-    from mlroi.decision.uplift import (
-        compare_targeting,
-        qini_curve,
-        targeting_curve,
-        uplift_groups_many,
-    )
+    from mlroi.decision.qini import qini_curve
+    from mlroi.decision.targeting import compare_targeting, targeting_curve
+    from mlroi.decision.uplift import uplift_groups_many
 
     value_text, cost_text, favourable = config.uplift_texts()
     assert value_text is not None and config.treated is not None  # checked by the config

@@ -20,16 +20,8 @@ the rows drawn, whose spread is, as ``n`` grows, the classical standard error of
 bootstrap): the difference between two models is resampled directly, without the noise of the
 rows they share.
 
-Weights. ``Generator.poisson`` costs 30 to 50 ns a draw, a minute or more for the 2e9 draws of
-200 resamples of 10M rows. Instead, a uniform 16-bit integer ``u`` is compared with the Poisson(1)
-distribution written in base 2^16 (Marsaglia 1963): ``floor(p_k 2^16)`` of the 65,536 values of
-``u`` give ``k``, and the five values left over (a share of 7.6e-5) draw ``k`` from the remaining
-probabilities ``p_k - floor(p_k 2^16) / 2^16`` with a double-precision uniform. So the weights are
-Poisson(1) up to the float64 rounding of its probabilities (below 1e-16), at 2 to 3 ns a weight.
-The weights of rows ``c * 65,536`` to ``(c + 1) * 65,536`` come from their own streams, seeded by
-``SeedSequence(seed, spawn_key=(c, ...))``, row after row: a row's weights depend only on the
-seed, the number of resamples and the row's position, never on the models, the bins, the other
-rows or the order in which chunks are processed.
+Weights: :mod:`mlroi.decision.poisson_weights` draws every row's Poisson(1) weight in every
+resample, at 2 to 3 ns a weight, from streams that depend only on the seed and the row.
 
 Curves. Per model, the rows are put in at most ``bins`` score bins of about equal row counts
 (every distinct score is a bin when there are at most ``bins`` of them: the exact curve). A bin
@@ -37,9 +29,9 @@ is a range of scores, so tied scores stay together, and the chosen threshold is 
 value at the chosen threshold is exact in every resample. For every row chunk, the rows are
 ordered by bin and each bin's weighted sums (rows, positives, value of acting, of leaving alone,
 the extra sums) in all resamples at once are one matrix product ``W_bin' X_bin``; a resample's
-curve is then :func:`~mlroi.decision.curve.value_curve` of its bins (those with no row drawn are
-dropped), evaluated at the bin edges only, and :func:`~mlroi.decision.curve.optimum` picks its
-best feasible threshold. Its AUC is the binned AUC (rows in one bin count as tied).
+curve is then :func:`~mlroi.decision.value_curve.value_curve` of its bins (those with no row
+drawn are dropped), evaluated at the bin edges only, and :func:`~mlroi.decision.optimum.optimum`
+picks its best feasible threshold. Its AUC is the binned AUC (rows in one bin count as tied).
 
 Intervals are percentile intervals of the resampled numbers at ``level``, with the standard
 deviation of the resampled numbers as standard error (Efron & Tibshirani 1993, ch. 6 and 13).
@@ -55,127 +47,33 @@ References:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from mlroi.decision.curve import (
-    CURVE_COLUMNS,
-    Constraint,
-    ScoreGroups,
-    optimum,
-    value_curve,
-)
-from mlroi.decision.expr import Expr, bind, evaluate, parse
+from mlroi.decision.arrays import FloatArray
+from mlroi.decision.bootstrap_rows import BootstrapRows
+from mlroi.decision.expr import bind, parse
+from mlroi.decision.model_draws import ModelDraws, model_draws
+from mlroi.decision.optimum import Constraint, optimum
+from mlroi.decision.score_bins import bin_ids, bin_lows, bin_sums
+from mlroi.decision.score_groups import CURVE_COLUMNS, ScoreGroups
+from mlroi.decision.value_curve import value_curve
 
 __all__ = [
     "BootstrapResult",
-    "BootstrapRows",
     "Difference",
     "ModelBootstrap",
-    "ModelDraws",
     "Spread",
     "bootstrap",
 ]
-
-FloatArray: TypeAlias = npt.NDArray[np.float64]
-WeightArray: TypeAlias = npt.NDArray[np.uint8]
-
-_CHUNK = 1 << 16
-"""Rows per weight stream."""
-
-_GROUP_DRAWS = 1 << 19
-"""Weights drawn at once: 2^19 16-bit draws and their comparisons stay in the L2 cache."""
-
-_BLOCK_WEIGHTS = 1 << 24
-"""Weights summed at once (16 MiB): a whole chunk up to 256 resamples, fewer rows beyond."""
 
 _MAX_SUM_CELLS = 1 << 27
 """Bins x resamples x columns over all models: 1 GiB of float64 bin sums at most."""
 
 _THRESHOLD_QUANTILES = (0.05, 0.5, 0.95)
-
-
-# ------------------------------------------------------------------------------------ the rows
-
-
-@dataclass(frozen=True, eq=False)
-class BootstrapRows:
-    """Per-row arrays for the bootstrap, fetched from the backend by the caller.
-
-    Arrays of one length, one entry a row. ``act``, ``leave``, the scores and the sums are stored
-    as float64 (without a copy when they are float64 already), the labels as given. Validation
-    raises ``ValueError`` naming the array.
-
-    Attributes:
-        label: 1 for a positive row, 0 otherwise (booleans or integers; kept as given).
-        act: value of acting on each row.
-        leave: value of leaving each row alone.
-        scores: model name to its score per row (higher means act first); one model, or more
-            compared on the same rows (the first is the default baseline).
-        sums: further per-row amounts, summed over the rows acted on (as ``ScoreGroups.sums``)
-            and usable in constraints, e.g. ``discounts_given``.
-
-    Example:
-        >>> scores = {"model": np.array([0.9, 0.2])}
-        >>> rows = BootstrapRows(np.array([1, 0]), np.array([5.0, -1.0]), np.zeros(2), scores)
-        >>> rows.n, list(rows.scores)
-        (2, ['model'])
-    """
-
-    label: npt.NDArray[Any]
-    act: npt.NDArray[Any]
-    leave: npt.NDArray[Any]
-    scores: Mapping[str, npt.NDArray[Any]]
-    sums: Mapping[str, npt.NDArray[Any]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        label = np.asarray(self.label)
-        if label.ndim != 1:
-            raise ValueError(f"label must be one-dimensional, got shape {label.shape}")
-        n = label.shape[0]
-        if n == 0:
-            raise ValueError("label: there are no rows to resample")
-        if label.dtype.kind not in "biuf" or (
-            label.dtype.kind != "b" and not bool(np.all((label == 0) | (label == 1)))
-        ):
-            raise ValueError("label must be 0 or 1 in every row")
-        if not self.scores:
-            raise ValueError("scores: give at least one model's scores, e.g. {'model': score}")
-        scores = {}
-        for name, values in self.scores.items():
-            if not isinstance(name, str) or not name:
-                raise ValueError(f"scores: model names must be non-empty strings, got {name!r}")
-            scores[name] = _column(values, f"scores[{name!r}]", n)
-        sums = {name: _column(values, f"sums[{name!r}]", n) for name, values in self.sums.items()}
-        # ScoreGroups names the sum that is not an identifier or clashes with a curve column.
-        ScoreGroups.from_rows([0.0], [0], [0.0], [0.0], {name: [0.0] for name in sums})
-        object.__setattr__(self, "label", label)
-        object.__setattr__(self, "act", _column(self.act, "act", n))
-        object.__setattr__(self, "leave", _column(self.leave, "leave", n))
-        object.__setattr__(self, "scores", scores)
-        object.__setattr__(self, "sums", sums)
-
-    @property
-    def n(self) -> int:
-        """Rows."""
-        return int(self.label.shape[0])
-
-
-def _column(values: npt.ArrayLike, name: str, size: int) -> FloatArray:
-    try:
-        x = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numbers") from None
-    if x.ndim != 1 or x.shape[0] != size:
-        raise ValueError(f"{name} has shape {x.shape} where {size} values (one a row) are expected")
-    bad = int(np.count_nonzero(~np.isfinite(x)))
-    if bad:
-        raise ValueError(f"{name} has {bad:,} NaN or infinite values; drop or fill those rows")
-    return x
 
 
 # ---------------------------------------------------------------------------------- the results
@@ -213,45 +111,6 @@ class Spread:
             "share_positive": self.share_positive,
             "defined": self.defined,
         }
-
-
-@dataclass(frozen=True, eq=False)
-class ModelDraws:
-    """One model's numbers in every resample, one array entry per resample.
-
-    Attributes:
-        value_at_chosen: value at the chosen threshold (exact for the resample).
-        incremental_value_at_chosen: the same minus the value of acting on nobody.
-        optimal_threshold: the best feasible threshold; NaN when infeasible.
-        optimal_objective: the objective at that threshold; NaN when infeasible.
-        optimal_value: the value at that threshold; NaN when infeasible.
-        auc: binned ROC AUC; NaN when the resample has no positive or no negative row.
-        rows_drawn: rows drawn, ``sum_i w_i`` over every row (a whole number; the same for
-            every model, whose weights are shared), the denominator of the per-row figures.
-    """
-
-    value_at_chosen: FloatArray
-    incremental_value_at_chosen: FloatArray
-    optimal_threshold: FloatArray
-    optimal_objective: FloatArray
-    optimal_value: FloatArray
-    auc: FloatArray
-    rows_drawn: FloatArray
-
-    def to_dict(self) -> dict[str, list[float]]:
-        """Every array as a list."""
-        return {name: getattr(self, name).tolist() for name in _DRAW_FIELDS}
-
-
-_DRAW_FIELDS = (
-    "value_at_chosen",
-    "incremental_value_at_chosen",
-    "optimal_threshold",
-    "optimal_objective",
-    "optimal_value",
-    "auc",
-    "rows_drawn",
-)
 
 
 @dataclass(frozen=True, eq=False)
@@ -431,7 +290,7 @@ def bootstrap(
         chosen: the threshold the point analysis chose for each model, acting on rows with
             ``score >= chosen[model]`` (``inf`` acts on nobody).
         constraints: conditions over the curve's columns, as for
-            :func:`~mlroi.decision.curve.optimum`, e.g. ``"fpr <= 0.005"``.
+            :func:`~mlroi.decision.optimum.optimum`, e.g. ``"fpr <= 0.005"``.
         objective: the number the optimum maximises, e.g. ``"value"``.
         resamples: number of resamples (at least 1; 200 gives standard errors to about 5%).
         seed: seed of the row weights (a whole number >= 0); the same seed gives the same
@@ -479,14 +338,14 @@ def bootstrap(
     goal = bind(parse(objective, field="objective", kind="number"), names, {}, field="objective")
     _try_expressions(list(rows.sums), checks, objective)
 
-    binned = {m: _bin_lows(rows.scores[m], bins, thresholds[m]) for m in models}
-    ids = [_bin_ids(rows.scores[m], binned[m][0]) for m in models]
-    sums = _bin_sums(rows, ids, [binned[m][0].size for m in models], resamples, seed)
+    binned = {m: bin_lows(rows.scores[m], bins, thresholds[m]) for m in models}
+    ids = [bin_ids(rows.scores[m], binned[m][0]) for m in models]
+    sums = bin_sums(rows, ids, [binned[m][0].size for m in models], resamples, seed)
 
     results: dict[str, ModelBootstrap] = {}
     for model, per_bin in zip(models, sums, strict=True):
         lows, exact = binned[model]
-        draws = _model_draws(
+        draws = model_draws(
             lows, per_bin, thresholds[model], list(rows.sums), checks, goal, objective
         )
         results[model] = _summarise(model, thresholds[model], lows.size, exact, draws, level)
@@ -557,186 +416,6 @@ def _try_expressions(sums: list[str], checks: Sequence[Constraint], objective: s
         [1.0, 0.0], [1, 0], [1.0, 0.0], [0.0, 0.0], {s: [1, 1] for s in sums}
     )
     optimum(value_curve(groups), checks, objective)
-
-
-# ------------------------------------------------------------------------------------ score bins
-
-
-def _bin_lows(score: FloatArray, bins: int, chosen: float) -> tuple[FloatArray, bool]:
-    """The lowest score of each bin, highest bin first, and whether every distinct score is one.
-
-    A bin holds the rows with a score from its lowest score up to the next bin's. With more
-    distinct scores than ``bins``, the lowest scores are quantiles of the rows, so bins hold about
-    ``n / bins`` rows each (a tie larger than that makes fewer, larger bins), plus the lowest
-    score at or above ``chosen``, which makes ``score >= chosen`` a union of bins.
-    """
-    ordered = np.sort(score)
-    new = np.r_[True, ordered[1:] != ordered[:-1]]
-    if int(np.count_nonzero(new)) <= bins:
-        return ordered[new][::-1].copy(), True
-    n = ordered.size
-    at = int(np.searchsorted(ordered, chosen, side="left"))
-    edge = ordered[at : at + 1] if 0 < at < n else ordered[:0]  # none at +inf or below every row
-    quantiles = bins - edge.size
-    lows = np.unique(np.r_[ordered[np.arange(quantiles) * n // quantiles], edge])
-    return lows[::-1].copy(), False
-
-
-def _bin_ids(score: FloatArray, lows: FloatArray) -> npt.NDArray[np.integer[Any]]:
-    """Each row's bin (0 = highest scores); 16-bit when it fits, which NumPy sorts by radix."""
-    ascending = lows[::-1].copy()
-    ids = lows.size - np.searchsorted(ascending, score, side="right")
-    return ids.astype(np.int16 if lows.size <= np.iinfo(np.int16).max else np.int32)
-
-
-# -------------------------------------------------------------------------------------- weights
-
-
-def _poisson_digits() -> tuple[tuple[np.uint16, ...], int, FloatArray]:
-    """Poisson(1) in base 2^16: the edges of ``u`` for weights 1, 2, ..., the first ``u`` left
-    over for the remainder, and the cumulative distribution of the remainder."""
-    p = np.array([math.exp(-1.0) / math.factorial(k) for k in range(32)])
-    digits = np.floor(p * 65536.0)
-    tail_start = int(digits.sum())
-    edges = np.cumsum(digits)[:-1]
-    rest = p - digits / 65536.0
-    cdf = np.cumsum(rest) / rest.sum()
-    cdf[-1] = 1.0
-    return tuple(np.uint16(e) for e in edges if e < tail_start), tail_start, cdf
-
-
-_EDGES, _TAIL_START, _TAIL_CDF = _poisson_digits()
-
-
-def _weight_blocks(n: int, resamples: int, seed: int) -> Iterator[tuple[int, WeightArray]]:
-    """Every row's Poisson(1) weights, ``(rows, resamples)``, block by block of consecutive rows,
-    each with the position of its first row. Each chunk of rows has its own streams, read in
-    order, so the size of the blocks does not change the weights."""
-    step = 4 * max(1, _GROUP_DRAWS // (4 * resamples))  # rows drawn at once, whole 64-bit draws
-    block = step * max(1, _BLOCK_WEIGHTS // (step * resamples))
-    for chunk, first in enumerate(range(0, n, _CHUNK)):
-        bits = np.random.PCG64DXSM(np.random.SeedSequence(seed, spawn_key=(chunk, 0)))
-        rare = np.random.Generator(
-            np.random.PCG64DXSM(np.random.SeedSequence(seed, spawn_key=(chunk, 1)))
-        )
-        for start in range(first, min(n, first + _CHUNK), block):
-            size = min(block, n - start, first + _CHUNK - start)
-            padded = size + (-size % 4)
-            w = np.empty((padded, resamples), dtype=np.uint8)
-            for r0 in range(0, padded, step):
-                r1 = min(padded, r0 + step)
-                u = bits.random_raw((r1 - r0) * resamples // 4).view(np.uint16)
-                u = u.reshape(r1 - r0, resamples)
-                out = w[r0:r1]
-                np.greater_equal(u, _EDGES[0], out=out)
-                for edge in _EDGES[1:]:
-                    out += u >= edge
-                tail = np.flatnonzero(u >= _TAIL_START)
-                if tail.size:
-                    draws = np.searchsorted(_TAIL_CDF, rare.random(tail.size), side="right")
-                    out.reshape(-1)[tail] = draws
-            yield start, w[:size]
-
-
-def _row_weights(n: int, resamples: int, seed: int) -> WeightArray:
-    """Every row's weight in every resample, ``(n, resamples)``: those :func:`bootstrap` uses."""
-    return np.concatenate([w for _, w in _weight_blocks(n, resamples, seed)])
-
-
-# ------------------------------------------------------------------------------------ bin sums
-
-
-def _bin_sums(
-    rows: BootstrapRows,
-    ids: Sequence[npt.NDArray[np.integer[Any]]],
-    bins: Sequence[int],
-    resamples: int,
-    seed: int,
-) -> list[FloatArray]:
-    """Per model, the weighted sums of every bin in every resample, ``(resamples, bins, k)``.
-
-    The columns are rows, positives, act, leave, then the extra sums. Block by block of rows
-    (65,536 rows up to 256 resamples), the weights are drawn once; per model the block's rows are
-    ordered by bin, and each bin's sums in all resamples are one product of its weights'
-    transpose ``(resamples, rows)`` by its columns ``(rows, k)``. Weights are small whole
-    numbers, so rows and positives are exact.
-    """
-    extra = list(rows.sums.values())
-    width = 4 + len(extra)
-    totals = [np.zeros((b, resamples, width)) for b in bins]
-    product = np.empty((resamples, width))
-    for start, w in _weight_blocks(rows.n, resamples, seed):
-        stop = start + w.shape[0]
-        x = np.empty((stop - start, width))
-        x[:, 0] = 1.0
-        x[:, 1] = rows.label[start:stop]
-        x[:, 2] = rows.act[start:stop]
-        x[:, 3] = rows.leave[start:stop]
-        for j, values in enumerate(extra):
-            x[:, 4 + j] = values[start:stop]
-        for total, bin_of, size in zip(totals, ids, bins, strict=True):
-            chunk_bins = bin_of[start:stop]
-            order = np.argsort(chunk_bins, kind="stable")
-            w_sorted = w[order]
-            x_sorted = x[order]
-            counts = np.bincount(chunk_bins, minlength=size)
-            ends = np.cumsum(counts)
-            for b in np.flatnonzero(counts).tolist():
-                lo, hi = int(ends[b] - counts[b]), int(ends[b])
-                np.matmul(w_sorted[lo:hi].astype(np.float64).T, x_sorted[lo:hi], out=product)
-                total[b] += product
-    return [np.ascontiguousarray(t.transpose(1, 0, 2)) for t in totals]
-
-
-# ------------------------------------------------------------------------------ each resample
-
-
-def _model_draws(
-    lows: FloatArray,
-    sums: FloatArray,
-    chosen: float,
-    sum_names: list[str],
-    checks: Sequence[Constraint],
-    goal: Expr,
-    objective: str,
-) -> ModelDraws:
-    """One model's numbers in every resample from its bin sums ``(resamples, bins, k)``."""
-    acted = int(np.count_nonzero(lows >= chosen))  # bins 0 .. acted-1 are score >= chosen
-    act, leave = sums[:, :, 2], sums[:, :, 3]
-    value_at = act[:, :acted].sum(axis=1) + leave[:, acted:].sum(axis=1)
-    incremental = (act[:, :acted] - leave[:, :acted]).sum(axis=1)
-    rows_drawn = sums[:, :, 0].sum(axis=1)  # whole numbers, exact in float64
-    resamples = sums.shape[0]
-    threshold, best, best_value, auc = (np.full(resamples, np.nan) for _ in range(4))
-    for r in range(resamples):
-        keep = sums[r][:, 0] > 0
-        drawn = sums[r][keep]
-        if drawn.shape[0] == 0:  # no row drawn at all (chance e^-n): no curve
-            continue
-        groups = ScoreGroups(
-            score=lows[keep],
-            n=np.rint(drawn[:, 0]).astype(np.int64),
-            positives=np.rint(drawn[:, 1]).astype(np.int64),
-            act=drawn[:, 2],
-            leave=drawn[:, 3],
-            sums={name: drawn[:, 4 + j] for j, name in enumerate(sum_names)},
-        )
-        curve = value_curve(groups)
-        auc[r] = np.nan if curve.auc is None else curve.auc
-        decision = optimum(curve, checks, objective)
-        if decision.point is not None:
-            threshold[r] = decision.point["threshold"]
-            best[r] = float(evaluate(goal, decision.point, field="objective"))
-            best_value[r] = decision.point["value"]
-    return ModelDraws(
-        value_at_chosen=value_at,
-        incremental_value_at_chosen=incremental,
-        optimal_threshold=threshold,
-        optimal_objective=best,
-        optimal_value=best_value,
-        auc=auc,
-        rows_drawn=rows_drawn,
-    )
 
 
 # ---------------------------------------------------------------------------------- summaries

@@ -90,7 +90,7 @@ def calibration(
     """Calibration of scores from rows grouped by score (or already binned), in any order.
 
     Pass ``groups.score, groups.n, groups.positives`` of a
-    :class:`~mlroi.decision.curve.ScoreGroups`, or one entry per bin from a backend, with the
+    :class:`~mlroi.decision.score_groups.ScoreGroups`, or one entry per bin from a backend, with the
     bin's mean score as ``score``. With more groups than ``bins``, consecutive groups are merged
     into ``bins`` bins of about ``n / bins`` rows (a group starts in the bin its first row falls
     in; a large group of tied scores can leave fewer, larger bins). With at most ``bins`` groups,

@@ -201,7 +201,7 @@ class DecisionConfig(BaseModel):
     @field_validator("metrics")
     @classmethod
     def _metrics_parse(cls, v: dict[str, str]) -> dict[str, str]:
-        from mlroi.decision.curve import CURVE_COLUMNS
+        from mlroi.decision.score_groups import CURVE_COLUMNS
 
         for name, text in v.items():
             if not name.isidentifier() or keyword.iskeyword(name):
@@ -224,8 +224,8 @@ class DecisionConfig(BaseModel):
     @model_validator(mode="after")
     def _curve_names_exist(self) -> DecisionConfig:
         """Constraints and the objective read only the curve's columns and the metrics."""
-        from mlroi.decision.curve import CURVE_COLUMNS
         from mlroi.decision.expr import bind
+        from mlroi.decision.score_groups import CURVE_COLUMNS
 
         names = [*CURVE_COLUMNS, *self.value_texts()[2]]
         checks = [(f"constraints[{i}]", text) for i, text in enumerate(self.constraints)]

@@ -13,8 +13,9 @@ import numpy.typing as npt
 
 from mlroi.decision.bootstrap import BootstrapResult, ModelBootstrap
 from mlroi.decision.calibration import Calibration
-from mlroi.decision.curve import Decision, ValueCurve
+from mlroi.decision.optimum import Decision
 from mlroi.decision.polynomial import Monomial
+from mlroi.decision.value_curve import ValueCurve
 from mlroi.result import Result
 
 FloatArray = npt.NDArray[np.float64]

@@ -3,6 +3,7 @@ and the calibration check of the scores."""
 
 from __future__ import annotations
 
+import doctest
 import math
 from typing import Any
 
@@ -12,9 +13,14 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import mlroi.decision.optimum as optimum_module
+import mlroi.decision.score_groups as score_groups_module
+import mlroi.decision.value_curve as value_curve_module
 from mlroi.decision.calibration import calibration
-from mlroi.decision.curve import ScoreGroups, ValueCurve, optimum, value_curve
 from mlroi.decision.expr import ExprError
+from mlroi.decision.optimum import optimum
+from mlroi.decision.score_groups import ScoreGroups
+from mlroi.decision.value_curve import ValueCurve, value_curve
 
 Rows = dict[str, np.ndarray]
 
@@ -357,3 +363,8 @@ def test_hosmer_lemeshow_matches_the_hand_computation() -> None:
 def test_scores_outside_zero_one_have_no_calibration() -> None:
     with pytest.raises(ValueError, match=r"not probabilities in \[0, 1\]"):
         calibration([1.5, 0.5], [10, 10], [1, 1])
+
+
+@pytest.mark.parametrize("module", [score_groups_module, value_curve_module, optimum_module])
+def test_docstring_examples_run(module: Any) -> None:
+    assert doctest.testmod(module).failed == 0

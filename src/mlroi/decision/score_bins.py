@@ -1,0 +1,91 @@
+"""Score bins of about equal rows, and each bin's weighted sums in every bootstrap resample.
+
+Per model, the rows are put in at most ``bins`` score bins (every distinct score is a bin when
+there are at most ``bins`` of them: the exact curve). A bin is a range of scores, so tied scores
+stay together, and the chosen threshold is a bin edge. For every block of rows, each bin's
+weighted sums in all resamples at once are one matrix product ``W_bin' X_bin``
+(see :mod:`mlroi.decision.bootstrap`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mlroi.decision.arrays import FloatArray
+from mlroi.decision.bootstrap_rows import BootstrapRows
+from mlroi.decision.poisson_weights import weight_blocks
+
+__all__ = ["bin_ids", "bin_lows", "bin_sums"]
+
+
+def bin_lows(score: FloatArray, bins: int, chosen: float) -> tuple[FloatArray, bool]:
+    """The lowest score of each bin, highest bin first, and whether every distinct score is one.
+
+    A bin holds the rows with a score from its lowest score up to the next bin's. With more
+    distinct scores than ``bins``, the lowest scores are quantiles of the rows, so bins hold about
+    ``n / bins`` rows each (a tie larger than that makes fewer, larger bins), plus the lowest
+    score at or above ``chosen``, which makes ``score >= chosen`` a union of bins.
+    """
+    ordered = np.sort(score)
+    new = np.r_[True, ordered[1:] != ordered[:-1]]
+    if int(np.count_nonzero(new)) <= bins:
+        return ordered[new][::-1].copy(), True
+    n = ordered.size
+    at = int(np.searchsorted(ordered, chosen, side="left"))
+    edge = ordered[at : at + 1] if 0 < at < n else ordered[:0]  # none at +inf or below every row
+    quantiles = bins - edge.size
+    lows = np.unique(np.r_[ordered[np.arange(quantiles) * n // quantiles], edge])
+    return lows[::-1].copy(), False
+
+
+def bin_ids(score: FloatArray, lows: FloatArray) -> npt.NDArray[np.integer[Any]]:
+    """Each row's bin (0 = highest scores); 16-bit when it fits, which NumPy sorts by radix."""
+    ascending = lows[::-1].copy()
+    ids = lows.size - np.searchsorted(ascending, score, side="right")
+    return ids.astype(np.int16 if lows.size <= np.iinfo(np.int16).max else np.int32)
+
+
+def bin_sums(
+    rows: BootstrapRows,
+    ids: Sequence[npt.NDArray[np.integer[Any]]],
+    bins: Sequence[int],
+    resamples: int,
+    seed: int,
+) -> list[FloatArray]:
+    """Per model, the weighted sums of every bin in every resample, ``(resamples, bins, k)``.
+
+    The columns are rows, positives, act, leave, then the extra sums. Block by block of rows
+    (65,536 rows up to 256 resamples), the weights are drawn once; per model the block's rows are
+    ordered by bin, and each bin's sums in all resamples are one product of its weights'
+    transpose ``(resamples, rows)`` by its columns ``(rows, k)``. Weights are small whole
+    numbers, so rows and positives are exact.
+    """
+    extra = list(rows.sums.values())
+    width = 4 + len(extra)
+    totals = [np.zeros((b, resamples, width)) for b in bins]
+    product = np.empty((resamples, width))
+    for start, w in weight_blocks(rows.n, resamples, seed):
+        stop = start + w.shape[0]
+        x = np.empty((stop - start, width))
+        x[:, 0] = 1.0
+        x[:, 1] = rows.label[start:stop]
+        x[:, 2] = rows.act[start:stop]
+        x[:, 3] = rows.leave[start:stop]
+        for j, values in enumerate(extra):
+            x[:, 4 + j] = values[start:stop]
+        for total, bin_of, size in zip(totals, ids, bins, strict=True):
+            chunk_bins = bin_of[start:stop]
+            order = np.argsort(chunk_bins, kind="stable")
+            w_sorted = w[order]
+            x_sorted = x[order]
+            counts = np.bincount(chunk_bins, minlength=size)
+            ends = np.cumsum(counts)
+            for b in np.flatnonzero(counts).tolist():
+                lo, hi = int(ends[b] - counts[b]), int(ends[b])
+                np.matmul(w_sorted[lo:hi].astype(np.float64).T, x_sorted[lo:hi], out=product)
+                total[b] += product
+    return [np.ascontiguousarray(t.transpose(1, 0, 2)) for t in totals]
