@@ -49,7 +49,6 @@ from mlroi.decision.result import (
     DecisionResult,
     ModelResult,
     ParameterSpread,
-    Spread,
     UpliftResult,
 )
 from mlroi.decision.score_groups import ScoreGroups
@@ -59,6 +58,7 @@ from mlroi.decision.value_curve import ValueCurve, cumulative_value, value_curve
 from mlroi.errors import DataError
 from mlroi.experiment.aggregate import missing_column
 from mlroi.spec.quantity import draw
+from mlroi.stats.interval import Interval as Spread
 
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[str], None]

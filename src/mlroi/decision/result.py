@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from mlroi.decision.optimum import Decision
 from mlroi.decision.polynomial import Monomial
 from mlroi.decision.value_curve import ValueCurve
 from mlroi.result import Result
+from mlroi.stats.interval import Interval
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -25,29 +25,8 @@ CURVE_POINTS_IN_JSON = 1000
 point); the Python object holds the whole curve."""
 
 
-@dataclass(frozen=True)
-class Spread:
-    """A figure at its point value with the central ``level`` interval of its draws."""
-
-    estimate: float
-    low: float
-    high: float
-    std_error: float
-
-    @classmethod
-    def of(cls, samples: FloatArray, estimate: float, level: float) -> Spread:
-        """Percentile interval of ``samples`` (NaN draws dropped)."""
-        ok = samples[~np.isnan(samples)]
-        if ok.size == 0:
-            return cls(estimate, math.nan, math.nan, math.nan)
-        lo, hi = np.quantile(ok, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")
-        # a threshold of +inf (act on nobody) has no standard deviation
-        finite = bool(np.isfinite(ok).all())
-        sd = float(np.std(ok, ddof=1)) if ok.size > 1 and finite else math.nan
-        return cls(estimate, float(lo), float(hi), sd)
-
-    def to_dict(self) -> dict[str, float]:
-        return dataclasses.asdict(self)
+_SPREAD_FIELDS = ("estimate", "low", "high", "std_error")
+"""JSON names of a parameter interval's estimate, ends and standard error."""
 
 
 @dataclass(frozen=True)
@@ -64,17 +43,17 @@ class ParameterSpread:
     """
 
     draws: int
-    incremental_value: Spread
+    incremental_value: Interval
     probability_positive: float
-    threshold: Spread
+    threshold: Interval
     candidates: int
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "draws": self.draws,
-            "incremental_value": self.incremental_value.to_dict(),
+            "incremental_value": self.incremental_value.as_dict(*_SPREAD_FIELDS),
             "probability_positive": self.probability_positive,
-            "threshold": self.threshold.to_dict(),
+            "threshold": self.threshold.as_dict(*_SPREAD_FIELDS),
             "candidates": self.candidates,
         }
 
@@ -221,12 +200,6 @@ class UpliftResult:
     value: str
     cost: str
     favourable: int
-
-    def sentences(self, currency: str) -> list[str]:
-        who, outcome, anyway = self.words
-        return list(
-            self.comparison.sentences(who=who, outcome=outcome, anyway=anyway, currency=currency)
-        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

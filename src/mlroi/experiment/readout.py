@@ -30,7 +30,8 @@ from mlroi.spec.loader import validation_error_line
 from mlroi.stats import cuped
 from mlroi.stats.aggregates import Aggregates
 from mlroi.stats.distributions import Alternative, critical_value
-from mlroi.stats.lift import ArmEstimate, Interval, compare
+from mlroi.stats.interval import Interval
+from mlroi.stats.lift import ArmEstimate, compare
 from mlroi.stats.multiplicity import adjust
 from mlroi.stats.srm import srm_test
 

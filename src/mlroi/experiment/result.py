@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mlroi.result import Result
-from mlroi.stats.lift import Interval
+from mlroi.stats.interval import Interval
 from mlroi.stats.srm import SrmCheck
 
 Status = Literal["ok", "cannot estimate"]

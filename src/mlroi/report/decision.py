@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from mlroi.decision.result import DecisionResult, ModelResult
+from mlroi.decision.targeting import TargetingComparison
 from mlroi.report import format as fmt
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
 
@@ -32,7 +34,7 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     """The chosen threshold of one model, its value and what limits it."""
     d = m.decision
     cur = r.currency
-    level = fmt.share(r.level, 0)
+    level = fmt.level(r.level)
     if d.point is None:
         return [f"{m.column}: no threshold is feasible: {d.reason}."]
     p = d.point
@@ -48,8 +50,7 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     lines.append(
         "  Best within a budget: "
         + ", ".join(
-            f"top {fmt.share(share, 0)} {fmt.money(best_within(m, share), cur)}"
-            for share in BUDGETS
+            f"top {fmt.budget(share)} {fmt.money(best_within(m, share), cur)}" for share in BUDGETS
         )
         + " (the best threshold acting on at most that share of the rows)."
     )
@@ -85,9 +86,9 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
         iv = s.incremental_value
         lines.append(
             f"  Over the uncertain parameters ({fmt.count(s.draws)} draws): value "
-            f"{fmt.money_range(iv.low, iv.high, cur)} ({level} interval), "
+            f"{fmt.money_range(iv.lower, iv.upper, cur)} ({level} interval), "
             f"P(value > 0) = {fmt.probability(s.probability_positive)}; the best threshold ranges "
-            f"{fmt.threshold(s.threshold.low)} to {fmt.threshold(s.threshold.high)}."
+            f"{fmt.threshold(s.threshold.lower)} to {fmt.threshold(s.threshold.upper)}."
         )
     if d.given_up:
         lines.append(
@@ -116,7 +117,7 @@ def comparison_sentence(r: DecisionResult) -> str | None:
     if c.interval is not None:
         f = r.year_factor or 1.0
         text += (
-            f" ({fmt.share(r.level, 0)} paired-bootstrap interval "
+            f" ({fmt.level(r.level)} paired-bootstrap interval "
             f"{fmt.money_range(c.interval[0] * f, c.interval[1] * f, cur)}; "
             "challenger better in "
             f"{fmt.resampled_share(c.probability_better or 0.0, r.resamples)})"
@@ -124,6 +125,82 @@ def comparison_sentence(r: DecisionResult) -> str | None:
     if c.recall is not None:
         text += f"; recall {fmt.delta(c.recall)}"
     return text + "."
+
+
+def _listed(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def targeting_sentences(
+    comparison: TargetingComparison,
+    share: float | None = None,
+    *,
+    who: str = "rows",
+    outcome: str = "favourable outcomes",
+    anyway: str = "would have had the favourable outcome anyway",
+    currency: str = "USD",
+) -> list[str]:
+    """A past campaign's rankings in plain English: one sentence per ranking at one budget,
+    with two rankings one on their difference, and one on the best budgets (each the highest
+    of many noisy estimates, so optimistic: read its interval).
+
+    Args:
+        comparison: the rankings compared at matched budgets.
+        share: the budget to describe, one of ``comparison.shares``; the middle one by default.
+        who: what a row is, e.g. ``"customers"``.
+        outcome: what is gained, e.g. ``"customers retained"``.
+        anyway: what the favourable-anyway rows did, e.g. ``"would have stayed anyway"``.
+        currency: currency code of the money amounts.
+
+    Returns:
+        The sentences, in reading order.
+
+    Raises:
+        ValueError: ``share`` is not one of the compared budgets.
+    """
+    c = comparison
+    if share is None:
+        share = c.shares[len(c.shares) // 2]
+    if share not in c.shares:
+        raise ValueError(f"share {share} is not one of the compared budgets {c.shares}")
+    at = c.shares.index(share)
+    pct = fmt.level(c.level)
+    out: list[str] = []
+    for name, points in c.budgets.items():
+        p = points[at]
+        inc, net = p.incremental, p.net_value
+        out.append(
+            f"Treating the top {fmt.budget(p.share)} by {name} ({fmt.count(p.targeted)} {who})"
+            f" gives an estimated {fmt.count(inc.estimate)} more {outcome} than treating nobody"
+            f" ({pct} CI {fmt.count(inc.lower)} to {fmt.count(inc.upper)}), a net value of"
+            f" {fmt.money(net.estimate, currency)} ({pct} CI"
+            f" {fmt.money_range(net.lower, net.upper, currency)});"
+            f" {fmt.count(p.favourable_anyway)} of the {fmt.count(p.targeted)} treated {anyway}"
+            + (
+                f", and treating them cost {fmt.money(p.anyway_cost, currency)}."
+                if p.anyway_cost
+                else "."
+            )
+        )
+    names = list(c.budgets)
+    if len(names) == 2:
+        a, b = (c.budgets[x][at].net_value.estimate for x in names)
+        better, worse = (names[1], names[0]) if b >= a else (names[0], names[1])
+        out.append(
+            f"At that budget, ranking by {better} instead of {worse} adds an estimated"
+            f" {fmt.money(abs(b - a), currency)} of net value (both estimated on the same"
+            " randomized rows, so their intervals are not independent)."
+        )
+    bests = [
+        f"treating nobody by {name} (no budget adds net value)"
+        if p.targeted == 0
+        else f"the top {fmt.budget(p.share)} by {name} (net"
+        f" {fmt.money(p.net_value.estimate, currency)}, {pct} CI"
+        f" {fmt.money_range(p.net_value.lower, p.net_value.upper, currency)})"
+        for name, p in c.best.items()
+    ]
+    out.append("The most valuable budget is " + _listed(bests) + ".")
+    return out
 
 
 def reconciliation(r: DecisionResult) -> list[str]:
@@ -139,9 +216,9 @@ def reconciliation(r: DecisionResult) -> list[str]:
     cur = r.currency
     return [
         f"Model vs campaign, per eligible row: the value model says acting on the top "
-        f"{fmt.share(share, 0)} by {r.score} is worth up to {fmt.money(assumed, cur)}; the "
+        f"{fmt.budget(share)} by {r.score} is worth up to {fmt.money(assumed, cur)}; the "
         f"randomized campaign measured {fmt.money(measured.estimate / n, cur)} "
-        f"({fmt.share(u.comparison.level, 0)} CI "
+        f"({fmt.level(u.comparison.level)} CI "
         f"{fmt.money_range(measured.lower / n, measured.upper / n, cur)}), valuing an outcome "
         f"at {u.value} and a treated row at {u.cost}. Where they disagree, the campaign is the "
         "evidence: check the value model's assumptions (e.g. who accepts the offer) against it."
@@ -157,7 +234,12 @@ def sentences(r: DecisionResult) -> list[str]:
     if compared:
         lines.append(compared)
     if r.uplift is not None:
-        lines.extend(r.uplift.sentences(r.currency))
+        who, outcome, anyway = r.uplift.words
+        lines.extend(
+            targeting_sentences(
+                r.uplift.comparison, who=who, outcome=outcome, anyway=anyway, currency=r.currency
+            )
+        )
         lines.extend(reconciliation(r))
     lines.extend(r.notes)
     return lines

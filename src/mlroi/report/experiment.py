@@ -48,7 +48,7 @@ def _lift_cells(c: Comparison) -> list[Cell]:
 
 
 def _level(result: ExperimentResult) -> str:
-    return fmt.share(result.level, 0)
+    return fmt.level(result.level)
 
 
 def comparison_table(result: ExperimentResult) -> Table:

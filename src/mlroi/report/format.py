@@ -58,8 +58,21 @@ def share(x: float, digits: int = 1) -> str:
 
 
 def count(x: float) -> str:
-    """A count of rows, units or draws: ``15,266``."""
-    return f"{x:,.0f}"
+    """A count of rows, units or draws: ``15,266`` (``—`` when not finite)."""
+    return f"{x:,.0f}" if math.isfinite(x) else "—"
+
+
+def level(x: float) -> str:
+    """An interval's level or an annual rate as a percentage without trailing zeros: ``90%``,
+    ``97.5%``."""
+    return f"{100 * x:g}%"
+
+
+def budget(x: float) -> str:
+    """A budget as a share of the rows: ``20%``, ``14.1%`` (whole percentages without a
+    decimal)."""
+    pct = 100.0 * x
+    return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:.1f}%"
 
 
 def delta(x: float) -> str:

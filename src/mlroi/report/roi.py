@@ -6,10 +6,11 @@ import math
 
 from mlroi.report import format as fmt
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
-from mlroi.roi.result import Estimate, RoiResult
+from mlroi.roi.result import RoiResult
+from mlroi.stats.interval import Interval
 
 
-def _money_interval(e: Estimate, currency: str) -> str:
+def _money_interval(e: Interval, currency: str) -> str:
     return fmt.money_range(e.lower, e.upper, currency, sep="–")
 
 
@@ -22,19 +23,19 @@ def headline(r: RoiResult) -> str:
     c = r.currency
     one = fmt.money(1, c).removesuffix(".00")
     m = r.return_multiple
-    level = fmt.share(r.level, 0)
-    if r.total_cost.point <= 0:
+    level = fmt.level(r.level)
+    if r.total_cost.estimate <= 0:
         return (
-            f"It brings {fmt.money(r.total_value.point, c)} of {r.value_label} "
+            f"It brings {fmt.money(r.total_value.estimate, c)} of {r.value_label} "
             f"({level} interval {_money_interval(r.total_value, c)}) and costs nothing "
             "over the horizon, so no return multiple is defined."
         )
     text = (
-        f"For every {one} spent, {fmt.money(m.point, c)} came back "
+        f"For every {one} spent, {fmt.money(m.estimate, c)} came back "
         f"({level} interval {_money_interval(m, c)}). "
         f"{fmt.chance('P(net ROI > 0)', r.p_net_roi_positive)}. "
     )
-    payback = r.payback_months.point
+    payback = r.payback_months.estimate
     if math.isfinite(payback):
         text += f"Payback in {fmt.months(payback)}."
     else:
@@ -49,15 +50,15 @@ def summary_rows(r: RoiResult) -> list[tuple[str, str, str]]:
         (f"Value ({r.value_label})", r.total_value),
         ("Cost", r.total_cost),
         ("Net value (value − cost)", r.net_value),
-        (f"NPV at {fmt.share(r.discount_rate, 0)} a year", r.npv),
+        (f"NPV at {fmt.level(r.discount_rate)} a year", r.npv),
     ]
-    rows = [(name, fmt.money(e.point, c), _money_interval(e, c)) for name, e in money_rows]
+    rows = [(name, fmt.money(e.estimate, c), _money_interval(e, c)) for name, e in money_rows]
     for name, e in (
         ("Return multiple (value / cost)", r.return_multiple),
         ("Net ROI ((value − cost) / cost)", r.net_roi),
     ):
         rows.append(
-            (name, fmt.multiple(e.point), f"{fmt.multiple(e.lower)}–{fmt.multiple(e.upper)}")
+            (name, fmt.multiple(e.estimate), f"{fmt.multiple(e.lower)}–{fmt.multiple(e.upper)}")
         )
     irr = r.irr
     spread = (
@@ -66,10 +67,14 @@ def summary_rows(r: RoiResult) -> list[tuple[str, str, str]]:
         else f"{fmt.rate(irr.lower)}–{fmt.rate(irr.upper)}"
     )
     rows.append(
-        (f"IRR (annual; interval of {fmt.count(r.irr_draws)} draws)", fmt.rate(irr.point), spread)
+        (
+            f"IRR (annual; interval of {fmt.count(r.irr_draws)} draws)",
+            fmt.rate(irr.estimate),
+            spread,
+        )
     )
     p = r.payback_months
-    rows.append(("Payback", fmt.months(p.point), f"{fmt.months(p.lower)}–{fmt.months(p.upper)}"))
+    rows.append(("Payback", fmt.months(p.estimate), f"{fmt.months(p.lower)}–{fmt.months(p.upper)}"))
     return rows
 
 
@@ -95,7 +100,7 @@ def break_even_lines(r: RoiResult) -> list[str]:
 
 
 def _figures(r: RoiResult) -> Table:
-    level = fmt.share(r.level, 0)
+    level = fmt.level(r.level)
     return Table(
         f"Headline figures ({level} intervals, {fmt.count(r.draws)} draws, seed {r.seed})",
         (Column("figure"), Column("value", "right"), Column("interval", "right")),
@@ -107,7 +112,7 @@ def _sensitivity(r: RoiResult) -> Table:
     c = r.currency
     return Table(
         "Sensitivity: NPV with one input at each end of its range"
-        f" (a range's ends; a distribution's central {fmt.share(r.level, 0)})",
+        f" (a range's ends; a distribution's central {fmt.level(r.level)})",
         (
             Column("input"),
             *(

@@ -32,7 +32,6 @@ from mlroi.roi import finance
 from mlroi.roi.result import (
     BreakEven,
     CostLine,
-    Estimate,
     LiftInput,
     Period,
     RoiResult,
@@ -40,6 +39,7 @@ from mlroi.roi.result import (
 )
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Normal, Quantity, bounds, describe, draw, is_uncertain, point
+from mlroi.stats.interval import Interval as Estimate
 from mlroi.value.model import DecisionLift, ExperimentLift, ManualLift
 
 if TYPE_CHECKING:

@@ -6,15 +6,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from mlroi.result import Result
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A headline figure: its value at the point inputs and a Monte Carlo interval."""
-
-    point: float
-    lower: float
-    upper: float
+from mlroi.serialize import json_ready
+from mlroi.stats.interval import Interval
 
 
 @dataclass(frozen=True)
@@ -89,6 +82,20 @@ class CostLine:
     description: str
 
 
+FIGURES = (
+    "total_value",
+    "total_cost",
+    "net_value",
+    "return_multiple",
+    "net_roi",
+    "npv",
+    "irr",
+    "payback_months",
+)
+"""The headline figures of :class:`RoiResult`, each an :class:`~mlroi.stats.interval.Interval`
+at the result's Monte Carlo ``level``."""
+
+
 @dataclass(frozen=True)
 class RoiResult(Result):
     """Everything the ROI engine found for one case.
@@ -109,15 +116,15 @@ class RoiResult(Result):
     level: float
     draws: int
     seed: int
-    total_value: Estimate
-    total_cost: Estimate
-    net_value: Estimate
-    return_multiple: Estimate
-    net_roi: Estimate
-    npv: Estimate
-    irr: Estimate
+    total_value: Interval
+    total_cost: Interval
+    net_value: Interval
+    return_multiple: Interval
+    net_roi: Interval
+    npv: Interval
+    irr: Interval
     irr_draws: int
-    payback_months: Estimate
+    payback_months: Interval
     p_net_roi_positive: float
     p_npv_positive: float
     p_payback_within_horizon: float
@@ -130,6 +137,14 @@ class RoiResult(Result):
     model_metrics: tuple[tuple[str, float], ...] = ()
     notes: tuple[str, ...] = ()
     experiment: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; each headline figure as ``{point, lower, upper}``, non-finite
+        numbers as ``None``, and the headline sentence."""
+        out = super().to_dict()
+        for name in FIGURES:
+            out[name] = json_ready(getattr(self, name).as_dict("point", "lower", "upper"))
+        return out
 
     @property
     def most_sensitive(self) -> Swing | None:
