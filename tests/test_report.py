@@ -169,3 +169,18 @@ def test_the_readout_json_holds_numbers_and_no_rendered_words() -> None:
         "std_error": 0.0005,
     }
     assert "headline" not in data
+
+
+def test_a_readout_repr_is_a_few_plain_lines() -> None:
+    assert repr(readout()).splitlines() == [
+        "ExperimentResult(control='control', arms=['control', 'treatment'], srm_p=0.823)",
+        "  ctr [treatment]: +4.00% [+2.00%, +6.00%], p = <0.0001",
+        "  guardrail latency [treatment]: fail",
+    ]
+
+
+def test_levels_and_budgets_keep_their_decimals() -> None:
+    assert fmt.level(0.95) == "95%"
+    assert fmt.level(0.975) == "97.5%"
+    assert fmt.budget(0.2) == "20%"
+    assert fmt.budget(0.141) == "14.1%"

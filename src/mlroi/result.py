@@ -19,11 +19,12 @@ if TYPE_CHECKING:
 
 class Result:
     """Mixin of the result protocol: ``to_dict``, ``to_json``, ``view``, ``headline``,
-    ``summary`` and ``_repr_html_``.
+    ``summary``, ``__repr__`` and ``_repr_html_``.
 
-    Subclasses are frozen dataclasses. ``to_dict`` defaults to every field, recursively, with
-    non-finite numbers as ``None``; a result whose JSON carries its headline sets
-    ``headline_in_json``.
+    Subclasses are frozen dataclasses declared with ``repr=False``, so they keep this class's
+    ``__repr__`` (a short text from the report layer). ``to_dict`` defaults to every field,
+    recursively, with non-finite numbers as ``None``; a result whose JSON carries its headline
+    sets ``headline_in_json``.
     """
 
     headline_in_json: ClassVar[bool] = False
@@ -53,6 +54,11 @@ class Result:
     def summary(self) -> list[str]:
         """The findings in plain sentences."""
         return self.view().sentences()
+
+    def __repr__(self) -> str:
+        from mlroi.report.build import describe
+
+        return describe(self)
 
     def _repr_html_(self) -> str:
         from mlroi.report.html import fragment

@@ -210,7 +210,7 @@ class UpliftResult:
         }
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class DecisionResult(Result):
     """Everything an offline decision analysis found.
 
@@ -286,6 +286,3 @@ class DecisionResult(Result):
             "uplift": None if self.uplift is None else self.uplift.to_dict(),
             "notes": list(self.notes),
         }
-
-    def __repr__(self) -> str:
-        return "\n".join(self.summary())

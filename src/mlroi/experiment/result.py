@@ -58,7 +58,7 @@ class GuardrailCheck:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ExperimentResult(Result):
     """Everything the readout found.
 
@@ -106,25 +106,3 @@ class ExperimentResult(Result):
             if c.metric == metric and (arm is None or c.arm == arm):
                 return c
         raise KeyError(f"no comparison for metric {metric!r} and arm {arm!r}")
-
-    def __repr__(self) -> str:
-        lines = [
-            f"ExperimentResult(control={self.control!r}, arms={list(self.arms)},"
-            f" srm_p={self.srm.p_value:.3g}{' MISMATCH' if self.srm.mismatch else ''})"
-        ]
-        for c in self.comparisons:
-            lines.append("  " + _describe(c))
-        for g in self.guardrails:
-            lines.append(f"  guardrail {g.metric} [{g.arm}]: {g.status}")
-        return "\n".join(lines)
-
-
-def _describe(c: Comparison) -> str:
-    if c.status != "ok" or c.absolute is None:
-        return f"{c.metric} [{c.arm}]: cannot estimate ({c.reason})"
-    rel = (
-        f"{c.relative.estimate:+.2%} [{c.relative.lower:+.2%}, {c.relative.upper:+.2%}]"
-        if c.relative
-        else f"relative n/a ({c.relative_note})"
-    )
-    return f"{c.metric} [{c.arm}]: {rel}, p = {c.p_value:.3g}"

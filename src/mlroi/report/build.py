@@ -35,3 +35,28 @@ def view_of(result: Any, *, segments: bool = True) -> View:
 
         return roi_view(result)
     raise TypeError(f"no report view for {type(result).__name__}")
+
+
+def describe(result: Any) -> str:
+    """A short plain-text description of a result (its ``repr``).
+
+    Args:
+        result: any result :func:`view_of` accepts.
+
+    Returns:
+        For a readout, one line per comparison and guardrail; for a decision analysis, its
+        sentences; for an ROI result, its headline.
+    """
+    from mlroi.decision.result import DecisionResult
+    from mlroi.experiment.result import ExperimentResult
+    from mlroi.roi.result import RoiResult
+
+    if isinstance(result, ExperimentResult):
+        from mlroi.report.experiment import describe as describe_readout
+
+        return describe_readout(result)
+    if isinstance(result, RoiResult):
+        return f"RoiResult({result.case!r}): {result.headline()}"
+    if isinstance(result, DecisionResult):
+        return "\n".join(result.summary())
+    raise TypeError(f"no description for {type(result).__name__}")

@@ -125,3 +125,26 @@ def experiment_view(result: ExperimentResult, *, segments: bool = True) -> View:
         headline=srm_sentence(result),
         sections=(Section(tuple(blocks)),),
     )
+
+
+def _describe(c: Comparison) -> str:
+    if c.status != "ok" or c.absolute is None:
+        return f"{c.metric} [{c.arm}]: cannot estimate ({c.reason})"
+    rel = (
+        fmt.interval(c.relative, relative=True)
+        if c.relative
+        else f"relative n/a ({c.relative_note})"
+    )
+    return f"{c.metric} [{c.arm}]: {rel}, p = {fmt.p_value(c.p_value)}"
+
+
+def describe(result: ExperimentResult) -> str:
+    """The readout in a few plain lines: SRM, one line per comparison and guardrail."""
+    srm = result.srm
+    lines = [
+        f"ExperimentResult(control={result.control!r}, arms={list(result.arms)},"
+        f" srm_p={fmt.p_value(srm.p_value)}{' MISMATCH' if srm.mismatch else ''})"
+    ]
+    lines.extend("  " + _describe(c) for c in result.comparisons)
+    lines.extend(f"  guardrail {g.metric} [{g.arm}]: {g.status}" for g in result.guardrails)
+    return "\n".join(lines)

@@ -96,7 +96,7 @@ FIGURES = (
 at the result's Monte Carlo ``level``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RoiResult(Result):
     """Everything the ROI engine found for one case.
 
@@ -150,6 +150,3 @@ class RoiResult(Result):
     def most_sensitive(self) -> Swing | None:
         """The input whose range moves NPV the most."""
         return self.sensitivity[0] if self.sensitivity else None
-
-    def __repr__(self) -> str:
-        return f"RoiResult({self.case!r}): {self.headline()}"
