@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Interval:
         Returns:
             The interval; its ends are NaN when no draw is defined.
         """
+        import numpy as np  # here, not at the top: a lift's interval must not load numpy
+
         ok = draws[~np.isnan(draws)]
         if ok.size == 0:
             return cls(estimate, math.nan, math.nan, math.nan)
