@@ -1,10 +1,30 @@
-"""The view of any result: picks the builder for the result's kind."""
+"""The view of any result: picks the builder for the result's kind.
+
+Builders are found by the result's class name and imported on demand, so printing a readout
+loads neither the decision analysis (numpy) nor the ROI engine.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from mlroi.report.view import View
+
+_BUILDERS = {
+    "mlroi.experiment.result.ExperimentResult": "mlroi.report.experiment",
+    "mlroi.decision.result.DecisionResult": "mlroi.report.decision",
+    "mlroi.roi.result.RoiResult": "mlroi.report.roi",
+}
+"""Result class -> the report module with its ``view`` and ``describe`` functions."""
+
+
+def _builder(result: Any) -> Any:
+    for cls in type(result).__mro__:
+        name = _BUILDERS.get(f"{cls.__module__}.{cls.__qualname__}")
+        if name is not None:
+            return import_module(name)
+    raise TypeError(f"no report view for {type(result).__name__}")
 
 
 def view_of(result: Any, *, segments: bool = True) -> View:
@@ -13,28 +33,13 @@ def view_of(result: Any, *, segments: bool = True) -> View:
     Args:
         result: an :class:`~mlroi.experiment.result.ExperimentResult`,
             :class:`~mlroi.decision.result.DecisionResult` or :class:`~mlroi.roi.result.RoiResult`.
-        segments: include an experiment's segment table.
+        segments: include an experiment's segment table (ignored for other results).
 
     Returns:
         The view, ready for any renderer.
     """
-    from mlroi.decision.result import DecisionResult
-    from mlroi.experiment.result import ExperimentResult
-    from mlroi.roi.result import RoiResult
-
-    if isinstance(result, ExperimentResult):
-        from mlroi.report.experiment import experiment_view
-
-        return experiment_view(result, segments=segments)
-    if isinstance(result, DecisionResult):
-        from mlroi.report.decision import decision_view
-
-        return decision_view(result)
-    if isinstance(result, RoiResult):
-        from mlroi.report.roi import roi_view
-
-        return roi_view(result)
-    raise TypeError(f"no report view for {type(result).__name__}")
+    view: View = _builder(result).view(result, segments=segments)
+    return view
 
 
 def describe(result: Any) -> str:
@@ -47,16 +52,5 @@ def describe(result: Any) -> str:
         For a readout, one line per comparison and guardrail; for a decision analysis, its
         sentences; for an ROI result, its headline.
     """
-    from mlroi.decision.result import DecisionResult
-    from mlroi.experiment.result import ExperimentResult
-    from mlroi.roi.result import RoiResult
-
-    if isinstance(result, ExperimentResult):
-        from mlroi.report.experiment import describe as describe_readout
-
-        return describe_readout(result)
-    if isinstance(result, RoiResult):
-        return f"RoiResult({result.case!r}): {result.headline()}"
-    if isinstance(result, DecisionResult):
-        return "\n".join(result.summary())
-    raise TypeError(f"no description for {type(result).__name__}")
+    text: str = _builder(result).describe(result)
+    return text

@@ -273,8 +273,8 @@ def threshold_table(r: DecisionResult) -> Table:
     )
 
 
-def decision_view(r: DecisionResult) -> View:
-    """The whole decision analysis as a view."""
+def view(r: DecisionResult, *, segments: bool = True) -> View:
+    """The whole decision analysis as a view (``segments`` is for readouts; unused here)."""
     return View(
         label=f"Decision analysis of {r.score}",
         sections=(
@@ -282,3 +282,8 @@ def decision_view(r: DecisionResult) -> View:
             Section(tuple(Sentence(s) for s in sentences(r)), "Findings"),
         ),
     )
+
+
+def describe(r: DecisionResult) -> str:
+    """The findings, one sentence a line."""
+    return "\n".join(sentences(r))

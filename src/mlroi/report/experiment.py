@@ -112,7 +112,7 @@ def segment_table(result: ExperimentResult) -> Table:
     return Table("Segments (p-values not adjusted)", tuple(columns), tuple(rows))
 
 
-def experiment_view(result: ExperimentResult, *, segments: bool = True) -> View:
+def view(result: ExperimentResult, *, segments: bool = True) -> View:
     """The whole readout as a view (``segments=False`` leaves the segment table out)."""
     blocks: list[Table | Sentence] = [comparison_table(result)]
     if result.guardrails:

@@ -149,8 +149,8 @@ def _costs(r: RoiResult) -> Table:
     )
 
 
-def roi_view(r: RoiResult) -> View:
-    """The whole ROI result as a view."""
+def view(r: RoiResult, *, segments: bool = True) -> View:
+    """The whole ROI result as a view (``segments`` is for readouts; unused here)."""
     context: tuple[Sentence, ...] = ()
     if r.model_metrics:
         shown = ", ".join(f"{name} {fmt.value(v)}" for name, v in r.model_metrics)
@@ -193,3 +193,8 @@ def roi_view(r: RoiResult) -> View:
         headline=Sentence(headline(r), "strong"),
         sections=tuple(sections),
     )
+
+
+def describe(r: RoiResult) -> str:
+    """The case and its headline on one line."""
+    return f"RoiResult({r.case!r}): {headline(r)}"
