@@ -35,7 +35,9 @@ class ParameterSpread:
 
     Attributes:
         draws: parameter draws.
-        incremental_value: value at the chosen threshold over doing nothing, per draw.
+        incremental_value: value at the chosen threshold over doing nothing: its value at the
+            parameters' means and the central ``level`` interval of its draws
+            (:meth:`~mlroi.stats.interval.Interval.of`).
         probability_positive: share of draws in which the chosen threshold adds value.
         threshold: the best threshold under each draw (among ``candidates`` feasible points
             of the expected curve, evenly thinned), with the chosen one as its point.
