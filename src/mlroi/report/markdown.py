@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from mlroi.report.view import Cell, Sentence, Table, View
 
-_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>|#"})
+_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<|#"})
 
 
 def escape(text: str) -> str:
-    """``text`` with Markdown's special characters escaped (a table cell's ``|`` included)."""
-    return text.translate(_SPECIAL).replace("\n", " ")
+    """``text`` with Markdown's special characters escaped (a table cell's ``|`` included; a
+    ``>`` only where it would open a quote)."""
+    out = text.translate(_SPECIAL).replace("\n", " ")
+    return "\\" + out if out.startswith(">") else out
 
 
 def _sentence(s: Sentence) -> str:
