@@ -478,7 +478,7 @@ def test_a_missing_column_found_by_decide_is_located_in_the_case_file(
 
 
 def test_the_best_within_a_budget_is_the_brute_force_best(parquet: Path) -> None:
-    from mlroi.report.decision_text import best_within
+    from mlroi.report.decision import best_within
 
     table = pq.read_table(parquet)
     col = {c: table[c].to_numpy() for c in table.column_names}

@@ -28,6 +28,7 @@ from mlroi.decision.uplift import uplift_groups, uplift_groups_many
 from mlroi.decision.uplift_groups import UpliftGroups
 from mlroi.demo.churn import generate_churn
 from mlroi.errors import DataError
+from mlroi.report.decision import targeting_sentences
 from mlroi.serialize import dumps
 
 Rows = dict[str, np.ndarray]
@@ -410,8 +411,8 @@ def test_the_comparison_reads_as_plain_english_and_serialises() -> None:
         for name, g in (("churn risk", groups), ("predicted uplift", reverse))
     }
     result = compare_targeting(curves, shares=(0.25, 0.625))
-    text = result.sentences(
-        who="customers", outcome="customers retained", anyway="would have stayed anyway"
+    text = targeting_sentences(
+        result, who="customers", outcome="customers retained", anyway="would have stayed anyway"
     )
     assert text[0].startswith(
         "Treating the top 62.5% by churn risk (5 customers) gives an estimated 1 more customers"
@@ -516,8 +517,11 @@ def test_the_churn_demo_scores_through_duckdb() -> None:
         name: targeting_curve(qini_curve(g, favourable=0), value="clv", cost="offer_cost")
         for name, g in groups.items()
     }
-    text = compare_targeting(curves).sentences(
-        who="customers", outcome="customers retained", anyway="would have stayed anyway"
+    text = targeting_sentences(
+        compare_targeting(curves),
+        who="customers",
+        outcome="customers retained",
+        anyway="would have stayed anyway",
     )
     assert len(text) == 4
     assert text[0].startswith("Treating the top 20% by score (4,000 customers) gives an estimated")

@@ -46,7 +46,8 @@ from mlroi.experiment.readout import compare_aggregates
 from mlroi.metrics.definitions import Mean, Proportion
 from mlroi.stats.aggregates import Aggregates
 from mlroi.stats.distributions import Alternative, p_value
-from mlroi.stats.lift import ArmEstimate, Interval, Lift, compare
+from mlroi.stats.interval import Interval
+from mlroi.stats.lift import ArmEstimate, Lift, compare
 
 VECTORS: dict[str, dict[str, Any]] = {
     v["name"]: v

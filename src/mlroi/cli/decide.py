@@ -27,7 +27,7 @@ def decide(
 ) -> None:
     """The value of acting on a model's scores at every threshold, and the best threshold."""
     from mlroi.decision.analysis import decide as run_decide
-    from mlroi.report.decision_text import render
+    from mlroi.report.terminal import print_result as render
     from mlroi.spec.case import load_case
 
     loaded = load_case(case)

@@ -57,7 +57,8 @@ def _demo_cases(out: Path) -> None:
 
     from mlroi.pipeline import evaluate
     from mlroi.report import format as fmt
-    from mlroi.report.roi_text import probability, render
+    from mlroi.report.format import probability
+    from mlroi.report.terminal import print_result as render
     from mlroi.spec.case import load_case
 
     cases = sorted(
@@ -97,7 +98,8 @@ def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
 
     from mlroi.decision.analysis import decide
     from mlroi.money import money
-    from mlroi.report.decision_text import comparison_sentence, render
+    from mlroi.report.decision import comparison_sentence
+    from mlroi.report.terminal import print_result as render
 
     table = Table(title="Offline decisions (mlroi decide examples/*.yaml)", title_justify="left")
     for col in ("case", "model", "threshold", "targeted", "value a year", "interval (data)"):

@@ -27,7 +27,7 @@ def roi(
     from pydantic import ValidationError
 
     from mlroi.pipeline import evaluate
-    from mlroi.report.roi_text import render
+    from mlroi.report.terminal import print_result as render
     from mlroi.spec.case import Simulation, load_case
 
     loaded = load_case(case)

@@ -47,11 +47,12 @@ from mlroi.decision.config import DecisionConfig
 from mlroi.decision.optimum import Constraint, optimum
 from mlroi.decision.polynomial import Monomial, evaluate_monomials, mean
 from mlroi.decision.result import (
-    Comparison,
+    ChallengerComparison as Comparison,
+)
+from mlroi.decision.result import (
     DecisionResult,
     ModelResult,
     ParameterSpread,
-    Spread,
     UpliftResult,
 )
 from mlroi.decision.score_groups import ScoreGroups
@@ -60,6 +61,7 @@ from mlroi.decision.valuation import BoundValue, bind_value, read
 from mlroi.decision.value_curve import ValueCurve, cumulative_value, value_curve
 from mlroi.expr import Binary, bind, display, evaluate, parse
 from mlroi.spec.quantity import draw
+from mlroi.stats.interval import Interval as Spread
 
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[str], None]

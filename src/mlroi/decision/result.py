@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,8 @@ from mlroi.decision.calibration import Calibration
 from mlroi.decision.optimum import Decision
 from mlroi.decision.polynomial import Monomial
 from mlroi.decision.value_curve import ValueCurve
+from mlroi.result import Result
+from mlroi.stats.interval import Interval
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -24,29 +25,8 @@ CURVE_POINTS_IN_JSON = 1000
 point); the Python object holds the whole curve."""
 
 
-@dataclass(frozen=True)
-class Spread:
-    """A figure at its point value with the central ``level`` interval of its draws."""
-
-    estimate: float
-    low: float
-    high: float
-    std_error: float
-
-    @classmethod
-    def of(cls, samples: FloatArray, estimate: float, level: float) -> Spread:
-        """Percentile interval of ``samples`` (NaN draws dropped)."""
-        ok = samples[~np.isnan(samples)]
-        if ok.size == 0:
-            return cls(estimate, math.nan, math.nan, math.nan)
-        lo, hi = np.quantile(ok, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")
-        # a threshold of +inf (act on nobody) has no standard deviation
-        finite = bool(np.isfinite(ok).all())
-        sd = float(np.std(ok, ddof=1)) if ok.size > 1 and finite else math.nan
-        return cls(estimate, float(lo), float(hi), sd)
-
-    def to_dict(self) -> dict[str, float]:
-        return dataclasses.asdict(self)
+_SPREAD_FIELDS = ("estimate", "low", "high", "std_error")
+"""JSON names of a parameter interval's estimate, ends and standard error."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +35,9 @@ class ParameterSpread:
 
     Attributes:
         draws: parameter draws.
-        incremental_value: value at the chosen threshold over doing nothing, per draw.
+        incremental_value: value at the chosen threshold over doing nothing: its value at the
+            parameters' means and the central ``level`` interval of its draws
+            (:meth:`~mlroi.stats.interval.Interval.of`).
         probability_positive: share of draws in which the chosen threshold adds value.
         threshold: the best threshold under each draw (among ``candidates`` feasible points
             of the expected curve, evenly thinned), with the chosen one as its point.
@@ -63,17 +45,17 @@ class ParameterSpread:
     """
 
     draws: int
-    incremental_value: Spread
+    incremental_value: Interval
     probability_positive: float
-    threshold: Spread
+    threshold: Interval
     candidates: int
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "draws": self.draws,
-            "incremental_value": self.incremental_value.to_dict(),
+            "incremental_value": self.incremental_value.as_dict(*_SPREAD_FIELDS),
             "probability_positive": self.probability_positive,
-            "threshold": self.threshold.to_dict(),
+            "threshold": self.threshold.as_dict(*_SPREAD_FIELDS),
             "candidates": self.candidates,
         }
 
@@ -153,8 +135,9 @@ def _thinned(size: int, most: int, chosen: int | None) -> list[int]:
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """Challenger against champion on the same rows.
+class ChallengerComparison:
+    """Challenger against champion on the same rows (models compared in money; not an
+    experiment's arm-against-control :class:`mlroi.experiment.result.Comparison`).
 
     Attributes:
         auc: challenger AUC minus champion AUC (``None`` when either is undefined).
@@ -177,7 +160,7 @@ class Comparison:
     @classmethod
     def of(
         cls, champion: ModelResult, challenger: ModelResult, boot: BootstrapResult | None
-    ) -> Comparison:
+    ) -> ChallengerComparison:
         a, b = champion.curve.auc, challenger.curve.auc
         ra = (champion.point or {}).get("recall")
         rb = (challenger.point or {}).get("recall")
@@ -220,12 +203,6 @@ class UpliftResult:
     cost: str
     favourable: int
 
-    def sentences(self, currency: str) -> list[str]:
-        who, outcome, anyway = self.words
-        return list(
-            self.comparison.sentences(who=who, outcome=outcome, anyway=anyway, currency=currency)
-        )
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "value": self.value,
@@ -235,8 +212,8 @@ class UpliftResult:
         }
 
 
-@dataclass(frozen=True, eq=False)
-class DecisionResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class DecisionResult(Result):
     """Everything an offline decision analysis found.
 
     Values are totals over the eligible rows of the scored table; :meth:`per_year` scales
@@ -258,7 +235,7 @@ class DecisionResult:
     level: float
     seed: int
     models: Mapping[str, ModelResult]
-    comparison: Comparison | None
+    comparison: ChallengerComparison | None
     uplift: UpliftResult | None
     notes: tuple[str, ...]
 
@@ -311,24 +288,3 @@ class DecisionResult:
             "uplift": None if self.uplift is None else self.uplift.to_dict(),
             "notes": list(self.notes),
         }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        from mlroi.serialize import dumps
-
-        return dumps(self.to_dict(), indent=indent)
-
-    def summary(self) -> list[str]:
-        """The findings in plain sentences."""
-        from mlroi.report.decision_text import sentences
-
-        return sentences(self)
-
-    def __repr__(self) -> str:
-        return "\n".join(self.summary())
-
-    def _repr_html_(self) -> str:
-        import html
-
-        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.summary())
-        title = f"<strong>Decision analysis of {html.escape(self.score)}</strong>"
-        return f"<div>{title}<ul>{items}</ul></div>"

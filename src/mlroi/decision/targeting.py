@@ -28,9 +28,8 @@ from mlroi.decision.arrays import FloatArray, frozen
 from mlroi.decision.qini import QiniCurve
 from mlroi.decision.uplift_cells import Cells, count_columns, difference, locate, rows_of_budget
 from mlroi.decision.uplift_groups import CONTROL, TREATED
-from mlroi.money import money
 from mlroi.stats.distributions import normal_ppf
-from mlroi.stats.lift import Interval
+from mlroi.stats.interval import Interval
 
 __all__ = [
     "TARGETING_COLUMNS",
@@ -327,85 +326,6 @@ class TargetingComparison:
                 for name, points in self.budgets.items()
             },
         }
-
-    def sentences(
-        self,
-        share: float | None = None,
-        *,
-        who: str = "rows",
-        outcome: str = "favourable outcomes",
-        anyway: str = "would have had the favourable outcome anyway",
-        currency: str = "USD",
-    ) -> list[str]:
-        """The comparison in plain English: one sentence per ranking at one budget, with two
-        rankings one on their difference, and one on the best budgets (each the highest of many
-        noisy estimates, so optimistic: read its interval).
-
-        Args:
-            share: the budget to describe, one of ``shares``; the middle one by default.
-            who: what a row is, e.g. ``"customers"``.
-            outcome: what is gained, e.g. ``"customers retained"``.
-            anyway: what the favourable-anyway rows did, e.g. ``"would have stayed anyway"``.
-            currency: currency code of the money amounts.
-
-        Raises:
-            ValueError: ``share`` is not one of the compared budgets.
-        """
-        if share is None:
-            share = self.shares[len(self.shares) // 2]
-        if share not in self.shares:
-            raise ValueError(f"share {share} is not one of the compared budgets {self.shares}")
-        at = self.shares.index(share)
-        pct = f"{100 * self.level:g}%"
-        out: list[str] = []
-        for name, points in self.budgets.items():
-            p = points[at]
-            inc, net = p.incremental, p.net_value
-            out.append(
-                f"Treating the top {_percent(p.share)} by {name} ({_count(p.targeted)} {who})"
-                f" gives an estimated {_count(inc.estimate)} more {outcome} than treating nobody"
-                f" ({pct} CI {_count(inc.lower)} to {_count(inc.upper)}), a net value of"
-                f" {money(net.estimate, currency)} ({pct} CI {money(net.lower, currency)} to"
-                f" {money(net.upper, currency)}); {_count(p.favourable_anyway)} of the"
-                f" {_count(p.targeted)} treated {anyway}"
-                + (
-                    f", and treating them cost {money(p.anyway_cost, currency)}."
-                    if p.anyway_cost
-                    else "."
-                )
-            )
-        names = list(self.budgets)
-        if len(names) == 2:
-            a, b = (self.budgets[x][at].net_value.estimate for x in names)
-            better, worse = (names[1], names[0]) if b >= a else (names[0], names[1])
-            out.append(
-                f"At that budget, ranking by {better} instead of {worse} adds an estimated"
-                f" {money(abs(b - a), currency)} of net value (both estimated on the same"
-                " randomized rows, so their intervals are not independent)."
-            )
-        bests = [
-            f"treating nobody by {name} (no budget adds net value)"
-            if p.targeted == 0
-            else f"the top {_percent(p.share)} by {name} (net"
-            f" {money(p.net_value.estimate, currency)}, {pct} CI"
-            f" {money(p.net_value.lower, currency)} to {money(p.net_value.upper, currency)})"
-            for name, p in self.best.items()
-        ]
-        out.append("The most valuable budget is " + _listed(bests) + ".")
-        return out
-
-
-def _percent(share: float) -> str:
-    pct = 100.0 * share
-    return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:.1f}%"
-
-
-def _listed(parts: Sequence[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def _count(x: float) -> str:
-    return "—" if not math.isfinite(x) else f"{x:,.0f}"
 
 
 def compare_targeting(

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mlroi import defaults
 from mlroi.metrics.definitions import Metric
 from mlroi.metrics.events import EventLog
 from mlroi.sources.open import Source
@@ -59,7 +60,9 @@ class ExperimentConfig(BaseModel):
     segments: list[str] = Field(
         default_factory=list, description="Columns to break the readout down by."
     )
-    level: float = Field(0.95, gt=0.0, lt=1.0, description="Confidence level of intervals.")
+    level: float = Field(
+        defaults.LEVEL, gt=0.0, lt=1.0, description="Confidence level of intervals."
+    )
     alternative: Alternative = "two-sided"
     correction: Correction = Field(
         "holm", description="Multiple-testing correction over arms x metrics (not guardrails)."

@@ -24,7 +24,8 @@ from mlroi.sources.open import open_table
 from mlroi.spec.loader import validation_error_line
 from mlroi.stats.aggregates import Aggregates
 from mlroi.stats.distributions import Alternative, critical_value
-from mlroi.stats.lift import Interval, compare
+from mlroi.stats.interval import Interval
+from mlroi.stats.lift import compare
 from mlroi.stats.multiplicity import adjust
 from mlroi.stats.srm import srm_test
 

@@ -1,13 +1,13 @@
-"""The readout's result: plain, frozen, typed objects that serialise to JSON."""
+"""The readout's result: plain, frozen, typed numbers that serialise to JSON."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from mlroi.serialize import dumps, json_ready
-from mlroi.stats.lift import Interval
+from mlroi.result import Result
+from mlroi.stats.interval import Interval
 from mlroi.stats.srm import SrmCheck
 
 Status = Literal["ok", "cannot estimate"]
@@ -58,8 +58,8 @@ class GuardrailCheck:
     reason: str
 
 
-@dataclass(frozen=True)
-class ExperimentResult:
+@dataclass(frozen=True, repr=False)
+class ExperimentResult(Result):
     """Everything the readout found.
 
     Attributes:
@@ -106,38 +106,3 @@ class ExperimentResult:
             if c.metric == metric and (arm is None or c.arm == arm):
                 return c
         raise KeyError(f"no comparison for metric {metric!r} and arm {arm!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; non-finite numbers (open interval ends) become ``None``."""
-        return json_ready(self)  # type: ignore[no-any-return]
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """The result as JSON text (byte-identical for identical inputs)."""
-        return dumps(self, indent=indent)
-
-    def __repr__(self) -> str:
-        lines = [
-            f"ExperimentResult(control={self.control!r}, arms={list(self.arms)},"
-            f" srm_p={self.srm.p_value:.3g}{' MISMATCH' if self.srm.mismatch else ''})"
-        ]
-        for c in self.comparisons:
-            lines.append("  " + _describe(c))
-        for g in self.guardrails:
-            lines.append(f"  guardrail {g.metric} [{g.arm}]: {g.status}")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        from mlroi.report.html_table import experiment_table
-
-        return experiment_table(self)
-
-
-def _describe(c: Comparison) -> str:
-    if c.status != "ok" or c.absolute is None:
-        return f"{c.metric} [{c.arm}]: cannot estimate ({c.reason})"
-    rel = (
-        f"{c.relative.estimate:+.2%} [{c.relative.lower:+.2%}, {c.relative.upper:+.2%}]"
-        if c.relative
-        else f"relative n/a ({c.relative_note})"
-    )
-    return f"{c.metric} [{c.arm}]: {rel}, p = {c.p_value:.3g}"

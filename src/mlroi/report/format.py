@@ -1,11 +1,30 @@
-"""One way to format numbers for people: values, lifts, p-values, money (:mod:`mlroi.money`)."""
+"""The one way numbers are written for people: values, lifts, shares, p-values, thresholds, money.
+
+Every figure a renderer shows goes through this module, so the same threshold or probability
+reads the same on every line. Money is written by :func:`mlroi.money.money` (re-exported here),
+which lives below the report layer because cost descriptions carry amounts in their words.
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 from mlroi.money import money as money
-from mlroi.stats.lift import Interval
+
+THRESHOLD_DIGITS = 4
+"""Significant digits of a score threshold, wherever one is shown."""
+
+
+class _Bounds(Protocol):
+    @property
+    def estimate(self) -> float: ...
+
+    @property
+    def lower(self) -> float: ...
+
+    @property
+    def upper(self) -> float: ...
 
 
 def value(x: float | None) -> str:
@@ -27,10 +46,43 @@ def signed(x: float | None) -> str:
 
 
 def percent(x: float | None, digits: int = 2) -> str:
-    """A relative change as a signed percentage."""
+    """A relative change as a signed percentage: ``+4.07%``."""
     if x is None or not math.isfinite(x):
         return "−∞" if x == -math.inf else "+∞" if x == math.inf else "—"
     return f"{x * 100:+.{digits}f}%"
+
+
+def share(x: float, digits: int = 1) -> str:
+    """A share or a level as an unsigned percentage: ``26.0%``, ``90%`` with ``digits=0``."""
+    return f"{x:.{digits}%}"
+
+
+def count(x: float) -> str:
+    """A count of rows, units or draws: ``15,266`` (``—`` when not finite)."""
+    return f"{x:,.0f}" if math.isfinite(x) else "—"
+
+
+def level(x: float) -> str:
+    """An interval's level or an annual rate as a percentage without trailing zeros: ``90%``,
+    ``97.5%``."""
+    return f"{100 * x:g}%"
+
+
+def budget(x: float) -> str:
+    """A budget as a share of the rows: ``20%``, ``14.1%`` (whole percentages without a
+    decimal)."""
+    pct = 100.0 * x
+    return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:.1f}%"
+
+
+def delta(x: float) -> str:
+    """A signed difference of scores in [0, 1] (AUC, recall): ``+0.021``."""
+    return f"{x:+.3f}"
+
+
+def score(x: float) -> str:
+    """A score-like metric in [0, 1] (precision, recall, AUC): ``0.759``."""
+    return f"{x:.3f}"
 
 
 def p_value(p: float | None) -> str:
@@ -40,10 +92,44 @@ def p_value(p: float | None) -> str:
     return "<0.0001" if p < 1e-4 else f"{p:.3g}"
 
 
-def interval(iv: Interval, relative: bool = False) -> str:
+def probability(p: float) -> str:
+    """A simulated or resampled probability: ``95.8%``, or ``>99.9%`` / ``<0.1%`` at the ends."""
+    if p >= 0.999:
+        return ">99.9%"
+    if p <= 0.001:
+        return "<0.1%"
+    return f"{p:.1%}"
+
+
+def chance(label: str, p: float) -> str:
+    """``P(x) = 95.8%``, or ``P(x) > 99.9%`` at the ends."""
+    text = probability(p)
+    return f"{label} {text[0]} {text[1:]}" if text[0] in "<>" else f"{label} = {text}"
+
+
+def resampled_share(p: float, resamples: int) -> str:
+    """A bootstrap probability, without claiming more than the resamples can say."""
+    hits = round(p * resamples)
+    if hits in (0, resamples):
+        return f"{hits} of {resamples} resamples"
+    return share(p)
+
+
+def threshold(x: float) -> str:
+    """A score threshold with :data:`THRESHOLD_DIGITS` significant digits (``+inf`` acts on
+    nobody)."""
+    return "+inf" if math.isinf(x) else f"{x:.{THRESHOLD_DIGITS}g}"
+
+
+def interval(iv: _Bounds, relative: bool = False) -> str:
     """``estimate [lower, upper]``, as signed percentages when ``relative``."""
     show = percent if relative else signed
     return f"{show(iv.estimate)} [{show(iv.lower)}, {show(iv.upper)}]"
+
+
+def money_range(low: float, high: float, currency: str, sep: str = " to ") -> str:
+    """Two amounts of money: ``$236K to $262K``."""
+    return f"{money(low, currency)}{sep}{money(high, currency)}"
 
 
 def multiple(x: float | None) -> str:
@@ -53,8 +139,15 @@ def multiple(x: float | None) -> str:
     return f"{x:.2f}x" if abs(x) < 10 else f"{x:.1f}x"
 
 
+def rate(x: float) -> str:
+    """An annual rate such as an IRR: ``35%``, ``>1000%`` beyond 10."""
+    if math.isnan(x):
+        return "—"
+    return ">1000%" if x > 10 else f"{x:.0%}"
+
+
 def months(x: float | None) -> str:
-    """A duration in months: ``1.3 months``; ``never`` when not reached."""
+    """A duration in months: ``1.3 months``; ``not within the horizon`` when not reached."""
     if x is None or math.isnan(x):
         return "—"
     if x == math.inf:

@@ -1,120 +1,74 @@
-"""The readout as rich tables in the terminal: SRM first, then lifts, guardrails, segments."""
+"""Views in the terminal, with rich: title, context, headline, then tables and sentences."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console, Group
-from rich.table import Table
+from rich.table import Table as RichTable
 from rich.text import Text
 
-from mlroi.experiment.result import Comparison, ExperimentResult
-from mlroi.report import format as fmt
+from mlroi.report.build import view_of
+from mlroi.report.view import Cell, Sentence, Table, Tone, View
+
+STYLES: dict[Tone, str] = {
+    "plain": "",
+    "good": "green",
+    "bad": "bold red",
+    "warn": "yellow",
+    "muted": "dim",
+    "strong": "bold",
+    "alarm": "bold white on red",
+    "note": "",
+}
 
 
-def _lift_cells(c: Comparison) -> list[str | Text]:
-    if c.status != "ok" or c.absolute is None:
-        return [
-            fmt.value(c.control_value),
-            fmt.value(c.treatment_value),
-            Text(f"cannot estimate: {c.reason}", style="yellow"),
-            "",
-            "",
-            "",
-        ]
-    a = c.absolute
-    abs_text = fmt.interval(a)
-    if c.relative is not None:
-        rel: str | Text = fmt.interval(c.relative, relative=True)
-    else:
-        rel = Text(c.relative_note or "—", style="dim")
-    style = (
-        "bold green" if c.significant and a.estimate > 0 else "bold red" if c.significant else ""
-    )
-    p = Text(fmt.p_value(c.p_value_adjusted), style=style)
-    cuped = "" if c.variance_reduction is None else f"−{c.variance_reduction:.0%} var"
-    return [fmt.value(c.control_value), fmt.value(c.treatment_value), abs_text, rel, p, cuped]
+def _text(cell: Cell | Sentence) -> Text:
+    if cell.tone == "note":
+        return Text.assemble(("note:", "yellow"), " ", cell.text)
+    return Text(cell.text, style=STYLES[cell.tone])
 
 
-def _comparison_table(title: str, rows: list[Comparison], level: float, arms: bool) -> Table:
-    table = Table(title=title, title_justify="left")
-    columns = [("metric", "left")] + ([("arm", "left")] if arms else [])
-    columns += [
-        ("control", "right"),
-        ("treatment", "right"),
-        (f"abs. lift [{level:.0%} CI]", "right"),
-        (f"rel. lift [{level:.0%} CI]", "right"),
-        ("p (adj.)", "right"),
-        ("CUPED", "right"),
-    ]
-    for name, justify in columns:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for c in rows:
-        table.add_row(c.metric, *([c.arm] if arms else []), *_lift_cells(c))
-    return table
+def table(t: Table) -> RichTable:
+    """A view table as a rich table."""
+    out = RichTable(title=t.title, title_justify="center" if t.centered_title else "left")
+    for col in t.columns:
+        out.add_column(col.name, justify=col.align)
+    for row in t.rows:
+        out.add_row(*(_text(c) for c in row))
+    return out
 
 
-def _segment_table(rows: list[Comparison], level: float, arms: bool) -> Table:
-    table = Table(title="Segments (p-values not adjusted)", title_justify="left")
-    columns = [("segment", "left"), ("metric", "left")] + ([("arm", "left")] if arms else [])
-    columns += [("n (c / t)", "right"), (f"rel. lift [{level:.0%} CI]", "right"), ("p", "right")]
-    for name, justify in columns:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for c in rows:
-        if c.status != "ok" or c.absolute is None:
-            rel: str | Text = Text(f"cannot estimate: {c.reason}", style="yellow")
-        elif c.relative is None:
-            rel = Text(c.relative_note or "—", style="dim")
+def renderables(view: View) -> list[RichTable | Text]:
+    """The view's parts in reading order, as rich renderables."""
+    parts: list[RichTable | Text] = []
+    if view.title is not None:
+        parts.append(Text(view.title, style="bold"))
+    parts.extend(_text(s) for s in view.context)
+    if view.headline is not None:
+        parts.append(_text(view.headline))
+    for section in view.sections:
+        parts.extend(table(b) if isinstance(b, Table) else _text(b) for b in section.blocks)
+    return parts
+
+
+def render(view: View) -> Group:
+    """A renderable of the whole view."""
+    return Group(*renderables(view))
+
+
+def print_result(result: Any, console: Console | None = None, *, segments: bool = True) -> None:
+    """Print any result (readout, decision analysis, ROI) to the terminal.
+
+    Sentences are printed without hard wrapping (the terminal wraps them; logs keep one line
+    per sentence); tables fit the console's width.
+    """
+    out = console or wide_console()
+    for part in renderables(view_of(result, segments=segments)):
+        if isinstance(part, Text):
+            out.print(part, soft_wrap=True, highlight=False)
         else:
-            rel = fmt.interval(c.relative, relative=True)
-        table.add_row(
-            f"{c.segment}={c.segment_value}",
-            c.metric,
-            *([c.arm] if arms else []),
-            f"{c.n_control:,} / {c.n_treatment:,}",
-            rel,
-            fmt.p_value(c.p_value),
-        )
-    return table
-
-
-def render(result: ExperimentResult, *, segments: bool = True) -> Group:
-    """A renderable of the whole readout."""
-    srm = result.srm
-    counts = ", ".join(f"{arm} {n:,}" for arm, n in srm.observed.items())
-    if srm.mismatch:
-        srm_line = Text(
-            f"SAMPLE RATIO MISMATCH: p = {srm.p_value:.2g} < {srm.threshold} ({counts})."
-            " The assignment or logging is broken; do not trust the lifts below.",
-            style="bold white on red",
-        )
-    else:
-        srm_line = Text(f"Sample ratio OK: p = {srm.p_value:.3g} ({counts})", style="green")
-    many_arms = len(result.arms) > 2
-    parts: list[Table | Text] = [
-        srm_line,
-        _comparison_table("Readout", list(result.comparisons), result.level, many_arms),
-    ]
-    if result.guardrails:
-        g_table = Table(title="Guardrails", title_justify="left")
-        for col in ("metric", "arm", "verdict", "why"):
-            g_table.add_column(col)
-        colour = {"pass": "green", "fail": "bold red", "inconclusive": "yellow"}
-        for g in result.guardrails:
-            g_table.add_row(
-                g.metric, g.arm, Text(g.status.upper(), style=colour[g.status]), g.reason
-            )
-        parts.append(g_table)
-    if segments and result.segments:
-        parts.append(_segment_table(list(result.segments), result.level, many_arms))
-    for note in result.notes:
-        parts.append(Text(f"note: {note}", style="dim"))
-    return Group(*parts)
-
-
-def print_result(
-    result: ExperimentResult, console: Console | None = None, *, segments: bool = True
-) -> None:
-    """Print the readout to the terminal."""
-    (console or wide_console()).print(render(result, segments=segments))
+            out.print(part)
 
 
 def wide_console(stderr: bool = False) -> Console:

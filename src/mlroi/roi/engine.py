@@ -27,10 +27,11 @@ from mlroi.costs.schedule import cost_parameters, cost_schedule
 from mlroi.roi import finance
 from mlroi.roi.break_even import break_even
 from mlroi.roi.model import CaseModel, FloatArray, figure
-from mlroi.roi.result import CostLine, Estimate, LiftInput, Period, RoiResult
+from mlroi.roi.result import CostLine, LiftInput, Period, RoiResult
 from mlroi.roi.sensitivity import sensitivity
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Quantity, draw, is_uncertain, point
+from mlroi.stats.interval import Interval as Estimate
 
 if TYPE_CHECKING:
     from mlroi.experiment.result import ExperimentResult

@@ -1,20 +1,13 @@
-"""The ROI result: plain, frozen, typed objects that serialise to JSON."""
+"""The ROI result: plain, frozen, typed numbers that serialise to JSON."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from mlroi.serialize import dumps, json_ready
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A headline figure: its value at the point inputs and a Monte Carlo interval."""
-
-    point: float
-    lower: float
-    upper: float
+from mlroi.result import Result
+from mlroi.serialize import json_ready
+from mlroi.stats.interval import Interval
 
 
 @dataclass(frozen=True)
@@ -89,13 +82,30 @@ class CostLine:
     description: str
 
 
-@dataclass(frozen=True)
-class RoiResult:
+FIGURES = (
+    "total_value",
+    "total_cost",
+    "net_value",
+    "return_multiple",
+    "net_roi",
+    "npv",
+    "irr",
+    "payback_months",
+)
+"""The headline figures of :class:`RoiResult`, each an :class:`~mlroi.stats.interval.Interval`
+at the result's Monte Carlo ``level``."""
+
+
+@dataclass(frozen=True, repr=False)
+class RoiResult(Result):
     """Everything the ROI engine found for one case.
 
     The return multiple is value / cost; net ROI is (value - cost) / cost. Both are over the
-    horizon, undiscounted; NPV discounts monthly flows at the case's rate (``timing``).
+    horizon, undiscounted; NPV discounts monthly flows at the case's rate (``timing``). Its
+    JSON carries the headline sentence (:func:`mlroi.report.roi.headline`).
     """
+
+    headline_in_json: ClassVar[bool] = True
 
     case: str
     currency: str
@@ -106,15 +116,15 @@ class RoiResult:
     level: float
     draws: int
     seed: int
-    total_value: Estimate
-    total_cost: Estimate
-    net_value: Estimate
-    return_multiple: Estimate
-    net_roi: Estimate
-    npv: Estimate
-    irr: Estimate
+    total_value: Interval
+    total_cost: Interval
+    net_value: Interval
+    return_multiple: Interval
+    net_roi: Interval
+    npv: Interval
+    irr: Interval
     irr_draws: int
-    payback_months: Estimate
+    payback_months: Interval
     p_net_roi_positive: float
     p_npv_positive: float
     p_payback_within_horizon: float
@@ -128,31 +138,15 @@ class RoiResult:
     notes: tuple[str, ...] = ()
     experiment: Any = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; each headline figure as ``{point, lower, upper}``, non-finite
+        numbers as ``None``, and the headline sentence."""
+        out = super().to_dict()
+        for name in FIGURES:
+            out[name] = json_ready(getattr(self, name).as_dict("point", "lower", "upper"))
+        return out
+
     @property
     def most_sensitive(self) -> Swing | None:
         """The input whose range moves NPV the most."""
         return self.sensitivity[0] if self.sensitivity else None
-
-    def headline(self) -> str:
-        """The result in plain words (see :func:`mlroi.report.roi_text.headline`)."""
-        from mlroi.report.roi_text import headline
-
-        return headline(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; non-finite numbers become ``None``."""
-        out: dict[str, Any] = json_ready(self)
-        out["headline"] = self.headline()
-        return out
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """The result as JSON text (byte-identical for the same case and seed)."""
-        return dumps(self.to_dict(), indent=indent)
-
-    def __repr__(self) -> str:
-        return f"RoiResult({self.case!r}): {self.headline()}"
-
-    def _repr_html_(self) -> str:
-        from mlroi.report.roi_text import html_summary
-
-        return html_summary(self)

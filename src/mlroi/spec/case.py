@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mlroi import defaults
 from mlroi.costs.items import CostItem
 from mlroi.costs.ratecard import RateCardOverride
 from mlroi.decision.config import DecisionConfig
@@ -71,9 +72,13 @@ class Simulation(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    draws: int = Field(100_000, ge=1_000, le=5_000_000, description="Monte Carlo draws.")
-    seed: int = Field(20261124, description="Seed: the same case and seed give the same result.")
-    level: float = Field(0.90, gt=0, lt=1, description="Level of the reported intervals.")
+    draws: int = Field(defaults.DRAWS, ge=1_000, le=5_000_000, description="Monte Carlo draws.")
+    seed: int = Field(
+        defaults.SEED, description="Seed: the same case and seed give the same result."
+    )
+    level: float = Field(
+        defaults.MONTE_CARLO_LEVEL, gt=0, lt=1, description="Level of the reported intervals."
+    )
 
 
 class Case(BaseModel):

@@ -32,6 +32,8 @@ from pydantic import (
     model_validator,
 )
 
+from mlroi import defaults
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -203,7 +205,7 @@ def quantile(q: Quantity, p: FloatArray | float) -> FloatArray:
     return np.asarray(np.exp(mu + sigma * special.ndtri(probs)), dtype=np.float64)
 
 
-def bounds(q: Quantity, level: float = 0.9) -> tuple[float, float]:
+def bounds(q: Quantity, level: float = defaults.MONTE_CARLO_LEVEL) -> tuple[float, float]:
     """Low and high values for sensitivity: a range's ends, else the central ``level`` interval."""
     if isinstance(q, int | float):
         return float(q), float(q)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from mlroi import defaults
 from mlroi.stats.distributions import Alternative, critical_value, p_value
+from mlroi.stats.interval import Interval
 
 
 @dataclass(frozen=True)
@@ -30,20 +32,6 @@ class ArmEstimate:
     value: float
     variance: float
     n: int
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A point estimate with a confidence interval and the standard error behind it."""
-
-    estimate: float
-    lower: float
-    upper: float
-    std_error: float
-
-    def contains(self, x: float) -> bool:
-        """Whether ``x`` lies within the interval (ends included)."""
-        return self.lower <= x <= self.upper
 
 
 @dataclass(frozen=True)
@@ -95,7 +83,7 @@ def compare(
     control: ArmEstimate,
     treatment: ArmEstimate,
     *,
-    level: float = 0.95,
+    level: float = defaults.LEVEL,
     alternative: Alternative = "two-sided",
     df: float | None = None,
 ) -> Lift:

@@ -36,6 +36,7 @@ from pydantic import (
     model_validator,
 )
 
+from mlroi import defaults
 from mlroi.spec.quantity import Quantity, check_within, point
 
 FloatArray = npt.NDArray[np.float64]
@@ -69,7 +70,7 @@ class ManualLift(BaseModel):
         None,
         description="Interval of a numeric estimate; read as a normal sampling distribution.",
     )
-    level: float = Field(0.95, gt=0, lt=1, description="Confidence level of `interval`.")
+    level: float = Field(defaults.LEVEL, gt=0, lt=1, description="Confidence level of `interval`.")
     source: str | None = Field(
         None, description="Where the number comes from (a past test, a backtest, a guess)."
     )

@@ -1,0 +1,29 @@
+"""The defaults every analysis shares: interval levels, seed, draws and resamples.
+
+One place for each, so a readout, a decision analysis and an ROI case that say nothing agree.
+
+- :data:`LEVEL` is the confidence level of a sampling interval (a lift's CI, a campaign's CI).
+- :data:`MONTE_CARLO_LEVEL` is the level of an interval read off draws (Monte Carlo over
+  uncertain inputs, bootstrap resamples): the central 90%, since a 95% interval of simulated
+  draws leans on few draws in each tail.
+"""
+
+from __future__ import annotations
+
+LEVEL = 0.95
+"""Confidence level of sampling intervals (two-sided)."""
+
+MONTE_CARLO_LEVEL = 0.90
+"""Level of intervals read off Monte Carlo draws or bootstrap resamples."""
+
+SEED = 20261124
+"""Seed of every random draw when none is given: the same inputs give the same result."""
+
+DRAWS = 100_000
+"""Monte Carlo draws of an ROI case."""
+
+PARAMETER_DRAWS = 10_000
+"""Monte Carlo draws of a decision analysis's uncertain parameters."""
+
+RESAMPLES = 200
+"""Bootstrap resamples of a decision analysis."""

@@ -1,0 +1,289 @@
+"""The decision analysis as a view: the chosen thresholds as a table, then the findings in words."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from mlroi.decision.result import DecisionResult, ModelResult
+from mlroi.decision.targeting import TargetingComparison
+from mlroi.report import format as fmt
+from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
+
+_CHECKED_METRICS = ("precision", "recall", "fpr", "f1")
+BUDGETS = (0.05, 0.1, 0.2, 0.3)
+"""Shares of the rows at which the curve is summarised."""
+
+
+def _yearly(r: DecisionResult, total: float) -> str:
+    year = r.per_year(total)
+    return "" if year is None else f" ({fmt.money(year, r.currency)} a year)"
+
+
+def best_within(m: ModelResult, share: float) -> float:
+    """The highest incremental value of a threshold that acts on at most ``share`` of the rows."""
+    c = m.curve
+    last = int(np.searchsorted(c.share_targeted, share, side="right"))
+    return float(np.max(c.incremental_value[:last]))
+
+
+def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
+    """The chosen threshold of one model, its value and what limits it."""
+    d = m.decision
+    cur = r.currency
+    level = fmt.level(r.level)
+    if d.point is None:
+        return [f"{m.column}: no threshold is feasible: {d.reason}."]
+    p = d.point
+    lines = [
+        f"{m.column}: act on scores >= {fmt.threshold(p['threshold'])}: "
+        f"{fmt.count(p['targeted'])} of {fmt.count(r.rows)} eligible rows "
+        f"({fmt.share(p['share_targeted'])}), worth {fmt.money(p['incremental_value'], cur)} "
+        f"over acting on nobody{_yearly(r, p['incremental_value'])}."
+    ]
+    metrics = ", ".join(f"{k} {fmt.score(p[k])}" for k in _CHECKED_METRICS if not math.isnan(p[k]))
+    auc = "" if m.curve.auc is None else f"; AUC {fmt.score(m.curve.auc)}"
+    lines.append(f"  At this threshold: {metrics}{auc}.")
+    lines.append(
+        "  Best within a budget: "
+        + ", ".join(
+            f"top {fmt.budget(share)} {fmt.money(best_within(m, share), cur)}" for share in BUDGETS
+        )
+        + " (the best threshold acting on at most that share of the rows)."
+    )
+    if m.calibration is not None:
+        cal = m.calibration
+        hl = (
+            "" if cal.hl_p_value is None else f", Hosmer-Lemeshow p = {fmt.p_value(cal.hl_p_value)}"
+        )
+        lines.append(f"  Calibration of the scores: expected calibration error {cal.ece:.4f}{hl}.")
+    extra = [k for k in m.curve.sums if k in p]
+    if extra:
+        lines.append(
+            "  " + ", ".join(f"{k.replace('_', ' ')} {fmt.money(p[k], cur)}" for k in extra) + "."
+        )
+    boot = m.bootstrap
+    if boot is not None:
+        data = boot.incremental_value_at_chosen
+        q05, _, q95 = boot.optimal_threshold
+        lines.append(
+            f"  From the data ({r.resamples} bootstrap resamples): value at this threshold "
+            f"{fmt.money_range(data.low, data.high, cur)} ({level} interval); the best "
+            f"threshold of a resample ranges {fmt.threshold(q05)} to {fmt.threshold(q95)}"
+            " (5%-95%)"
+            + (
+                f"; no threshold is feasible in {fmt.share(boot.infeasible_share)} of them"
+                if boot.infeasible_share > 0
+                else ""
+            )
+            + "."
+        )
+    if m.parameters is not None:
+        s = m.parameters
+        iv = s.incremental_value
+        lines.append(
+            f"  Over the uncertain parameters ({fmt.count(s.draws)} draws): value "
+            f"{fmt.money_range(iv.lower, iv.upper, cur)} ({level} interval), "
+            f"P(value > 0) = {fmt.probability(s.probability_positive)}; the best threshold ranges "
+            f"{fmt.threshold(s.threshold.lower)} to {fmt.threshold(s.threshold.upper)}."
+        )
+    if d.given_up:
+        lines.append(
+            f"  The constraints cost {fmt.money(d.given_up, cur)} against the unconstrained"
+            " optimum."
+        )
+    lines.extend(f"  Binding: {b}." for b in d.binding)
+    return lines
+
+
+def comparison_sentence(r: DecisionResult) -> str | None:
+    """ "The challenger's +0.021 AUC is worth $X a year (interval ...)"."""
+    c = r.comparison
+    ch = r.challenger
+    if c is None or ch is None:
+        return None
+    cur = r.currency
+    auc = "" if c.auc is None else f"{fmt.delta(c.auc)} AUC"
+    what = f"The challenger's {auc} is worth" if auc else "The challenger is worth"
+    total = c.value
+    year = r.per_year(total)
+    amount = fmt.money(total, cur) + (" on this table" if year is None else "")
+    if year is not None:
+        amount = f"{fmt.money(year, cur)} a year"
+    text = f"{what} {amount} at each model's best threshold"
+    if c.interval is not None:
+        f = r.year_factor or 1.0
+        text += (
+            f" ({fmt.level(r.level)} paired-bootstrap interval "
+            f"{fmt.money_range(c.interval[0] * f, c.interval[1] * f, cur)}; "
+            "challenger better in "
+            f"{fmt.resampled_share(c.probability_better or 0.0, r.resamples)})"
+        )
+    if c.recall is not None:
+        text += f"; recall {fmt.delta(c.recall)}"
+    return text + "."
+
+
+def _listed(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def targeting_sentences(
+    comparison: TargetingComparison,
+    share: float | None = None,
+    *,
+    who: str = "rows",
+    outcome: str = "favourable outcomes",
+    anyway: str = "would have had the favourable outcome anyway",
+    currency: str = "USD",
+) -> list[str]:
+    """A past campaign's rankings in plain English: one sentence per ranking at one budget,
+    with two rankings one on their difference, and one on the best budgets (each the highest
+    of many noisy estimates, so optimistic: read its interval).
+
+    Args:
+        comparison: the rankings compared at matched budgets.
+        share: the budget to describe, one of ``comparison.shares``; the middle one by default.
+        who: what a row is, e.g. ``"customers"``.
+        outcome: what is gained, e.g. ``"customers retained"``.
+        anyway: what the favourable-anyway rows did, e.g. ``"would have stayed anyway"``.
+        currency: currency code of the money amounts.
+
+    Returns:
+        The sentences, in reading order.
+
+    Raises:
+        ValueError: ``share`` is not one of the compared budgets.
+    """
+    c = comparison
+    if share is None:
+        share = c.shares[len(c.shares) // 2]
+    if share not in c.shares:
+        raise ValueError(f"share {share} is not one of the compared budgets {c.shares}")
+    at = c.shares.index(share)
+    pct = fmt.level(c.level)
+    out: list[str] = []
+    for name, points in c.budgets.items():
+        p = points[at]
+        inc, net = p.incremental, p.net_value
+        out.append(
+            f"Treating the top {fmt.budget(p.share)} by {name} ({fmt.count(p.targeted)} {who})"
+            f" gives an estimated {fmt.count(inc.estimate)} more {outcome} than treating nobody"
+            f" ({pct} CI {fmt.count(inc.lower)} to {fmt.count(inc.upper)}), a net value of"
+            f" {fmt.money(net.estimate, currency)} ({pct} CI"
+            f" {fmt.money_range(net.lower, net.upper, currency)});"
+            f" {fmt.count(p.favourable_anyway)} of the {fmt.count(p.targeted)} treated {anyway}"
+            + (
+                f", and treating them cost {fmt.money(p.anyway_cost, currency)}."
+                if p.anyway_cost
+                else "."
+            )
+        )
+    names = list(c.budgets)
+    if len(names) == 2:
+        a, b = (c.budgets[x][at].net_value.estimate for x in names)
+        better, worse = (names[1], names[0]) if b >= a else (names[0], names[1])
+        out.append(
+            f"At that budget, ranking by {better} instead of {worse} adds an estimated"
+            f" {fmt.money(abs(b - a), currency)} of net value (both estimated on the same"
+            " randomized rows, so their intervals are not independent)."
+        )
+    bests = [
+        f"treating nobody by {name} (no budget adds net value)"
+        if p.targeted == 0
+        else f"the top {fmt.budget(p.share)} by {name} (net"
+        f" {fmt.money(p.net_value.estimate, currency)}, {pct} CI"
+        f" {fmt.money_range(p.net_value.lower, p.net_value.upper, currency)})"
+        for name, p in c.best.items()
+    ]
+    out.append("The most valuable budget is " + _listed(bests) + ".")
+    return out
+
+
+def reconciliation(r: DecisionResult) -> list[str]:
+    """The value model's figure for a budget beside the past campaign's measured one."""
+    u = r.uplift
+    if u is None:
+        return []
+    shares = u.comparison.shares
+    share = shares[len(shares) // 2]
+    measured = u.comparison.budgets[r.score][shares.index(share)].net_value
+    n = u.comparison.n  # every eligible row, treated or not
+    assumed = best_within(r.champion, share) / r.rows
+    cur = r.currency
+    return [
+        f"Model vs campaign, per eligible row: the value model says acting on the top "
+        f"{fmt.budget(share)} by {r.score} is worth up to {fmt.money(assumed, cur)}; the "
+        f"randomized campaign measured {fmt.money(measured.estimate / n, cur)} "
+        f"({fmt.level(u.comparison.level)} CI "
+        f"{fmt.money_range(measured.lower / n, measured.upper / n, cur)}), valuing an outcome "
+        f"at {u.value} and a treated row at {u.cost}. Where they disagree, the campaign is the "
+        "evidence: check the value model's assumptions (e.g. who accepts the offer) against it."
+    ]
+
+
+def sentences(r: DecisionResult) -> list[str]:
+    """The findings in plain sentences, champion first."""
+    lines: list[str] = []
+    for m in r.models.values():
+        lines.extend(model_sentences(r, m))
+    compared = comparison_sentence(r)
+    if compared:
+        lines.append(compared)
+    if r.uplift is not None:
+        who, outcome, anyway = r.uplift.words
+        lines.extend(
+            targeting_sentences(
+                r.uplift.comparison, who=who, outcome=outcome, anyway=anyway, currency=r.currency
+            )
+        )
+        lines.extend(reconciliation(r))
+    lines.extend(r.notes)
+    return lines
+
+
+def threshold_table(r: DecisionResult) -> Table:
+    """Each model's chosen threshold with its metrics and value."""
+    right = ("threshold", "targeted", "precision", "recall", "fpr", "value", "AUC")
+    columns = (Column("model"), *(Column(col, "right") for col in right))
+    rows = []
+    for m in r.models.values():
+        p: dict[str, Any] = m.point or {}
+        rows.append(
+            (
+                Cell(m.column),
+                Cell(fmt.threshold(p["threshold"]) if p else "infeasible"),
+                Cell(fmt.count(p["targeted"]) if p else "—"),
+                *(
+                    Cell(fmt.score(p[k]) if p and not math.isnan(p[k]) else "—")
+                    for k in ("precision", "recall", "fpr")
+                ),
+                Cell(fmt.money(p.get("incremental_value"), r.currency) if p else "—"),
+                Cell("—" if m.curve.auc is None else fmt.score(m.curve.auc)),
+            )
+        )
+    return Table(
+        f"Decision: act on {r.score} (label {r.label}, {fmt.count(r.rows)} rows)",
+        columns,
+        tuple(rows),
+        centered_title=True,
+    )
+
+
+def view(r: DecisionResult, *, segments: bool = True) -> View:
+    """The whole decision analysis as a view (``segments`` is for readouts; unused here)."""
+    return View(
+        label=f"Decision analysis of {r.score}",
+        sections=(
+            Section((threshold_table(r),), "Chosen thresholds"),
+            Section(tuple(Sentence(s) for s in sentences(r)), "Findings"),
+        ),
+    )
+
+
+def describe(r: DecisionResult) -> str:
+    """The findings, one sentence a line."""
+    return "\n".join(sentences(r))
