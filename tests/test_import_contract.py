@@ -50,6 +50,39 @@ RULES = (
 )
 
 
+QUERY_LAYER = ("backend", "sources")
+"""The only packages that import Ibis: backend/ builds and runs queries, sources/ opens tables."""
+
+EVERY_OTHER = tuple(
+    sorted(
+        p.stem if p.suffix == ".py" else p.name
+        for p in SRC.iterdir()
+        if (p.suffix == ".py" or (p / "__init__.py").exists()) and p.name not in QUERY_LAYER
+    )
+)
+
+RULES += (
+    Rule(
+        name="only backend/ and sources/ import Ibis",
+        packages=EVERY_OTHER,
+        forbidden="ibis",
+    ),
+    Rule(
+        name="estimation code never runs a query",
+        packages=("stats", "expr", "value", "costs", "roi", "metrics", "spec"),
+        forbidden="mlroi.backend",
+    ),
+    *(
+        Rule(
+            name=f"data moves one way: backend/ does not import {above}",
+            packages=("backend", "sources"),
+            forbidden=f"mlroi.{above}",
+        )
+        for above in ("experiment", "decision", "roi", "report", "cli", "pipeline", "result")
+    ),
+)
+
+
 def imported_modules(path: Path) -> set[str]:
     """Every module ``path`` imports, wherever the import statement is."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -100,6 +133,13 @@ def test_every_exception_still_needs_its_exemption(rule: Rule) -> None:
         if not any(_matches(m, rule.forbidden) for m in imported_modules(SRC / rel))
     ]
     assert stale == [], f"remove these exceptions from the rule: {stale}"
+
+
+def test_the_ibis_rule_covers_every_package_but_the_query_layer() -> None:
+    assert {"decision", "experiment", "stats", "roi", "report", "cli", "pipeline"} <= set(
+        EVERY_OTHER
+    )
+    assert not set(QUERY_LAYER) & set(EVERY_OTHER)
 
 
 def test_the_checker_sees_an_import_inside_a_function(tmp_path: Path) -> None:
