@@ -44,7 +44,7 @@ def derive_units(events: Any, assignments: Any, log: EventLog, unit: str) -> Any
         if col.agg == "count":
             aggs[name] = flag.sum()
         elif col.agg == "sum":
-            aggs[name] = exact_sum(ibis.ifelse(hit, amount, 0.0), guard=True)
+            aggs[name] = exact_sum(ibis.ifelse(hit, amount, 0.0))
         else:
             aggs[name] = flag.max()
     per_unit = joined.filter(post | pre).group_by(unit).aggregate(**aggs)

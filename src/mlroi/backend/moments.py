@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlroi.backend.columns import as_float, distinct_count, exact_sum
+from mlroi.backend.columns import as_float, distinct_count
 from mlroi.backend.execute import fetch_rows
 from mlroi.errors import BackendError, DataError
 from mlroi.sources.facts import TableFacts
@@ -79,9 +79,6 @@ class Aggregation:
         binary: columns that hold only 0 and 1 once their bounds are checked (integer or
             boolean columns of a proportion): their variance follows from the mean,
             ``sum (x - p)^2 = n p (1 - p)``, so ``pairs`` leaves them out.
-        exact_sums: add sums and sums of products in fixed point (see
-            :func:`~mlroi.backend.columns.exact_sum`), for a table whose row order changes
-            from run to run (one derived by a join): a double sum's last bits would follow it.
         one_pass: ask for the backend's one-pass means and (co)variances instead of sums and
             sums of products (the fallback for ill-conditioned data).
     """
@@ -96,7 +93,6 @@ class Aggregation:
     lower: tuple[str, ...] = ()
     upper: tuple[str, ...] = ()
     binary: tuple[str, ...] = ()
-    exact_sums: bool = False
     one_pass: bool = False
 
 
@@ -143,14 +139,10 @@ def build_query(
         **{f"__q{index[name]}": base[f"__q{index[name]}"] for name in capped},
     )
     keys = ["__variant"] + [f"__s{j}" for j in range(len(spec.segments))]
-
-    def add(column: Any) -> Any:
-        return exact_sum(column, guard=True) if spec.exact_sums else column.sum()
-
     aggs: dict[str, Any] = {"__n": t.count()}
     for _c, i in index.items():
         col = t[f"__c{i}"]
-        aggs[f"__m{i}"] = col.mean() if spec.one_pass else add(col)
+        aggs[f"__m{i}"] = col.mean() if spec.one_pass else col.sum()
         aggs[f"__k{i}"] = col.count()
     for c in spec.lower:
         aggs[f"__lo{index[c]}"] = t[f"__c{index[c]}"].min()
@@ -160,7 +152,7 @@ def build_query(
         i, j = index[a], index[b]
         x, y = t[f"__c{i}"], t[f"__c{j}"]
         if not spec.one_pass:
-            aggs[f"__v{i}_{j}"] = add(x * y)
+            aggs[f"__v{i}_{j}"] = (x * y).sum()
         else:
             aggs[f"__v{i}_{j}"] = x.var(how="sample") if i == j else x.cov(y, how="sample")
     for name in capped:
@@ -181,8 +173,6 @@ def collect(table: Any, spec: Aggregation, keys: TableFacts) -> GroupStats:
     moments; a unit outside the range the file statistics gave makes the bitmap count fail,
     and the distinct units are then counted with ``COUNT(DISTINCT ...)``.
     """
-    if keys.derived and not spec.exact_sums:
-        spec = dataclasses.replace(spec, exact_sums=True)
     try:
         return run_query(build_query(table, spec, keys.table, keys.bounds), spec)
     except IllConditioned:

@@ -124,8 +124,7 @@ def units_table(
                 f" check that {log.timestamp!r} and {log.exposure!r} are timestamps and"
                 f" {log.value!r} is numeric"
             ) from exc
-        facts = _table_facts(asg_table, asg, config, base, own_columns=False)
-        return units, dataclasses.replace(facts, derived=True)
+        return units, _table_facts(asg_table, asg, config, base, own_columns=False)
     if config.source is None:
         raise SpecError("no data: give `source` or `events` in the configuration, or pass data")
     table = open_table(config.source, base=base)

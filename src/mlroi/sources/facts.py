@@ -39,15 +39,11 @@ class TableFacts:
             footers (exact, as written; empty for an event log or a non-Parquet source). A
             check these already pass (0/1 values, non-negative denominators) is not asked of
             the backend.
-        derived: the readout table is derived in the backend (per-unit metrics from an event
-            log, by a join): its row order changes from run to run, so its sums are added
-            exactly to give the same bits for the same data.
     """
 
     table: Any
     bounds: tuple[int, int] | None = None
     column_bounds: Mapping[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
-    derived: bool = False
 
 
 def table_facts(
