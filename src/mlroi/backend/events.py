@@ -2,15 +2,18 @@
 
 Counts, sums and flags of events in a window after each unit's first exposure (and covariates
 from a window before it), joined to every assigned unit; the readout then aggregates the derived
-table like any per-unit table. Amounts are summed exactly (fixed point where the engine can), so
-the same events give the same per-unit sums to the last bit, whatever order threads add them in.
+table like any per-unit table.
+
+Amounts are summed as doubles: a unit's events reach the sum in the order the engine's threads
+meet them, so the last bits of a per-unit sum (and of the readout) can differ between runs. Fixed
+point sums would fix that at about 9% of an event readout's time (measured on 5M events), which
+this path does not pay: the difference stays below 1e-11 relative.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mlroi.backend.columns import exact_sum
 from mlroi.metrics.events import EventLog
 
 
@@ -44,7 +47,7 @@ def derive_units(events: Any, assignments: Any, log: EventLog, unit: str) -> Any
         if col.agg == "count":
             aggs[name] = flag.sum()
         elif col.agg == "sum":
-            aggs[name] = exact_sum(ibis.ifelse(hit, amount, 0.0))
+            aggs[name] = ibis.ifelse(hit, amount, 0.0).sum()
         else:
             aggs[name] = flag.max()
     per_unit = joined.filter(post | pre).group_by(unit).aggregate(**aggs)
