@@ -10,14 +10,21 @@ from functools import lru_cache
 from typing import Any
 
 from mlroi.backend.capabilities import capabilities
+from mlroi.backend.checks import binary
 
 
 def as_float(column: Any) -> Any:
-    """A numeric or boolean column as float64 (PostgreSQL cannot cast boolean to double)."""
+    """A numeric column as float64; booleans and the words of a binary flag (yes/no,
+    true/false...) as 1.0/0.0, since PostgreSQL casts neither to a double; any other string is
+    cast. A NULL boolean stays NULL, so that a check counts it."""
     import ibis
 
-    if column.type().is_boolean():
-        return ibis.ifelse(column, 1.0, 0.0)
+    dtype = column.type()
+    if dtype.is_boolean():
+        return binary(column).cast("float64")
+    if dtype.is_string():
+        flag = binary(column)
+        return ibis.ifelse(flag.isnull(), column.cast("float64"), flag.cast("float64"))
     return column.cast("float64")
 
 
