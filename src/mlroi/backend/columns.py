@@ -14,17 +14,13 @@ from mlroi.backend.checks import binary
 
 
 def as_float(column: Any) -> Any:
-    """A numeric column as float64; booleans and the words of a binary flag (yes/no,
-    true/false...) as 1.0/0.0, since PostgreSQL casts neither to a double; any other string is
-    cast. A NULL boolean stays NULL, so that a check counts it."""
-    import ibis
-
+    """A numeric column as float64; a boolean or a yes/no string column as 1.0/0.0 (see
+    :func:`~mlroi.backend.checks.binary`: PostgreSQL casts neither to a double, and DuckDB
+    fails on a word). A NULL, or a string that is not a binary word, gives NULL, which the
+    checks count and report."""
     dtype = column.type()
-    if dtype.is_boolean():
+    if dtype.is_boolean() or dtype.is_string():
         return binary(column).cast("float64")
-    if dtype.is_string():
-        flag = binary(column)
-        return ibis.ifelse(flag.isnull(), column.cast("float64"), flag.cast("float64"))
     return column.cast("float64")
 
 
