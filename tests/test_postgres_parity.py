@@ -469,3 +469,16 @@ def test_a_failure_inside_postgresql_is_one_backend_error_naming_the_query(
     assert "\n" not in message
     assert message.startswith("the backend could not run the check of the scored table")
     assert "division by zero" in message
+
+
+@pytest.mark.parametrize("engine", ["postgres", "duckdb"])
+def test_an_uplift_amount_of_an_unusable_type_is_named(
+    engine: str, churn: Any, loader: Loader
+) -> None:
+    from mlroi.decision.uplift import uplift_groups
+    from mlroi.sources.open import open_table
+
+    table = broken(churn.scored, "clv", dates(churn.scored.num_rows))
+    source = loader.load(engine, "scored_bad_clv", table)
+    with pytest.raises(DataError, match="the uplift amount 'value': column 'clv' has type date"):
+        uplift_groups(open_table(source), "score", "churned", "treated", {"value": "clv"})
