@@ -78,6 +78,20 @@ def require_type(table: Any, column: str, what: str, *, binary: bool) -> None:
         raise DataError(f"column {column!r} ({what}) has type {dtype}; it must hold {allowed}")
 
 
+def require_readable(table: Any, columns: Iterable[str], field: str) -> None:
+    """Fail with one line for the first column an expression of ``field`` reads that holds
+    neither numbers, booleans nor strings (a date, a timestamp...): the backend would cast it
+    to a number without complaint, or fail with a driver message that names no column."""
+    require_columns(table, [(f"column read by {field}", c) for c in columns])
+    for column in columns:
+        dtype = table[column].type()
+        if not (dtype.is_numeric() or dtype.is_boolean() or dtype.is_string()):
+            raise DataError(
+                f"{field}: column {column!r} has type {dtype}; a value expression reads numbers,"
+                " booleans or yes/no strings: cast it in the source or change the expression"
+            )
+
+
 def binary(column: Any) -> Any:
     """A binary flag as an integer 0/1 expression; NULL where the value is not a binary value.
 

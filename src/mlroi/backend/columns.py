@@ -10,14 +10,17 @@ from functools import lru_cache
 from typing import Any
 
 from mlroi.backend.capabilities import capabilities
+from mlroi.backend.checks import binary
 
 
 def as_float(column: Any) -> Any:
-    """A numeric or boolean column as float64 (PostgreSQL cannot cast boolean to double)."""
-    import ibis
-
-    if column.type().is_boolean():
-        return ibis.ifelse(column, 1.0, 0.0)
+    """A numeric column as float64; a boolean or a yes/no string column as 1.0/0.0 (see
+    :func:`~mlroi.backend.checks.binary`: PostgreSQL casts neither to a double, and DuckDB
+    fails on a word). A NULL, or a string that is not a binary word, gives NULL, which the
+    checks count and report."""
+    dtype = column.type()
+    if dtype.is_boolean() or dtype.is_string():
+        return binary(column).cast("float64")
     return column.cast("float64")
 
 

@@ -11,6 +11,7 @@ import operator
 from functools import reduce
 from typing import TYPE_CHECKING
 
+from mlroi.backend.columns import as_float
 from mlroi.expr.nodes import (
     ARITHMETIC,
     COMPARISON,
@@ -35,7 +36,8 @@ __all__ = ["to_ibis"]
 def to_ibis(expr: Expr, table: ir.Table) -> ir.Value:
     """Compile an expression to an Ibis column expression on ``table``.
 
-    Names are read as float64 columns; ``if/else`` becomes ``ibis.ifelse``, ``min``/``max``
+    Names are read as float64 columns (booleans and yes/no words as 1.0/0.0, see
+    :func:`~mlroi.backend.columns.as_float`); ``if/else`` becomes ``ibis.ifelse``, ``min``/``max``
     become ``ibis.least``/``ibis.greatest``. Divisions are not guarded here: count the rows of
     :func:`mlroi.expr.zero_divisors` in the same query.
 
@@ -58,7 +60,7 @@ def to_ibis(expr: Expr, table: ir.Table) -> ir.Value:
             # and products of a few such literals overflow; Ibis drops a float-to-float cast
             return ibis.literal(repr(float(value))).cast("float64")
         case Name(name):
-            return table[name].cast("float64")
+            return as_float(table[name])
         case Unary(op, operand):
             inner = to_ibis(operand, table)
             return -inner if op == "-" else inner

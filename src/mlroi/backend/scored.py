@@ -14,7 +14,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlroi.backend.checks import binary, count, nonfinite, not_binary
+from mlroi.backend.checks import (
+    binary,
+    count,
+    nonfinite,
+    not_binary,
+    require_readable,
+    require_type,
+)
 from mlroi.backend.columns import exact_sum
 from mlroi.backend.compile import to_ibis
 from mlroi.backend.execute import fetch_columns, fetch_one
@@ -49,7 +56,12 @@ def where(table: Any, condition: Expr) -> Any:
 
 
 def untreated(table: Any, treated: str) -> Any:
-    """The rows of a past campaign that were not treated (flag 0, false or "no")."""
+    """The rows of a past campaign that were not treated (flag 0, false or "no").
+
+    Raises:
+        DataError: the flag holds neither numbers, booleans nor strings.
+    """
+    require_type(table, treated, "the treatment flag", binary=True)
     return table.filter(binary(table[treated]) == 0)
 
 
@@ -67,8 +79,14 @@ def check_scored(
     Raises:
         DataError: no rows; NULL or NaN scores; scores outside [0, 1] when they are
             probabilities; labels other than 0/1; an expression of ``exprs`` that divides by
-            zero or reads a NULL in some row (named ``{field}.{name}``).
+            zero or reads a NULL in some row (named ``{field}.{name}``); a score, the label
+            or a column an expression reads of a type that is not read as a number (a date).
     """
+    for column in scores:
+        require_type(table, column, "a score", binary=False)
+    require_type(table, label, "the label", binary=True)
+    for name, e in exprs.items():
+        require_readable(table, sorted(e.names()), f"{field}.{name}")
     checks: dict[str, Any] = {
         "rows": table.count(),
         "bad_label": count(not_binary(table[label])),
@@ -122,8 +140,8 @@ def check_scored(
             )
         if got.get(f"null_{j}"):
             raise DataError(
-                f"{field}.{name}: {int(got[f'null_{j}']):,} of {rows:,} rows give NULL (a NULL "
-                "in a column it reads); fill or filter them"
+                f"{field}.{name}: {int(got[f'null_{j}']):,} of {rows:,} rows give NULL (a NULL, "
+                "or a string other than yes/no, in a column it reads); fill or filter them"
             )
     return ScoredStats(
         rows=rows,

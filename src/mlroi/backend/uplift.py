@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mlroi.backend.checks import binary, count, not_binary, require_type
+from mlroi.backend.checks import binary, count, not_binary, require_readable, require_type
 from mlroi.backend.columns import exact_sum
 from mlroi.backend.compile import to_ibis
 from mlroi.backend.execute import fetch_columns, fetch_one
@@ -53,6 +53,8 @@ def uplift_cells(
         require_type(table, name, "the ranking score", binary=False)
     require_type(table, label, "the outcome label", binary=True)
     require_type(table, treated, "the treatment flag", binary=True)
+    for name, e in amounts.items():
+        require_readable(table, sorted(e.names()), f"the uplift amount {name!r}")
     check_uplift(table, scores, label, treated, amounts)
     parts = [
         table.select(
