@@ -288,8 +288,8 @@ def _parameter_spread(
     m = np.stack([at[k] for k in monomials])  # (terms, draws)
     terms = np.stack([model.value_terms[k] for k in monomials])  # (terms, points)
     chosen = model.decision.index
-    base = _combine(terms[:, 0], m)
-    values = _combine(terms[:, chosen], m) - base
+    base = terms[:, 0] @ m
+    values = terms[:, chosen] @ m - base
     everywhere = np.ones(len(model.curve), dtype=bool)
     feasible = np.flatnonzero(
         np.logical_and.reduce([everywhere, *_holds(model.curve, constraints)])
@@ -300,7 +300,7 @@ def _parameter_spread(
     goal = bind(parse(objective), list(model.curve.columns), {}, field="decision.objective")
     fixed = {k: v[candidates, None] for k, v in model.curve.columns.items()}
     for start in range(0, m.shape[1], 1024):
-        block = _combine(terms[:, candidates], m[:, start : start + 1024])  # (points, draws)
+        block = terms[:, candidates].T @ m[:, start : start + 1024]  # value per point and draw
         if objective != "value":
             # the objective with the value of each draw; other columns at their expected values
             gained = block - base[start : start + 1024]
@@ -315,24 +315,6 @@ def _parameter_spread(
         threshold=Spread.of(thresholds, float(model.curve.threshold[chosen]), level),
         candidates=len(candidates),
     )
-
-
-def _combine(coefficients: FloatArray, draws: FloatArray) -> FloatArray:
-    """``coefficients.T @ draws``, added term by term in a fixed order.
-
-    A BLAS product may add in an order that depends on the arrays' memory alignment and
-    threads, so the same seed could give values that differ in the last bit from run to run;
-    element-wise products and sums do not (there are only a few terms).
-    """
-    if coefficients.ndim == 1:
-        out = coefficients[0] * draws[0]
-        for k in range(1, len(coefficients)):
-            out = out + coefficients[k] * draws[k]
-        return out
-    out = np.multiply.outer(coefficients[0], draws[0])
-    for k in range(1, len(coefficients)):
-        out += np.multiply.outer(coefficients[k], draws[k])
-    return out
 
 
 def _holds(curve: ValueCurve, constraints: Sequence[Constraint]) -> list[npt.NDArray[np.bool_]]:
