@@ -56,8 +56,8 @@ def _demo_cases(out: Path) -> None:
     from rich.table import Table
 
     from mlroi.pipeline import evaluate
-    from mlroi.report import format as fmt
-    from mlroi.report.format import probability
+    from mlroi import formatting as fmt
+    from mlroi.formatting import probability
     from mlroi.report.terminal import print_result as render
     from mlroi.spec.case import load_case
 
@@ -97,7 +97,7 @@ def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
     from rich.table import Table
 
     from mlroi.decision.analysis import decide
-    from mlroi.money import money
+    from mlroi.formatting import money
     from mlroi.report.decision import comparison_sentence
     from mlroi.report.terminal import print_result as render
 

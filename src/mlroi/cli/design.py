@@ -35,7 +35,7 @@ def design(
 
     from mlroi.experiment.config import ExperimentConfig
     from mlroi.experiment.design import design as run_design
-    from mlroi.report import format as fmt
+    from mlroi import formatting as fmt
     from mlroi.spec.loader import load_model
 
     cfg = load_model(config, ExperimentConfig)

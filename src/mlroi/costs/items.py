@@ -25,7 +25,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from mlroi.costs.ratecard import RateCard, RateTable
-from mlroi.money import money
+from mlroi.formatting import money
 from mlroi.spec.quantity import (
     Beta,
     FloatArray,

@@ -18,7 +18,7 @@ from mlroi.experiment.config import ExperimentConfig, Guardrail
 from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
 from mlroi.metrics.base import ReadoutMetric
 from mlroi.metrics.events import EventLog
-from mlroi.report import format as fmt
+from mlroi import formatting as fmt
 from mlroi.sources.facts import TableFacts, table_facts
 from mlroi.sources.open import open_table
 from mlroi.spec.loader import validation_error_line

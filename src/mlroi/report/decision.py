@@ -10,7 +10,7 @@ import numpy as np
 
 from mlroi.decision.result import DecisionResult, ModelResult
 from mlroi.decision.targeting import TargetingComparison
-from mlroi.report import format as fmt
+from mlroi import formatting as fmt
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
 
 _CHECKED_METRICS = ("precision", "recall", "fpr", "f1")

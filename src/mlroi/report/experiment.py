@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlroi.experiment.result import Comparison, ExperimentResult
-from mlroi.report import format as fmt
+from mlroi import formatting as fmt
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, Tone, View
 
 
