@@ -55,9 +55,9 @@ def _demo_cases(out: Path) -> None:
 
     from rich.table import Table
 
-    from mlroi.pipeline import evaluate
     from mlroi import formatting as fmt
     from mlroi.formatting import probability
+    from mlroi.pipeline import evaluate
     from mlroi.report.terminal import print_result as render
     from mlroi.spec.case import load_case
 
@@ -96,6 +96,7 @@ def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
     """The offline decision analysis of every example case that has a `decision:` section."""
     from rich.table import Table
 
+    from mlroi import formatting as fmt
     from mlroi.decision.analysis import decide
     from mlroi.formatting import money
     from mlroi.report.decision import comparison_sentence
@@ -126,8 +127,8 @@ def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
             table.add_row(
                 case.name,
                 m.column,
-                "infeasible" if p is None else f"{p['threshold']:.4g}",
-                "—" if p is None else f"{p['share_targeted']:.1%}",
+                "infeasible" if p is None else fmt.threshold(p["threshold"]),
+                "—" if p is None else fmt.share(p["share_targeted"]),
                 money(m.incremental_value * f, result.currency),
                 "—"
                 if boot is None

@@ -325,14 +325,14 @@ def _combine(coefficients: FloatArray, draws: FloatArray) -> FloatArray:
     element-wise products and sums do not (there are only a few terms).
     """
     if coefficients.ndim == 1:
-        out = coefficients[0] * draws[0]
+        out: FloatArray = coefficients[0] * draws[0]
         for k in range(1, len(coefficients)):
             out = out + coefficients[k] * draws[k]
         return out
-    out = np.multiply.outer(coefficients[0], draws[0])
+    outer: FloatArray = np.multiply.outer(coefficients[0], draws[0])
     for k in range(1, len(coefficients)):
-        out += np.multiply.outer(coefficients[k], draws[k])
-    return out
+        outer += np.multiply.outer(coefficients[k], draws[k])
+    return outer
 
 
 def _holds(curve: ValueCurve, constraints: Sequence[Constraint]) -> list[npt.NDArray[np.bool_]]:

@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from mlroi import formatting as fmt
 from mlroi.decision.arrays import FloatArray
 from mlroi.decision.bootstrap_rows import BootstrapRows
 from mlroi.decision.model_draws import ModelDraws, model_draws
@@ -500,5 +501,5 @@ def _method(models: Mapping[str, ModelBootstrap], resamples: int, level: float) 
     paired = " with the same row weights for every model" if len(models) > 1 else ""
     return (
         f"Poisson(1) bootstrap, {resamples:,} resamples{paired}; resampled curves at the bin "
-        f"edges ({'; '.join(curves)}); {level * 100:g}% percentile intervals"
+        f"edges ({'; '.join(curves)}); {fmt.level(level)} percentile intervals"
     )

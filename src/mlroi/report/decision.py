@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from mlroi import formatting as fmt
 from mlroi.decision.result import DecisionResult, ModelResult
 from mlroi.decision.targeting import TargetingComparison
-from mlroi import formatting as fmt
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
 
 _CHECKED_METRICS = ("precision", "recall", "fpr", "f1")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mlroi.experiment.result import Comparison, ExperimentResult
 from mlroi import formatting as fmt
+from mlroi.experiment.result import Comparison, ExperimentResult
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, Tone, View
 
 
@@ -36,7 +36,7 @@ def _lift_cells(c: Comparison) -> list[Cell]:
     else:
         rel = Cell(c.relative_note or "—", "muted")
     tone: Tone = "good" if c.significant and a.estimate > 0 else "bad" if c.significant else "plain"
-    cuped = "" if c.variance_reduction is None else f"−{c.variance_reduction:.0%} var"
+    cuped = "" if c.variance_reduction is None else f"−{fmt.share(c.variance_reduction, 0)} var"
     return [
         Cell(fmt.value(c.control_value)),
         Cell(fmt.value(c.treatment_value)),

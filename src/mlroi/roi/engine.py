@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mlroi import formatting as fmt
 from mlroi.costs.items import describe_item
 from mlroi.costs.ratecard import load_rate_card
 from mlroi.costs.schedule import cost_parameters, cost_schedule
@@ -188,7 +189,7 @@ def _measured_costs(model: CaseModel, lifts: Sequence[LiftInput]) -> tuple[CostL
                 name=d.name,
                 category="measured",
                 total=total * lift.estimate,
-                description=f"lift of {lift.metric or d.name} {lift.estimate:+.4g} per unit "
+                description=f"lift of {lift.metric or d.name} {fmt.signed(lift.estimate)} per unit "
                 f"({lift.source}) x units reached",
             )
         )
