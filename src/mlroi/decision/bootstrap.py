@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from mlroi import defaults
 from mlroi import formatting as fmt
 from mlroi.decision.arrays import FloatArray
 from mlroi.decision.bootstrap_rows import BootstrapRows
@@ -271,9 +272,9 @@ def bootstrap(
     *,
     constraints: Sequence[str | Constraint] = (),
     objective: str = "value",
-    resamples: int = 200,
-    seed: int = 0,
-    level: float = 0.9,
+    resamples: int = defaults.RESAMPLES,
+    seed: int = defaults.SEED,
+    level: float = defaults.MONTE_CARLO_LEVEL,
     bins: int = 2048,
     baseline: str | None = None,
 ) -> BootstrapResult:

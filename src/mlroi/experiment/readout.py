@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from mlroi import defaults
 from mlroi import formatting as fmt
 from mlroi.backend.checks import require_columns, require_numeric
 from mlroi.backend.events import derive_units
@@ -342,7 +343,7 @@ def compare_aggregates(
     ctrl: Aggregates,
     treat: Aggregates,
     *,
-    level: float = 0.95,
+    level: float = defaults.LEVEL,
     alternative: Alternative = "two-sided",
     control_name: str = "control",
     arm: str = "treatment",
