@@ -197,7 +197,7 @@ def _lift_from_decision(
         m = result.champion
         total = m.incremental_value
         boot = m.bootstrap
-        errors.append(None if boot is None else boot.incremental_value_per_row.standard_error)
+        errors.append(None if boot is None else boot.incremental_value_per_row.interval.std_error)
         if m.parameters is not None:
             errors.append(m.parameters.incremental_value.std_error / rows)
         assert m.point is not None

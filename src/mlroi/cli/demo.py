@@ -79,12 +79,12 @@ def _demo_cases(out: Path) -> None:
         c = result.currency
         table.add_row(
             result.case,
-            fmt.money(result.total_value.point, c),
-            fmt.money(result.total_cost.point, c),
-            fmt.multiple(result.return_multiple.point),
-            fmt.multiple(result.net_roi.point),
+            fmt.money(result.total_value.estimate, c),
+            fmt.money(result.total_cost.estimate, c),
+            fmt.multiple(result.return_multiple.estimate),
+            fmt.multiple(result.net_roi.estimate),
             probability(result.p_net_roi_positive),
-            fmt.months(result.payback_months.point),
+            fmt.months(result.payback_months.estimate),
         )
     console.rule("ROI of every example case")
     console.print(table)
@@ -132,8 +132,11 @@ def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
                 money(m.incremental_value * f, result.currency),
                 "—"
                 if boot is None
-                else f"{money(boot.incremental_value_at_chosen.low * f, result.currency)} to "
-                f"{money(boot.incremental_value_at_chosen.high * f, result.currency)}",
+                else fmt.money_range(
+                    boot.incremental_value_at_chosen.interval.lower * f,
+                    boot.incremental_value_at_chosen.interval.upper * f,
+                    result.currency,
+                ),
             )
         compared = comparison_sentence(result)
         if compared:

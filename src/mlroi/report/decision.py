@@ -68,12 +68,12 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     boot = m.bootstrap
     if boot is not None:
         data = boot.incremental_value_at_chosen
-        q05, _, q95 = boot.optimal_threshold
+        best = boot.optimal_threshold
         lines.append(
             f"  From the data ({r.resamples} bootstrap resamples): value at this threshold "
-            f"{fmt.money_range(data.low, data.high, cur)} ({level} interval); the best "
-            f"threshold of a resample ranges {fmt.threshold(q05)} to {fmt.threshold(q95)}"
-            " (5%-95%)"
+            f"{fmt.money_range(data.interval.lower, data.interval.upper, cur)} ({level} "
+            f"interval); the best threshold of a resample ranges {fmt.threshold(best.lower)} to "
+            f"{fmt.threshold(best.upper)} ({level} interval)"
             + (
                 f"; no threshold is feasible in {fmt.share(boot.infeasible_share)} of them"
                 if boot.infeasible_share > 0
@@ -118,7 +118,7 @@ def comparison_sentence(r: DecisionResult) -> str | None:
         f = r.year_factor or 1.0
         text += (
             f" ({fmt.level(r.level)} paired-bootstrap interval "
-            f"{fmt.money_range(c.interval[0] * f, c.interval[1] * f, cur)}; "
+            f"{fmt.money_range(c.interval.lower * f, c.interval.upper * f, cur)}; "
             "challenger better in "
             f"{fmt.resampled_share(c.probability_better or 0.0, r.resamples)})"
         )

@@ -169,10 +169,7 @@ def _interval(samples: FloatArray, at_point: float, level: float) -> Estimate:
     if undefined.mean() > 0.01:
         return Estimate(at_point, math.nan, math.nan)
     # no interpolation: an interval end may be infinite (never pays back)
-    lo, hi = np.quantile(
-        samples[~undefined], [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf"
-    )
-    return Estimate(at_point, float(lo), float(hi))
+    return Estimate.of(samples, at_point, level)
 
 
 def _measured_costs(model: CaseModel, lifts: Sequence[LiftInput]) -> tuple[CostLine, ...]:
