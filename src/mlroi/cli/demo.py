@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
+from mlroi import formatting as fmt
 from mlroi.cli.experiment import run_readout
 from mlroi.cli.handler import handle_errors
 from mlroi.cli.output import console
@@ -32,7 +33,7 @@ def demo(
     from mlroi.demo.config import experiment_yaml
 
     out.mkdir(parents=True, exist_ok=True)
-    with console.status(f"Generating {users:,} users and their event log (seed {seed})…"):
+    with console.status(f"Generating {fmt.count(users)} users and their event log (seed {seed})…"):
         paths = write_recommender_test(out, users, seed=seed, events=True)
     names = ", ".join(p.name for p in paths.values())
     console.print(f"Demo data written to {escape(str(out))}/: {escape(names)}")
@@ -55,8 +56,6 @@ def _demo_cases(out: Path) -> None:
 
     from rich.table import Table
 
-    from mlroi import formatting as fmt
-    from mlroi.formatting import probability
     from mlroi.pipeline import evaluate
     from mlroi.report.terminal import print_result as render
     from mlroi.spec.case import load_case
@@ -83,7 +82,7 @@ def _demo_cases(out: Path) -> None:
             fmt.money(result.total_cost.estimate, c),
             fmt.multiple(result.return_multiple.estimate),
             fmt.multiple(result.net_roi.estimate),
-            probability(result.p_net_roi_positive),
+            fmt.probability(result.p_net_roi_positive),
             fmt.months(result.payback_months.estimate),
         )
     console.rule("ROI of every example case")
@@ -96,9 +95,7 @@ def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
     """The offline decision analysis of every example case that has a `decision:` section."""
     from rich.table import Table
 
-    from mlroi import formatting as fmt
     from mlroi.decision.analysis import decide
-    from mlroi.formatting import money
     from mlroi.report.decision import comparison_sentence
     from mlroi.report.terminal import print_result as render
 
@@ -129,7 +126,7 @@ def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
                 m.column,
                 "infeasible" if p is None else fmt.threshold(p["threshold"]),
                 "—" if p is None else fmt.share(p["share_targeted"]),
-                money(m.incremental_value * f, result.currency),
+                fmt.money(m.incremental_value * f, result.currency),
                 "—"
                 if boot is None
                 else fmt.money_range(

@@ -325,8 +325,9 @@ def bootstrap(
     if cells > _MAX_SUM_CELLS:
         most = _MAX_SUM_CELLS // (len(models) * width)
         raise ValueError(
-            f"bins x resamples = {bins * resamples:,} is too large: the bin sums would take "
-            f"{cells * 8 / 2**30:.1f} GiB; lower bins or resamples to at most {most:,} together"
+            f"bins x resamples = {fmt.count(bins * resamples)} is too large: the bin sums would "
+            f"take {fmt.number(cells * 8 / 2**30)} GiB; lower bins or resamples to at most "
+            f"{fmt.count(most)} together"
         )
     checks = [
         c if isinstance(c, Constraint) else Constraint.parse(c, field=f"constraints[{i}]")
@@ -481,13 +482,14 @@ def _difference(
 
 def _method(models: Mapping[str, ModelBootstrap], resamples: int, level: float) -> str:
     curves = [
-        f"{m.model}: every distinct score ({m.bins:,} bins, exact)"
+        f"{m.model}: every distinct score ({fmt.count(m.bins)} bins, exact)"
         if m.exact
-        else f"{m.model}: {m.bins:,} score bins of about equal rows, the chosen threshold an edge"
+        else f"{m.model}: {fmt.count(m.bins)} score bins of about equal rows, the chosen "
+        "threshold an edge"
         for m in models.values()
     ]
     paired = " with the same row weights for every model" if len(models) > 1 else ""
     return (
-        f"Poisson(1) bootstrap, {resamples:,} resamples{paired}; resampled curves at the bin "
-        f"edges ({'; '.join(curves)}); {fmt.level(level)} percentile intervals"
+        f"Poisson(1) bootstrap, {fmt.count(resamples)} resamples{paired}; resampled curves at "
+        f"the bin edges ({'; '.join(curves)}); {fmt.level(level)} percentile intervals"
     )

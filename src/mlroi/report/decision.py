@@ -59,7 +59,9 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
         hl = (
             "" if cal.hl_p_value is None else f", Hosmer-Lemeshow p = {fmt.p_value(cal.hl_p_value)}"
         )
-        lines.append(f"  Calibration of the scores: expected calibration error {cal.ece:.4f}{hl}.")
+        lines.append(
+            f"  Calibration of the scores: expected calibration error {fmt.value(cal.ece)}{hl}."
+        )
     extra = [k for k in m.curve.sums if k in p]
     if extra:
         lines.append(

@@ -10,7 +10,7 @@ from mlroi.report.view import Cell, Column, Section, Sentence, Table, Tone, View
 def srm_sentence(result: ExperimentResult) -> Sentence:
     """The sample-ratio verdict: the line to read before any lift."""
     srm = result.srm
-    counts = ", ".join(f"{arm} {n:,}" for arm, n in srm.observed.items())
+    counts = ", ".join(f"{arm} {fmt.count(n)}" for arm, n in srm.observed.items())
     if srm.mismatch:
         return Sentence(
             f"SAMPLE RATIO MISMATCH: p = {fmt.p_value(srm.p_value)} < {srm.threshold} ({counts})."
