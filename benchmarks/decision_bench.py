@@ -354,9 +354,9 @@ def worker_bootstrap(a: argparse.Namespace) -> dict[str, Any]:
         result = bootstrap(data, {"champion": a.threshold}, resamples=a.resamples, seed=SEED)
         spread = result.models["champion"].value_at_chosen
         return {
-            "value": spread.mean,
-            "low": spread.low,
-            "high": spread.high,
+            "value": spread.interval.estimate,
+            "low": spread.interval.lower,
+            "high": spread.interval.upper,
             "bins": result.models["champion"].bins,
         }
 

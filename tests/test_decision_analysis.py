@@ -215,8 +215,8 @@ def test_the_parameter_interval_of_a_linear_value_is_the_beta_interval(parquet: 
     b = m.value_terms[(("g", 1),)][j] - m.value_terms[(("g", 1),)][0]
     lo, hi = a + b * stats.beta.ppf([0.05, 0.95], 6, 14)
     got = m.parameters.incremental_value
-    assert got.low == pytest.approx(min(lo, hi), rel=0.01)
-    assert got.high == pytest.approx(max(lo, hi), rel=0.01)
+    assert got.lower == pytest.approx(min(lo, hi), rel=0.01)
+    assert got.upper == pytest.approx(max(lo, hi), rel=0.01)
     p_positive = stats.beta.sf(-a / b, 6, 14) if b > 0 else stats.beta.cdf(-a / b, 6, 14)
     assert m.parameters.probability_positive == pytest.approx(p_positive, abs=0.01)
 
@@ -334,7 +334,7 @@ def test_the_roi_takes_the_value_per_row_from_the_decision(parquet: Path, tmp_pa
     per_row = decision.champion.incremental_value / decision.rows
     assert roi.lifts[0].estimate == pytest.approx(per_row, rel=1e-12)
     assert "offline decision analysis" in roi.lifts[0].source
-    assert roi.total_value.point == pytest.approx(per_row * 4000 * 12, rel=1e-9)
+    assert roi.total_value.estimate == pytest.approx(per_row * 4000 * 12, rel=1e-9)
 
 
 def test_a_decision_lift_without_a_decision_section_is_located(tmp_path: Path) -> None:
@@ -380,10 +380,14 @@ def test_the_bootstrap_gives_intervals_and_the_paired_challenger_interval(parque
     boot = result.champion.bootstrap
     assert boot is not None and result.resamples == 100
     value = result.champion.incremental_value
-    assert boot.incremental_value_at_chosen.low < value < boot.incremental_value_at_chosen.high
+    assert (
+        boot.incremental_value_at_chosen.interval.lower
+        < value
+        < boot.incremental_value_at_chosen.interval.upper
+    )
     c = result.comparison
     assert c is not None and c.interval is not None and c.probability_better is not None
-    assert c.interval[0] <= c.interval[1]
+    assert c.interval.lower <= c.interval.upper
     assert "bootstrap resamples" in "\n".join(result.summary())
     assert decide(cfg, seed=5).to_json() == result.to_json()  # same seed, same JSON
 
@@ -505,7 +509,7 @@ def test_the_roi_lift_error_is_the_bootstrap_per_row_error(parquet: Path, tmp_pa
     assert boot is not None
     roi = evaluate(case, decision=decision)
     assert roi.lifts[0].std_error == pytest.approx(
-        boot.incremental_value_per_row.standard_error, rel=1e-12
+        boot.incremental_value_per_row.interval.std_error, rel=1e-12
     )
 
 
@@ -518,8 +522,8 @@ def test_the_parameter_spread_follows_the_objective(parquet: Path) -> None:
     m = decide(cfg).champion
     assert m.parameters is not None and m.point is not None
     # the parameter barely moves: every draw's best threshold is the chosen one
-    assert m.parameters.threshold.low == m.point["threshold"]
-    assert m.parameters.threshold.high == m.point["threshold"]
+    assert m.parameters.threshold.lower == m.point["threshold"]
+    assert m.parameters.threshold.upper == m.point["threshold"]
 
 
 def test_an_uncertain_parameter_in_the_eligibility_rule_is_refused(parquet: Path) -> None:

@@ -103,11 +103,15 @@ def test_rows_drawn_is_the_sum_of_the_row_weights_in_each_resample() -> None:
     for model in result.models.values():
         np.testing.assert_array_equal(model.draws.rows_drawn, drawn)
         per_row = model.draws.incremental_value_at_chosen / drawn
-        assert model.incremental_value_per_row.mean == pytest.approx(float(per_row.mean()))
+        assert model.incremental_value_per_row.interval.estimate == pytest.approx(
+            float(per_row.mean())
+        )
     difference = result.differences["other"]
     per_row = difference.draws["value_at_chosen"] / drawn
-    assert difference.value_at_chosen_per_row.mean == pytest.approx(float(per_row.mean()))
-    assert difference.value_at_chosen_per_row.standard_error == pytest.approx(
+    assert difference.value_at_chosen_per_row.interval.estimate == pytest.approx(
+        float(per_row.mean())
+    )
+    assert difference.value_at_chosen_per_row.interval.std_error == pytest.approx(
         float(np.std(per_row, ddof=1))
     )
 
@@ -148,7 +152,7 @@ def test_standard_error_is_the_poisson_bootstrap_formula() -> None:
     result = bootstrap(rows, {"model": threshold}, resamples=1_000, seed=2, bins=32)
     x = value_of_rows(rows, rows.scores["model"], threshold)
     analytic = math.sqrt(float(np.sum(x**2)))
-    assert result.models["model"].value_at_chosen.standard_error == pytest.approx(
+    assert result.models["model"].value_at_chosen.interval.std_error == pytest.approx(
         analytic, rel=0.09
     )
 
@@ -167,10 +171,12 @@ def test_per_row_standard_error_is_that_of_a_mean() -> None:
     x = np.where(acted, rows.act - rows.leave, 0.0)
     analytic = math.sqrt(float(np.var(x)) / rows.n)
     model = result.models["model"]
-    assert model.incremental_value_per_row.standard_error == pytest.approx(analytic, rel=0.09)
+    assert model.incremental_value_per_row.interval.std_error == pytest.approx(analytic, rel=0.09)
     assert model.incremental_value_per_row.defined == 1_000
-    assert model.incremental_value_per_row.mean == pytest.approx(float(x.mean()), rel=0.01)
-    assert model.incremental_value_at_chosen.standard_error / rows.n > 1.15 * analytic
+    assert model.incremental_value_per_row.interval.estimate == pytest.approx(
+        float(x.mean()), rel=0.01
+    )
+    assert model.incremental_value_at_chosen.interval.std_error / rows.n > 1.15 * analytic
 
 
 def test_per_row_spread_is_zero_when_every_row_is_acted_on_with_the_same_increment() -> None:
@@ -180,11 +186,11 @@ def test_per_row_spread_is_zero_when_every_row_is_acted_on_with_the_same_increme
     rows = churn_rows(2_000, 21)
     same = BootstrapRows(rows.label, rows.leave + 2.5, rows.leave, rows.scores)
     model = bootstrap(same, {"model": 0.0}, resamples=50, seed=4, bins=8).models["model"]
-    assert model.incremental_value_at_chosen.standard_error > 10.0
-    assert model.incremental_value_per_row.standard_error == pytest.approx(0.0, abs=1e-12)
-    assert model.incremental_value_per_row.mean == pytest.approx(2.5, rel=1e-12)
-    assert model.incremental_value_per_row.low == pytest.approx(2.5, rel=1e-12)
-    assert model.incremental_value_per_row.high == pytest.approx(2.5, rel=1e-12)
+    assert model.incremental_value_at_chosen.interval.std_error > 10.0
+    assert model.incremental_value_per_row.interval.std_error == pytest.approx(0.0, abs=1e-12)
+    assert model.incremental_value_per_row.interval.estimate == pytest.approx(2.5, rel=1e-12)
+    assert model.incremental_value_per_row.interval.lower == pytest.approx(2.5, rel=1e-12)
+    assert model.incremental_value_per_row.interval.upper == pytest.approx(2.5, rel=1e-12)
 
 
 def test_percentile_interval_covers_the_true_value_about_level_of_the_time() -> None:
@@ -204,9 +210,9 @@ def test_percentile_interval_covers_the_true_value_about_level_of_the_time() -> 
         rows = BootstrapRows(churn, 10.0 * churn - 2.0, -3.0 * churn, {"model": score})
         spread = bootstrap(rows, {"model": 0.6}, resamples=100, seed=i, bins=8)
         covered += (
-            spread.models["model"].value_at_chosen.low
+            spread.models["model"].value_at_chosen.interval.lower
             <= truth
-            <= (spread.models["model"].value_at_chosen.high)
+            <= (spread.models["model"].value_at_chosen.interval.upper)
         )
     assert 164 <= covered <= 192
 
@@ -227,7 +233,7 @@ def test_identical_models_differ_by_exactly_zero_in_every_resample() -> None:
     assert difference.baseline == "a"
     for draws in difference.draws.values():
         assert np.all(draws == 0.0)
-    assert difference.value_at_chosen_per_row.standard_error == 0.0
+    assert difference.value_at_chosen_per_row.interval.std_error == 0.0
     assert "value_at_chosen_per_row" in difference.to_dict()
     assert difference.optimal_objective.share_positive == 0.0
 
@@ -240,8 +246,8 @@ def test_clearly_better_challenger_is_better_in_nearly_every_resample() -> None:
     result = bootstrap(pair, {"champion": 0.5, "challenger": 0.5}, resamples=100, seed=4)
     difference = result.differences["challenger"]
     assert difference.optimal_objective.share_positive >= 0.99
-    assert difference.optimal_objective.low > 0
-    assert difference.auc.low > 0.2
+    assert difference.optimal_objective.interval.lower > 0
+    assert difference.auc.interval.lower > 0.2
 
 
 def test_baseline_can_be_the_second_model() -> None:
@@ -263,7 +269,8 @@ def test_a_constraint_no_threshold_meets_is_counted_as_infeasible() -> None:
     model = result.models["model"]
     assert model.infeasible_share == 1.0
     assert model.optimal_objective.defined == 0
-    assert all(math.isnan(q) for q in model.optimal_threshold)
+    t = model.optimal_threshold
+    assert all(math.isnan(q) for q in (t.estimate, t.lower, t.upper))
     assert np.all(np.isfinite(model.draws.value_at_chosen))
 
 
@@ -320,7 +327,7 @@ def test_result_serialises_to_json_with_its_method_and_summaries() -> None:
     data = result.to_dict()
     assert data["bins"] == {"model": result.models["model"].bins}
     assert data["method"].startswith("Poisson(1) bootstrap, 20 resamples")
-    assert set(data["models"]["model"]["optimal_threshold"]) == {"q05", "q50", "q95"}
+    assert set(data["models"]["model"]["optimal_threshold"]) == {"median", "low", "high"}
     assert "draws" not in data["models"]["model"]
     assert len(result.to_dict(draws=True)["models"]["model"]["draws"]["auc"]) == 20
     assert len(result.to_dict(draws=True)["models"]["model"]["draws"]["rows_drawn"]) == 20
@@ -334,9 +341,12 @@ def test_spread_is_the_percentile_interval_and_standard_deviation_of_the_draws()
     result = bootstrap(rows, {"model": 0.5}, resamples=50, seed=3, level=0.8)
     model = result.models["model"]
     draws = model.draws.value_at_chosen
-    low, high = np.quantile(draws, [0.1, 0.9])
-    assert (model.value_at_chosen.low, model.value_at_chosen.high) == (low, high)
-    assert model.value_at_chosen.standard_error == pytest.approx(np.std(draws, ddof=1))
+    low, high = np.quantile(draws, [0.1, 0.9], method="inverted_cdf")
+    assert (model.value_at_chosen.interval.lower, model.value_at_chosen.interval.upper) == (
+        low,
+        high,
+    )
+    assert model.value_at_chosen.interval.std_error == pytest.approx(np.std(draws, ddof=1))
     assert model.value_at_chosen.defined == 50
 
 

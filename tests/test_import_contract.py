@@ -42,10 +42,11 @@ RULES = (
             "spec",
         ),
         forbidden="mlroi.report",
-        exceptions={
-            "experiment/readout.py": "a guardrail's reason (a JSON field) is written with "
-            "report.format; it moves to report/ when GuardrailCheck keeps numbers only",
-        },
+    ),
+    Rule(
+        name="the one formatter is a leaf every layer may import: it imports nothing from mlroi",
+        packages=("formatting",),
+        forbidden="mlroi",
     ),
 )
 

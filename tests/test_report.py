@@ -7,8 +7,8 @@ import math
 
 from rich.console import Console
 
+from mlroi import formatting as fmt
 from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
-from mlroi.report import format as fmt
 from mlroi.report import html, markdown
 from mlroi.report.build import view_of
 from mlroi.report.terminal import print_result

@@ -56,17 +56,17 @@ def run(**changes: Any) -> Any:
 def test_worked_example_is_a_return_multiple_of_14_and_a_net_roi_of_13() -> None:
     # $2.1M incremental revenue a year against $150K annual cost (the method's worked example)
     r = run()
-    assert r.total_value.point == pytest.approx(2_100_000, rel=1e-12)
-    assert r.total_cost.point == pytest.approx(150_000, rel=1e-12)
-    assert r.return_multiple.point == pytest.approx(14.0, rel=1e-12)
-    assert r.net_roi.point == pytest.approx(13.0, rel=1e-12)
+    assert r.total_value.estimate == pytest.approx(2_100_000, rel=1e-12)
+    assert r.total_cost.estimate == pytest.approx(150_000, rel=1e-12)
+    assert r.return_multiple.estimate == pytest.approx(14.0, rel=1e-12)
+    assert r.net_roi.estimate == pytest.approx(13.0, rel=1e-12)
 
 
 def test_without_uncertain_inputs_every_interval_collapses_to_the_point() -> None:
     r = run()
     for e in (r.total_value, r.total_cost, r.return_multiple, r.net_roi, r.npv, r.payback_months):
-        assert e.lower == pytest.approx(e.point, rel=1e-12)
-        assert e.upper == pytest.approx(e.point, rel=1e-12)
+        assert e.lower == pytest.approx(e.estimate, rel=1e-12)
+        assert e.upper == pytest.approx(e.estimate, rel=1e-12)
     assert r.p_net_roi_positive == 1.0
     assert r.sensitivity == ()
 
@@ -110,16 +110,18 @@ def test_break_even_lift_makes_npv_zero() -> None:
         },
         finance={"currency": "USD", "horizon_months": 24, "discount_rate": 0.1},
     )
-    assert moved.npv.point == pytest.approx(0.0, abs=1e-6 * r.total_cost.point)
+    assert moved.npv.estimate == pytest.approx(0.0, abs=1e-6 * r.total_cost.estimate)
     # break-even cost: every cost line scaled until NPV = 0
     assert b.cost_multiple is not None
-    assert b.cost_multiple == pytest.approx(r.total_value.point / r.total_cost.point, rel=1e-12)
+    assert b.cost_multiple == pytest.approx(
+        r.total_value.estimate / r.total_cost.estimate, rel=1e-12
+    )
 
 
 def test_payback_of_the_worked_example_is_the_part_of_month_one_its_cost_needs() -> None:
     # $12.5K paid at the start of month 1, $175K earned evenly through it
     r = run()
-    assert r.payback_months.point == pytest.approx(12_500 / 175_000, rel=1e-12)
+    assert r.payback_months.estimate == pytest.approx(12_500 / 175_000, rel=1e-12)
 
 
 def test_sensitivity_ranks_the_input_that_moves_npv_most_first() -> None:
@@ -235,7 +237,7 @@ def test_headline_reads_in_plain_words() -> None:
     text = run().headline()
     assert text.startswith("For every $1 spent, $14.00 came back (90% interval $14.00–$14.00).")
     assert "P(net ROI > 0) > 99.9%" in text
-    assert math.isfinite(run().payback_months.point)
+    assert math.isfinite(run().payback_months.estimate)
 
 
 def test_break_even_of_a_driver_booked_as_cost_is_an_upper_bound() -> None:
@@ -249,7 +251,7 @@ def test_break_even_of_a_driver_booked_as_cost_is_an_upper_bound() -> None:
     # NPV = 12,000 - 1,200 - 12,000 x lift = 0 at lift 0.9
     assert r.break_even.lift == pytest.approx(0.9, rel=1e-12)
     assert r.break_even.direction == "at most"
-    assert r.total_cost.point == pytest.approx(1_200 + 0.2 * 12_000, rel=1e-12)
+    assert r.total_cost.estimate == pytest.approx(1_200 + 0.2 * 12_000, rel=1e-12)
 
 
 def test_a_cost_driver_does_not_decay_with_the_effect() -> None:

@@ -27,3 +27,6 @@ PARAMETER_DRAWS = 10_000
 
 RESAMPLES = 200
 """Bootstrap resamples of a decision analysis."""
+
+MAX_RESAMPLES = 10_000
+"""Most bootstrap resamples a decision analysis accepts (the case file and ``--resamples``)."""

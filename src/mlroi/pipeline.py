@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlroi import formatting as fmt
 from mlroi.errors import EstimationError, SpecError
 from mlroi.roi.engine import ResolvedLift, roi_from_lifts
 from mlroi.roi.result import LiftInput, RoiResult
@@ -196,11 +197,12 @@ def _lift_from_decision(
         m = result.champion
         total = m.incremental_value
         boot = m.bootstrap
-        errors.append(None if boot is None else boot.incremental_value_per_row.standard_error)
+        errors.append(None if boot is None else boot.incremental_value_per_row.interval.std_error)
         if m.parameters is not None:
             errors.append(m.parameters.incremental_value.std_error / rows)
         assert m.point is not None
-        source = f"offline decision analysis, acting on {m.column} >= {m.point['threshold']:.4g}"
+        at = fmt.threshold(m.point["threshold"])
+        source = f"offline decision analysis, acting on {m.column} >= {at}"
     known = [e for e in errors if e is not None and math.isfinite(e)]
     sd = math.sqrt(sum(e * e for e in known)) if known else None
     estimate = total / rows

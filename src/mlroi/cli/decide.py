@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from mlroi import defaults
+from mlroi import formatting as fmt
 from mlroi.cli.handler import handle_errors, located_in
 from mlroi.cli.output import console, write_json
 from mlroi.errors import SpecError
@@ -38,8 +40,9 @@ def decide(
         )
     config = loaded.decision
     if resamples is not None:
-        if not 0 <= resamples <= 10_000:
-            raise SpecError(f"--resamples: expected 0 to 10,000, got {resamples}")
+        if not 0 <= resamples <= defaults.MAX_RESAMPLES:
+            most = fmt.count(defaults.MAX_RESAMPLES)
+            raise SpecError(f"--resamples: expected 0 to {most}, got {resamples}")
         boot = config.bootstrap.model_copy(update={"resamples": resamples})
         config = config.model_copy(update={"bootstrap": boot})
     with console.status("Analysing the scored table…") as status, located_in(case):

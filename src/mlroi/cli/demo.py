@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
+from mlroi import formatting as fmt
 from mlroi.cli.experiment import run_readout
 from mlroi.cli.handler import handle_errors
 from mlroi.cli.output import console
@@ -32,7 +33,7 @@ def demo(
     from mlroi.demo.config import experiment_yaml
 
     out.mkdir(parents=True, exist_ok=True)
-    with console.status(f"Generating {users:,} users and their event log (seed {seed})…"):
+    with console.status(f"Generating {fmt.count(users)} users and their event log (seed {seed})…"):
         paths = write_recommender_test(out, users, seed=seed, events=True)
     names = ", ".join(p.name for p in paths.values())
     console.print(f"Demo data written to {escape(str(out))}/: {escape(names)}")
@@ -56,8 +57,6 @@ def _demo_cases(out: Path) -> None:
     from rich.table import Table
 
     from mlroi.pipeline import evaluate
-    from mlroi.report import format as fmt
-    from mlroi.report.format import probability
     from mlroi.report.terminal import print_result as render
     from mlroi.spec.case import load_case
 
@@ -79,12 +78,12 @@ def _demo_cases(out: Path) -> None:
         c = result.currency
         table.add_row(
             result.case,
-            fmt.money(result.total_value.point, c),
-            fmt.money(result.total_cost.point, c),
-            fmt.multiple(result.return_multiple.point),
-            fmt.multiple(result.net_roi.point),
-            probability(result.p_net_roi_positive),
-            fmt.months(result.payback_months.point),
+            fmt.money(result.total_value.estimate, c),
+            fmt.money(result.total_cost.estimate, c),
+            fmt.multiple(result.return_multiple.estimate),
+            fmt.multiple(result.net_roi.estimate),
+            fmt.probability(result.p_net_roi_positive),
+            fmt.months(result.payback_months.estimate),
         )
     console.rule("ROI of every example case")
     console.print(table)
@@ -97,7 +96,6 @@ def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
     from rich.table import Table
 
     from mlroi.decision.analysis import decide
-    from mlroi.money import money
     from mlroi.report.decision import comparison_sentence
     from mlroi.report.terminal import print_result as render
 
@@ -126,13 +124,16 @@ def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
             table.add_row(
                 case.name,
                 m.column,
-                "infeasible" if p is None else f"{p['threshold']:.4g}",
-                "—" if p is None else f"{p['share_targeted']:.1%}",
-                money(m.incremental_value * f, result.currency),
+                "infeasible" if p is None else fmt.threshold(p["threshold"]),
+                "—" if p is None else fmt.share(p["share_targeted"]),
+                fmt.money(m.incremental_value * f, result.currency),
                 "—"
                 if boot is None
-                else f"{money(boot.incremental_value_at_chosen.low * f, result.currency)} to "
-                f"{money(boot.incremental_value_at_chosen.high * f, result.currency)}",
+                else fmt.money_range(
+                    boot.incremental_value_at_chosen.interval.lower * f,
+                    boot.incremental_value_at_chosen.interval.upper * f,
+                    result.currency,
+                ),
             )
         compared = comparison_sentence(result)
         if compared:

@@ -33,9 +33,9 @@ def design(
 
     from rich.table import Table
 
+    from mlroi import formatting as fmt
     from mlroi.experiment.config import ExperimentConfig
     from mlroi.experiment.design import design as run_design
-    from mlroi.report import format as fmt
     from mlroi.spec.loader import load_model
 
     cfg = load_model(config, ExperimentConfig)
@@ -48,10 +48,10 @@ def design(
             n_total=n_total,
             base=config.parent,
         )
-    effect = f"{mde:g}" if absolute else f"{mde:.2%}"
+    effect = fmt.number(mde) if absolute else fmt.share(mde, 2)
     table = Table(
-        title=f"Design: α = {1 - cfg.level:.2g} ({cfg.alternative}), power {power:.0%},"
-        f" MDE {effect}",
+        title=f"Design: α = {fmt.number(1 - cfg.level)} ({cfg.alternative}),"
+        f" power {fmt.share(power, 0)}, MDE {effect}",
         title_justify="left",
     )
     for col in ("metric", "baseline", "CUPED var. cut", "units needed", "MDE at n", "n"):
@@ -61,10 +61,10 @@ def design(
         table.add_row(
             d.metric,
             fmt.value(d.baseline.mean),
-            f"{d.baseline.variance_reduction:.0%}" if d.baseline.variance_reduction else "",
-            f"{d.required.n_total:,}",
+            fmt.share(d.baseline.variance_reduction, 0) if d.baseline.variance_reduction else "",
+            fmt.count(d.required.n_total),
             fmt.percent(at_n).lstrip("+") if at_n is not None else fmt.value(d.at_n.mde_absolute),
-            f"{d.at_n.n_total:,}",
+            fmt.count(d.at_n.n_total),
         )
     console.print(table)
     if json_out is not None:

@@ -24,8 +24,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from mlroi import formatting as fmt
 from mlroi.costs.ratecard import RateCard, RateTable
-from mlroi.money import money
 from mlroi.spec.quantity import (
     Beta,
     FloatArray,
@@ -417,23 +417,19 @@ def describe_item(item: CostItem, rate_card: RateCard, currency: str | None = No
     return item.describe(rate_card, currency or rate_card.currency)
 
 
-def _number(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
-
-
 def _quantity(q: Quantity) -> str:
     if isinstance(q, int | float):
-        return _number(float(q))
+        return fmt.number(float(q))
     if isinstance(q, Range):
         parts = [q.low, q.high] if q.likely is None else [q.low, q.likely, q.high]
-        return " / ".join(_number(p) for p in parts)
+        return " / ".join(fmt.number(p) for p in parts)
     return describe(q)
 
 
 def _money(q: Quantity, currency: str) -> str:
     if isinstance(q, int | float):
-        return money(float(q), currency, exact=float(q) >= 1000 or float(q) == int(q))
-    return f"{money(1, currency).removesuffix('1.00')}({_quantity(q)})"
+        return fmt.money(float(q), currency, exact=float(q) >= 1000 or float(q) == int(q))
+    return f"{fmt.money(1, currency).removesuffix('1.00')}({_quantity(q)})"
 
 
 def _per(price: str, unit: str) -> str:
@@ -444,5 +440,5 @@ def _per(price: str, unit: str) -> str:
 
 def _share(q: Quantity) -> str:
     if isinstance(q, int | float):
-        return f"{q:.0%}"
+        return fmt.share(q, 0)
     return f"share {_quantity(q)}"

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from mlroi import defaults
 from mlroi.backend.checks import require_columns
 from mlroi.backend.scored import (
     ScoreBins,
@@ -327,8 +328,8 @@ def decide(
     config: DecisionConfig,
     *,
     base: Path | None = None,
-    seed: int = 20261124,
-    level: float = 0.9,
+    seed: int = defaults.SEED,
+    level: float = defaults.MONTE_CARLO_LEVEL,
     currency: str = "USD",
     progress: Progress | None = None,
 ) -> DecisionResult:

@@ -33,8 +33,10 @@ curve is then :func:`~mlroi.decision.value_curve.value_curve` of its bins (those
 drawn are dropped), evaluated at the bin edges only, and :func:`~mlroi.decision.optimum.optimum`
 picks its best feasible threshold. Its AUC is the binned AUC (rows in one bin count as tied).
 
-Intervals are percentile intervals of the resampled numbers at ``level``, with the standard
-deviation of the resampled numbers as standard error (Efron & Tibshirani 1993, ch. 6 and 13).
+Intervals are percentile intervals of the resampled numbers at ``level``, read off by
+:meth:`mlroi.stats.interval.Interval.of` (the inverted empirical CDF: each end is one of the
+resampled numbers), with the standard deviation of the resampled numbers as standard error
+(Efron & Tibshirani 1993, ch. 6 and 13).
 
 References:
     Chamandy, N., Muralidharan, O., Najmi, A. & Naidu, S. (2012). Estimating uncertainty for
@@ -53,6 +55,8 @@ from typing import Any
 
 import numpy as np
 
+from mlroi import defaults
+from mlroi import formatting as fmt
 from mlroi.decision.arrays import FloatArray
 from mlroi.decision.bootstrap_rows import BootstrapRows
 from mlroi.decision.model_draws import ModelDraws, model_draws
@@ -61,6 +65,7 @@ from mlroi.decision.score_bins import bin_ids, bin_lows, bin_sums
 from mlroi.decision.score_groups import CURVE_COLUMNS, ScoreGroups
 from mlroi.decision.value_curve import value_curve
 from mlroi.expr import bind, parse
+from mlroi.stats.interval import Interval
 
 __all__ = [
     "BootstrapResult",
@@ -73,41 +78,35 @@ __all__ = [
 _MAX_SUM_CELLS = 1 << 27
 """Bins x resamples x columns over all models: 1 GiB of float64 bin sums at most."""
 
-_THRESHOLD_QUANTILES = (0.05, 0.5, 0.95)
-
 
 # ---------------------------------------------------------------------------------- the results
 
 
 @dataclass(frozen=True)
 class Spread:
-    """How one number varies over the resamples in which it is defined.
+    """How one number varies over the resamples in which it is defined: its interval, and how
+    often it is above 0.
 
     Attributes:
-        mean: mean over the resamples.
-        standard_error: standard deviation over the resamples (``ddof = 1``); NaN with fewer
-            than two.
-        low: lower end of the percentile interval at the result's ``level``.
-        high: upper end.
+        interval: the mean over the resamples as ``estimate``, the percentile interval at the
+            result's ``level`` as ``lower`` and ``upper``, and the standard deviation over the
+            resamples (``ddof = 1``; NaN with fewer than two) as ``std_error``.
         share_positive: share of the resamples in which the number is above 0 (for a difference
             between models, the bootstrap probability that the other model is better).
         defined: resamples in which it is defined (e.g. those with a feasible optimum).
     """
 
-    mean: float
-    standard_error: float
-    low: float
-    high: float
+    interval: Interval
     share_positive: float
     defined: int
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict (NaN kept: serialise with :func:`mlroi.serialize.dumps`)."""
         return {
-            "mean": self.mean,
-            "standard_error": self.standard_error,
-            "low": self.low,
-            "high": self.high,
+            "mean": self.interval.estimate,
+            "standard_error": self.interval.std_error,
+            "low": self.interval.lower,
+            "high": self.interval.upper,
             "share_positive": self.share_positive,
             "defined": self.defined,
         }
@@ -126,7 +125,8 @@ class ModelBootstrap:
         incremental_value_at_chosen: spread of the value gained over acting on nobody.
         optimal_objective: spread of the objective at the best feasible threshold, over the
             resamples where one exists.
-        optimal_threshold: the 5%, 50% and 95% quantiles of the best feasible threshold
+        optimal_threshold: the best feasible threshold over the resamples where one exists:
+            its median as ``estimate`` and its percentile interval at the result's ``level``
             (NaN when no resample is feasible).
         infeasible_share: share of the resamples in which no threshold meets the constraints.
         draws: the numbers of every resample.
@@ -142,7 +142,7 @@ class ModelBootstrap:
     value_at_chosen: Spread
     incremental_value_at_chosen: Spread
     optimal_objective: Spread
-    optimal_threshold: tuple[float, float, float]
+    optimal_threshold: Interval
     infeasible_share: float
     draws: ModelDraws
     incremental_value_per_row: Spread
@@ -157,9 +157,7 @@ class ModelBootstrap:
             "value_at_chosen": self.value_at_chosen.to_dict(),
             "incremental_value_at_chosen": self.incremental_value_at_chosen.to_dict(),
             "optimal_objective": self.optimal_objective.to_dict(),
-            "optimal_threshold": dict(
-                zip(("q05", "q50", "q95"), self.optimal_threshold, strict=True)
-            ),
+            "optimal_threshold": self.optimal_threshold.as_dict("median", "low", "high"),
             "infeasible_share": self.infeasible_share,
             "incremental_value_per_row": self.incremental_value_per_row.to_dict(),
         }
@@ -270,9 +268,9 @@ def bootstrap(
     *,
     constraints: Sequence[str | Constraint] = (),
     objective: str = "value",
-    resamples: int = 200,
-    seed: int = 0,
-    level: float = 0.9,
+    resamples: int = defaults.RESAMPLES,
+    seed: int = defaults.SEED,
+    level: float = defaults.MONTE_CARLO_LEVEL,
     bins: int = 2048,
     baseline: str | None = None,
 ) -> BootstrapResult:
@@ -315,8 +313,8 @@ def bootstrap(
         >>> label = (rng.random(1_000) < score).astype(int)
         >>> rows = BootstrapRows(label, 10.0 * label - 2.0, np.zeros(1_000), {"model": score})
         >>> result = bootstrap(rows, {"model": 0.5}, resamples=50, seed=7)
-        >>> spread = result.models["model"].value_at_chosen
-        >>> bool(spread.low < float(rows.act[score >= 0.5].sum()) < spread.high)
+        >>> iv = result.models["model"].value_at_chosen.interval
+        >>> bool(iv.lower < float(rows.act[score >= 0.5].sum()) < iv.upper)
         True
     """
     models = list(rows.scores)
@@ -327,8 +325,9 @@ def bootstrap(
     if cells > _MAX_SUM_CELLS:
         most = _MAX_SUM_CELLS // (len(models) * width)
         raise ValueError(
-            f"bins x resamples = {bins * resamples:,} is too large: the bin sums would take "
-            f"{cells * 8 / 2**30:.1f} GiB; lower bins or resamples to at most {most:,} together"
+            f"bins x resamples = {fmt.count(bins * resamples)} is too large: the bin sums would "
+            f"take {fmt.number(cells * 8 / 2**30)} GiB; lower bins or resamples to at most "
+            f"{fmt.count(most)} together"
         )
     checks = [
         c if isinstance(c, Constraint) else Constraint.parse(c, field=f"constraints[{i}]")
@@ -425,13 +424,9 @@ def _spread(x: FloatArray, level: float) -> Spread:
     """Mean, standard error, percentile interval and share above 0 of the defined draws."""
     x = x[~np.isnan(x)]
     if x.size == 0:
-        return Spread(math.nan, math.nan, math.nan, math.nan, math.nan, 0)
-    low, high = np.quantile(x, [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+        return Spread(Interval(math.nan, math.nan, math.nan), math.nan, 0)
     return Spread(
-        mean=float(x.mean()),
-        standard_error=float(np.std(x, ddof=1)) if x.size > 1 else math.nan,
-        low=float(low),
-        high=float(high),
+        interval=Interval.of(x, float(x.mean()), level),
         share_positive=float(np.count_nonzero(x > 0) / x.size),
         defined=int(x.size),
     )
@@ -448,12 +443,7 @@ def _summarise(
     model: str, chosen: float, bins: int, exact: bool, draws: ModelDraws, level: float
 ) -> ModelBootstrap:
     feasible = draws.optimal_threshold[~np.isnan(draws.optimal_threshold)]
-    if feasible.size:
-        # Thresholds are discrete and may be inf: take observed ones, never interpolate.
-        q = np.quantile(feasible, _THRESHOLD_QUANTILES, method="inverted_cdf")
-        quantiles = (float(q[0]), float(q[1]), float(q[2]))
-    else:
-        quantiles = (math.nan, math.nan, math.nan)
+    median = float(np.quantile(feasible, 0.5, method="inverted_cdf")) if feasible.size else math.nan
     return ModelBootstrap(
         model=model,
         chosen=chosen,
@@ -462,7 +452,7 @@ def _summarise(
         value_at_chosen=_spread(draws.value_at_chosen, level),
         incremental_value_at_chosen=_spread(draws.incremental_value_at_chosen, level),
         optimal_objective=_spread(draws.optimal_objective, level),
-        optimal_threshold=quantiles,
+        optimal_threshold=Interval.of(feasible, median, level),
         infeasible_share=1.0 - feasible.size / draws.optimal_threshold.size,
         draws=draws,
         incremental_value_per_row=_spread(
@@ -492,13 +482,14 @@ def _difference(
 
 def _method(models: Mapping[str, ModelBootstrap], resamples: int, level: float) -> str:
     curves = [
-        f"{m.model}: every distinct score ({m.bins:,} bins, exact)"
+        f"{m.model}: every distinct score ({fmt.count(m.bins)} bins, exact)"
         if m.exact
-        else f"{m.model}: {m.bins:,} score bins of about equal rows, the chosen threshold an edge"
+        else f"{m.model}: {fmt.count(m.bins)} score bins of about equal rows, the chosen "
+        "threshold an edge"
         for m in models.values()
     ]
     paired = " with the same row weights for every model" if len(models) > 1 else ""
     return (
-        f"Poisson(1) bootstrap, {resamples:,} resamples{paired}; resampled curves at the bin "
-        f"edges ({'; '.join(curves)}); {level * 100:g}% percentile intervals"
+        f"Poisson(1) bootstrap, {fmt.count(resamples)} resamples{paired}; resampled curves at "
+        f"the bin edges ({'; '.join(curves)}); {fmt.level(level)} percentile intervals"
     )

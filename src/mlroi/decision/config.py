@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mlroi import defaults
 from mlroi.decision.templates import TEMPLATES, TemplateName
 from mlroi.expr import ExprError, parse
 from mlroi.sources.open import Source
@@ -40,7 +41,10 @@ class BootstrapSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     resamples: int = Field(
-        200, ge=0, le=10_000, description="Bootstrap resamples; 0 turns the bootstrap off."
+        defaults.RESAMPLES,
+        ge=0,
+        le=defaults.MAX_RESAMPLES,
+        description="Bootstrap resamples; 0 turns the bootstrap off.",
     )
     bins: int = Field(
         2048,
@@ -164,7 +168,10 @@ class DecisionConfig(BaseModel):
     bootstrap: BootstrapSettings = Field(default_factory=BootstrapSettings)
     uplift: UpliftSettings = Field(default_factory=UpliftSettings)
     parameter_draws: int = Field(
-        10_000, ge=100, le=1_000_000, description="Monte Carlo draws of the uncertain parameters."
+        defaults.PARAMETER_DRAWS,
+        ge=100,
+        le=1_000_000,
+        description="Monte Carlo draws of the uncertain parameters.",
     )
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from mlroi import formatting as fmt
 from mlroi.decision.arrays import FloatArray
 from mlroi.decision.value_curve import ValueCurve
 from mlroi.expr import Compare, Expr, ExprError, Name, Num, bind, evaluate, parse
@@ -218,7 +219,7 @@ def _binding(
             where = "acting on nobody"
         else:
             direction = "lower" if other > chosen else "higher"
-            where = f"a {direction} threshold ({_threshold(curve._at('threshold', other))})"
+            where = f"a {direction} threshold ({fmt.threshold(curve._at('threshold', other))})"
         for check, ok in zip(checks, holds, strict=True):
             if not ok[other]:
                 sentences.append(_breach(check.expr, curve, other, chosen, where))
@@ -247,9 +248,9 @@ def _breach(expr: Expr, curve: ValueCurve, other: int, chosen: int, where: str) 
             return f"{where} would leave {column} undefined, failing {expr}"
         verb = "raise" if there > now else "lower" if there < now else "keep"
         side = "over" if op in ("<", "<=") else "under"
-        shown = _distinct(there, limit)
+        shown = fmt.distinct(there, limit)
         return f"{where} would {verb} {column} to {shown}, {side} the limit {expr}"
-    values = ", ".join(f"{name} = {_number(curve._at(name, other))}" for name in _names(expr))
+    values = ", ".join(f"{name} = {fmt.number(curve._at(name, other))}" for name in _names(expr))
     return f"{where} would break {expr} ({values})"
 
 
@@ -285,17 +286,17 @@ def _closest(expr: Expr, curve: ValueCurve) -> str:
         return f"{expr}: {column} is undefined at every threshold"
     if op in (">", ">="):
         best = float(np.nanmax(values))
-        return f"{expr}: the highest {column} at any threshold is {_distinct(best, limit)}"
+        return f"{expr}: the highest {column} at any threshold is {fmt.distinct(best, limit)}"
     best = float(np.nanmin(values))
-    return f"{expr}: the lowest {column} at any threshold is {_distinct(best, limit)}"
+    return f"{expr}: the lowest {column} at any threshold is {fmt.distinct(best, limit)}"
 
 
 def _where(ok: npt.NDArray[np.bool_], curve: ValueCurve) -> str:
     """The thresholds at which a constraint holds, in words (point 0 is acting on nobody)."""
     first, last = int(np.argmax(ok)), ok.size - 1 - int(np.argmax(ok[::-1]))
     count = int(np.count_nonzero(ok))
-    lowest = _threshold(curve._at("threshold", last))
-    highest = _threshold(curve._at("threshold", first))
+    lowest = fmt.threshold(curve._at("threshold", last))
+    highest = fmt.threshold(curve._at("threshold", first))
     if last == 0:
         return "only when acting on nobody"
     if count != last - first + 1:
@@ -316,28 +317,3 @@ def _names(expr: Expr) -> list[str]:
             found.append(node.id)
         stack.extend(reversed(node.children()))
     return found
-
-
-def _threshold(x: float) -> str:
-    return "+inf" if math.isinf(x) else f"{x:.6g}"
-
-
-def _number(x: float, digits: int = 4) -> str:
-    """A number for a sentence: ``digits`` significant digits, thousands separated."""
-    if not math.isfinite(x):
-        return str(x)
-    if x == math.floor(x) and abs(x) < 1e15:
-        return f"{int(x):,}"
-    if abs(x) < 1e-3:
-        return f"{x:.{digits}g}"
-    decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
-    return f"{x:,.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{x:,.0f}"
-
-
-def _distinct(x: float, limit: float) -> str:
-    """``x`` with enough digits not to print like ``limit`` (0.0050004 is not "0.005")."""
-    for digits in range(4, 18):
-        text = _number(x, digits)
-        if x == limit or text != _number(limit, digits):
-            return text
-    return repr(x)

@@ -143,8 +143,9 @@ class ChallengerComparison:
         auc: challenger AUC minus champion AUC (``None`` when either is undefined).
         recall: challenger recall minus champion recall, each at its own chosen threshold.
         value: challenger's incremental value minus the champion's, each at its own optimum.
-        interval: paired-bootstrap interval of ``value``: the difference of the values at the
-            two chosen thresholds in each resample (``None`` without a bootstrap).
+        interval: ``value`` with its paired-bootstrap interval at the result's level and
+            standard error: the difference of the values at the two chosen thresholds in each
+            resample (``None`` without a bootstrap).
         probability_better: share of paired resamples in which the challenger is worth more.
         std_error_per_row: paired-bootstrap standard error of ``value`` per eligible row,
             conditioned on the rows drawn (``None`` without a bootstrap).
@@ -153,7 +154,7 @@ class ChallengerComparison:
     auc: float | None
     recall: float | None
     value: float
-    interval: tuple[float, float] | None
+    interval: Interval | None
     probability_better: float | None
     std_error_per_row: float | None = None
 
@@ -166,23 +167,35 @@ class ChallengerComparison:
         rb = (challenger.point or {}).get("recall")
         interval = prob = per_row = None
         if boot is not None and challenger.name in boot.differences:
-            per_row = boot.differences[challenger.name].value_at_chosen_per_row.standard_error
+            per_row = boot.differences[challenger.name].value_at_chosen_per_row.interval.std_error
             # the value at each model's chosen threshold, resample by resample: the same
             # figure as ``value`` (acting on nobody is worth the same for both models)
             d = boot.differences[challenger.name].value_at_chosen
-            interval = (d.low, d.high)
+            interval = d.interval
             prob = d.share_positive
+        value = challenger.incremental_value - champion.incremental_value
         return cls(
             auc=None if a is None or b is None else b - a,
             recall=None if ra is None or rb is None else rb - ra,
-            value=challenger.incremental_value - champion.incremental_value,
-            interval=interval,
+            value=value,
+            interval=None
+            if interval is None
+            else Interval(value, interval.lower, interval.upper, interval.std_error),
             probability_better=prob,
             std_error_per_row=per_row,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The fields as a dict; ``interval`` as its two ends."""
+        iv = self.interval
+        return {
+            "auc": self.auc,
+            "recall": self.recall,
+            "value": self.value,
+            "interval": None if iv is None else [iv.lower, iv.upper],
+            "probability_better": self.probability_better,
+            "std_error_per_row": self.std_error_per_row,
+        }
 
 
 @dataclass(frozen=True, eq=False)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from mlroi import defaults
 from mlroi.decision.arrays import FloatArray, frozen
 from mlroi.decision.qini import QiniCurve
 from mlroi.decision.uplift_cells import Cells, count_columns, difference, locate, rows_of_budget
@@ -138,7 +139,7 @@ class TargetingCurve:
         return len(self.curve)
 
     def at_budget(
-        self, k: float | None = None, *, share: float | None = None, level: float = 0.95
+        self, k: float | None = None, *, share: float | None = None, level: float = defaults.LEVEL
     ) -> TargetingPoint:
         """The value of treating exactly the top ``k`` rows (or ``share`` of the rows), with
         two-sided intervals at ``level``; a budget inside a tied group is interpolated as in
@@ -152,7 +153,7 @@ class TargetingCurve:
         threshold = self.curve.threshold[j + 1] if frac > 0 else self.curve.threshold[j]
         return self._point(self.curve.cells.between(j, frac), float(threshold), level)
 
-    def best_point(self, level: float = 0.95) -> TargetingPoint:
+    def best_point(self, level: float = defaults.LEVEL) -> TargetingPoint:
         """The point of highest net value (see ``best``), with intervals at ``level``."""
         cells = self.curve.cells.between(self.best, 0.0)
         return self._point(cells, float(self.curve.threshold[self.best]), level)
@@ -332,7 +333,7 @@ def compare_targeting(
     curves: Mapping[str, TargetingCurve],
     *,
     shares: Sequence[float] = (0.1, 0.2, 0.3),
-    level: float = 0.95,
+    level: float = defaults.LEVEL,
 ) -> TargetingComparison:
     """Value several rankings of the same randomized rows at matched budgets, and find the best
     budget of each (e.g. ranking by churn risk against ranking by predicted uplift).

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from mlroi import defaults
+from mlroi import formatting as fmt
 from mlroi.backend.checks import require_columns, require_numeric
 from mlroi.backend.events import derive_units
 from mlroi.backend.moments import Aggregation, GroupStats, collect
@@ -18,7 +20,6 @@ from mlroi.experiment.config import ExperimentConfig, Guardrail
 from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
 from mlroi.metrics.base import ReadoutMetric
 from mlroi.metrics.events import EventLog
-from mlroi.report import format as fmt
 from mlroi.sources.facts import TableFacts, table_facts
 from mlroi.sources.open import open_table
 from mlroi.spec.loader import validation_error_line
@@ -265,7 +266,7 @@ def _read_out_table(
         if c.metric == g.metric
     )
     notes = [
-        f"{raw} capped at its {q:g} quantile = {stats.cap_values[new]:,.4g}"
+        f"{raw} capped at its {fmt.number(q)} quantile = {fmt.number(stats.cap_values[new])}"
         for new, (raw, q) in capped.items()
     ]
     if config.correction != "none":
@@ -342,7 +343,7 @@ def compare_aggregates(
     ctrl: Aggregates,
     treat: Aggregates,
     *,
-    level: float = 0.95,
+    level: float = defaults.LEVEL,
     alternative: Alternative = "two-sided",
     control_name: str = "control",
     arm: str = "treatment",

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from mlroi import formatting as fmt
 from mlroi.result import Result
 from mlroi.stats.interval import Interval
 from mlroi.stats.srm import SrmCheck
@@ -89,7 +90,8 @@ class ExperimentResult(Result):
         out = []
         if "srm" in fail_on and self.srm.mismatch:
             out.append(
-                f"sample ratio mismatch: p = {self.srm.p_value:.2g} < {self.srm.threshold}"
+                f"sample ratio mismatch: p = {fmt.p_value(self.srm.p_value)}"
+                f" < {fmt.number(self.srm.threshold)}"
                 f" (observed {dict(self.srm.observed)})"
             )
         if "guardrail" in fail_on:

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from mlroi import formatting as fmt
 from mlroi.decision.result import DecisionResult, ModelResult
 from mlroi.decision.targeting import TargetingComparison
-from mlroi.report import format as fmt
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
 
 _CHECKED_METRICS = ("precision", "recall", "fpr", "f1")
@@ -59,7 +59,9 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
         hl = (
             "" if cal.hl_p_value is None else f", Hosmer-Lemeshow p = {fmt.p_value(cal.hl_p_value)}"
         )
-        lines.append(f"  Calibration of the scores: expected calibration error {cal.ece:.4f}{hl}.")
+        lines.append(
+            f"  Calibration of the scores: expected calibration error {fmt.value(cal.ece)}{hl}."
+        )
     extra = [k for k in m.curve.sums if k in p]
     if extra:
         lines.append(
@@ -68,12 +70,12 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     boot = m.bootstrap
     if boot is not None:
         data = boot.incremental_value_at_chosen
-        q05, _, q95 = boot.optimal_threshold
+        best = boot.optimal_threshold
         lines.append(
             f"  From the data ({r.resamples} bootstrap resamples): value at this threshold "
-            f"{fmt.money_range(data.low, data.high, cur)} ({level} interval); the best "
-            f"threshold of a resample ranges {fmt.threshold(q05)} to {fmt.threshold(q95)}"
-            " (5%-95%)"
+            f"{fmt.money_range(data.interval.lower, data.interval.upper, cur)} ({level} "
+            f"interval); the best threshold of a resample ranges {fmt.threshold(best.lower)} to "
+            f"{fmt.threshold(best.upper)} ({level} interval)"
             + (
                 f"; no threshold is feasible in {fmt.share(boot.infeasible_share)} of them"
                 if boot.infeasible_share > 0
@@ -118,7 +120,7 @@ def comparison_sentence(r: DecisionResult) -> str | None:
         f = r.year_factor or 1.0
         text += (
             f" ({fmt.level(r.level)} paired-bootstrap interval "
-            f"{fmt.money_range(c.interval[0] * f, c.interval[1] * f, cur)}; "
+            f"{fmt.money_range(c.interval.lower * f, c.interval.upper * f, cur)}; "
             "challenger better in "
             f"{fmt.resampled_share(c.probability_better or 0.0, r.resamples)})"
         )

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from mlroi import formatting as fmt
 from mlroi.experiment.result import Comparison, ExperimentResult
-from mlroi.report import format as fmt
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, Tone, View
 
 
 def srm_sentence(result: ExperimentResult) -> Sentence:
     """The sample-ratio verdict: the line to read before any lift."""
     srm = result.srm
-    counts = ", ".join(f"{arm} {n:,}" for arm, n in srm.observed.items())
+    counts = ", ".join(f"{arm} {fmt.count(n)}" for arm, n in srm.observed.items())
     if srm.mismatch:
         return Sentence(
             f"SAMPLE RATIO MISMATCH: p = {fmt.p_value(srm.p_value)} < {srm.threshold} ({counts})."
@@ -36,7 +36,7 @@ def _lift_cells(c: Comparison) -> list[Cell]:
     else:
         rel = Cell(c.relative_note or "—", "muted")
     tone: Tone = "good" if c.significant and a.estimate > 0 else "bad" if c.significant else "plain"
-    cuped = "" if c.variance_reduction is None else f"−{c.variance_reduction:.0%} var"
+    cuped = "" if c.variance_reduction is None else f"−{fmt.share(c.variance_reduction, 0)} var"
     return [
         Cell(fmt.value(c.control_value)),
         Cell(fmt.value(c.treatment_value)),

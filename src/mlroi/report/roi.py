@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from mlroi.report import format as fmt
+from mlroi import formatting as fmt
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
 from mlroi.roi.result import RoiResult
 from mlroi.stats.interval import Interval

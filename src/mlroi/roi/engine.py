@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mlroi import formatting as fmt
 from mlroi.costs.items import describe_item
 from mlroi.costs.ratecard import load_rate_card
 from mlroi.costs.schedule import cost_parameters, cost_schedule
@@ -168,10 +169,7 @@ def _interval(samples: FloatArray, at_point: float, level: float) -> Estimate:
     if undefined.mean() > 0.01:
         return Estimate(at_point, math.nan, math.nan)
     # no interpolation: an interval end may be infinite (never pays back)
-    lo, hi = np.quantile(
-        samples[~undefined], [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf"
-    )
-    return Estimate(at_point, float(lo), float(hi))
+    return Estimate.of(samples, at_point, level)
 
 
 def _measured_costs(model: CaseModel, lifts: Sequence[LiftInput]) -> tuple[CostLine, ...]:
@@ -188,7 +186,7 @@ def _measured_costs(model: CaseModel, lifts: Sequence[LiftInput]) -> tuple[CostL
                 name=d.name,
                 category="measured",
                 total=total * lift.estimate,
-                description=f"lift of {lift.metric or d.name} {lift.estimate:+.4g} per unit "
+                description=f"lift of {lift.metric or d.name} {fmt.signed(lift.estimate)} per unit "
                 f"({lift.source}) x units reached",
             )
         )

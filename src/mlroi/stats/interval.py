@@ -74,20 +74,3 @@ class Interval:
         "upper": ...}``; the names map in order to estimate, lower, upper, std_error."""
         values = (self.estimate, self.lower, self.upper, self.std_error)
         return dict(zip(names, values, strict=False))
-
-    # Read-only names of the interval types this one replaced; callers move to estimate /
-    # lower / upper, then these go.
-    @property
-    def point(self) -> float:
-        """``estimate`` (the name ROI figures used)."""
-        return self.estimate
-
-    @property
-    def low(self) -> float:
-        """``lower`` (the name decision spreads used)."""
-        return self.lower
-
-    @property
-    def high(self) -> float:
-        """``upper`` (the name decision spreads used)."""
-        return self.upper

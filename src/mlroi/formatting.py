@@ -1,8 +1,9 @@
 """The one way numbers are written for people: values, lifts, shares, p-values, thresholds, money.
 
-Every figure a renderer shows goes through this module, so the same threshold or probability
-reads the same on every line. Money is written by :func:`mlroi.money.money` (re-exported here),
-which lives below the report layer because cost descriptions carry amounts in their words.
+Every figure a renderer shows, and every number written into a result's words (a guardrail's
+reason, a binding constraint, a cost's description), goes through this module, so the same
+threshold or probability reads the same on every line. It imports nothing from mlroi, so every
+layer may use it.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
-from mlroi.money import money as money
-
 THRESHOLD_DIGITS = 4
 """Significant digits of a score threshold, wherever one is shown."""
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
 
 
 class _Bounds(Protocol):
@@ -153,3 +154,51 @@ def months(x: float | None) -> str:
     if x == math.inf:
         return "not within the horizon"
     return f"{x:.1f} months"
+
+
+def money(x: float | None, currency: str = "USD", *, exact: bool = False) -> str:
+    """An amount of money: ``$2.10M``, ``$150K``, ``$14.00``, ``-$3.2K``; ``exact`` gives
+    ``$2,100,000``. Unknown currency codes are written before the number (``CHF 1.20M``)."""
+    if x is None or not math.isfinite(x):
+        return "—"
+    symbol = _SYMBOLS.get(currency.upper(), f"{currency.upper()} ")
+    sign = "-" if x < 0 else ""
+    a = abs(x)
+    if exact and a >= 1:
+        body = f"{a:,.0f}" if a >= 100 else f"{a:,.2f}"
+    elif a >= 1e9:
+        body = f"{a / 1e9:.2f}B"
+    elif a >= 1e6:
+        body = f"{a / 1e6:.2f}M"
+    elif a >= 1e5:
+        body = f"{a / 1e3:.0f}K"
+    elif a >= 1e3:
+        body = f"{a / 1e3:.1f}K"
+    elif 0 < a < 1:
+        body = f"{a:.3g}" if a < 0.01 else f"{a:.3f}".rstrip("0").ljust(4, "0")
+    else:
+        body = f"{a:,.2f}"
+    return f"{sign}{symbol}{body}"
+
+
+def number(x: float, digits: int = 4) -> str:
+    """A number in a sentence: ``digits`` significant digits, thousands separated, trailing
+    zeros dropped (``1,234``, ``0.0125``); whole numbers in full."""
+    if not math.isfinite(x):
+        return str(x)
+    if x == math.floor(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    if abs(x) < 1e-3:
+        return f"{x:.{digits}g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
+    return f"{x:,.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{x:,.0f}"
+
+
+def distinct(x: float, limit: float) -> str:
+    """``x`` as :func:`number`, with enough digits not to read like ``limit`` (0.0050004 is not
+    "0.005")."""
+    for digits in range(4, 18):
+        text = number(x, digits)
+        if x == limit or text != number(limit, digits):
+            return text
+    return repr(x)
