@@ -120,6 +120,33 @@ def not_binary(column: Any) -> Any:
     return ibis.ifelse(binary(column).isin([0, 1]), False, True)
 
 
+def check_binary_words(table: Any, columns: Sequence[str], role: str = "metric column") -> None:
+    """Fail with one line when a text column meant as 0/1 holds a word :func:`binary` does not
+    read (one small query, made only when some 0/1 column is text).
+
+    Raises:
+        DataError: names the column, how many rows hold another word, and the words read.
+    """
+    if not columns:
+        return
+    from mlroi.backend.execute import fetch_one
+
+    counts = {
+        f"__bad{i}": count(table[c].notnull() & not_binary(table[c])) for i, c in enumerate(columns)
+    }
+    row = fetch_one(
+        table.aggregate(__rows=table.count(), **counts), "the check of the yes/no columns"
+    )
+    for i, column in enumerate(columns):
+        bad = int(row[f"__bad{i}"] or 0)
+        if bad:
+            raise DataError(
+                f"{role} {column!r}: {bad:,} of {int(row['__rows']):,} values are not one of"
+                f" {', '.join(TRUE_WORDS)} (1) or {', '.join(FALSE_WORDS)} (0): map them in the"
+                " source"
+            )
+
+
 def count(condition: Any) -> Any:
     """The number of rows where ``condition`` holds (an aggregate)."""
     import ibis

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from mlroi import defaults
 from mlroi import formatting as fmt
-from mlroi.backend.checks import require_columns, require_numeric
+from mlroi.backend.checks import check_binary_words, require_columns, require_numeric
 from mlroi.backend.events import derive_units
 from mlroi.backend.moments import Aggregation, GroupStats, collect
 from mlroi.errors import DataError, SpecError, first_line
@@ -172,7 +172,18 @@ def plan_aggregation(
     )
     keys = [("unit column", config.unit), ("variant column", config.variant)]
     require_columns(table, keys + [("segment column", s) for s in config.segments])
-    require_numeric(table, raw_columns)
+    # a 0/1 column may be text (yes/no, true/false): the backend reads it as 0/1
+    schema = table.schema()
+    words = sorted(
+        {
+            c
+            for m in config.metrics
+            for c in m.zero_one_columns()
+            if c in schema and schema[c].is_string()
+        }
+    )
+    require_numeric(table, [c for c in raw_columns if c not in words])
+    check_binary_words(table, words)
     columns = sorted({c for m in metrics for c in m.value_columns() + m.covariate_columns()})
     # bounds only where a check reads them (a proportion's 0/1 values, a ratio's denominator),
     # and only those the file statistics do not already prove
@@ -186,13 +197,12 @@ def plan_aggregation(
     unchecked = [(c, lo, hi) for c, lo, hi in ranges if not within(c, lo, hi)]
     # an integer or boolean column within [0, 1] holds only 0 and 1: its variance follows
     # from its mean, so the backend need not compute it
-    schema = table.schema()
     binary = sorted(
         {
             c
             for m in metrics
             for c in m.zero_one_columns()
-            if schema[c].is_integer() or schema[c].is_boolean()
+            if schema[c].is_integer() or schema[c].is_boolean() or c in words
         }
     )
     pairs = sorted({p for m in metrics for p in m.pairs()} - {(c, c) for c in binary})
