@@ -184,6 +184,22 @@ def test_eligible_and_treated_rows_are_left_out_of_the_curve(parquet: Path) -> N
     assert any("not treated" in n for n in result.notes)
 
 
+def test_a_bad_treatment_flag_stops_the_analysis_before_the_curve(tmp_path: Path) -> None:
+    table = scored()
+    flags = [
+        "maybe" if i < 3 else ("yes" if t else "no")
+        for i, t in enumerate(table["treated"].to_pylist())
+    ]
+    path = tmp_path / "flags.parquet"
+    pq.write_table(
+        table.set_column(table.column_names.index("treated"), "treated", pa.array(flags)), path
+    )
+    steps: list[str] = []
+    with pytest.raises(DataError, match=r"column 'treated': 3 of 4,000 treatment flags are not 0"):
+        decide(config(path, treated="treated"), progress=steps.append)
+    assert not any(step.startswith("value curve") for step in steps)
+
+
 def test_renamed_columns_and_parameters_feed_the_template(parquet: Path) -> None:
     table = pq.read_table(parquet)
     col = {c: table[c].to_numpy() for c in table.column_names}

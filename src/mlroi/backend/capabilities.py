@@ -47,6 +47,11 @@ def engine(expr: Any) -> Any:
     return expr._find_backend(use_default=True)
 
 
+def engine_name(expr: Any) -> str:
+    """The Ibis name of the engine ``expr`` runs on (``"duckdb"``, ``"postgres"``...)."""
+    return str(getattr(engine(expr), "name", "unknown"))
+
+
 def capabilities(expr: Any) -> Capabilities:
     """The capabilities of the engine ``expr`` runs on."""
-    return ENGINES.get(getattr(engine(expr), "name", ""), DEFAULT)
+    return ENGINES.get(engine_name(expr), DEFAULT)

@@ -147,6 +147,43 @@ def check_binary_words(table: Any, columns: Sequence[str], role: str = "metric c
             )
 
 
+def binary_counts(column: Any) -> tuple[Any, Any]:
+    """Aggregates counting a binary column's NULLs and its values :func:`binary` cannot read."""
+    return column.isnull().sum(), count(column.notnull() & not_binary(column))
+
+
+def refuse_binary_problems(
+    column: str, what: str, one: str, *, nulls: int, bad: int, rows: int
+) -> None:
+    """Raise the one message for NULL or unreadable values of a binary column.
+
+    Args:
+        column: the column's name.
+        what: what its values are, plural ("labels", "treatment flags").
+        one: what 1 means ("positive", "treated").
+        nulls, bad, rows: the counts from :func:`binary_counts` and the table's rows.
+    """
+    if nulls:
+        raise DataError(
+            f"column {column!r}: {nulls:,} of {rows:,} {what} are NULL; fill them (1 = {one},"
+            " 0 = not) or filter those rows out"
+        )
+    if bad:
+        raise DataError(
+            f"column {column!r}: {bad:,} of {rows:,} {what} are not 0 or 1; use 0/1, booleans"
+            f" or yes/no (1 = {one})"
+        )
+
+
+def refuse_bad_scores(column: str, bad: int, rows: int) -> None:
+    """Raise the one message for NULL, NaN or infinite scores."""
+    if bad:
+        raise DataError(
+            f"column {column!r}: {bad:,} of {rows:,} scores are NULL, NaN or infinite; "
+            "drop or impute them before the analysis"
+        )
+
+
 def count(condition: Any) -> Any:
     """The number of rows where ``condition`` holds (an aggregate)."""
     import ibis

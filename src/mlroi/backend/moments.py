@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlroi.backend.capabilities import capabilities, engine_name
 from mlroi.backend.columns import as_float, distinct_count
 from mlroi.backend.execute import fetch_rows
 from mlroi.errors import BackendError, DataError
@@ -114,6 +115,18 @@ def build_query(
     index = {c: i for i, c in enumerate(spec.columns)}
     capped = spec.capped
     base = table
+    can = capabilities(table)
+    if capped and not can.quantiles:
+        raise DataError(
+            f"this engine ({engine_name(table)}) computes no exact quantiles, which `cap` needs:"
+            " remove `cap` from the metric, or cap the column in the source"
+        )
+    if spec.one_pass and not can.one_pass_moments:
+        raise DataError(
+            f"a column's sum of squares loses more than 3 of 16 digits (its mean is large beside"
+            f" its spread), and this engine ({engine_name(table)}) has no one-pass variance:"
+            " subtract a typical value from the column in the source"
+        )
     if capped:
         # the quantiles as a one-row table joined to every row: PostgreSQL has no
         # percentile_cont(...) OVER (), and Ibis mis-compiles a reused scalar subquery

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from mlroi.backend.checks import (
     binary,
+    binary_counts,
     count,
     nonfinite,
-    not_binary,
+    refuse_bad_scores,
+    refuse_binary_problems,
     require_readable,
     require_type,
 )
@@ -65,6 +67,46 @@ def untreated(table: Any, treated: str) -> Any:
     return table.filter(binary(table[treated]) == 0)
 
 
+def check_flag(table: Any, treated: str) -> None:
+    """One query: a past campaign's treatment flag is binary and both arms have rows.
+
+    Run before the untreated rows are selected, so a bad flag stops the analysis at once.
+    """
+    require_type(table, treated, "the treatment flag", binary=True)
+    flag = binary(table[treated])
+    nulls, bad = binary_counts(table[treated])
+    got = fetch_one(
+        table.aggregate(
+            rows=table.count(),
+            nulls=nulls,
+            bad=bad,
+            n_treated=count(flag == 1),
+            n_control=count(flag == 0),
+        ),
+        "the check of the treatment flag",
+    )
+    rows = int(got["rows"])
+    refuse_binary_problems(
+        treated,
+        "treatment flags",
+        "treated",
+        nulls=int(got["nulls"] or 0),
+        bad=int(got["bad"] or 0),
+        rows=rows,
+    )
+    refuse_one_arm(treated, int(got["n_treated"] or 0), int(got["n_control"] or 0), rows)
+
+
+def refuse_one_arm(treated: str, n_treated: int, n_control: int, rows: int) -> None:
+    """Raise when a campaign table lacks its treated or its control rows."""
+    for arm, n, value in (("treated", n_treated, 1), ("control", n_control, 0)):
+        if n == 0:
+            raise DataError(
+                f"column {treated!r}: no {arm} rows ({value}) among {rows:,}; uplift needs a "
+                "randomized treated group and a control group in the same table"
+            )
+
+
 def check_scored(
     table: Any,
     *,
@@ -87,9 +129,11 @@ def check_scored(
     require_type(table, label, "the label", binary=True)
     for name, e in exprs.items():
         require_readable(table, sorted(e.names()), f"{field}.{name}")
+    null_label, bad_label = binary_counts(table[label])
     checks: dict[str, Any] = {
         "rows": table.count(),
-        "bad_label": count(not_binary(table[label])),
+        "null_label": null_label,
+        "bad_label": bad_label,
     }
     for i, column in enumerate(scores):
         score = table[column]
@@ -112,22 +156,21 @@ def check_scored(
         raise DataError("the scored table has no eligible rows: check the source and `eligible`")
     for i, column in enumerate(scores):
         bad = int(got[f"null_score_{i}"] or 0) + int(got[f"nan_score_{i}"] or 0)
-        if bad:
-            raise DataError(
-                f"column {column!r}: {bad:,} of {rows:,} scores are NULL, NaN or infinite; "
-                "drop or impute them before the analysis"
-            )
+        refuse_bad_scores(column, bad, rows)
         low, high = float(got[f"min_score_{i}"]), float(got[f"max_score_{i}"])
         if probabilities and not (low >= 0 and high <= 1):
             raise DataError(
                 f"column {column!r}: scores must be probabilities in [0, 1], found "
                 f"{low:g} to {high:g}; set `probabilities: false` for unbounded scores"
             )
-    if got["bad_label"]:
-        raise DataError(
-            f"column {label!r}: {int(got['bad_label']):,} of {rows:,} labels are not 0 or 1;"
-            " the outcome must be binary (1 = positive; booleans and yes/no read as 1/0)"
-        )
+    refuse_binary_problems(
+        label,
+        "labels",
+        "positive",
+        nulls=int(got["null_label"] or 0),
+        bad=int(got["bad_label"] or 0),
+        rows=rows,
+    )
     for j, (name, found) in enumerate(divisors.items()):
         for i, z in enumerate(found):
             zeros = int(got[f"zero_{j}_{i}"])

@@ -10,10 +10,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mlroi.backend.checks import binary, count, not_binary, require_readable, require_type
+from mlroi.backend.checks import (
+    binary,
+    binary_counts,
+    count,
+    refuse_bad_scores,
+    refuse_binary_problems,
+    require_readable,
+    require_type,
+)
 from mlroi.backend.columns import exact_sum
 from mlroi.backend.compile import to_ibis
 from mlroi.backend.execute import fetch_columns, fetch_one
+from mlroi.backend.scored import refuse_one_arm
 from mlroi.errors import DataError
 from mlroi.expr import Expr, zero_divisors
 
@@ -88,15 +97,10 @@ def check_uplift(
 ) -> None:
     """One aggregation query over the table; the first problem found raises."""
     flag = binary(table[treated])
-    checks: dict[str, Any] = {
-        "rows": table.count(),
-        "null_treated": table[treated].isnull().sum(),
-        "bad_treated": count(table[treated].notnull() & not_binary(table[treated])),
-        "n_treated": count(flag == 1),
-        "n_control": count(flag == 0),
-        "null_label": table[label].isnull().sum(),
-        "bad_label": count(table[label].notnull() & not_binary(table[label])),
-    }
+    checks: dict[str, Any] = {"rows": table.count()}
+    checks["null_treated"], checks["bad_treated"] = binary_counts(table[treated])
+    checks["n_treated"], checks["n_control"] = count(flag == 1), count(flag == 0)
+    checks["null_label"], checks["bad_label"] = binary_counts(table[label])
     for i, name in enumerate(scores):
         value = table[name].cast("float64")
         checks[f"bad_score_{i}"] = count(value.isnull() | value.isnan() | value.isinf())
@@ -110,39 +114,20 @@ def check_uplift(
     rows = got["rows"]
     if rows == 0:
         raise DataError("the table has no rows: check the source and any filter applied")
-    if got["null_treated"]:
-        raise DataError(
-            f"column {treated!r}: {got['null_treated']:,} of {rows:,} treatment flags are NULL;"
-            " fill them (1 = treated, 0 = control) or filter those rows out"
-        )
-    if got["bad_treated"]:
-        raise DataError(
-            f"column {treated!r}: {got['bad_treated']:,} of {rows:,} treatment flags are not 0"
-            " or 1; the flag must be 0/1, boolean or yes/no (1 = treated)"
-        )
-    for arm in ("treated", "control"):
-        if got[f"n_{arm}"] == 0:
-            value = 1 if arm == "treated" else 0
-            raise DataError(
-                f"column {treated!r}: no {arm} rows ({value}) among {rows:,}; uplift needs a "
-                "randomized treated group and a control group in the same table"
-            )
-    if got["null_label"]:
-        raise DataError(
-            f"column {label!r}: {got['null_label']:,} of {rows:,} labels are NULL; fill or"
-            " filter them (the outcome must be known for every row)"
-        )
-    if got["bad_label"]:
-        raise DataError(
-            f"column {label!r}: {got['bad_label']:,} of {rows:,} labels are not 0 or 1;"
-            " the outcome must be binary (1 = positive)"
-        )
+    refuse_binary_problems(
+        treated,
+        "treatment flags",
+        "treated",
+        nulls=got["null_treated"],
+        bad=got["bad_treated"],
+        rows=rows,
+    )
+    refuse_one_arm(treated, got["n_treated"], got["n_control"], rows)
+    refuse_binary_problems(
+        label, "labels", "positive", nulls=got["null_label"], bad=got["bad_label"], rows=rows
+    )
     for i, name in enumerate(scores):
-        if got[f"bad_score_{i}"]:
-            raise DataError(
-                f"column {name!r}: {got[f'bad_score_{i}']:,} of {rows:,} scores are NULL, NaN"
-                " or infinite; drop or impute them before the analysis"
-            )
+        refuse_bad_scores(name, got[f"bad_score_{i}"], rows)
     for i, (name, e) in enumerate(amounts.items()):
         for j, z in enumerate(zero_divisors(e)):
             if got[f"zero_{i}_{j}"]:

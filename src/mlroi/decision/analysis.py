@@ -34,6 +34,7 @@ from mlroi.backend.scored import (
     ScoreBins,
     ScoredStats,
     bin_sums,
+    check_flag,
     check_scored,
     in_bins,
     score_sums,
@@ -48,9 +49,7 @@ from mlroi.decision.config import DecisionConfig
 from mlroi.decision.optimum import Constraint, optimum
 from mlroi.decision.polynomial import Monomial, evaluate_monomials, mean
 from mlroi.decision.result import (
-    ChallengerComparison as Comparison,
-)
-from mlroi.decision.result import (
+    ChallengerComparison,
     DecisionResult,
     ModelResult,
     ParameterSpread,
@@ -62,7 +61,7 @@ from mlroi.decision.valuation import BoundValue, bind_value, read
 from mlroi.decision.value_curve import ValueCurve, cumulative_value, value_curve
 from mlroi.expr import Binary, bind, display, evaluate, parse
 from mlroi.spec.quantity import draw
-from mlroi.stats.interval import Interval as Spread
+from mlroi.stats.interval import Interval
 
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[str], None]
@@ -311,9 +310,9 @@ def _parameter_spread(
     thresholds = model.curve.threshold[best]
     return ParameterSpread(
         draws=int(m.shape[1]),
-        incremental_value=Spread.of(values, float(model.curve.incremental_value[chosen]), level),
+        incremental_value=Interval.of(values, float(model.curve.incremental_value[chosen]), level),
         probability_positive=float(np.mean(values > 0)),
-        threshold=Spread.of(thresholds, float(model.curve.threshold[chosen]), level),
+        threshold=Interval.of(thresholds, float(model.curve.threshold[chosen]), level),
         candidates=len(candidates),
     )
 
@@ -378,6 +377,7 @@ def decide(
             "intervention happens within that lead time."
         )
     if config.treated is not None:
+        check_flag(table, config.treated)
         table = untreated(table, config.treated)
         notes.append(
             f"The value curve uses the rows not treated in the past campaign ({config.treated} "
@@ -424,7 +424,7 @@ def decide(
             notes.append(boot.method)
     comparison = None
     if "challenger" in results:
-        comparison = Comparison.of(results["champion"], results["challenger"], boot)
+        comparison = ChallengerComparison.of(results["champion"], results["challenger"], boot)
     uplift = None
     if config.treated is not None:
         say("uplift of the past campaign")

@@ -33,8 +33,8 @@ def uplift_groups(
     Args:
         table: an Ibis table with a randomized treatment flag.
         score: the ranking column; higher means treat first (any real numbers).
-        label: the binary outcome column (0/1 or boolean).
-        treated: the randomized treatment flag (0/1 or boolean; 1 = treated).
+        label: the binary outcome column (0/1, boolean or yes/no).
+        treated: the randomized treatment flag (0/1, boolean or yes/no; 1 = treated).
         sums: per-row amounts to sum per cell, by name: an expression over the columns
             (``"clv"``, ``"0.6 * discount + 1"``) or a bound :class:`Expr`.
 

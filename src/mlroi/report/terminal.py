@@ -31,9 +31,11 @@ def _text(cell: Cell | Sentence) -> Text:
 
 def table(t: Table) -> RichTable:
     """A view table as a rich table."""
-    out = RichTable(title=t.title, title_justify="center" if t.centered_title else "left")
+    # Text, not str: a title or column name holds user names, which rich must not read as markup
+    title = None if t.title is None else Text(t.title)
+    out = RichTable(title=title, title_justify="center" if t.centered_title else "left")
     for col in t.columns:
-        out.add_column(col.name, justify=col.align)
+        out.add_column(Text(col.name), justify=col.align)
     for row in t.rows:
         out.add_row(*(_text(c) for c in row))
     return out

@@ -32,7 +32,7 @@ from mlroi.roi.result import CostLine, LiftInput, Period, RoiResult
 from mlroi.roi.sensitivity import sensitivity
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Quantity, draw, is_uncertain, point
-from mlroi.stats.interval import Interval as Estimate
+from mlroi.stats.interval import Interval
 
 if TYPE_CHECKING:
     from mlroi.experiment.result import ExperimentResult
@@ -103,7 +103,7 @@ def roi_from_lifts(
     }
     mc = model.flows(drawn, sim.draws)
 
-    def estimate(name: str) -> Estimate:
+    def estimate(name: str) -> Interval:
         p = float(figure(at_point, name, rate)[0])
         return _interval(figure(mc, name, rate), p, sim.level)
 
@@ -163,13 +163,13 @@ def roi_from_lifts(
     )
 
 
-def _interval(samples: FloatArray, at_point: float, level: float) -> Estimate:
+def _interval(samples: FloatArray, at_point: float, level: float) -> Interval:
     """Central ``level`` quantiles of the draws; undefined when over 1% of draws are NaN."""
     undefined = np.isnan(samples)
     if undefined.mean() > 0.01:
-        return Estimate(at_point, math.nan, math.nan)
+        return Interval(at_point, math.nan, math.nan)
     # no interpolation: an interval end may be infinite (never pays back)
-    return Estimate.of(samples, at_point, level)
+    return Interval.of(samples, at_point, level)
 
 
 def _measured_costs(model: CaseModel, lifts: Sequence[LiftInput]) -> tuple[CostLine, ...]:

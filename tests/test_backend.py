@@ -1,0 +1,107 @@
+"""The backend layer: one executor, one capability table, shared checks."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import ibis
+import pyarrow as pa
+import pytest
+
+from mlroi.backend import capabilities as caps
+from mlroi.backend.checks import binary, missing_column, require_columns
+from mlroi.backend.columns import exact_sum
+from mlroi.backend.execute import fetch_one, fetch_rows
+from mlroi.errors import BackendError, DataError
+from mlroi.experiment.config import ExperimentConfig
+from mlroi.experiment.readout import readout
+from mlroi.metrics import Mean
+
+
+def users(n: int = 200) -> pa.Table:
+    return pa.table(
+        {
+            "user_id": list(range(n)),
+            "variant": ["control" if i % 2 else "treatment" for i in range(n)],
+            "revenue": [float(i % 7) for i in range(n)],
+        }
+    )
+
+
+def config(**metric: object) -> ExperimentConfig:
+    return ExperimentConfig(
+        control="control",
+        arms={"control": 1, "treatment": 1},
+        metrics=[Mean(name="revenue", column="revenue", **metric)],  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def duckdb_without(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Pretend DuckDB lacks some capabilities, as another engine would."""
+
+    def without(**missing: bool) -> None:
+        row = dataclasses.replace(caps.ENGINES["duckdb"], **missing)
+        monkeypatch.setitem(caps.ENGINES, "duckdb", row)
+
+    return without
+
+
+def test_a_driver_error_is_one_backend_error_naming_the_query() -> None:
+    t = ibis.memtable(pa.table({"x": ["a", "b"]}))
+    with pytest.raises(BackendError, match=r"^the backend could not run the test query: "):
+        fetch_rows(t.aggregate(s=t.x.cast("int64").sum()), "the test query")
+
+
+def test_native_and_arrow_fetches_give_the_same_rows(duckdb_without) -> None:  # type: ignore[no-untyped-def]
+    t = ibis.memtable(pa.table({"x": [1.5, 2.5]}))
+    native = fetch_one(t.aggregate(s=t.x.sum(), n=t.count()), "a sum")
+    duckdb_without(native_fetch=False)
+    assert fetch_one(t.aggregate(s=t.x.sum(), n=t.count()), "a sum") == native == {"s": 4.0, "n": 2}
+
+
+def test_an_engine_without_exact_decimal_sums_adds_doubles(duckdb_without) -> None:  # type: ignore[no-untyped-def]
+    t = ibis.memtable(pa.table({"x": [0.1, 0.2, 0.3]}))
+    exact = fetch_one(t.aggregate(s=exact_sum(t.x)), "a sum")["s"]
+    duckdb_without(exact_decimal_sum=False)
+    plain = fetch_one(t.aggregate(s=exact_sum(t.x)), "a sum")["s"]
+    assert exact == pytest.approx(0.6, rel=1e-15) and plain == pytest.approx(0.6, rel=1e-15)
+
+
+def test_an_engine_without_a_bitmap_count_counts_distinct_units_the_same(duckdb_without) -> None:  # type: ignore[no-untyped-def]
+    with_bitmap = readout(users(), config()).to_dict()
+    duckdb_without(bitmap_distinct=False)
+    assert readout(users(), config()).to_dict() == with_bitmap
+
+
+def test_a_cap_on_an_engine_without_quantiles_is_refused_in_one_line(duckdb_without) -> None:  # type: ignore[no-untyped-def]
+    duckdb_without(quantiles=False)
+    with pytest.raises(DataError, match=r"computes no exact quantiles, which `cap` needs"):
+        readout(users(), config(cap=0.99))
+
+
+@pytest.mark.parametrize(
+    ("values", "want"),
+    [
+        ([0, 1, 1], [0, 1, 1]),
+        ([False, True, None], [0, 1, None]),
+        (["yes", " No ", "TRUE"], [1, 0, 1]),
+        (["y", "f", "maybe"], [1, 0, None]),
+    ],
+)
+def test_binary_reads_numbers_booleans_and_words(values: list[object], want: list[object]) -> None:
+    t = ibis.memtable(pa.table({"i": range(len(values)), "flag": values}))
+    got = fetch_rows(t.select("i", v=binary(t.flag)).order_by("i"), "flags")
+    assert [r["v"] for r in got] == want
+
+
+def test_a_missing_column_has_one_message_with_a_suggestion() -> None:
+    t = ibis.memtable(pa.table({"revenue": [1.0], "orders": [1]}))
+    expected = missing_column("metric column", "revenu", ["revenue", "orders"])
+    assert expected == (
+        "metric column 'revenu' not found (did you mean 'revenue'?); the table has"
+        " [revenue, orders]: fix the name in the configuration or in the source"
+    )
+    with pytest.raises(DataError) as caught:
+        require_columns(t, [("metric column", "revenu")])
+    assert str(caught.value) == expected
