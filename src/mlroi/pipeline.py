@@ -9,10 +9,12 @@ scored table) only when a value driver takes its lift from it, turns each driver
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlroi import formatting as fmt
+from mlroi.case_result import CaseResult
 from mlroi.errors import EstimationError, SpecError
 from mlroi.roi.engine import ResolvedLift, roi_from_lifts
 from mlroi.roi.result import LiftInput, RoiResult
@@ -70,6 +72,58 @@ def evaluate(
             currency=case.finance.currency,
         )
     return roi_from_lifts(case, resolve_lifts(case, readout, decision), experiment=readout)
+
+
+def run_case(
+    case: Case, *, base: Path | None = None, progress: Callable[[str], None] | None = None
+) -> CaseResult:
+    """Every analysis ``case`` has, each run once: the readout of its experiment, the offline
+    decision analysis of its scored table, and the ROI, which takes its lifts from them.
+
+    What ``mlroi report`` shows. Unlike :func:`evaluate`, it runs the readout and the decision
+    analysis whenever the case has them, not only when a driver needs them: the report shows
+    them either way, and the ROI then uses the very results the report shows.
+
+    Args:
+        case: the validated case.
+        base: folder that relative paths in the case are resolved against.
+        progress: called with a short description before each step (the CLI's spinner).
+
+    Returns:
+        The case and its results.
+    """
+    say = progress or (lambda _: None)
+    readout = decision = None
+    if case.experiment is not None:
+        from mlroi.experiment.readout import readout as run_readout
+
+        say("reading out the experiment")
+        readout = run_readout(config=case.experiment, base=base)
+    if case.decision is not None:
+        from mlroi.decision.analysis import decide
+
+        decision = decide(
+            case.decision,
+            base=base,
+            seed=case.simulation.seed,
+            level=case.simulation.level,
+            currency=case.finance.currency,
+            progress=lambda step: say(f"decision analysis: {step}"),
+        )
+    say("simulating value, costs and ROI")
+    roi = roi_from_lifts(case, resolve_lifts(case, readout, decision), experiment=readout)
+    return CaseResult(
+        name=case.name,
+        goal=case.goal,
+        intervention=case.intervention,
+        population=case.population.description,
+        primary_metric=case.primary_metric,
+        roi=roi,
+        experiment=readout,
+        decision=decision,
+        model_metrics=dict(case.model_metrics),
+        constraints=tuple(c.description for c in case.constraints),
+    )
 
 
 def resolve_lifts(

@@ -1,5 +1,5 @@
-"""``mlroi demo``: a realistic recommender A/B test read out, then every example case's ROI and
-offline decision, side by side."""
+"""``mlroi demo``: a realistic recommender A/B test read out, then every example case run once:
+its ROI and offline decision side by side, and its stakeholder report."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from rich.markup import escape
 from mlroi import formatting as fmt
 from mlroi.cli.experiment import run_readout
 from mlroi.cli.handler import handle_errors
-from mlroi.cli.output import console
+from mlroi.cli.output import console, progress
 
 if TYPE_CHECKING:
-    from mlroi.spec.case import Case
+    from mlroi.case_result import CaseResult
 
 
 @handle_errors
@@ -51,12 +51,14 @@ def demo(
 
 
 def _demo_cases(out: Path) -> None:
-    """ROI of every bundled example case: the recommender in full, then all side by side."""
+    """Every bundled example case run once: the recommender's ROI in full, every case's ROI and
+    offline decision side by side, and each case's stakeholder report."""
     from importlib.resources import files
 
     from rich.table import Table
 
-    from mlroi.pipeline import evaluate
+    from mlroi.pipeline import run_case
+    from mlroi.report.files import write_report
     from mlroi.report.terminal import print_result as render
     from mlroi.spec.case import load_case
 
@@ -68,9 +70,12 @@ def _demo_cases(out: Path) -> None:
     table = Table(title="Every example case (examples/*.yaml)", title_justify="left")
     for col in ("case", "value", "cost", "return multiple", "net ROI", "P(net ROI > 0)", "payback"):
         table.add_column(col, justify="left" if col == "case" else "right")
+    results: dict[str, CaseResult] = {}
     for path in cases:
-        with console.status(f"ROI of {path.name} (generating demo data on first use)…"):
-            result = evaluate(load_case(path), base=path.parent)
+        with console.status(f"{path.name} (generating demo data on first use)…") as status:
+            ran = run_case(load_case(path), base=path.parent, progress=progress(status, path.name))
+        results[path.stem] = ran
+        result = ran.roi
         (out / f"roi-{path.stem}.json").write_text(result.to_json() + "\n", encoding="utf-8")
         if path.stem == "recommender":
             console.rule(f"ROI of the recommender (examples/{path.name})")
@@ -88,14 +93,17 @@ def _demo_cases(out: Path) -> None:
     console.rule("ROI of every example case")
     console.print(table)
     console.print(f"Full results written to {escape(str(out))}/roi-*.json")
-    _demo_decisions(out, [load_case(p) for p in cases], [p.stem for p in cases])
+    _demo_decisions(out, results)
+    console.rule("Stakeholder reports (mlroi report examples/*.yaml)")
+    for stem, ran in results.items():
+        paths = write_report(ran, out / "reports" / stem)
+        console.print(f"{escape(ran.name)}: {escape(str(paths['report.html']))}", highlight=False)
 
 
-def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
+def _demo_decisions(out: Path, results: dict[str, CaseResult]) -> None:
     """The offline decision analysis of every example case that has a `decision:` section."""
     from rich.table import Table
 
-    from mlroi.decision.analysis import decide
     from mlroi.report.decision import comparison_sentence
     from mlroi.report.terminal import print_result as render
 
@@ -103,16 +111,10 @@ def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
     for col in ("case", "model", "threshold", "targeted", "value a year", "interval (data)"):
         table.add_column(col, justify="left" if col in ("case", "model") else "right")
     sentences: list[str] = []
-    for case, stem in zip(cases, stems, strict=True):
-        if case.decision is None:
+    for stem, ran in results.items():
+        result = ran.decision
+        if result is None:
             continue
-        with console.status(f"Decision analysis of {stem}.yaml…"):
-            result = decide(
-                case.decision,
-                seed=case.simulation.seed,
-                level=case.simulation.level,
-                currency=case.finance.currency,
-            )
         (out / f"decision-{stem}.json").write_text(result.to_json() + "\n", encoding="utf-8")
         if stem == "churn":
             console.rule(f"Which customers to offer the discount (examples/{stem}.yaml)")
@@ -122,7 +124,7 @@ def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
             p = m.point
             boot = m.bootstrap
             table.add_row(
-                case.name,
+                ran.name,
                 m.column,
                 "infeasible" if p is None else fmt.threshold(p["threshold"]),
                 "—" if p is None else fmt.share(p["share_targeted"]),
@@ -137,7 +139,7 @@ def _demo_decisions(out: Path, cases: list[Case], stems: list[str]) -> None:
             )
         compared = comparison_sentence(result)
         if compared:
-            sentences.append(f"{case.name}: {compared}")
+            sentences.append(f"{ran.name}: {compared}")
     console.rule("Offline decision value of every example case with a scored table")
     console.print(table)
     for line in sentences:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from rich.markup import escape
+from rich.status import Status
 
 from mlroi.report.terminal import wide_console
 
@@ -29,3 +31,12 @@ def write_json(result: _Serialisable, json_out: Path | None) -> None:
     json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(result.to_json() + "\n", encoding="utf-8")
     console.print(f"Full result written to {escape(str(json_out))}")
+
+
+def progress(status: Status, name: str) -> Callable[[str], None]:
+    """A step reporter for long work: shows ``name: step…`` on a spinner."""
+
+    def say(step: str) -> None:
+        status.update(f"{name}: {step}…")
+
+    return say

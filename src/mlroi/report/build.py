@@ -15,6 +15,7 @@ _BUILDERS = {
     "mlroi.experiment.result.ExperimentResult": "mlroi.report.experiment",
     "mlroi.decision.result.DecisionResult": "mlroi.report.decision",
     "mlroi.roi.result.RoiResult": "mlroi.report.roi",
+    "mlroi.case_result.CaseResult": "mlroi.report.case",
 }
 """Result class -> the report module with its ``view`` and ``describe`` functions."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
+from mlroi.case_result import GENERATOR
 from mlroi.report.view import Cell, Sentence, Table, Tone, View
 
 _COLOURS: dict[Tone, str] = {
@@ -22,10 +23,18 @@ _COLOURS: dict[Tone, str] = {
 }
 
 _CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}"
+    "body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;"
+    "color:#111;background:#fff}"
     ".mlroi table{border-collapse:collapse;margin:.5rem 0 1rem}"
     ".mlroi th,.mlroi td{border-bottom:1px solid #ddd;padding:2px 8px}"
     ".mlroi caption{text-align:left;font-weight:bold}"
+    ".mlroi figure{margin:1rem 0}.mlroi svg{max-width:100%;height:auto}"
+    "section.part{border-top:2px solid #ddd;margin-top:2rem}"
+    "footer{color:#666;font-size:.85rem;margin:2rem 0}"
+    # printing to PDF: no page margins of the screen layout, no part split across a table
+    "@media print{body{max-width:none;margin:0;font-size:10pt}"
+    "section.part{break-before:page;border:0}section.part:first-of-type{break-before:auto}"
+    ".mlroi table,.mlroi figure{break-inside:avoid}}"
 )
 
 
@@ -80,4 +89,18 @@ def document(view: View) -> str:
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{title}</title><style>{_CSS}</style></head>"
         f"<body>{fragment(view)}</body></html>\n"
+    )
+
+
+def page(views: list[View], *, title: str) -> str:
+    """Several views as one self-contained page (a case report): inline style, inline SVG
+    charts, no script, nothing fetched, every text escaped; prints to clean PDF pages."""
+    parts = "".join(f"<section class='part'>{fragment(v)}</section>" for v in views)
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='generator' content='{GENERATOR}'>"
+        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
+        f"<body>{parts}<footer>Written by mlroi. Every figure states its period and unit; the"
+        " JSON beside this page holds every number.</footer></body></html>\n"
     )

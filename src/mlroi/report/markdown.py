@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mlroi.case_result import GENERATOR
 from mlroi.report.view import Cell, Sentence, Table, View
 
 _SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<|#"})
@@ -45,3 +46,13 @@ def render(view: View) -> str:
             parts.append(f"### {escape(section.title)}")
         parts.extend(_table(b) if isinstance(b, Table) else _sentence(b) for b in section.blocks)
     return "\n\n".join(parts) + "\n"
+
+
+GENERATOR_LINE = f"<!-- generator: {GENERATOR} -->"
+"""The first line of a Markdown report: how mlroi knows a file is its own to overwrite."""
+
+
+def page(views: list[View], *, title: str) -> str:
+    """Several views as one Markdown document (a case report)."""
+    parts = [GENERATOR_LINE, f"# {escape(title)}", *(render(v) for v in views)]
+    return "\n\n".join(p.rstrip("\n") for p in parts) + "\n"
