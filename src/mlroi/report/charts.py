@@ -11,7 +11,8 @@ Every chart's root ``<svg>`` has ``class="mlroi-chart"``, ``data-chart="<kind>"`
 ``role="img"`` and a ``<title>``, so a browser test (and a screen reader) can find it. Every
 text goes through :func:`html.escape`; non-finite numbers are skipped, never printed; the
 same chart gives the same bytes. Colours are the Okabe–Ito palette, safe for colour-blind
-readers.
+readers. The root has no ``xmlns``: an HTML parser puts an inline ``<svg>`` in the SVG namespace
+itself, and the page then holds no URL at all.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def _text(x: float, y: float, text: str, anchor: str = "start", extra: str = "")
 def _open(chart: Chart, height: float) -> str:
     title = escape(chart.title)
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="mlroi-chart" data-chart="{chart.kind}"'
+        f'<svg class="mlroi-chart" data-chart="{chart.kind}"'
         f' id="{escape(chart.id)}" role="img" aria-label="{title}"'
         f' viewBox="0 0 {WIDTH} {_n(height)}" width="100%" style="max-width:{WIDTH}px;{_TEXT}">'
         f"<title>{title}</title>"

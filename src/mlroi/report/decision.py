@@ -327,7 +327,7 @@ def _feasible(m: ModelResult, keep: list[int]) -> list[bool] | None:
 
 
 def _runs(xs: list[float], inside: list[bool]) -> list[tuple[float, float]]:
-    """The x ranges of consecutive points that are inside."""
+    """The x ranges (low, high) of consecutive points that are inside."""
     out: list[tuple[float, float]] = []
     start: float | None = None
     last = 0.0
@@ -337,10 +337,10 @@ def _runs(xs: list[float], inside: list[bool]) -> list[tuple[float, float]]:
         if flag:
             last = x
         elif start is not None:
-            out.append((start, last))
+            out.append((min(start, last), max(start, last)))
             start = None
     if start is not None:
-        out.append((start, last))
+        out.append((min(start, last), max(start, last)))
     return out
 
 
