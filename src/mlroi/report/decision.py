@@ -10,12 +10,29 @@ import numpy as np
 
 from mlroi import formatting as fmt
 from mlroi.decision.result import DecisionResult, ModelResult
+from mlroi.decision.score_groups import CURVE_COLUMNS
 from mlroi.decision.targeting import TargetingComparison
-from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
+from mlroi.expr import ExprError, evaluate, parse
+from mlroi.report.view import (
+    Axis,
+    Cell,
+    Chart,
+    Column,
+    LineChart,
+    Marker,
+    Section,
+    Sentence,
+    Series,
+    Span,
+    Table,
+    View,
+)
 
 _CHECKED_METRICS = ("precision", "recall", "fpr", "f1")
 BUDGETS = (0.05, 0.1, 0.2, 0.3)
 """Shares of the rows at which the curve is summarised."""
+CHART_POINTS = 400
+"""Most points of a value curve drawn in a chart (the chosen point always among them)."""
 
 
 def _yearly(r: DecisionResult, total: float) -> str:
@@ -275,6 +292,129 @@ def threshold_table(r: DecisionResult) -> Table:
     )
 
 
+def thinned(size: int, most: int, chosen: int | None) -> list[int]:
+    """At most about ``most`` evenly spaced indices of ``range(size)``, the ends and ``chosen``
+    among them (a page draws a curve of millions of points from a few hundred)."""
+    if size <= most:
+        return list(range(size))
+    picks = {int(i) for i in np.linspace(0, size - 1, most).round()}
+    if chosen is not None:
+        picks.add(chosen)
+    return sorted(picks)
+
+
+def _feasible(m: ModelResult, keep: list[int]) -> list[bool] | None:
+    """Whether each kept point meets every constraint; ``None`` without constraints or when one
+    cannot be evaluated here."""
+    curve = m.curve
+    constraints = m.decision.constraints
+    if not constraints:
+        return None
+    ok = np.ones(len(keep), dtype=bool)
+    try:
+        for text in constraints:
+            expr = parse(text, kind="condition")
+            data = {
+                name: np.asarray(
+                    getattr(curve, name) if name in CURVE_COLUMNS else curve.sums[name]
+                )[keep]
+                for name in expr.names()
+            }
+            ok &= np.broadcast_to(np.asarray(evaluate(expr, data), dtype=bool), ok.shape)
+    except (ExprError, KeyError):
+        return None
+    return [bool(x) for x in ok]
+
+
+def _runs(xs: list[float], inside: list[bool]) -> list[tuple[float, float]]:
+    """The x ranges (low, high) of consecutive points that are inside."""
+    out: list[tuple[float, float]] = []
+    start: float | None = None
+    last = 0.0
+    for x, flag in zip(xs, inside, strict=True):
+        if flag and start is None:
+            start = x
+        if flag:
+            last = x
+        elif start is not None:
+            out.append((min(start, last), max(start, last)))
+            start = None
+    if start is not None:
+        out.append((min(start, last), max(start, last)))
+    return out
+
+
+def value_chart(r: DecisionResult, m: ModelResult) -> LineChart:
+    """Incremental value against the score threshold, the feasible thresholds shaded and the
+    chosen one marked (the act-on-nobody point, threshold +inf, is left out)."""
+    curve = m.curve
+    chosen = m.decision.index
+    keep = [i for i in thinned(len(curve), CHART_POINTS, chosen) if i > 0]
+    xs = [float(x) for x in np.asarray(curve.threshold)[keep]]
+    ys = [float(y) for y in np.asarray(curve.incremental_value)[keep]]
+    feasible = _feasible(m, keep)
+    spans = (
+        ()
+        if feasible is None
+        else tuple(Span("meets every constraint", a, b) for a, b in _runs(xs, feasible))
+    )
+    p = m.point
+    markers = (
+        (
+            Marker(
+                f"chosen {fmt.threshold(p['threshold'])}",
+                p["threshold"],
+                p["incremental_value"],
+            ),
+        )
+        if p is not None and math.isfinite(p["threshold"])
+        else ()
+    )
+    return LineChart(
+        f"Value against threshold: {m.column}",
+        (Series(m.column, tuple(xs), tuple(ys)),),
+        Axis(f"score threshold (act on {m.column} >= threshold)"),
+        Axis(f"value over acting on nobody ({r.currency})", "money", r.currency),
+        spans=spans,
+        markers=markers,
+    )
+
+
+def targeting_chart(r: DecisionResult) -> LineChart | None:
+    """The past campaign's net value by budget for each ranking, each one's best marked."""
+    if r.uplift is None:
+        return None
+    c = r.uplift.comparison
+    series = tuple(  # treating nobody is worth nothing: each line starts at (0, 0)
+        Series(
+            name,
+            (0.0, *(p.share for p in points)),
+            (0.0, *(p.net_value.estimate for p in points)),
+        )
+        for name, points in c.budgets.items()
+    )
+    markers = tuple(
+        Marker(f"best by {name}: {fmt.budget(p.share)}", p.share, p.net_value.estimate)
+        for name, p in c.best.items()
+    )
+    return LineChart(
+        "Past campaign: net value by budget and ranking",
+        series,
+        Axis("share of rows treated (%)", "share"),
+        Axis(f"net value ({r.currency})", "money", r.currency),
+        markers=markers,
+    )
+
+
+def charts(r: DecisionResult) -> tuple[Chart, ...]:
+    """Each model's value curve, then the past campaign's targeting curves when it has one."""
+    out: list[Chart] = [value_chart(r, m) for m in r.models.values()]
+    uplift = targeting_chart(r)
+    if uplift is not None:
+        out.append(uplift)
+    return tuple(out)
+
+
 def view(r: DecisionResult, *, segments: bool = True) -> View:
     """The whole decision analysis as a view (``segments`` is for readouts; unused here)."""
     return View(
@@ -283,6 +423,7 @@ def view(r: DecisionResult, *, segments: bool = True) -> View:
             Section((threshold_table(r),), "Chosen thresholds"),
             Section(tuple(Sentence(s) for s in sentences(r)), "Findings"),
         ),
+        charts=charts(r),
     )
 
 

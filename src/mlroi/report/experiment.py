@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import math
+
 from mlroi import formatting as fmt
 from mlroi.experiment.result import Comparison, ExperimentResult
-from mlroi.report.view import Cell, Column, Section, Sentence, Table, Tone, View
+from mlroi.report.view import (
+    Axis,
+    Cell,
+    Column,
+    ForestChart,
+    ForestRow,
+    Section,
+    Sentence,
+    Table,
+    Tone,
+    View,
+)
 
 
 def srm_sentence(result: ExperimentResult) -> Sentence:
@@ -112,6 +125,32 @@ def segment_table(result: ExperimentResult) -> Table:
     return Table("Segments (p-values not adjusted)", tuple(columns), tuple(rows))
 
 
+def lift_chart(result: ExperimentResult) -> ForestChart | None:
+    """A forest plot of each comparison's relative lift with its interval (those that could be
+    estimated); ``None`` when there is none."""
+    arms = len(result.arms) > 2
+    rows = tuple(
+        ForestRow(
+            f"{c.metric} [{c.arm}]" if arms else c.metric,
+            c.relative.estimate,
+            c.relative.lower,
+            c.relative.upper,
+        )
+        for c in result.comparisons
+        if c.status == "ok"
+        and c.absolute is not None
+        and c.relative is not None
+        and math.isfinite(c.relative.estimate)
+    )
+    if not rows:
+        return None
+    return ForestChart(
+        f"Relative lift per metric ({_level(result)} CI)",
+        rows,
+        Axis("relative lift, treatment vs control (%)", "percent"),
+    )
+
+
 def view(result: ExperimentResult, *, segments: bool = True) -> View:
     """The whole readout as a view (``segments=False`` leaves the segment table out)."""
     blocks: list[Table | Sentence] = [comparison_table(result)]
@@ -120,10 +159,12 @@ def view(result: ExperimentResult, *, segments: bool = True) -> View:
     if segments and result.segments:
         blocks.append(segment_table(result))
     blocks.extend(Sentence(note, "note") for note in result.notes)
+    chart = lift_chart(result)
     return View(
         label="Experiment readout",
         headline=srm_sentence(result),
         sections=(Section(tuple(blocks)),),
+        charts=() if chart is None else (chart,),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from mlroi.case_result import GENERATOR
+from mlroi.report.charts import svg
 from mlroi.report.view import Cell, Sentence, Table, Tone, View
 
 _COLOURS: dict[Tone, str] = {
@@ -69,6 +70,14 @@ def _table(t: Table) -> str:
     )
 
 
+def _charts(view: View) -> list[str]:
+    """Each chart of the view as a ``<figure>``: its inline SVG and its title as the caption."""
+    return [
+        f"<figure class='mlroi-figure'>{svg(c)}<figcaption>{escape(c.title)}</figcaption></figure>"
+        for c in view.charts
+    ]
+
+
 def fragment(view: View) -> str:
     """The view as an HTML ``<div>`` (for a notebook cell)."""
     parts = [f"<h3>{escape(view.title or view.label)}</h3>"]
@@ -79,6 +88,7 @@ def fragment(view: View) -> str:
         if section.title:
             parts.append(f"<h4>{escape(section.title)}</h4>")
         parts.extend(_table(b) if isinstance(b, Table) else _sentence(b) for b in section.blocks)
+    parts.extend(_charts(view))
     return f"<div class='mlroi'>{''.join(parts)}</div>"
 
 

@@ -45,6 +45,7 @@ def render(view: View) -> str:
         if section.title:
             parts.append(f"### {escape(section.title)}")
         parts.extend(_table(b) if isinstance(b, Table) else _sentence(b) for b in section.blocks)
+    parts.extend(f"*Chart: {escape(c.title)} (chart in the HTML report)*" for c in view.charts)
     return "\n\n".join(parts) + "\n"
 
 

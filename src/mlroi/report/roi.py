@@ -5,7 +5,23 @@ from __future__ import annotations
 import math
 
 from mlroi import formatting as fmt
-from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
+from mlroi.report.view import (
+    Axis,
+    Bar,
+    BarChart,
+    Cell,
+    Chart,
+    Column,
+    LineChart,
+    Marker,
+    Section,
+    Sentence,
+    Series,
+    Table,
+    TornadoChart,
+    TornadoRow,
+    View,
+)
 from mlroi.roi.result import RoiResult
 from mlroi.stats.interval import Interval
 
@@ -149,6 +165,58 @@ def _costs(r: RoiResult) -> Table:
     )
 
 
+def cash_flow_chart(r: RoiResult) -> LineChart:
+    """Cumulative net cash flow (value − cost, undiscounted) by month, payback marked."""
+    money = Axis(f"cumulative net cash flow ({r.currency})", "money", r.currency)
+    months = tuple(float(p.month) for p in r.schedule)
+    net = tuple(p.cumulative_net for p in r.schedule)
+    payback = r.payback_months.estimate
+    markers = (
+        (Marker(f"payback {fmt.months(payback)}", payback, 0.0),)
+        if math.isfinite(payback) and r.schedule
+        else ()
+    )
+    return LineChart(
+        "Cumulative net cash flow by month",
+        (Series("cumulative net", months, net),),
+        Axis("month", "months"),
+        money,
+        markers=markers,
+    )
+
+
+def cost_chart(r: RoiResult) -> BarChart:
+    """Each cost line's total over the horizon."""
+    return BarChart(
+        f"Costs over {r.horizon_months} months by line",
+        tuple(Bar(f"{item.name} ({item.category})", item.total) for item in r.costs),
+        Axis(f"total over the horizon ({r.currency})", "money", r.currency),
+    )
+
+
+def tornado_chart(r: RoiResult) -> TornadoChart:
+    """NPV with each uncertain input at either end of its range, widest swing first."""
+    return TornadoChart(
+        "Sensitivity of NPV to each input",
+        tuple(TornadoRow(s.label, s.npv_low, s.npv_high) for s in r.sensitivity),
+        r.npv.estimate,
+        "NPV estimate",
+        Axis(f"NPV ({r.currency})", "money", r.currency),
+    )
+
+
+def charts(r: RoiResult) -> tuple[Chart, ...]:
+    """The ROI's charts: cash flow, costs, sensitivity (each when it has data)."""
+    out: list[Chart] = []
+    if r.schedule:
+        out.append(cash_flow_chart(r))
+    if r.costs:
+        out.append(cost_chart(r))
+    if r.sensitivity:
+        out.append(tornado_chart(r))
+    return tuple(out)
+
+
 def view(r: RoiResult, *, segments: bool = True) -> View:
     """The whole ROI result as a view (``segments`` is for readouts; unused here)."""
     context: tuple[Sentence, ...] = ()
@@ -192,6 +260,7 @@ def view(r: RoiResult, *, segments: bool = True) -> View:
         context=context,
         headline=Sentence(headline(r), "strong"),
         sections=tuple(sections),
+        charts=charts(r),
     )
 
 

@@ -9,8 +9,9 @@ builders never write markup.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 Tone = Literal["plain", "good", "bad", "warn", "muted", "strong", "alarm", "note"]
 """How a piece of text reads: renderers map tones to colours or emphasis.
@@ -75,13 +76,167 @@ class Section:
     title: str | None = None
 
 
-@dataclass(frozen=True)
-class Chart:
-    """A chart to come: its kind and the data it plots (reserved; no renderer draws it yet)."""
+Unit = Literal["number", "money", "percent", "share", "months"]
+"""How an axis writes its numbers (through :mod:`mlroi.formatting`): ``percent`` a signed
+relative change, ``share`` an unsigned share of the rows."""
 
-    kind: str
+
+def slug(text: str) -> str:
+    """``text`` as a DOM id: lower-case ASCII letters and digits joined by ``-``."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return "chart-" + "-".join(words) if words else "chart"
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A chart axis: its label (with the unit in words) and how its numbers are written."""
+
+    label: str
+    unit: Unit = "number"
+    currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class ForestRow:
+    """One estimate with its interval."""
+
+    label: str
+    estimate: float
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class ForestChart:
+    """Estimates with intervals, one row each, against a reference line (no effect)."""
+
+    kind: ClassVar[str] = "forest"
     title: str
-    data: dict[str, list[float]] = field(default_factory=dict)
+    rows: tuple[ForestRow, ...]
+    axis: Axis
+    reference: float = 0.0
+
+    @property
+    def id(self) -> str:
+        """The chart's DOM id."""
+        return slug(self.title)
+
+
+@dataclass(frozen=True)
+class Series:
+    """A named line: ``x`` and ``y`` of the same length."""
+
+    name: str
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A shaded range of x (e.g. the thresholds that meet every constraint)."""
+
+    label: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A marked point (e.g. the chosen threshold, the payback month)."""
+
+    label: str
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class LineChart:
+    """One or more lines over a shared x axis, with optional shaded ranges and marked points."""
+
+    kind: ClassVar[str] = "line"
+    title: str
+    series: tuple[Series, ...]
+    x_axis: Axis
+    y_axis: Axis
+    spans: tuple[Span, ...] = ()
+    markers: tuple[Marker, ...] = ()
+
+    @property
+    def id(self) -> str:
+        """The chart's DOM id."""
+        return slug(self.title)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One labelled value."""
+
+    label: str
+    value: float
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """Labelled values as horizontal bars from 0 (e.g. a cost breakdown)."""
+
+    kind: ClassVar[str] = "bar"
+    title: str
+    bars: tuple[Bar, ...]
+    axis: Axis
+
+    @property
+    def id(self) -> str:
+        """The chart's DOM id."""
+        return slug(self.title)
+
+
+@dataclass(frozen=True)
+class TornadoRow:
+    """The outcome with one input at the low and at the high end of its range."""
+
+    label: str
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class TornadoChart:
+    """One bar per input from the outcome at its low end to that at its high end, around
+    ``base`` (widest first, as given)."""
+
+    kind: ClassVar[str] = "tornado"
+    title: str
+    rows: tuple[TornadoRow, ...]
+    base: float
+    base_label: str
+    axis: Axis
+
+    @property
+    def id(self) -> str:
+        """The chart's DOM id."""
+        return slug(self.title)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Counts in bins (``edges`` has one more entry than ``counts``), with a line at
+    ``marker`` (e.g. 0)."""
+
+    kind: ClassVar[str] = "histogram"
+    title: str
+    edges: tuple[float, ...]
+    counts: tuple[float, ...]
+    axis: Axis
+    marker: float | None = 0.0
+
+    @property
+    def id(self) -> str:
+        """The chart's DOM id."""
+        return slug(self.title)
+
+
+Chart = ForestChart | LineChart | BarChart | TornadoChart | Histogram
+"""A chart: numbers and labels only; :mod:`mlroi.report.charts` draws it."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +250,7 @@ class View:
         context: lines that frame the result, shown under the title.
         headline: the one sentence to read first.
         sections: tables and sentences, in reading order.
-        charts: charts to draw (none yet).
+        charts: charts to draw (in the HTML report; other renderers name or skip them).
     """
 
     label: str
