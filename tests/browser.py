@@ -12,6 +12,7 @@ session) and ``open_in_chromium`` (a new page per test).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -155,6 +156,8 @@ def visit(page: Page, path: Path, screenshot: Path) -> PageVisit:
     Returns:
         The record of the visit; its page stays open.
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     url = path.resolve().as_uri()
     seen = PageVisit(url=url, page=page)
 
@@ -178,8 +181,10 @@ def visit(page: Page, path: Path, screenshot: Path) -> PageVisit:
     page.on("pageerror", on_page_error)
     page.on("dialog", on_dialog)
     page.goto(url, wait_until="load", timeout=LOAD_TIMEOUT_MS)
-    # Requests started after the load event (scripts, lazy images) count too.
-    page.wait_for_load_state("networkidle", timeout=SETTLE_TIMEOUT_MS)
+    # Requests started after the load event (scripts, lazy images) count too. A page that never
+    # goes quiet is not an error here: its requests are in the record.
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_load_state("networkidle", timeout=SETTLE_TIMEOUT_MS)
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=screenshot, full_page=False)
     seen.screenshot = screenshot
