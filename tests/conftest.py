@@ -2,6 +2,9 @@
 
 The server binaries come from Debian's ``postgresql`` package (``./dev test`` installs it).
 The fixture never skips: without a server binary the postgres tests fail with one clear line.
+Headless Chromium for the tests marked ``browser`` is Debian's ``chromium`` (also installed
+by ``./dev test``); without it the browser tests skip, except when ``CI`` is set, where they
+fail (see ``browser.py``).
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+import browser
 
 # Demo data read by the example cases is generated once per test session, in a throw-away folder.
 os.environ["MLROI_DEMO_DIR"] = tempfile.mkdtemp(prefix="mlroi-demo-")
@@ -41,6 +46,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if {"postgres_url", "postgres_con"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+        if {"chromium", "open_in_chromium"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
 
 
 def _version_key(bin_dir: Path) -> tuple[int, ...]:
@@ -249,3 +256,43 @@ def postgres_con(postgres_url: str) -> Iterator[Any]:
         yield con
     finally:
         con.disconnect()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for the whole test session (a Playwright ``Browser``)."""
+    executable = browser.chromium_or_skip()
+    browser.clear_artifacts()
+    with browser.launch_chromium(executable) as launched:
+        yield launched
+
+
+@pytest.fixture
+def open_in_chromium(
+    chromium: Any, request: pytest.FixtureRequest
+) -> Iterator[Callable[[Path], browser.PageVisit]]:
+    """Opens a local HTML file in a new page and returns what the page did (``PageVisit``).
+
+    Pages stay open until the end of the test; their screenshots go to test-artifacts/browser/.
+    """
+    context = chromium.new_context(viewport=browser.VIEWPORT, device_scale_factor=1)
+    visits: list[browser.PageVisit] = []
+
+    def open_page(path: Path) -> browser.PageVisit:
+        shot = browser.screenshot_path(request.node.nodeid, len(visits))
+        visits.append(browser.visit(context.new_page(), path, shot))
+        return visits[-1]
+
+    try:
+        yield open_page
+    finally:
+        context.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Says where the browser tests' screenshots are."""
+    if browser.saved_screenshots:
+        folder = browser.saved_screenshots[0].parent
+        terminalreporter.write_line(
+            f"browser screenshots ({len(browser.saved_screenshots)}): {folder}"
+        )
