@@ -56,21 +56,9 @@ def evaluate(
     """
     drivers = case.value.drivers
     if readout is None and any(isinstance(d.lift, ExperimentLift) for d in drivers):
-        from mlroi.experiment.readout import readout as run_readout
-
-        assert case.experiment is not None  # checked by the case model
-        readout = run_readout(config=case.experiment, base=base)
+        readout = _read_out(case, base)  # the case model checks the section is there
     if decision is None and any(isinstance(d.lift, DecisionLift) for d in drivers):
-        from mlroi.decision.analysis import decide
-
-        assert case.decision is not None  # checked by the case model
-        decision = decide(
-            case.decision,
-            base=base,
-            seed=case.simulation.seed,
-            level=case.simulation.level,
-            currency=case.finance.currency,
-        )
+        decision = _decide(case, base)
     return roi_from_lifts(case, resolve_lifts(case, readout, decision), experiment=readout)
 
 
@@ -95,21 +83,10 @@ def run_case(
     say = progress or (lambda _: None)
     readout = decision = None
     if case.experiment is not None:
-        from mlroi.experiment.readout import readout as run_readout
-
         say("reading out the experiment")
-        readout = run_readout(config=case.experiment, base=base)
+        readout = _read_out(case, base)
     if case.decision is not None:
-        from mlroi.decision.analysis import decide
-
-        decision = decide(
-            case.decision,
-            base=base,
-            seed=case.simulation.seed,
-            level=case.simulation.level,
-            currency=case.finance.currency,
-            progress=lambda step: say(f"decision analysis: {step}"),
-        )
+        decision = _decide(case, base, lambda step: say(f"decision analysis: {step}"))
     say("simulating value, costs and ROI")
     roi = roi_from_lifts(case, resolve_lifts(case, readout, decision), experiment=readout)
     return CaseResult(
@@ -123,6 +100,32 @@ def run_case(
         decision=decision,
         model_metrics=dict(case.model_metrics),
         constraints=tuple(c.description for c in case.constraints),
+    )
+
+
+def _read_out(case: Case, base: Path | None) -> ExperimentResult:
+    """The readout of the case's ``experiment:`` section."""
+    from mlroi.experiment.readout import readout
+
+    assert case.experiment is not None
+    return readout(config=case.experiment, base=base)
+
+
+def _decide(
+    case: Case, base: Path | None, progress: Callable[[str], None] | None = None
+) -> DecisionResult:
+    """The offline decision analysis of the case's ``decision:`` section, at the case's seed,
+    level and currency."""
+    from mlroi.decision.analysis import decide
+
+    assert case.decision is not None
+    return decide(
+        case.decision,
+        base=base,
+        seed=case.simulation.seed,
+        level=case.simulation.level,
+        currency=case.finance.currency,
+        progress=progress,
     )
 
 

@@ -61,8 +61,8 @@ def require_numeric(table: Any, columns: Iterable[str], role: str = "metric colu
         dtype = str(schema[col]).lower().lstrip("!")
         if not dtype.startswith(_NUMERIC):
             raise DataError(
-                f"{role.removesuffix(' column')} column {col!r} has type {dtype}, expected a"
-                " number: cast it to a numeric type in the source"
+                f"{role} {col!r} has type {dtype}, expected a number: cast it to a numeric type"
+                " in the source"
             )
 
 

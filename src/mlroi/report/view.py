@@ -97,6 +97,18 @@ class Axis:
 
 
 @dataclass(frozen=True)
+class _Titled:
+    """What every chart has: a title, and a DOM id made from it."""
+
+    title: str
+
+    @property
+    def id(self) -> str:
+        """The chart's DOM id."""
+        return slug(self.title)
+
+
+@dataclass(frozen=True)
 class ForestRow:
     """One estimate with its interval."""
 
@@ -107,19 +119,13 @@ class ForestRow:
 
 
 @dataclass(frozen=True)
-class ForestChart:
+class ForestChart(_Titled):
     """Estimates with intervals, one row each, against a reference line (no effect)."""
 
     kind: ClassVar[str] = "forest"
-    title: str
     rows: tuple[ForestRow, ...]
     axis: Axis
     reference: float = 0.0
-
-    @property
-    def id(self) -> str:
-        """The chart's DOM id."""
-        return slug(self.title)
 
 
 @dataclass(frozen=True)
@@ -150,21 +156,15 @@ class Marker:
 
 
 @dataclass(frozen=True)
-class LineChart:
+class LineChart(_Titled):
     """One or more lines over a shared x axis, with optional shaded ranges and marked points."""
 
     kind: ClassVar[str] = "line"
-    title: str
     series: tuple[Series, ...]
     x_axis: Axis
     y_axis: Axis
     spans: tuple[Span, ...] = ()
     markers: tuple[Marker, ...] = ()
-
-    @property
-    def id(self) -> str:
-        """The chart's DOM id."""
-        return slug(self.title)
 
 
 @dataclass(frozen=True)
@@ -176,18 +176,12 @@ class Bar:
 
 
 @dataclass(frozen=True)
-class BarChart:
+class BarChart(_Titled):
     """Labelled values as horizontal bars from 0 (e.g. a cost breakdown)."""
 
     kind: ClassVar[str] = "bar"
-    title: str
     bars: tuple[Bar, ...]
     axis: Axis
-
-    @property
-    def id(self) -> str:
-        """The chart's DOM id."""
-        return slug(self.title)
 
 
 @dataclass(frozen=True)
@@ -200,39 +194,27 @@ class TornadoRow:
 
 
 @dataclass(frozen=True)
-class TornadoChart:
+class TornadoChart(_Titled):
     """One bar per input from the outcome at its low end to that at its high end, around
     ``base`` (widest first, as given)."""
 
     kind: ClassVar[str] = "tornado"
-    title: str
     rows: tuple[TornadoRow, ...]
     base: float
     base_label: str
     axis: Axis
 
-    @property
-    def id(self) -> str:
-        """The chart's DOM id."""
-        return slug(self.title)
-
 
 @dataclass(frozen=True)
-class Histogram:
+class Histogram(_Titled):
     """Counts in bins (``edges`` has one more entry than ``counts``), with a line at
     ``marker`` (e.g. 0)."""
 
     kind: ClassVar[str] = "histogram"
-    title: str
     edges: tuple[float, ...]
     counts: tuple[float, ...]
     axis: Axis
     marker: float | None = 0.0
-
-    @property
-    def id(self) -> str:
-        """The chart's DOM id."""
-        return slug(self.title)
 
 
 Chart = ForestChart | LineChart | BarChart | TornadoChart | Histogram
