@@ -234,10 +234,18 @@ def test_a_manual_lift_outside_its_interval_is_rejected() -> None:
 
 
 def test_headline_reads_in_plain_words() -> None:
-    text = run().headline()
-    assert text.startswith("For every $1 spent, $14.00 came back (90% interval $14.00–$14.00).")
+    drivers = [
+        {
+            "name": "incremental revenue",
+            "lift": {"estimate": 175_000.0, "interval": [150_000.0, 200_000.0]},
+            "units_per_month": 1,
+        }
+    ]
+    r = run(value={"drivers": drivers})
+    text = r.headline()
+    assert text.startswith("For every $1 spent, $14.00 came back (90% interval $")
     assert "P(net ROI > 0) > 99.9%" in text
-    assert math.isfinite(run().payback_months.estimate)
+    assert math.isfinite(r.payback_months.estimate)
 
 
 def test_break_even_of_a_driver_booked_as_cost_is_an_upper_bound() -> None:

@@ -33,6 +33,7 @@ def evaluate(
     readout: ExperimentResult | None = None,
     decision: DecisionResult | None = None,
     base: Path | None = None,
+    accept_failed_checks: str | None = None,
 ) -> RoiResult:
     """The ROI of ``case``: headline figures, intervals, probabilities, sensitivity.
 
@@ -46,6 +47,8 @@ def evaluate(
         decision: the decision analysis' result, when already computed; otherwise the case's
             ``decision:`` section is analysed here (only when a driver needs it).
         base: folder that relative paths in the case are resolved against.
+        accept_failed_checks: why to give the headline although the experiment fails a check
+            (overrides the case's ``accept_failed_checks``); None withholds it.
 
     Returns:
         The ROI result.
@@ -59,11 +62,20 @@ def evaluate(
         readout = _read_out(case, base)  # the case model checks the section is there
     if decision is None and any(isinstance(d.lift, DecisionLift) for d in drivers):
         decision = _decide(case, base)
-    return roi_from_lifts(case, resolve_lifts(case, readout, decision), experiment=readout)
+    return roi_from_lifts(
+        case,
+        resolve_lifts(case, readout, decision),
+        experiment=readout,
+        accept_failed_checks=accept_failed_checks,
+    )
 
 
 def run_case(
-    case: Case, *, base: Path | None = None, progress: Callable[[str], None] | None = None
+    case: Case,
+    *,
+    base: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    accept_failed_checks: str | None = None,
 ) -> CaseResult:
     """Every analysis ``case`` has, each run once: the readout of its experiment, the offline
     decision analysis of its scored table, and the ROI, which takes its lifts from them.
@@ -76,6 +88,7 @@ def run_case(
         case: the validated case.
         base: folder that relative paths in the case are resolved against.
         progress: called with a short description before each step (the CLI's spinner).
+        accept_failed_checks: as for :func:`evaluate`.
 
     Returns:
         The case and its results.
@@ -88,7 +101,12 @@ def run_case(
     if case.decision is not None:
         decision = _decide(case, base, lambda step: say(f"decision analysis: {step}"))
     say("simulating value, costs and ROI")
-    roi = roi_from_lifts(case, resolve_lifts(case, readout, decision), experiment=readout)
+    roi = roi_from_lifts(
+        case,
+        resolve_lifts(case, readout, decision),
+        experiment=readout,
+        accept_failed_checks=accept_failed_checks,
+    )
     return CaseResult(
         name=case.name,
         goal=case.goal,

@@ -11,6 +11,8 @@ from mlroi.cli.handler import handle_errors, located_in
 from mlroi.cli.output import console, write_json
 from mlroi.errors import SpecError
 
+ACCEPTED_ON_COMMAND_LINE = "--accept-failed-checks was given on the command line"
+
 
 @handle_errors
 def roi(
@@ -22,7 +24,16 @@ def roi(
         int | None, typer.Option(help="Monte Carlo draws (default: the case's simulation.draws).")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the case's).")] = None,
-) -> None:
+    accept: Annotated[
+        bool,
+        typer.Option(
+            "--accept-failed-checks",
+            help="Give the ROI figures although the experiment fails a check (SRM, a "
+            "guardrail); the output says so. Without it (or the case's accept_failed_checks) "
+            "the headline is withheld and the exit code is 1.",
+        ),
+    ] = False,
+) -> int:
     """The ROI of an ML system: value, cost, return multiple, net ROI, NPV, payback, intervals."""
     from pydantic import ValidationError
 
@@ -40,6 +51,11 @@ def roi(
             raise SpecError(f"--{err['loc'][0]}: {err['msg']}") from exc
         loaded = loaded.model_copy(update={"simulation": sim})
     with console.status("Reading out the experiment and simulating…"), located_in(case):
-        result = evaluate(loaded, base=case.parent)
+        result = evaluate(
+            loaded,
+            base=case.parent,
+            accept_failed_checks=ACCEPTED_ON_COMMAND_LINE if accept else None,
+        )
     render(result, console)
     write_json(result, json_out)
+    return 1 if result.withheld else 0

@@ -33,28 +33,35 @@ def _turning_assumption(r: CaseResult) -> Sentence | None:
 def summary(r: CaseResult) -> View:
     """The executive summary: checks first, then the case in words, the verdict and its risk."""
     context = [Sentence(f"Failed check: {line}", "alarm") for line in r.failed_checks()]
-    if context:
+    if context and not r.roi.withheld:
+        because = r.roi.checks_accepted
         context.append(
-            Sentence("The headline below rests on the analyses above; read it with that check.")
+            Sentence(
+                "The headline below rests on the analyses that failed these checks"
+                + (f"; it is shown because {because}." if because else "; read it with them."),
+                "warn",
+            )
         )
     context += [
         Sentence(f"Goal: {r.goal}."),
         Sentence(f"Intervention: {r.intervention}."),
         Sentence(f"Eligible population: {r.population}."),
     ]
-    blocks: list[Table | Sentence] = [
-        Table(
-            "Headline figures",
-            (Column("figure"), Column("estimate", "right"), Column("interval", "right")),
-            tuple(
-                (Cell(name), Cell(point), Cell(interval))
-                for name, point, interval in roi.summary_rows(r.roi)
-            ),
+    blocks: list[Table | Sentence] = []
+    if not r.roi.withheld:
+        blocks.append(
+            Table(
+                "Headline figures",
+                (Column("figure"), Column("estimate", "right"), Column("interval", "right")),
+                tuple(
+                    (Cell(name), Cell(point), Cell(interval))
+                    for name, point, interval in roi.summary_rows(r.roi)
+                ),
+            )
         )
-    ]
-    turning = _turning_assumption(r)
-    if turning is not None:
-        blocks.append(turning)
+        turning = _turning_assumption(r)
+        if turning is not None:
+            blocks.append(turning)
     if r.model_metrics:
         shown = ", ".join(f"{name} {fmt.value(v)}" for name, v in r.model_metrics.items())
         blocks.append(Sentence(f"Model metrics reported beside the business metric: {shown}."))
@@ -70,7 +77,7 @@ def summary(r: CaseResult) -> View:
         label="Executive summary",
         title=r.name,
         context=tuple(context),
-        headline=Sentence(roi.headline(r.roi), "strong"),
+        headline=Sentence(roi.headline(r.roi), "alarm" if r.roi.withheld else "strong"),
         sections=(Section(tuple(blocks), f"Primary metric: {r.primary_metric}"),),
     )
 

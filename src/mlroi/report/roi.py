@@ -12,6 +12,7 @@ from mlroi.report.view import (
     Cell,
     Chart,
     Column,
+    Histogram,
     LineChart,
     Marker,
     Section,
@@ -30,27 +31,62 @@ def _money_interval(e: Interval, currency: str) -> str:
     return fmt.money_range(e.lower, e.upper, currency, sep="–")
 
 
+def withheld(r: RoiResult) -> str:
+    """Why there is no headline: the failed checks, and how to go on."""
+    return (
+        f"No ROI headline: the experiment the lift comes from fails {_checks(r)}, so its lift "
+        "and every figure built on it cannot be trusted. Fix the test and read it out again; "
+        "to give the figures anyway, say why in the case (`accept_failed_checks: <reason>`) "
+        "or pass --accept-failed-checks."
+    )
+
+
+def _checks(r: RoiResult) -> str:
+    if len(r.failed_checks) == 1:
+        return f"a check ({r.failed_checks[0]})"
+    return f"{len(r.failed_checks)} checks ({'; '.join(r.failed_checks)})"
+
+
 def headline(r: RoiResult) -> str:
     """Plain words: what came back per unit of money spent, how sure, and when it pays back.
 
     e.g. "For every $1 spent, $14.00 came back (90% interval $9.10–$18.40). P(net ROI > 0) =
-    99.8%. Payback in 1.3 months."
+    99.8%. Payback in 1.3 months." Withheld when a check the lift rests on failed
+    (:func:`withheld`); prefixed with the failed checks when the case accepted them.
     """
+    if r.withheld:
+        return withheld(r)
+    text = _verdict(r)
+    if r.failed_checks:
+        return (
+            f"Not trustworthy: the experiment fails {_checks(r)}; shown because "
+            f"{r.checks_accepted}. {text}"
+        )
+    return text
+
+
+def _verdict(r: RoiResult) -> str:
     c = r.currency
     one = fmt.money(1, c).removesuffix(".00")
     m = r.return_multiple
     level = fmt.level(r.level)
     if r.total_cost.estimate <= 0:
+        spread = f" ({level} interval {_money_interval(r.total_value, c)})" if r.uncertain else ""
         return (
-            f"It brings {fmt.money(r.total_value.estimate, c)} of {r.value_label} "
-            f"({level} interval {_money_interval(r.total_value, c)}) and costs nothing "
-            "over the horizon, so no return multiple is defined."
+            f"It brings {fmt.money(r.total_value.estimate, c)} of {r.value_label}{spread} "
+            "and costs nothing over the horizon, so no return multiple is defined."
         )
-    text = (
-        f"For every {one} spent, {fmt.money(m.estimate, c)} came back "
-        f"({level} interval {_money_interval(m, c)}). "
-        f"{fmt.chance('P(net ROI > 0)', r.p_net_roi_positive)}. "
-    )
+    if not r.uncertain:
+        text = (
+            f"For every {one} spent, {fmt.money(m.estimate, c)} comes back (every input is "
+            "a single value, so there is no interval). "
+        )
+    else:
+        text = (
+            f"For every {one} spent, {fmt.money(m.estimate, c)} came back "
+            f"({level} interval {_money_interval(m, c)}). "
+            f"{fmt.chance('P(net ROI > 0)', r.p_net_roi_positive)}. "
+        )
     payback = r.payback_months.estimate
     if math.isfinite(payback):
         text += f"Payback in {fmt.months(payback)}."
@@ -59,8 +95,28 @@ def headline(r: RoiResult) -> str:
     return text
 
 
+def irr_undefined(r: RoiResult) -> str | None:
+    """Why the IRR at the point inputs is undefined, in words; None when it is defined."""
+    if not math.isnan(r.irr.estimate) or not r.schedule:
+        return None
+    net = [p.value - p.cost for p in r.schedule]
+    signs = [x > 0 for x in net if x != 0]
+    if not signs or all(signs):
+        return "no IRR: nothing is invested up front (no month's net flow is negative)"
+    if not any(signs):
+        return "no IRR: the net flow is never positive"
+    return "no IRR: the net flow changes sign more than once, so several rates solve NPV = 0"
+
+
 def summary_rows(r: RoiResult) -> list[tuple[str, str, str]]:
-    """(figure, point value, interval) rows of the headline figures."""
+    """(figure, point value, interval) rows of the headline figures; the interval is empty
+    when no input is uncertain."""
+    if not r.uncertain:
+        return [(name, point, "") for name, point, _ in _rows(r)]
+    return _rows(r)
+
+
+def _rows(r: RoiResult) -> list[tuple[str, str, str]]:
     c = r.currency
     money_rows = [
         (f"Value ({r.value_label})", r.total_value),
@@ -82,10 +138,11 @@ def summary_rows(r: RoiResult) -> list[tuple[str, str, str]]:
         if math.isnan(irr.lower)
         else f"{fmt.rate(irr.lower)}–{fmt.rate(irr.upper)}"
     )
+    of_draws = f"; interval of {fmt.count(r.irr_draws)} draws" if r.uncertain else ""
     rows.append(
         (
-            f"IRR (annual; interval of {fmt.count(r.irr_draws)} draws)",
-            fmt.rate(irr.estimate),
+            f"IRR (annual{of_draws})",
+            irr_undefined(r) or fmt.rate(irr.estimate),
             spread,
         )
     )
@@ -112,13 +169,86 @@ def break_even_lines(r: RoiResult) -> list[str]:
             f"Break-even cost: {fmt.money(b.cost_total, c)} over the horizon"
             f" ({fmt.multiple(b.cost_multiple)} today's)."
         )
+    if b.value_share is not None and len(r.drivers) > 1:
+        out.append(
+            f"Break-even for all value together: NPV >= 0 while value stays above "
+            f"{fmt.share(b.value_share)} of the estimate."
+        )
     return out
+
+
+def drivers_table(r: RoiResult) -> Table:
+    """Each driver's value over the horizon, its interval and share, and its break-even lift."""
+    c = r.currency
+    level = fmt.level(r.level)
+    rows = []
+    for d in r.drivers:
+        spread = _money_interval(d.total, c) if r.uncertain else ""
+        needs = (
+            "—" if d.break_even_lift is None else f"{d.direction} {fmt.signed(d.break_even_lift)}"
+        )
+        rows.append(
+            (
+                Cell(d.driver),
+                Cell(d.counts_as),
+                Cell(fmt.money(d.total.estimate, c)),
+                Cell(spread),
+                Cell("—" if d.share is None else fmt.share(d.share)),
+                Cell(fmt.signed(d.measured_lift)),
+                Cell(needs),
+            )
+        )
+    return Table(
+        f"Value per driver over {r.horizon_months} months ({level} intervals; break-even: the "
+        "lift of that driver alone at which NPV = 0)",
+        (
+            Column("driver"),
+            Column("counts as"),
+            Column("total", "right"),
+            Column("interval", "right"),
+            Column("share of value", "right"),
+            Column("lift used", "right"),
+            Column("break-even lift", "right"),
+        ),
+        tuple(rows),
+    )
+
+
+def lifts_table(r: RoiResult) -> Table:
+    """Where each driver's lift comes from, and how the simulation draws it."""
+    return Table(
+        "Lifts used (per unit)",
+        (
+            Column("driver"),
+            Column("metric"),
+            Column("estimate", "right"),
+            Column("standard error", "right"),
+            Column("drawn as"),
+            Column("source"),
+        ),
+        tuple(
+            (
+                Cell(x.driver),
+                Cell(x.metric or "—"),
+                Cell(fmt.signed(x.estimate)),
+                Cell("—" if x.std_error is None else fmt.value(x.std_error)),
+                Cell(x.distribution),
+                Cell(x.source),
+            )
+            for x in r.lifts
+        ),
+    )
 
 
 def _figures(r: RoiResult) -> Table:
     level = fmt.level(r.level)
+    how = (
+        f"{level} intervals, {fmt.count(r.draws)} draws, seed {r.seed}"
+        if r.uncertain
+        else "every input is a single value: no interval"
+    )
     return Table(
-        f"Headline figures ({level} intervals, {fmt.count(r.draws)} draws, seed {r.seed})",
+        f"Headline figures ({how})",
         (Column("figure"), Column("value", "right"), Column("interval", "right")),
         tuple(tuple(Cell(x) for x in row) for row in summary_rows(r)),
     )
@@ -206,49 +336,87 @@ def tornado_chart(r: RoiResult) -> TornadoChart:
 
 
 def charts(r: RoiResult) -> tuple[Chart, ...]:
-    """The ROI's charts: cash flow, costs, sensitivity (each when it has data)."""
+    """The ROI's charts: cash flow, value per driver, net ROI's distribution, costs,
+    sensitivity (each when it has data; only costs when the headline is withheld)."""
     out: list[Chart] = []
-    if r.schedule:
-        out.append(cash_flow_chart(r))
+    if not r.withheld:
+        if r.schedule:
+            out.append(cash_flow_chart(r))
+        if r.drivers:
+            out.append(driver_chart(r))
+        histogram = net_roi_chart(r)
+        if histogram is not None:
+            out.append(histogram)
     if r.costs:
         out.append(cost_chart(r))
-    if r.sensitivity:
+    if r.sensitivity and not r.withheld:
         out.append(tornado_chart(r))
     return tuple(out)
 
 
+def failed_checks(r: RoiResult) -> tuple[Sentence, ...]:
+    """The failed checks the ROI rests on, first in any view that shows its figures."""
+    out = [Sentence(f"Failed check: {line}", "alarm") for line in r.failed_checks]
+    if r.failed_checks and r.checks_accepted is not None:
+        out.append(Sentence(f"Figures shown anyway because {r.checks_accepted}.", "warn"))
+    return tuple(out)
+
+
+def driver_chart(r: RoiResult) -> BarChart:
+    """Each driver's value over the horizon (measured costs negative)."""
+    return BarChart(
+        f"Value per driver over {r.horizon_months} months",
+        tuple(
+            Bar(d.driver, d.total.estimate if d.counts_as == "value" else -d.total.estimate)
+            for d in r.drivers
+        ),
+        Axis(f"value over the horizon ({r.currency})", "money", r.currency),
+    )
+
+
+def net_roi_chart(r: RoiResult) -> Histogram | None:
+    """The distribution of net ROI over the Monte Carlo draws, with a line at 0."""
+    b = r.net_roi_bins
+    if b is None:
+        return None
+    return Histogram(
+        f"Distribution of net ROI over {fmt.count(r.draws)} draws",
+        b.edges,
+        tuple(float(c) for c in b.counts),
+        Axis("net ROI ((value − cost) / cost, a multiple of cost)", "number"),
+        marker=0.0,
+    )
+
+
 def view(r: RoiResult, *, segments: bool = True) -> View:
-    """The whole ROI result as a view (``segments`` is for readouts; unused here)."""
-    context: tuple[Sentence, ...] = ()
+    """The whole ROI result as a view (``segments`` is for readouts; unused here).
+
+    Failed checks come first; when they withhold the headline, so are the figures built on
+    the lift (the lifts and costs are still shown, to see what went in).
+    """
+    context: list[Sentence] = list(failed_checks(r))
     if r.model_metrics:
         shown = ", ".join(f"{name} {fmt.value(v)}" for name, v in r.model_metrics)
-        context = (Sentence(f"Model metrics reported beside it: {shown}"),)
-    within = f"P(payback within {r.horizon_months} months)"
-    figures: list[Table | Sentence] = [
-        _figures(r),
-        Sentence(
-            f"Multiples and totals are undiscounted over the horizon; NPV and IRR use {r.timing}.",
-            "muted",
-        ),
-        Sentence(
-            f"{fmt.chance('P(net ROI > 0)', r.p_net_roi_positive)};"
-            f" {fmt.chance('P(NPV > 0)', r.p_npv_positive)};"
-            f" {fmt.chance(within, r.p_payback_within_horizon)}"
-        ),
-        *(Sentence(line) for line in break_even_lines(r)),
-    ]
-    sections = [Section(tuple(figures), "Figures")]
-    if r.sensitivity:
-        top = r.sensitivity[0]
-        sections.append(
-            Section(
-                (
-                    _sensitivity(r),
-                    Sentence(f"The assumption that matters most: {top.label} ({top.parameter})."),
-                ),
-                "Sensitivity",
+        context.append(Sentence(f"Model metrics reported beside it: {shown}"))
+    sections: list[Section] = []
+    if not r.withheld:
+        sections.append(Section(tuple(_figure_blocks(r)), "Figures"))
+        if r.drivers:
+            sections.append(Section((drivers_table(r),), "Value per driver"))
+        if r.sensitivity:
+            top = r.sensitivity[0]
+            sections.append(
+                Section(
+                    (
+                        _sensitivity(r),
+                        Sentence(
+                            f"The assumption that matters most: {top.label} ({top.parameter})."
+                        ),
+                    ),
+                    "Sensitivity",
+                )
             )
-        )
+    sections.append(Section((lifts_table(r),), "Lifts"))
     costs: list[Table | Sentence] = [_costs(r)]
     if r.rate_card_date:
         costs.append(Sentence(f"Prices from the rate card dated {r.rate_card_date}."))
@@ -257,11 +425,32 @@ def view(r: RoiResult, *, segments: bool = True) -> View:
     return View(
         label="Return on investment",
         title=f"{r.case} — {r.horizon_months}-month horizon, {r.currency}",
-        context=context,
-        headline=Sentence(headline(r), "strong"),
+        context=tuple(context),
+        headline=Sentence(headline(r), "alarm" if r.withheld else "strong"),
         sections=tuple(sections),
         charts=charts(r),
     )
+
+
+def _figure_blocks(r: RoiResult) -> list[Table | Sentence]:
+    within = f"P(payback within {r.horizon_months} months)"
+    out: list[Table | Sentence] = [
+        _figures(r),
+        Sentence(
+            f"Multiples and totals are undiscounted over the horizon; NPV and IRR use {r.timing}.",
+            "muted",
+        ),
+    ]
+    if r.uncertain:
+        out.append(
+            Sentence(
+                f"{fmt.chance('P(net ROI > 0)', r.p_net_roi_positive)};"
+                f" {fmt.chance('P(NPV > 0)', r.p_npv_positive)};"
+                f" {fmt.chance(within, r.p_payback_within_horizon)}"
+            )
+        )
+    out.extend(Sentence(line) for line in break_even_lines(r))
+    return out
 
 
 def describe(r: RoiResult) -> str:

@@ -25,14 +25,15 @@ from mlroi import formatting as fmt
 from mlroi.costs.items import describe_item
 from mlroi.costs.ratecard import load_rate_card
 from mlroi.costs.schedule import cost_parameters, cost_schedule
-from mlroi.roi import finance
-from mlroi.roi.break_even import break_even
+from mlroi.roi import finance, whatif
+from mlroi.roi.break_even import break_even, driver_break_even
 from mlroi.roi.model import CaseModel, FloatArray, figure
-from mlroi.roi.result import CostLine, LiftInput, Period, RoiResult
+from mlroi.roi.result import Bins, CostLine, DriverValue, LiftInput, Period, RoiResult
 from mlroi.roi.sensitivity import sensitivity
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Quantity, draw, is_uncertain, point
 from mlroi.stats.interval import Interval
+from mlroi.value.model import ExperimentLift
 
 if TYPE_CHECKING:
     from mlroi.experiment.result import ExperimentResult
@@ -64,14 +65,18 @@ def roi_from_lifts(
     lifts: Sequence[ResolvedLift],
     *,
     experiment: ExperimentResult | None = None,
+    accept_failed_checks: str | None = None,
 ) -> RoiResult:
     """The ROI of ``case`` given every driver's lift: headline figures, intervals, sensitivity.
 
     Args:
         case: the validated case.
         lifts: one resolved lift per driver of ``case.value``, in driver order.
-        experiment: the experiment's readout the lifts came from, if any: kept in the result,
-            and its failed checks (SRM, guardrails) become notes.
+        experiment: the experiment's readout the lifts came from, if any: kept in the result.
+            When a driver takes its lift from it, its failed checks (SRM, guardrails) withhold
+            the headline (:attr:`RoiResult.withheld`); otherwise they are notes.
+        accept_failed_checks: why to give the headline despite failed checks (the command
+            line's or the case's words); None withholds it.
 
     Returns:
         The ROI result.
@@ -96,12 +101,14 @@ def roi_from_lifts(
     horizon = case.finance.horizon_months
 
     at_point = model.flows(model.at_points(), 1)
+    uncertain = any(is_uncertain(q) for q in quantities.values())
+    n = sim.draws if uncertain else 1  # nothing to draw: every draw would be the point
     rng = np.random.default_rng(sim.seed)
     drawn = {
-        k: draw(q, rng, sim.draws) if is_uncertain(q) else np.array([point(q)])
+        k: draw(q, rng, n) if is_uncertain(q) else np.array([point(q)])
         for k, q in sorted(quantities.items())
     }
-    mc = model.flows(drawn, sim.draws)
+    mc = model.flows(drawn, n)
 
     def estimate(name: str) -> Interval:
         p = float(figure(at_point, name, rate)[0])
@@ -109,7 +116,7 @@ def roi_from_lifts(
 
     # IRR needs an iterative root per draw: its interval comes from the first IRR_DRAWS draws
     irr_flows = finance.CashFlows(value=mc.value[:IRR_DRAWS], cost=mc.cost[:IRR_DRAWS])
-    irr_draws = min(IRR_DRAWS, sim.draws)
+    irr_draws = min(IRR_DRAWS, n)
     irr = _interval(
         figure(irr_flows, "irr", rate), float(figure(at_point, "irr", rate)[0]), sim.level
     )
@@ -119,6 +126,7 @@ def roi_from_lifts(
     point_costs = cost_schedule(case.costs, horizon, rate_card, currency=case.finance.currency)
     item_totals = point_costs.item_totals
     assert item_totals is not None  # a one-draw schedule keeps its items
+    failed, notes = _checks(case, experiment)
 
     return RoiResult(
         case=case.name,
@@ -128,7 +136,7 @@ def roi_from_lifts(
         discount_rate=rate,
         timing=TIMING,
         level=sim.level,
-        draws=sim.draws,
+        draws=n,
         seed=sim.seed,
         total_value=estimate("total_value"),
         total_cost=estimate("total_cost"),
@@ -158,9 +166,78 @@ def roi_from_lifts(
         schedule=_schedule(at_point),
         rate_card_date=point_costs.rate_card_date,
         model_metrics=tuple(case.model_metrics.items()),
-        notes=_notes(case, experiment),
+        notes=notes,
         experiment=experiment,
+        drivers=_driver_values(model, at_point, drawn, lift_inputs, sim.level),
+        what_if=whatif.flows(model),
+        failed_checks=failed,
+        checks_accepted=accept_failed_checks or case.accept_failed_checks if failed else None,
+        uncertain=uncertain,
+        net_roi_bins=_bins(figure(mc, "net_roi", rate)) if uncertain else None,
     )
+
+
+def _bins(draws: FloatArray, bins: int = 40) -> Bins | None:
+    """A histogram of the finite draws between their 0.5% and 99.5% quantiles."""
+    ok = draws[np.isfinite(draws)]
+    if ok.size == 0:
+        return None
+    lo, hi = np.quantile(ok, [0.005, 0.995])
+    if not hi > lo:
+        return None
+    counts, edges = np.histogram(ok, bins=bins, range=(float(lo), float(hi)))
+    return Bins(
+        edges=tuple(float(e) for e in edges),
+        counts=tuple(int(c) for c in counts),
+        below=int((ok < lo).sum()),
+        above=int((ok > hi).sum()),
+    )
+
+
+def _driver_values(
+    model: CaseModel,
+    at_point: finance.CashFlows,
+    drawn: dict[str, FloatArray],
+    lifts: Sequence[LiftInput],
+    level: float,
+) -> tuple[DriverValue, ...]:
+    """Each driver's value over the horizon with its interval, share and break-even lift."""
+    value_model = model.case.value
+    horizon = model.horizon
+    n = max(len(v) for v in drawn.values())
+    points = model.at_points()
+    count = len(value_model.drivers)
+
+    def alone(i: int, params: dict[str, FloatArray], size: int) -> FloatArray:
+        only = {
+            j: params[f"value.drivers[{j}].lift"] if j == i else np.zeros(size)
+            for j in range(count)
+        }
+        kind = value_model.drivers[i].counts_as
+        flows = value_model.schedule(horizon, only, params, kind)
+        return np.asarray(np.broadcast_to(flows, (size, horizon + 1)).sum(axis=1))
+
+    totals = [float(alone(i, points, 1)[0]) for i in range(count)]
+    value_total = sum(
+        t for t, d in zip(totals, value_model.drivers, strict=True) if d.counts_as == "value"
+    )
+    out = []
+    for i, d in enumerate(value_model.drivers):
+        lift, direction = driver_break_even(model, at_point, i, lifts[i].estimate)
+        out.append(
+            DriverValue(
+                driver=d.name,
+                counts_as=d.counts_as,
+                total=_interval(alone(i, drawn, n), totals[i], level),
+                share=totals[i] / value_total
+                if d.counts_as == "value" and value_total != 0
+                else None,
+                measured_lift=lifts[i].estimate,
+                break_even_lift=lift,
+                direction=direction,
+            )
+        )
+    return tuple(out)
 
 
 def _interval(samples: FloatArray, at_point: float, level: float) -> Interval:
@@ -202,15 +279,23 @@ def _schedule(flows: finance.CashFlows) -> tuple[Period, ...]:
     )
 
 
-def _notes(case: Case, readout: ExperimentResult | None) -> tuple[str, ...]:
-    notes = []
-    if readout is not None and readout.srm.mismatch:
-        notes.append(
-            "The experiment fails its sample-ratio check: its lift, and so this ROI, may be biased."
-        )
+def _checks(
+    case: Case, readout: ExperimentResult | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The readout's failed checks that undermine the ROI, and the notes on the case.
+
+    A failed check of an experiment that no driver takes its lift from is a note: it does not
+    touch the figures.
+    """
+    failed: list[str] = []
+    notes: list[str] = []
     if readout is not None:
-        failed = [g for g in readout.guardrails if g.status == "fail"]
-        notes += [f"Guardrail {g.metric} fails for {g.arm}: {g.reason}" for g in failed]
+        used = any(isinstance(d.lift, ExperimentLift) for d in case.value.drivers)
+        checks = readout.failures()
+        if used:
+            failed = checks
+        else:
+            notes += [f"The experiment (not used by the ROI) fails a check: {c}" for c in checks]
     if case.value.growth != 0:
         notes.append(
             "Population growth raises value only; usage-based costs (requests, hours, storage) "
@@ -221,4 +306,4 @@ def _notes(case: Case, readout: ExperimentResult | None) -> tuple[str, ...]:
             "The effect is assumed not to decay over a horizon longer than a year; "
             "set value.decay if it fades."
         )
-    return tuple(notes)
+    return tuple(failed), tuple(notes)

@@ -50,6 +50,8 @@ class BreakEven:
     values); NPV >= 0 needs a lift ``direction`` ("at least" / "at most") that value;
     ``lift_relative`` divides it by the control value when the experiment gave one.
     ``cost_total`` is the total cost over the horizon at which NPV = 0 (all cost lines scaled).
+    ``value_share`` is the share of the estimated value (all drivers scaled alike) at which
+    NPV = 0: value can fall to that share of the estimate before the system loses money.
     """
 
     driver: str
@@ -60,6 +62,68 @@ class BreakEven:
     direction: str
     cost_total: float | None
     cost_multiple: float | None
+    value_share: float | None = None
+
+
+@dataclass(frozen=True)
+class DriverValue:
+    """One driver's share of the value over the horizon, and the lift at which NPV is zero.
+
+    Attributes:
+        driver: the driver's name.
+        counts_as: ``value`` or ``cost`` (a measured cost, such as discounts given).
+        total: its value (or measured cost) over the horizon, undiscounted, with the Monte Carlo
+            interval at the result's level.
+        share: its point value over the point value of all drivers that count as value (None
+            for a measured cost).
+        measured_lift: the lift the case used, per unit.
+        break_even_lift: the lift of this driver alone at which NPV = 0, the others at their
+            points; None when the NPV does not move with it.
+        direction: whether NPV >= 0 needs the lift ``at least`` or ``at most`` that value.
+    """
+
+    driver: str
+    counts_as: str
+    total: Interval
+    share: float | None
+    measured_lift: float
+    break_even_lift: float | None
+    direction: str
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Monthly flows at the point inputs, for recomputing the figures with other inputs.
+
+    Value is linear in each driver's lift, margin and units, and cost in each cost line, so the
+    report's what-if panel recomputes value, cost, net ROI, NPV and payback from these flows by
+    scaling, discounting and summing only (:func:`mlroi.roi.whatif.figures` does the same in
+    Python). Each flow has ``months + 1`` entries, month 0 first; the case's horizon is the
+    first ``horizon_months + 1``.
+
+    Attributes:
+        months: the longest horizon the flows cover.
+        driver_flows: per driver, its value (or measured cost) per unit of lift at a margin of
+            1 and the case's population: ``lift * margin * population * flow``.
+        driver_margins: each driver's margin at its point (1 for a driver booked as a cost).
+        cost_flows: per cost line (as in ``RoiResult.costs``, measured costs excluded), its cost.
+    """
+
+    months: int
+    driver_flows: tuple[tuple[float, ...], ...]
+    driver_margins: tuple[float, ...]
+    cost_flows: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
+class Bins:
+    """A histogram of draws: ``counts[i]`` draws in ``[edges[i], edges[i + 1])``; draws outside
+    the edges (the outer 0.5% each side) are counted in ``below`` and ``above``."""
+
+    edges: tuple[float, ...]
+    counts: tuple[int, ...]
+    below: int
+    above: int
 
 
 @dataclass(frozen=True)
@@ -137,6 +201,18 @@ class RoiResult(Result):
     model_metrics: tuple[tuple[str, float], ...] = ()
     notes: tuple[str, ...] = ()
     experiment: Any = None
+    drivers: tuple[DriverValue, ...] = ()
+    what_if: WhatIf | None = None
+    failed_checks: tuple[str, ...] = ()
+    checks_accepted: str | None = None
+    uncertain: bool = True
+    net_roi_bins: Bins | None = None
+
+    @property
+    def withheld(self) -> bool:
+        """Whether the headline is withheld: a check the lift rests on failed (SRM, a
+        guardrail) and neither the case nor the command line accepted it."""
+        return bool(self.failed_checks) and self.checks_accepted is None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; each headline figure as ``{point, lower, upper}``, non-finite

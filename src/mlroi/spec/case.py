@@ -115,6 +115,12 @@ class Case(BaseModel):
     )
     finance: Finance
     simulation: Simulation = Field(default_factory=Simulation)
+    accept_failed_checks: str | None = Field(
+        None,
+        description="Why to give the ROI headline although the experiment fails a check (SRM, "
+        "a guardrail), in words the report shows; without it the headline is withheld.",
+        min_length=1,
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Case:
