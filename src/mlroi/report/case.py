@@ -111,6 +111,7 @@ def view(r: CaseResult, *, segments: bool = True) -> View:
         headline=first.headline,
         sections=tuple(sections),
         charts=tuple(charts),
+        what_if=next((v.what_if for v in views if v.what_if is not None), None),
     )
 
 

@@ -6,11 +6,14 @@ that opens offline.
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from html import escape
+from importlib import resources
 
 from mlroi.case_result import GENERATOR
 from mlroi.report.charts import svg
-from mlroi.report.view import Cell, Sentence, Table, Tone, View
+from mlroi.report.view import Cell, Sentence, Table, Tone, View, WhatIfPanel
 
 _COLOURS: dict[Tone, str] = {
     "plain": "",
@@ -35,8 +38,89 @@ _CSS = (
     # printing to PDF: no page margins of the screen layout, no part split across a table
     "@media print{body{max-width:none;margin:0;font-size:10pt}"
     "section.part{break-before:page;border:0}section.part:first-of-type{break-before:auto}"
-    ".mlroi table,.mlroi figure{break-inside:avoid}}"
+    ".mlroi table,.mlroi figure{break-inside:avoid}.what-if form{display:none}}"
+    ".what-if fieldset{border:1px solid #ddd;margin:.5rem 0}"
+    ".what-if label{display:inline-block;margin:2px 12px 2px 0}"
+    ".what-if input{width:7rem}.what-if input[aria-invalid=true]{outline:2px solid #b00020}"
 )
+
+_FIGURES = (
+    ("total_value", "Value", "money"),
+    ("total_cost", "Cost", "money"),
+    ("net_value", "Net value (value − cost)", "money"),
+    ("return_multiple", "Return multiple (value / cost)", "multiple"),
+    ("net_roi", "Net ROI ((value − cost) / cost)", "multiple"),
+    ("npv", "NPV", "money"),
+    ("payback_months", "Payback", "months"),
+)
+"""The figures the what-if panel recomputes: name (as in the JSON), label, how to write it."""
+
+
+@cache
+def _script() -> str:
+    return resources.files("mlroi.report").joinpath("assets/whatif.js").read_text("utf-8")
+
+
+def _input(name: str, label: str, value: float, step: str, **bounds: float) -> str:
+    limits = "".join(f" {k}='{v:g}'" for k, v in bounds.items())
+    return (
+        f"<label>{escape(label)} <input type='number' name='{name}' value='{value!r}'"
+        f" step='{step}'{limits}></label>"
+    )
+
+
+def _what_if(panel: WhatIfPanel) -> str:
+    """The what-if panel: a form of inputs, the figures, and the flows as JSON for the script."""
+    drivers: list[str] = []
+    costs: list[str] = []
+    for i, line in enumerate(panel.lines):
+        if line.kind == "cost line":
+            costs.append(_input(f"factor-{i}", f"{line.name} (× today's)", 1.0, "any", min=0))
+            continue
+        assert line.lift is not None
+        drivers.append(_input(f"lift-{i}", f"{line.name}: lift per unit", line.lift, "any"))
+        if line.margin is not None:
+            drivers.append(
+                _input(f"margin-{i}", f"{line.name}: margin", line.margin, "any", min=0, max=1)
+            )
+    data = {
+        "currency": panel.currency,
+        "months": panel.months,
+        "lines": [{"kind": x.kind, "flow": list(x.flow)} for x in panel.lines],
+    }
+    # inside <script>, "<" must not start a tag: JSON allows it escaped
+    embedded = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
+    rows = "".join(
+        f"<tr><td>{escape(label)}</td>"
+        f"<td style='text-align:right' data-figure='{name}' data-kind='{kind}'>—</td></tr>"
+        for name, label, kind in _FIGURES
+    )
+    general = "".join(
+        (
+            _input(
+                "horizon", "Horizon (months)", panel.horizon_months, "1", min=1, max=panel.months
+            ),
+            _input(
+                "rate", "Discount rate (% a year)", panel.discount_rate * 100, "any", min=0, max=99
+            ),
+            _input("population", "Population reached (% of the case's)", 100.0, "any", min=0),
+        )
+    )
+    return (
+        "<section class='what-if' id='what-if'><h4>What if…</h4>"
+        "<p>Change an input: the figures below are recomputed in this page from the monthly value"
+        " of each driver and the monthly cost of each line that mlroi computed, at the point"
+        f" inputs (no interval). Amounts in {escape(panel.currency)}; totals over the horizon,"
+        " undiscounted; NPV discounted monthly. Changing the population scales every driver;"
+        " cost lines are held as written.</p>"
+        f"<form><fieldset><legend>Horizon, discounting, population</legend>{general}</fieldset>"
+        f"<fieldset><legend>Drivers</legend>{''.join(drivers)}</fieldset>"
+        f"<fieldset><legend>Cost lines</legend>{''.join(costs)}</fieldset>"
+        "<button type='reset'>Back to the case's inputs</button></form>"
+        f"<table><caption>Figures with these inputs</caption><tbody>{rows}</tbody></table>"
+        f"<script type='application/json' class='what-if-data'>{embedded}</script>"
+        f"<script>{_script()}</script></section>"
+    )
 
 
 def _style(tone: Tone) -> str:
@@ -89,6 +173,8 @@ def fragment(view: View) -> str:
             parts.append(f"<h4>{escape(section.title)}</h4>")
         parts.extend(_table(b) if isinstance(b, Table) else _sentence(b) for b in section.blocks)
     parts.extend(_charts(view))
+    if view.what_if is not None:
+        parts.append(_what_if(view.what_if))
     return f"<div class='mlroi'>{''.join(parts)}</div>"
 
 
@@ -104,7 +190,8 @@ def document(view: View) -> str:
 
 def page(views: list[View], *, title: str) -> str:
     """Several views as one self-contained page (a case report): inline style, inline SVG
-    charts, no script, nothing fetched, every text escaped; prints to clean PDF pages."""
+    charts, the what-if panel's inline script, nothing fetched, every text escaped; prints to
+    clean PDF pages (without the what-if form)."""
     parts = "".join(f"<section class='part'>{fragment(v)}</section>" for v in views)
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

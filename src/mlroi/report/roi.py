@@ -22,6 +22,8 @@ from mlroi.report.view import (
     TornadoChart,
     TornadoRow,
     View,
+    WhatIfLine,
+    WhatIfPanel,
 )
 from mlroi.roi.result import RoiResult
 from mlroi.stats.interval import Interval
@@ -388,6 +390,32 @@ def net_roi_chart(r: RoiResult) -> Histogram | None:
     )
 
 
+def what_if_panel(r: RoiResult) -> WhatIfPanel | None:
+    """The what-if panel's inputs and flows (none when the headline is withheld)."""
+    w = r.what_if
+    if w is None or r.withheld:
+        return None
+    lines = [
+        WhatIfLine(
+            d.driver,
+            "value" if d.counts_as == "value" else "cost",
+            flow,
+            lift=lift.estimate,
+            margin=margin if d.counts_as == "value" else None,
+        )
+        for d, flow, lift, margin in zip(
+            r.drivers, w.driver_flows, r.lifts, w.driver_margins, strict=True
+        )
+    ]
+    lines += [
+        WhatIfLine(c.name, "cost line", flow)
+        for c, flow in zip(
+            (c for c in r.costs if c.category != "measured"), w.cost_flows, strict=True
+        )
+    ]
+    return WhatIfPanel(r.currency, r.horizon_months, r.discount_rate, tuple(lines))
+
+
 def view(r: RoiResult, *, segments: bool = True) -> View:
     """The whole ROI result as a view (``segments`` is for readouts; unused here).
 
@@ -429,6 +457,7 @@ def view(r: RoiResult, *, segments: bool = True) -> View:
         headline=Sentence(headline(r), "alarm" if r.withheld else "strong"),
         sections=tuple(sections),
         charts=charts(r),
+        what_if=what_if_panel(r),
     )
 
 

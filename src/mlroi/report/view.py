@@ -222,6 +222,45 @@ Chart = ForestChart | LineChart | BarChart | TornadoChart | Histogram
 
 
 @dataclass(frozen=True)
+class WhatIfLine:
+    """One line of the what-if panel: a driver (with its lift and margin) or a cost line.
+
+    Attributes:
+        name: as the report names it elsewhere.
+        kind: ``value`` and ``cost`` for drivers (a driver booked as a cost), ``cost line``.
+        flow: per month (month 0 first), a driver's value per unit of lift at a margin of 1,
+            or a cost line's cost.
+        lift: a driver's lift per unit at its point (None for a cost line).
+        margin: a value driver's margin at its point (None otherwise).
+    """
+
+    name: str
+    kind: Literal["value", "cost", "cost line"]
+    flow: tuple[float, ...]
+    lift: float | None = None
+    margin: float | None = None
+
+
+@dataclass(frozen=True)
+class WhatIfPanel:
+    """Inputs a reader can change in the page and the flows the figures are recomputed from.
+
+    The renderer only scales, cuts at the horizon, discounts and sums (as
+    :func:`mlroi.roi.whatif.figures` does), so the model stays in Python.
+    """
+
+    currency: str
+    horizon_months: int
+    discount_rate: float
+    lines: tuple[WhatIfLine, ...]
+
+    @property
+    def months(self) -> int:
+        """The longest horizon the flows cover."""
+        return len(self.lines[0].flow) - 1 if self.lines else self.horizon_months
+
+
+@dataclass(frozen=True)
 class View:
     """Everything a report of one result shows.
 
@@ -233,6 +272,7 @@ class View:
         headline: the one sentence to read first.
         sections: tables and sentences, in reading order.
         charts: charts to draw (in the HTML report; other renderers name or skip them).
+        what_if: inputs to change in the page (the HTML report only).
     """
 
     label: str
@@ -241,6 +281,7 @@ class View:
     context: tuple[Sentence, ...] = ()
     headline: Sentence | None = None
     charts: tuple[Chart, ...] = ()
+    what_if: WhatIfPanel | None = None
 
     def sentences(self) -> list[str]:
         """The prose of the view (headline first), without tables."""
