@@ -64,7 +64,11 @@ def test_the_three_files_are_written_and_name_the_same_headline(
 def test_the_page_fetches_nothing(recommender: CaseResult, tmp_path: Path) -> None:
     page = write_report(recommender, tmp_path)["report.html"].read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)\s*=\s*['"]?(https?:)?//""", page)
-    assert "<script" not in page and "@import" not in page and "url(" not in page
+    assert "@import" not in page and "url(" not in page
+    # the only scripts are inline: the what-if panel's flows (JSON) and its code
+    scripts = re.findall(r"<script[^>]*>", page)
+    assert scripts == ["<script type='application/json' class='what-if-data'>", "<script>"]
+    assert "fetch(" not in page and "XMLHttpRequest" not in page
 
 
 def test_failed_checks_come_before_the_headline(recommender: CaseResult) -> None:
