@@ -1,4 +1,5 @@
-"""``mlroi report``: run every analysis of a case once and write the stakeholder report."""
+"""``mlroi report``: run every analysis of a case once and write the stakeholder report; with
+several cases, a report each and a page that compares them."""
 
 from __future__ import annotations
 
@@ -10,49 +11,67 @@ from rich.markup import escape
 
 from mlroi.cli.handler import handle_errors, located_in
 from mlroi.cli.output import console, progress
-from mlroi.cli.roi import ACCEPTED_ON_COMMAND_LINE
+from mlroi.cli.roi import ACCEPTED_ON_COMMAND_LINE, AcceptOption
 
 
 @handle_errors
 def report(
-    case: Annotated[Path, typer.Argument(help="Case file (YAML); see `mlroi init`.")],
+    cases: Annotated[
+        list[Path],
+        typer.Argument(help="Case file(s) (YAML); see `mlroi init`. Several: a comparison too."),
+    ],
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for report.html, report.md and result.json (default: CASE-report)."
+            help="Folder for report.html, report.md and result.json (default: CASE-report). "
+            "With several cases: one sub-folder per case and comparison.html, comparison.md and "
+            "comparison.json (default: mlroi-reports)."
         ),
     ] = None,
-    accept: Annotated[
-        bool,
-        typer.Option(
-            "--accept-failed-checks",
-            help="Give the ROI figures although the experiment fails a check (SRM, a "
-            "guardrail); the output says so. Without it (or the case's accept_failed_checks) "
-            "the headline is withheld and the exit code is 1.",
-        ),
-    ] = False,
+    accept: AcceptOption = False,
 ) -> int:
     """The stakeholder report of a case: readout, decision value, costs and ROI, in one page."""
+    from mlroi.comparison import Comparison
     from mlroi.pipeline import run_case
-    from mlroi.report.files import write_report
+    from mlroi.report.files import write_comparison, write_report
     from mlroi.report.terminal import print_result
     from mlroi.spec.case import load_case
 
-    loaded = load_case(case)
-    folder = out if out is not None else case.with_name(f"{case.stem}-report")
-    with console.status("Running the case…") as status, located_in(case):
-        result = run_case(
-            loaded,
-            base=case.parent,
-            progress=progress(status, case.name),
-            accept_failed_checks=ACCEPTED_ON_COMMAND_LINE if accept else None,
+    loaded = [load_case(case) for case in cases]
+    several = len(cases) > 1
+    root = out if out is not None else (Path("mlroi-reports") if several else None)
+    results = []
+    written: list[Path] = []
+    for path, case in zip(cases, loaded, strict=True):
+        folder = (
+            root / path.stem
+            if several and root is not None
+            else (root or path.with_name(f"{path.stem}-report"))
         )
-    print_result(result.roi, console)
-    others = [line for line in result.failed_checks() if line not in result.roi.failed_checks]
-    for line in others:
-        console.print(f"[bold red]Failed check:[/] {escape(line)}", highlight=False, soft_wrap=True)
-    paths = write_report(result, folder)
-    console.print("Report written:", highlight=False)
-    for path in paths.values():
-        console.print(f"  {escape(str(path))}", highlight=False)
-    return 1 if result.roi.withheld else 0
+        with console.status("Running the case…") as status, located_in(path):
+            result = run_case(
+                case,
+                base=path.parent,
+                progress=progress(status, path.name),
+                accept_failed_checks=ACCEPTED_ON_COMMAND_LINE if accept else None,
+            )
+        if not several:
+            print_result(result.roi, console)
+        others = [line for line in result.failed_checks() if line not in result.roi.failed_checks]
+        for line in others:
+            console.print(
+                f"[bold red]{escape(path.name)}: failed check:[/] {escape(line)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        results.append(result)
+        written += write_report(result, folder).values()
+    if several:
+        assert root is not None
+        comparison = Comparison(tuple(r.roi for r in results))
+        print_result(comparison, console)
+        written += write_comparison(comparison, root, [p.stem for p in cases]).values()
+    console.print("Report written:" if len(written) == 3 else "Reports written:", highlight=False)
+    for p in written:
+        console.print(f"  {escape(str(p))}", highlight=False)
+    return 1 if any(r.roi.withheld for r in results) else 0

@@ -16,6 +16,7 @@ _BUILDERS = {
     "mlroi.decision.result.DecisionResult": "mlroi.report.decision",
     "mlroi.roi.result.RoiResult": "mlroi.report.roi",
     "mlroi.case_result.CaseResult": "mlroi.report.case",
+    "mlroi.comparison.Comparison": "mlroi.report.comparison",
 }
 """Result class -> the report module with its ``view`` and ``describe`` functions."""
 
