@@ -137,3 +137,13 @@ def test_mlroi_report_refuses_a_foreign_file_in_one_line(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert "result.json exists and was not written by mlroi" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_report_ends_with_its_methods(recommender: CaseResult) -> None:
+    views = case_report.parts(recommender)
+    methods = views[-1]
+    assert methods.label == "Assumptions and methods"
+    text = " ".join(methods.sentences())
+    assert "Holm's step-down method" in text
+    assert "100,000 independent draws" in text or "no interval" in text
+    assert "revenue_per_user" in text  # the CUPED metric, and the lift's source
