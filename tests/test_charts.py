@@ -181,7 +181,7 @@ def kinds(view: View) -> list[str]:
 def test_roi_view_draws_cash_flow_drivers_net_roi_costs_and_sensitivity() -> None:
     r = roi_of("recommender")
     view = roi.view(r)
-    assert kinds(view) == ["line", "bar", "histogram", "bar", "tornado"]
+    assert kinds(view) == ["line", "line", "bar", "histogram", "bar", "tornado"]
     cash = view.charts[0]
     assert isinstance(cash, LineChart)
     assert [m.x for m in cash.markers] == [r.payback_months.estimate]

@@ -317,6 +317,20 @@ def cash_flow_chart(r: RoiResult) -> LineChart:
     )
 
 
+def monthly_chart(r: RoiResult) -> LineChart:
+    """Value and cost in each month (month 0: one-time costs paid at the start)."""
+    months = tuple(float(p.month) for p in r.schedule)
+    return LineChart(
+        "Value and cost by month",
+        (
+            Series("value", months, tuple(p.value for p in r.schedule)),
+            Series("cost", months, tuple(p.cost for p in r.schedule)),
+        ),
+        Axis("month", "months"),
+        Axis(f"per month ({r.currency})", "money", r.currency),
+    )
+
+
 def cost_chart(r: RoiResult) -> BarChart:
     """Each cost line's total over the horizon."""
     return BarChart(
@@ -344,6 +358,7 @@ def charts(r: RoiResult) -> tuple[Chart, ...]:
     if not r.withheld:
         if r.schedule:
             out.append(cash_flow_chart(r))
+            out.append(monthly_chart(r))
         if r.drivers:
             out.append(driver_chart(r))
         histogram = net_roi_chart(r)
