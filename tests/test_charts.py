@@ -206,7 +206,14 @@ def test_readout_view_draws_a_forest_of_the_estimable_lifts() -> None:
 def test_decision_view_draws_each_models_value_curve_and_the_campaigns_targeting() -> None:
     d = decision_of("churn")
     view = decision.view(d)
-    assert kinds(view) == ["line"] * (len(d.models) + (d.uplift is not None))
+    assert kinds(view) == ["line"] * (len(d.models) + 2 * (d.uplift is not None))
+    if d.uplift is not None:  # the uplift curves start at treating nobody and end at everyone
+        qini = view.charts[-1]
+        assert isinstance(qini, LineChart)
+        for series in qini.series:
+            assert series.x[0] == 0.0 and series.x[-1] == 1.0 and series.y[0] == 0.0
+        ends = {s.y[-1] for s in qini.series}
+        assert max(ends) - min(ends) <= 1e-9 * max(1.0, max(abs(e) for e in ends))
     chosen = view.charts[0]
     assert isinstance(chosen, LineChart)
     point = d.champion.point

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -301,6 +301,8 @@ class TargetingComparison:
         auuc: by ranking, the area between its uplift curve and random targeting, per row.
         qini_coefficient: by ranking, Radcliffe's Q.
         n: rows ranked.
+        curves: by ranking, its uplift curve at :data:`CURVE_SHARES` (every 2% of the rows) as
+            ``(share, incremental outcomes, net value)``, to draw.
     """
 
     shares: tuple[float, ...]
@@ -310,6 +312,7 @@ class TargetingComparison:
     auuc: Mapping[str, float]
     qini_coefficient: Mapping[str, float]
     n: int
+    curves: Mapping[str, tuple[tuple[float, float, float], ...]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN kept as floats: serialise with :func:`mlroi.serialize.dumps`)."""
@@ -323,6 +326,7 @@ class TargetingComparison:
                     "best": self.best[name].to_dict(),
                     "auuc": self.auuc[name],
                     "qini_coefficient": self.qini_coefficient[name],
+                    "curve": [list(point) for point in self.curves.get(name, ())],
                 }
                 for name, points in self.budgets.items()
             },
@@ -381,7 +385,17 @@ def compare_targeting(
         auuc={name: c.curve.auuc for name, c in curves.items()},
         qini_coefficient={name: c.curve.qini_coefficient for name, c in curves.items()},
         n=first.curve.n,
+        curves={name: _sketch(c, level) for name, c in curves.items()},
     )
+
+
+CURVE_SHARES = tuple(i / 50 for i in range(51))
+"""Where :attr:`TargetingComparison.curves` reads each curve: every 2% of the rows."""
+
+
+def _sketch(c: TargetingCurve, level: float) -> tuple[tuple[float, float, float], ...]:
+    points = (c.at_budget(share=s, level=level) for s in CURVE_SHARES)
+    return tuple((p.share, p.incremental.estimate, p.net_value.estimate) for p in points)
 
 
 def _same_rows(a: TargetingCurve, b: TargetingCurve) -> bool:

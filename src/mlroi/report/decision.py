@@ -385,13 +385,9 @@ def targeting_chart(r: DecisionResult) -> LineChart | None:
     if r.uplift is None:
         return None
     c = r.uplift.comparison
-    series = tuple(  # treating nobody is worth nothing: each line starts at (0, 0)
-        Series(
-            name,
-            (0.0, *(p.share for p in points)),
-            (0.0, *(p.net_value.estimate for p in points)),
-        )
-        for name, points in c.budgets.items()
+    series = tuple(
+        Series(name, tuple(x for x, _, _ in points), tuple(v for _, _, v in points))
+        for name, points in c.curves.items()
     )
     markers = tuple(
         Marker(f"best by {name}: {fmt.budget(p.share)}", p.share, p.net_value.estimate)
@@ -400,18 +396,39 @@ def targeting_chart(r: DecisionResult) -> LineChart | None:
     return LineChart(
         "Past campaign: net value by budget and ranking",
         series,
-        Axis("share of rows treated (%)", "share"),
+        Axis("share of rows treated", "share"),
         Axis(f"net value ({r.currency})", "money", r.currency),
         markers=markers,
+    )
+
+
+def qini_chart(r: DecisionResult) -> LineChart | None:
+    """The uplift (Qini-type) curve of each ranking: favourable outcomes gained by treating the
+    top rows, against random targeting (the straight line to treating everyone)."""
+    if r.uplift is None:
+        return None
+    curves = r.uplift.comparison.curves
+    if not curves:
+        return None
+    series = [
+        Series(name, tuple(x for x, _, _ in points), tuple(g for _, g, _ in points))
+        for name, points in curves.items()
+    ]
+    first = next(iter(curves.values()))
+    series.append(Series("random targeting", (0.0, 1.0), (0.0, first[-1][1])))
+    gained = r.uplift.words[1]
+    return LineChart(
+        "Past campaign: uplift curve of each ranking",
+        tuple(series),
+        Axis("share of rows treated", "share"),
+        Axis(f"more {gained} than treating nobody (count)", "number"),
     )
 
 
 def charts(r: DecisionResult) -> tuple[Chart, ...]:
     """Each model's value curve, then the past campaign's targeting curves when it has one."""
     out: list[Chart] = [value_chart(r, m) for m in r.models.values()]
-    uplift = targeting_chart(r)
-    if uplift is not None:
-        out.append(uplift)
+    out += [c for c in (targeting_chart(r), qini_chart(r)) if c is not None]
     return tuple(out)
 
 
