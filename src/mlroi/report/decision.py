@@ -74,7 +74,9 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     if m.calibration is not None:
         cal = m.calibration
         hl = (
-            "" if cal.hl_p_value is None else f", Hosmer-Lemeshow p = {fmt.p_value(cal.hl_p_value)}"
+            ""
+            if cal.hl_p_value is None
+            else f", {fmt.p_equals(cal.hl_p_value, 'Hosmer-Lemeshow p')}"
         )
         lines.append(
             f"  Calibration of the scores: expected calibration error {fmt.value(cal.ece)}{hl}."
