@@ -7,6 +7,7 @@ joined in one query. A connection URL opens any Ibis backend (``postgres://...``
 
 from __future__ import annotations
 
+import glob
 import itertools
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +30,9 @@ class Source(BaseModel):
 
     path: str | None = Field(None, description="Parquet or CSV file, or a glob of them.")
     format: Literal["parquet", "csv"] | None = Field(
-        None, description="File format; inferred from the extension when omitted."
+        None,
+        description="File format; inferred when omitted from the extension (.parquet; .csv,"
+        " .tsv, .txt, also gzip- or zstd-compressed: .csv.gz, .csv.zst) or Parquet's magic bytes.",
     )
     url: str | None = Field(None, description="Ibis connection URL, e.g. postgresql://...")
     table: str | None = Field(None, description="Table name in the connection given by url.")
@@ -90,8 +93,44 @@ def resolve_path(source: Any, base: Path | None) -> tuple[Path, str] | None:
     else:
         return None
     full = Path(path) if base is None or Path(path).is_absolute() else base / path
-    kind = fmt or ("csv" if full.suffix.lower() in {".csv", ".tsv"} else "parquet")
-    return full, kind
+    return full, fmt or file_format(full)
+
+
+_CSV = (".csv", ".tsv", ".txt")
+_PARQUET = (".parquet", ".parq", ".pq")
+_COMPRESSED = (".gz", ".gzip", ".zst")
+"""Compressions DuckDB's CSV reader opens by itself."""
+
+
+def file_format(full: Path) -> str:
+    """The format of a file (or glob) from its extension, ``data.csv.gz`` and ``data.tsv``
+    included; a file with another extension is recognised by Parquet's magic bytes.
+
+    Raises:
+        DataError: the extension names no format mlroi reads, and the file is not Parquet.
+    """
+    suffixes = [s.lower() for s in full.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes.pop()
+        if suffixes and suffixes[-1] in _CSV:
+            return "csv"
+    elif suffixes and suffixes[-1] in _CSV:
+        return "csv"
+    elif suffixes and suffixes[-1] in _PARQUET:
+        return "parquet"
+    first = next(iter(sorted(glob.glob(str(full)))), None)
+    if first is None:
+        raise DataError(f"source file not found: {full} (check `path`)")
+    try:
+        with open(first, "rb") as head:
+            if head.read(4) == b"PAR1":
+                return "parquet"
+    except OSError:  # a folder, or unreadable: say which format to set
+        pass
+    raise DataError(
+        f"cannot tell the format of {full} from its name: set `format: csv` (CSV, also"
+        " gzip- or zstd-compressed) or `format: parquet` on the source"
+    )
 
 
 def _read_path(full: Path, kind: str) -> Any:
