@@ -93,3 +93,60 @@ def test_an_unknown_extension_reads_with_the_format_given(tmp_path: Path) -> Non
     path = tmp_path / "users.data"
     _write_csv(users(), path)
     assert run(Source(path=str(path), format="csv")).to_dict() == run(users()).to_dict()
+
+
+# --- registrations released --------------------------------------------------------------------
+
+
+def _registered(con: Any) -> int:
+    """Tables and views a DuckDB connection holds (registered frames count as tables)."""
+    return int(con.con.execute("SELECT count(*) FROM information_schema.tables").fetchall()[0][0])
+
+
+def test_frames_and_file_views_are_released_after_each_readout(tmp_path: Path) -> None:
+    import ibis
+
+    from mlroi.sources.open import default_connection
+
+    path = tmp_path / "users.parquet"
+    pq.write_table(users(), path)
+    csv = tmp_path / "users.csv"
+    _write_csv(users(), csv)
+    connections = (ibis.get_backend(), default_connection())
+    before = [_registered(con) for con in connections]
+    for seed in range(10):
+        run(users(revenue=np.random.default_rng(seed).gamma(2.0, 5.0, N)))
+        run(users().to_pandas())
+        run(str(path))
+        run(str(csv))
+    assert [_registered(con) for con in connections] == before
+
+
+def test_a_frame_read_out_twice_is_registered_again() -> None:
+    table = users()
+    assert run(table).to_dict() == run(table).to_dict()
+
+
+def test_the_scored_table_view_is_released_after_each_decision(tmp_path: Path) -> None:
+    from mlroi.decision.analysis import decide
+    from mlroi.decision.config import DecisionConfig
+    from mlroi.sources.open import default_connection
+
+    rng = np.random.default_rng(3)
+    score = rng.random(N)
+    path = tmp_path / "scored.parquet"
+    pq.write_table(pa.table({"score": score, "y": (rng.random(N) < score).astype(int)}), path)
+    config = DecisionConfig.model_validate(
+        {
+            "source": {"path": str(path)},
+            "score": "score",
+            "label": "y",
+            "act": "10 * y - 1",
+            "leave": "0",
+            "bootstrap": {"resamples": 0},
+        }
+    )
+    before = _registered(default_connection())
+    for _ in range(10):
+        decide(config)
+    assert _registered(default_connection()) == before

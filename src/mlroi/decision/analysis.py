@@ -347,11 +347,26 @@ def decide(
             :func:`mlroi.backend.scored.check_scored`).
         ExprError: an expression names an unknown column or parameter, or divides by zero.
     """
-    from mlroi.sources.open import open_table
+    from mlroi.sources.open import open_table, release
 
     say = progress or (lambda _: None)
     say("reading the scored table")
     table = open_table(config.source, base=base)
+    try:
+        return _decide(table, config, seed=seed, level=level, currency=currency, say=say)
+    finally:
+        release(table)
+
+
+def _decide(
+    table: Any,
+    config: DecisionConfig,
+    *,
+    seed: int,
+    level: float,
+    currency: str,
+    say: Progress,
+) -> DecisionResult:
     columns = list(table.columns)
     roles = {"score": config.score, "label": config.label}
     roles.update(

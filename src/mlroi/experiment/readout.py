@@ -21,7 +21,7 @@ from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
 from mlroi.metrics.base import ReadoutMetric
 from mlroi.metrics.events import EventLog
 from mlroi.sources.facts import TableFacts, table_facts
-from mlroi.sources.open import open_table
+from mlroi.sources.open import open_table, release
 from mlroi.spec.loader import validation_error_line
 from mlroi.stats.aggregates import Aggregates
 from mlroi.stats.distributions import Alternative, critical_value
@@ -72,7 +72,10 @@ def readout(
     elif settings:
         raise SpecError("pass either config= or keyword settings, not both")
     table, keys = units_table(config, data, events, assignments, base)
-    return _read_out_table(table, config, keys)
+    try:
+        return _read_out_table(table, config, keys)
+    finally:
+        release(table, keys.table)
 
 
 def units_table(

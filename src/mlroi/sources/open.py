@@ -207,3 +207,39 @@ def open_table(source: Any, *, base: Path | None = None) -> Any:
         f"cannot use a {type(source).__name__} as a source: give a path, a pandas/polars/pyarrow"
         " frame, an Ibis table, or Source(url=..., table=...)"
     )
+
+
+_OWN_VIEWS = ("mlroi_parquet_", "ibis_read_csv_")
+"""Prefixes of the views :func:`open_table` creates over files on the default connection."""
+
+
+def release(*tables: Any) -> None:
+    """Free what opening ``tables`` left on their DuckDB connection, once an analysis is done.
+
+    Ibis registers an in-memory frame on the connection that first runs a query on it, and
+    never unregisters it (the connection keeps the whole frame alive); the views over files
+    stay in the catalog. Each analysis that opens sources calls this when it ends, so a notebook
+    running many readouts does not grow. A frame used again is registered again by Ibis.
+    """
+    import ibis.expr.operations as ops
+
+    for table in tables:
+        if table is None:
+            continue
+        try:
+            backend = table._find_backend(use_default=True)
+        except Exception:  # an expression on several backends: nothing of ours to free
+            continue
+        con = getattr(backend, "con", None)
+        if getattr(backend, "name", None) != "duckdb" or con is None:
+            continue
+        op = table.op()
+        for memtable in op.find(ops.InMemoryTable):
+            if memtable in backend._memtables:
+                con.unregister(memtable.name)
+                backend._memtables.discard(memtable)
+        if backend is not default_connection():
+            continue
+        for view in op.find(ops.DatabaseTable):
+            if view.name.startswith(_OWN_VIEWS):
+                con.execute(f'DROP VIEW IF EXISTS "{view.name}"').fetchall()
