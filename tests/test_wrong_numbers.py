@@ -150,3 +150,43 @@ def test_the_scored_table_view_is_released_after_each_decision(tmp_path: Path) -
     for _ in range(10):
         decide(config)
     assert _registered(default_connection()) == before
+
+
+# --- decision labels ---------------------------------------------------------------------------
+
+
+def _decide(tmp_path: Path, labels: np.ndarray[Any, Any], **changes: Any) -> Any:
+    from mlroi.decision.analysis import decide
+    from mlroi.decision.config import DecisionConfig
+
+    score = np.random.default_rng(3).random(labels.size)
+    path = tmp_path / "scored.parquet"
+    pq.write_table(pa.table({"score": score, "churned": labels}), path)
+    config = {
+        "source": {"path": str(path)},
+        "score": "score",
+        "label": "churned",
+        "act": "10 * churned - 1",
+        "leave": "0",
+        "bootstrap": {"resamples": 0},
+    }
+    return decide(DecisionConfig.model_validate(config | changes))
+
+
+def test_all_zero_labels_say_there_is_no_positive_label(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as exc:
+        _decide(tmp_path, np.zeros(N, dtype=np.int64))
+    message = one_line(exc)
+    assert message.startswith("no positive labels in column 'churned'")
+    assert "2,000" in message and "inf" not in message
+
+
+def test_all_positive_labels_say_there_is_no_negative_label(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no negative labels in column 'churned'"):
+        _decide(tmp_path, np.ones(N, dtype=np.int64))
+
+
+def test_labels_of_both_outcomes_pass(tmp_path: Path) -> None:
+    labels = np.zeros(N, dtype=np.int64)
+    labels[7] = 1
+    assert _decide(tmp_path, labels).rows == N

@@ -107,6 +107,22 @@ def refuse_one_arm(treated: str, n_treated: int, n_control: int, rows: int) -> N
             )
 
 
+def refuse_one_outcome(label: str, positives: int, rows: int) -> None:
+    """Raise when every label is 0 (or every label is 1): a ranking of scores then separates
+    nothing, and the value curve's "best" threshold (act on no one, or on everyone) says nothing
+    about the model."""
+    if positives == 0:
+        raise DataError(
+            f"no positive labels in column {label!r}: all {rows:,} rows are 0; the decision"
+            " needs rows of both outcomes: check `label` (1 = positive) and `eligible`"
+        )
+    if positives == rows:
+        raise DataError(
+            f"no negative labels in column {label!r}: all {rows:,} rows are 1; the decision"
+            " needs rows of both outcomes: check `label` (1 = positive) and `eligible`"
+        )
+
+
 def check_scored(
     table: Any,
     *,
@@ -120,9 +136,10 @@ def check_scored(
 
     Raises:
         DataError: no rows; NULL or NaN scores; scores outside [0, 1] when they are
-            probabilities; labels other than 0/1; an expression of ``exprs`` that divides by
-            zero or reads a NULL in some row (named ``{field}.{name}``); a score, the label
-            or a column an expression reads of a type that is not read as a number (a date).
+            probabilities; labels other than 0/1, or all of one value; an expression of
+            ``exprs`` that divides by zero or reads a NULL in some row (named
+            ``{field}.{name}``); a score, the label or a column an expression reads of a type
+            that is not read as a number (a date).
     """
     for column in scores:
         require_type(table, column, "a score", binary=False)
@@ -134,6 +151,7 @@ def check_scored(
         "rows": table.count(),
         "null_label": null_label,
         "bad_label": bad_label,
+        "positives": count(binary(table[label]) == 1),
     }
     for i, column in enumerate(scores):
         score = table[column]
@@ -171,6 +189,7 @@ def check_scored(
         bad=int(got["bad_label"] or 0),
         rows=rows,
     )
+    refuse_one_outcome(label, int(got["positives"] or 0), rows)
     for j, (name, found) in enumerate(divisors.items()):
         for i, z in enumerate(found):
             zeros = int(got[f"zero_{j}_{i}"])
