@@ -19,6 +19,7 @@ from mlroi import DataError, Mean, MlroiError, Source, readout
 
 N = 2_000
 ARMS = {"control": 1.0, "treatment": 1.0}
+NAN = float("nan")
 
 
 def users(**columns: Any) -> pa.Table:
@@ -190,3 +191,103 @@ def test_labels_of_both_outcomes_pass(tmp_path: Path) -> None:
     labels = np.zeros(N, dtype=np.int64)
     labels[7] = 1
     assert _decide(tmp_path, labels).rows == N
+
+
+# --- NaN on every source format ----------------------------------------------------------------
+
+FORMATS = ("parquet", "csv", "arrow", pytest.param("postgres", marks=pytest.mark.postgres))
+
+
+def _source(fmt: str, table: pa.Table, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+    """``table`` as a source of format ``fmt``: a file, an in-memory table or a PostgreSQL table."""
+    if fmt == "parquet":
+        pq.write_table(table, tmp_path / "t.parquet")
+        return Source(path=str(tmp_path / "t.parquet"))
+    if fmt == "csv":
+        _write_csv(table, tmp_path / "t.csv")
+        return Source(path=str(tmp_path / "t.csv"))
+    if fmt == "arrow":
+        return table
+    con = request.getfixturevalue("postgres_con")
+    name = f"wrong_{request.node.name}".lower().replace("[", "_").replace("]", "").replace("-", "_")
+    con.create_table(name, obj=table, overwrite=True)
+    request.addfinalizer(lambda: con.drop_table(name, force=True))
+    return Source(url=request.getfixturevalue("postgres_url"), table=name)
+
+
+def _decide_on(source: Any, **changes: Any) -> Any:
+    """The decision's check of the scored rows (what ``decide`` runs first) on ``source``."""
+    from mlroi.backend.scored import check_scored
+    from mlroi.expr import parse
+    from mlroi.sources.open import open_table
+
+    settings: dict[str, Any] = {"probabilities": True} | changes
+    return check_scored(
+        open_table(source),
+        scores=["score"],
+        label="churned",
+        exprs={"act": parse("saved - 1"), "leave": parse("0")},
+        field="decision",
+        **settings,
+    )
+
+
+def scored(**columns: Any) -> pa.Table:
+    rng = np.random.default_rng(5)
+    score = rng.random(N)
+    base = {
+        "score": score,
+        "churned": (rng.random(N) < score).astype(np.int64),
+        "saved": rng.gamma(2.0, 5.0, N),
+    }
+    return pa.table(base | columns)
+
+
+def _with(values: np.ndarray[Any, Any], **at: float) -> np.ndarray[Any, Any]:
+    out = values.copy()
+    for index, value in at.items():
+        out[int(index.removeprefix("i"))] = value
+    return out
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("bad", [NAN, float("inf")], ids=["nan", "inf"])
+def test_a_non_finite_score_is_found_on_every_source_format(
+    fmt: str, bad: float, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    table = scored(score=_with(scored()["score"].to_numpy(), i5=bad, i900=bad))
+    source = _source(fmt, table, tmp_path, request)
+    with pytest.raises(DataError) as exc:
+        _decide_on(source, probabilities=False)
+    assert one_line(exc) == (
+        "column 'score': 2 of 2,000 scores are NULL, NaN or infinite; drop or impute them"
+        " before the analysis"
+    )
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_nan_in_a_column_the_value_reads_is_found_on_every_source_format(
+    fmt: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    table = scored(saved=_with(scored()["saved"].to_numpy(), i3=NAN))
+    source = _source(fmt, table, tmp_path, request)
+    with pytest.raises(DataError, match=r"^decision\.act: 1 of 2,000 rows give NaN"):
+        _decide_on(source)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_nan_metric_value_is_found_on_every_source_format(
+    fmt: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    table = users(revenue=_with(users()["revenue"].to_numpy(), i3=NAN))
+    source = _source(fmt, table, tmp_path, request)
+    with pytest.raises(DataError, match="column 'revenue' has NaN or infinite values"):
+        run(source)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_finite_scores_pass_on_every_source_format(
+    fmt: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    source = _source(fmt, scored(), tmp_path, request)
+    assert _decide_on(source).rows == N

@@ -14,6 +14,7 @@ from mlroi.backend.checks import (
     binary,
     binary_counts,
     count,
+    nonfinite,
     refuse_bad_scores,
     refuse_binary_problems,
     require_readable,
@@ -103,7 +104,7 @@ def check_uplift(
     checks["null_label"], checks["bad_label"] = binary_counts(table[label])
     for i, name in enumerate(scores):
         value = table[name].cast("float64")
-        checks[f"bad_score_{i}"] = count(value.isnull() | value.isnan() | value.isinf())
+        checks[f"bad_score_{i}"] = count(value.isnull() | nonfinite(value))
     for i, e in enumerate(amounts.values()):
         for j, z in enumerate(zero_divisors(e)):
             checks[f"zero_{i}_{j}"] = count(to_ibis(z.condition, table))
