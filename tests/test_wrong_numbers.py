@@ -6,6 +6,7 @@ NaN is found on every source format, rows an analysis drops are counted.
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 from typing import Any
 
@@ -291,3 +292,86 @@ def test_finite_scores_pass_on_every_source_format(
 ) -> None:
     source = _source(fmt, scored(), tmp_path, request)
     assert _decide_on(source).rows == N
+
+
+# --- overflow ----------------------------------------------------------------------------------
+
+OVERFLOW = r"^column 'revenue': values up to [0-9.]+e\+(\d+) overflow float64 sums; rescale"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("scale", [1e300, 1e155])
+def test_revenue_near_the_float_range_is_refused_naming_the_column(
+    fmt: str, scale: float, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    table = users(revenue=users()["revenue"].to_numpy() * scale)
+    source = _source(fmt, table, tmp_path, request)
+    with pytest.raises(DataError) as exc:
+        run(source)
+    message = one_line(exc)
+    assert re.match(OVERFLOW, message), message
+    top = float(message.split("values up to ")[1].split()[0])
+    assert top == pytest.approx(float(np.max(table["revenue"].to_numpy())), rel=0.01)
+
+
+def test_a_sum_of_squared_deviations_beyond_the_limit_is_refused() -> None:
+    # values near 1e150: the sums of squares stay finite (2e303) but leave no room for the
+    # statistics built on them
+    with pytest.raises(DataError, match=OVERFLOW):
+        run(users(revenue=users()["revenue"].to_numpy() * 1e150))
+
+
+def test_a_capped_column_that_overflows_names_the_raw_column() -> None:
+    metric = Mean(name="revenue_per_user", column="revenue", cap=0.99)
+    with pytest.raises(DataError, match=OVERFLOW):
+        run(users(revenue=users()["revenue"].to_numpy() * 1e300), metrics=[metric])
+
+
+def test_large_but_representable_revenue_is_read_out() -> None:
+    result = run(users(revenue=users()["revenue"].to_numpy() * 1e12))
+    comparison = result.comparisons[0]
+    assert comparison.status == "ok" and comparison.relative is not None
+
+
+def test_an_infinite_value_is_still_called_infinite_not_an_overflow() -> None:
+    revenue = users()["revenue"].to_numpy().copy()
+    revenue[8] = np.inf
+    with pytest.raises(DataError, match="column 'revenue' has NaN or infinite values in arm"):
+        run(users(revenue=revenue))
+
+
+def _event_log(amount: float) -> tuple[pa.Table, pa.Table]:
+    rng = np.random.default_rng(9)
+    ids = np.arange(N, dtype=np.int64)
+    start = np.datetime64("2026-01-01T00:00:00", "us")
+    assignments = pa.table(
+        {
+            "user_id": ids,
+            "variant": np.where(ids % 2 == 0, "control", "treatment"),
+            "first_exposure": np.full(N, start),
+        }
+    )
+    events = pa.table(
+        {
+            "user_id": ids,
+            "ts": np.full(N, start + np.timedelta64(1, "D")),
+            "event_type": np.full(N, "purchase"),
+            "amount": rng.gamma(2.0, 5.0, N) * amount,
+        }
+    )
+    return events, assignments
+
+
+def test_event_amounts_that_overflow_are_refused_naming_the_column() -> None:
+    events, assignments = _event_log(1e300)
+    with pytest.raises(DataError, match=OVERFLOW):
+        run(None, events=events, assignments=assignments)
+
+
+def test_a_nan_event_amount_is_named_with_the_event_column() -> None:
+    events, assignments = _event_log(1.0)
+    amount = events["amount"].to_numpy().copy()
+    amount[4] = np.nan
+    events = events.set_column(3, "amount", pa.array(amount))
+    with pytest.raises(DataError, match="summed from event column 'amount'"):
+        run(None, events=events, assignments=assignments)

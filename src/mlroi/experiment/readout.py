@@ -128,7 +128,9 @@ def units_table(
                 f" check that {log.timestamp!r} and {log.exposure!r} are timestamps and"
                 f" {log.value!r} is numeric"
             ) from exc
-        return units, _table_facts(asg_table, asg, config, base, own_columns=False)
+        facts = _table_facts(asg_table, asg, config, base, own_columns=False)
+        summed = {name: (ev_table, log.value) for name, c in log.columns.items() if c.agg == "sum"}
+        return units, dataclasses.replace(facts, derived_from=summed)
     if config.source is None:
         raise SpecError("no data: give `source` or `events` in the configuration, or pass data")
     table = open_table(config.source, base=base)
