@@ -375,3 +375,53 @@ def test_a_nan_event_amount_is_named_with_the_event_column() -> None:
     events = events.set_column(3, "amount", pa.array(amount))
     with pytest.raises(DataError, match="summed from event column 'amount'"):
         run(None, events=events, assignments=assignments)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_decision_values_that_overflow_the_sums_are_refused_naming_the_field(
+    fmt: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    table = scored(saved=scored()["saved"].to_numpy() * 1e300)
+    source = _source(fmt, table, tmp_path, request)
+    with pytest.raises(DataError) as exc:
+        _decide_on(source)
+    message = one_line(exc)
+    assert re.match(
+        r"^decision\.act \(reading 'saved'\): values up to [0-9.]+e\+301 over 2,000 rows"
+        r" overflow the sums",
+        message,
+    ), message
+    assert "rescale" in message
+
+
+def test_scores_that_overflow_the_sums_are_refused(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    table = scored(score=scored()["score"].to_numpy() * 1e300)
+    with pytest.raises(DataError, match=r"^score column 'score': values up to .* overflow"):
+        _decide_on(_source("parquet", table, tmp_path, request), probabilities=False)
+
+
+def test_a_whole_decision_with_huge_values_fails_in_one_line_without_warnings(
+    tmp_path: Path,
+) -> None:
+    import warnings
+
+    from mlroi.decision.analysis import decide
+    from mlroi.decision.config import DecisionConfig
+
+    pq.write_table(scored(saved=scored()["saved"].to_numpy() * 1e30), tmp_path / "s.parquet")
+    config = DecisionConfig.model_validate(
+        {
+            "source": {"path": str(tmp_path / "s.parquet")},
+            "score": "score",
+            "label": "churned",
+            "act": "saved * churned - 1",
+            "leave": "0",
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError) as exc:
+            decide(config)
+    assert "rescale" in one_line(exc)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mlroi import formatting as fmt
 from mlroi.backend.checks import (
     binary,
     binary_counts,
@@ -24,9 +25,10 @@ from mlroi.backend.checks import (
     require_readable,
     require_type,
 )
-from mlroi.backend.columns import exact_sum
+from mlroi.backend.columns import exact_sum, sum_limit
 from mlroi.backend.compile import to_ibis
 from mlroi.backend.execute import fetch_columns, fetch_one
+from mlroi.backend.overflow import overflow_error
 from mlroi.errors import DataError
 from mlroi.expr import Expr, zero_divisors
 
@@ -141,6 +143,8 @@ def check_scored(
             ``{field}.{name}``); a score, the label or a column an expression reads of a type
             that is not read as a number (a date).
     """
+    import ibis
+
     for column in scores:
         require_type(table, column, "a score", binary=False)
     require_type(table, label, "the label", binary=True)
@@ -168,14 +172,19 @@ def check_scored(
             value = to_ibis(exprs[name], table).cast("float64")
             checks[f"null_{j}"] = value.isnull().sum()
             checks[f"nonfinite_{j}"] = count(nonfinite(value))
+            checks[f"top_{j}"] = ibis.ifelse(nonfinite(value), ibis.null(), value.abs()).max()
     got = fetch_one(table.aggregate(**checks), "the check of the scored table")
     rows = int(got["rows"])
+    limit = sum_limit(table[label])
     if rows == 0:
         raise DataError("the scored table has no eligible rows: check the source and `eligible`")
     for i, column in enumerate(scores):
         bad = int(got[f"null_score_{i}"] or 0) + int(got[f"nan_score_{i}"] or 0)
         refuse_bad_scores(column, bad, rows)
         low, high = float(got[f"min_score_{i}"]), float(got[f"max_score_{i}"])
+        top = max(abs(low), abs(high))
+        if top * rows > limit:
+            raise overflow_error(column, top, "score column")
         if probabilities and not (low >= 0 and high <= 1):
             raise DataError(
                 f"column {column!r}: scores must be probabilities in [0, 1], found "
@@ -204,6 +213,14 @@ def check_scored(
             raise DataError(
                 f"{field}.{name}: {int(got[f'null_{j}']):,} of {rows:,} rows give NULL (a NULL, "
                 "or a string other than yes/no, in a column it reads); fill or filter them"
+            )
+        top = float(got.get(f"top_{j}") or 0.0)
+        if top * rows > limit:
+            columns = ", ".join(repr(c) for c in sorted(exprs[name].names()))
+            raise DataError(
+                f"{field}.{name} (reading {columns}): values up to {fmt.number(top)} over"
+                f" {rows:,} rows overflow the sums (at most {fmt.number(limit)});"
+                " rescale (e.g. thousands)"
             )
     return ScoredStats(
         rows=rows,
