@@ -425,3 +425,66 @@ def test_a_whole_decision_with_huge_values_fails_in_one_line_without_warnings(
         with pytest.raises(DataError) as exc:
             decide(config)
     assert "rescale" in one_line(exc)
+
+
+# --- overflow in the ROI -----------------------------------------------------------------------
+
+
+def _starter_with(tmp_path: Path, old: str, new: str) -> Path:
+    from mlroi.spec.starter import STARTER_CASE
+
+    assert old in STARTER_CASE
+    text = STARTER_CASE.replace(old, new).replace("draws: 100000", "draws: 2000")
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _line_of(path: Path, needle: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if needle in line)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "kind"),
+    [
+        (
+            "units_per_month: 1200000",
+            "units_per_month: 1e300",
+            "value.drivers[0].units_per_month",
+            "value",
+        ),
+        ("amount: 18000, every: year", "amount: 1e308, every: year", "costs[5].amount", "cost"),
+        ("fte: 1.5", "fte: 1e300", "costs[4].fte", "cost"),
+    ],
+)
+def test_a_case_figure_that_overflows_the_roi_is_named_with_its_line(
+    tmp_path: Path, old: str, new: str, field: str, kind: str
+) -> None:
+    import warnings
+
+    from typer.testing import CliRunner
+
+    from mlroi.cli import app
+
+    case = _starter_with(tmp_path, old, new)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = CliRunner().invoke(app, ["roi", str(case)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "RuntimeWarning" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    line = lines[0]
+    assert line.startswith(f"error: {case}:{_line_of(case, new)} {field}: "), line
+    assert f"makes the monthly {kind} reach" in line and "(1e+100)" in line
+    assert len(line) < 300
+
+
+def test_a_large_but_sane_case_runs(tmp_path: Path) -> None:
+    from mlroi.pipeline import evaluate
+    from mlroi.spec.case import load_case
+
+    case = _starter_with(tmp_path, "units_per_month: 1200000", "units_per_month: 1.2e12")
+    result = evaluate(load_case(case), base=tmp_path)
+    assert result.total_value.estimate > 1e12
