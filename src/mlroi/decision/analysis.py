@@ -56,6 +56,7 @@ from mlroi.decision.result import (
     UpliftResult,
 )
 from mlroi.decision.score_groups import ScoreGroups
+from mlroi.decision.stated import Ask, point_index, stated_point
 from mlroi.decision.templates import TEMPLATES
 from mlroi.decision.valuation import BoundValue, bind_value, read
 from mlroi.decision.value_curve import ValueCurve, cumulative_value, value_curve
@@ -331,6 +332,7 @@ def decide(
     level: float = defaults.MONTE_CARLO_LEVEL,
     currency: str = "USD",
     progress: Progress | None = None,
+    ask: Ask | None = None,
 ) -> DecisionResult:
     """Run the offline decision analysis of ``config``.
 
@@ -341,6 +343,9 @@ def decide(
         level: level of every interval.
         currency: ISO code of the values, for labels.
         progress: called with a short description before each step (the CLI's spinner).
+        ask: a threshold in use (or a top share, or a budget) to set beside the champion's
+            best threshold: the bootstrap reads its value exactly, and the result holds it as
+            ``stated`` (see :meth:`DecisionResult.at`).
 
     Raises:
         DataError: a column is missing, or the data fails a check (see
@@ -418,7 +423,11 @@ def decide(
     boot = None
     if config.bootstrap.resamples > 0:
         say(f"bootstrap, {config.bootstrap.resamples} resamples")
-        boot = _bootstrap(table, config, value, stats, results, seed, level, notes)
+        also = {}
+        if ask is not None:
+            at = float(results["champion"].curve.threshold[point_index(results["champion"], ask)])
+            also = {"champion": [at]} if math.isfinite(at) else {}
+        boot = _bootstrap(table, config, value, stats, results, seed, level, notes, also)
         if boot is not None:
             results = {k: m.with_bootstrap(boot.models.get(k)) for k, m in results.items()}
             notes.append(boot.method)
@@ -429,6 +438,11 @@ def decide(
     if config.treated is not None:
         say("uplift of the past campaign")
         uplift = _uplift(population, config, value, level)
+    stated = None
+    if ask is not None:
+        stated = stated_point(
+            results["champion"], ask, level=level, constraints=tuple(config.constraints)
+        )
     return DecisionResult(
         score=config.score,
         label=config.label,
@@ -448,6 +462,7 @@ def decide(
         comparison=comparison,
         uplift=uplift,
         notes=tuple(notes),
+        stated=stated,
     )
 
 
@@ -460,6 +475,7 @@ def _bootstrap(
     seed: int,
     level: float,
     notes: list[str],
+    also: Mapping[str, Sequence[float]] | None = None,
 ) -> BootstrapResult | None:
 
     settings = config.bootstrap
@@ -497,6 +513,7 @@ def _bootstrap(
         seed=seed,
         level=level,
         bins=settings.bins,
+        also=also,
     )
 
 

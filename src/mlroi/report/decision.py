@@ -11,6 +11,7 @@ import numpy as np
 from mlroi import formatting as fmt
 from mlroi.decision.result import DecisionResult, ModelResult
 from mlroi.decision.score_groups import CURVE_COLUMNS
+from mlroi.decision.stated import StatedPoint
 from mlroi.decision.targeting import TargetingComparison
 from mlroi.expr import ExprError, evaluate, parse
 from mlroi.report.view import (
@@ -27,6 +28,7 @@ from mlroi.report.view import (
     Table,
     View,
 )
+from mlroi.stats.interval import Interval
 
 _CHECKED_METRICS = ("precision", "recall", "fpr", "f1")
 BUDGETS = (0.05, 0.1, 0.2, 0.3)
@@ -115,6 +117,72 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
             " optimum."
         )
     lines.extend(f"  Binding: {b}." for b in d.binding)
+    return lines
+
+
+def _amount(r: DecisionResult, total: float) -> str:
+    """A total over the table's rows, a year when the case gives ``rows_per_year``."""
+    year = r.per_year(total)
+    if year is None:
+        return f"{fmt.money(total, r.currency)} on this table"
+    return f"{fmt.money(year, r.currency)} a year"
+
+
+def _range(r: DecisionResult, iv: Interval) -> str:
+    f = r.year_factor or 1.0
+    return fmt.money_range(iv.lower * f, iv.upper * f, r.currency)
+
+
+def _of_resamples(p: float, resamples: int) -> str:
+    text = fmt.resampled_share(p, resamples)
+    return text if text.endswith("resamples") else f"{text} of the resamples"
+
+
+def stated_sentences(r: DecisionResult, s: StatedPoint | None = None) -> list[str]:
+    """Is the threshold in use any good: its value, the best threshold's, and the difference."""
+    s = s or r.stated
+    if s is None:
+        return []
+    p = s.point
+    level = fmt.level(r.level)
+    if s.index == 0:
+        where = f"acting on nobody ({s.ask.words(r.rows)} reaches no whole group of tied scores)"
+    else:
+        where = (
+            f"acting on {s.column} >= {fmt.threshold(p['threshold'])}: "
+            f"{fmt.count(p['targeted'])} of {fmt.count(r.rows)} eligible rows "
+            f"({fmt.share(p['share_targeted'])})"
+        )
+    head = f"Your {s.ask.words(r.rows)}: {where}, worth {_amount(r, s.value.estimate)}"
+    if s.has_interval:
+        head += f" ({level} bootstrap interval {_range(r, s.value)})"
+    lines = [head + "."]
+    if s.best is None or s.difference is None:
+        lines.append(
+            "  No threshold meets the constraints, so there is no best one to compare with."
+        )
+    elif s.index == r.models[s.model].decision.index:
+        lines.append("  This is the best threshold the analysis found.")
+    else:
+        d = s.difference
+        gap = abs(d.estimate)
+        verb = "gives up" if d.estimate < 0 else "adds"
+        text = (
+            f"  The best threshold, {fmt.threshold(s.best['threshold'])} "
+            f"({fmt.count(s.best['targeted'])} rows), is worth "
+            f"{_amount(r, s.best['incremental_value'])}; yours {verb} {_amount(r, gap)}"
+        )
+        if s.has_interval and s.share_worse is not None:
+            text += (
+                f" (difference {level} paired-bootstrap interval {_range(r, d)}; yours is worth "
+                f"less in {_of_resamples(s.share_worse, r.resamples)}; "
+                "the best was picked on these rows, so its lead is if anything optimistic)"
+            )
+        lines.append(text + ".")
+    if s.breaks:
+        lines.append(f"  It breaks the constraint(s): {'; '.join(s.breaks)}.")
+    if not s.has_interval:
+        lines.append(f"  No interval: {s.interval_reason}.")
     return lines
 
 
@@ -246,7 +314,7 @@ def reconciliation(r: DecisionResult) -> list[str]:
 
 def sentences(r: DecisionResult) -> list[str]:
     """The findings in plain sentences, champion first."""
-    lines: list[str] = []
+    lines: list[str] = stated_sentences(r)
     for m in r.models.values():
         lines.extend(model_sentences(r, m))
     compared = comparison_sentence(r)
@@ -359,7 +427,7 @@ def value_chart(r: DecisionResult, m: ModelResult) -> LineChart:
         else tuple(Span("meets every constraint", a, b) for a, b in _runs(xs, feasible))
     )
     p = m.point
-    markers = (
+    markers: tuple[Marker, ...] = (
         (
             Marker(
                 f"chosen {fmt.threshold(p['threshold'])}",
@@ -370,6 +438,15 @@ def value_chart(r: DecisionResult, m: ModelResult) -> LineChart:
         if p is not None and math.isfinite(p["threshold"])
         else ()
     )
+    s = r.stated
+    if s is not None and s.model == m.name and math.isfinite(s.point["threshold"]):
+        markers += (
+            Marker(
+                f"yours {fmt.threshold(s.point['threshold'])}",
+                s.point["threshold"],
+                s.point["incremental_value"],
+            ),
+        )
     return LineChart(
         f"Value against threshold: {m.column}",
         (Series(m.column, tuple(xs), tuple(ys)),),
