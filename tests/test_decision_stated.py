@@ -282,3 +282,20 @@ def test_the_value_chart_marks_the_stated_threshold(parquet: Path) -> None:
     result = decide(config(parquet), seed=4, ask=Ask("threshold", 0.8))
     chart = value_chart(result, result.champion)
     assert any(m.label.startswith("yours 0.8") for m in chart.markers)
+
+
+def test_the_case_can_state_the_threshold_in_use_and_the_report_shows_it(parquet: Path) -> None:
+    from mlroi.report import html, markdown
+
+    result = decide(config(parquet, in_use={"top": 0.1}), seed=4)
+    assert result.stated is not None and result.stated.ask == Ask("top", 0.1)
+    assert "Your top 10%: acting on score >=" in markdown.render(result.view())
+    page = html.document(result.view())
+    assert "Your top 10%" in page and "yours " in page  # the sentence and the chart's marker
+
+
+def test_in_use_needs_exactly_one_point(parquet: Path) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="exactly one of threshold, top and budget"):
+        config(parquet, in_use={"threshold": 0.5, "top": 0.1})

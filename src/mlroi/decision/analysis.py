@@ -345,7 +345,7 @@ def decide(
         progress: called with a short description before each step (the CLI's spinner).
         ask: a threshold in use (or a top share, or a budget) to set beside the champion's
             best threshold: the bootstrap reads its value exactly, and the result holds it as
-            ``stated`` (see :meth:`DecisionResult.at`).
+            ``stated`` (see :meth:`DecisionResult.at`); ``config.in_use`` by default.
 
     Raises:
         DataError: a column is missing, or the data fails a check (see
@@ -355,6 +355,9 @@ def decide(
     from mlroi.sources.open import open_table
 
     say = progress or (lambda _: None)
+    if ask is None and config.in_use is not None:
+        u = config.in_use
+        ask = Ask.one_of(threshold=u.threshold, top=u.top, budget=u.budget)
     say("reading the scored table")
     table = open_table(config.source, base=base)
     columns = list(table.columns)
