@@ -73,14 +73,9 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
         )
         + " (the best threshold acting on at most that share of the rows)."
     )
-    if m.calibration is not None:
-        cal = m.calibration
-        hl = (
-            "" if cal.hl_p_value is None else f", Hosmer-Lemeshow p = {fmt.p_value(cal.hl_p_value)}"
-        )
-        lines.append(
-            f"  Calibration of the scores: expected calibration error {fmt.value(cal.ece)}{hl}."
-        )
+    calibrated = calibration_sentence(r, m)
+    if calibrated is not None:
+        lines.append(f"  {calibrated}")
     extra = [k for k in m.curve.sums if k in p]
     if extra:
         lines.append(
@@ -184,6 +179,63 @@ def stated_sentences(r: DecisionResult, s: StatedPoint | None = None) -> list[st
     if not s.has_interval:
         lines.append(f"  No interval: {s.interval_reason}.")
     return lines
+
+
+CALIBRATION_P = 0.05
+"""Hosmer-Lemeshow p-value below which the scores are said not to be calibrated."""
+SMALL_GAP = 0.02
+"""Largest gap between a bin's positive rate and its mean score that reads as "close"."""
+
+_POSITIVES = {"churner": "churners", "fraud": "fraud", "responder": "responders"}
+
+
+def calibration_sentence(r: DecisionResult, m: ModelResult) -> str | None:
+    """Whether the scores can be read as probabilities, in words, with the score bin that is
+    furthest off: "the scores are not calibrated probabilities: among customers scored 0.71 to
+    0.95 (mean 0.80), 31.0% were churners". ``None`` for scores that are not probabilities.
+
+    The verdict: Hosmer-Lemeshow p below :data:`CALIBRATION_P` says "not calibrated", unless
+    every bin is within :data:`SMALL_GAP` of its mean score (then "close": with many rows a
+    small gap is detectable); otherwise the scores read as probabilities.
+    """
+    cal = m.calibration
+    if cal is None or cal.count.size == 0:
+        return None
+    from mlroi.decision.templates import TEMPLATES
+
+    who = TEMPLATES[r.template].words[0] if r.template else "rows"
+    noun = _POSITIVES.get(r.positive, f"positive ({r.label} = 1)")
+    gaps = np.abs(cal.observed - cal.predicted)
+    b = int(np.argmax(gaps))
+    scored = (
+        f"{fmt.score(cal.lower[b])}"
+        if cal.lower[b] == cal.upper[b]
+        else f"{fmt.score(cal.lower[b])} to {fmt.score(cal.upper[b])} (mean "
+        f"{fmt.score(cal.predicted[b])})"
+    )
+    among = (
+        f"among the {fmt.count(cal.count[b])} {who} scored {scored}, "
+        f"{fmt.share(cal.observed[b])} were {noun}"
+    )
+    p = cal.hl_p_value
+    test = "" if p is None else f"; Hosmer-Lemeshow p = {fmt.p_value(p)}"
+    summary = f"expected calibration error {fmt.value(cal.ece)}{test}"
+    largest = float(gaps[b])
+    if p is not None and p < CALIBRATION_P and largest >= SMALL_GAP:
+        return (
+            f"The scores are not calibrated probabilities: {among} ({summary}). Rank by them, "
+            "but recalibrate them (e.g. Platt or isotonic) before reading a score as a chance."
+        )
+    if p is not None and p < CALIBRATION_P:
+        return (
+            f"The scores are close to calibrated probabilities: every score bin's rate is within "
+            f"{fmt.share(SMALL_GAP, 0)} of its mean score, though with this many rows the gaps "
+            f"are detectable; the largest: {among} ({summary})."
+        )
+    return (
+        f"The scores read as probabilities: in each score bin the rate is close to the mean "
+        f"score; the largest gap: {among} ({summary})."
+    )
 
 
 def comparison_sentence(r: DecisionResult) -> str | None:
