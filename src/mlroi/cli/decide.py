@@ -19,7 +19,13 @@ if TYPE_CHECKING:
 
 @handle_errors
 def decide(
-    case: Annotated[Path, typer.Argument(help="Case file (YAML) with a `decision:` section.")],
+    case: Annotated[
+        Path,
+        typer.Argument(
+            help="Case file (YAML) with a `decision:` section; a file with only that section "
+            "and `currency:` will do."
+        ),
+    ],
     json_out: Annotated[
         Path | None,
         typer.Option("--json", help="Write the full result (curve included) as JSON."),
@@ -51,15 +57,10 @@ def decide(
     """The value of acting on a model's scores at every threshold, and the best threshold."""
     from mlroi.decision.analysis import decide as run_decide
     from mlroi.report.terminal import print_result as render
-    from mlroi.spec.case import load_case
+    from mlroi.spec.decision_case import load_decision_case
 
     ask = _ask(threshold, top, budget)
-    loaded = load_case(case)
-    if loaded.decision is None:
-        raise SpecError(
-            f"{case}: no `decision:` section to analyse; add one (see README, "
-            "'Offline decision value')"
-        )
+    loaded = load_decision_case(case)
     config = loaded.decision
     if resamples is not None:
         if not 0 <= resamples <= defaults.MAX_RESAMPLES:
@@ -73,7 +74,7 @@ def decide(
             base=case.parent,
             seed=loaded.simulation.seed if seed is None else seed,
             level=loaded.simulation.level,
-            currency=loaded.finance.currency,
+            currency=loaded.money,
             progress=lambda step: status.update(f"Decision analysis: {step}…"),
             ask=ask,
         )

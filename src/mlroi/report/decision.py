@@ -162,11 +162,13 @@ def stated_sentences(r: DecisionResult, s: StatedPoint | None = None) -> list[st
         d = s.difference
         gap = abs(d.estimate)
         verb = "gives up" if d.estimate < 0 else "adds"
-        text = (
-            f"  The best threshold, {fmt.threshold(s.best['threshold'])} "
-            f"({fmt.count(s.best['targeted'])} rows), is worth "
-            f"{_amount(r, s.best['incremental_value'])}; yours {verb} {_amount(r, gap)}"
+        best = (
+            "The best is to act on nobody, worth"
+            if s.best["targeted"] == 0
+            else f"The best threshold, {fmt.threshold(s.best['threshold'])} "
+            f"({fmt.count(s.best['targeted'])} rows), is worth"
         )
+        text = f"  {best} {_amount(r, s.best['incremental_value'])}; yours {verb} {_amount(r, gap)}"
         if s.has_interval and s.share_worse is not None:
             text += (
                 f" (difference {level} paired-bootstrap interval {_range(r, d)}; yours is worth "
