@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from mlroi.cli import app
@@ -241,7 +243,7 @@ def test_mlroi_decide_threshold_prints_the_comparison_and_writes_it_to_json(
     out = tmp_path / "d.json"
     result = runner.invoke(app, ["decide", str(case), "--threshold", "0.8", "--json", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Your threshold 0.8: acting on score >= 0.8" in result.output
+    assert "Your threshold 0.8: acting on score >= 0.8: " in result.output
     assert "a year" in result.output and "paired-bootstrap interval" in result.output
     stated = json.loads(out.read_text())["stated"]
     assert stated["ask"] == {"kind": "threshold", "amount": 0.8}
@@ -299,3 +301,47 @@ def test_in_use_needs_exactly_one_point(parquet: Path) -> None:
 
     with pytest.raises(ValidationError, match="exactly one of threshold, top and budget"):
         config(parquet, in_use={"threshold": 0.5, "top": 0.1})
+
+
+def test_the_threshold_table_has_a_row_for_the_threshold_in_use(parquet: Path) -> None:
+    from mlroi.report.decision import threshold_table
+
+    result = decide(config(parquet), seed=4, ask=Ask("threshold", 0.8))
+    table = threshold_table(result)
+    assert [row[0].text for row in table.rows] == ["score", "score (yours)"]
+    assert table.rows[1][1].text == "0.8"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    scores=st.lists(st.integers(0, 20), min_size=1, max_size=40),
+    threshold=st.integers(-1, 21),
+    top=st.integers(1, 100),
+    budget=st.integers(0, 45),
+)
+def test_the_stated_point_is_the_brute_force_point(
+    scores: list[int], threshold: int, top: int, budget: int
+) -> None:
+    """Property: threshold t acts on exactly the rows with score >= t; top and budget on the
+    most rows, whole tied groups only, within the share or the count."""
+    from mlroi.decision.optimum import optimum
+    from mlroi.decision.result import ModelResult
+    from mlroi.decision.score_groups import ScoreGroups
+    from mlroi.decision.stated import stated_point
+    from mlroi.decision.value_curve import value_curve
+
+    s = np.asarray(scores, dtype=float) / 20
+    act = np.where(np.arange(s.size) % 3 == 0, 5.0, -1.0)
+    curve = value_curve(ScoreGroups.from_rows(s, np.zeros(s.size, int), act, np.zeros(s.size)))
+    model = ModelResult("champion", "s", "exact", True, curve, optimum(curve), None, {})
+    t = threshold / 20
+    at = stated_point(model, Ask("threshold", t), level=0.9)
+    assert at.point["targeted"] == np.count_nonzero(s >= t)
+    assert at.value.estimate == pytest.approx(act[s >= t].sum())
+    for ask, limit in (
+        (Ask("top", top / 100), top / 100 * s.size),
+        (Ask("budget", budget), budget),
+    ):
+        k = stated_point(model, ask, level=0.9).point["targeted"]
+        feasible = [0] + [np.count_nonzero(s >= x) for x in np.unique(s)]
+        assert k == max(n for n in feasible if n <= limit + 1e-9)

@@ -135,6 +135,12 @@ class StatedPoint:
     def has_interval(self) -> bool:
         return self.interval_reason is None
 
+    @property
+    def threshold(self) -> float:
+        """The threshold to show: the one asked for, or the point's for a top share or budget
+        (``point["threshold"]`` is the lowest score acted on, which acts on the same rows)."""
+        return self.ask.amount if self.ask.kind == "threshold" else self.point["threshold"]
+
     def to_dict(self) -> dict[str, Any]:
         fields = ("estimate", "low", "high", "std_error")
         iv = self.has_interval

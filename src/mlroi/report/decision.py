@@ -144,7 +144,7 @@ def stated_sentences(r: DecisionResult, s: StatedPoint | None = None) -> list[st
         where = f"acting on nobody ({s.ask.words(r.rows)} reaches no whole group of tied scores)"
     else:
         where = (
-            f"acting on {s.column} >= {fmt.threshold(p['threshold'])}: "
+            f"acting on {s.column} >= {fmt.threshold(s.threshold)}: "
             f"{fmt.count(p['targeted'])} of {fmt.count(r.rows)} eligible rows "
             f"({fmt.share(p['share_targeted'])})"
         )
@@ -387,15 +387,21 @@ def sentences(r: DecisionResult) -> list[str]:
 
 
 def threshold_table(r: DecisionResult) -> Table:
-    """Each model's chosen threshold with its metrics and value."""
+    """Each model's chosen threshold with its metrics and value, and the threshold in use."""
     right = ("threshold", "targeted", "precision", "recall", "fpr", "value", "AUC")
     columns = (Column("model"), *(Column(col, "right") for col in right))
     rows = []
-    for m in r.models.values():
-        p: dict[str, Any] = m.point or {}
+    points: list[tuple[str, dict[str, Any], float | None]] = [
+        (m.column, m.point or {}, m.curve.auc) for m in r.models.values()
+    ]
+    if r.stated is not None:  # the threshold in use, below the best
+        s = r.stated
+        shown = {**s.point, "threshold": s.threshold}
+        points.append((f"{s.column} (yours)", shown, r.models[s.model].curve.auc))
+    for name, p, auc in points:
         rows.append(
             (
-                Cell(m.column),
+                Cell(name),
                 Cell(fmt.threshold(p["threshold"]) if p else "infeasible"),
                 Cell(fmt.count(p["targeted"]) if p else "—"),
                 *(
@@ -403,7 +409,7 @@ def threshold_table(r: DecisionResult) -> Table:
                     for k in ("precision", "recall", "fpr")
                 ),
                 Cell(fmt.money(p.get("incremental_value"), r.currency) if p else "—"),
-                Cell("—" if m.curve.auc is None else fmt.score(m.curve.auc)),
+                Cell("—" if auc is None else fmt.score(auc)),
             )
         )
     return Table(
@@ -496,7 +502,7 @@ def value_chart(r: DecisionResult, m: ModelResult) -> LineChart:
     if s is not None and s.model == m.name and math.isfinite(s.point["threshold"]):
         markers += (
             Marker(
-                f"yours {fmt.threshold(s.point['threshold'])}",
+                f"yours {fmt.threshold(s.threshold)}",
                 s.point["threshold"],
                 s.point["incremental_value"],
             ),
