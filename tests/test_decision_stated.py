@@ -345,3 +345,32 @@ def test_the_stated_point_is_the_brute_force_point(
         k = stated_point(model, ask, level=0.9).point["targeted"]
         feasible = [0] + [np.count_nonzero(s >= x) for x in np.unique(s)]
         assert k == max(n for n in feasible if n <= limit + 1e-9)
+
+
+def test_uncertain_parameters_give_the_stated_value_a_monte_carlo_interval(
+    parquet: Path, table: pa.Table
+) -> None:
+    """Reference: the churn value is linear in g, so with g ~ Beta(6, 14) the value at a fixed
+    threshold is a + b g, and its central 90% interval is a + b times Beta(6, 14)'s quantiles."""
+    from scipy import stats
+
+    cfg = config(
+        parquet,
+        parameters={"g": {"beta": [6, 14]}, "contact": CONTACT},
+        bootstrap={"resamples": 0},
+        parameter_draws=200_000,
+    )
+    result = decide(cfg, seed=3, ask=Ask("threshold", 0.6))
+    assert result.stated is not None and result.stated.parameters is not None
+    y, clv, d = (table[c].to_numpy() for c in ("churned", "clv", "discount"))
+    rows = table["score"].to_numpy() >= 0.6
+    # value = sum over acted rows: churners g (clv - d - c) - (1 - g) c; others -(d + c)
+    a = np.sum(np.where(y == 1, -CONTACT, -(d + CONTACT))[rows])
+    b = np.sum(np.where(y == 1, clv - d, 0.0)[rows])
+    lo, hi = a + b * stats.beta.ppf([0.05, 0.95], 6, 14)
+    iv = result.stated.parameters.value
+    assert iv.lower == pytest.approx(lo, rel=0.01) and iv.upper == pytest.approx(hi, rel=0.01)
+    assert iv.estimate == pytest.approx(a + b * 0.3, rel=1e-9)
+    assert "Over the uncertain parameters (200,000 draws): yours is worth" in "\n".join(
+        result.summary()
+    )

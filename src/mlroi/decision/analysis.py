@@ -19,6 +19,7 @@ Rows stay in the backend for 1-3; the bootstrap fetches the per-row score, label
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ from mlroi.decision.result import (
     UpliftResult,
 )
 from mlroi.decision.score_groups import ScoreGroups
-from mlroi.decision.stated import Ask, point_index, stated_point
+from mlroi.decision.stated import Ask, parameter_spread, point_index, stated_point
 from mlroi.decision.templates import TEMPLATES
 from mlroi.decision.valuation import BoundValue, bind_value, read
 from mlroi.decision.value_curve import ValueCurve, cumulative_value, value_curve
@@ -412,6 +413,7 @@ def decide(
         results[name], _ = _model(table, config, value, stats, name, column)
 
     rng = np.random.default_rng(seed)
+    stated_spread = None
     if value.uncertain:
         say("Monte Carlo over the uncertain parameters")
         draws = {
@@ -423,6 +425,10 @@ def decide(
             )
             for k, m in results.items()
         }
+        if ask is not None:
+            champion = results["champion"]
+            terms = evaluate_monomials(list(champion.value_terms), draws)
+            stated_spread = parameter_spread(champion, point_index(champion, ask), terms, level)
     boot = None
     if config.bootstrap.resamples > 0:
         say(f"bootstrap, {config.bootstrap.resamples} resamples")
@@ -443,8 +449,11 @@ def decide(
         uplift = _uplift(population, config, value, level)
     stated = None
     if ask is not None:
-        stated = stated_point(
-            results["champion"], ask, level=level, constraints=tuple(config.constraints)
+        stated = dataclasses.replace(
+            stated_point(
+                results["champion"], ask, level=level, constraints=tuple(config.constraints)
+            ),
+            parameters=stated_spread,
         )
     return DecisionResult(
         score=config.score,

@@ -21,19 +21,20 @@ References:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from mlroi import formatting as fmt
+from mlroi.decision.arrays import FloatArray
 from mlroi.stats.interval import Interval
 
 if TYPE_CHECKING:
     from mlroi.decision.result import ModelResult
 
-__all__ = ["Ask", "StatedPoint", "stated_point"]
+__all__ = ["Ask", "ParameterSpreadAt", "StatedPoint", "parameter_spread", "stated_point"]
 
 AskKind = Literal["threshold", "top", "budget"]
 
@@ -117,6 +118,10 @@ class StatedPoint:
             best one (``None`` without the interval).
         breaks: the constraints the stated point fails, as written.
         interval_reason: why there is no interval (``None`` when there is one).
+        parameters: over the uncertain parameters' Monte Carlo draws (``None`` without
+            uncertain parameters, or when asked of a finished result, which keeps no draws):
+            the value over acting on nobody, and the difference from the best threshold, each
+            with its central interval (:func:`parameter_spread`).
     """
 
     model: str
@@ -130,6 +135,7 @@ class StatedPoint:
     share_worse: float | None
     breaks: tuple[str, ...]
     interval_reason: str | None
+    parameters: ParameterSpreadAt | None = None
 
     @property
     def has_interval(self) -> bool:
@@ -160,7 +166,63 @@ class StatedPoint:
             "share_worse": self.share_worse,
             "breaks": list(self.breaks),
             "interval_reason": self.interval_reason,
+            "parameters": None if self.parameters is None else self.parameters.to_dict(),
         }
+
+
+@dataclass(frozen=True)
+class ParameterSpreadAt:
+    """The stated point under the uncertain parameters' draws.
+
+    Attributes:
+        draws: parameter draws.
+        value: value over acting on nobody: at the parameters' means, with the central
+            interval of the draws.
+        difference: stated minus best (both thresholds fixed) in each draw; ``None`` without a
+            best point.
+    """
+
+    draws: int
+    value: Interval
+    difference: Interval | None
+
+    def to_dict(self) -> dict[str, Any]:
+        fields = ("estimate", "low", "high", "std_error")
+        return {
+            "draws": self.draws,
+            "value": self.value.as_dict(*fields),
+            "difference": None if self.difference is None else self.difference.as_dict(*fields),
+        }
+
+
+def parameter_spread(
+    model: ModelResult, index: int, at: Mapping[Any, FloatArray], level: float
+) -> ParameterSpreadAt:
+    """Value at curve point ``index`` (and its difference from the best point) in every draw of
+    the uncertain parameters: ``value = sum_m value_terms[m] x m(draw)``, as the optimum's own
+    spread (:class:`mlroi.decision.result.ParameterSpread`).
+
+    Args:
+        model: the model, with its value split by monomial (``value_terms``).
+        index: the stated point.
+        at: each monomial of ``model.value_terms`` evaluated at every draw.
+        level: level of the central intervals.
+    """
+    monomials = list(model.value_terms)
+    m = np.stack([at[k] for k in monomials])  # (terms, draws)
+    terms = np.stack([model.value_terms[k] for k in monomials])  # (terms, points)
+    base = terms[:, 0] @ m
+    values = terms[:, index] @ m - base
+    curve = model.curve
+    value = float(curve.incremental_value[index])
+    chosen = model.decision.index
+    difference = None
+    if chosen is not None:
+        gap = values - (terms[:, chosen] @ m - base)
+        difference = Interval.of(gap, value - float(curve.incremental_value[chosen]), level)
+    return ParameterSpreadAt(
+        draws=int(m.shape[1]), value=Interval.of(values, value, level), difference=difference
+    )
 
 
 def point_index(model: ModelResult, ask: Ask) -> int:

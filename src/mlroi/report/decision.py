@@ -176,6 +176,15 @@ def stated_sentences(r: DecisionResult, s: StatedPoint | None = None) -> list[st
                 "the best was picked on these rows, so its lead is if anything optimistic)"
             )
         lines.append(text + ".")
+    if s.parameters is not None:
+        sp = s.parameters
+        text = (
+            f"  Over the uncertain parameters ({fmt.count(sp.draws)} draws): yours is worth "
+            f"{_range(r, sp.value)}"
+        )
+        if sp.difference is not None and s.index != r.models[s.model].decision.index:
+            text += f", its difference from the best threshold {_range(r, sp.difference)}"
+        lines.append(f"{text} ({level} intervals).")
     if s.breaks:
         lines.append(f"  It breaks the constraint(s): {'; '.join(s.breaks)}.")
     if not s.has_interval:
