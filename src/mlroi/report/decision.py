@@ -123,9 +123,14 @@ def _amount(r: DecisionResult, total: float) -> str:
     return f"{fmt.money(year, r.currency)} a year"
 
 
-def _range(r: DecisionResult, iv: Interval) -> str:
+def _range(r: DecisionResult, iv: Interval, *, unit: bool = False) -> str:
+    """An interval's ends as :func:`_amount` states them (``unit`` adds "a year" or "on this
+    table")."""
     f = r.year_factor or 1.0
-    return fmt.money_range(iv.lower * f, iv.upper * f, r.currency)
+    text = fmt.money_range(iv.lower * f, iv.upper * f, r.currency)
+    if not unit:
+        return text
+    return text + (" on this table" if r.year_factor is None else " a year")
 
 
 def _of_resamples(p: float, resamples: int) -> str:
@@ -180,7 +185,7 @@ def stated_sentences(r: DecisionResult, s: StatedPoint | None = None) -> list[st
         sp = s.parameters
         text = (
             f"  Over the uncertain parameters ({fmt.count(sp.draws)} draws): yours is worth "
-            f"{_range(r, sp.value)}"
+            f"{_range(r, sp.value, unit=True)}"
         )
         if sp.difference is not None and s.index != r.models[s.model].decision.index:
             text += f", its difference from the best threshold {_range(r, sp.difference)}"
