@@ -374,3 +374,13 @@ def test_uncertain_parameters_give_the_stated_value_a_monte_carlo_interval(
     assert "Over the uncertain parameters (200,000 draws): yours is worth" in "\n".join(
         result.summary()
     )
+
+
+def test_the_methods_say_how_the_threshold_in_use_was_valued(parquet: Path) -> None:
+    from mlroi.report.methods import decision as methods
+
+    result = decide(config(parquet), seed=4, ask=Ask("budget", 500))
+    assert any(
+        line.startswith("The threshold in use (budget of 500 of 3,000 rows) is valued")
+        for line in methods(result)
+    )
