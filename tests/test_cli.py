@@ -259,9 +259,33 @@ def test_demo_writes_agreeing_per_user_and_event_log_results(
     assert "Traceback" not in result.output
     per_user = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
     from_events = json.loads((tmp_path / "result-events.json").read_text(encoding="utf-8"))
-    assert len(per_user["comparisons"]) >= 8
+    assert len(per_user["comparisons"]) == 4
     assert_close(from_events["comparisons"], per_user["comparisons"])
     assert_close(from_events["srm"], per_user["srm"])
     assert_close(from_events["guardrails"], per_user["guardrails"])
     for name in ("users.parquet", "events.parquet", "assignments.parquet", "experiment.yaml"):
         assert (tmp_path / name).exists()
+    # one story: the recommender's ROI uses the readout the demo printed, on the demo's data
+    roi = json.loads((tmp_path / "roi-recommender.json").read_text(encoding="utf-8"))
+    revenue = next(c for c in per_user["comparisons"] if c["metric"] == "revenue_per_user")
+    assert roi["lifts"][0]["estimate"] == revenue["absolute"]["estimate"]
+    assert "runs on this table" in " ".join(result.output.split())
+    for stem in ("recommender", "churn", "fraud", "feed"):
+        assert (tmp_path / "reports" / stem / "report.html").exists()
+        assert str(tmp_path / "reports" / stem / "report.html") in result.output.replace("\n", "")
+    assert "value, first" in result.output and "24 months" in result.output
+    assert "How the figures relate" in result.output
+
+
+def test_the_demo_experiment_is_the_recommender_case_experiment() -> None:
+    from mlroi.demo.config import experiment_yaml
+    from mlroi.spec.case import load_case
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    case = load_case(examples / "recommender.yaml").experiment
+    assert case is not None
+    for events in (False, True):
+        text = experiment_yaml(events=events)
+        demo = ExperimentConfig.model_validate(__import__("yaml").safe_load(text))
+        mine = demo.model_dump(exclude={"source", "events"})
+        assert mine == case.model_dump(exclude={"source", "events"})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from mlroi import formatting as fmt
 from mlroi.case_result import CaseResult
-from mlroi.report import decision, experiment, methods, roi
+from mlroi.report import decision, experiment, methods, roi, story
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
 
 
@@ -78,7 +78,10 @@ def summary(r: CaseResult) -> View:
         title=r.name,
         context=tuple(context),
         headline=Sentence(roi.headline(r.roi), "alarm" if r.roi.withheld else "strong"),
-        sections=(Section(tuple(blocks), f"Primary metric: {r.primary_metric}"),),
+        sections=(
+            Section(tuple(blocks), f"Primary metric: {r.primary_metric}"),
+            Section(story.sentences(r), "How the figures relate"),
+        ),
     )
 
 
