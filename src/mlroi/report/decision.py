@@ -434,8 +434,18 @@ def charts(r: DecisionResult) -> tuple[Chart, ...]:
 
 def view(r: DecisionResult, *, segments: bool = True) -> View:
     """The whole decision analysis as a view (``segments`` is for readouts; unused here)."""
+    infeasible = [
+        Sentence(
+            f"Failed check: no feasible threshold for {m.column}:"
+            f" {m.decision.reason or 'no threshold meets the constraints'}",
+            "alarm",
+        )
+        for m in r.models.values()
+        if m.decision.point is None
+    ]
     return View(
         label=f"Decision analysis of {r.score}",
+        context=tuple(infeasible),
         sections=(
             Section((threshold_table(r),), "Chosen thresholds"),
             Section(tuple(Sentence(s) for s in sentences(r)), "Findings"),
