@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from mlroi import formatting as fmt
 from mlroi.case_result import CaseResult
-from mlroi.report import decision, experiment, methods, roi, story
+from mlroi.report import decision, experiment, methods, quality, roi, story
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
 
 
@@ -94,6 +94,7 @@ def parts(r: CaseResult, *, segments: bool = True) -> list[View]:
         out.append(decision.view(r.decision, segments=segments))
     out.append(roi.view(r.roi))
     out.append(methods.view(r))
+    out.append(quality.view(r))
     return out
 
 
