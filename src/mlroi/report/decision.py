@@ -266,7 +266,17 @@ def sentences(r: DecisionResult) -> list[str]:
 
 def threshold_table(r: DecisionResult) -> Table:
     """Each model's chosen threshold with its metrics and value."""
-    right = ("threshold", "targeted", "precision", "recall", "fpr", "value", "AUC")
+    yearly = r.rows_per_year is not None
+    right = (
+        "threshold",
+        "targeted",
+        "precision",
+        "recall",
+        "fpr",
+        "value, these rows",
+        *(("value a year",) if yearly else ()),
+        "AUC",
+    )
     columns = (Column("model"), *(Column(col, "right") for col in right))
     rows = []
     for m in r.models.values():
@@ -281,11 +291,19 @@ def threshold_table(r: DecisionResult) -> Table:
                     for k in ("precision", "recall", "fpr")
                 ),
                 Cell(fmt.money(p.get("incremental_value"), r.currency) if p else "—"),
+                *(
+                    (Cell(fmt.money(r.per_year(p["incremental_value"]), r.currency)),)
+                    if yearly and p
+                    else (Cell("—"),)
+                    if yearly
+                    else ()
+                ),
                 Cell("—" if m.curve.auc is None else fmt.score(m.curve.auc)),
             )
         )
     return Table(
-        f"Decision: act on {r.score} (label {r.label}, {fmt.count(r.rows)} rows)",
+        f"Decision: act on {r.score} (label {r.label}, {fmt.count(r.rows)} rows"
+        + (f"; {fmt.count(r.rows_per_year)} a year)" if r.rows_per_year is not None else ")"),
         columns,
         tuple(rows),
         centered_title=True,

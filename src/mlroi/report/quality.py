@@ -80,7 +80,7 @@ def row_counts(r: CaseResult) -> list[RowCount]:
                 RowCount(
                     "scored table: rows outside the eligible population",
                     None,
-                    f"left out by `{d.eligible}`",
+                    f"left out by the filter {d.eligible}",
                     True,
                 )
             )
