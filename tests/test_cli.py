@@ -289,3 +289,14 @@ def test_the_demo_experiment_is_the_recommender_case_experiment() -> None:
         demo = ExperimentConfig.model_validate(__import__("yaml").safe_load(text))
         mine = demo.model_dump(exclude={"source", "events"})
         assert mine == case.model_dump(exclude={"source", "events"})
+
+
+def test_the_demo_never_overwrites_a_file_it_did_not_write(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    mine = tmp_path / "experiment.yaml"
+    mine.write_text("my own experiment\n", encoding="utf-8")
+    line = assert_one_error_line(invoke(runner, "demo", "--users", "2000", "--out", tmp_path))
+    assert "experiment.yaml exists and was not written by mlroi demo" in line
+    assert mine.read_text(encoding="utf-8") == "my own experiment\n"
+    assert not (tmp_path / "users.parquet").exists()

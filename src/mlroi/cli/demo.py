@@ -25,6 +25,21 @@ if TYPE_CHECKING:
     from mlroi.experiment.result import ExperimentResult
     from mlroi.spec.case import Case
 
+MARK = ".mlroi-demo"
+"""The file that marks a folder as written by ``mlroi demo``: only then does it overwrite."""
+
+WRITES = (
+    "users.parquet",
+    "events.parquet",
+    "assignments.parquet",
+    "experiment.yaml",
+    "experiment-events.yaml",
+    "result.json",
+    "result-events.json",
+)
+"""Files ``mlroi demo`` writes at the top of its folder (besides ``roi-*.json``,
+``decision-*.json`` and ``reports/``)."""
+
 RECOMMENDER_USERS = SCENARIOS["recommender"][0]
 """Users of the recommender case's bundled A/B test: the demo's default, so both are one table."""
 
@@ -52,7 +67,7 @@ def demo(
     from mlroi.spec.case import load_case
     from mlroi.spec.loader import load_model
 
-    out.mkdir(parents=True, exist_ok=True)
+    _claim(out)
     cases = {p: load_case(p) for p in _example_cases()}
     cases = {p: _on_demo_data(c, out) if p.stem == "recommender" else c for p, c in cases.items()}
     total = 3 + sum(len(case_stages(*_sections(c))) for c in cases.values())
@@ -84,6 +99,36 @@ def demo(
         console.print(f"{escape(results[stem].name)}: {escape(str(path))}", highlight=False)
     console.print(f"Data, configurations and JSON results: {escape(str(out))}/", highlight=False)
     return code
+
+
+def _claim(out: Path) -> None:
+    """Make ``out`` the demo's folder, or stop when it holds files the demo would overwrite
+    that mlroi did not write."""
+    from mlroi.errors import DataError
+
+    if not _ours(out):
+        taken = [out / name for name in WRITES if (out / name).exists()]
+        taken += sorted(out.glob("roi-*.json")) + sorted(out.glob("decision-*.json"))
+        if taken:
+            raise DataError(
+                f"{taken[0]} exists and was not written by mlroi demo: move it away, or choose"
+                " another folder with --out"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARK).write_text(
+        "Written by `mlroi demo`: it may overwrite the files in this folder.\n", encoding="utf-8"
+    )
+
+
+def _ours(out: Path) -> bool:
+    """Whether ``out`` is marked as the demo's, or holds an earlier demo's configuration."""
+    if (out / MARK).exists():
+        return True
+    config = out / "experiment.yaml"
+    if not config.is_file():
+        return False
+    with config.open("rb") as f:
+        return b"mlroi demo" in f.readline()
 
 
 def _example_cases() -> list[Path]:
