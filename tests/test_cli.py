@@ -192,7 +192,9 @@ def test_failing_guardrail_exits_one(runner: CliRunner, folder: Path) -> None:
     config = write_config(folder, "engagement_drop.parquet", name="drop.yaml")
     result = invoke(runner, "experiment", config)
     assert result.exit_code == 1, result.output
-    assert nonempty_lines(result.stdout)[0].startswith("Sample ratio OK")
+    first, second = nonempty_lines(result.stdout)[:2]  # the failed check before anything else
+    assert first.startswith("Failed check: guardrail minutes_per_session failed for treatment")
+    assert second.startswith("Sample ratio OK")
     assert "FAIL" in result.stdout
     failed = [line for line in nonempty_lines(result.stderr) if line.startswith("FAILED:")]
     assert len(failed) == 1
