@@ -402,7 +402,17 @@ def sentences(r: DecisionResult) -> list[str]:
 
 def threshold_table(r: DecisionResult) -> Table:
     """Each model's chosen threshold with its metrics and value, and the threshold in use."""
-    right = ("threshold", "targeted", "precision", "recall", "fpr", "value", "AUC")
+    yearly = r.rows_per_year is not None
+    right = (
+        "threshold",
+        "targeted",
+        "precision",
+        "recall",
+        "fpr",
+        "value, these rows",
+        *(("value a year",) if yearly else ()),
+        "AUC",
+    )
     columns = (Column("model"), *(Column(col, "right") for col in right))
     rows = []
     points: list[tuple[str, dict[str, Any], float | None]] = [
@@ -423,11 +433,19 @@ def threshold_table(r: DecisionResult) -> Table:
                     for k in ("precision", "recall", "fpr")
                 ),
                 Cell(fmt.money(p.get("incremental_value"), r.currency) if p else "—"),
+                *(
+                    (Cell(fmt.money(r.per_year(p["incremental_value"]), r.currency)),)
+                    if yearly and p
+                    else (Cell("—"),)
+                    if yearly
+                    else ()
+                ),
                 Cell("—" if auc is None else fmt.score(auc)),
             )
         )
     return Table(
-        f"Decision: act on {r.score} (label {r.label}, {fmt.count(r.rows)} rows)",
+        f"Decision: act on {r.score} (label {r.label}, {fmt.count(r.rows)} rows"
+        + (f"; {fmt.count(r.rows_per_year)} a year)" if r.rows_per_year is not None else ")"),
         columns,
         tuple(rows),
         centered_title=True,
@@ -585,8 +603,18 @@ def charts(r: DecisionResult) -> tuple[Chart, ...]:
 
 def view(r: DecisionResult, *, segments: bool = True) -> View:
     """The whole decision analysis as a view (``segments`` is for readouts; unused here)."""
+    infeasible = [
+        Sentence(
+            f"Failed check: no feasible threshold for {m.column}:"
+            f" {m.decision.reason or 'no threshold meets the constraints'}",
+            "alarm",
+        )
+        for m in r.models.values()
+        if m.decision.point is None
+    ]
     return View(
         label=f"Decision analysis of {r.score}",
+        context=tuple(infeasible),
         sections=(
             Section((threshold_table(r),), "Chosen thresholds"),
             Section(tuple(Sentence(s) for s in sentences(r)), "Findings"),

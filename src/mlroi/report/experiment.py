@@ -160,8 +160,11 @@ def view(result: ExperimentResult, *, segments: bool = True) -> View:
         blocks.append(segment_table(result))
     blocks.extend(Sentence(note, "note") for note in result.notes)
     chart = lift_chart(result)
+    # the SRM verdict is the headline; a failed guardrail is read before it too
+    failed = [line for line in result.failures(("guardrail",))]
     return View(
         label="Experiment readout",
+        context=tuple(Sentence(f"Failed check: {line}", "alarm") for line in failed),
         headline=srm_sentence(result),
         sections=(Section(tuple(blocks)),),
         charts=() if chart is None else (chart,),
