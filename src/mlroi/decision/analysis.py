@@ -362,7 +362,7 @@ def decide(
     say("reading the scored table")
     table = open_table(config.source, base=base)
     try:
-        return _decide(table, config, seed=seed, level=level, currency=currency, say=say)
+        return _decide(table, config, seed=seed, level=level, currency=currency, say=say, ask=ask)
     finally:
         release(table)
 
@@ -375,6 +375,7 @@ def _decide(
     level: float,
     currency: str,
     say: Progress,
+    ask: Ask | None,
 ) -> DecisionResult:
     columns = list(table.columns)
     roles = {"score": config.score, "label": config.label}
