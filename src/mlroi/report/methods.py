@@ -81,7 +81,9 @@ def decision(r: DecisionResult) -> list[str]:
     if r.resamples:
         out.append(
             f"Intervals from the data: {fmt.count(r.resamples)} bootstrap resamples (seed "
-            f"{r.seed}, {fmt.level(r.level)} intervals)."
+            f"{r.seed}, {fmt.level(r.level)} intervals); each resample's totals are scaled to "
+            "the table's rows (total x rows / rows drawn), so a value's interval is that of a "
+            "sum over a known number of rows, as is its value a year."
         )
     draws = {m.parameters.draws for m in r.models.values() if m.parameters is not None}
     if draws:
