@@ -105,6 +105,11 @@ def roi(r: RoiResult) -> list[str]:
         out = ["Every input is a single value: the figures are exact, with no interval."]
     out.append(f"Cash flows: {r.timing}.")
     out += [f"Lift of {x.driver}: {x.distribution}, from {x.source}." for x in r.lifts]
+    if any("Student's t" in x.distribution for x in r.lifts):
+        out.append(
+            "A lift from the readout is drawn from Student's t on the readout's degrees of "
+            "freedom, the distribution its interval was read with (a normal from 1,000 df on)."
+        )
     return out
 
 
