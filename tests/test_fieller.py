@@ -169,6 +169,41 @@ def test_cuped_moments_match_the_simulated_joint_spread_of_the_adjusted_values()
     assert mean_cov > 0.3 * mean_var_c  # far from the independent arms' 0
 
 
+@pytest.mark.slow
+def test_cuped_fieller_covers_at_nominal_only_with_the_arms_covariance() -> None:
+    # CUPED on a mean (corr 0.9 with the covariate), 100 units per arm, control mean 0.3 and a
+    # true relative lift of +100%. Away from a ratio of 1, the shared pooled centring matters:
+    # Fieller's interval with the covariance covers at nominal; treating the adjusted arms as
+    # independent does not (91% in this setting). 2,000 runs: band 93.5%-96.5%.
+    rng = np.random.default_rng(29)
+    metric = Mean(name="y", column="y", covariate="x")
+    n, lift, runs = 100, 1.0, 2_000
+    with_cov = without = 0
+    for _ in range(runs):
+        arms = []
+        for k in range(2):
+            x = rng.normal(0.0, 1.0, n)
+            y = 0.3 * (1 + lift * k) + 0.9 * x + math.sqrt(1 - 0.81) * rng.normal(0.0, 1.0, n)
+            arms.append(_aggregates({"y": y, "x": x}))
+        est = metric.estimates(arms[0], arms[1])
+        full = compare(est.control, est.treatment, relative_interval="fieller", moments=est.moments)
+        alone = compare(est.control, est.treatment, relative_interval="fieller")
+        q = _t_crit(full.df)
+        moments = {"with": est.moments, "without": None}
+        for name, lifted in (("with", full), ("without", alone)):
+            m = moments[name] or RatioMoments(est.treatment.variance, est.control.variance)
+            if lifted.relative is not None:
+                hit = lifted.relative.contains(lift)
+            else:
+                hit = inside(1 + lift, est.treatment.value, est.control.value, m, q)
+            if name == "with":
+                with_cov += hit
+            else:
+                without += hit
+    assert BAND[0] <= with_cov / runs <= BAND[1]
+    assert without / runs < 0.93
+
+
 def _aggregates(columns: dict[str, Any]) -> Aggregates:
     names = list(columns)
     data = np.vstack([columns[c] for c in names])
@@ -251,10 +286,10 @@ def test_fieller_covers_at_nominal_where_delta_under_covers(name: str) -> None:
 
 def test_auto_covers_at_nominal_at_its_own_limit() -> None:
     # The switch's worst case: a control whose true relative standard error equals the limit.
-    # Normal arms with known variances, 200,000 runs (Monte Carlo error 0.05 points): within
+    # Normal arms with known variances, 100,000 runs (Monte Carlo error 0.07 points): within
     # 0.4 points of 95%.
     rng = np.random.default_rng(7)
-    s, runs = AUTO_LIMIT, 200_000
+    s, runs = AUTO_LIMIT, 100_000
     hits = 0
     for c, t in zip(
         1 + s * rng.standard_normal(runs), 1 + s * rng.standard_normal(runs), strict=True

@@ -4,7 +4,8 @@ Absolute lift ``t - c`` with a Welch / z interval. Relative lift ``t / c - 1`` w
 
 - ``delta``: the delta-method interval ``t/c - 1 +- q se``,
   ``se^2 = Var(t)/c^2 + (t/c)^2 Var(c)/c^2`` for independent arms (the same first-order expansion
-  as GrowthBook's gbstats, so its published vectors are reproduced);
+  as GrowthBook's gbstats, so its published vectors are reproduced), less ``2 (t/c) Cov(t, c)/c^2``
+  when the two values covary (CUPED's shared centring, :class:`~mlroi.stats.fieller.RatioMoments`);
 - ``fieller``: Fieller's interval (:mod:`mlroi.stats.fieller`) at the same critical value ``q``,
   which keeps its coverage when the control's relative standard error is large; when the control
   value is within ``q`` standard errors of 0 the set is unbounded and no interval is given;
@@ -113,8 +114,9 @@ def compare(
         alternative: ``"two-sided"``, ``"greater"`` (treatment above control) or ``"less"``.
         df: degrees of freedom; ``None`` for Welch-Satterthwaite, ``math.inf`` for a z-test.
         relative_interval: ``"delta"``, ``"fieller"`` or ``"auto"`` (module docstring).
-        moments: variances and covariance of the two arms' values for Fieller's interval; by
-            default the arms' variances and no covariance (independent arms).
+        moments: variances and covariance of the two arms' values for the relative lift (its
+            standard error, Fieller's interval and ``auto``'s choice); by default the arms'
+            variances and no covariance (independent arms).
 
     Returns:
         The lift. The caller guarantees a positive total variance.
@@ -136,15 +138,17 @@ def compare(
         note = "control value is negative: relative lift would flip sign, so it is not shown"
     else:
         ratio = treatment.value / c
-        # sqrt(Var(t)/c^2 + ratio^2 Var(c)/c^2), arranged to stay finite at any scale
-        rel_se = math.hypot(
-            math.sqrt(treatment.variance) / c, abs(ratio) * (math.sqrt(control.variance) / c)
-        )
+        m = moments or RatioMoments(treatment.variance, control.variance)
+        # sqrt(Var(t)/c^2 - 2 ratio Cov/c^2 + ratio^2 Var(c)/c^2), arranged to stay finite at
+        # any scale (the covariance is 0 for independent arms)
+        rel_se = math.hypot(math.sqrt(m.numerator) / c, abs(ratio) * (math.sqrt(m.denominator) / c))
+        if m.covariance != 0.0:
+            shared = 2.0 * ratio * (m.covariance / c) / c
+            rel_se = math.sqrt(max(rel_se * rel_se - shared, 0.0))
         if not (math.isfinite(rel_se) and math.isfinite(ratio)):
             note = "control value is too close to 0 for a finite relative lift"
-        elif use_fieller(relative_interval, c, control.variance):
+        elif use_fieller(relative_interval, c, m.denominator):
             method = "fieller"
-            m = moments or RatioMoments(treatment.variance, control.variance)
             found = fieller(treatment.value, c, m, crit, alternative)
             if found.bounded:
                 relative = Interval(ratio - 1.0, found.lower - 1.0, found.upper - 1.0, rel_se)
