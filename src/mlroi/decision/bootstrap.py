@@ -4,25 +4,25 @@ The point analysis picks a threshold per model from one sample of rows. Resampli
 how far the value at that threshold, the best feasible threshold and its value, and (for two
 models scored on the same rows) the difference between the models would move in another sample.
 
-Resampling. Each row gets an independent Poisson(1) weight in each resample, the number of times
-it is drawn: the Poisson bootstrap of Chamandy et al. (2012), the usual choice at scale, because a
-row's weights need neither ``n`` nor the other rows and are drawn chunk by chunk. The number of
-rows drawn varies (it is Poisson(n)). For a ratio such as recall or AUC that makes no difference
-as ``n`` grows; for a total such as the value it does: the bootstrap variance of
-``sum_i w_i x_i`` is ``sum_i x_i ** 2``, which exceeds the classical bootstrap's ``n var(x)`` by
-``n mean(x) ** 2``, the spread of the number of rows. The figures this module reports are about
-the table's ``n`` rows (and, scaled, a year's known number of rows), whose number does not vary:
-a stated 90% interval of the raw weighted totals covered 97.5% in simulation when every acted row
-is positive. So every total is normalised by the rows its resample drew: each resample's total
-becomes ``n * sum_i w_i x_i / sum_i w_i`` (``ModelDraws.rows_drawn``), ``n`` times a ratio of two
-weighted sums whose spread is, as ``n`` grows, the classical standard error of a mean,
-``sqrt(var(x) / n)``; the total's is then ``sqrt(n var(x))``, that of a sum over ``n`` rows. The
-values at the chosen thresholds (``value_at_chosen``, ``incremental_value_at_chosen``, a
-difference's ``value_at_chosen``) and their per-row versions are built this way;
-``tests/test_decision_bootstrap.py`` checks their coverage. The optimum's objective is a number
-of each resampled curve as it stands (an expression of the curve's columns, not always a total).
-With several models, every model sees the same weights (a paired bootstrap): the difference
-between two models is resampled directly, without the noise of the rows they share.
+Resampling. Each row gets an independent Poisson(1) weight in each resample, the number of times it
+is drawn: the Poisson bootstrap of Chamandy et al. (2012), the usual choice at scale, because a
+row's weights need neither ``n`` nor the other rows and are drawn chunk by chunk. The number of rows
+drawn varies (it is Poisson(n)). For a ratio such as recall or AUC that makes no difference as ``n``
+grows; for a total such as the value it does: the bootstrap variance of ``sum_i w_i x_i`` is
+``sum_i x_i ** 2``, which exceeds the classical bootstrap's ``n var(x)`` by ``n mean(x) ** 2``, the
+spread of the number of rows. The figures this module reports are about the table's ``n`` rows (and,
+scaled, a year's known number of rows), whose number does not vary: a stated 90% interval of the raw
+weighted totals covered about 97% in simulation when every acted row is positive. So every total is
+normalised by the rows its resample drew: each resample's total becomes
+``n * sum_i w_i x_i / sum_i w_i`` (``ModelDraws.rows_drawn``), ``n`` times a ratio of two weighted
+sums whose spread is, as ``n`` grows, the classical standard error of a mean, ``sqrt(var(x) / n)``;
+the total's is then ``sqrt(n var(x))``, that of a sum over ``n`` rows. The values at the chosen
+thresholds (``value_at_chosen``, ``incremental_value_at_chosen``, a difference's
+``value_at_chosen``) and their per-row versions are built this way;
+``tests/test_decision_bootstrap.py`` checks their coverage. The optimum's objective is a number of
+each resampled curve as it stands (an expression of the curve's columns, not always a total). With
+several models, every model sees the same weights (a paired bootstrap): the difference between two
+models is resampled directly, without the noise of the rows they share.
 
 Weights: :mod:`mlroi.decision.poisson_weights` draws every row's Poisson(1) weight in every
 resample, at 2 to 3 ns a weight, from streams that depend only on the seed and the row.
