@@ -114,6 +114,11 @@ def test_rows_drawn_is_the_sum_of_the_row_weights_in_each_resample() -> None:
     assert difference.value_at_chosen_per_row.interval.std_error == pytest.approx(
         float(np.std(per_row, ddof=1))
     )
+    # the challenger's total (and so its value a year) is the per-row difference over n rows
+    total, row = difference.value_at_chosen.interval, difference.value_at_chosen_per_row.interval
+    assert (total.lower, total.upper, total.std_error) == pytest.approx(
+        (rows.n * row.lower, rows.n * row.upper, rows.n * row.std_error), rel=1e-12
+    )
 
 
 def test_resampled_optimum_and_auc_are_those_of_the_resampled_rows() -> None:
