@@ -77,6 +77,23 @@ def test_ends_match_franz_closed_form(t: float, c: float, moments: RatioMoments)
     assert found.lower < t / c < found.upper
 
 
+@pytest.mark.parametrize("scale", [1e-150, 1e-80, 1e80, 1e150])
+def test_relative_interval_does_not_depend_on_the_unit_of_measurement(scale: float) -> None:
+    c, t = ArmEstimate(2.0, 0.09, 50), ArmEstimate(2.3, 0.1, 60)
+    base = compare(c, t, relative_interval="fieller").relative
+    scaled = compare(
+        ArmEstimate(c.value * scale, c.variance * scale**2, c.n),
+        ArmEstimate(t.value * scale, t.variance * scale**2, t.n),
+        relative_interval="fieller",
+    ).relative
+    assert base is not None and scaled is not None
+    assert (scaled.lower, scaled.upper) == pytest.approx((base.lower, base.upper), rel=1e-9)
+    moments = RatioMoments(0.1 * scale * scale, 0.09 * scale * scale, 0.02 * scale * scale)
+    found = fieller(2.3 * scale, 2.0 * scale, moments, Q95)
+    want = fieller(2.3, 2.0, RatioMoments(0.1, 0.09, 0.02), Q95)
+    assert (found.lower, found.upper) == pytest.approx((want.lower, want.upper), rel=1e-9)
+
+
 def test_fieller_tends_to_the_delta_interval_as_the_control_becomes_precise() -> None:
     control, treatment = ArmEstimate(10.0, 1e-6, 1_000), ArmEstimate(10.5, 1e-6, 1_000)
     d = compare(control, treatment, relative_interval="delta").relative

@@ -110,11 +110,12 @@ def fieller(
     c = denominator
     ratio = numerator / c
     q2 = crit * crit
-    a = 1.0 - q2 * (moments.denominator / (c * c))
+    # each term over c^2 as (sqrt(v) / c)^2 or (cov / c) / c: no overflow or underflow of c^2
+    a = 1.0 - q2 * (math.sqrt(moments.denominator) / c) ** 2
     if not a > 0.0:
         return RatioSet(False, math.nan, math.nan)
-    b = ratio - q2 * (moments.covariance / (c * c))
-    cc = ratio * ratio - q2 * (moments.numerator / (c * c))
+    b = ratio - q2 * ((moments.covariance / c) / c)
+    cc = ratio * ratio - q2 * (math.sqrt(moments.numerator) / c) ** 2
     half = math.sqrt(max(b * b - a * cc, 0.0))
     lower, upper = (b - half) / a, (b + half) / a
     if alternative == "greater":
