@@ -175,7 +175,7 @@ def test_broken_split_fails_with_sample_ratio_mismatch(runner: CliRunner, folder
     config = write_config(folder, "broken_split.parquet", name="broken.yaml")
     result = invoke(runner, "experiment", config)
     assert result.exit_code == 1, result.output
-    assert nonempty_lines(result.stdout)[0].startswith("SAMPLE RATIO MISMATCH: p = ")
+    assert nonempty_lines(result.stdout)[0].startswith("SAMPLE RATIO MISMATCH: p ")
     assert "FAILED: sample ratio mismatch" in result.stderr
     assert "Traceback" not in result.output
 
