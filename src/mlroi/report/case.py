@@ -51,7 +51,7 @@ def summary(r: CaseResult) -> View:
     if not r.roi.withheld:
         blocks.append(
             Table(
-                "Headline figures",
+                f"Headline figures over the {r.roi.horizon_months}-month horizon, {r.roi.currency}",
                 (Column("figure"), Column("estimate", "right"), Column("interval", "right")),
                 tuple(
                     (Cell(name), Cell(point), Cell(interval))
