@@ -580,3 +580,24 @@ def test_a_per_unit_readout_reads_units_and_leaves_none_out() -> None:
     assert result.exclusions.read == {"units": N}
     assert result.exclusions.excluded == ()
     assert "Data quality" not in result.view().sentences()
+
+
+@pytest.mark.postgres
+def test_event_readout_on_postgres_counts_exclusions_and_names_an_overflow(
+    postgres_con: Any, postgres_url: str, request: pytest.FixtureRequest
+) -> None:
+    def load(name: str, table: pa.Table) -> Source:
+        postgres_con.create_table(name, obj=table, overwrite=True)
+        request.addfinalizer(lambda: postgres_con.drop_table(name, force=True))
+        return Source(url=postgres_url, table=name)
+
+    events, _ = _event_log(1.0)
+    assignments = load("wrong_assignments", _assignments(_exposures(100)))
+    result = run(
+        None, events=load("wrong_events", _with_strangers(events, 30)), assignments=assignments
+    )
+    local = run(None, events=_with_strangers(events, 30), assignments=_assignments(_exposures(100)))
+    assert result.exclusions == local.exclusions
+    huge, _ = _event_log(1e300)
+    with pytest.raises(DataError, match=OVERFLOW):
+        run(None, events=load("wrong_huge_events", huge), assignments=assignments)
