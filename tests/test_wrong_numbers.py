@@ -536,7 +536,7 @@ def test_units_never_exposed_and_events_of_unassigned_units_are_counted_and_left
     )
     quality = result.exclusions
     assert quality.read == {"events": N + 30, "assignments": N}
-    left_out = {(e.table, e.reason): e.rows for e in quality.excluded}
+    left_out = {(e.what, e.reason): e.rows for e in quality.excluded}
     assert left_out == {
         ("events", "unit not in the assignments"): 30,
         ("events", "event time is NULL"): 0,
@@ -562,7 +562,7 @@ def test_exclusions_reach_the_json_the_terminal_and_the_report() -> None:
     )
     data = result.to_dict()["exclusions"]
     assert data["read"] == {"events": N + 30, "assignments": N}
-    assert {"table": "events", "rows": 30, "reason": "unit not in the assignments"} in data[
+    assert {"what": "events", "rows": 30, "reason": "unit not in the assignments"} in data[
         "excluded"
     ]
     text = markdown.render(result.view())
@@ -573,6 +573,7 @@ def test_exclusions_reach_the_json_the_terminal_and_the_report() -> None:
     with console.capture() as captured:
         terminal.print_result(result, console=console)
     assert "Data quality" in captured.get()
+    assert "unit not in the assignments" in result._repr_html_()
 
 
 def test_a_per_unit_readout_reads_units_and_leaves_none_out() -> None:

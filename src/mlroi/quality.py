@@ -9,7 +9,7 @@ JSON and its report carry the counts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 
@@ -18,12 +18,13 @@ class Excluded:
     """Rows of one table an analysis left out, and why.
 
     Attributes:
-        table: the table, as the report names it (``"events"``, ``"assignments"``).
+        what: which rows: the table, as the report names it (``"events"``,
+            ``"assignments"``).
         rows: how many rows were left out.
         reason: why, in a few words (``"unit not in the assignments"``).
     """
 
-    table: str
+    what: str
     rows: int
     reason: str
 
@@ -46,3 +47,8 @@ class Exclusions:
     def total_excluded(self) -> int:
         """Rows left out over every table and reason."""
         return sum(e.rows for e in self.excluded)
+
+    def __iter__(self) -> Iterator[Excluded]:
+        """The rows left out, one :class:`Excluded` per table and reason (what a case report's
+        data-quality part reads from any result's ``exclusions``)."""
+        return iter(self.excluded)

@@ -6,7 +6,7 @@ import math
 
 from mlroi import formatting as fmt
 from mlroi.experiment.result import Comparison, ExperimentResult
-from mlroi.report.quality import exclusions_sentence, exclusions_table
+from mlroi.report.exclusions import exclusions_sentence, exclusions_table
 from mlroi.report.view import (
     Axis,
     Cell,

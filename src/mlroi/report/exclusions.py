@@ -1,4 +1,4 @@
-"""The Data quality table: the rows an analysis read, and those it left out with why."""
+"""A result's Data quality table: the rows an analysis read, and those it left out with why."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ def exclusions_table(exclusions: Exclusions, title: str = "Data quality") -> Tab
         return None
     rows = []
     for e in exclusions.excluded:
-        read = exclusions.read.get(e.table, 0)
+        read = exclusions.read.get(e.what, 0)
         share = fmt.share(e.rows / read) if read else "—"
         rows.append(
             (
-                Cell(e.table),
+                Cell(e.what),
                 Cell(fmt.count(read), "muted"),
                 Cell(fmt.count(e.rows), "warn" if e.rows else "plain"),
                 Cell(share, "warn" if e.rows else "muted"),
@@ -40,5 +40,5 @@ def exclusions_sentence(exclusions: Exclusions) -> str | None:
     """One line saying how many rows were left out, for a summary; ``None`` when none were."""
     if exclusions.total_excluded == 0:
         return None
-    parts = [f"{fmt.count(e.rows)} {e.table} ({e.reason})" for e in exclusions.excluded if e.rows]
+    parts = [f"{fmt.count(e.rows)} {e.what} ({e.reason})" for e in exclusions.excluded if e.rows]
     return "Left out of the analysis: " + "; ".join(parts) + "."
