@@ -34,6 +34,14 @@ def srm_sentence(result: ExperimentResult) -> Sentence:
     return Sentence(f"Sample ratio OK: {fmt.p_equals(srm.p_value)} ({counts})", "good")
 
 
+def relative_text(c: Comparison) -> str:
+    """The relative lift with its interval, naming Fieller's method where it was used."""
+    if c.relative is None:
+        return c.relative_note or "—"
+    text = fmt.interval(c.relative, relative=True)
+    return text + " (Fieller)" if c.relative_method == "fieller" else text
+
+
 def _lift_cells(c: Comparison) -> list[Cell]:
     if c.status != "ok" or c.absolute is None:
         return [
@@ -45,10 +53,7 @@ def _lift_cells(c: Comparison) -> list[Cell]:
             Cell(""),
         ]
     a = c.absolute
-    if c.relative is not None:
-        rel = Cell(fmt.interval(c.relative, relative=True))
-    else:
-        rel = Cell(c.relative_note or "—", "muted")
+    rel = Cell(relative_text(c), "plain" if c.relative is not None else "muted")
     tone: Tone = "good" if c.significant and a.estimate > 0 else "bad" if c.significant else "plain"
     cuped = "" if c.variance_reduction is None else f"−{fmt.share(c.variance_reduction, 0)} var"
     return [
@@ -109,10 +114,8 @@ def segment_table(result: ExperimentResult) -> Table:
     for c in result.segments:
         if c.status != "ok" or c.absolute is None:
             rel = Cell(f"cannot estimate: {c.reason}", "warn")
-        elif c.relative is None:
-            rel = Cell(c.relative_note or "—", "muted")
         else:
-            rel = Cell(fmt.interval(c.relative, relative=True))
+            rel = Cell(relative_text(c), "plain" if c.relative is not None else "muted")
         rows.append(
             (
                 Cell(f"{c.segment}={c.segment_value}"),
@@ -167,8 +170,11 @@ def view(result: ExperimentResult, *, segments: bool = True) -> View:
             blocks.append(Sentence(left_out, "warn"))
     blocks.extend(Sentence(note, "note") for note in result.notes)
     chart = lift_chart(result)
+    # the SRM verdict is the headline; a failed guardrail is read before it too
+    failed = [line for line in result.failures(("guardrail",))]
     return View(
         label="Experiment readout",
+        context=tuple(Sentence(f"Failed check: {line}", "alarm") for line in failed),
         headline=srm_sentence(result),
         sections=(Section(tuple(blocks)),),
         charts=() if chart is None else (chart,),
@@ -178,11 +184,7 @@ def view(result: ExperimentResult, *, segments: bool = True) -> View:
 def _describe(c: Comparison) -> str:
     if c.status != "ok" or c.absolute is None:
         return f"{c.metric} [{c.arm}]: cannot estimate ({c.reason})"
-    rel = (
-        fmt.interval(c.relative, relative=True)
-        if c.relative
-        else f"relative n/a ({c.relative_note})"
-    )
+    rel = relative_text(c) if c.relative else f"relative n/a ({c.relative_note})"
     return f"{c.metric} [{c.arm}]: {rel}, {fmt.p_equals(c.p_value)}"
 
 
