@@ -111,7 +111,8 @@ class Journey:
         channels: the channels touched, first touch first.
         value: revenue of the order it ends in (0 for a journey without one).
         converted: whether it ends in an order.
-        hours_before: hours from each touch to the order (for time decay), or ``None``.
+        hours_before: hours from each touch to the order (for time decay), or ``None`` (a
+            non-converting journey needs none).
     """
 
     channels: Sequence[str]
@@ -142,13 +143,13 @@ def path_table(journeys: Iterable[Journey], half_life_hours: float = 168.0) -> P
     items = [j for j in journeys if j.channels]
     channels = tuple(sorted({c for j in items for c in j.channels}))
     index = {c: i for i, c in enumerate(channels)}
-    timed = all(j.hours_before is not None for j in items)
+    timed = all(j.hours_before is not None for j in items if j.converted)
     rows: dict[tuple[tuple[int, ...], bool], _Row] = {}
     for j in items:
         key = (tuple(index[c] for c in j.channels), bool(j.converted))
         value = float(j.value) if j.converted else 0.0
         w = np.zeros(len(j.channels))
-        if timed and j.hours_before is not None:
+        if timed and j.converted and j.hours_before is not None:
             w = decay_weights(j.hours_before, half_life_hours)
         acc = rows.setdefault(key, _Row(len(j.channels)))
         acc.add(value, w)
