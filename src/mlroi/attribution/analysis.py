@@ -74,6 +74,7 @@ def attribute(
     )
     touches = open_table(config.touchpoints, base=base)
     orders = open_table(config.orders, base=base)
+    rec = config.recommendation
     step("reducing the logs to journeys")
     counts = journey_counts(
         touches,
@@ -82,8 +83,8 @@ def attribute(
         lookback_days=config.lookback_days,
         half_life_days=config.half_life_days,
         max_touches=config.max_touches,
+        exclude=() if rec.view_through else rec.views,
     )
-    rec = config.recommendation
     channels = [*rec.clicks, *(rec.views if rec.view_through else [])]
     step("windows after recommendation clicks")
     item, order = influenced(
@@ -95,15 +96,15 @@ def attribute(
         order_window_hours=rec.order_window_hours,
     )
     windows = (
-        f"{fmt.count(rec.item_window_days)} days after a click on the item",
-        f"{fmt.count(rec.order_window_hours)} hours after a click",
+        f"{fmt.number(rec.item_window_days)} days after a click on the item",
+        f"{fmt.number(rec.order_window_hours)} hours after a click",
     )
     infl = _influenced(item, order, windows, level)
     table = table_of(counts, config.half_life_days * 24)
     if table.total_conversions == 0:
         raise DataError(
             "attribution: no order has a touch within the lookback window "
-            f"({fmt.count(config.lookback_days)} days): check that the logs share user ids "
+            f"({fmt.number(config.lookback_days)} days): check that the logs share user ids "
             "and cover the same period, or lengthen attribution.lookback_days"
         )
     incremental = None

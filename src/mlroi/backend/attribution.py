@@ -177,8 +177,10 @@ def journey_counts(
     lookback_days: float,
     half_life_days: float,
     max_touches: int,
+    exclude: Sequence[str] = (),
 ) -> JourneyCounts:
-    """Reduce the logs to the path table (module docstring for every rule).
+    """Reduce the logs to the path table (module docstring for every rule); touches of the
+    ``exclude`` channels are left out of the journeys (counted).
 
     Raises:
         DataError: a column is missing, a time column is not a timestamp, the zones differ,
@@ -187,7 +189,8 @@ def journey_counts(
     import ibis
 
     zone = _check(touches, orders, cols)
-    t, lines, o = _prepared(touches, orders, cols)
+    t_all, lines, o = _prepared(touches, orders, cols)
+    t = t_all.filter(~t_all.channel.isin(list(exclude))) if exclude else t_all
     ranked = o.mutate(k=ibis.row_number().over(group_by=o.user, order_by=[o.time, o.order_id]))
     events = t.select("user", "time", "channel", kind=ibis.literal(0)).union(
         ranked.select("user", "time", channel=ibis.null("string"), kind=ibis.literal(1)),
@@ -245,7 +248,10 @@ def journey_counts(
     )
     rows = fetch_columns(paths, "the path-count query")
     dec = fetch_columns(decay, "the time-decay query")
-    counts = _irregular(t, lines, o, tk, journeys, touches, orders, lookback_days)
+    counts = _irregular(t_all, lines, o, tk, journeys, touches, orders, lookback_days)
+    if exclude:
+        kept_rows = fetch_one(t.aggregate(n=t.count()), "the touchpoint count")["n"]
+        counts["excluded_touches"] = counts["distinct_touches"] - float(kept_rows)
     names = [str(p) for p in rows["path"]]
     return JourneyCounts(
         path=names,
