@@ -109,3 +109,32 @@ def test_the_example_recommender_reconciles_with_its_experiment() -> None:
     result = invoke("attribute", EXAMPLES / "recommender.yaml", "--resamples", "20")
     assert result.exit_code == 0, result.output
     assert "experiment readout: revenue_per_user" in result.output
+
+
+def test_an_attribution_driver_values_the_adjusted_influenced_revenue_a_month(
+    folder: Path, tmp_path: Path
+) -> None:
+    from mlroi.attribution.analysis import months_in_period
+    from mlroi.pipeline import run_case
+    from mlroi.spec.case import load_case
+
+    case = tmp_path / "case.yaml"
+    text = CASE.replace("touchpoints.parquet", str(folder / "touchpoints.parquet"))
+    text = text.replace("{path: orders.parquet}", f"{{path: {folder / 'orders.parquet'}}}")
+    text = text.replace(
+        "lift: {estimate: 1.0}, value_per_unit: 1, units_per_month: 1000",
+        "lift: {attribution: adjusted_last_click}, units_per_month: 1",
+    )
+    case.write_text(text)
+    result = run_case(load_case(case), base=tmp_path)
+    assert result.attribution is not None and result.attribution.reconciliation is not None
+    lift = result.roi.lifts[0]
+    adjusted = result.attribution.reconciliation.adjusted_last_click
+    assert lift.estimate == pytest.approx(adjusted.estimate / months_in_period(result.attribution))
+    assert "incrementality factor" in lift.source
+    out = tmp_path / "report"
+    report = invoke("report", case, "--out", out)
+    assert report.exit_code == 0, report.output
+    page = (out / "report.md").read_text()
+    assert "Influenced vs incremental revenue" in page
+    assert "Influenced revenue is not incremental revenue" in page

@@ -391,3 +391,26 @@ def reconcile(
     factor = Interval.of(ratio, incremental.estimate / influenced.estimate, level)
     adjusted = Interval.of(infl * ratio, influenced.estimate * factor.estimate, level)
     return Reconciliation(influenced, incremental, factor, adjusted, source, draws)
+
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def months_in_period(result: AttributionResult) -> float:
+    """Months the attribution period spans (first to last touch), at least one day's worth.
+
+    Raises:
+        SpecError: the period is given in words (``attribution.period``) and cannot be read.
+    """
+    from datetime import datetime
+
+    try:
+        start = datetime.fromisoformat(result.period_start)
+        end = datetime.fromisoformat(result.period_end)
+    except ValueError:
+        raise SpecError(
+            "attribution.period: a value driver needs the period's length; remove "
+            "`attribution.period` so that it is read off the logs"
+        ) from None
+    days = max((end - start).total_seconds() / 86400.0, 1.0)
+    return days / DAYS_PER_MONTH
