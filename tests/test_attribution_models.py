@@ -234,3 +234,13 @@ def test_shapley_above_fifteen_channels_uses_the_exact_dividend_form() -> None:
     assert credits.value.sum() == pytest.approx(400.0)
     with pytest.raises(ValueError, match="at most 15 channels"):
         shapley(path_table(items), method="enumeration")
+
+
+def test_shapley_of_a_hundred_channels_shares_each_journey_equally() -> None:
+    names = [f"c{i:03d}" for i in range(100)]
+    journeys_ = [Journey(["c000", "c099", "c000"], 6.0), Journey(names, 100.0)]
+    credits, method = shapley(path_table(journeys_))
+    assert method == "dividends"
+    got = dict(zip(credits.channels, credits.value.tolist(), strict=True))
+    assert got["c000"] == pytest.approx(4.0) and got["c099"] == pytest.approx(4.0)
+    assert got["c050"] == pytest.approx(1.0)

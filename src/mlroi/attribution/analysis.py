@@ -84,6 +84,7 @@ def attribute(
         half_life_days=config.half_life_days,
         max_touches=config.max_touches,
         exclude=() if rec.view_through else rec.views,
+        decay="time_decay" in config.models,
     )
     channels = [*rec.clicks, *(rec.views if rec.view_through else [])]
     step("windows after recommendation clicks")
@@ -100,7 +101,7 @@ def attribute(
         f"{fmt.number(rec.order_window_hours)} hours after a click",
     )
     infl = _influenced(item, order, windows, level)
-    table = table_of(counts, config.half_life_days * 24)
+    table = table_of(counts, config.half_life_days * 24, "time_decay" in config.models)
     if table.total_conversions == 0:
         raise DataError(
             "attribution: no order has a touch within the lookback window "
@@ -138,26 +139,29 @@ def _describe(source: object) -> str:
     return str(source)
 
 
-def table_of(counts: JourneyCounts, half_life_hours: float) -> PathTable:
-    """The backend's path counts as a :class:`PathTable` (channels sorted by name)."""
+def table_of(counts: JourneyCounts, half_life_hours: float, timed: bool = True) -> PathTable:
+    """The backend's path counts as a :class:`PathTable` (channels sorted by name); ``timed``
+    when the backend computed the time-decay sums."""
     from mlroi.backend.attribution import SEPARATOR
 
     split = [p.split(SEPARATOR) for p in counts.path]
     channels = tuple(sorted({c for p in split for c in p}))
     index = {c: i for i, c in enumerate(channels)}
     paths = tuple(tuple(index[c] for c in p) for p in split)
-    share: dict[str, FloatArray] = {}
-    worth: dict[str, FloatArray] = {}
-    for p, pos, s, v in zip(
-        counts.decay_path,
-        counts.decay_position,
-        counts.decay_share,
-        counts.decay_value,
-        strict=True,
-    ):
-        n = len(p.split(SEPARATOR))
-        share.setdefault(p, np.zeros(n))[pos] = s
-        worth.setdefault(p, np.zeros(n))[pos] = v
+    lengths = np.array([len(p) for p in paths], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    row_of = {
+        (p, True): r
+        for r, (p, c) in enumerate(zip(counts.path, counts.converted, strict=True))
+        if c
+    }
+    share = np.zeros(int(lengths.sum()))
+    worth = np.zeros(int(lengths.sum()))
+    if len(counts.decay_path):
+        rows = np.array([row_of[(p, True)] for p in counts.decay_path], dtype=np.int64)
+        at = starts[rows] + counts.decay_position
+        share[at] = counts.decay_share
+        worth[at] = counts.decay_value
     conv = counts.converted
     return PathTable(
         channels=channels,
@@ -166,15 +170,9 @@ def table_of(counts: JourneyCounts, half_life_hours: float) -> PathTable:
         conversions=np.where(conv, counts.journeys, 0.0),
         value=np.where(conv, counts.value, 0.0),
         value_sq=np.where(conv, counts.value_sq, 0.0),
-        decay_share=tuple(
-            share.get(p, np.zeros(len(q))) if c else np.zeros(len(q))
-            for p, q, c in zip(counts.path, paths, conv, strict=True)
-        ),
-        decay_value=tuple(
-            worth.get(p, np.zeros(len(q))) if c else np.zeros(len(q))
-            for p, q, c in zip(counts.path, paths, conv, strict=True)
-        ),
-        half_life_hours=half_life_hours,
+        decay_share=share if timed else None,
+        decay_value=worth if timed else None,
+        half_life_hours=half_life_hours if timed else math.nan,
     )
 
 

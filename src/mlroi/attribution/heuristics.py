@@ -73,8 +73,7 @@ def heuristic(table: PathTable, model: HeuristicName) -> Credits:
     if model == "time_decay":
         if table.decay_share is None or table.decay_value is None:
             raise ValueError("time decay needs the touches' times (no decay weights given)")
-        share = np.concatenate(table.decay_share) if table.rows else np.zeros(0)
-        worth = np.concatenate(table.decay_value) if table.rows else np.zeros(0)
+        share, worth = table.decay_share, table.decay_value
         converting = (table.conversions > 0)[row]
         conv = _sum_by(channel, np.where(converting, share, 0.0), k)
         value = _sum_by(channel, np.where(converting, worth, 0.0), k)

@@ -33,9 +33,10 @@ class PathTable:
         conversions: converting journeys of the row (``journeys`` or 0).
         value: the row's revenue (sum over its journeys).
         value_sq: sum over its journeys of the squared revenue of each.
-        decay_share: per row, per position: the sum over the row's journeys of the time-decay
-            weight of that touch, normalised within each journey (each journey's weights sum
-            to 1). ``None`` when no touch times are known (no time-decay model then).
+        decay_share: per touch of every row (flat, in :meth:`flat` order): the sum over the
+            row's journeys of the time-decay weight of that touch, normalised within each
+            journey (each journey's weights sum to 1). ``None`` when no touch times are known
+            (no time-decay model then).
         decay_value: as ``decay_share``, each journey's weights times its revenue.
         half_life_hours: the half-life the decay weights were computed with.
     """
@@ -46,12 +47,13 @@ class PathTable:
     conversions: FloatArray
     value: FloatArray
     value_sq: FloatArray
-    decay_share: tuple[FloatArray, ...] | None = None
-    decay_value: tuple[FloatArray, ...] | None = None
+    decay_share: FloatArray | None = None
+    decay_value: FloatArray | None = None
     half_life_hours: float = math.nan
     _flat: tuple[IntArray, IntArray, IntArray, IntArray] | None = field(
         default=None, repr=False, compare=False
     )
+    _masks: IntArray | None = field(default=None, repr=False, compare=False)
 
     @property
     def rows(self) -> int:
@@ -79,6 +81,17 @@ class PathTable:
         assert self._flat is not None
         return self._flat
 
+    def masks(self) -> IntArray:
+        """Each row's set of channels as a bitmask (bit ``c`` = channel ``c``; at most 62
+        channels, as Shapley enumeration needs)."""
+        if self._masks is None:
+            row, channel, _, _ = self.flat()
+            bits = np.zeros(self.rows, dtype=np.int64)
+            np.bitwise_or.at(bits, row, np.left_shift(1, channel))
+            object.__setattr__(self, "_masks", bits)
+        assert self._masks is not None
+        return self._masks
+
     def reweighted(self, counts: FloatArray, value: FloatArray) -> PathTable:
         """The same rows with other journey counts and revenue (a bootstrap resample): the
         conversions follow the counts, the decay sums are scaled per row."""
@@ -86,8 +99,9 @@ class PathTable:
         vscale = np.divide(value, self.value, out=scale.copy(), where=self.value != 0)
         share = value_ = None
         if self.decay_share is not None and self.decay_value is not None:
-            share = tuple(s * scale[i] for i, s in enumerate(self.decay_share))
-            value_ = tuple(v * vscale[i] for i, v in enumerate(self.decay_value))
+            row = self.flat()[0]
+            share = self.decay_share * scale[row]
+            value_ = self.decay_value * vscale[row]
         conv = np.where(self.conversions > 0, counts, 0.0)
         return PathTable(
             self.channels,
@@ -100,6 +114,7 @@ class PathTable:
             value_,
             self.half_life_hours,
             self._flat,
+            self._masks,
         )
 
 
@@ -165,8 +180,8 @@ def path_table(journeys: Iterable[Journey], half_life_hours: float = 168.0) -> P
         ),
         value=np.array([a.value for a in acc_]),
         value_sq=np.array([a.value_sq for a in acc_]),
-        decay_share=tuple(a.share for a in acc_) if timed else None,
-        decay_value=tuple(a.share_value for a in acc_) if timed else None,
+        decay_share=np.concatenate([a.share for a in acc_]) if timed and acc_ else None,
+        decay_value=np.concatenate([a.share_value for a in acc_]) if timed and acc_ else None,
         half_life_hours=half_life_hours if timed else math.nan,
     )
 

@@ -40,14 +40,10 @@ MAX_EXACT = 15
 Method = Literal["enumeration", "dividends"]
 
 
-def _masks(table: PathTable) -> np.ndarray[tuple[int], np.dtype[np.int64]]:
-    return np.array([sum(1 << c for c in set(p)) for p in table.paths], dtype=np.int64)
-
-
 def coalition_values(table: PathTable, amounts: FloatArray) -> FloatArray:
     """``v(S)`` for every coalition bitmask ``S`` (bit ``i`` = channel ``i``)."""
     n = len(table.channels)
-    v = np.bincount(_masks(table), weights=amounts, minlength=1 << n).astype(np.float64)
+    v = np.bincount(table.masks(), weights=amounts, minlength=1 << n).astype(np.float64)
     for i in range(n):  # subset-sum (zeta) transform, one channel at a time
         bit = 1 << i
         idx = np.arange(1 << n)
@@ -77,13 +73,12 @@ def dividend_shapley(table: PathTable, amounts: FloatArray) -> FloatArray:
     """Shapley values by the dividend identity: each journey's amount shared equally among
     its distinct channels."""
     n = len(table.channels)
-    phi = np.zeros(n)
-    for r, path in enumerate(table.paths):
-        if amounts[r] == 0:
-            continue
-        present = sorted(set(path))
-        phi[present] += amounts[r] / len(present)
-    return phi
+    row, channel, _, _ = table.flat()
+    pairs = np.unique(row * n + channel)  # each channel once per row
+    r, c = pairs // n, pairs % n
+    size = np.bincount(r, minlength=table.rows)
+    share = np.divide(amounts, size, out=np.zeros(table.rows), where=size > 0)
+    return np.asarray(np.bincount(c, weights=share[r], minlength=n), dtype=np.float64)
 
 
 def shapley(table: PathTable, method: Method | None = None) -> tuple[Credits, Method]:

@@ -178,9 +178,11 @@ def journey_counts(
     half_life_days: float,
     max_touches: int,
     exclude: Sequence[str] = (),
+    decay: bool = True,
 ) -> JourneyCounts:
     """Reduce the logs to the path table (module docstring for every rule); touches of the
-    ``exclude`` channels are left out of the journeys (counted).
+    ``exclude`` channels are left out of the journeys (counted); ``decay`` asks for the
+    time-decay sums (one more query).
 
     Raises:
         DataError: a column is missing, a time column is not a timestamp, the zones differ,
@@ -208,23 +210,23 @@ def journey_counts(
     tk = touch.left_join(right, [touch.user == right.user_o, touch.k == right.k_o])
     lag_h = (_seconds(tk.order_time) - _seconds(tk.time)) / 3600.0
     tk = tk.mutate(lag_h=lag_h, converted=tk.order_id.notnull())
-    within = tk.filter(~tk.converted | (tk.lag_h <= lookback_days * 24.0))
-    rn = ibis.row_number().over(
-        group_by=[within.user, within.k],
-        order_by=[ibis.desc(within.time), ibis.desc(within.channel)],
-    )
-    size = within.count().over(group_by=[within.user, within.k])
-    kept = within.mutate(rn=rn, size=size)
-    kept = kept.filter(kept.rn < max_touches)
+    tk = tk.mutate(inside=~tk.converted | (tk.lag_h <= lookback_days * 24.0))
+    part = [tk.user, tk.k, tk.inside]
+    rn = ibis.row_number().over(group_by=part, order_by=[ibis.desc(tk.time), ibis.desc(tk.channel)])
+    kept = tk.mutate(rn=rn, size=tk.count().over(group_by=part))
+    kept = kept.mutate(keep=kept.inside & (kept.rn < max_touches))
     kept = kept.mutate(position=ibis.least(kept.size, max_touches) - 1 - kept.rn)
-    min_lag = kept.lag_h.min().over(group_by=[kept.user, kept.k])
-    kept = kept.mutate(w=(2.0 ** (-(kept.lag_h - min_lag) / (half_life_days * 24.0))))
+    min_lag = kept.lag_h.min().over(group_by=[kept.user, kept.k, kept.inside])
+    w = 2.0 ** (-(kept.lag_h - min_lag) / (half_life_days * 24.0))
+    kept = kept.mutate(w=ibis.ifelse(kept.keep, w, 0.0))
     kept = kept.mutate(wsum=exact_sum(kept.w).over(group_by=[kept.user, kept.k]))
     journeys = kept.group_by(["user", "k"]).aggregate(
-        path=kept.channel.group_concat(SEPARATOR, order_by=kept.position),
+        path=kept.channel.group_concat(SEPARATOR, where=kept.keep, order_by=kept.position),
         converted=kept.converted.max(),
         value=ibis.coalesce(kept.value.max(), 0.0),
-        truncated=(kept.size.max() > max_touches),
+        truncated=(ibis.ifelse(kept.inside, kept.size, 0).max() > max_touches).cast("int64"),
+        outside=(~kept.inside).cast("int64").sum(),
+        after=(~kept.converted).cast("int64").sum(),
     )
     paths = (
         journeys.group_by(["path", "converted"])
@@ -232,26 +234,47 @@ def journey_counts(
             journeys=journeys.count(),
             value=exact_sum(journeys.value),
             value_sq=exact_sum(journeys.value * journeys.value),
+            truncated=journeys.truncated.sum(),
+            outside=journeys.outside.sum(),
+            after=journeys.after.sum(),
         )
         .order_by(["path", "converted"])
     )
-    share = kept.filter(kept.converted)
-    jp = journeys.select(user_j="user", k_j="k", path="path")
-    share = share.join(jp, [share.user == jp.user_j, share.k == jp.k_j])
-    decay = (
-        share.group_by(["path", "position"])
-        .aggregate(
-            share=exact_sum(share.w / share.wsum),
-            worth=exact_sum(share.w / share.wsum * share.value),
-        )
-        .order_by(["path", "position"])
-    )
     rows = fetch_columns(paths, "the path-count query")
-    dec = fetch_columns(decay, "the time-decay query")
-    counts = _irregular(t_all, lines, o, tk, journeys, touches, orders, lookback_days)
+    if decay:
+        share = kept.filter(kept.keep & kept.converted)
+        jp = journeys.select(user_j="user", k_j="k", path="path")
+        share = share.join(jp, [share.user == jp.user_j, share.k == jp.k_j])
+        by_position = (
+            share.group_by(["path", "position"])
+            .aggregate(
+                share=exact_sum(share.w / share.wsum),
+                worth=exact_sum(share.w / share.wsum * share.value),
+            )
+            .order_by(["path", "position"])
+        )
+        dec = fetch_columns(by_position, "the time-decay query")
+    else:
+        dec = {k: np.zeros(0) for k in ("path", "position", "share", "worth")}
+    counts = _irregular(t_all, lines, o, touches, orders)
     if exclude:
         kept_rows = fetch_one(t.aggregate(n=t.count()), "the touchpoint count")["n"]
         counts["excluded_touches"] = counts["distinct_touches"] - float(kept_rows)
+    has_path = ~np.ma.getmaskarray(rows["path"]) & np.array(
+        [p is not None and p != "" for p in np.ma.getdata(rows["path"])], dtype=bool
+    )
+    converted = np.asarray(rows["converted"], dtype=bool)
+    journeys_n = np.asarray(rows["journeys"], dtype=np.float64)
+    value = np.asarray(rows["value"], dtype=np.float64)
+    counts["touches_after_last_order"] = float(np.sum(rows["after"]))
+    counts["touches_outside_lookback"] = float(np.sum(rows["outside"]))
+    counts["truncated_journeys"] = float(np.sum(rows["truncated"]))
+    counts["journeys"] = float(journeys_n[has_path].sum())
+    counts["converting_journeys"] = float(journeys_n[has_path & converted].sum())
+    counts["attributed_revenue"] = float(value[has_path & converted].sum())
+    counts["orders_without_touch"] = counts["orders"] - counts["converting_journeys"]
+    counts["revenue_without_touch"] = counts["order_revenue"] - counts["attributed_revenue"]
+    rows = {k: np.ma.getdata(v)[has_path] for k, v in rows.items()}
     names = [str(p) for p in rows["path"]]
     return JourneyCounts(
         path=names,
@@ -270,17 +293,8 @@ def journey_counts(
     )
 
 
-def _irregular(
-    t: Any,
-    lines: Any,
-    o: Any,
-    tk: Any,
-    journeys: Any,
-    touches: Any,
-    orders: Any,
-    lookback_days: float,
-) -> dict[str, Any]:
-    """Counts of every kind of irregular row, in a few one-row queries."""
+def _irregular(t: Any, lines: Any, o: Any, touches: Any, orders: Any) -> dict[str, Any]:
+    """Counts of the logs' rows, duplicates and irregular orders (a few one-row scans)."""
     import ibis
 
     got: dict[str, Any] = {}
@@ -310,31 +324,6 @@ def _irregular(
             "the order counts",
         )
     )
-    got.update(
-        fetch_one(
-            tk.aggregate(
-                touches_after_last_order=(~tk.converted).sum(),
-                touches_outside_lookback=(tk.converted & (tk.lag_h > lookback_days * 24.0)).sum(),
-            ),
-            "the touch counts",
-        )
-    )
-    conv = journeys.filter(journeys.converted)
-    got.update(
-        fetch_one(
-            journeys.aggregate(
-                journeys=journeys.count(),
-                converting_journeys=journeys.converted.sum(),
-                truncated_journeys=journeys.truncated.sum(),
-            ),
-            "the journey counts",
-        )
-    )
-    got.update(
-        fetch_one(
-            conv.aggregate(attributed_revenue=exact_sum(conv.value)), "the attributed revenue"
-        )
-    )
     if int(got.get("channels_with_separator") or 0):
         raise DataError(
             "attribution.touchpoints: a channel name holds the control character U+001F; "
@@ -343,8 +332,6 @@ def _irregular(
     out: dict[str, Any] = {k: (v if k.startswith("_") else float(v or 0)) for k, v in got.items()}
     out["duplicate_touches"] = out["touch_rows"] - out["distinct_touches"]
     out["duplicate_order_lines"] = out["order_lines"] - out["distinct_lines"]
-    out["orders_without_touch"] = out["orders"] - out["converting_journeys"]
-    out["revenue_without_touch"] = out["order_revenue"] - out["attributed_revenue"]
     return out
 
 
