@@ -15,7 +15,8 @@ Allocation conventions:
 
 - ``global`` (Anderl et al. 2016; the convention of ChannelAttribution and
   marketing-attribution-models): the attributed conversions and revenue are split among
-  channels in proportion to their removal effects.
+  channels in proportion to their removal effects (of conversions: ChannelAttribution splits
+  revenue by separate revenue-weighted effects).
 - ``per_path``: each converting journey's conversion and revenue are split among the distinct
   channels it touched, in proportion to their removal effects (equally when all of them are 0).
 
