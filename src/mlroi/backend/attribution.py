@@ -216,10 +216,6 @@ def journey_counts(
     kept = tk.mutate(rn=rn, size=tk.count().over(group_by=part))
     kept = kept.mutate(keep=kept.inside & (kept.rn < max_touches))
     kept = kept.mutate(position=ibis.least(kept.size, max_touches) - 1 - kept.rn)
-    min_lag = kept.lag_h.min().over(group_by=[kept.user, kept.k, kept.inside])
-    w = 2.0 ** (-(kept.lag_h - min_lag) / (half_life_days * 24.0))
-    kept = kept.mutate(w=ibis.ifelse(kept.keep, w, 0.0))
-    kept = kept.mutate(wsum=exact_sum(kept.w).over(group_by=[kept.user, kept.k]))
     journeys = kept.group_by(["user", "k"]).aggregate(
         path=kept.channel.group_concat(SEPARATOR, where=kept.keep, order_by=kept.position),
         converted=kept.converted.max(),
@@ -243,6 +239,10 @@ def journey_counts(
     rows = fetch_columns(paths, "the path-count query")
     if decay:
         share = kept.filter(kept.keep & kept.converted)
+        # the latest kept touch is position (size - 1): weights relative to it never underflow
+        min_lag = share.lag_h.min().over(group_by=[share.user, share.k])
+        share = share.mutate(w=2.0 ** (-(share.lag_h - min_lag) / (half_life_days * 24.0)))
+        share = share.mutate(wsum=exact_sum(share.w).over(group_by=[share.user, share.k]))
         jp = journeys.select(user_j="user", k_j="k", path="path")
         share = share.join(jp, [share.user == jp.user_j, share.k == jp.k_j])
         by_position = (
