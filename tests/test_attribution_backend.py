@@ -261,3 +261,20 @@ def test_attribute_paths_example() -> None:
     t = path_table([Journey(["email", "rec_click"], 30.0), Journey(["rec_click"], 10.0)])
     r = attribute_paths(t, models=["last_click", "markov"], resamples=10)
     assert r.model("last_click").recommendation.estimate == 40.0
+
+
+def test_engines_without_ordered_window_aggregates_get_the_same_path_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+
+    from mlroi.backend import capabilities
+
+    t, o, _ = generated_logs(8, users=80)
+    fast = run(t, o)
+    plain = dataclasses.replace(capabilities.ENGINES["duckdb"], ordered_window_aggregates=False)
+    monkeypatch.setitem(capabilities.ENGINES, "duckdb", plain)
+    slow = run(t, o)
+    assert slow.path == fast.path and slow.counts == fast.counts
+    np.testing.assert_allclose(slow.decay_share, fast.decay_share)
+    np.testing.assert_allclose(slow.value, fast.value)

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from mlroi.backend.capabilities import capabilities
 from mlroi.backend.checks import require_columns
 from mlroi.backend.columns import exact_sum
 from mlroi.backend.execute import fetch_columns, fetch_one
@@ -215,66 +216,68 @@ def journey_counts(
     rn = ibis.row_number().over(group_by=part, order_by=[ibis.desc(tk.time), ibis.desc(tk.channel)])
     kept = tk.mutate(rn=rn, size=tk.count().over(group_by=part))
     kept = kept.mutate(keep=kept.inside & (kept.rn < max_touches))
-    kept = kept.mutate(position=ibis.least(kept.size, max_touches) - 1 - kept.rn)
-    journeys = kept.group_by(["user", "k"]).aggregate(
-        path=kept.channel.group_concat(SEPARATOR, where=kept.keep, order_by=kept.position),
-        converted=kept.converted.max(),
-        value=ibis.coalesce(kept.value.max(), 0.0),
-        truncated=(ibis.ifelse(kept.inside, kept.size, 0).max() > max_touches).cast("int64"),
-        outside=(~kept.inside).cast("int64").sum(),
-        after=(~kept.converted).cast("int64").sum(),
+    kept = kept.mutate(
+        position=ibis.ifelse(kept.keep, ibis.least(kept.size, max_touches) - 1 - kept.rn, -1)
     )
-    paths = (
-        journeys.group_by(["path", "converted"])
-        .aggregate(
-            journeys=journeys.count(),
-            value=exact_sum(journeys.value),
-            value_sq=exact_sum(journeys.value * journeys.value),
-            truncated=journeys.truncated.sum(),
-            outside=journeys.outside.sum(),
-            after=journeys.after.sum(),
-        )
-        .order_by(["path", "converted"])
-    )
-    rows = fetch_columns(paths, "the path-count query")
+    journey = [kept.user, kept.k]
+    path = kept.channel.group_concat(SEPARATOR, where=kept.keep, order_by=kept.position)
+    if capabilities(kept).ordered_window_aggregates:
+        kept = kept.mutate(path=path.over(group_by=journey))
+    else:  # one more pass: each journey's path, joined back to its touches
+        paths_of = kept.group_by(["user", "k"]).aggregate(path=path)
+        paths_of = paths_of.select(user_j="user", k_j="k", path="path")
+        kept = kept.join(paths_of, [kept.user == paths_of.user_j, kept.k == paths_of.k_j])
+    share = worth = ibis.literal(0.0)
     if decay:
-        share = kept.filter(kept.keep & kept.converted)
-        # the latest kept touch is position (size - 1): weights relative to it never underflow
-        min_lag = share.lag_h.min().over(group_by=[share.user, share.k])
-        share = share.mutate(w=2.0 ** (-(share.lag_h - min_lag) / (half_life_days * 24.0)))
-        share = share.mutate(wsum=exact_sum(share.w).over(group_by=[share.user, share.k]))
-        jp = journeys.select(user_j="user", k_j="k", path="path")
-        share = share.join(jp, [share.user == jp.user_j, share.k == jp.k_j])
-        by_position = (
-            share.group_by(["path", "position"])
-            .aggregate(
-                share=exact_sum(share.w / share.wsum),
-                worth=exact_sum(share.w / share.wsum * share.value),
-            )
-            .order_by(["path", "position"])
+        latest = (
+            ibis.ifelse(kept.keep, kept.lag_h, ibis.null("float64")).min().over(group_by=journey)
         )
-        dec = fetch_columns(by_position, "the time-decay query")
-    else:
-        dec = {k: np.zeros(0) for k in ("path", "position", "share", "worth")}
+        w = 2.0 ** (-(kept.lag_h - latest) / (half_life_days * 24.0))
+        kept = kept.mutate(w=ibis.ifelse(kept.keep & kept.converted, w, 0.0))
+        kept = kept.mutate(wsum=exact_sum(kept.w).over(group_by=journey))
+        share = ibis.ifelse(kept.w > 0, kept.w / kept.wsum, 0.0)
+        worth = share * kept.value
+    first = (kept.position == 0).cast("int64")
+    by_position = (
+        kept.group_by(["path", "converted", "position"])
+        .aggregate(
+            touches=kept.count(),
+            journeys=first.sum(),
+            value=exact_sum(ibis.ifelse(kept.position == 0, ibis.coalesce(kept.value, 0.0), 0.0)),
+            value_sq=exact_sum(
+                ibis.ifelse(kept.position == 0, ibis.coalesce(kept.value * kept.value, 0.0), 0.0)
+            ),
+            truncated=(first * (kept.size > max_touches).cast("int64")).sum(),
+            outside=(~kept.inside).cast("int64").sum(),
+            after=(~kept.converted).cast("int64").sum(),
+            share=exact_sum(share),
+            worth=exact_sum(worth),
+        )
+        .order_by(["path", "converted", "position"])
+    )
+    got = fetch_columns(by_position, "the path-count query")
     counts = _irregular(t_all, lines, o, touches, orders)
     if exclude:
         kept_rows = fetch_one(t.aggregate(n=t.count()), "the touchpoint count")["n"]
         counts["excluded_touches"] = counts["distinct_touches"] - float(kept_rows)
-    has_path = ~np.ma.getmaskarray(rows["path"]) & np.array(
-        [p is not None and p != "" for p in np.ma.getdata(rows["path"])], dtype=bool
+    path_col = got["path"]
+    named = ~np.ma.getmaskarray(path_col) & np.array(
+        [p is not None and p != "" for p in np.ma.getdata(path_col)], dtype=bool
     )
-    converted = np.asarray(rows["converted"], dtype=bool)
-    journeys_n = np.asarray(rows["journeys"], dtype=np.float64)
-    value = np.asarray(rows["value"], dtype=np.float64)
-    counts["touches_after_last_order"] = float(np.sum(rows["after"]))
-    counts["touches_outside_lookback"] = float(np.sum(rows["outside"]))
-    counts["truncated_journeys"] = float(np.sum(rows["truncated"]))
-    counts["journeys"] = float(journeys_n[has_path].sum())
-    counts["converting_journeys"] = float(journeys_n[has_path & converted].sum())
-    counts["attributed_revenue"] = float(value[has_path & converted].sum())
+    got = {k: np.ma.getdata(v) for k, v in got.items()}
+    pos = np.asarray(got["position"], dtype=np.int64)
+    conv = np.asarray(got["converted"], dtype=bool)
+    head = named & (pos == 0)
+    counts["touches_after_last_order"] = float(np.sum(got["after"]))
+    counts["touches_outside_lookback"] = float(np.sum(got["outside"]))
+    counts["truncated_journeys"] = float(np.sum(got["truncated"]))
+    counts["journeys"] = float(np.sum(got["journeys"][head]))
+    counts["converting_journeys"] = float(np.sum(got["journeys"][head & conv]))
+    counts["attributed_revenue"] = float(np.sum(got["value"][head & conv]))
     counts["orders_without_touch"] = counts["orders"] - counts["converting_journeys"]
     counts["revenue_without_touch"] = counts["order_revenue"] - counts["attributed_revenue"]
-    rows = {k: np.ma.getdata(v)[has_path] for k, v in rows.items()}
+    timed = named & conv & (pos >= 0)
+    rows = {k: v[head] for k, v in got.items()}
     names = [str(p) for p in rows["path"]]
     return JourneyCounts(
         path=names,
@@ -282,10 +285,10 @@ def journey_counts(
         journeys=np.asarray(rows["journeys"], dtype=np.float64),
         value=np.asarray(rows["value"], dtype=np.float64),
         value_sq=np.asarray(rows["value_sq"], dtype=np.float64),
-        decay_path=[str(p) for p in dec["path"]],
-        decay_position=np.asarray(dec["position"], dtype=np.int64),
-        decay_share=np.asarray(dec["share"], dtype=np.float64),
-        decay_value=np.asarray(dec["worth"], dtype=np.float64),
+        decay_path=[str(p) for p in got["path"][timed]] if decay else [],
+        decay_position=pos[timed] if decay else np.zeros(0, dtype=np.int64),
+        decay_share=np.asarray(got["share"][timed] if decay else [], dtype=np.float64),
+        decay_value=np.asarray(got["worth"][timed] if decay else [], dtype=np.float64),
         counts=counts,
         first_time=str(counts.pop("_first")),
         last_time=str(counts.pop("_last")),
