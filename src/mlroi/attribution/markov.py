@@ -66,6 +66,8 @@ class Chain:
 
 def chain(table: PathTable, order: int = 1) -> Chain:
     """The chain of ``table``'s journeys with states of the last ``order`` channels."""
+    if order == 1:
+        return _first_order(table)
     index: dict[tuple[int, ...], int] = {(): START}
     src: list[int] = []
     dst: list[int] = []
@@ -90,6 +92,25 @@ def chain(table: PathTable, order: int = 1) -> Chain:
         np.array(src, dtype=np.int64),
         np.array(dst, dtype=np.int64),
         np.array(rows, dtype=np.int64),
+        contains,
+    )
+
+
+def _first_order(table: PathTable) -> Chain:
+    """The first-order chain, from the flat touch arrays (state ``c + 1`` is channel ``c``)."""
+    row, channel, pos, length = table.flat()
+    k = len(table.channels)
+    state = channel + 1
+    source = np.where(pos == 0, START, np.concatenate(([START], state[:-1])))
+    ends = np.flatnonzero(pos == length - 1)
+    end_target = np.where(table.conversions[row[ends]] > 0, CONVERSION, NULL)
+    states: tuple[tuple[int, ...], ...] = ((), *((c,) for c in range(k)))
+    contains = tuple(np.arange(k + 1) == c + 1 for c in range(k))
+    return Chain(
+        states,
+        np.concatenate([source, state[ends]]).astype(np.int64),
+        np.concatenate([state, end_target]).astype(np.int64),
+        np.concatenate([row, row[ends]]).astype(np.int64),
         contains,
     )
 
@@ -176,15 +197,16 @@ def markov(
 
 def _per_path(table: PathTable, effects: FloatArray, order: int) -> Credits:
     k = len(table.channels)
-    conv = np.zeros(k)
-    value = np.zeros(k)
-    for r, path in enumerate(table.paths):
-        if table.conversions[r] <= 0:
-            continue
-        present = np.array(sorted(set(path)), dtype=np.int64)
-        e = effects[present]
-        share = e / e.sum() if e.sum() > 0 else np.full(present.size, 1.0 / present.size)
-        conv[present] += share * table.conversions[r]
-        value[present] += share * table.value[r]
+    row, channel, _, _ = table.flat()
+    pairs = np.unique(row * k + channel)  # each channel once per row
+    r, c = pairs // k, pairs % k
+    e = effects[c]
+    total = np.bincount(r, weights=e, minlength=table.rows)
+    size = np.bincount(r, minlength=table.rows).astype(np.float64)
+    # equal shares where none of a journey's channels has an effect
+    share = np.where(total[r] > 0, e / np.where(total[r] > 0, total[r], 1.0), 1.0 / size[r])
+    converting = table.conversions[r] > 0
+    conv = np.bincount(c, np.where(converting, share * table.conversions[r], 0.0), k)
+    value = np.bincount(c, np.where(converting, share * table.value[r], 0.0), k)
     name = f"markov_{order}_per_path" if order > 1 else "markov_per_path"
-    return Credits(name, table.channels, conv, value)
+    return Credits(name, table.channels, conv.astype(np.float64), value.astype(np.float64))
