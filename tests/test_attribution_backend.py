@@ -278,3 +278,17 @@ def test_engines_without_ordered_window_aggregates_get_the_same_path_table(
     assert slow.path == fast.path and slow.counts == fast.counts
     np.testing.assert_allclose(slow.decay_share, fast.decay_share)
     np.testing.assert_allclose(slow.value, fast.value)
+
+
+def test_users_missing_from_the_assignment_table_are_counted_with_their_revenue() -> None:
+    from mlroi.backend.attribution import missing_from_assignments
+
+    t = touches(("u", 0, "ad", None), ("v", 0, "ad", None), ("w", 0, "ad", None))
+    o = orders(("u", "o1", 1, 10.0, None), ("v", "o2", 1, 4.0, None), ("x", "o3", 1, 6.0, None))
+    assigned = mem(pd.DataFrame({"user_id": ["u", "w"], "variant": ["treatment", "control"]}))
+    got = missing_from_assignments(mem(t), mem(o), COLS, assigned, "user_id")
+    assert got == {
+        "users_missing_from_assignments": 2.0,  # v and x
+        "orders_of_users_missing_from_assignments": 2.0,
+        "revenue_of_users_missing_from_assignments": 10.0,
+    }

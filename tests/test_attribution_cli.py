@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner, Result
@@ -24,6 +25,7 @@ primary_metric: profit
 attribution:
   touchpoints: {path: touchpoints.parquet}
   orders: {path: orders.parquet}
+  assignments: {path: assignments.parquet}
   resamples: 25
   incremental: {estimate: 4000, interval: [2000, 6000], source: a holdout in September}
 value:
@@ -40,6 +42,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("attribution")
     for name, table in generate_journey_logs(3_000, seed=3).items():
         pq.write_table(table, out / f"{name}.parquet")
+    assigned = pa.table({"user_id": pa.array(range(1, 2_001), pa.int64())})
+    pq.write_table(assigned, out / "assignments.parquet")
     (out / "case.yaml").write_text(CASE)
     return out
 
@@ -70,6 +74,8 @@ def test_attribute_prints_the_credits_and_writes_json(folder: Path) -> None:
         assert total == pytest.approx(data["attributed_revenue"])
     assert data["reconciliation"]["source"] == "a holdout in September"
     assert data["data"]["duplicate_touches"] > 0
+    assert data["data"]["users_missing_from_assignments"] > 0
+    assert "not in the assignment table" in result.output
 
 
 def test_resamples_zero_turns_the_intervals_off(folder: Path) -> None:
@@ -121,6 +127,7 @@ def test_an_attribution_driver_values_the_adjusted_influenced_revenue_a_month(
     case = tmp_path / "case.yaml"
     text = CASE.replace("touchpoints.parquet", str(folder / "touchpoints.parquet"))
     text = text.replace("{path: orders.parquet}", f"{{path: {folder / 'orders.parquet'}}}")
+    text = text.replace("assignments.parquet", str(folder / "assignments.parquet"))
     text = text.replace(
         "lift: {estimate: 1.0}, value_per_unit: 1, units_per_month: 1000",
         "lift: {attribution: adjusted_last_click}, units_per_month: 1",

@@ -64,7 +64,12 @@ def attribute(
         DataError: the logs do not fit the configuration (the message names the column).
         SpecError: ``incremental.metric`` needs a readout that was not given.
     """
-    from mlroi.backend.attribution import LogColumns, influenced, journey_counts
+    from mlroi.backend.attribution import (
+        LogColumns,
+        influenced,
+        journey_counts,
+        missing_from_assignments,
+    )
     from mlroi.sources.open import open_table
 
     step = progress or (lambda _: None)
@@ -86,6 +91,12 @@ def attribute(
         exclude=() if rec.view_through else rec.views,
         decay="time_decay" in config.models,
     )
+    if config.assignments is not None:
+        step("checking users against the assignment table")
+        assigned = open_table(config.assignments, base=base)
+        counts.counts.update(
+            missing_from_assignments(touches, orders, cols, assigned, config.assignment_user)
+        )
     channels = [*rec.clicks, *(rec.views if rec.view_through else [])]
     step("windows after recommendation clicks")
     item, order = influenced(
@@ -295,6 +306,13 @@ def attribute_paths(
     notes = [
         "Journeys are resampled, not users: a user's several orders count as independent journeys.",
     ]
+    if data and data.get("users_missing_from_assignments"):
+        notes.append(
+            f"{fmt.count(data['users_missing_from_assignments'])} users of the logs are not in "
+            "the assignment table: their orders "
+            f"({fmt.count(data['orders_of_users_missing_from_assignments'])}) are attributed but "
+            "lie outside the test the reconciliation uses."
+        )
     if "time_decay" in models and table.decay_share is None:
         notes.append("Time decay skipped: the touches' times are not known.")
     lookback, half_life, max_touches = settings

@@ -170,6 +170,12 @@ class AttributionConfig(BaseModel):
 
     touchpoints: Source = Field(description="Touchpoint log: one row per touch.")
     orders: Source = Field(description="Order log: one row per order line.")
+    assignments: Source | None = Field(
+        None,
+        description="The experiment's assignment table, to count the log users it lacks (their "
+        "revenue is attributed but lies outside the test the reconciliation uses).",
+    )
+    assignment_user: str = Field("user_id", description="User column of `assignments`.")
     touchpoint_columns: TouchpointColumns = Field(default_factory=TouchpointColumns)
     order_columns: OrderColumns = Field(default_factory=OrderColumns)
     lookback_days: float = Field(

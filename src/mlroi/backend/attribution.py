@@ -338,6 +338,34 @@ def _irregular(t: Any, lines: Any, o: Any, touches: Any, orders: Any) -> dict[st
     return out
 
 
+def missing_from_assignments(
+    touches: Any, orders: Any, cols: LogColumns, assignments: Any, user: str
+) -> dict[str, float]:
+    """Users of the logs that the assignment table lacks, and the order revenue they bring.
+
+    Raises:
+        DataError: the assignment table has no column ``user``.
+    """
+    require_columns(
+        assignments, [("assignment user column", user)], prefix="attribution.assignments: "
+    )
+    t, _, o = _prepared(touches, orders, cols)
+    known = assignments.select(a_user=assignments[user].cast("string")).distinct()
+    users = t.select("user").union(o.select("user"), distinct=True)
+    lost = users.filter(~users.user.isin(known.a_user))
+    lost_orders = o.filter(~o.user.isin(known.a_user))
+    got = fetch_one(lost.aggregate(n=lost.count()), "the assignment check")
+    rev = fetch_one(
+        lost_orders.aggregate(n=lost_orders.count(), r=exact_sum(lost_orders.value)),
+        "the assignment check",
+    )
+    return {
+        "users_missing_from_assignments": float(got["n"] or 0),
+        "orders_of_users_missing_from_assignments": float(rev["n"] or 0),
+        "revenue_of_users_missing_from_assignments": float(rev["r"] or 0),
+    }
+
+
 @dataclass(frozen=True)
 class Influenced:
     """Revenue influenced by recommendations under a window rule, and its spread over users.

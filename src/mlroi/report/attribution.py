@@ -42,6 +42,7 @@ DATA_ROWS = (
     ("touches_after_last_order", "touches after the user's last order (journeys without order)"),
     ("truncated_journeys", "journeys cut to their last touches"),
     ("excluded_touches", "recommendation impressions left out (view-through off)"),
+    ("users_missing_from_assignments", "users of the logs missing from the assignment table"),
 )
 """Irregular rows the backend counted, and what was done with them."""
 
