@@ -7,8 +7,8 @@ How to run, from the repository root::
 
 The logs are the demo's (:mod:`mlroi.demo.journeys`), generated in blocks of 200,000 users into
 ``benchmarks/data/attribution-<users>/`` (git-ignored) and reused; about 5 touches (with
-recommendation impressions) and 0.3 orders per user, so 10M users give about 50M touches and
-3M orders. Results go to ``benchmarks/data/attribution-results-<users>.{md,json}``.
+recommendation impressions) and 0.26 orders per user, so 10M users give about 50M touches and
+2.6M orders. Results go to ``benchmarks/data/attribution-results-<users>.{md,json}``.
 
 What is timed, each case in its own process (peak memory is the child's ``ru_maxrss``, imports
 and data loading included):
