@@ -314,7 +314,19 @@ def _irregular(t: Any, lines: Any, o: Any, touches: Any, orders: Any) -> dict[st
             "the touchpoint counts",
         )
     )
-    got.update(fetch_one(lines.aggregate(distinct_lines=lines.count()), "the order-line counts"))
+    got.update(
+        fetch_one(
+            lines.aggregate(
+                distinct_lines=lines.count(),
+                _first_order=lines.time.min(),
+                _last_order=lines.time.max(),
+            ),
+            "the order-line counts",
+        )
+    )
+    for end, pick in (("_first", min), ("_last", max)):
+        known = [x for x in (got.get(end), got.pop(f"{end}_order", None)) if x is not None]
+        got[end] = pick(known) if known else None
     got.update(
         fetch_one(
             o.aggregate(
