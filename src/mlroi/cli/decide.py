@@ -10,7 +10,7 @@ import typer
 from mlroi import defaults
 from mlroi import formatting as fmt
 from mlroi.cli.handler import handle_errors, located_in
-from mlroi.cli.output import console, write_json
+from mlroi.cli.output import ForceOption, console, prepare_json, write_json
 from mlroi.errors import SpecError
 
 
@@ -19,19 +19,23 @@ def decide(
     case: Annotated[Path, typer.Argument(help="Case file (YAML) with a `decision:` section.")],
     json_out: Annotated[
         Path | None,
-        typer.Option("--json", help="Write the full result (curve included) as JSON."),
+        typer.Option(
+            "--json", help="Write the full result (curve included) as JSON ('-': stdout)."
+        ),
     ] = None,
     resamples: Annotated[
         int | None,
         typer.Option(help="Bootstrap resamples (default: decision.bootstrap.resamples; 0 = off)."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the case's).")] = None,
+    force: ForceOption = False,
 ) -> None:
     """The value of acting on a model's scores at every threshold, and the best threshold."""
     from mlroi.decision.analysis import decide as run_decide
     from mlroi.report.terminal import print_result as render
     from mlroi.spec.case import load_case
 
+    prepare_json(json_out, force=force)
     loaded = load_case(case)
     if loaded.decision is None:
         raise SpecError(
@@ -55,4 +59,4 @@ def decide(
             progress=lambda step: status.update(f"Decision analysis: {step}…"),
         )
     render(result, console)
-    write_json(result, json_out)
+    write_json(result, json_out, force=force)
