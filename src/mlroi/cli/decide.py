@@ -36,6 +36,8 @@ def decide(
     from mlroi.spec.case import load_case
 
     prepare_json(json_out, force=force)
+    if seed is not None:
+        defaults.check_seed(seed, "--seed")
     loaded = load_case(case)
     if loaded.decision is None:
         raise SpecError(

@@ -343,12 +343,14 @@ def decide(
         progress: called with a short description before each step (the CLI's spinner).
 
     Raises:
+        SpecError: ``seed`` is not a whole number from 0.
         DataError: a column is missing, or the data fails a check (see
             :func:`mlroi.backend.scored.check_scored`).
         ExprError: an expression names an unknown column or parameter, or divides by zero.
     """
     from mlroi.sources.open import open_table
 
+    defaults.check_seed(seed)
     say = progress or (lambda _: None)
     say("reading the scored table")
     table = open_table(config.source, base=base)

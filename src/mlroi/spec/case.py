@@ -74,7 +74,10 @@ class Simulation(BaseModel):
 
     draws: int = Field(defaults.DRAWS, ge=1_000, le=5_000_000, description="Monte Carlo draws.")
     seed: int = Field(
-        defaults.SEED, description="Seed: the same case and seed give the same result."
+        defaults.SEED,
+        ge=0,
+        le=defaults.MAX_SEED,
+        description="Seed: the same case and seed give the same result.",
     )
     level: float = Field(
         defaults.MONTE_CARLO_LEVEL, gt=0, lt=1, description="Level of the reported intervals."

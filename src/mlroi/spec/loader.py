@@ -13,41 +13,18 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from mlroi.errors import MlroiError, SpecError
+from mlroi.spec.yamlfile import check_numbers, parse, read_text
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]
 
 
 def _compose(text: str, name: str) -> tuple[Any, dict[Loc, int]]:
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError(f"{name}{line}: invalid YAML: {problem}") from exc
-    lines: dict[Loc, int] = {}
-    if node is None:
-        return {}, lines
-
-    def walk(n: yaml.Node, loc: Loc) -> None:
-        lines[loc] = n.start_mark.line + 1
-        if isinstance(n, yaml.MappingNode):
-            for key, value in n.value:
-                child = (*loc, str(key.value))
-                lines[child] = key.start_mark.line + 1
-                walk(value, child)
-                lines[child] = key.start_mark.line + 1
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                walk(item, (*loc, i))
-
-    walk(node, ())
-    return yaml.safe_load(text), lines
+    doc = parse(text, name)
+    return ({} if doc.data is None else doc.data), doc.lines
 
 
 def _field_names(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
@@ -243,10 +220,10 @@ def load_model(path: str | Path, model: type[M], *, section: str | None = None) 
         SpecError: one line naming the file, line, field and problem.
     """
     p = Path(path)
-    if not p.exists():
-        raise SpecError(f"file not found: {p}")
-    text = p.read_text(encoding="utf-8")
-    data, lines = _compose(text, str(p))
+    doc = parse(read_text(p), str(p))
+    if doc.data is None:
+        raise SpecError(f"{p}:1: the file is empty: write the configuration (see `mlroi init`)")
+    data, lines = doc.data, doc.lines
     prefix: Loc = ()
     if section is not None:
         if not isinstance(data, dict) or section not in data:
@@ -255,11 +232,14 @@ def load_model(path: str | Path, model: type[M], *, section: str | None = None) 
     if not isinstance(data, dict):
         raise SpecError(f"{p}:1: expected a mapping of keys to values at the top level")
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except ValidationError as exc:
         raise SpecError(
             validation_error_line(exc, data, name=str(p), lines=lines, model=model, prefix=prefix)
         ) from exc
+    # a text a number field read as one (`"inf"`, `"nan"`) is caught here, at its field's line
+    check_numbers(validated.model_dump(), prefix, lines, str(p))
+    return validated
 
 
 def locate(path: str | Path, error: MlroiError) -> MlroiError:
@@ -272,7 +252,7 @@ def locate(path: str | Path, error: MlroiError) -> MlroiError:
     if named is None or not p.exists() or message.startswith(str(p)):
         return error
     try:
-        _, lines = _compose(p.read_text(encoding="utf-8"), str(p))
+        _, lines = _compose(read_text(p), str(p))
     except SpecError:
         return error
     full = _parse_path(named.group(1))
