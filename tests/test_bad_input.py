@@ -685,3 +685,68 @@ def test_the_api_raises_a_spec_error_not_a_library_s(tmp_path: Path, bad: Bad) -
     with pytest.raises(SpecError) as exc:
         load_case(path)
     assert bad.says in one_line(exc)
+
+
+# --- `mlroi validate` lists every problem -------------------------------------------------------
+
+
+def test_validate_lists_every_problem_each_with_its_line(tmp_path: Path) -> None:
+    text = STARTER_CASE
+    for old, new in [
+        ("  size: 1200000", "  size: -5"),
+        ("margin: {low: 0.25, likely: 0.30, high: 0.35}", "margin: abc"),
+        ("horizon_months: 24", "horizon_months: -1"),
+        ("discount_rate: 0.10", "discount_rate: 2"),
+        ("  seed: 7", "  sed: 7"),
+    ]:
+        text = _replace(text, old, new)
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = _run("validate", path)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and "more error(s)" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [
+        f"error: {path}:{line_of(text, 'size: -5')} population.size: "
+        "Input should be greater than or equal to 0",
+        f"error: {path}:{line_of(text, 'margin: abc')} value.drivers[0].margin: "
+        'expected a number, got "abc"',
+        f"error: {path}:{line_of(text, 'horizon_months')} finance.horizon_months: "
+        "Input should be greater than 0",
+        f"error: {path}:{line_of(text, 'discount_rate')} finance.discount_rate: "
+        "Input should be less than 1",
+        f"error: {path}:{line_of(text, 'sed: 7')} simulation.sed: "
+        "unknown key 'sed'; did you mean 'seed'?",
+        f"{path}: 5 problems",
+    ]
+
+
+def test_validate_lists_at_most_twenty_problems(tmp_path: Path) -> None:
+    broken = "".join(f"  - {{descriptio: limit {i}}}\n" for i in range(30))
+    text = _replace(
+        STARTER_CASE,
+        "constraints:\n  - description: Page latency p99 stays under 300 ms\n",
+        "constraints:\n" + broken,
+    )
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = _run("validate", path)
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 21
+    assert lines[-1] == f"{path}: 60 problems (the first 20 are listed)"
+    first = line_of(text, "limit 0}")
+    assert lines[0] == (
+        f"error: {path}:{first} constraints[0].descriptio: unknown key 'descriptio'; "
+        "did you mean 'description'?"
+    )
+
+
+def test_other_commands_give_the_first_problem_in_one_line(tmp_path: Path) -> None:
+    text = _replace(
+        _replace(STARTER_CASE, "  seed: 7", "  sed: 7"), "  size: 1200000", "  size: -5"
+    )
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = assert_one_located_line(_run("roi", path), f"{path}:{line_of(text, 'sed: 7')} ")
+    assert line.endswith("unknown key 'sed'; did you mean 'seed'? (and 1 more error(s))")
