@@ -423,6 +423,7 @@ from dataclasses import dataclass  # noqa: E402
 
 from typer.testing import CliRunner  # noqa: E402
 
+import mlroi  # noqa: E402
 from mlroi.cli import app  # noqa: E402
 from mlroi.spec.starter import STARTER_CASE  # noqa: E402
 
@@ -750,3 +751,93 @@ def test_other_commands_give_the_first_problem_in_one_line(tmp_path: Path) -> No
     path.write_text(text, encoding="utf-8")
     line = assert_one_located_line(_run("roi", path), f"{path}:{line_of(text, 'sed: 7')} ")
     assert line.endswith("unknown key 'sed'; did you mean 'seed'? (and 1 more error(s))")
+
+
+# --- the Python API raises mlroi's own errors --------------------------------------------------
+
+
+def _starter() -> dict[str, Any]:
+    import yaml
+
+    data: dict[str, Any] = yaml.safe_load(STARTER_CASE)
+    return data
+
+
+def _churn_decision() -> dict[str, Any]:
+    import yaml
+
+    data: dict[str, Any] = yaml.safe_load(CHURN)["decision"]
+    return data
+
+
+API_BAD: list[tuple[str, Callable[[], object], str]] = [
+    ("Mean with a number for a column", lambda: Mean(name="r", column=3), "Mean: column:"),
+    ("Source with a number for a path", lambda: Source(path=3), "Source: path:"),
+    (
+        "Case with a negative seed",
+        lambda: mlroi.Case(**{**_starter(), "simulation": {"seed": -1}}),
+        "Case: simulation.seed: Input should be greater than or equal to 0",
+    ),
+    (
+        "readout with a dict missing its arms",
+        lambda: readout(users(), config={"control": "control", "metrics": []}),
+        "config: arms: required field is missing",
+    ),
+    (
+        "readout with an unknown setting",
+        lambda: run(users(), colour="red"),
+        "colour: unknown key 'colour'",
+    ),
+    (
+        "evaluate with a dict that is not a case",
+        lambda: mlroi.evaluate({"name": "x"}),
+        "case: ",
+    ),
+    (
+        "evaluate with a number",
+        lambda: mlroi.evaluate(42),
+        "case: expected a Case (or a dict of its fields), got int",
+    ),
+    (
+        "decide with a dict missing its source",
+        lambda: mlroi.decide({"score": "s"}),
+        "config: ",
+    ),
+    (
+        "decide with a negative seed",
+        lambda: mlroi.decide(_churn_decision(), seed=-1),
+        "seed: expected a whole number from 0",
+    ),
+    (
+        "decide with a level of 5",
+        lambda: mlroi.decide(_churn_decision(), level=5),
+        "level: expected a level between 0 and 1",
+    ),
+    (
+        "load_case with a number",
+        lambda: mlroi.load_case(3),
+        "expected the path of a YAML file, got int",
+    ),
+    (
+        "load_case with a NUL in the path",
+        lambda: mlroi.load_case("case\x00.yaml"),
+        "holds a NUL character",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "says"), [b[1:] for b in API_BAD], ids=[b[0] for b in API_BAD])
+def test_the_python_api_raises_one_line_spec_errors(call: Callable[[], object], says: str) -> None:
+    with pytest.raises(SpecError) as exc:
+        call()
+    assert says in one_line(exc)
+
+
+def test_a_nested_section_s_mistake_stays_located_in_the_file(tmp_path: Path) -> None:
+    # the constructors raise SpecError, but a file's nested sections keep their file:line
+    text = _replace(STARTER_CASE, "seed: 7", "seed: -1")
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError) as exc:
+        mlroi.load_case(path)
+    assert one_line(exc).startswith(f"{path}:{line_of(text, 'seed: -1')} simulation.seed: ")

@@ -47,3 +47,16 @@ def check_seed(seed: object, where: str = "seed") -> int:
         shown = seed if isinstance(seed, int) and len(str(abs(seed))) < 30 else "out of range"
         raise SpecError(f"{where}: expected a whole number from 0 to 2**63 - 1, got {shown}")
     return seed
+
+
+def check_level(level: object, where: str = "level") -> float:
+    """``level`` if it is a number strictly between 0 and 1.
+
+    Raises:
+        SpecError: one line naming ``where``.
+    """
+    from mlroi.errors import SpecError
+
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
+        raise SpecError(f"{where}: expected a level between 0 and 1 (e.g. 0.9), got {level!r}")
+    return float(level)

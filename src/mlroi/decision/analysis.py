@@ -42,6 +42,7 @@ from mlroi.backend.scored import (
     untreated,
     where,
 )
+from mlroi.checked import as_model
 from mlroi.decision.bootstrap import BootstrapResult, bootstrap
 from mlroi.decision.bootstrap_rows import BootstrapRows
 from mlroi.decision.calibration import calibration
@@ -343,14 +344,17 @@ def decide(
         progress: called with a short description before each step (the CLI's spinner).
 
     Raises:
-        SpecError: ``seed`` is not a whole number from 0.
+        SpecError: ``config`` is not a valid configuration, ``seed`` not a whole number from
+            0, or ``level`` not between 0 and 1.
         DataError: a column is missing, or the data fails a check (see
             :func:`mlroi.backend.scored.check_scored`).
         ExprError: an expression names an unknown column or parameter, or divides by zero.
     """
     from mlroi.sources.open import open_table
 
+    config = as_model(DecisionConfig, config, "config")
     defaults.check_seed(seed)
+    defaults.check_level(level)
     say = progress or (lambda _: None)
     say("reading the scored table")
     table = open_table(config.source, base=base)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from mlroi import defaults
+from mlroi.checked import Checked
 from mlroi.costs.items import CostItem
 from mlroi.costs.ratecard import RateCardOverride
 from mlroi.decision.config import DecisionConfig
@@ -22,7 +23,7 @@ from mlroi.experiment.config import ExperimentConfig
 from mlroi.value.model import DecisionLift, ExperimentLift, ValueModel
 
 
-class Population(BaseModel):
+class Population(Checked):
     """Who the intervention reaches."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -35,7 +36,7 @@ class Population(BaseModel):
     )
 
 
-class Constraint(BaseModel):
+class Constraint(Checked):
     """Something that must not break, in words, optionally tied to a guardrail metric."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -46,7 +47,7 @@ class Constraint(BaseModel):
     )
 
 
-class Finance(BaseModel):
+class Finance(Checked):
     """Currency, horizon and discounting."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -67,7 +68,7 @@ class Finance(BaseModel):
         return v
 
 
-class Simulation(BaseModel):
+class Simulation(Checked):
     """Monte Carlo settings."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -84,7 +85,7 @@ class Simulation(BaseModel):
     )
 
 
-class Case(BaseModel):
+class Case(Checked):
     """A business case for an ML system, from the lift it causes to its ROI."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

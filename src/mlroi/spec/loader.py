@@ -8,6 +8,7 @@ are errors, with a did-you-mean among the field names the models know.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -248,6 +249,8 @@ def load_model(path: str | Path, model: type[M], *, section: str | None = None) 
     Raises:
         SpecError: one line naming the file, line, field and problem.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise SpecError(f"expected the path of a YAML file, got {type(path).__name__}")
     p = Path(path)
     doc = parse(read_text(p), str(p))
     if doc.data is None:

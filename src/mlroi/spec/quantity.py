@@ -33,11 +33,12 @@ from pydantic import (
 )
 
 from mlroi import defaults
+from mlroi.checked import Checked
 
 FloatArray = npt.NDArray[np.float64]
 
 
-class Range(BaseModel):
+class Range(Checked):
     """A low / likely / high estimate, or a low / high pair (uniform)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -59,7 +60,7 @@ class Range(BaseModel):
         return self
 
 
-class Normal(BaseModel):
+class Normal(Checked):
     """``{normal: [mean, sd]}``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -74,7 +75,7 @@ class Normal(BaseModel):
         return self
 
 
-class Beta(BaseModel):
+class Beta(Checked):
     """``{beta: [a, b]}`` on [0, 1]."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -89,7 +90,7 @@ class Beta(BaseModel):
         return self
 
 
-class LogNormal(BaseModel):
+class LogNormal(Checked):
     """``{lognormal: [mu, sigma]}``: exp of Normal(mu, sigma), always positive."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

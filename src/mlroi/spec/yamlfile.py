@@ -166,6 +166,8 @@ def read_text(path: Path) -> str:
         SpecError: missing, a folder, unreadable, too large, or not UTF-8 (with the line and
             byte offset of the first bad byte).
     """
+    if "\x00" in str(path):
+        raise SpecError(f"file not found: {str(path)!r} holds a NUL character")
     if not path.exists():
         raise SpecError(f"file not found: {path}")
     if path.is_dir():
