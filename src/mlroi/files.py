@@ -109,11 +109,13 @@ def check_target(path: Path, *, option: str, force: bool = False) -> None:
             )
 
 
-def check_folder(folder: Path, names: Iterable[str], *, option: str, force: bool = False) -> None:
+def check_folder(
+    folder: Path, names: Iterable[str], *, option: str, force: bool = False, who: str = "mlroi"
+) -> None:
     """Refuse, before any work is done, a folder mlroi may not write ``names`` into.
 
     The folder may be missing (it is made on writing) if its nearest existing parent is a
-    writable folder.
+    writable folder. ``who`` names the writer in the message (``mlroi demo``).
 
     Raises:
         DataError: the folder is a file or not writable, or one of ``names`` in it is a file
@@ -134,7 +136,7 @@ def check_folder(folder: Path, names: Iterable[str], *, option: str, force: bool
             raise DataError(f"{option} {folder}: {path} is a folder: move it away")
         if path.exists() and not force and not written_by_mlroi(path):
             raise DataError(
-                f"{path} exists and was not written by mlroi: move it away, choose another "
+                f"{path} exists and was not written by {who}: move it away, choose another "
                 f"folder with {option}, or pass --force to replace it"
             )
 

@@ -217,6 +217,10 @@ def _lift_from_readout(
             std_error=c.absolute.std_error,
             distribution=describe(q),
             control_value=c.control_value,
+            interval=c.absolute,
+            relative=c.relative,
+            level=result.level,
+            units=(c.n_control, c.n_treatment),
         ),
         q,
     )

@@ -22,10 +22,9 @@ def validate(
     """Check a case file without running it: every field, type and reference; every problem
     found is listed (up to 20), each with its line."""
     from mlroi.errors import SpecError
-    from mlroi.spec.case import load_case
 
     try:
-        loaded = load_case(case)
+        _validate(case)
     except SpecError as exc:
         if len(exc.problems) < 2:
             raise
@@ -39,6 +38,22 @@ def validate(
             f"{escape(str(case))}: {len(exc.problems)} problems{tail}", highlight=False
         )
         raise typer.Exit(EXIT_USER_ERROR) from None
+
+
+def _validate(case: Path) -> None:
+    from mlroi.spec.case import load_case
+    from mlroi.spec.decision_case import is_decision_only, load_decision_case
+
+    if is_decision_only(case):
+        only = load_decision_case(case)
+        console.print(
+            f"{escape(str(case))}: valid decision-only case (act on {only.decision.score}, "
+            f"label {only.decision.label}, values in {only.money}); run `mlroi decide "
+            f"{escape(str(case))}`",
+            soft_wrap=True,
+        )
+        return
+    loaded = load_case(case)
     console.print(
         f"{escape(str(case))}: valid case {loaded.name!r}"
         f" ({len(loaded.value.drivers)} value driver(s), {len(loaded.costs)} cost item(s),"

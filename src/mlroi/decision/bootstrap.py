@@ -273,6 +273,7 @@ def bootstrap(
     level: float = defaults.MONTE_CARLO_LEVEL,
     bins: int = 2048,
     baseline: str | None = None,
+    also: Mapping[str, Sequence[float]] | None = None,
 ) -> BootstrapResult:
     """Resample the rows and report how the decision value of each model moves.
 
@@ -296,6 +297,9 @@ def bootstrap(
         level: confidence level of the percentile intervals, strictly between 0 and 1.
         bins: most score bins per model (at least 2), the chosen threshold's edge included.
         baseline: the model the others are compared with; the first model by default.
+        also: further thresholds per model made bin edges, so that the value there is exact
+            in every resample (e.g. a threshold in use, read by
+            :meth:`mlroi.decision.result.DecisionResult.at`).
 
     Returns:
         The bootstrap of each model and of each other model against the baseline.
@@ -337,7 +341,8 @@ def bootstrap(
     goal = bind(parse(objective, field="objective", kind="number"), names, {}, field="objective")
     _try_expressions(list(rows.sums), checks, objective)
 
-    binned = {m: bin_lows(rows.scores[m], bins, thresholds[m]) for m in models}
+    extra = also or {}
+    binned = {m: bin_lows(rows.scores[m], bins, thresholds[m], extra.get(m, ())) for m in models}
     ids = [bin_ids(rows.scores[m], binned[m][0]) for m in models]
     sums = bin_sums(rows, ids, [binned[m][0].size for m in models], resamples, seed)
 

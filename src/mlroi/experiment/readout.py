@@ -22,7 +22,7 @@ from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
 from mlroi.metrics.base import ReadoutMetric
 from mlroi.metrics.events import EventLog
 from mlroi.sources.facts import TableFacts, table_facts
-from mlroi.sources.open import open_table
+from mlroi.sources.open import open_table, release
 from mlroi.spec.loader import validation_error_line
 from mlroi.stats.aggregates import Aggregates
 from mlroi.stats.distributions import Alternative, critical_value
@@ -74,7 +74,10 @@ def readout(
         raise SpecError("pass either config= or keyword settings, not both")
     config = as_model(ExperimentConfig, config, "config")
     table, keys = units_table(config, data, events, assignments, base)
-    return _read_out_table(table, config, keys)
+    try:
+        return _read_out_table(table, config, keys)
+    finally:
+        release(table, keys.table)
 
 
 def units_table(
@@ -127,7 +130,9 @@ def units_table(
                 f" check that {log.timestamp!r} and {log.exposure!r} are timestamps and"
                 f" {log.value!r} is numeric"
             ) from exc
-        return units, _table_facts(asg_table, asg, config, base, own_columns=False)
+        facts = _table_facts(asg_table, asg, config, base, own_columns=False)
+        summed = {name: (ev_table, log.value) for name, c in log.columns.items() if c.agg == "sum"}
+        return units, dataclasses.replace(facts, derived_from=summed)
     if config.source is None:
         raise SpecError("no data: give `source` or `events` in the configuration, or pass data")
     table = open_table(config.source, base=base)

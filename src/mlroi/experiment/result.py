@@ -90,7 +90,7 @@ class ExperimentResult(Result):
         out = []
         if "srm" in fail_on and self.srm.mismatch:
             out.append(
-                f"sample ratio mismatch: p = {fmt.p_value(self.srm.p_value)}"
+                f"sample ratio mismatch: {fmt.p_equals(self.srm.p_value)}"
                 f" < {fmt.number(self.srm.threshold)}"
                 f" (observed {dict(self.srm.observed)})"
             )

@@ -26,11 +26,11 @@ def srm_sentence(result: ExperimentResult) -> Sentence:
     counts = ", ".join(f"{arm} {fmt.count(n)}" for arm, n in srm.observed.items())
     if srm.mismatch:
         return Sentence(
-            f"SAMPLE RATIO MISMATCH: p = {fmt.p_value(srm.p_value)} < {srm.threshold} ({counts})."
+            f"SAMPLE RATIO MISMATCH: {fmt.p_equals(srm.p_value)} < {srm.threshold} ({counts})."
             " The assignment or logging is broken; do not trust the lifts below.",
             "alarm",
         )
-    return Sentence(f"Sample ratio OK: p = {fmt.p_value(srm.p_value)} ({counts})", "good")
+    return Sentence(f"Sample ratio OK: {fmt.p_equals(srm.p_value)} ({counts})", "good")
 
 
 def _lift_cells(c: Comparison) -> list[Cell]:
@@ -160,8 +160,11 @@ def view(result: ExperimentResult, *, segments: bool = True) -> View:
         blocks.append(segment_table(result))
     blocks.extend(Sentence(note, "note") for note in result.notes)
     chart = lift_chart(result)
+    # the SRM verdict is the headline; a failed guardrail is read before it too
+    failed = [line for line in result.failures(("guardrail",))]
     return View(
         label="Experiment readout",
+        context=tuple(Sentence(f"Failed check: {line}", "alarm") for line in failed),
         headline=srm_sentence(result),
         sections=(Section(tuple(blocks)),),
         charts=() if chart is None else (chart,),
@@ -176,7 +179,7 @@ def _describe(c: Comparison) -> str:
         if c.relative
         else f"relative n/a ({c.relative_note})"
     )
-    return f"{c.metric} [{c.arm}]: {rel}, p = {fmt.p_value(c.p_value)}"
+    return f"{c.metric} [{c.arm}]: {rel}, {fmt.p_equals(c.p_value)}"
 
 
 def describe(result: ExperimentResult) -> str:
@@ -184,7 +187,7 @@ def describe(result: ExperimentResult) -> str:
     srm = result.srm
     lines = [
         f"ExperimentResult(control={result.control!r}, arms={list(result.arms)},"
-        f" srm_p={fmt.p_value(srm.p_value)}{' MISMATCH' if srm.mismatch else ''})"
+        f" {fmt.p_equals(srm.p_value, 'srm_p')}{' MISMATCH' if srm.mismatch else ''})"
     ]
     lines.extend("  " + _describe(c) for c in result.comparisons)
     lines.extend(f"  guardrail {g.metric} [{g.arm}]: {g.status}" for g in result.guardrails)

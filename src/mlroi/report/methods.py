@@ -63,6 +63,12 @@ def decision(r: DecisionResult) -> list[str]:
         out.append(
             f"Intervals over the uncertain parameters: {fmt.count(max(draws))} Monte Carlo draws."
         )
+    if r.stated is not None:
+        out.append(
+            f"The threshold in use ({r.stated.ask.words(r.rows)}) is valued on the same curve, "
+            "resamples and draws as the best threshold; their difference is paired, resample by "
+            "resample and draw by draw, with both thresholds fixed."
+        )
     return out
 
 

@@ -218,6 +218,16 @@ def parse(text: str, name: str) -> YamlDocument:
     return doc
 
 
+def peek(path: Path) -> Any:
+    """The data of ``path`` when it reads cleanly under the bounds of this module, else
+    ``None``: for a first look at a file's shape, before the loader reads it (and reports any
+    problem at its line)."""
+    try:
+        return parse(read_text(path), str(path)).data
+    except SpecError:
+        return None
+
+
 def _where(exc: yaml.YAMLError, text: str) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     if mark is not None:
