@@ -146,7 +146,7 @@ class ChallengerComparison:
         value: challenger's incremental value minus the champion's, each at its own optimum.
         interval: ``value`` with its paired-bootstrap interval at the result's level and
             standard error: the difference of the values at the two chosen thresholds in each
-            resample (``None`` without a bootstrap).
+            resample, scaled to the table's rows (``None`` without a bootstrap).
         probability_better: share of paired resamples in which the challenger is worth more.
         std_error_per_row: paired-bootstrap standard error of ``value`` per eligible row,
             conditioned on the rows drawn (``None`` without a bootstrap).

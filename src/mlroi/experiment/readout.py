@@ -25,8 +25,8 @@ from mlroi.sources.facts import TableFacts, table_facts
 from mlroi.sources.open import open_table, release
 from mlroi.spec.loader import validation_error_line
 from mlroi.stats.aggregates import Aggregates
-from mlroi.stats.distributions import Alternative, critical_value
-from mlroi.stats.interval import Interval
+from mlroi.stats.distributions import Alternative
+from mlroi.stats.fieller import RelativeInterval
 from mlroi.stats.lift import compare
 from mlroi.stats.multiplicity import adjust
 from mlroi.stats.srm import srm_test
@@ -276,8 +276,9 @@ def _read_out_table(
                     c = _compare(m, config, cell[config.control], cell[arm], arm)
                     segments.append(_with(c, segment=seg, segment_value=value))
 
+    by_name = {m.name: m for m in metrics}
     guardrails = tuple(
-        _guardrail(g, c, config.level)
+        _guardrail(g, _two_sided(c, by_name[c.metric], config, by_arm))
         for g in config.guardrails
         for c in overall
         if c.metric == g.metric
@@ -305,6 +306,7 @@ def _read_out_table(
         segments=tuple(segments),
         guardrails=guardrails,
         notes=tuple(notes),
+        relative_interval=config.relative_interval,
     )
 
 
@@ -352,7 +354,22 @@ def _compare(
         alternative=config.alternative,
         control_name=config.control,
         arm=arm,
+        relative_interval=config.relative_interval,
     )
+
+
+def _two_sided(
+    c: Comparison,
+    metric: ReadoutMetric,
+    config: ExperimentConfig,
+    by_arm: Mapping[str, Aggregates],
+) -> Comparison:
+    """``c`` with two-sided intervals at the readout's level (itself for a two-sided readout),
+    which a guardrail judges whatever the readout's ``alternative``."""
+    if config.alternative == "two-sided":
+        return c
+    two = config.model_copy(update={"alternative": "two-sided"})
+    return _compare(metric, two, by_arm[config.control], by_arm[c.arm], c.arm)
 
 
 def compare_aggregates(
@@ -364,13 +381,15 @@ def compare_aggregates(
     alternative: Alternative = "two-sided",
     control_name: str = "control",
     arm: str = "treatment",
+    relative_interval: RelativeInterval = "auto",
 ) -> Comparison:
     """Compare one metric between two arms given their aggregates (no backend involved).
 
     The metric gives each arm's estimate and variance (:meth:`ReadoutMetric.estimates`): means
     the sample variance, proportions the Wald variance ``p(1 - p) / n``, ratios the delta method,
     and a covariate turns on CUPED; the test uses Welch's degrees of freedom. The p-value is
-    unadjusted.
+    unadjusted. The relative lift's interval is the delta method's or Fieller's as
+    ``relative_interval`` says (:mod:`mlroi.stats.lift`).
     """
     base = Comparison(
         metric=metric.name,
@@ -409,7 +428,14 @@ def compare_aggregates(
             control_value=est_c.value,
             treatment_value=est_t.value,
         )
-    lift = compare(est_c, est_t, level=level, alternative=alternative)
+    lift = compare(
+        est_c,
+        est_t,
+        level=level,
+        alternative=alternative,
+        relative_interval=relative_interval,
+        moments=estimates.moments,
+    )
     return _with(
         base,
         control_value=est_c.value,
@@ -417,6 +443,7 @@ def compare_aggregates(
         absolute=lift.absolute,
         relative=lift.relative,
         relative_note=lift.relative_note,
+        relative_method=lift.relative_method,
         p_value=lift.p_value,
         df=lift.df,
         p_value_adjusted=lift.p_value,
@@ -448,12 +475,8 @@ def _with(c: Comparison, **changes: Any) -> Comparison:
     return dataclasses.replace(c, **changes)
 
 
-def _guardrail(g: Guardrail, c: Comparison, level: float) -> GuardrailCheck:
-    """Non-inferiority verdict on the two-sided interval at ``level``, whatever ``alternative``.
-
-    The interval is rebuilt from the estimate and its standard error, so a one-sided readout
-    (whose interval is open on one side) still judges both directions.
-    """
+def _guardrail(g: Guardrail, c: Comparison) -> GuardrailCheck:
+    """Non-inferiority verdict on the two-sided interval of ``c`` (:func:`_two_sided`)."""
 
     def verdict(status: Literal["pass", "fail", "inconclusive"], reason: str) -> GuardrailCheck:
         return GuardrailCheck(
@@ -466,16 +489,9 @@ def _guardrail(g: Guardrail, c: Comparison, level: float) -> GuardrailCheck:
             reason=reason,
         )
 
-    estimate = c.relative if g.relative else c.absolute
-    if c.status != "ok" or estimate is None or c.df is None:
+    interval = c.relative if g.relative else c.absolute
+    if c.status != "ok" or interval is None or c.df is None:
         return verdict("inconclusive", f"cannot estimate: {c.reason or c.relative_note}")
-    crit = critical_value(level, c.df, "two-sided")
-    interval = Interval(
-        estimate=estimate.estimate,
-        lower=estimate.estimate - crit * estimate.std_error,
-        upper=estimate.estimate + crit * estimate.std_error,
-        std_error=estimate.std_error,
-    )
     unit = "relative" if g.relative else "absolute"
 
     def show(x: float) -> str:

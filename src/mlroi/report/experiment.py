@@ -33,6 +33,14 @@ def srm_sentence(result: ExperimentResult) -> Sentence:
     return Sentence(f"Sample ratio OK: {fmt.p_equals(srm.p_value)} ({counts})", "good")
 
 
+def relative_text(c: Comparison) -> str:
+    """The relative lift with its interval, naming Fieller's method where it was used."""
+    if c.relative is None:
+        return c.relative_note or "—"
+    text = fmt.interval(c.relative, relative=True)
+    return text + " (Fieller)" if c.relative_method == "fieller" else text
+
+
 def _lift_cells(c: Comparison) -> list[Cell]:
     if c.status != "ok" or c.absolute is None:
         return [
@@ -44,10 +52,7 @@ def _lift_cells(c: Comparison) -> list[Cell]:
             Cell(""),
         ]
     a = c.absolute
-    if c.relative is not None:
-        rel = Cell(fmt.interval(c.relative, relative=True))
-    else:
-        rel = Cell(c.relative_note or "—", "muted")
+    rel = Cell(relative_text(c), "plain" if c.relative is not None else "muted")
     tone: Tone = "good" if c.significant and a.estimate > 0 else "bad" if c.significant else "plain"
     cuped = "" if c.variance_reduction is None else f"−{fmt.share(c.variance_reduction, 0)} var"
     return [
@@ -108,10 +113,8 @@ def segment_table(result: ExperimentResult) -> Table:
     for c in result.segments:
         if c.status != "ok" or c.absolute is None:
             rel = Cell(f"cannot estimate: {c.reason}", "warn")
-        elif c.relative is None:
-            rel = Cell(c.relative_note or "—", "muted")
         else:
-            rel = Cell(fmt.interval(c.relative, relative=True))
+            rel = Cell(relative_text(c), "plain" if c.relative is not None else "muted")
         rows.append(
             (
                 Cell(f"{c.segment}={c.segment_value}"),
@@ -174,11 +177,7 @@ def view(result: ExperimentResult, *, segments: bool = True) -> View:
 def _describe(c: Comparison) -> str:
     if c.status != "ok" or c.absolute is None:
         return f"{c.metric} [{c.arm}]: cannot estimate ({c.reason})"
-    rel = (
-        fmt.interval(c.relative, relative=True)
-        if c.relative
-        else f"relative n/a ({c.relative_note})"
-    )
+    rel = relative_text(c) if c.relative else f"relative n/a ({c.relative_note})"
     return f"{c.metric} [{c.arm}]: {rel}, {fmt.p_equals(c.p_value)}"
 
 
