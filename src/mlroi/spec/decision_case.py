@@ -17,6 +17,7 @@ check it has.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -112,6 +113,8 @@ def is_decision_only(path: str | Path) -> bool:
     section only a full case has."""
     from mlroi.spec.yamlfile import peek
 
+    if not isinstance(path, str | os.PathLike):
+        return False  # the loader says what it expected
     data = peek(Path(path))  # None when unreadable: the loader reports it, with its line
     if not isinstance(data, dict) or set(data) & FULL_CASE_KEYS:
         return False
