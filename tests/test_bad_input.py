@@ -841,3 +841,143 @@ def test_a_nested_section_s_mistake_stays_located_in_the_file(tmp_path: Path) ->
     with pytest.raises(SpecError) as exc:
         mlroi.load_case(path)
     assert one_line(exc).startswith(f"{path}:{line_of(text, 'seed: -1')} simulation.seed: ")
+
+
+# --- the battery, continued: where mlroi writes --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BadOutput:
+    """A command line whose output path is unsafe: ``args`` builds it in a fresh folder (with
+    ``case.yaml``, the starter, and ``experiment.yaml`` there), and ``says`` is in its line."""
+
+    name: str
+    args: Callable[[Path], list[str | Path]]
+    says: str
+    keep: str = ""
+    """A file (relative to the folder) that must hold ``"mine"`` afterwards."""
+
+
+def _mine(folder: Path, name: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("mine", encoding="utf-8")
+    return path
+
+
+OUTPUT_BAD = [
+    BadOutput(
+        "roi --json into a missing folder",
+        lambda d: ["roi", d / "case.yaml", "--json", d / "nope" / "r.json"],
+        "--json {d}/nope/r.json: folder {d}/nope does not exist",
+    ),
+    BadOutput(
+        "roi --json onto a folder",
+        lambda d: ["roi", d / "case.yaml", "--json", d],
+        "--json {d}: is a folder: give a file name",
+    ),
+    BadOutput(
+        "roi --json under a file",
+        lambda d: ["roi", d / "case.yaml", "--json", _mine(d, "notes.txt") / "r.json"],
+        "folder {d}/notes.txt is not a folder",
+        "notes.txt",
+    ),
+    *(
+        BadOutput(
+            f"{command} --json onto the user's file",
+            lambda d, c=command, f=file: [c, d / f, "--json", _mine(d, "r.json")],
+            "--json {d}/r.json: the file exists and was not written by mlroi",
+            "r.json",
+        )
+        for command, file in (
+            ("roi", "case.yaml"),
+            ("experiment", "experiment.yaml"),
+            ("design", "experiment.yaml"),
+            ("decide", "case.yaml"),
+        )
+    ),
+    BadOutput(
+        "report --out with the user's report.html",
+        lambda d: ["report", d / "case.yaml", "--out", _mine(d, "out/report.html").parent],
+        "{d}/out/report.html exists and was not written by mlroi",
+        "out/report.html",
+    ),
+    BadOutput(
+        "report --out under a file",
+        lambda d: ["report", d / "case.yaml", "--out", _mine(d, "notes.txt") / "r"],
+        "--out {d}/notes.txt/r: {d}/notes.txt is not a folder",
+        "notes.txt",
+    ),
+    BadOutput(
+        "schema --out onto the user's file",
+        lambda d: ["schema", "--out", _mine(d, "schema.json")],
+        "--out {d}/schema.json: the file exists and was not written by mlroi",
+        "schema.json",
+    ),
+    BadOutput(
+        "schema --out into a missing folder",
+        lambda d: ["schema", "--out", d / "nope" / "schema.json"],
+        "folder {d}/nope does not exist",
+    ),
+    BadOutput(
+        "init onto the user's file",
+        lambda d: ["init", _mine(d, "mine.yaml")],
+        "{d}/mine.yaml exists: choose another path or pass --force",
+        "mine.yaml",
+    ),
+    BadOutput(
+        "init into a missing folder",
+        lambda d: ["init", d / "nope" / "case.yaml"],
+        "PATH {d}/nope/case.yaml: folder {d}/nope does not exist",
+    ),
+    BadOutput(
+        "demo --out with the user's table",
+        lambda d: ["demo", "--users", "2000", "--out", _mine(d, "demo/users.parquet").parent],
+        "{d}/demo/users.parquet exists and was not written by mlroi demo",
+        "demo/users.parquet",
+    ),
+    BadOutput(
+        "demo --out with the user's report",
+        lambda d: ["demo", "--out", _mine(d, "demo/reports/churn/report.md").parents[2]],
+        "{d}/demo/reports/churn/report.md exists and was not written by mlroi",
+        "demo/reports/churn/report.md",
+    ),
+    BadOutput(
+        "demo --out onto a file",
+        lambda d: ["demo", "--users", "2000", "--out", _mine(d, "notes.txt")],
+        "--out {d}/notes.txt: {d}/notes.txt is not a folder",
+        "notes.txt",
+    ),
+    BadOutput(
+        "roi --seed -1",
+        lambda d: ["roi", d / "case.yaml", "--seed", "-1"],
+        "--seed: Input should be greater than or equal to 0",
+    ),
+    BadOutput(
+        "decide --seed -1",
+        lambda d: ["decide", d / "case.yaml", "--seed", "-1"],
+        "--seed: expected a whole number from 0",
+    ),
+    BadOutput(
+        "roi --draws of 31 digits",
+        lambda d: ["roi", d / "case.yaml", "--draws", "1" + "0" * 30],
+        "--draws: Input should be less than or equal to 5000000",
+    ),
+]
+
+
+@pytest.mark.parametrize("bad", OUTPUT_BAD, ids=lambda b: b.name)
+def test_an_unsafe_output_path_is_one_line_and_nothing_is_lost(
+    tmp_path: Path, bad: BadOutput
+) -> None:
+    (tmp_path / "case.yaml").write_text(STARTER_CASE, encoding="utf-8")
+    (tmp_path / "experiment.yaml").write_text(EXPERIMENT, encoding="utf-8")
+    args = bad.args(tmp_path)
+    after_setup = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    line = assert_one_located_line(_run(*args), bad.says.format(d=tmp_path))
+    if "was not written by mlroi" in line or "exists:" in line:
+        assert "--force" in line  # and the way past it
+    if bad.keep:
+        assert (tmp_path / bad.keep).read_text(encoding="utf-8") == "mine"
+    # nothing was written: the refusal comes before any work
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == after_setup
