@@ -211,3 +211,24 @@ def fit_decay(lifts: list[WeeklyLift], level: float = defaults.LEVEL) -> Decay:
         scale,
         scale * math.log(2.0),
     )
+
+
+@dataclass(frozen=True)
+class OverTime:
+    """One treatment's lift in weekly retention per week of exposure, its trend and decay."""
+
+    weeks: tuple[WeeklyLift, ...]
+    trend: Trend
+    decay: Decay
+
+
+def over_time(
+    control: KaplanMeier,
+    treatment: KaplanMeier,
+    observed_days: float,
+    level: float = defaults.LEVEL,
+    min_at_risk: int = 30,
+) -> OverTime:
+    """The weekly lifts of ``treatment`` over ``control``, their trend and fitted decay."""
+    lifts = weekly_lifts(control, treatment, observed_days, level, min_at_risk)
+    return OverTime(tuple(lifts), trend(lifts, level), fit_decay(lifts, level))
