@@ -41,6 +41,7 @@ def retention(
     base: Path | None = None,
     assignments: Any = None,
     log: Any = None,
+    currency: str = "USD",
 ) -> RetentionResult:
     """Retention per arm from the case's logs (see the module docstring).
 
@@ -48,6 +49,7 @@ def retention(
         config: the ``retention:`` section.
         base: folder that relative paths in ``config`` are resolved against.
         assignments, log: tables or frames that replace the configured sources.
+        currency: of the lifetime value (the case's).
 
     Raises:
         SpecError, DataError, BackendError: one line naming what to fix.
@@ -123,6 +125,7 @@ def analyse_counts(
     excluded: Mapping[str, int] | None = None,
     notes: tuple[str, ...] = (),
     sources: tuple[str, ...] = (),
+    currency: str = "USD",
 ) -> RetentionResult:
     """The retention analysis of per-arm counts (steps 2-3 of the module docstring).
 
@@ -215,4 +218,5 @@ def analyse_counts(
         excluded=dict(excluded or {}),
         notes=tuple(notes_out),
         sources=sources,
+        currency=currency,
     )

@@ -127,7 +127,7 @@ def arm_value(
             ratio = fit.survival(beyond) / fit.survival([k_obs])[0]
             grad = _ratio_gradient(fit, beyond, k_obs)
             weight = revenue_per_period * disc[k_obs:]
-            g = grad.T @ weight  # d(sum w ratio) / d(log alpha, log beta)
+            g = grad.T @ weight  # d(sum w ratio) / d(logit m, log k)
             cov = np.asarray(fit.covariance)
             proj_var = float(anchor**2 * (g @ cov @ g))
         else:
@@ -149,18 +149,22 @@ def arm_value(
 
 
 def _ratio_gradient(fit: ShiftedBetaGeometric, beyond: np.ndarray, k_obs: int) -> np.ndarray:
-    """Gradient of ``S(k) / S(k_obs)`` in ``(log alpha, log beta)`` by central differences."""
+    """Gradient of ``S(k) / S(k_obs)`` in the fit's coordinates ``(logit m, log k)``, by
+    central differences."""
     from mlroi.retention.sbg import survival
 
-    def ratio(la: float, lb: float) -> np.ndarray:
-        a, b = math.exp(la), math.exp(lb)
+    def ratio(p: np.ndarray) -> np.ndarray:
+        m = 1.0 / (1.0 + math.exp(-p[0]))
+        k = math.exp(p[1])
+        a, b = m * k, (1.0 - m) * k
         out: np.ndarray = survival(a, b, beyond) / survival(a, b, np.array([float(k_obs)]))[0]
         return out
 
-    la, lb, h = math.log(fit.alpha), math.log(fit.beta), 1e-6
-    da = (ratio(la + h, lb) - ratio(la - h, lb)) / (2 * h)
-    db = (ratio(la, lb + h) - ratio(la, lb - h)) / (2 * h)
-    return np.column_stack((da, db))
+    p, h = fit.params, 1e-5
+    e0, e1 = np.array([h, 0.0]), np.array([0.0, h])
+    d0 = (ratio(p + e0) - ratio(p - e0)) / (2 * h)
+    d1 = (ratio(p + e1) - ratio(p - e1)) / (2 * h)
+    return np.column_stack((d0, d1))
 
 
 def lifetime_value(

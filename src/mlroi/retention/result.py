@@ -54,6 +54,7 @@ class RetentionResult(Result):
         excluded: rows or users left out, by reason (counts).
         notes: how inputs were read and caveats.
         sources: where the inputs came from.
+        currency: of the lifetime value.
     """
 
     control: str
@@ -72,6 +73,7 @@ class RetentionResult(Result):
     excluded: Mapping[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    currency: str = "USD"
 
     @property
     def users(self) -> dict[str, int]:
@@ -104,5 +106,6 @@ class RetentionResult(Result):
             "excluded": dict(self.excluded),
             "notes": list(self.notes),
             "sources": list(self.sources),
+            "currency": self.currency,
         }
         return json_ready(out)  # type: ignore[no-any-return]

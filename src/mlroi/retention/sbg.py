@@ -37,7 +37,8 @@ class ShiftedBetaGeometric:
 
     Attributes:
         alpha, beta: the Beta mixing distribution of the per-period churn probability.
-        covariance: covariance of ``(log alpha, log beta)`` from the observed information.
+        covariance: covariance of ``(logit m, log k)`` from the observed information, with
+            ``m = alpha / (alpha + beta)`` and ``k = alpha + beta`` (see :func:`fit`).
         log_likelihood: maximised log-likelihood.
         periods: how many periods the fit saw.
         period_days: days in one period (1 for counts already per period).
@@ -52,6 +53,12 @@ class ShiftedBetaGeometric:
     period_days: float = 1.0
     status: Literal["ok", "cannot estimate"] = "ok"
     reason: str | None = None
+
+    @property
+    def params(self) -> npt.NDArray[np.float64]:
+        """``(logit m, log k)``, the coordinates of ``covariance``."""
+        k = self.alpha + self.beta
+        return np.array([math.log(self.alpha / self.beta), math.log(k)])
 
     def survival(self, periods: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """``S(t)`` at whole periods ``t`` (``S(0) = 1``)."""
@@ -72,10 +79,22 @@ def survival(alpha: float, beta: float, t: npt.NDArray[np.float64]) -> npt.NDArr
     return out
 
 
+MAX_CONCENTRATION = 1e6
+"""Largest ``alpha + beta`` the fit allows: beyond it every user churns at the same rate (the
+projection is geometric) and the likelihood is flat in the concentration."""
+
+
+def _ab(p: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """``(alpha, beta)`` from ``(logit m, log k)``: mean churn ``m``, concentration ``k``."""
+    m = 1.0 / (1.0 + math.exp(-p[0]))
+    k = math.exp(p[1])
+    return m * k, (1.0 - m) * k
+
+
 def _log_likelihood(
-    log_ab: npt.NDArray[np.float64], t: npt.NDArray[np.float64], d: Any, y: Any
+    p: npt.NDArray[np.float64], t: npt.NDArray[np.float64], d: Any, y: Any
 ) -> float:
-    a, b = math.exp(log_ab[0]), math.exp(log_ab[1])
+    a, b = _ab(p)
     h = a / (a + b + t - 1.0)
     return float(np.sum(d * np.log(h) + (y - d) * np.log1p(-h)))
 
@@ -84,6 +103,11 @@ def fit(
     churned: Sequence[float], at_risk: Sequence[float], period_days: float = 1.0
 ) -> ShiftedBetaGeometric:
     """Fit the sBG model to churns per period and users at risk at each period's start.
+
+    The fit runs in ``(logit m, log k)`` with ``m = alpha / (alpha + beta)`` the first period's
+    churn rate and ``k = alpha + beta`` the concentration, bounded by :data:`MAX_CONCENTRATION`:
+    a cohort whose churn rate does not fall has no finite maximum in ``(alpha, beta)``, but its
+    ``m`` is well determined and its projection stays finite.
 
     Args:
         churned: users who churned in periods 1, 2, ...
@@ -111,17 +135,22 @@ def fit(
     def neg(p: npt.NDArray[np.float64]) -> float:
         return -_log_likelihood(p, t, d, y)
 
+    rate = float(d.sum() / y.sum())
+    start = np.array([math.log(rate / (1.0 - rate)), 0.0])
+    bounds = [(-30.0, 30.0), (math.log(1e-4), math.log(MAX_CONCENTRATION))]
     res = minimize(
         neg,
-        np.array([0.0, 0.0]),
+        start,
         method="Nelder-Mead",
         options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
+        bounds=bounds,
     )
-    res = minimize(neg, res.x, method="BFGS", options={"gtol": 1e-9})
+    res = minimize(neg, res.x, method="L-BFGS-B", bounds=bounds, options={"gtol": 1e-10})
     cov = np.linalg.pinv(_hessian(neg, res.x))
+    a, b = _ab(res.x)
     return ShiftedBetaGeometric(
-        alpha=float(math.exp(res.x[0])),
-        beta=float(math.exp(res.x[1])),
+        alpha=a,
+        beta=b,
         covariance=((float(cov[0, 0]), float(cov[0, 1])), (float(cov[1, 0]), float(cov[1, 1]))),
         log_likelihood=-float(res.fun),
         periods=int(d.size),
