@@ -42,6 +42,9 @@ _LAZY = {
     "decide": "mlroi.decision.analysis",
     "DecisionConfig": "mlroi.decision.config",
     "DecisionResult": "mlroi.decision.result",
+    "retention": "mlroi.retention.analysis",
+    "RetentionConfig": "mlroi.spec.retention",
+    "RetentionResult": "mlroi.retention.result",
 }
 __all__ += list(_LAZY)
 

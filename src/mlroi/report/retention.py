@@ -106,10 +106,7 @@ def at_days_table(r: RetentionResult) -> Table:
 def rmst_table(r: RetentionResult) -> Table:
     """Restricted mean days retained per arm and the differences."""
     m = r.rmst
-    rows = [
-        (Cell(a), Cell(_value_iv(m.arms[a])), Cell(""))
-        for a in (r.control, *r.treatments)
-    ]
+    rows = [(Cell(a), Cell(_value_iv(m.arms[a])), Cell("")) for a in (r.control, *r.treatments)]
     rows += [
         (Cell(f"{t} − {r.control}"), Cell(""), Cell(fmt.interval(d), _tone(d)))
         for t, d in m.differences.items()

@@ -105,6 +105,7 @@ def retention(
             f"assignments: {_where(config.assignments if assignments is None else asg)}",
             f"{mode} log: {where}",
         ),
+        currency=currency,
     )
 
 

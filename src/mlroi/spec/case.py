@@ -19,6 +19,7 @@ from mlroi.costs.ratecard import RateCardOverride
 from mlroi.decision.config import DecisionConfig
 from mlroi.errors import SpecError
 from mlroi.experiment.config import ExperimentConfig
+from mlroi.spec.retention import RetentionConfig
 from mlroi.value.model import DecisionLift, ExperimentLift, ValueModel
 
 
@@ -107,6 +108,9 @@ class Case(BaseModel):
     decision: DecisionConfig | None = Field(
         None,
         description="Offline decision analysis of a scored table (see `mlroi decide`).",
+    )
+    retention: RetentionConfig | None = Field(
+        None, description="Retention per arm (`mlroi retention`)."
     )
     value: ValueModel
     costs: list[CostItem] = Field(min_length=1, description="Every cost of the system.")

@@ -1,0 +1,155 @@
+"""``mlroi retention CASE``: the analysis from Parquet logs, its JSON, its report view and errors.
+
+Exit codes as ``mlroi decide``: 0 done, 2 a user error (one line, file:line where a field is at
+fault, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from mlroi.cli import app
+from mlroi.report.html import fragment
+from mlroi.retention.analysis import analyse_counts, retention
+from mlroi.retention.survival import SurvivalCounts
+from mlroi.spec.retention import RetentionConfig
+
+CASE = """\
+name: retention test
+goal: keep users
+intervention: recommendations
+population: {{description: everyone}}
+primary_metric: lift
+value:
+  drivers:
+    - {{name: lift, lift: {{estimate: 1.0}}, value_per_unit: 1.0, units_per_month: 1}}
+costs:
+  - {{kind: fixed, name: upkeep, category: licence, amount: 10}}
+finance: {{currency: EUR, horizon_months: 12}}
+retention:
+  assignments: {{path: assignments.parquet}}
+  activity: {{source: {{path: activity.parquet}}, inactivity_days: 14}}
+  control: control
+  window_days: {window}
+  days: [7, 30]
+  value: {{revenue_per_period: 10, periods: 6}}
+  holdout: {{hazard_ratio: 0.9, days: [30, 60]}}
+"""
+
+
+def _write_logs(folder: Path, users: int = 3000, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    arm = rng.choice(["control", "treatment"], users)
+    x = (pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.uniform(0, 30, users), unit="D")).floor(
+        "s"
+    )
+    gaps = rng.exponential(3.0, (users, 60))
+    stop = rng.random((users, 60)) < np.where(arm == "control", 0.05, 0.04)[:, None]
+    alive = np.cumprod(~stop, axis=1).astype(bool)
+    offsets = np.cumsum(gaps, axis=1)
+    u, k = np.nonzero(alive)
+    ts = x[u] + pd.to_timedelta(offsets[u, k], unit="D")
+    keep = ts <= pd.Timestamp("2026-06-01")
+    pd.DataFrame({"user_id": range(users), "variant": arm, "first_exposure": x}).to_parquet(
+        folder / "assignments.parquet"
+    )
+    pd.DataFrame({"user_id": u[keep], "ts": ts[keep].floor("s")}).to_parquet(
+        folder / "activity.parquet"
+    )
+
+
+@pytest.fixture(scope="module")
+def case_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("retention")
+    _write_logs(folder)
+    (folder / "case.yaml").write_text(CASE.format(window=90))
+    return folder
+
+
+def test_cli_prints_the_analysis_and_writes_json_equal_to_the_api(case_dir: Path) -> None:
+    out = case_dir / "out.json"
+    res = CliRunner().invoke(app, ["retention", str(case_dir / "case.yaml"), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Retention at day 30" in res.output
+    data = json.loads(out.read_text())
+    from mlroi.spec.case import load_case
+
+    api = retention(load_case(case_dir / "case.yaml").retention, base=case_dir, currency="EUR")  # type: ignore[arg-type]
+    assert data == json.loads(api.to_json())
+    assert data["unit"] == "days since first exposure"
+    assert set(data["curves"]) == {"control", "treatment"}
+    assert data["at_days"][1]["differences"]["treatment"]["estimate"] > 0
+    assert data["lifetime"]["treatment"]["lift"]["estimate"] > 0
+    assert data["currency"] == "EUR"
+
+
+def test_a_case_without_a_retention_section_is_a_user_error(tmp_path: Path) -> None:
+    text = CASE.format(window=90).split("retention:\n")[0]
+    (tmp_path / "case.yaml").write_text(text)
+    res = CliRunner().invoke(app, ["retention", str(tmp_path / "case.yaml")])
+    assert res.exit_code == 2
+    assert "no `retention:` section" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_a_window_of_zero_is_a_located_error(case_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "case.yaml").write_text(CASE.format(window=0))
+    res = CliRunner().invoke(app, ["retention", str(tmp_path / "case.yaml")])
+    assert res.exit_code == 2
+    assert "case.yaml:" in res.output and "window_days" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_a_missing_column_names_the_column_and_the_fix(case_dir: Path, tmp_path: Path) -> None:
+    for name in ("assignments.parquet", "activity.parquet"):
+        (tmp_path / name).write_bytes((case_dir / name).read_bytes())
+    (tmp_path / "case.yaml").write_text(
+        CASE.format(window=90).replace("inactivity_days: 14", "inactivity_days: 14, timestamp: t")
+    )
+    res = CliRunner().invoke(app, ["retention", str(tmp_path / "case.yaml")])
+    assert res.exit_code == 2
+    assert "'t' not found" in res.output
+
+
+def _config(**kw: object) -> RetentionConfig:
+    base = {
+        "assignments": {"path": "a.parquet"},
+        "activity": {"source": {"path": "b.parquet"}},
+        "control": "control",
+        "window_days": 60,
+    }
+    return RetentionConfig.model_validate({**base, **kw})
+
+
+def test_counts_without_the_control_arm_say_which_arms_there_are() -> None:
+    arms = {"a": SurvivalCounts.of([1], [1], [0]), "b": SurvivalCounts.of([1], [1], [0])}
+    from mlroi.errors import DataError
+
+    with pytest.raises(DataError, match="arms found: a, b"):
+        analyse_counts(arms, _config())
+
+
+def test_days_beyond_the_window_are_a_spec_error() -> None:
+    with pytest.raises(ValueError, match="outside the window"):
+        _config(days=[90])
+
+
+def test_the_html_view_draws_the_curves_with_bands_and_the_weekly_lift(case_dir: Path) -> None:
+    cfg = _config(
+        assignments={"path": "assignments.parquet"},
+        activity={"source": {"path": "activity.parquet"}},
+        window_days=90,
+    )
+    r = retention(cfg, base=case_dir)
+    html = fragment(r.view())
+    assert 'data-chart="line"' in html
+    assert "<polygon" in html  # the bands
+    assert "Retention by arm (Kaplan-Meier)" in html
+    assert "Lift in weekly retention by week of exposure" in html
+    assert "nan" not in html.lower().replace("nano", "")
