@@ -153,3 +153,79 @@ def test_the_html_view_draws_the_curves_with_bands_and_the_weekly_lift(case_dir:
     assert "Retention by arm (Kaplan-Meier)" in html
     assert "Lift in weekly retention by week of exposure" in html
     assert "nan" not in html.lower().replace("nano", "")
+
+
+ROI_DRIVER = """\
+    - name: retained users' revenue
+      lift: {retention: lifetime_value}
+      units_per_month: 10000
+"""
+
+
+def _roi_case(case_dir: Path, tmp_path: Path, driver: str = ROI_DRIVER) -> Path:
+    for name in ("assignments.parquet", "activity.parquet"):
+        (tmp_path / name).write_bytes((case_dir / name).read_bytes())
+    text = CASE.format(window=90).replace(
+        "    - {name: lift, lift: {estimate: 1.0}, value_per_unit: 1.0, units_per_month: 1}\n",
+        driver,
+    )
+    text = text.replace("primary_metric: lift", "primary_metric: retained users' revenue")
+    (tmp_path / "case.yaml").write_text(text)
+    return tmp_path / "case.yaml"
+
+
+def test_a_driver_takes_its_lift_and_interval_from_the_retention_analysis(
+    case_dir: Path, tmp_path: Path
+) -> None:
+    case = _roi_case(case_dir, tmp_path)
+    out = tmp_path / "roi.json"
+    res = CliRunner().invoke(app, ["roi", str(case), "--json", str(out), "--draws", "2000"])
+    assert res.exit_code in (0, 1), res.output
+    lift = json.loads(out.read_text())["lifts"][0]
+    ret = retention(
+        _config(
+            assignments={"path": "assignments.parquet"},
+            activity={"source": {"path": "activity.parquet"}},
+            window_days=90,
+            days=[7, 30],
+            value={"revenue_per_period": 10, "periods": 6},
+        ),
+        base=tmp_path,
+        currency="EUR",
+    )
+    assert ret.lifetime is not None
+    want = ret.lifetime["treatment"].lift
+    assert lift["estimate"] == pytest.approx(want.estimate, rel=1e-12)
+    assert lift["std_error"] == pytest.approx(want.std_error, rel=1e-12)
+    assert "retention analysis, treatment vs control" in lift["source"]
+
+
+def test_a_retention_driver_without_the_section_is_a_located_error(tmp_path: Path) -> None:
+    text = CASE.format(window=90).split("retention:\n")[0]
+    text = text.replace("lift: {estimate: 1.0}", "lift: {retention: rmst}")
+    (tmp_path / "case.yaml").write_text(text)
+    res = CliRunner().invoke(app, ["roi", str(tmp_path / "case.yaml")])
+    assert res.exit_code == 2
+    assert "needs a `retention:` section" in res.output
+
+
+def test_a_retention_driver_at_a_day_not_analysed_names_the_days(
+    case_dir: Path, tmp_path: Path
+) -> None:
+    driver = ROI_DRIVER.replace("{retention: lifetime_value}", "{retention: retention, day: 60}")
+    case = _roi_case(case_dir, tmp_path, driver)
+    res = CliRunner().invoke(app, ["roi", str(case)])
+    assert res.exit_code == 2
+    assert "60 is not among retention.days (7, 30)" in res.output
+
+
+def test_the_case_report_has_a_retention_part(case_dir: Path, tmp_path: Path) -> None:
+    case = _roi_case(case_dir, tmp_path)
+    res = CliRunner().invoke(app, ["report", str(case), "--out", str(tmp_path / "rep")])
+    assert res.exit_code in (0, 1), res.output
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "Retention by arm (Kaplan-Meier)" in html
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "Retention by arm" in md and "retention analysis" in md
+    data = json.loads((tmp_path / "rep" / "result.json").read_text())
+    assert data["retention"]["control"] == "control"

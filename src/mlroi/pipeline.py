@@ -20,11 +20,12 @@ from mlroi.roi.engine import ResolvedLift, roi_from_lifts
 from mlroi.roi.result import LiftInput, RoiResult
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Normal, Quantity, describe, point
-from mlroi.value.model import DecisionLift, ExperimentLift, ManualLift
+from mlroi.value.model import DecisionLift, ExperimentLift, ManualLift, RetentionLift
 
 if TYPE_CHECKING:
     from mlroi.decision.result import DecisionResult
     from mlroi.experiment.result import Comparison, ExperimentResult
+    from mlroi.retention.result import RetentionResult
 
 
 def evaluate(
@@ -34,6 +35,7 @@ def evaluate(
     decision: DecisionResult | None = None,
     base: Path | None = None,
     accept_failed_checks: str | None = None,
+    retention: RetentionResult | None = None,
 ) -> RoiResult:
     """The ROI of ``case``: headline figures, intervals, probabilities, sensitivity.
 
@@ -62,9 +64,11 @@ def evaluate(
         readout = _read_out(case, base)  # the case model checks the section is there
     if decision is None and any(isinstance(d.lift, DecisionLift) for d in drivers):
         decision = _decide(case, base)
+    if retention is None and any(isinstance(d.lift, RetentionLift) for d in drivers):
+        retention = _retain(case, base)
     return roi_from_lifts(
         case,
-        resolve_lifts(case, readout, decision),
+        resolve_lifts(case, readout, decision, retention),
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
     )
@@ -100,10 +104,14 @@ def run_case(
         readout = _read_out(case, base)
     if case.decision is not None:
         decision = _decide(case, base, lambda step: say(f"decision analysis: {step}"))
+    retention = None
+    if case.retention is not None:
+        say("counting churn per arm and day")
+        retention = _retain(case, base)
     say("simulating value, costs and ROI")
     roi = roi_from_lifts(
         case,
-        resolve_lifts(case, readout, decision),
+        resolve_lifts(case, readout, decision, retention),
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
     )
@@ -116,6 +124,7 @@ def run_case(
         roi=roi,
         experiment=readout,
         decision=decision,
+        retention=retention,
         model_metrics=dict(case.model_metrics),
         constraints=tuple(c.description for c in case.constraints),
     )
@@ -147,8 +156,19 @@ def _decide(
     )
 
 
+def _retain(case: Case, base: Path | None) -> RetentionResult:
+    """The retention analysis of the case's ``retention:`` section, in the case's currency."""
+    from mlroi.retention.analysis import retention
+
+    assert case.retention is not None
+    return retention(case.retention, base=base, currency=case.finance.currency)
+
+
 def resolve_lifts(
-    case: Case, readout: ExperimentResult | None, decision: DecisionResult | None = None
+    case: Case,
+    readout: ExperimentResult | None,
+    decision: DecisionResult | None = None,
+    retention: RetentionResult | None = None,
 ) -> list[ResolvedLift]:
     """Every driver's lift, in driver order, from the readout, the decision or the case.
 
@@ -156,6 +176,8 @@ def resolve_lifts(
         case: the validated case.
         readout: the experiment's result; needed when a driver names a readout metric.
         decision: the decision analysis' result; needed when a driver names a decision.
+        retention: the retention analysis' result; needed when a driver names a retention
+            figure.
 
     Returns:
         One resolved lift per driver of ``case.value``.
@@ -169,6 +191,9 @@ def resolve_lifts(
         if isinstance(d.lift, DecisionLift):
             assert decision is not None
             lifts.append(_lift_from_decision(case, i, d.lift, decision))
+        elif isinstance(d.lift, RetentionLift):
+            assert retention is not None
+            lifts.append(_lift_from_retention(case, i, d.lift, retention))
         elif isinstance(d.lift, ExperimentLift):
             assert readout is not None
             lifts.append(_lift_from_readout(case, i, d.lift, readout))
@@ -289,6 +314,26 @@ def _lift_from_decision(
             source=source + " (value per eligible row)",
             estimate=estimate,
             std_error=sd,
+            distribution=describe(q),
+        ),
+        q,
+    )
+
+
+def _lift_from_retention(
+    case: Case, i: int, spec: RetentionLift, result: RetentionResult
+) -> ResolvedLift:
+    from mlroi.retention.lift import read_lift
+
+    got = read_lift(result, spec, f"value.drivers[{i}].lift")
+    q = Normal(normal=(got.estimate, got.std_error))
+    return ResolvedLift(
+        LiftInput(
+            driver=case.value.drivers[i].name,
+            metric=None,
+            source=got.source,
+            estimate=got.estimate,
+            std_error=got.std_error,
             distribution=describe(q),
         ),
         q,
