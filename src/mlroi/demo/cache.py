@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mlroi.errors import SpecError
 
-VERSION = "v2"
+VERSION = "v3"  # v3: the recommender gains its retention panel (panel, activity)
 SEED = 7
 
 # scenario → (rows, writer(directory, n, seed) → {table: path})
@@ -26,9 +26,11 @@ _Writer = Callable[[Path, int, int], dict[str, Path]]
 
 def _recommender(out: Path, n: int, seed: int) -> dict[str, Path]:
     from mlroi.demo.recommender import write_recommender_test
+    from mlroi.demo.retention import write_retention_panel
 
     # the per-user table only: the cases read it; `mlroi demo` writes its own event log
-    return write_recommender_test(out / "recommender", n, seed=seed, events=False)
+    paths = write_recommender_test(out / "recommender", n, seed=seed, events=False)
+    return {**paths, **write_retention_panel(paths["users"], out / "recommender", seed=seed)}
 
 
 def _churn(out: Path, n: int, seed: int) -> dict[str, Path]:
