@@ -16,8 +16,9 @@ with ``os.wait4``, data loading and imports included):
 - ``mlroi``: ``mlroi.retention.analysis.retention`` on the Parquet file with ``churn:`` (the
   backend's per-arm, per-day counts, two check queries, then Kaplan-Meier, log-rank, RMST and
   the weekly lifts on the counts).
-- ``mlroi counts``: the backend's counts query alone (``retention_counts``), then the
-  Kaplan-Meier curves and the log-rank test.
+- ``mlroi counts``: the backend's requests alone (``retention_counts``: the counts query and
+  the assignment check, with the Parquet footers' user range), then the Kaplan-Meier curves and
+  the log-rank test.
 - ``floor``: one hand-written DuckDB query of the same per-arm, per-day counts (follow-up capped
   at the window, users too recent dropped), then the Kaplan-Meier products in numpy.
 - ``lifelines``: the per-user durations and flags read into pandas (by DuckDB), then
@@ -138,11 +139,14 @@ def worker_mlroi_counts(a: argparse.Namespace) -> dict[str, Any]:
     from mlroi.backend.retention import retention_counts
     from mlroi.retention.logrank import log_rank
     from mlroi.retention.survival import SurvivalCounts, kaplan_meier
+    from mlroi.sources.facts import table_facts
     from mlroi.sources.open import open_table
 
-    table = open_table(str(_data_path(a.users)))
+    path = str(_data_path(a.users))
+    table = open_table(path)
 
     def run() -> dict[str, Any]:
+        facts = table_facts(table, path, base=None, unit="user_id")
         c = retention_counts(
             table,
             table,
@@ -154,6 +158,7 @@ def worker_mlroi_counts(a: argparse.Namespace) -> dict[str, Any]:
             gap_days=0,
             window_days=WINDOW,
             observation_end=END,
+            unit_bounds=facts.bounds,
         )
         arms: dict[str, tuple[list[int], list[int], list[int]]] = {}
         for arm, day, events, censored in c.rows:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mlroi.backend.checks import require_columns
+from mlroi.backend.columns import distinct_count
 from mlroi.backend.execute import fetch_one, fetch_rows
 from mlroi.errors import DataError, MlroiError, first_line
 
@@ -82,6 +83,7 @@ def retention_counts(
     gap_days: int,
     window_days: int,
     observation_end: dt.datetime | None,
+    unit_bounds: tuple[int, int] | None = None,
 ) -> RetentionCounts:
     """Per-arm, per-day churn and censoring counts from the assignments and a log.
 
@@ -93,6 +95,8 @@ def retention_counts(
         gap_days: days without activity that make a user churned (activity mode).
         window_days: follow each user at most this long.
         observation_end: end of observation; ``None`` for the latest time in the log.
+        unit_bounds: the user column's range from file statistics, if known: users assigned
+            twice are then counted in a bitmap instead of a hash table.
 
     Raises:
         DataError: a column is missing or is not a time; no user has any follow-up.
@@ -102,11 +106,16 @@ def retention_counts(
     require_columns(assignments, [("assignments column", c) for c in (unit, variant, exposure)])
     require_columns(log, [(f"{mode} log column", c) for c in (unit, timestamp)])
     notes: list[str] = []
-    asg = assignments.select(
-        __unit=assignments[unit],
-        __arm=assignments[variant].cast("string"),
-        __x=_epoch(assignments, exposure, "exposure column", notes),
-    )
+    # cancellations in a column of the assignments: read in the same pass, no join
+    inline = mode == "churn" and log is assignments
+    cols = {
+        "__unit": assignments[unit],
+        "__arm": assignments[variant].cast("string"),
+        "__x": _epoch(assignments, exposure, "exposure column", notes),
+    }
+    if inline:
+        cols["__c"] = _epoch(assignments, timestamp, "churn column", notes)
+    asg = assignments.select(**cols)
     lg = log.select(__unit=log[unit], __t=_epoch(log, timestamp, f"{mode} log column", notes))
     if observation_end is None:
         end_value = fetch_one(
@@ -128,12 +137,13 @@ def retention_counts(
     )
     ok = ok.mutate(__f=ibis.least(ibis.literal(window_days), ok["__e"] - gap_days))
     try:
-        per_user = (
-            _activity(ok, lg, gap_days, end) if mode == "activity" else _cancellation(ok, lg, end)
-        )
+        if mode == "activity":
+            per_user = _activity(ok, lg, gap_days, end)
+        else:
+            per_user = _cancellation(ok, None if inline else lg, end)
         grouped = per_user.group_by("__arm", "time", "event").aggregate(n=ibis._.count())
         rows = fetch_rows(grouped, "the retention counts query")
-        excluded = _excluded(asg, lg, end, mode)
+        excluded = _excluded(asg, None if inline else lg, end, mode, unit_bounds)
     except MlroiError:
         raise
     except Exception as exc:  # Ibis type errors while building the expression
@@ -187,15 +197,20 @@ def _activity(ok: Any, lg: Any, gap: int, end: float) -> Any:
     return _time_event(per_user)
 
 
-def _cancellation(ok: Any, lg: Any, end: float) -> Any:
+def _cancellation(ok: Any, lg: Any | None, end: float) -> Any:
+    """Each user's first cancellation: from ``lg`` (a table of its own), or from the ``__c``
+    column of the assignments (``lg`` is ``None``)."""
     import ibis
 
-    first = (
-        lg.filter(lg["__t"].notnull() & (lg["__t"] <= end))
-        .group_by("__unit")
-        .aggregate(__c=lambda t: t["__t"].min())
-    )
-    joined = ok.left_join(first, "__unit")
+    if lg is None:
+        joined = ok.mutate(__c=ibis.ifelse(ok["__c"] <= end, ok["__c"], None))
+    else:
+        first = (
+            lg.filter(lg["__t"].notnull() & (lg["__t"] <= end))
+            .group_by("__unit")
+            .aggregate(__c=lambda t: t["__t"].min())
+        )
+        joined = ok.left_join(first, "__unit")
     c_day = ((joined["__c"] - joined["__x"]) / DAY).floor().cast("int64")
     churn = (c_day >= 0) & (c_day <= joined["__f"])
     per_user = joined.select(
@@ -216,32 +231,44 @@ def _time_event(per_user: Any) -> Any:
     return per_user.select("__arm", time=time, event=event)
 
 
-def _excluded(asg: Any, lg: Any, end: float, mode: str) -> dict[str, int]:
-    """Counts of assignment rows and log rows left out, by reason (two small aggregations)."""
+def _excluded(
+    asg: Any, lg: Any | None, end: float, mode: str, bounds: tuple[int, int] | None
+) -> dict[str, int]:
+    """Counts of assignment rows and log rows left out, by reason (one or two aggregations;
+    none over the log when the cancellations are a column of the assignments)."""
+    import ibis
 
     a = fetch_one(
         asg.aggregate(
             rows=asg["__unit"].count(),
-            units=asg["__unit"].nunique(),
+            units=distinct_count(asg["__unit"], bounds),
             missing=(asg["__unit"].isnull() | asg["__arm"].isnull() | asg["__x"].isnull()).sum(),
         ),
         "the assignment checks query",
     )
-    known = asg.select(__unit=asg["__unit"], __x=asg["__x"]).filter(asg["__unit"].notnull())
-    joined = lg.left_join(known.distinct(on="__unit", keep="first"), "__unit")
-    before = joined["__t"] < joined["__x"]
+    out = {
+        "assignment rows with no user, arm or exposure time": int(a.get("missing") or 0),
+        "users assigned more than once": int((a.get("rows") or 0) - (a.get("units") or 0)),
+    }
+    if lg is None:
+        return out
+    # a hash aggregate, not DISTINCT ON: the earliest exposure of each assigned user
+    known = (
+        asg.filter(asg["__unit"].notnull())
+        .group_by("__unit")
+        .aggregate(__x=lambda t: t["__x"].min(), __in=ibis.literal(1))
+    )
+    joined = lg.left_join(known, "__unit")
     g = fetch_one(
         joined.aggregate(
             null=(joined["__unit"].isnull() | joined["__t"].isnull()).sum(),
-            unassigned=(joined["__unit"].notnull() & joined["__x"].isnull()).sum(),
-            before=before.fill_null(False).sum(),
+            unassigned=(joined["__unit"].notnull() & joined["__in"].isnull()).sum(),
+            before=(joined["__t"] < joined["__x"]).fill_null(False).sum(),
             after=(joined["__t"] > end).fill_null(False).sum(),
         ),
         f"the {mode} log checks query",
     )
-    return {
-        "assignment rows with no user, arm or exposure time": int(a.get("missing") or 0),
-        "users assigned more than once": int((a.get("rows") or 0) - (a.get("units") or 0)),
+    return out | {
         f"{mode} rows with no user or time": int(g.get("null") or 0),
         f"{mode} rows of users missing from the assignments": int(g.get("unassigned") or 0),
         f"{mode} rows before the user's exposure": int(g.get("before") or 0),

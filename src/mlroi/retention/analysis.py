@@ -55,9 +55,12 @@ def retention(
         SpecError, DataError, BackendError: one line naming what to fix.
     """
     from mlroi.backend.retention import retention_counts
+    from mlroi.sources.facts import table_facts
     from mlroi.sources.open import open_table
 
-    asg = open_table(assignments if assignments is not None else config.assignments, base=base)
+    asg_source = assignments if assignments is not None else config.assignments
+    asg = open_table(asg_source, base=base)
+    facts = table_facts(asg, asg_source, base=base, unit=config.unit)
     if config.activity is not None:
         mode, timestamp = "activity", config.activity.timestamp
         src = log if log is not None else config.activity.source
@@ -80,6 +83,7 @@ def retention(
         gap_days=config.gap_days,
         window_days=config.window_days,
         observation_end=config.observation_end,
+        unit_bounds=facts.bounds,
     )
     per_arm: dict[str, tuple[list[int], list[int], list[int]]] = {}
     for arm, day, events, censored in counts.rows:
