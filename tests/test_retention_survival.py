@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 from lifelines.datasets import load_waltons
 from lifelines.statistics import logrank_test, multivariate_logrank_test
@@ -200,3 +202,51 @@ def test_counts_merge_repeated_days_and_reject_negative_counts() -> None:
     assert c.at_risk().tolist() == [7, 5]
     with pytest.raises(ValueError, match="negative"):
         SurvivalCounts.of([1], [-1], [0])
+
+
+# --- invariants ---------------------------------------------------------------------------------
+
+_counts = st.lists(
+    st.tuples(st.integers(1, 60), st.integers(0, 30), st.integers(0, 30)), min_size=1, max_size=25
+).filter(lambda rows: sum(d + c for _, d, c in rows) > 0)
+
+
+def _of(rows: list[tuple[int, int, int]]) -> SurvivalCounts:
+    return SurvivalCounts.of([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+
+
+@settings(max_examples=200, deadline=None)
+@given(_counts)
+def test_a_curve_falls_stays_in_the_unit_interval_and_inside_its_band(rows: list) -> None:
+    km = kaplan_meier(_of(rows))
+    assert np.all(np.diff(km.survival) <= 1e-15)
+    assert np.all((km.survival >= 0) & (km.survival <= 1))
+    assert np.all(km.lower <= km.survival + 1e-12) and np.all(km.survival <= km.upper + 1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_counts, _counts)
+def test_swapping_arms_flips_the_differences_and_keeps_the_log_rank(a: list, b: list) -> None:
+    ca, cb = kaplan_meier(_of(a)), kaplan_meier(_of(b))
+    for day in (1, 10, 30):
+        ab, ba = retention_difference(ca, cb, day), retention_difference(cb, ca, day)
+        assert ab.estimate == -ba.estimate and ab.std_error == ba.std_error
+    one = log_rank({"a": _of(a), "b": _of(b)})
+    two = log_rank({"b": _of(b), "a": _of(a)})
+    assert one.statistic == pytest.approx(two.statistic, rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_counts, _counts)
+def test_merging_counts_equals_counting_merged_users(a: list, b: list) -> None:
+    merged = _of(a + b)
+    t = np.concatenate(
+        [np.repeat(float(r[0]), r[1] + r[2]) for r in a + b if r[1] + r[2]] or [np.zeros(0)]
+    )
+    e = np.concatenate(
+        [np.r_[np.ones(r[1], bool), np.zeros(r[2], bool)] for r in a + b if r[1] + r[2]]
+        or [np.zeros(0, bool)]
+    )
+    direct = SurvivalCounts.from_durations(t, e)
+    assert merged.day == direct.day and merged.events == direct.events
+    assert merged.censored == direct.censored
