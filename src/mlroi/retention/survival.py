@@ -54,7 +54,8 @@ class SurvivalCounts:
     def of(
         cls, day: Sequence[float], events: Sequence[int], censored: Sequence[int]
     ) -> SurvivalCounts:
-        """Counts from three parallel sequences; days are sorted and repeated days merged.
+        """Counts from three parallel sequences; days are sorted, repeated days merged and days
+        without an event or a censoring dropped.
 
         Raises:
             ValueError: the sequences differ in length, or a count is negative.
@@ -68,7 +69,7 @@ class SurvivalCounts:
             slot = merged.setdefault(float(t), [0, 0])
             slot[0] += int(d)
             slot[1] += int(c)
-        days = sorted(merged)
+        days = sorted(t for t, (d, c) in merged.items() if d or c)  # empty days add nothing
         return cls(
             tuple(days), tuple(merged[t][0] for t in days), tuple(merged[t][1] for t in days)
         )
