@@ -102,3 +102,12 @@ def test_decay_fit_without_enough_weeks_says_why() -> None:
     fit = fit_decay(_lifts([0.02, 0.01, 0.01], [0.01] * 3))
     assert fit.status == "cannot estimate" and "needs 4" in (fit.reason or "")
     assert math.isnan(Decay(None, None, None, None).lift_at(3))
+
+
+def test_week_one_holds_the_users_who_churn_on_the_exposure_day() -> None:
+    control = kaplan_meier(SurvivalCounts.of([0, 3, 10], [100, 50, 50], [0, 0, 800]))
+    treated = kaplan_meier(SurvivalCounts.of([0, 3, 10], [50, 50, 50], [0, 0, 850]))
+    week1 = weekly_lifts(control, treated, observed_days=14)[0]
+    assert week1.control.estimate == pytest.approx(control.at(7).estimate)
+    assert week1.at_risk_control == 1000
+    assert week1.lift.estimate == pytest.approx(treated.at(7).estimate - control.at(7).estimate)

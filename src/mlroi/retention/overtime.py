@@ -1,8 +1,10 @@
 """The effect over time: retention lift per week of exposure, a test for a trend, a fitted decay.
 
-Week ``w`` of exposure covers days ``(7 (w - 1), 7 w]``. Within it, each arm's weekly retention
-is the Kaplan-Meier conditional survival ``S(7 w) / S(7 (w - 1))`` of the users still retained
-at its start, with Greenwood variance ``S_w^2 * sum d / (Y (Y - d))`` over the week's event days.
+Week ``w`` of exposure covers days ``(7 (w - 1), 7 w]``, and week 1 also the exposure day itself
+(day 0: users who never come back churn there). Within it, each arm's weekly retention is the
+Kaplan-Meier conditional survival ``S(7 w) / S(7 (w - 1))`` of the users still retained at its
+start (``S(7)`` for week 1), with Greenwood variance ``S_w^2 * sum d / (Y (Y - d))`` over the
+week's event days.
 Kaplan-Meier factors over disjoint intervals are asymptotically independent, so the weekly lifts
 (treatment minus control, percentage points of weekly retention) are independent estimates with
 known variances; a novelty effect shows as lifts that shrink with ``w``.
@@ -119,7 +121,7 @@ def weekly_lifts(
     z = normal_ppf((1 + level) / 2)
     out: list[WeeklyLift] = []
     for w in range(1, int(observed_days // WEEK) + 1):
-        start, end = (w - 1) * WEEK, w * WEEK
+        start, end = ((w - 1) * WEEK if w > 1 else -1.0), w * WEEK  # week 1 holds day 0
         arms = [_week(km, start, end, z) for km in (control, treatment)]
         if any(y < min_at_risk for _, y in arms):
             break

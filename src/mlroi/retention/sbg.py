@@ -166,11 +166,12 @@ def fit_survivors(survivors: Sequence[float]) -> ShiftedBetaGeometric:
 
 def fit_curve(km: KaplanMeier, period_days: float, observed_days: float) -> ShiftedBetaGeometric:
     """Fit to a Kaplan-Meier arm's counts grouped into whole periods of ``period_days`` within
-    ``observed_days`` (censored users count half in the period they leave)."""
+    ``observed_days`` (period 1 also holds day 0, the exposure day; censored users count half in
+    the period they leave)."""
     periods = int(observed_days // period_days)
     churned, at_risk = [], []
     for k in range(periods):
-        start, end = k * period_days, (k + 1) * period_days
+        start, end = (k * period_days if k else -1.0), (k + 1) * period_days  # day 0 in period 1
         inside = (km.day > start) & (km.day <= end)
         first = int(np.searchsorted(km.day, start, side="right"))
         if first >= km.day.size:
