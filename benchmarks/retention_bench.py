@@ -23,6 +23,12 @@ with ``os.wait4``, data loading and imports included):
   at the window, users too recent dropped), then the Kaplan-Meier products in numpy.
 - ``lifelines``: the per-user durations and flags read into pandas (by DuckDB), then
   ``KaplanMeierFitter`` per arm and ``logrank_test`` (only up to ``--lifelines-max`` users).
+  Only the fit is timed: the per-user durations come from the floor's query (with
+  ``--mode activity``, the churn rule over the activity log), which lifelines cannot derive.
+
+``--mode activity`` also writes an activity log (the exposure day, then about two active days a
+week until churn), ``benchmarks/data/retention-<users>-activity.parquet``, and times the
+activity path: churn on the last active day before 14 idle days (a ``lead`` window function).
 
 Each: one untimed warm-up call, then the median of ``--repeats`` calls. Results go to
 ``benchmarks/retention_results.{md,json}`` (with ``--users`` below 10M:
@@ -49,10 +55,15 @@ SEED = 20261203
 START = dt.datetime(2026, 1, 1)
 END = START + dt.timedelta(days=120)
 WINDOW = 90
+GAP = 14  # inactivity days that make a user churned (activity mode)
 
 
 def _data_path(users: int) -> Path:
     return DATA / f"retention-{users}.parquet"
+
+
+def _activity_path(users: int) -> Path:
+    return DATA / f"retention-{users}-activity.parquet"
 
 
 def worker_generate(a: argparse.Namespace) -> dict[str, Any]:
@@ -63,7 +74,8 @@ def worker_generate(a: argparse.Namespace) -> dict[str, Any]:
     path = _data_path(a.users)
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
-    writer = None
+    rng_act = np.random.default_rng([SEED, 1])  # its own stream: the users do not depend on it
+    writer = act_writer = None
     block = 2_000_000
     start_us = int(np.datetime64(START, "us").astype(np.int64))
     end_us = int(np.datetime64(END, "us").astype(np.int64))
@@ -86,9 +98,27 @@ def worker_generate(a: argparse.Namespace) -> dict[str, Any]:
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema)
             writer.write_table(table)
+            if a.mode == "activity":
+                # active days: the exposure day, then about 2 a week until churn or the end
+                last = (np.minimum(churn, end_us) - x) // day
+                k = rng_act.poisson(last * 2 / 7)
+                u = np.repeat(np.arange(lo, lo + n, dtype=np.int64), k)
+                offs = (rng_act.random(k.sum()) * np.repeat(last, k) * day).astype(np.int64)
+                ts = np.repeat(x, k) + offs
+                act = pa.table(
+                    {
+                        "user_id": pa.array(np.concatenate([np.arange(lo, lo + n), u])),
+                        "ts": pa.array(np.concatenate([x, ts]), pa.timestamp("us")),
+                    }
+                )
+                if act_writer is None:
+                    act_writer = pq.ParquetWriter(_activity_path(a.users), act.schema)
+                act_writer.write_table(act)
     finally:
         if writer is not None:
             writer.close()
+        if act_writer is not None:
+            act_writer.close()
     return {"path": str(path)}
 
 
@@ -104,13 +134,18 @@ def _timed(run: Any, repeats: int) -> dict[str, Any]:
     return {"first_s": first, "median_s": statistics.median(times), "check": out}
 
 
-def _config(path: str) -> Any:
+def _config(a: argparse.Namespace) -> Any:
     from mlroi.spec.retention import RetentionConfig
 
+    log: dict[str, Any] = (
+        {"activity": {"source": {"path": str(_activity_path(a.users))}, "inactivity_days": GAP}}
+        if a.mode == "activity"
+        else {"churn": {"timestamp": "churned_at"}}
+    )
     return RetentionConfig.model_validate(
         {
-            "assignments": {"path": path},
-            "churn": {"timestamp": "churned_at"},
+            "assignments": {"path": str(_data_path(a.users))},
+            **log,
             "control": "control",
             "observation_end": END,
             "window_days": WINDOW,
@@ -122,7 +157,7 @@ def _config(path: str) -> Any:
 def worker_mlroi(a: argparse.Namespace) -> dict[str, Any]:
     from mlroi.retention.analysis import retention
 
-    cfg = _config(str(_data_path(a.users)))
+    cfg = _config(a)
 
     def run() -> dict[str, Any]:
         r = retention(cfg)
@@ -144,18 +179,19 @@ def worker_mlroi_counts(a: argparse.Namespace) -> dict[str, Any]:
 
     path = str(_data_path(a.users))
     table = open_table(path)
+    log = open_table(str(_activity_path(a.users))) if a.mode == "activity" else table
 
     def run() -> dict[str, Any]:
         facts = table_facts(table, path, base=None, unit="user_id")
         c = retention_counts(
             table,
-            table,
-            mode="churn",
+            log,
+            mode=a.mode,
             unit="user_id",
             variant="variant",
             exposure="first_exposure",
-            timestamp="churned_at",
-            gap_days=0,
+            timestamp="ts" if a.mode == "activity" else "churned_at",
+            gap_days=GAP if a.mode == "activity" else 0,
             window_days=WINDOW,
             observation_end=END,
             unit_bounds=facts.bounds,
@@ -194,12 +230,48 @@ from f group by all
 """
 
 
+FLOOR_ACTIVITY_SQL = """
+with u as (
+  select user_id, variant, epoch(first_exposure) as x,
+         least({window}, floor((epoch(TIMESTAMP '{end}') - epoch(first_exposure)) / 86400)::bigint
+               - {gap}) as f,
+         floor((epoch(TIMESTAMP '{end}') - epoch(first_exposure)) / 86400)::bigint as e
+  from read_parquet('{path}')
+), d as (
+  select distinct a.user_id, floor((epoch(a.ts) - u.x) / 86400)::bigint as day
+  from read_parquet('{activity}') a join u using (user_id)
+  where a.ts <= TIMESTAMP '{end}' and epoch(a.ts) >= u.x
+), g as (
+  select user_id, day, lead(day) over (partition by user_id order by day) as nxt from d
+), c as (
+  select u.user_id, u.variant, u.f,
+         min(case when g.day <= u.f and ((g.nxt is null and g.day + {gap} <= u.e)
+                                         or g.nxt - g.day > {gap}) then g.day end) as churn
+  from u join g using (user_id) where u.f >= 0 group by all
+)
+select variant, coalesce(churn, f) as day, churn is not null as event, count(*) as n
+from c group by all
+"""
+
+
+def _floor_sql(a: argparse.Namespace) -> str:
+    if a.mode == "churn":
+        return FLOOR_SQL.format(end=END.isoformat(sep=" "), path=_data_path(a.users), window=WINDOW)
+    return FLOOR_ACTIVITY_SQL.format(
+        end=END.isoformat(sep=" "),
+        path=_data_path(a.users),
+        activity=_activity_path(a.users),
+        window=WINDOW,
+        gap=GAP,
+    )
+
+
 def worker_floor(a: argparse.Namespace) -> dict[str, Any]:
     import duckdb
     import numpy as np
 
     con = duckdb.connect()
-    sql = FLOOR_SQL.format(end=END.isoformat(sep=" "), path=_data_path(a.users), window=WINDOW)
+    sql = _floor_sql(a)
 
     def run() -> dict[str, Any]:
         rows = con.execute(sql).fetchall()
@@ -225,8 +297,11 @@ def worker_lifelines(a: argparse.Namespace) -> dict[str, Any]:
     from lifelines import KaplanMeierFitter
     from lifelines.statistics import logrank_test
 
-    sql = FLOOR_SQL.format(end=END.isoformat(sep=" "), path=_data_path(a.users), window=WINDOW)
-    per_user = sql.replace("count(*) as n\nfrom f group by all", "1 as n from f")
+    sql = _floor_sql(a)
+    # the per-user durations and flags, from the floor's query without its last GROUP BY
+    per_user = sql.replace("count(*) as n\nfrom f group by all", "1 as n from f").replace(
+        "count(*) as n\nfrom c group by all", "1 as n from c"
+    )
     df = duckdb.connect().execute(per_user).df()
 
     def run() -> dict[str, Any]:
@@ -256,7 +331,7 @@ WORKERS = {
 def run_worker(name: str, a: argparse.Namespace) -> dict[str, Any]:
     """Run one worker in its own process; its result plus its peak memory (MiB)."""
     cmd = [sys.executable, __file__, "--worker", name, "--users", str(a.users)]
-    cmd += ["--repeats", str(a.repeats)]
+    cmd += ["--repeats", str(a.repeats), "--mode", a.mode]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     out = proc.stdout.read() if proc.stdout else ""
@@ -272,12 +347,21 @@ def main() -> None:
     p.add_argument("--users", type=int, default=10_000_000)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--lifelines-max", type=int, default=1_000_000)
+    p.add_argument(
+        "--mode",
+        choices=["churn", "activity"],
+        default="churn",
+        help="churn: a cancellation column; activity: an activity log (churn after 14 idle days)",
+    )
     p.add_argument("--worker", choices=sorted(WORKERS))
     a = p.parse_args()
     if a.worker:
         print(json.dumps(WORKERS[a.worker](a)))
         return
-    if not _data_path(a.users).exists():
+    missing = not _data_path(a.users).exists()
+    if a.mode == "activity" and not _activity_path(a.users).exists():
+        missing = True
+    if missing:
         run_worker("generate", a)
     names = ["mlroi", "mlroi counts", "floor"]
     if a.users <= a.lifelines_max:
@@ -285,7 +369,7 @@ def main() -> None:
     results = {name: run_worker(name, a) for name in names}
     floor = results["floor"]["median_s"]
     lines = [
-        f"# Retention benchmark: {a.users:,} users, {a.repeats} repeats (medians)",
+        f"# Retention benchmark ({a.mode}): {a.users:,} users, {a.repeats} repeats (medians)",
         "",
         "| tool | median s | first call s | x floor | peak MiB | S(90) control | S(90) treatment |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -298,7 +382,8 @@ def main() -> None:
         )
     text = "\n".join(lines) + "\n"
     full = a.users >= 10_000_000
-    stem = HERE / "retention_results" if full else DATA / f"retention_results-{a.users}"
+    name = "retention_results" + ("" if a.mode == "churn" else "_activity")
+    stem = HERE / name if full else DATA / f"{name}-{a.users}"
     stem.parent.mkdir(parents=True, exist_ok=True)
     stem.with_suffix(".md").write_text(text)
     stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
