@@ -228,3 +228,39 @@ def test_no_follow_up_at_all_says_how_to_fix() -> None:
             window_days=60,
             observation_end=END,
         )
+
+
+def test_a_table_of_cancellations_counts_each_users_first_one() -> None:
+    asg = pd.DataFrame(
+        {
+            "user_id": [1, 2, 3, 4],
+            "variant": ["c", "c", "t", "t"],
+            "first_exposure": pd.to_datetime(["2026-01-01"] * 4),
+        }
+    )
+    cancels = pd.DataFrame(
+        {
+            "user_id": [1, 1, 2, 3, 9],
+            "churned_at": pd.to_datetime(
+                ["2026-01-21", "2026-01-11", "2025-12-25", "2026-03-15", "2026-01-05"]
+            ),
+        }
+    )
+    got = retention_counts(
+        ibis.memtable(asg),
+        ibis.memtable(cancels),
+        mode="churn",
+        unit="user_id",
+        variant="variant",
+        exposure="first_exposure",
+        timestamp="churned_at",
+        gap_days=0,
+        window_days=60,
+        observation_end=dt.datetime(2026, 4, 1, tzinfo=dt.UTC),
+    )
+    # user 1 churns on day 10 (the earlier cancellation), 2 cancelled before exposure,
+    # 3 cancels on day 73 > window: censored at 60, like 4 who never cancels
+    assert got.rows == (("c", 10, 1, 0), ("t", 60, 0, 2))
+    assert got.excluded["users who cancelled before their exposure"] == 1
+    assert got.excluded["churn rows of users missing from the assignments"] == 1
+    assert got.excluded["churn rows before the user's exposure"] == 1
