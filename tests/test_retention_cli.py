@@ -227,5 +227,6 @@ def test_the_case_report_has_a_retention_part(case_dir: Path, tmp_path: Path) ->
     assert "Retention by arm (Kaplan-Meier)" in html
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "Retention by arm" in md and "retention analysis" in md
+    assert "Greenwood's variance on the log-log scale" in md  # the methods part
     data = json.loads((tmp_path / "rep" / "result.json").read_text())
     assert data["retention"]["control"] == "control"

@@ -372,6 +372,31 @@ def sections(r: RetentionResult) -> tuple[Section, ...]:
     return tuple(out)
 
 
+def methods(r: RetentionResult) -> list[str]:
+    """How the retention figures were computed (the report's "Assumptions and methods")."""
+    out = [
+        f"Retention: Kaplan-Meier curves per arm from per-day churn and censoring counts computed"
+        f" in the backend (churn: {r.definition}); pointwise {fmt.level(r.level)} intervals by"
+        " Greenwood's variance on the log-log scale; differences between arms with Wald"
+        " intervals (arms independent); the log-rank test across arms.",
+        f"Restricted mean survival time to day {fmt.number(r.rmst.horizon)} with its sampling"
+        " variance (Klein and Moeschberger 2003, eq. 4.5.2).",
+    ]
+    if r.over_time is not None:
+        out.append(
+            "Lift per week of exposure: the Kaplan-Meier retention within each week (week 1 holds"
+            " the exposure day), treatment minus control; trend by weighted least squares with"
+            " known variances; decay fitted by weighted nonlinear least squares to a plateau."
+        )
+    if r.lifetime:
+        out.append(
+            "Lifetime value: retention x revenue per retained user per period, discounted, per"
+            " exposed user, with the Kaplan-Meier curve's exact variance; beyond the observed"
+            " window a shifted-beta-geometric projection (Fader and Hardie 2007)."
+        )
+    return out
+
+
 def view(r: RetentionResult, *, segments: bool = True) -> View:
     """The whole retention analysis as a view (``segments`` is for readouts; unused here)."""
     return View(
