@@ -230,3 +230,22 @@ def test_the_case_report_has_a_retention_part(case_dir: Path, tmp_path: Path) ->
     assert "Greenwood's variance on the log-log scale" in md  # the methods part
     data = json.loads((tmp_path / "rep" / "result.json").read_text())
     assert data["retention"]["control"] == "control"
+
+
+def test_holdout_durations_beyond_the_window_use_the_projected_control_curve() -> None:
+    rng = np.random.default_rng(4)
+    weeks = rng.geometric(rng.beta(1.0, 4.0, 20_000))  # sBG churn by week
+    days = np.minimum(weeks * 7.0, 60.0)
+    arms = {
+        "control": SurvivalCounts.from_durations(days, weeks * 7.0 <= 60),
+        "treatment": SurvivalCounts.from_durations(days, weeks * 7.0 <= 60),
+    }
+    r = analyse_counts(
+        arms, _config(holdout={"hazard_ratio": 0.9, "days": [28, 140]}, weekly=False)
+    )
+    assert r.holdout is not None
+    inside, beyond = r.holdout.rows
+    truth = float(np.mean(weeks > 20))  # retained after 140 days = 20 weeks
+    assert beyond.control_retention == pytest.approx(truth, rel=0.05)
+    assert inside.control_retention == pytest.approx(r.curves["control"].at(28).estimate)
+    assert any("shifted-beta-geometric projection" in n for n in r.notes)

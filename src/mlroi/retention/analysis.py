@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,11 @@ from mlroi.errors import DataError, SpecError
 from mlroi.retention.holdout import holdout_plan
 from mlroi.retention.lifetime import lifetime_value
 from mlroi.retention.logrank import log_rank
-from mlroi.retention.overtime import OverTime, over_time
+from mlroi.retention.overtime import WEEK, OverTime, over_time
 from mlroi.retention.result import RestrictedMean, RetentionAt, RetentionResult
+from mlroi.retention.sbg import fit_curve
 from mlroi.retention.survival import (
+    KaplanMeier,
     SurvivalCounts,
     difference,
     kaplan_meier,
@@ -193,19 +195,17 @@ def analyse_counts(
     holdout = None
     if config.holdout is not None:
         h = config.holdout
+        baseline, note = _holdout_baseline(control, config.window_days)
         holdout = holdout_plan(
-            lambda d: control.at(d).estimate if d <= config.window_days else math.nan,
+            baseline,
             hazard_ratio=h.hazard_ratio,
             days=h.days,
             holdout_share=h.holdout_share,
             alpha=h.alpha,
             power=h.power,
         )
-        if any(d > config.window_days for d in h.days):
-            notes_out.append(
-                f"holdout: durations beyond the {config.window_days}-day window have no"
-                " observed control retention and are left blank"
-            )
+        if note is not None and any(d > config.window_days for d in h.days):
+            notes_out.append(note)
     return RetentionResult(
         control=config.control,
         treatments=treatments,
@@ -224,4 +224,33 @@ def analyse_counts(
         notes=tuple(notes_out),
         sources=sources,
         currency=currency,
+    )
+
+
+def _holdout_baseline(
+    control: KaplanMeier, window_days: int
+) -> tuple[Callable[[float], float], str | None]:
+    """Control retention at a day: the Kaplan-Meier curve within the window, beyond it a
+    shifted-beta-geometric projection in weeks anchored at the last whole observed week (NaN,
+    with the note saying so, when the fit fails)."""
+    weeks = int(window_days // WEEK)
+    fit = fit_curve(control, WEEK, weeks * WEEK) if weeks >= 2 else None
+    anchor = control.at(weeks * WEEK).estimate
+
+    def baseline(day: float) -> float:
+        if day <= window_days:
+            return control.at(day).estimate
+        if fit is None or fit.status != "ok":
+            return math.nan
+        ratio = fit.survival([day / WEEK])[0] / fit.survival([float(weeks)])[0]
+        return float(anchor * ratio)
+
+    if fit is None or fit.status != "ok":
+        return baseline, (
+            f"holdout: durations beyond the {window_days}-day window are left blank (no"
+            " projection of the control curve could be fitted)"
+        )
+    return baseline, (
+        f"holdout: control retention beyond the {window_days}-day window is a"
+        " shifted-beta-geometric projection of its weekly churn"
     )
