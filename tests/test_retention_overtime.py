@@ -111,3 +111,8 @@ def test_week_one_holds_the_users_who_churn_on_the_exposure_day() -> None:
     assert week1.control.estimate == pytest.approx(control.at(7).estimate)
     assert week1.at_risk_control == 1000
     assert week1.lift.estimate == pytest.approx(treated.at(7).estimate - control.at(7).estimate)
+
+
+def test_weeks_without_churn_say_the_lift_has_no_variance() -> None:
+    out = trend(_lifts([0.0, 0.0, 0.0, 0.0], [0.0, 0.01, 0.01, 0.01]))
+    assert out.status == "cannot estimate" and "no variance" in (out.reason or "")

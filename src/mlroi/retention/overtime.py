@@ -169,6 +169,11 @@ def trend(lifts: list[WeeklyLift], level: float = defaults.LEVEL) -> Trend:
 
 
 def _few(n: int, need: int) -> str:
+    if n >= need:
+        return (
+            "no user churned in some week of an arm, so its lift has no variance to weigh it"
+            " by: observe more users"
+        )
     return (
         f"{n} week(s) with enough users at risk in both arms; the fit needs {need}:"
         " observe the arms for longer"
