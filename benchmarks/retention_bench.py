@@ -155,12 +155,12 @@ def _config(a: argparse.Namespace) -> Any:
 
 
 def worker_mlroi(a: argparse.Namespace) -> dict[str, Any]:
-    from mlroi.retention.analysis import retention
+    from mlroi.retention.analysis import analyse_retention
 
     cfg = _config(a)
 
     def run() -> dict[str, Any]:
-        r = retention(cfg)
+        r = analyse_retention(cfg)
         return {
             "s90_control": r.at_days[1].arms["control"].estimate,
             "s90_treatment": r.at_days[1].arms["treatment"].estimate,

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from mlroi.cli import app
 from mlroi.report.html import fragment
-from mlroi.retention.analysis import analyse_counts, retention
+from mlroi.retention.analysis import analyse_counts, analyse_retention
 from mlroi.retention.survival import SurvivalCounts
 from mlroi.spec.retention import RetentionConfig
 
@@ -80,7 +80,9 @@ def test_cli_prints_the_analysis_and_writes_json_equal_to_the_api(case_dir: Path
     data = json.loads(out.read_text())
     from mlroi.spec.case import load_case
 
-    api = retention(load_case(case_dir / "case.yaml").retention, base=case_dir, currency="EUR")  # type: ignore[arg-type]
+    api = analyse_retention(
+        load_case(case_dir / "case.yaml").retention, base=case_dir, currency="EUR"
+    )  # type: ignore[arg-type]
     assert data == json.loads(api.to_json())
     assert data["unit"] == "days since first exposure"
     assert set(data["curves"]) == {"control", "treatment"}
@@ -146,7 +148,7 @@ def test_the_html_view_draws_the_curves_with_bands_and_the_weekly_lift(case_dir:
         activity={"source": {"path": "activity.parquet"}},
         window_days=90,
     )
-    r = retention(cfg, base=case_dir)
+    r = analyse_retention(cfg, base=case_dir)
     html = fragment(r.view())
     assert 'data-chart="line"' in html
     assert "<polygon" in html  # the bands
@@ -182,7 +184,7 @@ def test_a_driver_takes_its_lift_and_interval_from_the_retention_analysis(
     res = CliRunner().invoke(app, ["roi", str(case), "--json", str(out), "--draws", "2000"])
     assert res.exit_code in (0, 1), res.output
     lift = json.loads(out.read_text())["lifts"][0]
-    ret = retention(
+    ret = analyse_retention(
         _config(
             assignments={"path": "assignments.parquet"},
             activity={"source": {"path": "activity.parquet"}},
@@ -249,3 +251,11 @@ def test_holdout_durations_beyond_the_window_use_the_projected_control_curve() -
     assert beyond.control_retention == pytest.approx(truth, rel=0.05)
     assert inside.control_retention == pytest.approx(r.curves["control"].at(28).estimate)
     assert any("shifted-beta-geometric projection" in n for n in r.notes)
+
+
+def test_the_python_api_names_the_function_apart_from_the_package() -> None:
+    import mlroi
+    import mlroi.retention.analysis as analysis
+
+    assert mlroi.analyse_retention is analysis.analyse_retention
+    assert mlroi.RetentionResult.__name__ == "RetentionResult"

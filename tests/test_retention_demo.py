@@ -10,7 +10,7 @@ import pytest
 
 from mlroi.demo.recommender import write_recommender_test
 from mlroi.demo.retention import OBSERVATION_END, write_retention_panel
-from mlroi.retention.analysis import retention
+from mlroi.retention.analysis import analyse_retention
 from mlroi.spec.retention import RetentionConfig
 
 
@@ -48,7 +48,7 @@ def test_the_treatment_retains_more_and_its_weekly_lift_fades(panel: dict[str, P
             "days": [30, 90],
         }
     )
-    r = retention(cfg)
+    r = analyse_retention(cfg)
     assert r.at_days[0].differences["treatment"].lower > 0
     assert r.log_rank.p_value < 1e-3
     assert r.over_time is not None

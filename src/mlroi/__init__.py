@@ -42,7 +42,7 @@ _LAZY = {
     "decide": "mlroi.decision.analysis",
     "DecisionConfig": "mlroi.decision.config",
     "DecisionResult": "mlroi.decision.result",
-    "retention": "mlroi.retention.analysis",
+    "analyse_retention": "mlroi.retention.analysis",
     "RetentionConfig": "mlroi.spec.retention",
     "RetentionResult": "mlroi.retention.result",
 }

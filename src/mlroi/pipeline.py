@@ -158,10 +158,10 @@ def _decide(
 
 def _retain(case: Case, base: Path | None) -> RetentionResult:
     """The retention analysis of the case's ``retention:`` section, in the case's currency."""
-    from mlroi.retention.analysis import retention
+    from mlroi.retention.analysis import analyse_retention
 
     assert case.retention is not None
-    return retention(case.retention, base=base, currency=case.finance.currency)
+    return analyse_retention(case.retention, base=base, currency=case.finance.currency)
 
 
 def resolve_lifts(

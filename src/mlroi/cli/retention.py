@@ -22,7 +22,7 @@ def retention(
 ) -> None:
     """Retention per arm (Kaplan-Meier, log-rank, RMST), lift per week and lifetime value."""
     from mlroi.report.terminal import print_result as render
-    from mlroi.retention.analysis import retention as run_retention
+    from mlroi.retention.analysis import analyse_retention
     from mlroi.spec.case import load_case
 
     loaded = load_case(case)
@@ -32,6 +32,8 @@ def retention(
             " the long-term view')"
         )
     with console.status("Counting churn per arm and day…"), located_in(case):
-        result = run_retention(loaded.retention, base=case.parent, currency=loaded.finance.currency)
+        result = analyse_retention(
+            loaded.retention, base=case.parent, currency=loaded.finance.currency
+        )
     render(result, console)
     write_json(result, json_out)

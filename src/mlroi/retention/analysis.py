@@ -37,7 +37,7 @@ from mlroi.retention.survival import (
 from mlroi.spec.retention import RetentionConfig
 
 
-def retention(
+def analyse_retention(
     config: RetentionConfig,
     *,
     base: Path | None = None,
