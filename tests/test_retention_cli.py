@@ -232,6 +232,7 @@ def test_the_case_report_has_a_retention_part(case_dir: Path, tmp_path: Path) ->
     assert "Greenwood's variance on the log-log scale" in md  # the methods part
     data = json.loads((tmp_path / "rep" / "result.json").read_text())
     assert data["retention"]["control"] == "control"
+    assert "retention: users followed" in md  # the data-quality part
 
 
 def test_holdout_durations_beyond_the_window_use_the_projected_control_curve() -> None:
@@ -259,3 +260,20 @@ def test_the_python_api_names_the_function_apart_from_the_package() -> None:
 
     assert mlroi.analyse_retention is analysis.analyse_retention
     assert mlroi.RetentionResult.__name__ == "RetentionResult"
+
+
+def test_exclusions_name_the_rows_and_the_reason_for_the_data_quality_part() -> None:
+    arms = {"control": SurvivalCounts.of([1], [1], [5]), "t": SurvivalCounts.of([1], [2], [5])}
+    r = analyse_counts(
+        arms,
+        _config(weekly=False),
+        excluded={
+            "activity rows of users missing from the assignments": 7,
+            "users exposed too recently to follow": 3,
+            "users assigned more than once": 0,
+        },
+    )
+    assert r.exclusions == (
+        ("activity rows", 7, "of users missing from the assignments"),
+        ("users", 3, "exposed too recently to follow"),
+    )

@@ -80,6 +80,12 @@ class RetentionResult(Result):
         """Users followed per arm."""
         return {a: int(c.at_risk[0]) if c.at_risk.size else 0 for a, c in self.curves.items()}
 
+    @property
+    def exclusions(self) -> tuple[tuple[str, int, str], ...]:
+        """``(what, rows, reason)`` for every reason that left rows or users out (the case
+        report's data-quality part reads them)."""
+        return tuple((what.split(" ", 1)[0], n, what) for what, n in self.excluded.items() if n)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "control": self.control,
