@@ -84,7 +84,14 @@ class RetentionResult(Result):
     def exclusions(self) -> tuple[tuple[str, int, str], ...]:
         """``(what, rows, reason)`` for every reason that left rows or users out (the case
         report's data-quality part reads them)."""
-        return tuple((what.split(" ", 1)[0], n, what) for what, n in self.excluded.items() if n)
+        out = []
+        for text, n in self.excluded.items():
+            if not n:
+                continue
+            words = text.split(" ")
+            cut = 1 if words[0] == "users" else 2  # "users ...", "activity rows ..."
+            out.append((" ".join(words[:cut]), n, " ".join(words[cut:])))
+        return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
