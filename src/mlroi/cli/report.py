@@ -43,7 +43,9 @@ def report(
     results = []
     written: list[Path] = []
     total = sum(
-        len(case_stages(c.experiment is not None, c.decision is not None)) + 1 for c in loaded
+        len(case_stages(c.experiment is not None, c.decision is not None, c.retention is not None))
+        + 1
+        for c in loaded
     )
     with steps(total) as bar:
         for path, case in zip(cases, loaded, strict=True):
@@ -53,7 +55,12 @@ def report(
                 else (root or path.with_name(f"{path.stem}-report"))
             )
             say = bar.case(
-                path.name, case_stages(case.experiment is not None, case.decision is not None)
+                path.name,
+                case_stages(
+                    case.experiment is not None,
+                    case.decision is not None,
+                    case.retention is not None,
+                ),
             )
             with located_in(path):
                 result = run_case(
