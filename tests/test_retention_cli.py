@@ -80,9 +80,11 @@ def test_cli_prints_the_analysis_and_writes_json_equal_to_the_api(case_dir: Path
     data = json.loads(out.read_text())
     from mlroi.spec.case import load_case
 
+    case = load_case(case_dir / "case.yaml")
+    assert case.retention is not None
     api = analyse_retention(
-        load_case(case_dir / "case.yaml").retention, base=case_dir, currency="EUR"
-    )  # type: ignore[arg-type]
+        case.retention, base=case_dir, currency="EUR", annual_discount_rate=0.10
+    )
     assert data == json.loads(api.to_json())
     assert data["unit"] == "days since first exposure"
     assert set(data["curves"]) == {"control", "treatment"}
@@ -194,6 +196,7 @@ def test_a_driver_takes_its_lift_and_interval_from_the_retention_analysis(
         ),
         base=tmp_path,
         currency="EUR",
+        annual_discount_rate=0.10,
     )
     assert ret.lifetime is not None
     want = ret.lifetime["treatment"].lift
@@ -277,3 +280,18 @@ def test_exclusions_name_the_rows_and_the_reason_for_the_data_quality_part() -> 
         ("activity rows", 7, "of users missing from the assignments"),
         ("users", 3, "exposed too recently to follow"),
     )
+
+
+def test_lifetime_value_is_discounted_at_the_cases_annual_rate_by_default(case_dir: Path) -> None:
+    cfg = _config(
+        assignments={"path": "assignments.parquet"},
+        activity={"source": {"path": "activity.parquet"}},
+        window_days=90,
+        weekly=False,
+        value={"revenue_per_period": 10, "period_days": 30, "periods": 3},
+    )
+    r = analyse_retention(cfg, base=case_dir, annual_discount_rate=0.10)
+    assert r.lifetime is not None
+    v = r.lifetime["treatment"]
+    assert v.discount_rate == pytest.approx(1.10 ** (30 / 365.25) - 1, rel=1e-12)
+    assert any("discounted 10% a year" in n for n in r.notes)

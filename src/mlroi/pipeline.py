@@ -161,7 +161,12 @@ def _retain(case: Case, base: Path | None) -> RetentionResult:
     from mlroi.retention.analysis import analyse_retention
 
     assert case.retention is not None
-    return analyse_retention(case.retention, base=base, currency=case.finance.currency)
+    return analyse_retention(
+        case.retention,
+        base=base,
+        currency=case.finance.currency,
+        annual_discount_rate=case.finance.discount_rate,
+    )
 
 
 def resolve_lifts(

@@ -33,7 +33,10 @@ def retention(
         )
     with console.status("Counting churn per arm and day…"), located_in(case):
         result = analyse_retention(
-            loaded.retention, base=case.parent, currency=loaded.finance.currency
+            loaded.retention,
+            base=case.parent,
+            currency=loaded.finance.currency,
+            annual_discount_rate=loaded.finance.discount_rate,
         )
     render(result, console)
     write_json(result, json_out)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from mlroi import formatting as fmt
 from mlroi.errors import DataError, SpecError
 from mlroi.retention.holdout import holdout_plan
 from mlroi.retention.lifetime import lifetime_value
@@ -44,6 +45,7 @@ def analyse_retention(
     assignments: Any = None,
     log: Any = None,
     currency: str = "USD",
+    annual_discount_rate: float = 0.0,
 ) -> RetentionResult:
     """Retention per arm from the case's logs (see the module docstring).
 
@@ -52,6 +54,7 @@ def analyse_retention(
         base: folder that relative paths in ``config`` are resolved against.
         assignments, log: tables or frames that replace the configured sources.
         currency: of the lifetime value (the case's).
+        annual_discount_rate: the case's discount rate, used when retention.value gives none.
 
     Raises:
         SpecError, DataError, BackendError: one line naming what to fix.
@@ -112,6 +115,7 @@ def analyse_retention(
             f"{mode} log: {where}",
         ),
         currency=currency,
+        annual_discount_rate=annual_discount_rate,
     )
 
 
@@ -133,6 +137,7 @@ def analyse_counts(
     notes: tuple[str, ...] = (),
     sources: tuple[str, ...] = (),
     currency: str = "USD",
+    annual_discount_rate: float = 0.0,
 ) -> RetentionResult:
     """The retention analysis of per-arm counts (steps 2-3 of the module docstring).
 
@@ -176,6 +181,13 @@ def analyse_counts(
     lifetime = None
     if config.value is not None:
         v = config.value
+        rate = v.discount_rate
+        if rate is None:
+            rate = (1.0 + annual_discount_rate) ** (v.period_days / 365.25) - 1.0
+            notes_out.append(
+                f"lifetime value: discounted {fmt.level(annual_discount_rate)} a year, i.e."
+                f" {fmt.number(100 * rate, 3)}% per period of {fmt.number(v.period_days)} days"
+            )
         try:
             lifetime = {
                 t: lifetime_value(
@@ -185,7 +197,7 @@ def analyse_counts(
                     revenue_per_period=v.revenue_per_period,
                     period_days=v.period_days,
                     periods=v.periods,
-                    discount_rate=v.discount_rate,
+                    discount_rate=rate,
                     level=level,
                 )
                 for t in treatments

@@ -45,8 +45,12 @@ class LifetimeValueSpec(BaseModel):
     periods: int = Field(
         12, ge=1, le=120, description="Periods to value (beyond the window: sBG projection)."
     )
-    discount_rate: float = Field(
-        0.0, ge=0, lt=1, description="Discount rate per period (0.008 is about 10% a year)."
+    discount_rate: float | None = Field(
+        None,
+        ge=0,
+        lt=1,
+        description="Discount rate per period; default: the case's finance.discount_rate (a"
+        " year) converted to the period, (1 + annual)^(period_days / 365.25) - 1.",
     )
 
 
