@@ -34,6 +34,7 @@ RULES = (
             "experiment",
             "decision",
             "retention",
+            "attribution",
             "roi",
             "stats",
             "value",

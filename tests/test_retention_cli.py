@@ -78,6 +78,7 @@ def test_cli_prints_the_analysis_and_writes_json_equal_to_the_api(case_dir: Path
     assert res.exit_code == 0, res.output
     assert "Retention at day 30" in res.output
     data = json.loads(out.read_text())
+    assert data.pop("generator") == "mlroi result"  # how mlroi knows the file is its own
     from mlroi.spec.case import load_case
 
     case = load_case(case_dir / "case.yaml")
@@ -295,3 +296,16 @@ def test_lifetime_value_is_discounted_at_the_cases_annual_rate_by_default(case_d
     v = r.lifetime["treatment"]
     assert v.discount_rate == pytest.approx(1.10 ** (30 / 365.25) - 1, rel=1e-12)
     assert any("discounted 10% a year" in n for n in r.notes)
+
+
+def test_json_to_stdout_and_never_over_a_file_mlroi_did_not_write(
+    case_dir: Path, tmp_path: Path
+) -> None:
+    res = CliRunner().invoke(app, ["retention", str(case_dir / "case.yaml"), "--json", "-"])
+    assert res.exit_code == 0, res.output
+    assert '"generator": "mlroi result"' in res.stdout
+    theirs = tmp_path / "theirs.json"
+    theirs.write_text("keep me")
+    res = CliRunner().invoke(app, ["retention", str(case_dir / "case.yaml"), "--json", str(theirs)])
+    assert res.exit_code == 2
+    assert theirs.read_text() == "keep me"

@@ -45,6 +45,10 @@ _LAZY = {
     "analyse_retention": "mlroi.retention.analysis",
     "RetentionConfig": "mlroi.spec.retention",
     "RetentionResult": "mlroi.retention.result",
+    "attribute": "mlroi.attribution.analysis",
+    "attribute_paths": "mlroi.attribution.analysis",
+    "AttributionConfig": "mlroi.attribution.config",
+    "AttributionResult": "mlroi.attribution.result",
 }
 __all__ += list(_LAZY)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mlroi.result import Result
 
 if TYPE_CHECKING:
+    from mlroi.attribution.result import AttributionResult
     from mlroi.decision.result import DecisionResult
     from mlroi.experiment.result import ExperimentResult
     from mlroi.retention.result import RetentionResult
@@ -47,6 +48,7 @@ class CaseResult(Result):
     experiment: ExperimentResult | None = None
     decision: DecisionResult | None = None
     retention: RetentionResult | None = None
+    attribution: AttributionResult | None = None
     model_metrics: dict[str, float] = field(default_factory=dict)
     constraints: tuple[str, ...] = ()
 
@@ -67,6 +69,7 @@ class CaseResult(Result):
             "experiment": None if self.experiment is None else self.experiment.to_dict(),
             "decision": None if self.decision is None else self.decision.to_dict(),
             "retention": None if self.retention is None else self.retention.to_dict(),
+            "attribution": None if self.attribution is None else self.attribution.to_dict(),
         }
 
     def failed_checks(self) -> list[str]:

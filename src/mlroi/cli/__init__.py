@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from mlroi.cli import (
+    attribute,
     decide,
     demo,
     design,
@@ -47,6 +48,7 @@ app.command(name="design")(design.design)
 app.command(name="roi")(roi.roi)
 app.command(name="decide")(decide.decide)
 app.command(name="retention")(retention.retention)
+app.command(name="attribute")(attribute.attribute)
 app.command(name="report")(report.report)
 app.command(name="validate")(validate.validate)
 app.command(name="schema")(schema.schema)

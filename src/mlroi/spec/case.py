@@ -11,9 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from mlroi import defaults
+from mlroi.attribution.config import AttributionConfig
+from mlroi.checked import Checked
 from mlroi.costs.items import CostItem
 from mlroi.costs.ratecard import RateCardOverride
 from mlroi.decision.config import DecisionConfig
@@ -23,7 +25,7 @@ from mlroi.spec.retention import RetentionConfig
 from mlroi.value.model import DecisionLift, ExperimentLift, RetentionLift, ValueModel
 
 
-class Population(BaseModel):
+class Population(Checked):
     """Who the intervention reaches."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -36,7 +38,7 @@ class Population(BaseModel):
     )
 
 
-class Constraint(BaseModel):
+class Constraint(Checked):
     """Something that must not break, in words, optionally tied to a guardrail metric."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -47,7 +49,7 @@ class Constraint(BaseModel):
     )
 
 
-class Finance(BaseModel):
+class Finance(Checked):
     """Currency, horizon and discounting."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -68,21 +70,24 @@ class Finance(BaseModel):
         return v
 
 
-class Simulation(BaseModel):
+class Simulation(Checked):
     """Monte Carlo settings."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     draws: int = Field(defaults.DRAWS, ge=1_000, le=5_000_000, description="Monte Carlo draws.")
     seed: int = Field(
-        defaults.SEED, description="Seed: the same case and seed give the same result."
+        defaults.SEED,
+        ge=0,
+        le=defaults.MAX_SEED,
+        description="Seed: the same case and seed give the same result.",
     )
     level: float = Field(
         defaults.MONTE_CARLO_LEVEL, gt=0, lt=1, description="Level of the reported intervals."
     )
 
 
-class Case(BaseModel):
+class Case(Checked):
     """A business case for an ML system, from the lift it causes to its ROI."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -111,6 +116,9 @@ class Case(BaseModel):
     )
     retention: RetentionConfig | None = Field(
         None, description="Retention per arm (`mlroi retention`)."
+    )
+    attribution: AttributionConfig | None = Field(
+        None, description="Revenue attribution from touchpoint and order logs (`mlroi attribute`)."
     )
     value: ValueModel
     costs: list[CostItem] = Field(min_length=1, description="Every cost of the system.")

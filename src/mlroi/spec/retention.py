@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from mlroi import defaults
+from mlroi.checked import Checked
 from mlroi.sources.open import Source
 
 
-class ChurnLog(BaseModel):
+class ChurnLog(Checked):
     """Contractual churn: the time each user cancelled (NULL or absent: still a customer)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -22,7 +23,7 @@ class ChurnLog(BaseModel):
     timestamp: str = Field("churned_at", description="Cancellation time column.")
 
 
-class ActivityLog(BaseModel):
+class ActivityLog(Checked):
     """Non-contractual churn: a user churns on the last active day before a gap of
     ``inactivity_days`` without activity."""
 
@@ -35,7 +36,7 @@ class ActivityLog(BaseModel):
     )
 
 
-class LifetimeValueSpec(BaseModel):
+class LifetimeValueSpec(Checked):
     """Carry retention to value: revenue per retained user per period, discounted."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -54,7 +55,7 @@ class LifetimeValueSpec(BaseModel):
     )
 
 
-class HoldoutSpec(BaseModel):
+class HoldoutSpec(Checked):
     """Size a long-running holdout to see a retention difference."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -76,7 +77,7 @@ class HoldoutSpec(BaseModel):
         return self
 
 
-class RetentionConfig(BaseModel):
+class RetentionConfig(Checked):
     """Retention per arm from per-user logs, reduced in the backend to per-day counts."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

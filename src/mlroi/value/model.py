@@ -26,7 +26,6 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import numpy.typing as npt
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Discriminator,
     Field,
@@ -37,12 +36,13 @@ from pydantic import (
 )
 
 from mlroi import defaults
+from mlroi.checked import Checked
 from mlroi.spec.quantity import Quantity, check_within, point
 
 FloatArray = npt.NDArray[np.float64]
 
 
-class ExperimentLift(BaseModel):
+class ExperimentLift(Checked):
     """The lift measured by the case's experiment readout."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -58,7 +58,7 @@ class ExperimentLift(BaseModel):
     )
 
 
-class ManualLift(BaseModel):
+class ManualLift(Checked):
     """A lift entered by hand: an estimate and an interval, or any uncertain quantity."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -89,7 +89,7 @@ class ManualLift(BaseModel):
         return self
 
 
-class DecisionLift(BaseModel):
+class DecisionLift(Checked):
     """The value per eligible row found by the case's offline decision analysis."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -100,7 +100,7 @@ class DecisionLift(BaseModel):
     )
 
 
-class RetentionLift(BaseModel):
+class RetentionLift(Checked):
     """A lift measured by the case's retention analysis (``retention:``), treatment minus
     control, with its interval.
 
@@ -128,6 +128,17 @@ class RetentionLift(BaseModel):
         return self
 
 
+class AttributionLift(Checked):
+    """Adjusted influenced revenue per month from the case's attribution analysis."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    attribution: Literal["adjusted_last_click"] = Field(
+        description="`adjusted_last_click`: last-click recommendation revenue x the "
+        "incrementality factor, per month of the attribution period (use units_per_month: 1)."
+    )
+
+
 def _within(low: float, high: float, name: str) -> Any:
     """A field validator that keeps a quantity's whole range within [low, high]."""
 
@@ -142,17 +153,21 @@ def _lift_kind(v: Any) -> str:
     """A lift naming a `metric` comes from the experiment, one naming `decision` from the
     decision analysis; anything else is entered by hand."""
     if isinstance(v, dict):
+        if "attribution" in v:
+            return "attribution"
         if "retention" in v:
             return "retention"
         return "experiment" if "metric" in v else "decision" if "decision" in v else "manual"
     if isinstance(v, DecisionLift):
         return "decision"
+    if isinstance(v, AttributionLift):
+        return "attribution"
     if isinstance(v, RetentionLift):
         return "retention"
     return "experiment" if isinstance(v, ExperimentLift) else "manual"
 
 
-class Driver(BaseModel):
+class Driver(Checked):
     """One lift turned into money."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -161,14 +176,16 @@ class Driver(BaseModel):
     lift: Annotated[
         Annotated[ExperimentLift, Tag("experiment")]
         | Annotated[DecisionLift, Tag("decision")]
+        | Annotated[AttributionLift, Tag("attribution")]
         | Annotated[RetentionLift, Tag("retention")]
         | Annotated[ManualLift, Tag("manual")],
         Discriminator(_lift_kind),
     ] = Field(
         description="`{metric: NAME}` for the experiment's lift, `{decision: value}` for the "
-        "value per row of the decision analysis, `{retention: lifetime_value}` for a figure of "
-        "the retention analysis, or `{estimate: ..., interval: [lo, hi]}` for a lift entered "
-        "by hand."
+        "value per row of the decision analysis, `{attribution: adjusted_last_click}` for the "
+        "attribution's adjusted influenced revenue a month, `{retention: lifetime_value}` for a "
+        "figure of the retention analysis, or `{estimate: ..., interval: [lo, hi]}` for a lift "
+        "entered by hand."
     )
     value_per_unit: Quantity = Field(
         1.0,
@@ -202,7 +219,7 @@ class Driver(BaseModel):
     )
 
 
-class ValueModel(BaseModel):
+class ValueModel(Checked):
     """Drivers plus the shape of the effect over time."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
