@@ -69,6 +69,7 @@ def attribute(
         influenced,
         journey_counts,
         missing_from_assignments,
+        session_influenced,
     )
     from mlroi.sources.open import open_table
 
@@ -112,6 +113,18 @@ def attribute(
         f"{fmt.number(rec.order_window_hours)} hours after a click",
     )
     infl = _influenced(item, order, windows, level)
+    if rec.same_session and tc.session is not None and oc.session is not None:
+        session = session_influenced(
+            touches,
+            orders,
+            cols,
+            channels=channels,
+            touch_session=tc.session,
+            order_session=oc.session,
+        )
+        infl += _influenced(
+            None, session, ("", "later in the session of a click"), level, "session"
+        )
     table = table_of(counts, config.half_life_days * 24, "time_decay" in config.models)
     if table.total_conversions == 0:
         raise DataError(
@@ -188,10 +201,14 @@ def table_of(counts: JourneyCounts, half_life_hours: float, timed: bool = True) 
 
 
 def _influenced(
-    item: Influenced | None, order: Influenced, windows: tuple[str, str], level: float
+    item: Influenced | None,
+    order: Influenced,
+    windows: tuple[str, str],
+    level: float,
+    rule_of_order: str = "order",
 ) -> tuple[InfluencedRevenue, ...]:
     out = []
-    for rule, got, window in (("item", item, windows[0]), ("order", order, windows[1])):
+    for rule, got, window in (("item", item, windows[0]), (rule_of_order, order, windows[1])):
         if got is None:
             continue
         # the bootstrap of a sum over n users has variance n * (population variance)
