@@ -292,10 +292,13 @@ def view(r: AttributionResult, *, segments: bool = True) -> View:
             Section((interval_table(r),), "Intervals"),
             Section((data_table(r), *method_sentences(r)), "Data and methods"),
         ),
-        charts=(chart(r), channel_chart(r, first)),
+        charts=(
+            chart(r),
+            *(channel_chart(r, m) for m in r.models if m is first or m.model == "markov"),
+        ),
     )
 
 
 def describe(r: AttributionResult) -> str:
     """The attribution on one line."""
-    return f"AttributionResult({headline(r).text})"
+    return f"AttributionResult({headline(r).text} {r.not_incremental.split(':')[0]}.)"
