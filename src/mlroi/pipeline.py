@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from mlroi import formatting as fmt
 from mlroi.case_result import CaseResult
+from mlroi.checked import as_model
 from mlroi.errors import EstimationError, SpecError
 from mlroi.roi.engine import ResolvedLift, roi_from_lifts
 from mlroi.roi.result import LiftInput, RoiResult
 from mlroi.spec.case import Case
-from mlroi.spec.quantity import Normal, Quantity, describe, point
+from mlroi.spec.quantity import Normal, Quantity, describe, point, sampling_distribution
 from mlroi.value.model import AttributionLift, DecisionLift, ExperimentLift, ManualLift
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ def evaluate(
         SpecError: a reference in the case does not resolve.
         EstimationError: a lift the case needs could not be estimated.
     """
+    case = as_model(Case, case, "case")
     drivers = case.value.drivers
     if readout is None and any(isinstance(d.lift, ExperimentLift) for d in drivers):
         readout = _read_out(case, base)  # the case model checks the section is there
@@ -97,6 +99,7 @@ def run_case(
     Returns:
         The case and its results.
     """
+    case = as_model(Case, case, "case")
     say = progress or (lambda _: None)
     readout = decision = None
     if case.experiment is not None:
@@ -247,7 +250,7 @@ def _lift_from_readout(
     where = f"experiment readout, {arm} vs {c.control}" + (
         f", segment {spec.segment}" if spec.segment else ""
     )
-    q = Normal(normal=(c.absolute.estimate, c.absolute.std_error))
+    q = sampling_distribution(c.absolute.estimate, c.absolute.std_error, c.df)
     return ResolvedLift(
         LiftInput(
             driver=driver.name,
@@ -257,6 +260,10 @@ def _lift_from_readout(
             std_error=c.absolute.std_error,
             distribution=describe(q),
             control_value=c.control_value,
+            interval=c.absolute,
+            relative=c.relative,
+            level=result.level,
+            units=(c.n_control, c.n_treatment),
         ),
         q,
     )

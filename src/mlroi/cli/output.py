@@ -1,36 +1,83 @@
-"""Where the command line writes: the consoles for results and errors, and JSON result files."""
+"""Where the command line writes: the consoles for results and errors, and JSON result files.
+
+``--json -`` writes the JSON to standard output; the tables then go to standard error, so the
+output can be piped (``mlroi roi case.yaml --json - | jq .headline``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Annotated, Any, Protocol
 
+import typer
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.status import Status
 
+from mlroi.files import GENERATOR, check_target, is_stdout, write_atomic
 from mlroi.report.terminal import wide_console
+from mlroi.serialize import dumps
 
 console = wide_console()
 err_console = wide_console(stderr=True)
 
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Replace output files that mlroi did not write (never done without it)."
+    ),
+]
+JSON_GENERATOR = f"{GENERATOR} result"
+"""The first key of a JSON result file: how mlroi knows the file is its own to overwrite."""
+
 
 class _Serialisable(Protocol):
-    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 
-def write_json(result: _Serialisable, json_out: Path | None) -> None:
-    """Write ``result.to_json()`` to ``json_out`` (when given) and say where.
+def prepare_json(json_out: Path | None, *, force: bool = False) -> None:
+    """Check ``--json`` before any work: a file mlroi may write, in a folder that exists; with
+    ``-`` the tables go to standard error, leaving standard output to the JSON.
 
-    Args:
-        result: any result with a ``to_json()``.
-        json_out: the file to write, its folder made if missing; ``None`` writes nothing.
+    Raises:
+        DataError: see :func:`mlroi.files.check_target`.
     """
     if json_out is None:
         return
-    json_out.parent.mkdir(parents=True, exist_ok=True)
-    json_out.write_text(result.to_json() + "\n", encoding="utf-8")
-    console.print(f"Full result written to {escape(str(json_out))}")
+    check_target(json_out, option="--json", force=force)
+    if is_stdout(json_out):
+        console.stderr = True
+
+
+def reset() -> None:
+    """Tables back to standard output (after a command that wrote its JSON there)."""
+    console.stderr = False
+
+
+def json_text(result: _Serialisable | dict[str, Any]) -> str:
+    """``result`` as the JSON text of a result file, with mlroi's mark as its first key."""
+    body = result if isinstance(result, dict) else result.to_dict()
+    return dumps({"generator": JSON_GENERATOR, **body}) + "\n"
+
+
+def write_json(
+    result: _Serialisable | dict[str, Any], json_out: Path | None, *, force: bool = False
+) -> None:
+    """Write ``result`` as JSON to ``json_out`` (when given; ``-``: standard output) and say where.
+
+    Args:
+        result: any result with a ``to_dict()``, or a JSON-ready dict.
+        json_out: the file to write, in a folder that exists; ``None`` writes nothing.
+        force: replace a file mlroi did not write.
+    """
+    if json_out is None:
+        return
+    check_target(json_out, option="--json", force=force)
+    write_atomic(json_out, json_text(result), option="--json")
+    if not is_stdout(json_out):
+        console.print(f"Full result written to {escape(str(json_out))}")
 
 
 def progress(status: Status, name: str) -> Callable[[str], None]:
@@ -40,3 +87,64 @@ def progress(status: Status, name: str) -> Callable[[str], None]:
         status.update(f"{name}: {step}…")
 
     return say
+
+
+class Steps:
+    """A progress bar over known steps; a step's own sub-steps update its description."""
+
+    def __init__(self, bar: Progress, total: int) -> None:
+        self._bar = bar
+        self._task = bar.add_task("", total=total)
+        self._done = 0
+        self._end = 0
+
+    def _set(self, done: int) -> None:
+        self._done = max(self._done, done)
+        self._bar.update(self._task, completed=self._done)
+
+    def start(self, what: str, steps: int = 1) -> None:
+        """Show ``what`` as under way; it counts ``steps`` steps when :meth:`finish` is called."""
+        self._bar.update(self._task, description=escape(what))
+        self._end = self._done + steps
+
+    def finish(self) -> None:
+        """Count what was started as done."""
+        self._set(self._end)
+
+    def case(self, name: str, stages: Sequence[str]) -> Callable[[str], None]:
+        """Start a case: a step reporter for :func:`mlroi.pipeline.run_case` that moves the bar
+        one step per stage (the leading words of the steps it reports) as the case runs."""
+        base = self._done
+        self.start(name, len(stages))
+
+        def say(step: str) -> None:
+            self._bar.update(self._task, description=escape(f"{name}: {step}"))
+            for i, stage in enumerate(stages):
+                if step.startswith(stage):
+                    self._set(base + i)
+
+        return say
+
+
+def case_stages(has_experiment: bool, has_decision: bool) -> list[str]:
+    """The stages :func:`mlroi.pipeline.run_case` reports for a case with these sections."""
+    stages = ["reading out the experiment"] if has_experiment else []
+    if has_decision:
+        stages.append("decision analysis")
+    return [*stages, "simulating value, costs and ROI"]
+
+
+@contextmanager
+def steps(total: int) -> Iterator[Steps]:
+    """A progress bar of ``total`` steps on the results console, gone when done (in a terminal;
+    elsewhere nothing is drawn)."""
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    with bar:
+        yield Steps(bar, total)

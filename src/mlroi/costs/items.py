@@ -25,6 +25,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from mlroi import formatting as fmt
+from mlroi.checked import Checked
 from mlroi.costs.ratecard import RateCard, RateTable
 from mlroi.spec.quantity import (
     Beta,
@@ -33,6 +34,7 @@ from mlroi.spec.quantity import (
     Normal,
     Quantity,
     Range,
+    StudentT,
     check_within,
     describe,
 )
@@ -42,10 +44,10 @@ Category = Literal["compute", "storage", "people", "maintenance", "licence", "bu
 Values = Mapping[str, FloatArray]
 """An item's numeric inputs by field name, each as an array of draws of one common length."""
 
-_QUANTITY_TYPES = (float, Range, Normal, Beta, LogNormal)
+_QUANTITY_TYPES = (float, Range, Normal, Beta, LogNormal, StudentT)
 
 
-class _Item(BaseModel):
+class _Item(Checked):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, description="Label shown in reports, e.g. `nightly training`.")

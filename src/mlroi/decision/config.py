@@ -26,16 +26,17 @@ import difflib
 import keyword
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from mlroi import defaults
+from mlroi.checked import Checked
 from mlroi.decision.templates import TEMPLATES, TemplateName
 from mlroi.expr import ExprError, parse
 from mlroi.sources.open import Source
 from mlroi.spec.quantity import Quantity
 
 
-class BootstrapSettings(BaseModel):
+class BootstrapSettings(Checked):
     """Uncertainty from the data: a seeded Poisson bootstrap of the rows."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -61,7 +62,7 @@ class BootstrapSettings(BaseModel):
     )
 
 
-class UpliftSettings(BaseModel):
+class UpliftSettings(Checked):
     """How the uplift analysis values a past randomized campaign (needs `treated`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -95,7 +96,28 @@ class UpliftSettings(BaseModel):
         return v
 
 
-class DecisionConfig(BaseModel):
+class InUse(Checked):
+    """Where the team acts today, valued beside the best threshold (``mlroi decide --threshold``
+    overrides it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: float | None = Field(None, description="Act on `score >= threshold`.")
+    top: float | None = Field(
+        None, gt=0, le=1, description="Act on the top share of the rows, e.g. 0.1 for 10%."
+    )
+    budget: float | None = Field(None, ge=0, description="Act on at most this many rows.")
+
+    @model_validator(mode="after")
+    def _one(self) -> InUse:
+        if sum(v is not None for v in (self.threshold, self.top, self.budget)) != 1:
+            raise ValueError(
+                "give exactly one of threshold, top and budget, e.g. `{threshold: 0.8}`"
+            )
+        return self
+
+
+class DecisionConfig(Checked):
     """What an offline decision analysis reads and how it values each outcome."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -164,6 +186,11 @@ class DecisionConfig(BaseModel):
     )
     bins: int = Field(
         100_000, ge=100, le=10_000_000, description="Score bins for a very large table."
+    )
+    in_use: InUse | None = Field(
+        None,
+        description="The threshold in use (or top share, or budget of rows), valued beside the "
+        "best one, e.g. `{threshold: 0.8}`.",
     )
     bootstrap: BootstrapSettings = Field(default_factory=BootstrapSettings)
     uplift: UpliftSettings = Field(default_factory=UpliftSettings)

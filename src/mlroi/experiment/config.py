@@ -7,19 +7,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from mlroi import defaults
+from mlroi.checked import Checked
 from mlroi.metrics.definitions import Metric
 from mlroi.metrics.events import EventLog
 from mlroi.sources.open import Source
 from mlroi.stats.distributions import Alternative
+from mlroi.stats.fieller import RelativeInterval
 from mlroi.stats.multiplicity import Correction
 
 FailOn = Literal["srm", "guardrail"]
 
 
-class Guardrail(BaseModel):
+class Guardrail(Checked):
     """A metric that must not get worse by more than a tolerated margin (non-inferiority).
 
     With ``direction: increase`` (higher is better) and a relative ``margin`` of 0.01, the guardrail
@@ -39,7 +41,7 @@ class Guardrail(BaseModel):
     )
 
 
-class ExperimentConfig(BaseModel):
+class ExperimentConfig(Checked):
     """Everything a readout needs: where the data is, the arms, the metrics and the rules."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -64,6 +66,12 @@ class ExperimentConfig(BaseModel):
         defaults.LEVEL, gt=0.0, lt=1.0, description="Confidence level of intervals."
     )
     alternative: Alternative = "two-sided"
+    relative_interval: RelativeInterval = Field(
+        "auto",
+        description="Interval of the relative lift: `delta` (the delta method), `fieller`"
+        " (Fieller's interval for a ratio), or `auto` (Fieller when the control value's relative"
+        " standard error exceeds 0.02).",
+    )
     correction: Correction = Field(
         "holm", description="Multiple-testing correction over arms x metrics (not guardrails)."
     )

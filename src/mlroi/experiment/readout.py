@@ -13,19 +13,21 @@ from pydantic import ValidationError
 from mlroi import defaults
 from mlroi import formatting as fmt
 from mlroi.backend.checks import check_binary_words, require_columns, require_numeric
-from mlroi.backend.events import derive_units
+from mlroi.backend.events import EVENT_COUNTS, derive_units, event_counts
 from mlroi.backend.moments import Aggregation, GroupStats, collect
+from mlroi.checked import as_model
 from mlroi.errors import DataError, SpecError, first_line
 from mlroi.experiment.config import ExperimentConfig, Guardrail
 from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
 from mlroi.metrics.base import ReadoutMetric
 from mlroi.metrics.events import EventLog
+from mlroi.quality import Excluded, Exclusions
 from mlroi.sources.facts import TableFacts, table_facts
-from mlroi.sources.open import open_table
+from mlroi.sources.open import open_table, release
 from mlroi.spec.loader import validation_error_line
 from mlroi.stats.aggregates import Aggregates
-from mlroi.stats.distributions import Alternative, critical_value
-from mlroi.stats.interval import Interval
+from mlroi.stats.distributions import Alternative
+from mlroi.stats.fieller import RelativeInterval
 from mlroi.stats.lift import compare
 from mlroi.stats.multiplicity import adjust
 from mlroi.stats.srm import srm_test
@@ -65,14 +67,18 @@ def readout(
     """
     if config is None:
         try:
-            config = ExperimentConfig(**settings)
+            config = ExperimentConfig.model_validate(settings)
         except ValidationError as exc:
             line = validation_error_line(exc, settings, model=ExperimentConfig)
             raise SpecError(line) from exc
     elif settings:
         raise SpecError("pass either config= or keyword settings, not both")
+    config = as_model(ExperimentConfig, config, "config")
     table, keys = units_table(config, data, events, assignments, base)
-    return _read_out_table(table, config, keys)
+    try:
+        return _read_out_table(table, config, keys)
+    finally:
+        release(table, keys.table)
 
 
 def units_table(
@@ -117,6 +123,7 @@ def units_table(
                 f" `events.columns` (derived: {sorted(log.columns)})"
             )
         log = log.model_copy(update={"columns": {k: log.columns[k] for k in sorted(needed)}})
+        _require_same_time_zone(ev_table, log.timestamp, asg_table, log.exposure)
         try:
             units = derive_units(ev_table, asg_table.select(*keep), log, config.unit)
         except Exception as exc:  # Ibis type errors when building the expression
@@ -125,11 +132,38 @@ def units_table(
                 f" check that {log.timestamp!r} and {log.exposure!r} are timestamps and"
                 f" {log.value!r} is numeric"
             ) from exc
-        return units, _table_facts(asg_table, asg, config, base, own_columns=False)
+        facts = _table_facts(asg_table, asg, config, base, own_columns=False)
+        summed = {name: (ev_table, log.value) for name, c in log.columns.items() if c.agg == "sum"}
+        counts = event_counts(ev_table, asg_table, log, config.unit)
+        return units, dataclasses.replace(facts, derived_from=summed, counts=counts)
     if config.source is None:
         raise SpecError("no data: give `source` or `events` in the configuration, or pass data")
     table = open_table(config.source, base=base)
     return table, _table_facts(table, config.source, config, base)
+
+
+def _require_same_time_zone(events: Any, timestamp: str, assignments: Any, exposure: str) -> None:
+    """Fail when one of the two time columns has a time zone and the other has none: the engine
+    would compare them through its session's time zone, shifting every window by hours."""
+    kinds = []
+    for role, table, column in (
+        ("events", events, timestamp),
+        ("assignments", assignments, exposure),
+    ):
+        dtype = table[column].type()
+        zone = getattr(dtype, "timezone", None) if dtype.is_timestamp() else None
+        kinds.append((role, column, dtype.is_timestamp(), zone))
+    (r1, c1, t1, z1), (r2, c2, t2, z2) = kinds
+    if t1 and t2 and (z1 is None) != (z2 is None):
+
+        def say(role: str, column: str, zone: str | None) -> str:
+            kind = "without a time zone" if zone is None else f"with time zone {zone}"
+            return f"{role} column {column!r} is a timestamp {kind}"
+
+        raise DataError(
+            f"{say(r1, c1, z1)} and {say(r2, c2, z2)}: the event windows would shift by the"
+            " session's time zone; store both in UTC with a time zone, or both without one"
+        )
 
 
 def _table_facts(
@@ -239,6 +273,8 @@ def aggregate(
     if not isinstance(keys, TableFacts):
         keys = TableFacts(keys)
     spec, metrics = plan_aggregation(table, config, keys.column_bounds)
+    if keys.counts is not None:
+        spec = dataclasses.replace(spec, counts=keys.counts)
     stats = collect(table, spec, keys)
     _validate(stats, config, metrics)
     return stats, metrics, dict(spec.capped)
@@ -269,8 +305,9 @@ def _read_out_table(
                     c = _compare(m, config, cell[config.control], cell[arm], arm)
                     segments.append(_with(c, segment=seg, segment_value=value))
 
+    by_name = {m.name: m for m in metrics}
     guardrails = tuple(
-        _guardrail(g, c, config.level)
+        _guardrail(g, _two_sided(c, by_name[c.metric], config, by_arm))
         for g in config.guardrails
         for c in overall
         if c.metric == g.metric
@@ -298,6 +335,26 @@ def _read_out_table(
         segments=tuple(segments),
         guardrails=guardrails,
         notes=tuple(notes),
+        relative_interval=config.relative_interval,
+        exclusions=_exclusions(stats),
+    )
+
+
+def _exclusions(stats: GroupStats) -> Exclusions:
+    """What the readout read and left out: the units of a per-unit table (a bad row is an
+    error, never left out), or an event log's events and assignments with the rows it left
+    out (:data:`~mlroi.backend.events.EVENT_COUNTS`)."""
+    if not stats.counts:
+        return Exclusions(read={"units": stats.rows})
+    return Exclusions(
+        read={
+            table: stats.counts[c] for c, (table, reason) in EVENT_COUNTS.items() if reason is None
+        },
+        excluded=tuple(
+            Excluded(table, stats.counts[c], reason)
+            for c, (table, reason) in EVENT_COUNTS.items()
+            if reason is not None
+        ),
     )
 
 
@@ -345,7 +402,22 @@ def _compare(
         alternative=config.alternative,
         control_name=config.control,
         arm=arm,
+        relative_interval=config.relative_interval,
     )
+
+
+def _two_sided(
+    c: Comparison,
+    metric: ReadoutMetric,
+    config: ExperimentConfig,
+    by_arm: Mapping[str, Aggregates],
+) -> Comparison:
+    """``c`` with two-sided intervals at the readout's level (itself for a two-sided readout),
+    which a guardrail judges whatever the readout's ``alternative``."""
+    if config.alternative == "two-sided":
+        return c
+    two = config.model_copy(update={"alternative": "two-sided"})
+    return _compare(metric, two, by_arm[config.control], by_arm[c.arm], c.arm)
 
 
 def compare_aggregates(
@@ -357,13 +429,15 @@ def compare_aggregates(
     alternative: Alternative = "two-sided",
     control_name: str = "control",
     arm: str = "treatment",
+    relative_interval: RelativeInterval = "auto",
 ) -> Comparison:
     """Compare one metric between two arms given their aggregates (no backend involved).
 
     The metric gives each arm's estimate and variance (:meth:`ReadoutMetric.estimates`): means
     the sample variance, proportions the Wald variance ``p(1 - p) / n``, ratios the delta method,
     and a covariate turns on CUPED; the test uses Welch's degrees of freedom. The p-value is
-    unadjusted.
+    unadjusted. The relative lift's interval is the delta method's or Fieller's as
+    ``relative_interval`` says (:mod:`mlroi.stats.lift`).
     """
     base = Comparison(
         metric=metric.name,
@@ -402,7 +476,14 @@ def compare_aggregates(
             control_value=est_c.value,
             treatment_value=est_t.value,
         )
-    lift = compare(est_c, est_t, level=level, alternative=alternative)
+    lift = compare(
+        est_c,
+        est_t,
+        level=level,
+        alternative=alternative,
+        relative_interval=relative_interval,
+        moments=estimates.moments,
+    )
     return _with(
         base,
         control_value=est_c.value,
@@ -410,6 +491,7 @@ def compare_aggregates(
         absolute=lift.absolute,
         relative=lift.relative,
         relative_note=lift.relative_note,
+        relative_method=lift.relative_method,
         p_value=lift.p_value,
         df=lift.df,
         p_value_adjusted=lift.p_value,
@@ -441,12 +523,8 @@ def _with(c: Comparison, **changes: Any) -> Comparison:
     return dataclasses.replace(c, **changes)
 
 
-def _guardrail(g: Guardrail, c: Comparison, level: float) -> GuardrailCheck:
-    """Non-inferiority verdict on the two-sided interval at ``level``, whatever ``alternative``.
-
-    The interval is rebuilt from the estimate and its standard error, so a one-sided readout
-    (whose interval is open on one side) still judges both directions.
-    """
+def _guardrail(g: Guardrail, c: Comparison) -> GuardrailCheck:
+    """Non-inferiority verdict on the two-sided interval of ``c`` (:func:`_two_sided`)."""
 
     def verdict(status: Literal["pass", "fail", "inconclusive"], reason: str) -> GuardrailCheck:
         return GuardrailCheck(
@@ -459,16 +537,9 @@ def _guardrail(g: Guardrail, c: Comparison, level: float) -> GuardrailCheck:
             reason=reason,
         )
 
-    estimate = c.relative if g.relative else c.absolute
-    if c.status != "ok" or estimate is None or c.df is None:
+    interval = c.relative if g.relative else c.absolute
+    if c.status != "ok" or interval is None or c.df is None:
         return verdict("inconclusive", f"cannot estimate: {c.reason or c.relative_note}")
-    crit = critical_value(level, c.df, "two-sided")
-    interval = Interval(
-        estimate=estimate.estimate,
-        lower=estimate.estimate - crit * estimate.std_error,
-        upper=estimate.estimate + crit * estimate.std_error,
-        std_error=estimate.std_error,
-    )
     unit = "relative" if g.relative else "absolute"
 
     def show(x: float) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from mlroi import formatting as fmt
+from mlroi.quality import Exclusions
 from mlroi.result import Result
 from mlroi.stats.interval import Interval
 from mlroi.stats.srm import SrmCheck
@@ -19,8 +20,9 @@ class Comparison:
     """One metric, one treatment arm against control (overall or within one segment value).
 
     ``relative`` is ``treatment / control - 1``; it is ``None`` with ``relative_note`` saying why
-    when the control value is zero or negative. When ``status`` is ``"cannot estimate"``,
-    ``reason`` says why and the estimates are ``None``.
+    when the control value is zero or negative, or when Fieller's interval is unbounded.
+    ``relative_method`` says how its interval was computed: ``"delta"`` or ``"fieller"``.
+    When ``status`` is ``"cannot estimate"``, ``reason`` says why and the estimates are ``None``.
     """
 
     metric: str
@@ -36,6 +38,7 @@ class Comparison:
     absolute: Interval | None = None
     relative: Interval | None = None
     relative_note: str | None = None
+    relative_method: str | None = None
     p_value: float | None = None
     df: float | None = None
     p_value_adjusted: float | None = None
@@ -72,6 +75,10 @@ class ExperimentResult(Result):
         segments: the same comparisons within each value of each segment column.
         guardrails: guardrail verdicts.
         notes: caveats the reader must see (caps applied, units dropped, ...).
+        relative_interval: the rule for relative lifts' intervals (``auto``, ``delta`` or
+            ``fieller``); each comparison's ``relative_method`` says which one it got.
+        exclusions: the rows read and the rows left out, with why (an event log's events of
+            units never assigned, units never exposed): the report's Data quality table.
     """
 
     control: str
@@ -84,13 +91,15 @@ class ExperimentResult(Result):
     segments: tuple[Comparison, ...] = ()
     guardrails: tuple[GuardrailCheck, ...] = ()
     notes: tuple[str, ...] = ()
+    relative_interval: str = "auto"
+    exclusions: Exclusions = field(default_factory=Exclusions)
 
     def failures(self, fail_on: tuple[str, ...] = ("srm", "guardrail")) -> list[str]:
         """One line per failed check among ``fail_on`` (empty when the readout passes)."""
         out = []
         if "srm" in fail_on and self.srm.mismatch:
             out.append(
-                f"sample ratio mismatch: p = {fmt.p_value(self.srm.p_value)}"
+                f"sample ratio mismatch: {fmt.p_equals(self.srm.p_value)}"
                 f" < {fmt.number(self.srm.threshold)}"
                 f" (observed {dict(self.srm.observed)})"
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from mlroi import formatting as fmt
 from mlroi.case_result import CaseResult
-from mlroi.report import attribution, decision, experiment, methods, roi
+from mlroi.report import attribution, decision, experiment, methods, quality, roi, story
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
 
 
@@ -51,7 +51,7 @@ def summary(r: CaseResult) -> View:
     if not r.roi.withheld:
         blocks.append(
             Table(
-                "Headline figures",
+                f"Headline figures over the {r.roi.horizon_months}-month horizon, {r.roi.currency}",
                 (Column("figure"), Column("estimate", "right"), Column("interval", "right")),
                 tuple(
                     (Cell(name), Cell(point), Cell(interval))
@@ -80,7 +80,10 @@ def summary(r: CaseResult) -> View:
         title=r.name,
         context=tuple(context),
         headline=Sentence(roi.headline(r.roi), "alarm" if r.roi.withheld else "strong"),
-        sections=(Section(tuple(blocks), f"Primary metric: {r.primary_metric}"),),
+        sections=(
+            Section(tuple(blocks), f"Primary metric: {r.primary_metric}"),
+            Section(story.sentences(r), "How the figures relate"),
+        ),
     )
 
 
@@ -95,6 +98,7 @@ def parts(r: CaseResult, *, segments: bool = True) -> list[View]:
         out.append(attribution.view(r.attribution))
     out.append(roi.view(r.roi))
     out.append(methods.view(r))
+    out.append(quality.view(r))
     return out
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from mlroi import defaults
 from mlroi.attribution.config import AttributionConfig
+from mlroi.checked import Checked
 from mlroi.costs.items import CostItem
 from mlroi.costs.ratecard import RateCardOverride
 from mlroi.decision.config import DecisionConfig
@@ -23,7 +24,7 @@ from mlroi.experiment.config import ExperimentConfig
 from mlroi.value.model import DecisionLift, ExperimentLift, ValueModel
 
 
-class Population(BaseModel):
+class Population(Checked):
     """Who the intervention reaches."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -36,7 +37,7 @@ class Population(BaseModel):
     )
 
 
-class Constraint(BaseModel):
+class Constraint(Checked):
     """Something that must not break, in words, optionally tied to a guardrail metric."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -47,7 +48,7 @@ class Constraint(BaseModel):
     )
 
 
-class Finance(BaseModel):
+class Finance(Checked):
     """Currency, horizon and discounting."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -68,21 +69,24 @@ class Finance(BaseModel):
         return v
 
 
-class Simulation(BaseModel):
+class Simulation(Checked):
     """Monte Carlo settings."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     draws: int = Field(defaults.DRAWS, ge=1_000, le=5_000_000, description="Monte Carlo draws.")
     seed: int = Field(
-        defaults.SEED, description="Seed: the same case and seed give the same result."
+        defaults.SEED,
+        ge=0,
+        le=defaults.MAX_SEED,
+        description="Seed: the same case and seed give the same result.",
     )
     level: float = Field(
         defaults.MONTE_CARLO_LEVEL, gt=0, lt=1, description="Level of the reported intervals."
     )
 
 
-class Case(BaseModel):
+class Case(Checked):
     """A business case for an ML system, from the lift it causes to its ROI."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -205,8 +209,15 @@ class Case(BaseModel):
 
 def load_case(path: str | Path) -> Case:
     """Read and validate a case file; errors name the file, line, field and fix."""
+    from mlroi.spec.decision_case import is_decision_only
     from mlroi.spec.loader import load_model
 
+    if is_decision_only(path):
+        raise SpecError(
+            f"{path}: a decision-only case (a `decision:` section and its currency): run "
+            f"`mlroi decide {path}`; for the ROI, add name, goal, intervention, population, "
+            "primary_metric, value, costs and finance (see `mlroi init`)"
+        )
     return load_model(path, Case)
 
 

@@ -26,7 +26,6 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import numpy.typing as npt
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Discriminator,
     Field,
@@ -37,12 +36,13 @@ from pydantic import (
 )
 
 from mlroi import defaults
+from mlroi.checked import Checked
 from mlroi.spec.quantity import Quantity, check_within, point
 
 FloatArray = npt.NDArray[np.float64]
 
 
-class ExperimentLift(BaseModel):
+class ExperimentLift(Checked):
     """The lift measured by the case's experiment readout."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -58,7 +58,7 @@ class ExperimentLift(BaseModel):
     )
 
 
-class ManualLift(BaseModel):
+class ManualLift(Checked):
     """A lift entered by hand: an estimate and an interval, or any uncertain quantity."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -89,7 +89,7 @@ class ManualLift(BaseModel):
         return self
 
 
-class DecisionLift(BaseModel):
+class DecisionLift(Checked):
     """The value per eligible row found by the case's offline decision analysis."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -100,7 +100,7 @@ class DecisionLift(BaseModel):
     )
 
 
-class AttributionLift(BaseModel):
+class AttributionLift(Checked):
     """Adjusted influenced revenue per month from the case's attribution analysis."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -135,7 +135,7 @@ def _lift_kind(v: Any) -> str:
     return "experiment" if isinstance(v, ExperimentLift) else "manual"
 
 
-class Driver(BaseModel):
+class Driver(Checked):
     """One lift turned into money."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -185,7 +185,7 @@ class Driver(BaseModel):
     )
 
 
-class ValueModel(BaseModel):
+class ValueModel(Checked):
     """Drivers plus the shape of the effect over time."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
