@@ -1042,3 +1042,20 @@ def test_an_unsafe_output_path_is_one_line_and_nothing_is_lost(
         assert (tmp_path / bad.keep).read_text(encoding="utf-8") == "mine"
     # nothing was written: the refusal comes before any work
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == after_setup
+
+
+def test_a_billion_laughs_fails_at_its_line_in_bounded_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BILLION_LAUGHS + "\n", encoding="utf-8")
+    assert path.stat().st_size < 400  # the classic 9-level file: 9**9 strings once expanded
+    tracemalloc.start()
+    try:
+        with pytest.raises(SpecError) as exc:
+            mlroi.load_case(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert one_line(exc).startswith(f"{path}:6: invalid YAML: more than 100,000 values")
+    assert peak < 20_000_000  # bytes: nothing is expanded
