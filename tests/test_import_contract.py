@@ -33,6 +33,8 @@ RULES = (
         packages=(
             "experiment",
             "decision",
+            "retention",
+            "attribution",
             "roi",
             "stats",
             "value",
@@ -79,7 +81,16 @@ RULES += (
             packages=("backend", "sources"),
             forbidden=f"mlroi.{above}",
         )
-        for above in ("experiment", "decision", "roi", "report", "cli", "pipeline", "result")
+        for above in (
+            "experiment",
+            "decision",
+            "retention",
+            "roi",
+            "report",
+            "cli",
+            "pipeline",
+            "result",
+        )
     ),
 )
 

@@ -125,8 +125,8 @@ def _example_cases() -> list[Path]:
     )
 
 
-def _sections(case: Case) -> tuple[bool, bool]:
-    return case.experiment is not None, case.decision is not None
+def _sections(case: Case) -> tuple[bool, bool, bool]:
+    return case.experiment is not None, case.decision is not None, case.retention is not None
 
 
 def _on_demo_data(case: Case, out: Path) -> Case:
@@ -177,7 +177,7 @@ def _print_recommender(
     console.print(
         f"Read out from the per-user table {where} with the experiment of"
         " examples/recommender.yaml (the same configuration: "
-        f"{escape(str(out / 'experiment.yaml'))}). This is the readout its ROI uses.",
+        f"{escape(str(out / 'experiment.yaml'))}). The recommender's ROI below uses this readout.",
         highlight=False,
         soft_wrap=True,
     )

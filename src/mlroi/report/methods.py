@@ -128,5 +128,10 @@ def view(r: CaseResult) -> View:
         sections.append(
             Section(tuple(Sentence(s) for s in decision(r.decision)), "Decision analysis")
         )
+    if r.retention is not None:
+        from mlroi.report.retention import methods as retention_methods
+
+        text = retention_methods(r.retention)
+        sections.append(Section(tuple(Sentence(s) for s in text), "Retention"))
     sections.append(Section(tuple(Sentence(s) for s in roi(r.roi)), "Return on investment"))
     return View(label="Assumptions and methods", sections=tuple(sections))

@@ -14,13 +14,15 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from mlroi import defaults
+from mlroi.attribution.config import AttributionConfig
 from mlroi.checked import Checked
 from mlroi.costs.items import CostItem
 from mlroi.costs.ratecard import RateCardOverride
 from mlroi.decision.config import DecisionConfig
 from mlroi.errors import SpecError
 from mlroi.experiment.config import ExperimentConfig
-from mlroi.value.model import DecisionLift, ExperimentLift, ValueModel
+from mlroi.spec.retention import RetentionConfig
+from mlroi.value.model import DecisionLift, ExperimentLift, RetentionLift, ValueModel
 
 
 class Population(Checked):
@@ -112,6 +114,12 @@ class Case(Checked):
         None,
         description="Offline decision analysis of a scored table (see `mlroi decide`).",
     )
+    retention: RetentionConfig | None = Field(
+        None, description="Retention per arm (`mlroi retention`)."
+    )
+    attribution: AttributionConfig | None = Field(
+        None, description="Revenue attribution from touchpoint and order logs (`mlroi attribute`)."
+    )
     value: ValueModel
     costs: list[CostItem] = Field(min_length=1, description="Every cost of the system.")
     rate_card: RateCardOverride | None = Field(
@@ -132,6 +140,8 @@ class Case(Checked):
         for i, d in enumerate(self.value.drivers):
             if isinstance(d.lift, DecisionLift):
                 self._decision_lift_resolves(i, d.lift)
+            if isinstance(d.lift, RetentionLift):
+                _retention_lift_resolves(self.retention, i, d.lift)
             if not isinstance(d.lift, ExperimentLift):
                 continue
             where = f"value.drivers[{i}].lift.metric"
@@ -201,6 +211,23 @@ class Case(Checked):
             )
         except SpecError as exc:  # reported by pydantic, with the file and line
             raise ValueError(str(exc)) from exc
+
+
+def _retention_lift_resolves(section: RetentionConfig | None, i: int, lift: RetentionLift) -> None:
+    where = f"value.drivers[{i}].lift"
+    if section is None:
+        raise ValueError(f"{where}: needs a `retention:` section to read the lift from")
+    if lift.retention == "lifetime_value" and section.value is None:
+        raise ValueError(f"{where}: `lifetime_value` needs retention.value (revenue per period)")
+    if lift.day is not None and lift.day not in section.days:
+        raise ValueError(
+            f"{where}.day: {lift.day:g} is not among retention.days"
+            f" ({', '.join(f'{d:g}' for d in section.days)})"
+        )
+    if lift.arm is not None and lift.arm == section.control:
+        raise ValueError(f"{where}.arm: {lift.arm!r} is the control arm; name a treatment")
+    if lift.retention == "plateau" and not section.weekly:
+        raise ValueError(f"{where}: `plateau` needs retention.weekly: true")
 
 
 def load_case(path: str | Path) -> Case:

@@ -106,7 +106,7 @@ class LogNormal(Checked):
         return self
 
 
-class StudentT(BaseModel):
+class StudentT(Checked):
     """``{student_t: [location, scale, df]}``: ``location + scale T`` with ``T`` Student's t on
     ``df`` degrees of freedom: the sampling distribution a t-test's estimate is read with (a
     readout's lift is drawn from it, with the readout's standard error and Welch's df)."""
