@@ -670,7 +670,7 @@ EXPERIMENT_BAD = [
     ),
 ]
 
-CASE_COMMANDS = ["validate", "roi", "decide", "report"]
+CASE_COMMANDS = ["validate", "roi", "decide", "report", "attribute", "retention"]
 YAML_COMMANDS = [*CASE_COMMANDS, "experiment", "design"]
 _NAN = re.compile(r"(?<![\"'])\bnan\b(?![\"'])", re.IGNORECASE)
 """NaN printed as a number (an echo of the user's own text, quoted, is fine)."""
@@ -955,6 +955,8 @@ OUTPUT_BAD = [
             ("experiment", "experiment.yaml"),
             ("design", "experiment.yaml"),
             ("decide", "case.yaml"),
+            ("attribute", "case.yaml"),
+            ("retention", "case.yaml"),
         )
     ),
     BadOutput(
