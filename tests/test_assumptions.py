@@ -1,0 +1,146 @@
+"""No silent assumptions: money inputs come from the case, every assumption is listed with its
+source, hand-entered lifts state their period, drivers their basis and unit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from mlroi.cli import app
+from mlroi.decision.analysis import decide
+from mlroi.decision.config import DecisionConfig
+from mlroi.expr import ExprError
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def ltv_table(tmp_path: Path) -> Path:
+    """A churn table whose money columns are called ``ltv`` and ``offer_cost``."""
+    rng = np.random.default_rng(11)
+    n = 2_000
+    score = np.round(rng.beta(2, 5, n), 3)
+    path = tmp_path / "scored.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "score": score,
+                "churned": (rng.uniform(size=n) < score).astype(np.int64),
+                "ltv": np.round(rng.lognormal(5.5, 0.5, n), 2),
+                "offer_cost": np.round(rng.uniform(5, 20, n), 2),
+                "tenure": rng.integers(0, 60, n),
+            }
+        ),
+        path,
+    )
+    return path
+
+
+def churn(path: Path, **changes: Any) -> DecisionConfig:
+    base: dict[str, Any] = {
+        "source": {"path": str(path)},
+        "score": "score",
+        "label": "churned",
+        "template": "churn",
+        "bootstrap": {"resamples": 0},
+    }
+    return DecisionConfig.model_validate(base | changes)
+
+
+# ------------------------------------------------------------- money comes from the case
+
+
+def test_a_churn_case_without_its_money_columns_stops_naming_them(ltv_table: Path) -> None:
+    with pytest.raises(ExprError) as info:
+        decide(churn(ltv_table))
+    message = str(info.value)
+    assert message.startswith("decision.template: the churn template needs")
+    assert "clv (money: value a saved churner brings)" in message
+    assert "discount (money:" in message
+    assert "ltv, offer_cost" in message  # the columns available
+
+
+def test_a_half_mapped_churn_case_names_the_money_still_missing(ltv_table: Path) -> None:
+    with pytest.raises(ExprError, match=r"^decision\.columns: .* discount \(money") as info:
+        decide(churn(ltv_table, columns={"clv": "ltv"}))
+    assert "clv (" not in str(info.value)
+
+
+def test_money_mapped_to_columns_runs_on_them(ltv_table: Path) -> None:
+    table = pq.read_table(ltv_table)
+    result = decide(
+        churn(
+            ltv_table,
+            columns={"clv": "ltv", "discount": "offer_cost"},
+            parameters={"g": 0.3},
+        )
+    )
+    y, clv = table["churned"].to_numpy(), table["ltv"].to_numpy()
+    d = table["offer_cost"].to_numpy()
+    act = np.where(y == 1, 0.3 * (clv - d - 1) - 0.7, -(d + 1))
+    s = table["score"].to_numpy()
+    best = max(act[s >= t].sum() for t in np.unique(s))
+    assert result.champion.incremental_value == pytest.approx(max(best, 0.0), rel=1e-9)
+
+
+def test_money_given_as_parameters_is_enough(ltv_table: Path) -> None:
+    result = decide(churn(ltv_table, parameters={"clv": 300.0, "discount": 12.0}))
+    assert result.champion.point is not None
+
+
+def test_a_mapping_to_a_column_that_is_not_there_is_blamed_on_the_mapping(
+    ltv_table: Path,
+) -> None:
+    with pytest.raises(
+        ExprError, match=r"^decision\.columns\.clv: 'ltvv' is neither a column .*'ltv'"
+    ):
+        decide(churn(ltv_table, columns={"clv": "ltvv", "discount": "offer_cost"}))
+
+
+def test_fraud_friction_must_be_given(tmp_path: Path) -> None:
+    path = tmp_path / "txns.parquet"
+    pq.write_table(pa.table({"score": [0.1, 0.9], "fraud": [0, 1], "amount": [10.0, 50.0]}), path)
+    cfg = DecisionConfig.model_validate(
+        {"source": {"path": str(path)}, "score": "score", "label": "fraud", "template": "fraud"}
+    )
+    with pytest.raises(ExprError, match=r"friction \(money: cost of blocking"):
+        decide(cfg)
+
+
+CASE = """\
+name: churn offers
+goal: reduce churn
+intervention: offer a discount
+population: {{description: customers, size: 2000}}
+primary_metric: offers
+decision:
+  source: {{path: {path}}}
+  score: score
+  label: churned
+  template: churn
+{extra}  bootstrap: {{resamples: 0}}
+  rows_per_year: 24000
+value:
+  drivers:
+    - name: offers
+      lift: {{decision: value}}
+      units_per_month: 2000
+costs:
+  - {{kind: fixed, name: upkeep, category: maintenance, amount: 100, every: month}}
+finance: {{currency: USD, horizon_months: 12}}
+"""
+
+
+def test_mlroi_decide_names_the_missing_money_at_its_line(ltv_table: Path, tmp_path: Path) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_text(CASE.format(path=ltv_table, extra="  columns: {clv: ltv}\n"))
+    result = runner.invoke(app, ["decide", str(case)])
+    assert result.exit_code == 2
+    assert f"{case}:11 decision.columns: the churn template needs" in result.stderr
+    assert "Traceback" not in result.output
