@@ -144,3 +144,84 @@ def test_mlroi_decide_names_the_missing_money_at_its_line(ltv_table: Path, tmp_p
     assert result.exit_code == 2
     assert f"{case}:11 decision.columns: the churn template needs" in result.stderr
     assert "Traceback" not in result.output
+
+
+# ------------------------------------------------------------------ the assumptions listed
+
+
+def test_a_decision_lists_each_input_with_its_source(ltv_table: Path) -> None:
+    result = decide(
+        churn(ltv_table, columns={"clv": "ltv"}, parameters={"discount": 12.0, "contact": 2.0})
+    )
+    by_name = {a.name: a for a in result.assumptions}
+    assert (by_name["clv"].value, by_name["clv"].source) == ("ltv", "column")
+    assert (by_name["discount"].value, by_name["discount"].source) == (12.0, "case")
+    assert by_name["discount"].unit == "USD"
+    assert (by_name["g"].value, by_name["g"].source) == ("Beta(6, 14)", "template default")
+    assert by_name["stayers_accept"].source == "template default"
+    assert by_name["stayers_accept"].unit == "probability"
+    assert result.to_dict()["assumptions"][0] == {
+        "name": "clv",
+        "value": "ltv",
+        "unit": "USD",
+        "source": "column",
+        "note": "value a saved churner brings, row by row",
+    }
+
+
+def test_a_parameter_a_template_name_is_mapped_to_is_listed_under_the_name(
+    ltv_table: Path,
+) -> None:
+    result = decide(
+        churn(
+            ltv_table,
+            columns={"clv": "saved"},
+            parameters={"saved": {"low": 350, "likely": 480, "high": 600}, "discount": 10.0},
+        )
+    )
+    clv = next(a for a in result.assumptions if a.name == "clv")
+    assert (clv.value, clv.source) == ("350 / 480 / 600", "case")
+    assert "parameter saved" in clv.note
+    assert [a.name for a in result.assumptions].count("saved") == 0
+
+
+def test_the_terminal_view_of_a_decision_has_the_assumptions_block(ltv_table: Path) -> None:
+    result = decide(churn(ltv_table, parameters={"clv": 300.0, "discount": 12.0}))
+    titles = [s.title for s in result.view().sections]
+    assert "Assumptions used" in titles
+    assert "template default" in result._repr_html_()  # the notebook shows it too
+
+
+def test_the_roi_lists_its_inputs_with_sources_and_the_rate_card_date() -> None:
+    from mlroi.pipeline import evaluate
+    from mlroi.spec.case import load_case
+
+    case = load_case(Path(__file__).parents[1] / "examples" / "fraud.yaml")
+    result = evaluate(case, base=Path(__file__).parents[1] / "examples")
+    by_name = {a.name: a for a in result.assumptions}
+    assert by_name["value.drivers[0].lift"].source == "data"
+    assert by_name["value.drivers[0].units_per_month"].value == 3_000_000
+    assert by_name["value.drivers[0].margin"].source == "mlroi default"
+    assert by_name["value.growth"].source == "case"
+    gpu = by_name["costs[2].gpu"]
+    assert gpu.source == "rate card" and gpu.unit == "USD per GPU-hour"
+    assert f"rate card dated {result.rate_card_date}" in gpu.note
+    assert result.to_dict()["assumptions"][0]["name"] == "value.drivers[0].lift"
+    assert "Assumptions used" in [s.title for s in result.view().sections]
+
+
+def test_the_case_report_lists_every_input_once_in_its_methods_part(tmp_path: Path) -> None:
+    from mlroi.pipeline import run_case
+    from mlroi.report.case import parts
+    from mlroi.spec.case import load_case
+
+    examples = Path(__file__).parents[1] / "examples"
+    result = run_case(load_case(examples / "churn.yaml"), base=examples)
+    views = parts(result)
+    titled = [(v.label, s.title) for v in views for s in v.sections]
+    assert [t for t in titled if t[1] == "Assumptions used"] == [
+        ("Assumptions and methods", "Assumptions used")
+    ]
+    methods = views[-1].sections[-1].blocks[0]
+    names = [row[0].text for row in methods.rows]  # type: ignore[union-attr]
+    assert names[:2] == ["clv", "discount"] and "value.drivers[0].lift" in names

@@ -269,6 +269,6 @@ def test_a_withheld_headline_shows_no_figures_in_the_view(tmp_path: Path) -> Non
     assert r.withheld
     v = view_of(r)
     assert v.context[0].tone == "alarm"
-    assert [s.title for s in v.sections] == ["Lifts", "Costs"]
+    assert [s.title for s in v.sections] == ["Lifts", "Costs", "Assumptions used"]
     assert r.to_dict()["failed_checks"]
     assert dataclasses.replace(r, checks_accepted="ok").withheld is False

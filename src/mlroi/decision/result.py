@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from mlroi.assumption import Assumption
 from mlroi.decision.bootstrap import BootstrapResult, ModelBootstrap
 from mlroi.decision.calibration import Calibration
 from mlroi.decision.optimum import Decision
@@ -230,7 +231,8 @@ class DecisionResult(Result):
     """Everything an offline decision analysis found.
 
     Values are totals over the eligible rows of the scored table; :meth:`per_year` scales
-    them by ``rows_per_year / rows`` when the case gives ``rows_per_year``.
+    them by ``rows_per_year / rows`` when the case gives ``rows_per_year``. ``assumptions``
+    lists every input of the value model with its source (column, case or template default).
     """
 
     score: str
@@ -251,6 +253,7 @@ class DecisionResult(Result):
     comparison: ChallengerComparison | None
     uplift: UpliftResult | None
     notes: tuple[str, ...]
+    assumptions: tuple[Assumption, ...] = ()
 
     @property
     def resamples(self) -> int:
@@ -300,4 +303,5 @@ class DecisionResult(Result):
             "comparison": None if self.comparison is None else self.comparison.to_dict(),
             "uplift": None if self.uplift is None else self.uplift.to_dict(),
             "notes": list(self.notes),
+            "assumptions": [a.to_dict() for a in self.assumptions],
         }

@@ -88,8 +88,8 @@ def parts(r: CaseResult, *, segments: bool = True) -> list[View]:
     if r.experiment is not None:
         out.append(experiment.view(r.experiment, segments=segments))
     if r.decision is not None:
-        out.append(decision.view(r.decision, segments=segments))
-    out.append(roi.view(r.roi))
+        out.append(decision.view(r.decision, segments=segments, assumptions=False))
+    out.append(roi.view(r.roi, assumptions=False))
     out.append(methods.view(r))
     return out
 

@@ -13,6 +13,7 @@ from mlroi.decision.result import DecisionResult, ModelResult
 from mlroi.decision.score_groups import CURVE_COLUMNS
 from mlroi.decision.targeting import TargetingComparison
 from mlroi.expr import ExprError, evaluate, parse
+from mlroi.report.assumptions import table as assumption_table
 from mlroi.report.view import (
     Axis,
     Cell,
@@ -432,14 +433,19 @@ def charts(r: DecisionResult) -> tuple[Chart, ...]:
     return tuple(out)
 
 
-def view(r: DecisionResult, *, segments: bool = True) -> View:
-    """The whole decision analysis as a view (``segments`` is for readouts; unused here)."""
+def view(r: DecisionResult, *, segments: bool = True, assumptions: bool = True) -> View:
+    """The whole decision analysis as a view (``segments`` is for readouts; unused here);
+    ``assumptions`` adds the "Assumptions used" table (a case report shows it in its
+    "Assumptions and methods" part instead)."""
+    sections = [
+        Section((threshold_table(r),), "Chosen thresholds"),
+        Section(tuple(Sentence(s) for s in sentences(r)), "Findings"),
+    ]
+    if assumptions and r.assumptions:
+        sections.append(Section((assumption_table(r.assumptions, r.currency),), "Assumptions used"))
     return View(
         label=f"Decision analysis of {r.score}",
-        sections=(
-            Section((threshold_table(r),), "Chosen thresholds"),
-            Section(tuple(Sentence(s) for s in sentences(r)), "Findings"),
-        ),
+        sections=tuple(sections),
         charts=charts(r),
     )
 

@@ -3,7 +3,9 @@
 Each analysis the case ran says its statistical conventions: the readout's interval level,
 sidedness, multiple-testing correction, sample-ratio test and variance reduction; the decision
 analysis' curve method, bootstrap and parameter draws; the ROI's Monte Carlo, its quantile
-convention, its cash-flow timing and how each lift is drawn. Facts only, from the results.
+convention, its cash-flow timing and how each lift is drawn; then every input the decision and
+the ROI used, with its unit and source (the "Assumptions used" table). Facts only, from the
+results.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from mlroi import formatting as fmt
 from mlroi.case_result import CaseResult
 from mlroi.decision.result import DecisionResult
 from mlroi.experiment.result import ExperimentResult
+from mlroi.report.assumptions import table as assumption_table
 from mlroi.report.view import Section, Sentence, View
 from mlroi.roi.result import RoiResult
 
@@ -91,4 +94,15 @@ def view(r: CaseResult) -> View:
             Section(tuple(Sentence(s) for s in decision(r.decision)), "Decision analysis")
         )
     sections.append(Section(tuple(Sentence(s) for s in roi(r.roi)), "Return on investment"))
+    used = [
+        *(r.decision.assumptions if r.decision is not None else ()),
+        *r.roi.assumptions,
+    ]
+    if used:
+        sections.append(
+            Section(
+                (assumption_table(used, r.roi.currency, "Every input the figures rest on"),),
+                "Assumptions used",
+            )
+        )
     return View(label="Assumptions and methods", sections=tuple(sections))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from mlroi import formatting as fmt
+from mlroi.report.assumptions import table as assumption_table
 from mlroi.report.view import (
     Axis,
     Bar,
@@ -431,8 +432,11 @@ def what_if_panel(r: RoiResult) -> WhatIfPanel | None:
     return WhatIfPanel(r.currency, r.horizon_months, r.discount_rate, tuple(lines))
 
 
-def view(r: RoiResult, *, segments: bool = True) -> View:
+def view(r: RoiResult, *, segments: bool = True, assumptions: bool = True) -> View:
     """The whole ROI result as a view (``segments`` is for readouts; unused here).
+
+    ``assumptions`` adds the "Assumptions used" table (a case report shows it in its
+    "Assumptions and methods" part instead).
 
     Failed checks come first; when they withhold the headline, so are the figures built on
     the lift (the lifts and costs are still shown, to see what went in).
@@ -465,6 +469,8 @@ def view(r: RoiResult, *, segments: bool = True) -> View:
         costs.append(Sentence(f"Prices from the rate card dated {r.rate_card_date}."))
     costs.extend(Sentence(note, "note") for note in r.notes)
     sections.append(Section(tuple(costs), "Costs"))
+    if assumptions and r.assumptions:
+        sections.append(Section((assumption_table(r.assumptions, r.currency),), "Assumptions used"))
     return View(
         label="Return on investment",
         title=f"{r.case} — {r.horizon_months}-month horizon, {r.currency}",

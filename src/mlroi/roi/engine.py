@@ -26,6 +26,7 @@ from mlroi.costs.items import describe_item
 from mlroi.costs.ratecard import load_rate_card
 from mlroi.costs.schedule import cost_parameters, cost_schedule
 from mlroi.roi import finance, whatif
+from mlroi.roi.assumptions import roi_assumptions
 from mlroi.roi.break_even import break_even, driver_break_even
 from mlroi.roi.model import CaseModel, FloatArray, figure
 from mlroi.roi.result import Bins, CostLine, DriverValue, LiftInput, Period, RoiResult
@@ -174,6 +175,7 @@ def roi_from_lifts(
         checks_accepted=accept_failed_checks or case.accept_failed_checks if failed else None,
         uncertain=uncertain,
         net_roi_bins=_bins(figure(mc, "net_roi", rate)) if uncertain else None,
+        assumptions=roi_assumptions(case, lift_inputs, rate_card),
     )
 
 

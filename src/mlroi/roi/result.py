@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from mlroi.assumption import Assumption
 from mlroi.result import Result
 from mlroi.serialize import json_ready
 from mlroi.stats.interval import Interval
@@ -166,7 +167,8 @@ class RoiResult(Result):
 
     The return multiple is value / cost; net ROI is (value - cost) / cost. Both are over the
     horizon, undiscounted; NPV discounts monthly flows at the case's rate (``timing``). Its
-    JSON carries the headline sentence (:func:`mlroi.report.roi.headline`).
+    JSON carries the headline sentence (:func:`mlroi.report.roi.headline`). ``assumptions``
+    lists every input with its unit and source (data, case, mlroi default, rate card).
     """
 
     headline_in_json: ClassVar[bool] = True
@@ -207,6 +209,7 @@ class RoiResult(Result):
     checks_accepted: str | None = None
     uncertain: bool = True
     net_roi_bins: Bins | None = None
+    assumptions: tuple[Assumption, ...] = ()
 
     @property
     def withheld(self) -> bool:
