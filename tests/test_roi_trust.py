@@ -52,18 +52,21 @@ MIXED: dict[str, Any] = {
         {
             "name": "orders",
             "lift": {"estimate": 2.0, "interval": [1.0, 3.0]},
+            "per": "month",
             "units_per_month": 10_000,
             "margin": 0.3,
         },
         {
             "name": "basket",
             "lift": {"estimate": 0.5},
+            "per": "month",
             "units_per_month": 10_000,
             "value_per_unit": 4.0,
         },
         {
             "name": "discounts",
             "lift": {"estimate": 0.1},
+            "per": "month",
             "units_per_month": 10_000,
             "counts_as": "cost",
         },

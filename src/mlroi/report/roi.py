@@ -243,6 +243,23 @@ def lifts_table(r: RoiResult) -> Table:
     )
 
 
+def period_lines(r: RoiResult) -> tuple[Sentence, ...]:
+    """Each driver stated per year or per window, converted to a month (before growth, ramp
+    and decay), e.g. ``$2.1M a year = $175K a month``."""
+    out = []
+    for p in r.periods:
+        if p.per == "month":
+            continue
+        stated = "a year" if p.per == "year" else f"per {fmt.number(p.window_days or 0)}-day window"
+        out.append(
+            Sentence(
+                f"{p.driver}: {fmt.money(p.per_period, r.currency)} {stated} = "
+                f"{fmt.money(p.per_month, r.currency)} a month."
+            )
+        )
+    return tuple(out)
+
+
 def _figures(r: RoiResult) -> Table:
     level = fmt.level(r.level)
     how = (
@@ -442,6 +459,7 @@ def view(r: RoiResult, *, segments: bool = True, assumptions: bool = True) -> Vi
     the lift (the lifts and costs are still shown, to see what went in).
     """
     context: list[Sentence] = list(failed_checks(r))
+    context += [Sentence(f"Implausible input: {w}", "warn") for w in r.warnings]
     if r.model_metrics:
         shown = ", ".join(f"{name} {fmt.value(v)}" for name, v in r.model_metrics)
         context.append(Sentence(f"Model metrics reported beside it: {shown}"))
@@ -463,7 +481,7 @@ def view(r: RoiResult, *, segments: bool = True, assumptions: bool = True) -> Vi
                     "Sensitivity",
                 )
             )
-    sections.append(Section((lifts_table(r),), "Lifts"))
+    sections.append(Section((lifts_table(r), *period_lines(r)), "Lifts"))
     costs: list[Table | Sentence] = [_costs(r)]
     if r.rate_card_date:
         costs.append(Sentence(f"Prices from the rate card dated {r.rate_card_date}."))

@@ -11,7 +11,7 @@ from mlroi.costs.ratecard import RateCard, RateTable
 from mlroi.roi.result import LiftInput
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Quantity, describe
-from mlroi.value.model import DecisionLift, ManualLift
+from mlroi.value.model import DAYS_PER_MONTH, DecisionLift, ManualLift
 
 _CARD: dict[type, tuple[str, RateTable, str]] = {
     GpuCost: ("gpu", "gpu_hour", "GPU-hour"),
@@ -49,6 +49,7 @@ def roi_assumptions(
                 f"{d.name}: {lift.source}",
             )
         )
+        out.append(_period(case, i))
         fields = [("value_per_unit", d.value_per_unit, f"{c} per unit of lift", "money per unit")]
         if d.counts_as == "value":
             fields.append(("margin", d.margin, "share", "share of the value kept as profit"))
@@ -85,6 +86,32 @@ def roi_assumptions(
     out.append(Assumption("finance.horizon_months", fin.horizon_months, "months", "case"))
     out += _rate_card_prices(case.costs, rate_card)
     return tuple(out)
+
+
+def _period(case: Case, i: int) -> Assumption:
+    """The period driver ``i``'s lift is over, and how it becomes a month."""
+    per = case.value.drivers[i].per
+    name = f"value.drivers[{i}].per"
+    if per is None:
+        return Assumption(
+            name,
+            "month",
+            "period of the lift",
+            "mlroi default",
+            "not given: lift x units per month is read as a month's value",
+        )
+    if per == "year":
+        note = "the lift is over a year: divided by 12 for a month"
+    elif per == "window":
+        days = case.window_days
+        assert days is not None  # checked by the case model
+        note = (
+            f"the lift is over the experiment's {days:g}-day window: x {DAYS_PER_MONTH:g} / "
+            f"{days:g} = {DAYS_PER_MONTH / days:.4g} for a month"
+        )
+    else:
+        note = "lift x units per month is a month's value"
+    return Assumption(name, per, "period of the lift", "case", note)
 
 
 def _rate_card_prices(items: Sequence[CostItem], card: RateCard) -> list[Assumption]:

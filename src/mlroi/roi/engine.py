@@ -29,7 +29,15 @@ from mlroi.roi import finance, whatif
 from mlroi.roi.assumptions import roi_assumptions
 from mlroi.roi.break_even import break_even, driver_break_even
 from mlroi.roi.model import CaseModel, FloatArray, figure
-from mlroi.roi.result import Bins, CostLine, DriverValue, LiftInput, Period, RoiResult
+from mlroi.roi.result import (
+    Bins,
+    CostLine,
+    DriverValue,
+    LiftInput,
+    Period,
+    PeriodConversion,
+    RoiResult,
+)
 from mlroi.roi.sensitivity import sensitivity
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Quantity, draw, is_uncertain, point
@@ -94,6 +102,9 @@ def roi_from_lifts(
         f"value.drivers[{i}].lift": lift.quantity for i, lift in enumerate(lifts)
     }
     quantities.update(case.value.parameters())
+    quantities.update(
+        {f"value.drivers[{i}].per_month": case.months_per(i) for i in range(len(lifts))}
+    )
     quantities.update(cost_parameters(case.costs))
     rate_card = load_rate_card(case.rate_card)
     model = CaseModel(case, rate_card, quantities)
@@ -128,6 +139,7 @@ def roi_from_lifts(
     item_totals = point_costs.item_totals
     assert item_totals is not None  # a one-draw schedule keeps its items
     failed, notes = _checks(case, experiment)
+    periods = _periods(model)
 
     return RoiResult(
         case=case.name,
@@ -176,7 +188,62 @@ def roi_from_lifts(
         uncertain=uncertain,
         net_roi_bins=_bins(figure(mc, "net_roi", rate)) if uncertain else None,
         assumptions=roi_assumptions(case, lift_inputs, rate_card),
+        periods=periods,
+        warnings=_implausible(case, periods),
     )
+
+
+def _periods(model: CaseModel) -> tuple[PeriodConversion, ...]:
+    """Each driver's value over its stated period and over a month, at the point inputs."""
+    case = model.case
+    at = model.at_points()
+    out = []
+    for i, d in enumerate(case.value.drivers):
+        base = f"value.drivers[{i}]"
+        per_period = float(
+            at[f"{base}.lift"][0]
+            * at[f"{base}.value_per_unit"][0]
+            * at[f"{base}.margin"][0]
+            * at[f"{base}.units_per_month"][0]
+        )
+        factor = case.months_per(i)
+        out.append(
+            PeriodConversion(
+                driver=d.name,
+                per=d.per or "month",
+                stated=d.per is not None,
+                window_days=case.window_days if d.per == "window" else None,
+                months_per=factor,
+                per_period=per_period,
+                per_month=per_period * factor,
+            )
+        )
+    return tuple(out)
+
+
+PLAUSIBLE_MULTIPLE = 100
+"""A driver worth more than this multiple of what the whole population spends is flagged."""
+
+
+def _implausible(case: Case, periods: Sequence[PeriodConversion]) -> tuple[str, ...]:
+    """A warning for each value driver worth over :data:`PLAUSIBLE_MULTIPLE` times the
+    population's spend a month (``population.size x population.spend_per_month``)."""
+    pop = case.population
+    if pop.size is None or pop.spend_per_month is None:
+        return ()
+    spend = pop.size * pop.spend_per_month
+    c = case.finance.currency
+    out = []
+    for i, (d, p) in enumerate(zip(case.value.drivers, periods, strict=True)):
+        if d.counts_as == "value" and abs(p.per_month) > PLAUSIBLE_MULTIPLE * spend:
+            out.append(
+                f"value.drivers[{i}] ({d.name}) is worth {fmt.money(p.per_month, c)} a "
+                f"month, over {PLAUSIBLE_MULTIPLE}x what the whole population spends "
+                f"({fmt.money(spend, c)} a month: population.size x "
+                "population.spend_per_month); check its lift, per, value_per_unit and "
+                "units_per_month."
+            )
+    return tuple(out)
 
 
 def _bins(draws: FloatArray, bins: int = 40) -> Bins | None:

@@ -93,6 +93,31 @@ class DriverValue:
 
 
 @dataclass(frozen=True)
+class PeriodConversion:
+    """One driver's value over the period its lift is stated in, and over a month.
+
+    Attributes:
+        driver: the driver's name.
+        per: ``month``, ``year`` or ``window``, as the case states it, or ``month`` when the
+            case states none (``stated`` False).
+        stated: whether the case gave ``per``.
+        window_days: the experiment's window, for ``window``.
+        months_per: how many periods make a month (1, 1/12, 30.4375 / window_days).
+        per_period: lift x value per unit x margin x units per month, at the point inputs,
+            before growth, ramp and decay: the driver's value over one period.
+        per_month: ``per_period * months_per``: what the schedule counts a month.
+    """
+
+    driver: str
+    per: str
+    stated: bool
+    window_days: float | None
+    months_per: float
+    per_period: float
+    per_month: float
+
+
+@dataclass(frozen=True)
 class WhatIf:
     """Monthly flows at the point inputs, for recomputing the figures with other inputs.
 
@@ -168,7 +193,9 @@ class RoiResult(Result):
     The return multiple is value / cost; net ROI is (value - cost) / cost. Both are over the
     horizon, undiscounted; NPV discounts monthly flows at the case's rate (``timing``). Its
     JSON carries the headline sentence (:func:`mlroi.report.roi.headline`). ``assumptions``
-    lists every input with its unit and source (data, case, mlroi default, rate card).
+    lists every input with its unit and source (data, case, mlroi default, rate card);
+    ``periods`` each driver's value over its stated period and a month; ``warnings`` inputs
+    that imply an implausible value (over 100x the population's spend).
     """
 
     headline_in_json: ClassVar[bool] = True
@@ -210,6 +237,8 @@ class RoiResult(Result):
     uncertain: bool = True
     net_roi_bins: Bins | None = None
     assumptions: tuple[Assumption, ...] = ()
+    periods: tuple[PeriodConversion, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def withheld(self) -> bool:

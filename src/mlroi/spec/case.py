@@ -19,7 +19,7 @@ from mlroi.costs.ratecard import RateCardOverride
 from mlroi.decision.config import DecisionConfig
 from mlroi.errors import SpecError
 from mlroi.experiment.config import ExperimentConfig
-from mlroi.value.model import DecisionLift, ExperimentLift, ValueModel
+from mlroi.value.model import DecisionLift, ExperimentLift, ManualLift, ValueModel, months_per
 
 
 class Population(BaseModel):
@@ -32,6 +32,12 @@ class Population(BaseModel):
     filter: str | None = Field(None, description="The eligibility rule as an expression.")
     lead_time: str | None = Field(
         None, description="How far ahead the model predicts, e.g. `2 months`."
+    )
+    spend_per_month: float | None = Field(
+        None,
+        ge=0,
+        description="What one member spends a month on average (e.g. revenue per user), if "
+        "known: with `size`, a value driver worth over 100x the population's spend is flagged.",
     )
 
 
@@ -126,6 +132,7 @@ class Case(BaseModel):
     def _references_resolve(self) -> Case:
         names = [m.name for m in self.experiment.metrics] if self.experiment else []
         for i, d in enumerate(self.value.drivers):
+            self._period_known(i)
             if isinstance(d.lift, DecisionLift):
                 self._decision_lift_resolves(i, d.lift)
             if not isinstance(d.lift, ExperimentLift):
@@ -170,6 +177,35 @@ class Case(BaseModel):
                     f" (guardrails: {', '.join(sorted(guardrails)) or 'none'})"
                 )
         return self
+
+    @property
+    def window_days(self) -> float | None:
+        """Days the experiment's metrics cover per unit, if the case says."""
+        return None if self.experiment is None else self.experiment.window
+
+    def months_per(self, i: int) -> float:
+        """How many of driver ``i``'s lift periods make a month (see
+        :func:`mlroi.value.model.months_per`)."""
+        return months_per(self.value.drivers[i].per, self.window_days)
+
+    def _period_known(self, i: int) -> None:
+        d = self.value.drivers[i]
+        where = f"value.drivers[{i}].per"
+        if d.per is None and isinstance(d.lift, ManualLift):
+            raise ValueError(
+                f"{where}: a lift entered by hand needs its period: `per: month`, `per: year` "
+                "or `per: window` (the experiment's window); mlroi converts it to a month"
+            )
+        if d.per == "window" and isinstance(d.lift, DecisionLift):
+            raise ValueError(
+                f"{where}: the decision's value is per eligible row, not per experiment "
+                "window; use `per: month` (rows scored each month) or `per: year`"
+            )
+        if d.per == "window" and self.window_days is None:
+            raise ValueError(
+                f"{where}: `window` needs the experiment's window in days: set "
+                "experiment.window_days (e.g. 14 for a two-week test), or say `month` or `year`"
+            )
 
     def _decision_lift_resolves(self, i: int, lift: DecisionLift) -> None:
         where = f"value.drivers[{i}].lift.decision"

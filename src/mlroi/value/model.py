@@ -15,6 +15,12 @@ Each *driver* turns one lift into money::
 - ``decay(t) = (1 − d)^((t − start) / 12)`` lets the effect fade by ``d`` a year.
 
 Months before ``start_month`` carry no value (e.g. while the system is being built).
+
+Each driver states the period its lift is over (``per``): ``month`` (the lift x units is a
+month's value), ``year`` (divided by 12) or ``window`` (the experiment's window of
+``experiment.window_days`` days: multiplied by 30.4375 / days, the days of an average month).
+A lift entered by hand must state it; a lift from the experiment or the decision analysis
+without one is read per month, and the result lists that assumption.
 """
 
 from __future__ import annotations
@@ -40,6 +46,25 @@ from mlroi import defaults
 from mlroi.spec.quantity import Quantity, check_within, point
 
 FloatArray = npt.NDArray[np.float64]
+
+Per = Literal["month", "year", "window"]
+"""The period a driver's lift is over."""
+
+DAYS_PER_MONTH = 365.25 / 12
+"""Days of an average month: a lift over a window of d days is DAYS_PER_MONTH / d a month."""
+
+_ONE = np.ones(1)
+
+
+def months_per(per: Per | None, window_days: float | None = None) -> float:
+    """How many of ``per`` make a month: 1 for a month, 1/12 for a year,
+    ``DAYS_PER_MONTH / window_days`` for the experiment's window."""
+    if per == "year":
+        return 1 / 12
+    if per == "window":
+        assert window_days is not None  # checked by the case model
+        return DAYS_PER_MONTH / window_days
+    return 1.0
 
 
 class ExperimentLift(BaseModel):
@@ -147,6 +172,12 @@ class Driver(BaseModel):
     units_per_month: Quantity = Field(
         description="Units (e.g. users) that receive the intervention per month."
     )
+    per: Per | None = Field(
+        None,
+        description="The period the lift is over: `month`, `year`, or `window` (the "
+        "experiment's window, `experiment.window_days`); mlroi converts it to a month. "
+        "Required for a lift entered by hand; otherwise read as `month`.",
+    )
     counts_as: Literal["value", "cost"] = Field(
         "value",
         description="`cost` books this driver as a cost measured by the experiment (e.g. "
@@ -251,7 +282,9 @@ class ValueModel(BaseModel):
         """Money per draw and month, shape (n, horizon + 1), of the drivers that count as
         ``counts_as``; ``lifts`` by driver index.
 
-        ``params`` holds an array of draws (or one value) for every path of :meth:`parameters`.
+        ``params`` holds an array of draws (or one value) for every path of :meth:`parameters`,
+        and may hold ``value.drivers[i].per_month``: how many of the driver's lift periods make
+        a month (:func:`months_per`; 1 when absent).
         """
         shape = self.shape(
             horizon_months, params["value.decay"], params["value.growth"], counts_as == "value"
@@ -262,6 +295,7 @@ class ValueModel(BaseModel):
                 * params[f"value.drivers[{i}].value_per_unit"]
                 * params[f"value.drivers[{i}].margin"]
                 * params[f"value.drivers[{i}].units_per_month"]
+                * params.get(f"value.drivers[{i}].per_month", _ONE)
                 for i, d in enumerate(self.drivers)
                 if d.counts_as == counts_as
             ),
