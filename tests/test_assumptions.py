@@ -338,3 +338,101 @@ def test_the_period_is_an_assumption_with_its_source() -> None:
     r = evaluate(Case.model_validate(manual_case(per="year")))
     per = next(a for a in r.assumptions if a.name == "value.drivers[0].per")
     assert (per.value, per.source) == ("year", "case")
+
+
+# -------------------------------------------------------------------------------- labels
+
+
+def drivers_case(*drivers: dict[str, Any]) -> dict[str, Any]:
+    data = manual_case()
+    data["value"]["drivers"] = [{"per": "month", "units_per_month": 1000} | d for d in drivers]
+    data["primary_metric"] = drivers[0]["name"]
+    return data
+
+
+def test_one_gross_profit_driver_does_not_relabel_revenue_drivers() -> None:
+    from mlroi.pipeline import evaluate
+    from mlroi.spec.case import Case
+
+    case = Case.model_validate(
+        drivers_case(
+            {"name": "revenue", "lift": {"estimate": 100.0}},
+            {"name": "upsell", "lift": {"estimate": 20.0}, "margin": 0.3},
+        )
+    )
+    r = evaluate(case)
+    assert r.value_label == "incremental revenue + gross profit"
+    assert [d.basis for d in r.drivers] == ["incremental revenue", "gross profit"]
+    alone = Case.model_validate(
+        drivers_case({"name": "upsell", "lift": {"estimate": 20.0}, "margin": 0.3})
+    )
+    assert alone.value_label == "incremental gross profit"
+
+
+def test_a_count_driver_is_reported_as_a_count_and_kept_out_of_the_money() -> None:
+    from mlroi.pipeline import evaluate
+    from mlroi.spec.case import Case
+
+    money = {"name": "revenue", "lift": {"estimate": 100.0}}
+    count = {
+        "name": "customers retained",
+        "lift": {"estimate": 0.01, "interval": [0.005, 0.015]},
+        "basis": "count",
+        "units_per_month": 100_000,
+    }
+    r = evaluate(Case.model_validate(drivers_case(money, count)))
+    only_money = evaluate(Case.model_validate(drivers_case(money)))
+    assert r.total_value.estimate == pytest.approx(only_money.total_value.estimate)
+    d = r.drivers[1]
+    assert (d.unit, d.share, d.break_even_lift) == ("count", None, None)
+    assert d.total.estimate == pytest.approx(0.01 * 100_000 * 12)
+    assert all(not s.parameter.startswith("value.drivers[1]") for s in r.sensitivity)
+    table = next(s for s in r.view().sections if s.title == "Value per driver").blocks[0]
+    row = table.rows[1]  # type: ignore[union-attr]
+    assert row[3].text == "12,000" and "$" not in row[3].text + row[4].text
+    assert "count" in row[1].text
+
+
+def test_a_count_driver_takes_no_margin() -> None:
+    from pydantic import ValidationError
+
+    from mlroi.spec.case import Case
+
+    bad = {"name": "kept", "lift": {"estimate": 1.0}, "basis": "count", "margin": 0.5}
+    with pytest.raises(ValidationError, match="a count is not money"):
+        Case.model_validate(drivers_case({"name": "r", "lift": {"estimate": 1.0}}, bad))
+
+
+def test_a_fraud_decisions_value_is_losses_avoided_not_revenue(tmp_path: Path) -> None:
+    from mlroi.pipeline import evaluate
+    from mlroi.report.roi import summary_rows
+    from mlroi.spec.case import Case
+
+    rng = np.random.default_rng(2)
+    n = 2_000
+    fraud = (rng.uniform(size=n) < 0.05).astype(np.int64)
+    path = tmp_path / "txns.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "score": np.round(np.clip(0.5 * fraud + rng.beta(1, 6, n), 0, 1), 3),
+                "fraud": fraud,
+                "amount": np.round(rng.lognormal(4, 1, n), 2),
+            }
+        ),
+        path,
+    )
+    data = drivers_case({"name": "fraud blocked", "lift": {"decision": "value"}})
+    data["decision"] = {
+        "source": {"path": str(path)},
+        "score": "score",
+        "label": "fraud",
+        "template": "fraud",
+        "parameters": {"friction": 5.0},
+        "bootstrap": {"resamples": 0},
+    }
+    r = evaluate(Case.model_validate(data), base=tmp_path)
+    assert r.value_label == "losses avoided"
+    assert "Value (losses avoided)" in [row[0] for row in summary_rows(r)]
+    basis = next(a for a in r.assumptions if a.name == "value.drivers[0].basis")
+    assert (basis.value, basis.source) == ("losses avoided", "mlroi default")

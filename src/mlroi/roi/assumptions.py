@@ -50,6 +50,7 @@ def roi_assumptions(
             )
         )
         out.append(_period(case, i))
+        out.append(_basis(case, i))
         fields = [("value_per_unit", d.value_per_unit, f"{c} per unit of lift", "money per unit")]
         if d.counts_as == "value":
             fields.append(("margin", d.margin, "share", "share of the value kept as profit"))
@@ -86,6 +87,25 @@ def roi_assumptions(
     out.append(Assumption("finance.horizon_months", fin.horizon_months, "months", "case"))
     out += _rate_card_prices(case.costs, rate_card)
     return tuple(out)
+
+
+def _basis(case: Case, i: int) -> Assumption:
+    """What driver ``i``'s value is, and whether the case said so."""
+    d = case.value.drivers[i]
+    basis = case.value.bases(case.basis_defaults())[i]
+    unit = "count" if d.unit == "count" else case.finance.currency
+    name = f"value.drivers[{i}].basis"
+    if d.basis is not None or d.counts_as == "cost":
+        what = "booked as a cost" if d.counts_as == "cost" else "as the case says"
+        return Assumption(name, basis, unit, "case", what)
+    why = (
+        "the fraud template's value: losses avoided, net of friction"
+        if i in case.basis_defaults()
+        else "margin below 1"
+        if basis == "gross profit"
+        else "margin 1"
+    )
+    return Assumption(name, basis, unit, "mlroi default", f"not given: {why}")
 
 
 def _period(case: Case, i: int) -> Assumption:

@@ -144,7 +144,7 @@ def roi_from_lifts(
     return RoiResult(
         case=case.name,
         currency=case.finance.currency,
-        value_label=case.value.label,
+        value_label=case.value_label,
         horizon_months=horizon,
         discount_rate=rate,
         timing=TIMING,
@@ -282,14 +282,14 @@ def _driver_values(
             j: params[f"value.drivers[{j}].lift"] if j == i else np.zeros(size)
             for j in range(count)
         }
-        kind = value_model.drivers[i].counts_as
-        flows = value_model.schedule(horizon, only, params, kind)
+        d = value_model.drivers[i]
+        flows = value_model.schedule(horizon, only, params, d.counts_as, d.unit)
         return np.asarray(np.broadcast_to(flows, (size, horizon + 1)).sum(axis=1))
 
     totals = [float(alone(i, points, 1)[0]) for i in range(count)]
-    value_total = sum(
-        t for t, d in zip(totals, value_model.drivers, strict=True) if d.counts_as == "value"
-    )
+    money = [d.counts_as == "value" and d.unit == "currency" for d in value_model.drivers]
+    value_total = sum(t for t, m in zip(totals, money, strict=True) if m)
+    bases = value_model.bases(model.case.basis_defaults())
     out = []
     for i, d in enumerate(value_model.drivers):
         lift, direction = driver_break_even(model, at_point, i, lifts[i].estimate)
@@ -298,12 +298,12 @@ def _driver_values(
                 driver=d.name,
                 counts_as=d.counts_as,
                 total=_interval(alone(i, drawn, n), totals[i], level),
-                share=totals[i] / value_total
-                if d.counts_as == "value" and value_total != 0
-                else None,
+                share=totals[i] / value_total if money[i] and value_total != 0 else None,
                 measured_lift=lifts[i].estimate,
                 break_even_lift=lift,
                 direction=direction,
+                basis=bases[i],
+                unit=d.unit,
             )
         )
     return tuple(out)

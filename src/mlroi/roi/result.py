@@ -81,6 +81,10 @@ class DriverValue:
         break_even_lift: the lift of this driver alone at which NPV = 0, the others at their
             points; None when the NPV does not move with it.
         direction: whether NPV >= 0 needs the lift ``at least`` or ``at most`` that value.
+        basis: what its value is (incremental revenue, gross profit, cost saved, losses
+            avoided, engagement value, count; ``cost`` for a measured cost).
+        unit: ``currency``, or ``count`` for a count driver: its total is a count, not part of
+            the money, with no share and no break-even lift.
     """
 
     driver: str
@@ -90,6 +94,8 @@ class DriverValue:
     measured_lift: float
     break_even_lift: float | None
     direction: str
+    basis: str = "incremental revenue"
+    unit: str = "currency"
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,22 @@ class Case(BaseModel):
                 )
         return self
 
+    def basis_defaults(self) -> dict[int, str]:
+        """A basis for drivers that give none and take the value of a decision template
+        that says what its value is (fraud: losses avoided, net of friction)."""
+        if self.decision is None or self.decision.template != "fraud":
+            return {}
+        return {
+            i: "losses avoided"
+            for i, d in enumerate(self.value.drivers)
+            if isinstance(d.lift, DecisionLift)
+        }
+
+    @property
+    def value_label(self) -> str:
+        """What the total value is, for labels (see :meth:`ValueModel.label_of`)."""
+        return self.value.label_of(self.basis_defaults())
+
     @property
     def window_days(self) -> float | None:
         """Days the experiment's metrics cover per unit, if the case says."""

@@ -50,6 +50,17 @@ FloatArray = npt.NDArray[np.float64]
 Per = Literal["month", "year", "window"]
 """The period a driver's lift is over."""
 
+Basis = Literal[
+    "incremental revenue",
+    "gross profit",
+    "cost saved",
+    "losses avoided",
+    "engagement value",
+    "count",
+]
+"""What a driver's value is: money of one kind, or a ``count`` (customers retained, sessions),
+which is reported in its own unit and never added to the money."""
+
 DAYS_PER_MONTH = 365.25 / 12
 """Days of an average month: a lift over a window of d days is DAYS_PER_MONTH / d a month."""
 
@@ -178,14 +189,40 @@ class Driver(BaseModel):
         "experiment's window, `experiment.window_days`); mlroi converts it to a month. "
         "Required for a lift entered by hand; otherwise read as `month`.",
     )
+    basis: Basis | None = Field(
+        None,
+        description="What the value is: `incremental revenue`, `gross profit`, `cost saved`, "
+        "`losses avoided`, `engagement value`, or `count` (not money: reported beside the "
+        "ROI, not in it). By default gross profit with a margin below 1, else incremental "
+        "revenue (listed as an assumption).",
+    )
     counts_as: Literal["value", "cost"] = Field(
         "value",
         description="`cost` books this driver as a cost measured by the experiment (e.g. "
         "discounts given per customer), not as value.",
     )
 
+    @property
+    def unit(self) -> Literal["currency", "count"]:
+        """``count`` for a count driver, else ``currency``."""
+        return "count" if self.basis == "count" else "currency"
+
+    @property
+    def value_basis(self) -> str:
+        """The basis as given; otherwise gross profit with a margin below 1, else incremental
+        revenue (a driver booked as a cost is a ``cost``)."""
+        if self.counts_as == "cost":
+            return "cost"
+        if self.basis is not None:
+            return self.basis
+        return "gross profit" if point(self.margin) < 1 else "incremental revenue"
+
     @model_validator(mode="after")
     def _no_margin_on_costs(self) -> Driver:
+        if self.basis == "count" and (self.counts_as == "cost" or self.margin != 1.0):
+            raise ValueError(
+                "basis: a count is not money: it takes no margin and cannot be booked as a cost"
+            )
         if self.counts_as == "cost" and self.margin != 1.0:
             raise ValueError(
                 "margin: a driver booked as a cost (counts_as: cost) takes no margin; "
@@ -223,8 +260,8 @@ class ValueModel(BaseModel):
 
     @model_validator(mode="after")
     def _some_value(self) -> ValueModel:
-        if all(d.counts_as == "cost" for d in self.drivers):
-            raise ValueError("drivers: at least one driver must count as value")
+        if all(d.counts_as == "cost" or d.unit == "count" for d in self.drivers):
+            raise ValueError("drivers: at least one driver must count as value, in money")
         return self
 
     _decay_in_unit_interval = field_validator("decay")(_within(0.0, 1.0, "decay"))
@@ -232,11 +269,33 @@ class ValueModel(BaseModel):
 
     @property
     def label(self) -> str:
-        """``incremental <basis>``."""
+        """The label of the total (see :meth:`label_of`)."""
+        return self.label_of({})
+
+    def bases(self, defaults: Mapping[int, str]) -> list[str]:
+        """Each driver's basis: as given, else ``defaults`` by driver index (e.g. a fraud
+        decision's losses avoided), else :attr:`Driver.value_basis`."""
+        return [
+            d.basis or ("cost" if d.counts_as == "cost" else defaults.get(i, d.value_basis))
+            for i, d in enumerate(self.drivers)
+        ]
+
+    def label_of(self, defaults: Mapping[int, str]) -> str:
+        """``incremental <basis>`` as the case gives it; otherwise the money drivers' bases
+        (:meth:`bases`), joined with ``+`` when they differ: one gross-profit driver does not
+        make revenue drivers gross profit."""
         if self.basis is not None:
             return f"incremental {self.basis}"
-        margins = [point(d.margin) for d in self.drivers if d.counts_as == "value"]
-        return "incremental gross profit" if any(m < 1 for m in margins) else "incremental revenue"
+        bases = list(
+            dict.fromkeys(
+                b
+                for b, d in zip(self.bases(defaults), self.drivers, strict=True)
+                if d.counts_as == "value" and d.unit == "currency"
+            )
+        )
+        if bases == ["gross profit"]:
+            return "incremental gross profit"
+        return " + ".join(bases)
 
     def parameters(self) -> dict[str, Quantity]:
         """Every numeric input by its path in the case (``value.drivers[0].margin``).
@@ -278,9 +337,11 @@ class ValueModel(BaseModel):
         lifts: Mapping[int, FloatArray],
         params: Mapping[str, FloatArray],
         counts_as: Literal["value", "cost"] = "value",
+        unit: Literal["currency", "count"] = "currency",
     ) -> FloatArray:
         """Money per draw and month, shape (n, horizon + 1), of the drivers that count as
-        ``counts_as``; ``lifts`` by driver index.
+        ``counts_as``; ``lifts`` by driver index. With ``unit="count"``, the count drivers'
+        counts instead (never part of the money).
 
         ``params`` holds an array of draws (or one value) for every path of :meth:`parameters`,
         and may hold ``value.drivers[i].per_month``: how many of the driver's lift periods make
@@ -297,7 +358,7 @@ class ValueModel(BaseModel):
                 * params[f"value.drivers[{i}].units_per_month"]
                 * params.get(f"value.drivers[{i}].per_month", _ONE)
                 for i, d in enumerate(self.drivers)
-                if d.counts_as == counts_as
+                if d.counts_as == counts_as and d.unit == unit
             ),
             start=np.zeros(1),
         )
@@ -306,6 +367,7 @@ class ValueModel(BaseModel):
     def value_per_lift(
         self, driver: int, horizon_months: int, params: Mapping[str, FloatArray]
     ) -> FloatArray:
-        """Value schedule of one unit of ``driver``'s lift: value is linear in each lift."""
+        """Value schedule of one unit of ``driver``'s lift: value is linear in each lift (zero
+        for a count driver: it is not money)."""
         ones = {i: np.ones(1) if i == driver else np.zeros(1) for i in range(len(self.drivers))}
         return self.schedule(horizon_months, ones, params, self.drivers[driver].counts_as)
