@@ -436,3 +436,46 @@ def test_a_fraud_decisions_value_is_losses_avoided_not_revenue(tmp_path: Path) -
     assert "Value (losses avoided)" in [row[0] for row in summary_rows(r)]
     basis = next(a for a in r.assumptions if a.name == "value.drivers[0].basis")
     assert (basis.value, basis.source) == ("losses avoided", "mlroi default")
+
+
+# ------------------------------------------- the case's top level is words; rules run below
+
+
+def test_a_population_filter_is_refused_with_where_it_belongs(tmp_path: Path) -> None:
+    import yaml
+
+    from mlroi.errors import SpecError
+    from mlroi.spec.case import load_case
+
+    data = manual_case(per="year")
+    data["population"]["filter"] = "tenure_months >= 12"
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "filter:" in t)
+    with pytest.raises(SpecError, match=rf"case.yaml:{line} population\.filter: not applied") as e:
+        load_case(path)
+    assert "eligible: tenure_months >= 12" in str(e.value)
+
+
+def test_a_constraints_metric_is_refused_with_where_it_belongs(tmp_path: Path) -> None:
+    import yaml
+
+    from mlroi.errors import SpecError
+    from mlroi.spec.case import load_case
+
+    data = manual_case(per="year")
+    data["constraints"] = [{"description": "few blocks", "metric": "legit_blocked"}]
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(SpecError, match=r"constraints\[0\]\.metric: not applied") as e:
+        load_case(path)
+    assert "experiment.guardrails" in str(e.value)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_the_example_cases_are_valid() -> None:
+    from mlroi.spec.case import load_case
+
+    for path in sorted((Path(__file__).parents[1] / "examples").glob("*.yaml")):
+        load_case(path)

@@ -21,15 +21,23 @@ from mlroi.errors import SpecError
 from mlroi.experiment.config import ExperimentConfig
 from mlroi.value.model import DecisionLift, ExperimentLift, ManualLift, ValueModel, months_per
 
+_WORDS_ONLY = (
+    "not applied here: the case's population and constraints are words, and a rule mlroi runs "
+    "goes in the section that runs it"
+)
+"""The one rule for the case's top level: it describes, and the analyses compute. A condition
+written there would be validated and never applied, so the loader refuses it and says where it
+belongs (``decision.eligible``, ``decision.constraints``, ``experiment.guardrails``)."""
+
 
 class Population(BaseModel):
-    """Who the intervention reaches."""
+    """Who the intervention reaches, in words (the rows an analysis reads are chosen by its own
+    section: ``decision.eligible``; an experiment's table holds the units it reached)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: str = Field(description="In words, e.g. `customers with tenure >= 12 months`.")
     size: int | None = Field(None, ge=0, description="Number of eligible units, if known.")
-    filter: str | None = Field(None, description="The eligibility rule as an expression.")
     lead_time: str | None = Field(
         None, description="How far ahead the model predicts, e.g. `2 months`."
     )
@@ -40,16 +48,36 @@ class Population(BaseModel):
         "known: with `size`, a value driver worth over 100x the population's spend is flagged.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_filter(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "filter" in data:
+            raise ValueError(
+                f"filter: {_WORDS_ONLY}: write it as decision.eligible (`eligible: "
+                f"{data['filter']}`) to choose the scored rows; an experiment's table should "
+                "hold only the units it reached"
+            )
+        return data
+
 
 class Constraint(BaseModel):
-    """Something that must not break, in words, optionally tied to a guardrail metric."""
+    """Something that must not break, in words; the checks mlroi runs are the experiment's
+    guardrails and the decision's constraints."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: str = Field(description="E.g. `block < 0.5% of legitimate transactions`.")
-    metric: str | None = Field(
-        None, description="A guardrail metric of the experiment that checks it."
-    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_metric(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "metric" in data:
+            raise ValueError(
+                f"metric: {_WORDS_ONLY}: check it with experiment.guardrails (`- {{metric: "
+                f"{data['metric']}, direction: ..., margin: ...}}`) or decision.constraints "
+                "(e.g. `fpr <= 0.005`), and keep the description here"
+            )
+        return data
 
 
 class Finance(BaseModel):
@@ -169,13 +197,6 @@ class Case(BaseModel):
                 "lengthen finance.horizon_months or launch earlier"
             )
         self._prices_resolve()
-        guardrails = {g.metric for g in self.experiment.guardrails} if self.experiment else set()
-        for i, c in enumerate(self.constraints):
-            if c.metric is not None and c.metric not in guardrails:
-                raise ValueError(
-                    f"constraints[{i}].metric: {c.metric!r} is not a guardrail of the experiment"
-                    f" (guardrails: {', '.join(sorted(guardrails)) or 'none'})"
-                )
         return self
 
     def basis_defaults(self) -> dict[int, str]:
