@@ -479,3 +479,15 @@ def test_the_example_cases_are_valid() -> None:
 
     for path in sorted((Path(__file__).parents[1] / "examples").glob("*.yaml")):
         load_case(path)
+
+
+def test_the_case_report_summary_warns_of_an_implausible_input(tmp_path: Path) -> None:
+    from mlroi.pipeline import run_case
+    from mlroi.report.case import summary
+    from mlroi.spec.case import Case
+
+    data = manual_case(per="year")
+    data["population"] |= {"size": 1000, "spend_per_month": 1.0}
+    result = run_case(Case.model_validate(data))
+    warned = [s for s in summary(result).context if s.tone == "warn"]
+    assert warned and "value.drivers[0] (revenue)" in warned[0].text

@@ -42,6 +42,7 @@ def summary(r: CaseResult) -> View:
                 "warn",
             )
         )
+    context += [Sentence(f"Implausible input: {w}", "warn") for w in r.roi.warnings]
     context += [
         Sentence(f"Goal: {r.goal}."),
         Sentence(f"Intervention: {r.intervention}."),
