@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
+from mlroi.spec.quantity import Quantity, describe
+
 AssumptionSource: TypeAlias = Literal[
     "column", "case", "template default", "mlroi default", "rate card", "data"
 ]
@@ -44,3 +46,9 @@ class Assumption:
             "source": self.source,
             "note": self.note,
         }
+
+
+def shown(q: Quantity) -> float | str:
+    """A quantity as an assumption's value: a plain number as a number, anything uncertain as
+    its distribution in words (``350 / 480 / 600``, ``Beta(6, 14)``)."""
+    return float(q) if isinstance(q, int | float) else describe(q)

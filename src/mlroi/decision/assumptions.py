@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from mlroi.assumption import Assumption
+from mlroi.assumption import Assumption, shown
 from mlroi.decision.config import DecisionConfig
 from mlroi.decision.templates import TEMPLATES
-from mlroi.spec.quantity import Quantity, describe
-
-
-def _shown(q: Quantity) -> float | str:
-    """A plain number as a number, anything uncertain as its distribution in words."""
-    return float(q) if isinstance(q, int | float) else describe(q)
 
 
 def decision_assumptions(
@@ -40,7 +34,7 @@ def decision_assumptions(
         if target in config.parameters:
             note = what if target == name else f"{what} (parameter {target})"
             out.append(
-                Assumption(name, _shown(config.parameters[target]), units[unit], "case", note)
+                Assumption(name, shown(config.parameters[target]), units[unit], "case", note)
             )
         elif target in columns:
             out.append(Assumption(name, target, units[unit], "column", f"{what}, row by row"))
@@ -50,7 +44,7 @@ def decision_assumptions(
             out.append(
                 Assumption(
                     name,
-                    _shown(q),
+                    shown(q),
                     units[unit],
                     "template default",
                     f"{what} ({config.template} template; set it under `parameters:`)",
@@ -58,5 +52,5 @@ def decision_assumptions(
             )
     for name, q in config.parameters.items():
         if name not in seen:
-            out.append(Assumption(name, _shown(q), "as used in the value model", "case"))
+            out.append(Assumption(name, shown(q), "as used in the value model", "case"))
     return tuple(out)

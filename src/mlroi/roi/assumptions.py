@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mlroi.assumption import Assumption, AssumptionSource
+from mlroi.assumption import Assumption, AssumptionSource, shown
 from mlroi.costs.items import CostItem, CpuCost, GpuCost, InferenceCost, StorageCost
 from mlroi.costs.ratecard import RateCard, RateTable
 from mlroi.roi.result import LiftInput
 from mlroi.spec.case import Case
-from mlroi.spec.quantity import Quantity, describe
+from mlroi.spec.quantity import describe
 from mlroi.value.model import DAYS_PER_MONTH, DecisionLift, ManualLift
 
 _CARD: dict[type, tuple[str, RateTable, str]] = {
@@ -21,10 +21,6 @@ _CARD: dict[type, tuple[str, RateTable, str]] = {
 }
 """Cost items priced from the rate card: the field naming the entry, the card's table, and
 what one price buys."""
-
-
-def _shown(q: Quantity) -> float | str:
-    return float(q) if isinstance(q, int | float) else describe(q)
 
 
 def roi_assumptions(
@@ -58,7 +54,7 @@ def roi_assumptions(
         for name, q, unit, what in fields:
             src: AssumptionSource = "case" if name in given else "mlroi default"
             note = what if name in given else f"{what}; not given, so {describe(q)}"
-            out.append(Assumption(f"{base}.{name}", _shown(q), unit, src, note))
+            out.append(Assumption(f"{base}.{name}", shown(q), unit, src, note))
     value_given = case.value.model_fields_set
     for name, q, unit, what in (
         ("decay", case.value.decay, "share a year", "share of the effect lost each year"),
@@ -68,7 +64,7 @@ def roi_assumptions(
         out.append(
             Assumption(
                 f"value.{name}",
-                _shown(q),
+                shown(q),
                 unit,
                 "case" if given_here else "mlroi default",
                 what if given_here else f"{what}; not given, so {describe(q)}",
