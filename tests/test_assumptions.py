@@ -224,7 +224,8 @@ def test_the_case_report_lists_every_input_once_in_its_methods_part(tmp_path: Pa
     ]
     methods = views[-1].sections[-1].blocks[0]
     names = [row[0].text for row in methods.rows]  # type: ignore[union-attr]
-    assert names[:2] == ["clv", "discount"] and "value.drivers[0].lift" in names
+    assert names[:2] == ["decision.clv", "decision.discount"]
+    assert "value.drivers[0].lift" in names
 
 
 # ------------------------------------------------------------------------------- periods
@@ -491,3 +492,27 @@ def test_the_case_report_summary_warns_of_an_implausible_input(tmp_path: Path) -
     result = run_case(Case.model_validate(data))
     warned = [s for s in summary(result).context if s.tone == "warn"]
     assert warned and "value.drivers[0] (revenue)" in warned[0].text
+
+
+def test_an_roi_valued_by_the_decision_lists_the_templates_defaults(
+    ltv_table: Path, tmp_path: Path
+) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_text(
+        CASE.format(path=ltv_table, extra="  columns: {clv: ltv, discount: offer_cost}\n")
+    )
+    result = runner.invoke(app, ["roi", str(case), "--json", str(tmp_path / "roi.json")])
+    assert result.exit_code == 0, result.output
+    import json
+
+    data = json.loads((tmp_path / "roi.json").read_text())
+    by_name = {a["name"]: a for a in data["assumptions"]}
+    assert by_name["decision.g"] | {"note": ""} == {
+        "name": "decision.g",
+        "value": "Beta(6, 14)",
+        "unit": "probability",
+        "source": "template default",
+        "note": "",
+    }
+    assert by_name["decision.clv"]["source"] == "column"
+    assert "template default" in result.output

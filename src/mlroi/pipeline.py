@@ -67,6 +67,7 @@ def evaluate(
         resolve_lifts(case, readout, decision),
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
+        decision=decision,
     )
 
 
@@ -106,6 +107,7 @@ def run_case(
         resolve_lifts(case, readout, decision),
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
+        decision=decision,
     )
     return CaseResult(
         name=case.name,

@@ -10,6 +10,8 @@ results.
 
 from __future__ import annotations
 
+import dataclasses
+
 from mlroi import formatting as fmt
 from mlroi.case_result import CaseResult
 from mlroi.decision.result import DecisionResult
@@ -94,10 +96,12 @@ def view(r: CaseResult) -> View:
             Section(tuple(Sentence(s) for s in decision(r.decision)), "Decision analysis")
         )
     sections.append(Section(tuple(Sentence(s) for s in roi(r.roi)), "Return on investment"))
-    used = [
-        *(r.decision.assumptions if r.decision is not None else ()),
-        *r.roi.assumptions,
-    ]
+    used = list(r.roi.assumptions)
+    if r.decision is not None and not any(a.name.startswith("decision.") for a in used):
+        # a decision the ROI does not take its value from: its inputs, named as in the ROI's
+        used[:0] = [
+            dataclasses.replace(a, name=f"decision.{a.name}") for a in r.decision.assumptions
+        ]
     if used:
         sections.append(
             Section(

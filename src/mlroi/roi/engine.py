@@ -14,6 +14,7 @@ case as a function of its inputs (:class:`~mlroi.roi.model.CaseModel`) is called
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mlroi import formatting as fmt
+from mlroi.assumption import Assumption
 from mlroi.costs.items import describe_item
 from mlroi.costs.ratecard import load_rate_card
 from mlroi.costs.schedule import cost_parameters, cost_schedule
@@ -42,9 +44,10 @@ from mlroi.roi.sensitivity import sensitivity
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Quantity, draw, is_uncertain, point
 from mlroi.stats.interval import Interval
-from mlroi.value.model import ExperimentLift
+from mlroi.value.model import DecisionLift, ExperimentLift
 
 if TYPE_CHECKING:
+    from mlroi.decision.result import DecisionResult
     from mlroi.experiment.result import ExperimentResult
 
 IRR_DRAWS = 20_000
@@ -75,6 +78,7 @@ def roi_from_lifts(
     *,
     experiment: ExperimentResult | None = None,
     accept_failed_checks: str | None = None,
+    decision: DecisionResult | None = None,
 ) -> RoiResult:
     """The ROI of ``case`` given every driver's lift: headline figures, intervals, sensitivity.
 
@@ -86,6 +90,9 @@ def roi_from_lifts(
             the headline (:attr:`RoiResult.withheld`); otherwise they are notes.
         accept_failed_checks: why to give the headline despite failed checks (the command
             line's or the case's words); None withholds it.
+        decision: the decision analysis the lifts came from, if any: when a driver takes its
+            value from it, the value model's inputs join the result's assumptions (named
+            ``decision.NAME``).
 
     Returns:
         The ROI result.
@@ -187,10 +194,18 @@ def roi_from_lifts(
         checks_accepted=accept_failed_checks or case.accept_failed_checks if failed else None,
         uncertain=uncertain,
         net_roi_bins=_bins(figure(mc, "net_roi", rate)) if uncertain else None,
-        assumptions=roi_assumptions(case, lift_inputs, rate_card),
+        assumptions=_decision_inputs(case, decision)
+        + roi_assumptions(case, lift_inputs, rate_card),
         periods=periods,
         warnings=_implausible(case, periods),
     )
+
+
+def _decision_inputs(case: Case, decision: DecisionResult | None) -> tuple[Assumption, ...]:
+    """The decision's value-model inputs, when a driver takes its value from the decision."""
+    if decision is None or not any(isinstance(d.lift, DecisionLift) for d in case.value.drivers):
+        return ()
+    return tuple(dataclasses.replace(a, name=f"decision.{a.name}") for a in decision.assumptions)
 
 
 def _periods(model: CaseModel) -> tuple[PeriodConversion, ...]:
