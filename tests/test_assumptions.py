@@ -103,6 +103,41 @@ def test_a_mapping_to_a_column_that_is_not_there_is_blamed_on_the_mapping(
         decide(churn(ltv_table, columns={"clv": "ltvv", "discount": "offer_cost"}))
 
 
+def test_a_template_name_maps_to_an_expression_over_columns(ltv_table: Path) -> None:
+    table = pq.read_table(ltv_table)
+    mapped = {"clv": "ltv * share", "discount": "offer_cost"}
+    result = decide(churn(ltv_table, columns=mapped, parameters={"g": 0.3, "share": 0.5}))
+    y, clv = table["churned"].to_numpy(), 0.5 * table["ltv"].to_numpy()
+    d = table["offer_cost"].to_numpy()
+    act = np.where(y == 1, 0.3 * (clv - d - 1) - 0.7, -(d + 1))
+    s = table["score"].to_numpy()
+    best = max(act[s >= t].sum() for t in np.unique(s))
+    assert result.champion.incremental_value == pytest.approx(max(best, 0.0), rel=1e-9)
+    by_name = {a.name: a for a in result.assumptions}
+    assert (by_name["clv"].value, by_name["clv"].source) == ("ltv * share", "column")
+    assert by_name["share"].source == "case"
+
+
+def test_an_unknown_name_in_a_mapped_expression_is_blamed_on_the_mapping(
+    ltv_table: Path,
+) -> None:
+    mapped = {"clv": "ltvv * 0.3", "discount": "offer_cost"}
+    with pytest.raises(
+        ExprError, match=r"^decision\.columns\.clv: 'ltvv' \(in 'ltvv \* 0\.3'\) is neither"
+    ):
+        decide(churn(ltv_table, columns=mapped))
+
+
+def test_a_mapping_that_does_not_parse_is_refused_when_the_case_is_read(tmp_path: Path) -> None:
+    from mlroi.errors import SpecError
+    from mlroi.spec.case import load_case
+
+    case = tmp_path / "case.yaml"
+    case.write_text(CASE.format(path="x.parquet", extra='  columns: {clv: "ltv *"}\n'))
+    with pytest.raises(SpecError, match=r"case.yaml:11 decision\.columns\.clv: "):
+        load_case(case)
+
+
 def test_fraud_friction_must_be_given(tmp_path: Path) -> None:
     path = tmp_path / "txns.parquet"
     pq.write_table(pa.table({"score": [0.1, 0.9], "fraud": [0, 1], "amount": [10.0, 50.0]}), path)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from mlroi.assumption import Assumption, shown
+from mlroi.assumption import Assumption, AssumptionSource, shown
 from mlroi.decision.config import DecisionConfig
 from mlroi.decision.templates import TEMPLATES
+from mlroi.expr import parse
 
 
 def decision_assumptions(
@@ -31,7 +32,11 @@ def decision_assumptions(
             continue
         target = config.columns.get(name, name)
         seen.add(target)
-        if target in config.parameters:
+        if not target.isidentifier():  # an expression over columns and parameters
+            read = parse(target).names()
+            source: AssumptionSource = "column" if read & set(columns) else "case"
+            out.append(Assumption(name, target, units[unit], source, f"{what}, row by row"))
+        elif target in config.parameters:
             note = what if target == name else f"{what} (parameter {target})"
             out.append(
                 Assumption(name, shown(config.parameters[target]), units[unit], "case", note)

@@ -130,7 +130,8 @@ class DecisionConfig(BaseModel):
     )
     columns: dict[str, str] = Field(
         default_factory=dict,
-        description="Rename a template's names to the table's columns, e.g. `{clv: ltv}`.",
+        description="Map a template's names to the table's columns, e.g. `{clv: ltv}`, or to "
+        "an expression over columns and parameters, e.g. `{clv: ltv * 0.3}`.",
     )
     parameters: dict[str, Quantity] = Field(
         default_factory=dict,
@@ -203,6 +204,13 @@ class DecisionConfig(BaseModel):
         if v is not None:
             kind = "condition" if info.field_name == "eligible" else "number"
             _parse_checked(v, "", kind)
+        return v
+
+    @field_validator("columns")
+    @classmethod
+    def _columns_parse(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, text in v.items():
+            _parse_checked(text, name, "number")
         return v
 
     @field_validator("metrics")

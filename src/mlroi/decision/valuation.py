@@ -29,10 +29,11 @@ TARGETS = ("act", "leave")
 """The two values every decision has; the business metrics follow them."""
 
 
-def rename(expr: Expr, names: Mapping[str, str]) -> Expr:
-    """``expr`` with each name in ``names`` replaced by its mapping."""
+def rename(expr: Expr, names: Mapping[str, Expr]) -> Expr:
+    """``expr`` with each name in ``names`` replaced by its mapping (a column's name, or an
+    expression over the columns)."""
     if isinstance(expr, Name):
-        return Name(names.get(expr.id, expr.id))
+        return names.get(expr.id, expr)
     changes: dict[str, Any] = {}
     for f in dataclasses.fields(expr):
         value = getattr(expr, f.name)
@@ -118,7 +119,8 @@ def read(
 ) -> Expr:
     """Parse an expression of the decision section, with ``label`` and the template's renamed
     names replaced by the columns (or parameters) they stand for."""
-    aliases = {"label": config.label, **config.columns}
+    aliases: dict[str, Expr] = {"label": Name(config.label)}
+    aliases.update({k: parse(v, field=f"decision.columns.{k}") for k, v in config.columns.items()})
     return rename(parse(text, field=where, kind=kind), aliases)
 
 
@@ -135,13 +137,14 @@ def check_given(config: DecisionConfig, columns: list[str], texts: Iterable[str]
     """
     have = set(columns) | set(config.parameters)
     for name, target in config.columns.items():
-        if target not in have:
-            close = difflib.get_close_matches(target, columns, n=1)
+        for unknown in sorted(parse(target).names() - have):
+            close = difflib.get_close_matches(unknown, columns, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
+            inside = "" if unknown == target else f" (in {target!r})"
             raise ExprError(
-                f"{target!r} is neither a column of the table{hint} nor a parameter; map "
-                f"{name} to one of the columns ({', '.join(columns)}) or give {target} under "
-                "`parameters:`",
+                f"{unknown!r}{inside} is neither a column of the table{hint} nor a parameter; "
+                f"map {name} to one of the columns ({', '.join(columns)}) or give {unknown} "
+                "under `parameters:`",
                 field=f"decision.columns.{name}",
             )
     if config.template is None:
@@ -150,7 +153,7 @@ def check_given(config: DecisionConfig, columns: list[str], texts: Iterable[str]
     used: set[str] = set()
     for text in texts:
         used |= parse(text).names()
-    missing = [n for n in t.required() if n in used and config.columns.get(n, n) not in have]
+    missing = [n for n in t.required() if n in used and n not in config.columns and n not in have]
     if not missing:
         return
     what = "; ".join(f"{n} ({t.names[n][0]}: {t.names[n][1]})" for n in missing)
