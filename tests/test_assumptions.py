@@ -551,3 +551,17 @@ def test_an_roi_valued_by_the_decision_lists_the_templates_defaults(
     }
     assert by_name["decision.clv"]["source"] == "column"
     assert "template default" in result.output
+
+
+def test_an_experiment_lift_without_a_period_beside_a_known_window_gets_a_note() -> None:
+    import yaml
+
+    from mlroi.pipeline import evaluate
+    from mlroi.spec.case import Case
+
+    examples = Path(__file__).parents[1] / "examples"
+    data = yaml.safe_load((examples / "recommender.yaml").read_text())
+    del data["value"]["drivers"][0]["per"]
+    r = evaluate(Case.model_validate(data), base=examples)
+    assert any("states no period and is read per month" in n for n in r.notes)
+    assert r.periods[0].months_per == 1.0

@@ -380,6 +380,14 @@ def _checks(
             failed = checks
         else:
             notes += [f"The experiment (not used by the ROI) fails a check: {c}" for c in checks]
+    days = case.window_days
+    for i, d in enumerate(case.value.drivers):
+        if days is not None and d.per is None and isinstance(d.lift, ExperimentLift):
+            notes.append(
+                f"value.drivers[{i}] ({d.name}) states no period and is read per month, while "
+                f"the experiment's metrics cover {days:g} days: say `per: window` if its lift "
+                "is over that window."
+            )
     if case.value.growth != 0:
         notes.append(
             "Population growth raises value only; usage-based costs (requests, hours, storage) "
