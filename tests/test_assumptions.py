@@ -565,3 +565,27 @@ def test_an_experiment_lift_without_a_period_beside_a_known_window_gets_a_note()
     r = evaluate(Case.model_validate(data), base=examples)
     assert any("states no period and is read per month" in n for n in r.notes)
     assert r.periods[0].months_per == 1.0
+
+
+def test_a_decision_metric_declared_a_count_is_not_printed_as_money(ltv_table: Path) -> None:
+    result = decide(
+        churn(
+            ltv_table,
+            columns={"clv": "ltv", "discount": "offer_cost"},
+            metrics={"big_offers": "1 if offer_cost > 15 else 0"},
+            counts=["big_offers"],
+        )
+    )
+    p = result.champion.point
+    assert p is not None
+    line = next(s for s in result.summary() if "big offers" in s)
+    assert f"big offers {int(p['big_offers']):,}" in line
+    assert "value retained $" in line
+    assert result.to_dict()["counts"] == ["big_offers"]
+
+
+def test_a_count_that_is_not_a_metric_is_refused() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=r"counts\[0\]: 'offers' is not a business metric"):
+        churn(Path("x.parquet"), counts=["offers"])

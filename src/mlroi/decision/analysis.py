@@ -450,6 +450,7 @@ def decide(
         uplift=uplift,
         notes=tuple(notes),
         assumptions=decision_assumptions(config, columns, _names_read(config, value), currency),
+        counts=tuple(config.counts),
     )
 
 

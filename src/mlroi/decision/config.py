@@ -145,6 +145,11 @@ class DecisionConfig(BaseModel):
         description="Business metrics: per-row amounts summed over the rows acted on, usable "
         "in constraints, e.g. `discounts_given: discount`.",
     )
+    counts: list[str] = Field(
+        default_factory=list,
+        description="Business metrics that are counts, not money (e.g. `[big_offers]` for "
+        "`big_offers: 1 if discount > 50 else 0`): reported as counts.",
+    )
     constraints: list[str] = Field(
         default_factory=list,
         description="Conditions the chosen threshold must meet, over the curve's columns: "
@@ -238,7 +243,15 @@ class DecisionConfig(BaseModel):
 
     @model_validator(mode="after")
     def _curve_names_exist(self) -> DecisionConfig:
-        """Constraints and the objective read only the curve's columns and the metrics."""
+        """Constraints and the objective read only the curve's columns and the metrics; a
+        count is one of the metrics."""
+        metrics = self.value_texts()[2]
+        for i, name in enumerate(self.counts):
+            if name not in metrics:
+                raise ValueError(
+                    f"counts[{i}]: {name!r} is not a business metric of the decision "
+                    f"(its metrics: {', '.join(metrics) or 'none'})"
+                )
         from mlroi.decision.score_groups import CURVE_COLUMNS
         from mlroi.expr import bind
 

@@ -232,7 +232,8 @@ class DecisionResult(Result):
 
     Values are totals over the eligible rows of the scored table; :meth:`per_year` scales
     them by ``rows_per_year / rows`` when the case gives ``rows_per_year``. ``assumptions``
-    lists every input of the value model with its source (column, case or template default).
+    lists every input of the value model with its source (column, case or template default);
+    ``counts`` names the business metrics that are counts, not money.
     """
 
     score: str
@@ -254,6 +255,7 @@ class DecisionResult(Result):
     uplift: UpliftResult | None
     notes: tuple[str, ...]
     assumptions: tuple[Assumption, ...] = ()
+    counts: tuple[str, ...] = ()
 
     @property
     def resamples(self) -> int:
@@ -304,4 +306,5 @@ class DecisionResult(Result):
             "uplift": None if self.uplift is None else self.uplift.to_dict(),
             "notes": list(self.notes),
             "assumptions": [a.to_dict() for a in self.assumptions],
+            "counts": list(self.counts),
         }

@@ -83,7 +83,13 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     extra = [k for k in m.curve.sums if k in p]
     if extra:
         lines.append(
-            "  " + ", ".join(f"{k.replace('_', ' ')} {fmt.money(p[k], cur)}" for k in extra) + "."
+            "  "
+            + ", ".join(
+                f"{k.replace('_', ' ')} "
+                + (fmt.count(p[k]) if k in r.counts else fmt.money(p[k], cur))
+                for k in extra
+            )
+            + "."
         )
     boot = m.bootstrap
     if boot is not None:
