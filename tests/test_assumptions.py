@@ -257,7 +257,8 @@ def test_the_case_report_lists_every_input_once_in_its_methods_part(tmp_path: Pa
     assert [t for t in titled if t[1] == "Assumptions used"] == [
         ("Assumptions and methods", "Assumptions used")
     ]
-    methods = views[-1].sections[-1].blocks[0]
+    part = next(v for v in views if v.label == "Assumptions and methods")
+    methods = part.sections[-1].blocks[0]
     names = [row[0].text for row in methods.rows]  # type: ignore[union-attr]
     assert names[:2] == ["decision.clv", "decision.discount"]
     assert "value.drivers[0].lift" in names

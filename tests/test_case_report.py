@@ -141,8 +141,9 @@ def test_mlroi_report_refuses_a_foreign_file_in_one_line(tmp_path: Path) -> None
 
 def test_the_report_ends_with_its_methods(recommender: CaseResult) -> None:
     views = case_report.parts(recommender)
-    methods = views[-1]
+    methods = views[-2]
     assert methods.label == "Assumptions and methods"
+    assert views[-1].label == "Data quality"
     text = " ".join(methods.sentences())
     assert "Holm's step-down method" in text
     assert "100,000 independent draws" in text or "no interval" in text

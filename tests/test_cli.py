@@ -175,7 +175,7 @@ def test_broken_split_fails_with_sample_ratio_mismatch(runner: CliRunner, folder
     config = write_config(folder, "broken_split.parquet", name="broken.yaml")
     result = invoke(runner, "experiment", config)
     assert result.exit_code == 1, result.output
-    assert nonempty_lines(result.stdout)[0].startswith("SAMPLE RATIO MISMATCH: p = ")
+    assert nonempty_lines(result.stdout)[0].startswith("SAMPLE RATIO MISMATCH: p ")
     assert "FAILED: sample ratio mismatch" in result.stderr
     assert "Traceback" not in result.output
 
@@ -192,7 +192,9 @@ def test_failing_guardrail_exits_one(runner: CliRunner, folder: Path) -> None:
     config = write_config(folder, "engagement_drop.parquet", name="drop.yaml")
     result = invoke(runner, "experiment", config)
     assert result.exit_code == 1, result.output
-    assert nonempty_lines(result.stdout)[0].startswith("Sample ratio OK")
+    first, second = nonempty_lines(result.stdout)[:2]  # the failed check before anything else
+    assert first.startswith("Failed check: guardrail minutes_per_session failed for treatment")
+    assert second.startswith("Sample ratio OK")
     assert "FAIL" in result.stdout
     failed = [line for line in nonempty_lines(result.stderr) if line.startswith("FAILED:")]
     assert len(failed) == 1
@@ -259,9 +261,44 @@ def test_demo_writes_agreeing_per_user_and_event_log_results(
     assert "Traceback" not in result.output
     per_user = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
     from_events = json.loads((tmp_path / "result-events.json").read_text(encoding="utf-8"))
-    assert len(per_user["comparisons"]) >= 8
+    assert len(per_user["comparisons"]) == 4
     assert_close(from_events["comparisons"], per_user["comparisons"])
     assert_close(from_events["srm"], per_user["srm"])
     assert_close(from_events["guardrails"], per_user["guardrails"])
     for name in ("users.parquet", "events.parquet", "assignments.parquet", "experiment.yaml"):
         assert (tmp_path / name).exists()
+    # one story: the recommender's ROI uses the readout the demo printed, on the demo's data
+    roi = json.loads((tmp_path / "roi-recommender.json").read_text(encoding="utf-8"))
+    revenue = next(c for c in per_user["comparisons"] if c["metric"] == "revenue_per_user")
+    assert roi["lifts"][0]["estimate"] == revenue["absolute"]["estimate"]
+    assert "runs on this table" in " ".join(result.output.split())
+    for stem in ("recommender", "churn", "fraud", "feed"):
+        assert (tmp_path / "reports" / stem / "report.html").exists()
+        assert str(tmp_path / "reports" / stem / "report.html") in result.output.replace("\n", "")
+    assert "value, first" in result.output and "24 months" in result.output
+    assert "How the figures relate" in result.output
+
+
+def test_the_demo_experiment_is_the_recommender_case_experiment() -> None:
+    from mlroi.demo.config import experiment_yaml
+    from mlroi.spec.case import load_case
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    case = load_case(examples / "recommender.yaml").experiment
+    assert case is not None
+    for events in (False, True):
+        text = experiment_yaml(events=events)
+        demo = ExperimentConfig.model_validate(__import__("yaml").safe_load(text))
+        mine = demo.model_dump(exclude={"source", "events"})
+        assert mine == case.model_dump(exclude={"source", "events"})
+
+
+def test_the_demo_never_overwrites_a_file_it_did_not_write(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    mine = tmp_path / "experiment.yaml"
+    mine.write_text("my own experiment\n", encoding="utf-8")
+    line = assert_one_error_line(invoke(runner, "demo", "--users", "2000", "--out", tmp_path))
+    assert "experiment.yaml exists and was not written by mlroi demo" in line
+    assert mine.read_text(encoding="utf-8") == "my own experiment\n"
+    assert not (tmp_path / "users.parquet").exists()

@@ -84,14 +84,14 @@ def test_the_readout_view_reads_the_sample_ratio_check_first() -> None:
 def test_a_sample_ratio_mismatch_is_an_alarm_with_the_shared_p_value_format() -> None:
     headline = view_of(readout(mismatch=True)).headline
     assert headline is not None and headline.tone == "alarm"
-    assert headline.text.startswith("SAMPLE RATIO MISMATCH: p = <0.0001 < 0.001")
+    assert headline.text.startswith("SAMPLE RATIO MISMATCH: p < 0.0001 < 0.001")
 
 
 def test_the_terminal_shows_lifts_guardrails_segments_and_notes() -> None:
     out = io.StringIO()
     print_result(readout(), Console(file=out, width=200))
     text = out.getvalue()
-    for part in ("+0.002000 [+0.001000, +0.003000]", "+4.00% [+2.00%, +6.00%]", "<0.0001",
+    for part in ("+0.002000 [+0.001000, +0.003000]", "+4.00% [+2.00%, +6.00%]", "< 0.0001",
                  "FAIL", "platform=web", "cannot estimate: no conversions in control",
                  "note: revenue capped"):  # fmt: skip
         assert part in text
@@ -173,8 +173,8 @@ def test_the_readout_json_holds_numbers_and_no_rendered_words() -> None:
 
 def test_a_readout_repr_is_a_few_plain_lines() -> None:
     assert repr(readout()).splitlines() == [
-        "ExperimentResult(control='control', arms=['control', 'treatment'], srm_p=0.823)",
-        "  ctr [treatment]: +4.00% [+2.00%, +6.00%], p = <0.0001",
+        "ExperimentResult(control='control', arms=['control', 'treatment'], srm_p = 0.823)",
+        "  ctr [treatment]: +4.00% [+2.00%, +6.00%], p < 0.0001",
         "  guardrail latency [treatment]: fail",
     ]
 

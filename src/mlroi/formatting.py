@@ -14,6 +14,13 @@ from typing import Protocol
 THRESHOLD_DIGITS = 4
 """Significant digits of a score threshold, wherever one is shown."""
 
+HUGE = 1e15
+"""Magnitude from which a figure is written in scientific notation (``1.23e+300``), not with
+hundreds of digits; no honest business figure reaches it."""
+
+P_FLOOR = 1e-4
+"""The smallest p-value written as a number; below it, ``< 0.0001``."""
+
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
 
 
@@ -28,10 +35,17 @@ class _Bounds(Protocol):
     def upper(self) -> float: ...
 
 
+def _huge(x: float) -> str:
+    """A figure of :data:`HUGE` magnitude or more: 3 significant digits, scientific notation."""
+    return f"{x:.3g}"
+
+
 def value(x: float | None) -> str:
     """A metric value with 4 significant digits and thousands separators."""
     if x is None or not math.isfinite(x):
         return "—"
+    if abs(x) >= HUGE:
+        return _huge(x)
     if x != 0 and abs(x) < 0.001:
         return f"{x:.3g}"
     digits = max(0, 3 - math.floor(math.log10(abs(x)))) if x else 2
@@ -50,17 +64,28 @@ def percent(x: float | None, digits: int = 2) -> str:
     """A relative change as a signed percentage: ``+4.07%``."""
     if x is None or not math.isfinite(x):
         return "−∞" if x == -math.inf else "+∞" if x == math.inf else "—"
+    if abs(x * 100) >= HUGE:
+        return f"{x * 100:+.3g}%"
     return f"{x * 100:+.{digits}f}%"
 
 
-def share(x: float, digits: int = 1) -> str:
-    """A share or a level as an unsigned percentage: ``26.0%``, ``90%`` with ``digits=0``."""
+def share(x: float | None, digits: int = 1) -> str:
+    """A share or a level as an unsigned percentage: ``26.0%``, ``90%`` with ``digits=0``;
+    a share too small to show at ``digits`` reads ``< 0.1%``, not ``0.0%``."""
+    if x is None or not math.isfinite(x):
+        return "—"
+    smallest = 10.0**-digits / 100
+    if 0 < abs(x) < smallest / 2:
+        bound = f"{smallest:.{digits}%}"
+        return f"< {bound}" if x > 0 else f"> -{bound}"
     return f"{x:.{digits}%}"
 
 
 def count(x: float) -> str:
     """A count of rows, units or draws: ``15,266`` (``—`` when not finite)."""
-    return f"{x:,.0f}" if math.isfinite(x) else "—"
+    if not math.isfinite(x):
+        return "—"
+    return _huge(x) if abs(x) >= HUGE else f"{x:,.0f}"
 
 
 def level(x: float) -> str:
@@ -78,23 +103,31 @@ def budget(x: float) -> str:
 
 def delta(x: float) -> str:
     """A signed difference of scores in [0, 1] (AUC, recall): ``+0.021``."""
-    return f"{x:+.3f}"
+    return f"{x:+.3f}" if math.isfinite(x) else "—"
 
 
 def score(x: float) -> str:
     """A score-like metric in [0, 1] (precision, recall, AUC): ``0.759``."""
-    return f"{x:.3f}"
+    return f"{x:.3f}" if math.isfinite(x) else "—"
 
 
 def p_value(p: float | None) -> str:
-    """A p-value: 3 significant digits, or ``<0.0001``."""
-    if p is None:
+    """A p-value: 3 significant digits, or ``< 0.0001`` (never ``0`` nor ``3.95e-194``)."""
+    if p is None or not math.isfinite(p):
         return "—"
-    return "<0.0001" if p < 1e-4 else f"{p:.3g}"
+    return f"< {P_FLOOR:.4f}" if p < P_FLOOR else f"{p:.3g}"
+
+
+def p_equals(p: float | None, label: str = "p") -> str:
+    """A p-value in a sentence: ``p = 0.0123``, or ``p < 0.0001``."""
+    text = p_value(p)
+    return f"{label} {text}" if text.startswith("<") else f"{label} = {text}"
 
 
 def probability(p: float) -> str:
     """A simulated or resampled probability: ``95.8%``, or ``>99.9%`` / ``<0.1%`` at the ends."""
+    if not math.isfinite(p):
+        return "—"
     if p >= 0.999:
         return ">99.9%"
     if p <= 0.001:
@@ -137,12 +170,14 @@ def multiple(x: float | None) -> str:
     """A ratio such as a return multiple: ``14.0x``."""
     if x is None or not math.isfinite(x):
         return "∞" if x == math.inf else "—"
+    if abs(x) >= HUGE:
+        return f"{_huge(x)}x"
     return f"{x:.2f}x" if abs(x) < 10 else f"{x:.1f}x"
 
 
 def rate(x: float) -> str:
     """An annual rate such as an IRR: ``35%``, ``>1000%`` beyond 10."""
-    if math.isnan(x):
+    if math.isnan(x) or x == -math.inf:
         return "—"
     return ">1000%" if x > 10 else f"{x:.0%}"
 
@@ -164,7 +199,9 @@ def money(x: float | None, currency: str = "USD", *, exact: bool = False) -> str
     symbol = _SYMBOLS.get(currency.upper(), f"{currency.upper()} ")
     sign = "-" if x < 0 else ""
     a = abs(x)
-    if exact and a >= 1:
+    if a >= HUGE:
+        body = _huge(a)
+    elif exact and a >= 1:
         body = f"{a:,.0f}" if a >= 100 else f"{a:,.2f}"
     elif a >= 1e9:
         body = f"{a / 1e9:.2f}B"
@@ -185,8 +222,10 @@ def number(x: float, digits: int = 4) -> str:
     """A number in a sentence: ``digits`` significant digits, thousands separated, trailing
     zeros dropped (``1,234``, ``0.0125``); whole numbers in full."""
     if not math.isfinite(x):
-        return str(x)
-    if x == math.floor(x) and abs(x) < 1e15:
+        return "—" if math.isnan(x) else ("∞" if x > 0 else "−∞")
+    if abs(x) >= HUGE:
+        return _huge(x)
+    if x == math.floor(x):
         return f"{int(x):,}"
     if abs(x) < 1e-3:
         return f"{x:.{digits}g}"

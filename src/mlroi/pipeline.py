@@ -19,7 +19,7 @@ from mlroi.errors import EstimationError, SpecError
 from mlroi.roi.engine import ResolvedLift, roi_from_lifts
 from mlroi.roi.result import LiftInput, RoiResult
 from mlroi.spec.case import Case
-from mlroi.spec.quantity import Normal, Quantity, describe, point
+from mlroi.spec.quantity import Normal, Quantity, describe, point, sampling_distribution
 from mlroi.value.model import DecisionLift, ExperimentLift, ManualLift
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def _lift_from_readout(
     where = f"experiment readout, {arm} vs {c.control}" + (
         f", segment {spec.segment}" if spec.segment else ""
     )
-    q = Normal(normal=(c.absolute.estimate, c.absolute.std_error))
+    q = sampling_distribution(c.absolute.estimate, c.absolute.std_error, c.df)
     return ResolvedLift(
         LiftInput(
             driver=driver.name,
@@ -216,6 +216,10 @@ def _lift_from_readout(
             std_error=c.absolute.std_error,
             distribution=describe(q),
             control_value=c.control_value,
+            interval=c.absolute,
+            relative=c.relative,
+            level=result.level,
+            units=(c.n_control, c.n_treatment),
         ),
         q,
     )

@@ -61,6 +61,6 @@ class Result:
         return describe(self)
 
     def _repr_html_(self) -> str:
-        from mlroi.report.html import fragment
+        from mlroi.report.build import notebook_html
 
-        return fragment(self.view())
+        return notebook_html(self)

@@ -34,6 +34,20 @@ def exact_sum(value: Any) -> Any:
     return value.cast("decimal(38, 10)").sum().cast("float64")
 
 
+EXACT_SUM_LIMIT = 1e27
+"""Largest total :func:`exact_sum` adds on an engine with fixed-point sums: ``DECIMAL(38, 10)``
+holds 28 digits before the point (one left for the sign of a partial sum)."""
+
+
+def sum_limit(value: Any) -> float:
+    """The largest total a sum of ``value`` may reach on its engine: the fixed-point range where
+    :func:`exact_sum` adds in fixed point, else the float headroom of
+    :data:`mlroi.backend.overflow.LIMIT`."""
+    from mlroi.backend.overflow import LIMIT
+
+    return EXACT_SUM_LIMIT if capabilities(value).exact_decimal_sum else LIMIT
+
+
 def distinct_count(column: Any, bounds: tuple[int, int] | None) -> Any:
     """The number of distinct non-NULL values of ``column``, exactly.
 

@@ -24,6 +24,14 @@ from typing import Any
 from mlroi.backend.capabilities import capabilities, engine_name
 from mlroi.backend.columns import as_float, distinct_count
 from mlroi.backend.execute import fetch_rows
+from mlroi.backend.overflow import (
+    LIMIT,
+    NonFinite,
+    diagnose,
+    is_out_of_range,
+    largest,
+    overflow_error,
+)
 from mlroi.errors import BackendError, DataError
 from mlroi.sources.facts import TableFacts
 from mlroi.stats.aggregates import Aggregates, merge
@@ -190,10 +198,23 @@ def collect(table: Any, spec: Aggregation, keys: TableFacts) -> GroupStats:
         return run_query(build_query(table, spec, keys.table, keys.bounds), spec)
     except IllConditioned:
         return collect(table, dataclasses.replace(spec, one_pass=True), keys)
+    except NonFinite as exc:
+        raw = _raw_column(spec, exc.column)
+        raise diagnose(table, raw, arm=exc.arm, derived_from=keys.derived_from.get(raw)) from None
     except BackendError as exc:
+        if is_out_of_range(exc):
+            raws = {_raw_column(spec, c) for c in spec.columns}
+            found = largest({c: keys.derived_from.get(c, (table, c)) for c in sorted(raws)})
+            if found is not None:
+                raise overflow_error(*found) from exc
         if keys.bounds is None or "min and max range" not in str(exc):
             raise
-        return collect(table, spec, TableFacts(keys.table))
+        return collect(table, spec, TableFacts(keys.table, derived_from=keys.derived_from))
+
+
+def _raw_column(spec: Aggregation, column: str) -> str:
+    """The table's column behind a column of the aggregation (a capped one reads its raw)."""
+    return spec.capped[column][0] if column in spec.capped else column
 
 
 def run_query(query: Any, spec: Aggregation) -> GroupStats:
@@ -221,13 +242,15 @@ def run_query(query: Any, spec: Aggregation) -> GroupStats:
                     f"column {c!r} has {missing} null value(s) in arm {key[0]!r}: fill them"
                     " (e.g. 0 when no activity means zero) or filter those units out"
                 )
-            # one NaN or infinity makes the sum (or mean) non-finite, so it alone detects them
+            # one NaN or infinity makes the sum (or mean) non-finite, and so does an overflow:
+            # collect() tells them apart
             if _bad(row[f"__m{i}"]):
-                raise DataError(
-                    f"column {c!r} has NaN or infinite values in arm {key[0]!r}:"
-                    " clean them in the source"
-                )
-        agg = _group_aggregates(row, n, spec, index)
+                raise NonFinite(c, key[0])
+        try:
+            agg = _group_aggregates(row, n, spec, index)
+            _check_magnitudes(agg)
+        except NonFinite as exc:
+            raise NonFinite(exc.column, key[0]) from None
         # a NULL and a literal "(null)" segment: merge
         groups[key] = groups[key] + agg if key in groups else agg
         low = {c: float(row[f"__lo{index[c]}"]) for c in spec.lower}
@@ -276,8 +299,10 @@ def _group_aggregates(
             )
             # one unit, or a column of zeros, is exact; otherwise the sum of squares must be
             # finite (no overflow) and must not dwarf the spread taken from it
+            if not math.isfinite(square):
+                raise NonFinite(c)
             exact = n == 1 or square == 0.0
-            stable = math.isfinite(square) and 0.0 < square <= MAX_CANCELLATION * spread
+            stable = 0.0 < square <= MAX_CANCELLATION * spread
             if not (exact or stable):
                 raise IllConditioned(c)
     if not spec.binary:
@@ -286,6 +311,17 @@ def _group_aggregates(
     for c in spec.binary:
         comoment[(c, c)] = bernoulli_comoment(n, agg.mean[c])
     return Aggregates(n=n, mean=agg.mean, comoment=comoment)
+
+
+def _check_magnitudes(agg: Aggregates) -> None:
+    """Each column's sum and sum of squared deviations is finite and within :data:`LIMIT`
+    (a cross-product is bounded by the two columns' own, so these suffice)."""
+    for c, mean in agg.mean.items():
+        if not (math.isfinite(mean) and abs(mean) * agg.n <= LIMIT):
+            raise NonFinite(c)
+    for (a, b), v in agg.comoment.items():
+        if a == b and not (math.isfinite(v) and abs(v) <= LIMIT):
+            raise NonFinite(a)
 
 
 def _number(x: Any) -> float | None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mlroi import formatting as fmt
 from mlroi.backend.checks import (
     binary,
     binary_counts,
@@ -24,9 +25,10 @@ from mlroi.backend.checks import (
     require_readable,
     require_type,
 )
-from mlroi.backend.columns import exact_sum
+from mlroi.backend.columns import exact_sum, sum_limit
 from mlroi.backend.compile import to_ibis
 from mlroi.backend.execute import fetch_columns, fetch_one
+from mlroi.backend.overflow import overflow_error
 from mlroi.errors import DataError
 from mlroi.expr import Expr, zero_divisors
 
@@ -107,6 +109,22 @@ def refuse_one_arm(treated: str, n_treated: int, n_control: int, rows: int) -> N
             )
 
 
+def refuse_one_outcome(label: str, positives: int, rows: int) -> None:
+    """Raise when every label is 0 (or every label is 1): a ranking of scores then separates
+    nothing, and the value curve's "best" threshold (act on no one, or on everyone) says nothing
+    about the model."""
+    if positives == 0:
+        raise DataError(
+            f"no positive labels in column {label!r}: all {rows:,} rows are 0; the decision"
+            " needs rows of both outcomes: check `label` (1 = positive) and `eligible`"
+        )
+    if positives == rows:
+        raise DataError(
+            f"no negative labels in column {label!r}: all {rows:,} rows are 1; the decision"
+            " needs rows of both outcomes: check `label` (1 = positive) and `eligible`"
+        )
+
+
 def check_scored(
     table: Any,
     *,
@@ -120,10 +138,13 @@ def check_scored(
 
     Raises:
         DataError: no rows; NULL or NaN scores; scores outside [0, 1] when they are
-            probabilities; labels other than 0/1; an expression of ``exprs`` that divides by
-            zero or reads a NULL in some row (named ``{field}.{name}``); a score, the label
-            or a column an expression reads of a type that is not read as a number (a date).
+            probabilities; labels other than 0/1, or all of one value; an expression of
+            ``exprs`` that divides by zero or reads a NULL in some row (named
+            ``{field}.{name}``); a score, the label or a column an expression reads of a type
+            that is not read as a number (a date).
     """
+    import ibis
+
     for column in scores:
         require_type(table, column, "a score", binary=False)
     require_type(table, label, "the label", binary=True)
@@ -134,6 +155,7 @@ def check_scored(
         "rows": table.count(),
         "null_label": null_label,
         "bad_label": bad_label,
+        "positives": count(binary(table[label]) == 1),
     }
     for i, column in enumerate(scores):
         score = table[column]
@@ -150,14 +172,19 @@ def check_scored(
             value = to_ibis(exprs[name], table).cast("float64")
             checks[f"null_{j}"] = value.isnull().sum()
             checks[f"nonfinite_{j}"] = count(nonfinite(value))
+            checks[f"top_{j}"] = ibis.ifelse(nonfinite(value), ibis.null(), value.abs()).max()
     got = fetch_one(table.aggregate(**checks), "the check of the scored table")
     rows = int(got["rows"])
+    limit = sum_limit(table[label])
     if rows == 0:
         raise DataError("the scored table has no eligible rows: check the source and `eligible`")
     for i, column in enumerate(scores):
         bad = int(got[f"null_score_{i}"] or 0) + int(got[f"nan_score_{i}"] or 0)
         refuse_bad_scores(column, bad, rows)
         low, high = float(got[f"min_score_{i}"]), float(got[f"max_score_{i}"])
+        top = max(abs(low), abs(high))
+        if top * rows > limit:
+            raise overflow_error(column, top, "score column")
         if probabilities and not (low >= 0 and high <= 1):
             raise DataError(
                 f"column {column!r}: scores must be probabilities in [0, 1], found "
@@ -171,6 +198,7 @@ def check_scored(
         bad=int(got["bad_label"] or 0),
         rows=rows,
     )
+    refuse_one_outcome(label, int(got["positives"] or 0), rows)
     for j, (name, found) in enumerate(divisors.items()):
         for i, z in enumerate(found):
             zeros = int(got[f"zero_{j}_{i}"])
@@ -185,6 +213,14 @@ def check_scored(
             raise DataError(
                 f"{field}.{name}: {int(got[f'null_{j}']):,} of {rows:,} rows give NULL (a NULL, "
                 "or a string other than yes/no, in a column it reads); fill or filter them"
+            )
+        top = float(got.get(f"top_{j}") or 0.0)
+        if top * rows > limit:
+            columns = ", ".join(repr(c) for c in sorted(exprs[name].names()))
+            raise DataError(
+                f"{field}.{name} (reading {columns}): values up to {fmt.number(top)} over"
+                f" {rows:,} rows overflow the sums (at most {fmt.number(limit)});"
+                " rescale (e.g. thousands)"
             )
     return ScoredStats(
         rows=rows,

@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from mlroi import formatting as fmt
 from mlroi.backend.checks import (
     binary,
     binary_counts,
     count,
+    nonfinite,
     refuse_bad_scores,
     refuse_binary_problems,
     require_readable,
     require_type,
 )
-from mlroi.backend.columns import exact_sum
+from mlroi.backend.columns import exact_sum, sum_limit
 from mlroi.backend.compile import to_ibis
 from mlroi.backend.execute import fetch_columns, fetch_one
 from mlroi.backend.scored import refuse_one_arm
@@ -96,6 +98,8 @@ def check_uplift(
     table: Any, scores: Sequence[str], label: str, treated: str, amounts: Mapping[str, Expr]
 ) -> None:
     """One aggregation query over the table; the first problem found raises."""
+    import ibis
+
     flag = binary(table[treated])
     checks: dict[str, Any] = {"rows": table.count()}
     checks["null_treated"], checks["bad_treated"] = binary_counts(table[treated])
@@ -103,13 +107,16 @@ def check_uplift(
     checks["null_label"], checks["bad_label"] = binary_counts(table[label])
     for i, name in enumerate(scores):
         value = table[name].cast("float64")
-        checks[f"bad_score_{i}"] = count(value.isnull() | value.isnan() | value.isinf())
+        checks[f"bad_score_{i}"] = count(value.isnull() | nonfinite(value))
     for i, e in enumerate(amounts.values()):
         for j, z in enumerate(zero_divisors(e)):
             checks[f"zero_{i}_{j}"] = count(to_ibis(z.condition, table))
         if e.names():
-            checks[f"null_{i}"] = to_ibis(e, table).isnull().sum()
+            value = to_ibis(e, table).cast("float64")
+            checks[f"null_{i}"] = value.isnull().sum()
+            checks[f"top_{i}"] = ibis.ifelse(nonfinite(value), ibis.null(), value.abs()).max()
     row = fetch_one(table.aggregate(**checks), "the check of the campaign table")
+    tops = {k: float(row.pop(k) or 0.0) for k in list(row) if k.startswith("top_")}
     got = {k: int(v or 0) for k, v in row.items()}
     rows = got["rows"]
     if rows == 0:
@@ -132,6 +139,12 @@ def check_uplift(
         for j, z in enumerate(zero_divisors(e)):
             if got[f"zero_{i}_{j}"]:
                 raise z.error(got[f"zero_{i}_{j}"], rows, field=f"sums.{name}")
+        top = tops.get(f"top_{i}", 0.0)
+        if top * top * rows > sum_limit(table[label]):
+            raise DataError(
+                f"sums.{name}: values up to {fmt.number(top)} over {rows:,} rows overflow the"
+                " sums of squares; rescale (e.g. thousands)"
+            )
         if got.get(f"null_{i}"):
             raise DataError(
                 f"sums.{name}: {got[f'null_{i}']:,} of {rows:,} rows give NULL (a NULL in a"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,10 +13,19 @@ from mlroi.cli.handler import handle_errors, located_in
 from mlroi.cli.output import console, write_json
 from mlroi.errors import SpecError
 
+if TYPE_CHECKING:
+    from mlroi.decision.stated import Ask
+
 
 @handle_errors
 def decide(
-    case: Annotated[Path, typer.Argument(help="Case file (YAML) with a `decision:` section.")],
+    case: Annotated[
+        Path,
+        typer.Argument(
+            help="Case file (YAML) with a `decision:` section; a file with only that section "
+            "and `currency:` will do."
+        ),
+    ],
     json_out: Annotated[
         Path | None,
         typer.Option("--json", help="Write the full result (curve included) as JSON."),
@@ -26,18 +35,32 @@ def decide(
         typer.Option(help="Bootstrap resamples (default: decision.bootstrap.resamples; 0 = off)."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the case's).")] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="A threshold in use: its value next to the best threshold's."),
+    ] = None,
+    top: Annotated[
+        str | None,
+        typer.Option(
+            help="Act on the top share of the rows, e.g. 10% or 0.1: its value next "
+            "to the best threshold's."
+        ),
+    ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Act on at most this many rows of the table (e.g. 5000): its value "
+            "next to the best threshold's."
+        ),
+    ] = None,
 ) -> None:
     """The value of acting on a model's scores at every threshold, and the best threshold."""
     from mlroi.decision.analysis import decide as run_decide
     from mlroi.report.terminal import print_result as render
-    from mlroi.spec.case import load_case
+    from mlroi.spec.decision_case import load_decision_case
 
-    loaded = load_case(case)
-    if loaded.decision is None:
-        raise SpecError(
-            f"{case}: no `decision:` section to analyse; add one (see README, "
-            "'Offline decision value')"
-        )
+    ask = _ask(threshold, top, budget)
+    loaded = load_decision_case(case)
     config = loaded.decision
     if resamples is not None:
         if not 0 <= resamples <= defaults.MAX_RESAMPLES:
@@ -51,8 +74,35 @@ def decide(
             base=case.parent,
             seed=loaded.simulation.seed if seed is None else seed,
             level=loaded.simulation.level,
-            currency=loaded.finance.currency,
+            currency=loaded.money,
             progress=lambda step: status.update(f"Decision analysis: {step}…"),
+            ask=ask,
         )
     render(result, console)
     write_json(result, json_out)
+
+
+def _ask(threshold: float | None, top: str | None, budget: float | None) -> Ask | None:
+    """The stated point of ``--threshold``, ``--top`` or ``--budget`` (at most one)."""
+    from mlroi.decision.stated import Ask
+
+    given = [
+        f"--{k}"
+        for k, v in (("threshold", threshold), ("top", top), ("budget", budget))
+        if v is not None
+    ]
+    if not given:
+        return None
+    if len(given) > 1:
+        raise SpecError(f"{' and '.join(given)}: give one of them, not several")
+    share: float | None = None
+    if top is not None:
+        text = top.strip()
+        try:
+            share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise SpecError(f"--top: expected a share such as 10% or 0.1, got {top!r}") from None
+    try:
+        return Ask.one_of(threshold=threshold, top=share, budget=budget)
+    except ValueError as exc:
+        raise SpecError(f"{given[0]}: {exc}") from None

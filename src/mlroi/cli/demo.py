@@ -1,5 +1,11 @@
-"""``mlroi demo``: a realistic recommender A/B test read out, then every example case run once:
-its ROI and offline decision side by side, and its stakeholder report."""
+"""``mlroi demo``: the recommender's A/B test generated and read out, then every example case run
+once: its ROI and offline decision side by side, how their figures relate, and its stakeholder
+report.
+
+One story per scenario: the recommender case runs on the very table the demo generates and reads
+out, so the readout printed first is the readout its ROI uses; every other case shows the
+readout and decision analysis its ROI uses in its report.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +16,32 @@ import typer
 from rich.markup import escape
 
 from mlroi import formatting as fmt
-from mlroi.cli.experiment import run_readout
-from mlroi.cli.handler import handle_errors
-from mlroi.cli.output import console, progress
+from mlroi.cli.handler import EXIT_GATE, handle_errors
+from mlroi.cli.output import case_stages, console, err_console, steps
+from mlroi.demo.cache import SCENARIOS, SEED
 
 if TYPE_CHECKING:
     from mlroi.case_result import CaseResult
+    from mlroi.experiment.result import ExperimentResult
+    from mlroi.spec.case import Case
+
+MARK = ".mlroi-demo"
+"""The file that marks a folder as written by ``mlroi demo``: only then does it overwrite."""
+
+WRITES = (
+    "users.parquet",
+    "events.parquet",
+    "assignments.parquet",
+    "experiment.yaml",
+    "experiment-events.yaml",
+    "result.json",
+    "result-events.json",
+)
+"""Files ``mlroi demo`` writes at the top of its folder (besides ``roi-*.json``,
+``decision-*.json`` and ``reports/``)."""
+
+RECOMMENDER_USERS = SCENARIOS["recommender"][0]
+"""Users of the recommender case's bundled A/B test: the demo's default, so both are one table."""
 
 
 @handle_errors
@@ -24,66 +50,204 @@ def demo(
         "demo-output"
     ),
     users: Annotated[
-        int, typer.Option(help="Number of users in the synthetic A/B test.")
-    ] = 200_000,
-    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 7,
+        int,
+        typer.Option(
+            help="Number of users in the synthetic A/B test (the recommender case's ROI uses it)."
+        ),
+    ] = RECOMMENDER_USERS,
+    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = SEED,
 ) -> int:
-    """Generate a realistic recommender A/B test and read it out (per-user table and event log)."""
+    """Generate a realistic recommender A/B test, read it out (per-user table and event log),
+    then run every example case and write its stakeholder report."""
     from mlroi.demo import write_recommender_test
     from mlroi.demo.config import experiment_yaml
+    from mlroi.experiment.config import ExperimentConfig
+    from mlroi.experiment.readout import readout
+    from mlroi.pipeline import run_case
+    from mlroi.spec.case import load_case
+    from mlroi.spec.loader import load_model
 
-    out.mkdir(parents=True, exist_ok=True)
-    with console.status(f"Generating {fmt.count(users)} users and their event log (seed {seed})…"):
-        paths = write_recommender_test(out, users, seed=seed, events=True)
-    names = ", ".join(p.name for p in paths.values())
-    console.print(f"Demo data written to {escape(str(out))}/: {escape(names)}")
-    (out / "experiment.yaml").write_text(experiment_yaml(events=False), encoding="utf-8")
-    (out / "experiment-events.yaml").write_text(experiment_yaml(events=True), encoding="utf-8")
-    console.rule("Readout from the per-user table")
-    code = run_readout(out / "experiment.yaml", out / "result.json", True, False)
-    console.rule("The same readout derived from the event log (14-day window after exposure)")
-    code = max(
-        code,
-        run_readout(out / "experiment-events.yaml", out / "result-events.json", True, True),
-    )
-    _demo_cases(out)
+    _claim(out)
+    cases = {p: load_case(p) for p in _example_cases()}
+    cases = {p: _on_demo_data(c, out) if p.stem == "recommender" else c for p, c in cases.items()}
+    total = 3 + sum(len(case_stages(*_sections(c))) for c in cases.values())
+    results: dict[str, CaseResult] = {}
+    reports: dict[str, Path] = {}
+    with steps(total) as bar:
+        bar.start(f"Generating {fmt.count(users)} users and their event log (seed {seed})")
+        write_recommender_test(out, users, seed=seed, events=True)
+        (out / "experiment.yaml").write_text(experiment_yaml(events=False), encoding="utf-8")
+        (out / "experiment-events.yaml").write_text(experiment_yaml(events=True), encoding="utf-8")
+        bar.finish()
+        for path, case in cases.items():
+            say = bar.case(path.name, case_stages(*_sections(case)))
+            results[path.stem] = run_case(case, base=path.parent, progress=say)
+            bar.finish()
+        bar.start("Reading the A/B test out again from its event log")
+        events_config = load_model(out / "experiment-events.yaml", ExperimentConfig)
+        from_events = readout(config=events_config, base=out)
+        bar.finish()
+        bar.start("Writing the stakeholder reports")
+        reports = _write_files(out, results, from_events)
+        bar.finish()
+    code = _print_recommender(out, users, seed, results["recommender"], from_events)
+    _print_cases(out, results)
+    _print_decisions(out, results)
+    _print_story(results)
+    console.rule("Stakeholder reports (mlroi report examples/*.yaml)")
+    for stem, path in reports.items():
+        console.print(f"{escape(results[stem].name)}: {escape(str(path))}", highlight=False)
+    console.print(f"Data, configurations and JSON results: {escape(str(out))}/", highlight=False)
     return code
 
 
-def _demo_cases(out: Path) -> None:
-    """Every bundled example case run once: the recommender's ROI in full, every case's ROI and
-    offline decision side by side, and each case's stakeholder report."""
+def _claim(out: Path) -> None:
+    """Make ``out`` the demo's folder, or stop when it holds files the demo would overwrite
+    that mlroi did not write."""
+    from mlroi.errors import DataError
+
+    if not _ours(out):
+        taken = [out / name for name in WRITES if (out / name).exists()]
+        taken += sorted(out.glob("roi-*.json")) + sorted(out.glob("decision-*.json"))
+        if taken:
+            raise DataError(
+                f"{taken[0]} exists and was not written by mlroi demo: move it away, or choose"
+                " another folder with --out"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARK).write_text(
+        "Written by `mlroi demo`: it may overwrite the files in this folder.\n", encoding="utf-8"
+    )
+
+
+def _ours(out: Path) -> bool:
+    """Whether ``out`` is marked as the demo's, or holds an earlier demo's configuration."""
+    if (out / MARK).exists():
+        return True
+    config = out / "experiment.yaml"
+    if not config.is_file():
+        return False
+    with config.open("rb") as f:
+        return b"mlroi demo" in f.readline()
+
+
+def _example_cases() -> list[Path]:
     from importlib.resources import files
 
-    from rich.table import Table
-
-    from mlroi.pipeline import run_case
-    from mlroi.report.files import write_report
-    from mlroi.report.terminal import print_result as render
-    from mlroi.spec.case import load_case
-
-    cases = sorted(
+    return sorted(
         Path(str(p))
         for p in files("mlroi.demo").joinpath("cases").iterdir()
         if str(p).endswith(".yaml")
     )
-    table = Table(title="Every example case (examples/*.yaml)", title_justify="left")
-    for col in ("case", "value", "cost", "return multiple", "net ROI", "P(net ROI > 0)", "payback"):
+
+
+def _sections(case: Case) -> tuple[bool, bool]:
+    return case.experiment is not None, case.decision is not None
+
+
+def _on_demo_data(case: Case, out: Path) -> Case:
+    """The recommender case with its experiment reading the demo's own per-user table."""
+    from mlroi.sources.open import Source
+
+    assert case.experiment is not None
+    source = Source(path=str((out / "users.parquet").resolve()))
+    return case.model_copy(
+        update={"experiment": case.experiment.model_copy(update={"source": source})}
+    )
+
+
+def _write_files(
+    out: Path, results: dict[str, CaseResult], from_events: ExperimentResult
+) -> dict[str, Path]:
+    """Every JSON result and report; returns each case's report page."""
+    from mlroi.report.files import write_report
+
+    rec = results["recommender"].experiment
+    assert rec is not None
+    (out / "result.json").write_text(rec.to_json() + "\n", encoding="utf-8")
+    (out / "result-events.json").write_text(from_events.to_json() + "\n", encoding="utf-8")
+    reports: dict[str, Path] = {}
+    for stem, ran in results.items():
+        (out / f"roi-{stem}.json").write_text(ran.roi.to_json() + "\n", encoding="utf-8")
+        if ran.decision is not None:
+            (out / f"decision-{stem}.json").write_text(
+                ran.decision.to_json() + "\n", encoding="utf-8"
+            )
+        reports[stem] = write_report(ran, out / "reports" / stem)["report.html"]
+    return reports
+
+
+def _print_recommender(
+    out: Path, users: int, seed: int, ran: CaseResult, from_events: ExperimentResult
+) -> int:
+    """The recommender's A/B test read out twice, then the ROI that uses that readout."""
+    from mlroi.report.terminal import print_result
+
+    per_user = ran.experiment
+    assert per_user is not None
+    where = escape(str(out / "users.parquet"))
+    console.rule(
+        f"The recommender's A/B test: {fmt.count(users)} users, 14 days after first exposure"
+    )
+    console.print(
+        f"Read out from the per-user table {where} with the experiment of"
+        " examples/recommender.yaml (the same configuration: "
+        f"{escape(str(out / 'experiment.yaml'))}). This is the readout its ROI uses.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if (users, seed) != (RECOMMENDER_USERS, SEED):
+        console.print(
+            f"With --users {users} --seed {seed}, the recommender case here runs on this table;"
+            f" `mlroi report examples/recommender.yaml` reads the bundled"
+            f" {fmt.count(RECOMMENDER_USERS)}-user table of seed {SEED} instead.",
+            highlight=False,
+            soft_wrap=True,
+            style="yellow",
+        )
+    print_result(per_user, console, segments=False)
+    console.rule("The same A/B test derived from its event log (14-day window after exposure)")
+    print_result(from_events, console)
+    failures = per_user.failures()
+    for line in failures:
+        err_console.print(f"[bold red]FAILED:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    console.rule("ROI of the recommender, from the readout above (examples/recommender.yaml)")
+    print_result(ran.roi, console)
+    return EXIT_GATE if failures else 0
+
+
+def _print_cases(out: Path, results: dict[str, CaseResult]) -> None:
+    """Every case's ROI in one table, each over its own horizon."""
+    from rich.table import Table
+
+    from mlroi.report.story import YEAR, first_year_value
+
+    table = Table(
+        title="Every example case (examples/*.yaml): totals over each case's horizon",
+        title_justify="left",
+    )
+    columns = (
+        "case",
+        "horizon",
+        "value",
+        f"value, first {YEAR} months",
+        "cost",
+        "return multiple",
+        "net ROI",
+        "P(net ROI > 0)",
+        "payback",
+    )
+    for col in columns:
         table.add_column(col, justify="left" if col == "case" else "right")
-    results: dict[str, CaseResult] = {}
-    for path in cases:
-        with console.status(f"{path.name} (generating demo data on first use)…") as status:
-            ran = run_case(load_case(path), base=path.parent, progress=progress(status, path.name))
-        results[path.stem] = ran
+    for ran in sorted(results.values(), key=lambda r: r.name):
         result = ran.roi
-        (out / f"roi-{path.stem}.json").write_text(result.to_json() + "\n", encoding="utf-8")
-        if path.stem == "recommender":
-            console.rule(f"ROI of the recommender (examples/{path.name})")
-            render(result, console)
         c = result.currency
+        year = first_year_value(ran)
         table.add_row(
             result.case,
+            f"{result.horizon_months} months",
             fmt.money(result.total_value.estimate, c),
+            "—" if year is None else fmt.money(year, c),
             fmt.money(result.total_cost.estimate, c),
             fmt.multiple(result.return_multiple.estimate),
             fmt.multiple(result.net_roi.estimate),
@@ -92,22 +256,20 @@ def _demo_cases(out: Path) -> None:
         )
     console.rule("ROI of every example case")
     console.print(table)
-    console.print(f"Full results written to {escape(str(out))}/roi-*.json")
-    _demo_decisions(out, results)
-    console.rule("Stakeholder reports (mlroi report examples/*.yaml)")
-    for stem, ran in results.items():
-        paths = write_report(ran, out / "reports" / stem)
-        console.print(f"{escape(ran.name)}: {escape(str(paths['report.html']))}", highlight=False)
+    console.print(f"Full results written to {escape(str(out))}/roi-*.json", highlight=False)
 
 
-def _demo_decisions(out: Path, results: dict[str, CaseResult]) -> None:
+def _print_decisions(out: Path, results: dict[str, CaseResult]) -> None:
     """The offline decision analysis of every example case that has a `decision:` section."""
     from rich.table import Table
 
     from mlroi.report.decision import comparison_sentence
-    from mlroi.report.terminal import print_result as render
+    from mlroi.report.terminal import print_result
 
-    table = Table(title="Offline decisions (mlroi decide examples/*.yaml)", title_justify="left")
+    table = Table(
+        title="Offline decisions (mlroi decide examples/*.yaml): a year, against acting on nobody",
+        title_justify="left",
+    )
     for col in ("case", "model", "threshold", "targeted", "value a year", "interval (data)"):
         table.add_column(col, justify="left" if col in ("case", "model") else "right")
     sentences: list[str] = []
@@ -115,10 +277,9 @@ def _demo_decisions(out: Path, results: dict[str, CaseResult]) -> None:
         result = ran.decision
         if result is None:
             continue
-        (out / f"decision-{stem}.json").write_text(result.to_json() + "\n", encoding="utf-8")
         if stem == "churn":
             console.rule(f"Which customers to offer the discount (examples/{stem}.yaml)")
-            render(result, console)
+            print_result(result, console)
         f = result.year_factor or 1.0
         for m in result.models.values():
             p = m.point
@@ -144,4 +305,20 @@ def _demo_decisions(out: Path, results: dict[str, CaseResult]) -> None:
     console.print(table)
     for line in sentences:
         console.print(line, highlight=False, soft_wrap=True)
-    console.print(f"Full results written to {escape(str(out))}/decision-*.json")
+    console.print(f"Full results written to {escape(str(out))}/decision-*.json", highlight=False)
+
+
+def _print_story(results: dict[str, CaseResult]) -> None:
+    """How each case's figures relate: periods and baselines (as its report says)."""
+    from mlroi.report import story
+    from mlroi.report.terminal import STYLES
+
+    console.rule("How the figures relate (each report says the same)")
+    for ran in results.values():
+        for s in story.sentences(ran):
+            console.print(
+                f"{escape(ran.name)}: {escape(s.text)}",
+                style=STYLES[s.tone],
+                highlight=False,
+                soft_wrap=True,
+            )

@@ -13,7 +13,12 @@ from mlroi.cli.output import console
 
 @handle_errors
 def design(
-    config: Annotated[Path, typer.Argument(help="Experiment configuration (YAML).")],
+    config: Annotated[
+        Path,
+        typer.Argument(
+            help="Experiment configuration (YAML), or a case file with an `experiment:` section."
+        ),
+    ],
     mde: Annotated[
         float, typer.Option(help="Minimum detectable effect (relative unless --absolute).")
     ] = 0.02,
@@ -34,11 +39,10 @@ def design(
     from rich.table import Table
 
     from mlroi import formatting as fmt
-    from mlroi.experiment.config import ExperimentConfig
     from mlroi.experiment.design import design as run_design
-    from mlroi.spec.loader import load_model
+    from mlroi.spec.experiment_file import load_experiment
 
-    cfg = load_model(config, ExperimentConfig)
+    cfg = load_experiment(config)
     with console.status("Aggregating in the backend…"):
         designs = run_design(
             cfg,

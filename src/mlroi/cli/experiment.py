@@ -14,7 +14,12 @@ from mlroi.cli.output import console, err_console, write_json
 
 @handle_errors
 def experiment(
-    config: Annotated[Path, typer.Argument(help="Experiment configuration (YAML).")],
+    config: Annotated[
+        Path,
+        typer.Argument(
+            help="Experiment configuration (YAML), or a case file with an `experiment:` section."
+        ),
+    ],
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the full result as JSON to this file.")
     ] = None,
@@ -45,12 +50,11 @@ def run_readout(config_path: Path, json_out: Path | None, fail: bool, segments: 
     Returns:
         The exit code: 1 when a gate failed and ``fail`` is set, else 0.
     """
-    from mlroi.experiment.config import ExperimentConfig
     from mlroi.experiment.readout import readout
     from mlroi.report.terminal import print_result
-    from mlroi.spec.loader import load_model
+    from mlroi.spec.experiment_file import load_experiment
 
-    config = load_model(config_path, ExperimentConfig)
+    config = load_experiment(config_path)
     with console.status("Aggregating in the backend…"):
         result = readout(config=config, base=config_path.parent)
     print_result(result, console, segments=segments)

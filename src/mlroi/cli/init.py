@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.markup import escape
@@ -12,6 +12,8 @@ from mlroi.cli.handler import handle_errors
 from mlroi.cli.output import console
 from mlroi.errors import SpecError
 
+TemplateName = Literal["churn", "fraud", "recommender", "feed"]
+
 
 @handle_errors
 def init(
@@ -19,14 +21,25 @@ def init(
         "case.yaml"
     ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    template: Annotated[
+        TemplateName | None,
+        typer.Option(
+            help="A starter for a common case: churn or fraud (decision-only: which rows to act "
+            "on), recommender or feed (the ROI from an A/B test). Each runs on the demo data."
+        ),
+    ] = None,
 ) -> None:
     """Write a commented starter case file to edit."""
     from mlroi.spec.starter import STARTER_CASE
+    from mlroi.spec.templates import DECISION_ONLY, TEMPLATES
 
     if path.exists() and not force:
         raise SpecError(f"{path} exists: choose another path or pass --force")
-    path.write_text(STARTER_CASE, encoding="utf-8")
+    path.write_text(STARTER_CASE if template is None else TEMPLATES[template], encoding="utf-8")
+    shown = escape(str(path))
+    run = "decide" if template in DECISION_ONLY else "roi"
     console.print(
-        f"Starter case written to {escape(str(path))}. Edit it, then run"
-        f" `mlroi validate {escape(str(path))}` and `mlroi roi {escape(str(path))}`."
+        f"Starter case written to {shown}. Edit it, then run"
+        f" `mlroi validate {shown}` and `mlroi {run} {shown}`.",
+        soft_wrap=True,
     )

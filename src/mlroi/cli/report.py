@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from mlroi.cli.handler import handle_errors, located_in
-from mlroi.cli.output import console, progress
+from mlroi.cli.output import case_stages, console, steps
 from mlroi.cli.roi import ACCEPTED_ON_COMMAND_LINE, AcceptOption
 
 
@@ -42,30 +42,42 @@ def report(
     root = out if out is not None else (Path("mlroi-reports") if several else None)
     results = []
     written: list[Path] = []
-    for path, case in zip(cases, loaded, strict=True):
-        folder = (
-            root / path.stem
-            if several and root is not None
-            else (root or path.with_name(f"{path.stem}-report"))
-        )
-        with console.status("Running the case…") as status, located_in(path):
-            result = run_case(
-                case,
-                base=path.parent,
-                progress=progress(status, path.name),
-                accept_failed_checks=ACCEPTED_ON_COMMAND_LINE if accept else None,
+    total = sum(
+        len(case_stages(c.experiment is not None, c.decision is not None)) + 1 for c in loaded
+    )
+    with steps(total) as bar:
+        for path, case in zip(cases, loaded, strict=True):
+            folder = (
+                root / path.stem
+                if several and root is not None
+                else (root or path.with_name(f"{path.stem}-report"))
             )
-        if not several:
-            print_result(result.roi, console)
-        others = [line for line in result.failed_checks() if line not in result.roi.failed_checks]
-        for line in others:
-            console.print(
-                f"[bold red]{escape(path.name)}: failed check:[/] {escape(line)}",
-                highlight=False,
-                soft_wrap=True,
+            say = bar.case(
+                path.name, case_stages(case.experiment is not None, case.decision is not None)
             )
-        results.append(result)
-        written += write_report(result, folder).values()
+            with located_in(path):
+                result = run_case(
+                    case,
+                    base=path.parent,
+                    progress=say,
+                    accept_failed_checks=ACCEPTED_ON_COMMAND_LINE if accept else None,
+                )
+            bar.finish()
+            if not several:
+                print_result(result.roi, console)
+            others = [
+                line for line in result.failed_checks() if line not in result.roi.failed_checks
+            ]
+            for line in others:
+                console.print(
+                    f"[bold red]{escape(path.name)}: failed check:[/] {escape(line)}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            results.append(result)
+            bar.start(f"{path.name}: writing the report into {folder}")
+            written += write_report(result, folder).values()
+            bar.finish()
     if several:
         assert root is not None
         comparison = Comparison(tuple(r.roi for r in results))

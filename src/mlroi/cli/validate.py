@@ -18,7 +18,17 @@ def validate(
 ) -> None:
     """Check a case file without running it: every field, type and reference."""
     from mlroi.spec.case import load_case
+    from mlroi.spec.decision_case import is_decision_only, load_decision_case
 
+    if is_decision_only(case):
+        only = load_decision_case(case)
+        console.print(
+            f"{escape(str(case))}: valid decision-only case (act on {only.decision.score}, "
+            f"label {only.decision.label}, values in {only.money}); run `mlroi decide "
+            f"{escape(str(case))}`",
+            soft_wrap=True,
+        )
+        return
     loaded = load_case(case)
     console.print(
         f"{escape(str(case))}: valid case {loaded.name!r}"

@@ -33,6 +33,7 @@ from mlroi.spec.quantity import (
     Normal,
     Quantity,
     Range,
+    StudentT,
     check_within,
     describe,
 )
@@ -42,7 +43,7 @@ Category = Literal["compute", "storage", "people", "maintenance", "licence", "bu
 Values = Mapping[str, FloatArray]
 """An item's numeric inputs by field name, each as an array of draws of one common length."""
 
-_QUANTITY_TYPES = (float, Range, Normal, Beta, LogNormal)
+_QUANTITY_TYPES = (float, Range, Normal, Beta, LogNormal, StudentT)
 
 
 class _Item(BaseModel):

@@ -19,6 +19,7 @@ Rows stay in the backend for 1-3; the bootstrap fetches the per-row score, label
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ from mlroi.decision.result import (
     UpliftResult,
 )
 from mlroi.decision.score_groups import ScoreGroups
+from mlroi.decision.stated import Ask, parameter_spread, point_index, stated_point
 from mlroi.decision.templates import TEMPLATES
 from mlroi.decision.valuation import BoundValue, bind_value, read
 from mlroi.decision.value_curve import ValueCurve, cumulative_value, value_curve
@@ -332,6 +334,7 @@ def decide(
     level: float = defaults.MONTE_CARLO_LEVEL,
     currency: str = "USD",
     progress: Progress | None = None,
+    ask: Ask | None = None,
 ) -> DecisionResult:
     """Run the offline decision analysis of ``config``.
 
@@ -342,17 +345,39 @@ def decide(
         level: level of every interval.
         currency: ISO code of the values, for labels.
         progress: called with a short description before each step (the CLI's spinner).
+        ask: a threshold in use (or a top share, or a budget) to set beside the champion's
+            best threshold: the bootstrap reads its value exactly, and the result holds it as
+            ``stated`` (see :meth:`DecisionResult.at`); ``config.in_use`` by default.
 
     Raises:
         DataError: a column is missing, or the data fails a check (see
             :func:`mlroi.backend.scored.check_scored`).
         ExprError: an expression names an unknown column or parameter, or divides by zero.
     """
-    from mlroi.sources.open import open_table
+    from mlroi.sources.open import open_table, release
 
     say = progress or (lambda _: None)
+    if ask is None and config.in_use is not None:
+        u = config.in_use
+        ask = Ask.one_of(threshold=u.threshold, top=u.top, budget=u.budget)
     say("reading the scored table")
     table = open_table(config.source, base=base)
+    try:
+        return _decide(table, config, seed=seed, level=level, currency=currency, say=say, ask=ask)
+    finally:
+        release(table)
+
+
+def _decide(
+    table: Any,
+    config: DecisionConfig,
+    *,
+    seed: int,
+    level: float,
+    currency: str,
+    say: Progress,
+    ask: Ask | None,
+) -> DecisionResult:
     columns = list(table.columns)
     roles = {"score": config.score, "label": config.label}
     roles.update(
@@ -405,6 +430,7 @@ def decide(
         results[name], _ = _model(table, config, value, stats, name, column)
 
     rng = np.random.default_rng(seed)
+    stated_spread = None
     if value.uncertain:
         say("Monte Carlo over the uncertain parameters")
         draws = {
@@ -416,10 +442,18 @@ def decide(
             )
             for k, m in results.items()
         }
+        if ask is not None:
+            champion = results["champion"]
+            terms = evaluate_monomials(list(champion.value_terms), draws)
+            stated_spread = parameter_spread(champion, point_index(champion, ask), terms, level)
     boot = None
     if config.bootstrap.resamples > 0:
         say(f"bootstrap, {config.bootstrap.resamples} resamples")
-        boot = _bootstrap(table, config, value, stats, results, seed, level, notes)
+        also = {}
+        if ask is not None:
+            at = float(results["champion"].curve.threshold[point_index(results["champion"], ask)])
+            also = {"champion": [at]} if math.isfinite(at) else {}
+        boot = _bootstrap(table, config, value, stats, results, seed, level, notes, also)
         if boot is not None:
             results = {k: m.with_bootstrap(boot.models.get(k)) for k, m in results.items()}
             notes.append(boot.method)
@@ -430,6 +464,14 @@ def decide(
     if config.treated is not None:
         say("uplift of the past campaign")
         uplift = _uplift(population, config, value, level)
+    stated = None
+    if ask is not None:
+        stated = dataclasses.replace(
+            stated_point(
+                results["champion"], ask, level=level, constraints=tuple(config.constraints)
+            ),
+            parameters=stated_spread,
+        )
     return DecisionResult(
         score=config.score,
         label=config.label,
@@ -451,6 +493,7 @@ def decide(
         notes=tuple(notes),
         assumptions=decision_assumptions(config, columns, _names_read(config, value), currency),
         counts=tuple(config.counts),
+        stated=stated,
     )
 
 
@@ -474,6 +517,7 @@ def _bootstrap(
     seed: int,
     level: float,
     notes: list[str],
+    also: Mapping[str, Sequence[float]] | None = None,
 ) -> BootstrapResult | None:
 
     settings = config.bootstrap
@@ -511,6 +555,7 @@ def _bootstrap(
         seed=seed,
         level=level,
         bins=settings.bins,
+        also=also,
     )
 
 

@@ -95,6 +95,27 @@ class UpliftSettings(BaseModel):
         return v
 
 
+class InUse(BaseModel):
+    """Where the team acts today, valued beside the best threshold (``mlroi decide --threshold``
+    overrides it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: float | None = Field(None, description="Act on `score >= threshold`.")
+    top: float | None = Field(
+        None, gt=0, le=1, description="Act on the top share of the rows, e.g. 0.1 for 10%."
+    )
+    budget: float | None = Field(None, ge=0, description="Act on at most this many rows.")
+
+    @model_validator(mode="after")
+    def _one(self) -> InUse:
+        if sum(v is not None for v in (self.threshold, self.top, self.budget)) != 1:
+            raise ValueError(
+                "give exactly one of threshold, top and budget, e.g. `{threshold: 0.8}`"
+            )
+        return self
+
+
 class DecisionConfig(BaseModel):
     """What an offline decision analysis reads and how it values each outcome."""
 
@@ -170,6 +191,11 @@ class DecisionConfig(BaseModel):
     )
     bins: int = Field(
         100_000, ge=100, le=10_000_000, description="Score bins for a very large table."
+    )
+    in_use: InUse | None = Field(
+        None,
+        description="The threshold in use (or top share, or budget of rows), valued beside the "
+        "best one, e.g. `{threshold: 0.8}`.",
     )
     bootstrap: BootstrapSettings = Field(default_factory=BootstrapSettings)
     uplift: UpliftSettings = Field(default_factory=UpliftSettings)

@@ -35,6 +35,11 @@ class ModelDraws:
         auc: binned ROC AUC; NaN when the resample has no positive or no negative row.
         rows_drawn: rows drawn, ``sum_i w_i`` over every row (a whole number; the same for
             every model, whose weights are shared), the denominator of the per-row figures.
+        lows: the lowest score of each bin, highest first: the thresholds at which the
+            resampled curve is known exactly.
+        incremental_at_edges: ``(resamples, bins)``: the value gained over acting on nobody
+            when acting on ``score >= lows[j]``, per resample (what
+            :meth:`mlroi.decision.result.DecisionResult.at` reads a stated threshold from).
     """
 
     value_at_chosen: FloatArray
@@ -44,9 +49,11 @@ class ModelDraws:
     optimal_value: FloatArray
     auc: FloatArray
     rows_drawn: FloatArray
+    lows: FloatArray | None = None
+    incremental_at_edges: FloatArray | None = None
 
     def to_dict(self) -> dict[str, list[float]]:
-        """Every array as a list."""
+        """Every per-resample array as a list (the per-edge values are left out)."""
         return {name: getattr(self, name).tolist() for name in _DRAW_FIELDS}
 
 
@@ -106,4 +113,6 @@ def model_draws(
         optimal_value=best_value,
         auc=auc,
         rows_drawn=rows_drawn,
+        lows=lows,
+        incremental_at_edges=np.cumsum(act - leave, axis=1),
     )

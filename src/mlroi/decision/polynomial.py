@@ -37,7 +37,17 @@ from mlroi.expr import (
     Num,
     Unary,
 )
-from mlroi.spec.quantity import Beta, LogNormal, Normal, Quantity, Range, _pert_ab, point
+from mlroi.spec.quantity import (
+    Beta,
+    LogNormal,
+    Normal,
+    Quantity,
+    Range,
+    StudentT,
+    _pert_ab,
+    describe,
+    point,
+)
 
 Monomial: TypeAlias = tuple[tuple[str, int], ...]
 """Sorted ``(parameter, power)`` pairs; ``()`` is the constant term."""
@@ -248,7 +258,7 @@ def mean(q: Quantity) -> float:
         if q.shape == "triangular":
             return (q.low + q.likely + q.high) / 3
         return (q.low + 4 * q.likely + q.high) / 6
-    if isinstance(q, Normal | Beta | LogNormal):
+    if isinstance(q, Normal | Beta | LogNormal | StudentT):
         return point(q)
     raise TypeError(f"not a quantity: {q!r}")  # pragma: no cover
 
@@ -263,7 +273,10 @@ def moment(q: Quantity, power: int) -> float:
     - Beta(a, b): ``prod_{j<k} (a + j) / (a + b + j)``; PERT is ``low + (high - low) B`` with
       ``B`` the Beta of :func:`mlroi.spec.quantity._pert_ab`, expanded by the binomial theorem;
     - Normal(m, s): ``sum_{j even} C(k, j) m^(k-j) s^j (j - 1)!!``;
-    - LogNormal(mu, sigma): ``exp(k mu + k^2 sigma^2 / 2)``.
+    - LogNormal(mu, sigma): ``exp(k mu + k^2 sigma^2 / 2)``;
+    - m + s T, T Student's t on ``v`` df: as the normal with ``E[T^j]`` for ``(j - 1)!!``,
+      ``v^(j/2) prod_{i <= j/2} (2i - 1) / (v - 2i)`` for even ``j`` (finite only for ``j < v``;
+      a higher power raises ``ValueError``).
 
     Hand-written because the powers of a polynomial value reach well past 4, where scipy's
     ``moment`` integrates numerically for the uniform, triangular, Beta and log-normal.
@@ -292,6 +305,16 @@ def moment(q: Quantity, power: int) -> float:
             math.comb(power, j) * m ** (power - j) * s**j * _double_factorial(j - 1)
             for j in range(0, power + 1, 2)
         )
+    if isinstance(q, StudentT):
+        m, s, v = q.student_t
+        if power >= v and s > 0:
+            raise ValueError(
+                f"{describe(q)} has no finite moment of order {power}: its df must exceed {power}"
+            )
+        return math.fsum(
+            math.comb(power, j) * m ** (power - j) * s**j * _t_moment(v, j)
+            for j in range(0, power + 1, 2)
+        )
     if isinstance(q, Beta):
         return _beta_moment(*q.beta, power)
     mu, sigma = q.lognormal
@@ -306,6 +329,14 @@ def _complete_homogeneous(xs: tuple[float, ...], k: int) -> float:
         for j in range(1, k + 1):
             h[j] += x * h[j - 1]
     return h[k]
+
+
+def _t_moment(df: float, j: int) -> float:
+    """``E[T^j]`` of Student's t on ``df`` degrees of freedom, ``j`` even and below ``df``."""
+    out = 1.0
+    for i in range(1, j // 2 + 1):
+        out *= df * (2 * i - 1) / (df - 2 * i)
+    return out
 
 
 def _beta_moment(a: float, b: float, k: int) -> float:

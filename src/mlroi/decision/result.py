@@ -15,6 +15,7 @@ from mlroi.decision.bootstrap import BootstrapResult, ModelBootstrap
 from mlroi.decision.calibration import Calibration
 from mlroi.decision.optimum import Decision
 from mlroi.decision.polynomial import Monomial
+from mlroi.decision.stated import Ask, StatedPoint, stated_point
 from mlroi.decision.value_curve import ValueCurve
 from mlroi.result import Result
 from mlroi.stats.interval import Interval
@@ -146,7 +147,7 @@ class ChallengerComparison:
         value: challenger's incremental value minus the champion's, each at its own optimum.
         interval: ``value`` with its paired-bootstrap interval at the result's level and
             standard error: the difference of the values at the two chosen thresholds in each
-            resample (``None`` without a bootstrap).
+            resample, scaled to the table's rows (``None`` without a bootstrap).
         probability_better: share of paired resamples in which the challenger is worth more.
         std_error_per_row: paired-bootstrap standard error of ``value`` per eligible row,
             conditioned on the rows drawn (``None`` without a bootstrap).
@@ -254,8 +255,40 @@ class DecisionResult(Result):
     comparison: ChallengerComparison | None
     uplift: UpliftResult | None
     notes: tuple[str, ...]
+    stated: StatedPoint | None = None
     assumptions: tuple[Assumption, ...] = ()
     counts: tuple[str, ...] = ()
+
+    def at(
+        self,
+        *,
+        threshold: float | None = None,
+        top: float | None = None,
+        budget: float | None = None,
+        model: str = "champion",
+    ) -> StatedPoint:
+        """Is a threshold in use any good? Its value next to the best threshold's.
+
+        Give one of ``threshold`` (act on ``score >= threshold``), ``top`` (the top share of
+        the rows, e.g. 0.1) or ``budget`` (at most that many rows of the table). The value is
+        exact; its interval and that of the difference from the best threshold come from the
+        same bootstrap resamples as the optimum's (see :mod:`mlroi.decision.stated`). With
+        binned bootstrap curves, a threshold that is not a bin edge has no interval: pass it
+        to :func:`mlroi.decision.analysis.decide` as ``ask`` (or ``mlroi decide
+        --threshold``) so that the bootstrap reads it exactly.
+
+        Raises:
+            ValueError: none or several of the three, a value out of range, or an unknown
+                model.
+
+        Example:
+            >>> r.at(threshold=0.8).difference.estimate  # doctest: +SKIP
+            -12345.6
+        """
+        if model not in self.models:
+            raise ValueError(f"model must be one of {sorted(self.models)}, got {model!r}")
+        ask = Ask.one_of(threshold=threshold, top=top, budget=budget)
+        return stated_point(self.models[model], ask, level=self.level, constraints=self.constraints)
 
     @property
     def resamples(self) -> int:
@@ -307,4 +340,5 @@ class DecisionResult(Result):
             "notes": list(self.notes),
             "assumptions": [a.to_dict() for a in self.assumptions],
             "counts": list(self.counts),
+            "stated": None if self.stated is None else self.stated.to_dict(),
         }

@@ -22,22 +22,29 @@ from mlroi.decision.poisson_weights import weight_blocks
 __all__ = ["bin_ids", "bin_lows", "bin_sums"]
 
 
-def bin_lows(score: FloatArray, bins: int, chosen: float) -> tuple[FloatArray, bool]:
+def bin_lows(
+    score: FloatArray, bins: int, chosen: float, also: Sequence[float] = ()
+) -> tuple[FloatArray, bool]:
     """The lowest score of each bin, highest bin first, and whether every distinct score is one.
 
     A bin holds the rows with a score from its lowest score up to the next bin's. With more
     distinct scores than ``bins``, the lowest scores are quantiles of the rows, so bins hold about
     ``n / bins`` rows each (a tie larger than that makes fewer, larger bins), plus the lowest
-    score at or above ``chosen``, which makes ``score >= chosen`` a union of bins.
+    score at or above ``chosen`` and at or above each threshold of ``also``, which makes
+    ``score >= t`` a union of bins for each of them.
     """
     ordered = np.sort(score)
     new = np.r_[True, ordered[1:] != ordered[:-1]]
     if int(np.count_nonzero(new)) <= bins:
         return ordered[new][::-1].copy(), True
     n = ordered.size
-    at = int(np.searchsorted(ordered, chosen, side="left"))
-    edge = ordered[at : at + 1] if 0 < at < n else ordered[:0]  # none at +inf or below every row
-    quantiles = bins - edge.size
+    edges = []
+    for t in (chosen, *also):
+        at = int(np.searchsorted(ordered, t, side="left"))
+        if 0 < at < n:  # none at +inf or below every row
+            edges.append(ordered[at])
+    edge = np.unique(np.asarray(edges, dtype=np.float64))
+    quantiles = max(1, bins - edge.size)
     lows = np.unique(np.r_[ordered[np.arange(quantiles) * n // quantiles], edge])
     return lows[::-1].copy(), False
 

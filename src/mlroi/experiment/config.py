@@ -14,6 +14,7 @@ from mlroi.metrics.definitions import Metric
 from mlroi.metrics.events import EventLog
 from mlroi.sources.open import Source
 from mlroi.stats.distributions import Alternative
+from mlroi.stats.fieller import RelativeInterval
 from mlroi.stats.multiplicity import Correction
 
 FailOn = Literal["srm", "guardrail"]
@@ -64,6 +65,12 @@ class ExperimentConfig(BaseModel):
         defaults.LEVEL, gt=0.0, lt=1.0, description="Confidence level of intervals."
     )
     alternative: Alternative = "two-sided"
+    relative_interval: RelativeInterval = Field(
+        "auto",
+        description="Interval of the relative lift: `delta` (the delta method), `fieller`"
+        " (Fieller's interval for a ratio), or `auto` (Fieller when the control value's relative"
+        " standard error exceeds 0.02).",
+    )
     correction: Correction = Field(
         "holm", description="Multiple-testing correction over arms x metrics (not guardrails)."
     )

@@ -14,6 +14,7 @@ from typing import Any
 from mlroi.errors import DataError
 from mlroi.experiment.config import ExperimentConfig
 from mlroi.experiment.readout import aggregate, units_table
+from mlroi.sources.open import release
 from mlroi.stats.power import Baseline, Design, minimum_detectable_effect, sample_size
 
 
@@ -66,7 +67,10 @@ def design(
         base: folder that relative paths are resolved against.
     """
     table, keys = units_table(config, data, base=base)
-    stats, metrics, _ = aggregate(table, config, keys)
+    try:
+        stats, metrics, _ = aggregate(table, config, keys)
+    finally:
+        release(table, keys.table)
     control = stats.arm(config.control)
     if control.n < 2:
         raise DataError(f"control arm {config.control!r} needs at least 2 units for a baseline")

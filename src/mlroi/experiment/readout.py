@@ -21,11 +21,11 @@ from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
 from mlroi.metrics.base import ReadoutMetric
 from mlroi.metrics.events import EventLog
 from mlroi.sources.facts import TableFacts, table_facts
-from mlroi.sources.open import open_table
+from mlroi.sources.open import open_table, release
 from mlroi.spec.loader import validation_error_line
 from mlroi.stats.aggregates import Aggregates
-from mlroi.stats.distributions import Alternative, critical_value
-from mlroi.stats.interval import Interval
+from mlroi.stats.distributions import Alternative
+from mlroi.stats.fieller import RelativeInterval
 from mlroi.stats.lift import compare
 from mlroi.stats.multiplicity import adjust
 from mlroi.stats.srm import srm_test
@@ -72,7 +72,10 @@ def readout(
     elif settings:
         raise SpecError("pass either config= or keyword settings, not both")
     table, keys = units_table(config, data, events, assignments, base)
-    return _read_out_table(table, config, keys)
+    try:
+        return _read_out_table(table, config, keys)
+    finally:
+        release(table, keys.table)
 
 
 def units_table(
@@ -125,7 +128,9 @@ def units_table(
                 f" check that {log.timestamp!r} and {log.exposure!r} are timestamps and"
                 f" {log.value!r} is numeric"
             ) from exc
-        return units, _table_facts(asg_table, asg, config, base, own_columns=False)
+        facts = _table_facts(asg_table, asg, config, base, own_columns=False)
+        summed = {name: (ev_table, log.value) for name, c in log.columns.items() if c.agg == "sum"}
+        return units, dataclasses.replace(facts, derived_from=summed)
     if config.source is None:
         raise SpecError("no data: give `source` or `events` in the configuration, or pass data")
     table = open_table(config.source, base=base)
@@ -269,8 +274,9 @@ def _read_out_table(
                     c = _compare(m, config, cell[config.control], cell[arm], arm)
                     segments.append(_with(c, segment=seg, segment_value=value))
 
+    by_name = {m.name: m for m in metrics}
     guardrails = tuple(
-        _guardrail(g, c, config.level)
+        _guardrail(g, _two_sided(c, by_name[c.metric], config, by_arm))
         for g in config.guardrails
         for c in overall
         if c.metric == g.metric
@@ -298,6 +304,7 @@ def _read_out_table(
         segments=tuple(segments),
         guardrails=guardrails,
         notes=tuple(notes),
+        relative_interval=config.relative_interval,
     )
 
 
@@ -345,7 +352,22 @@ def _compare(
         alternative=config.alternative,
         control_name=config.control,
         arm=arm,
+        relative_interval=config.relative_interval,
     )
+
+
+def _two_sided(
+    c: Comparison,
+    metric: ReadoutMetric,
+    config: ExperimentConfig,
+    by_arm: Mapping[str, Aggregates],
+) -> Comparison:
+    """``c`` with two-sided intervals at the readout's level (itself for a two-sided readout),
+    which a guardrail judges whatever the readout's ``alternative``."""
+    if config.alternative == "two-sided":
+        return c
+    two = config.model_copy(update={"alternative": "two-sided"})
+    return _compare(metric, two, by_arm[config.control], by_arm[c.arm], c.arm)
 
 
 def compare_aggregates(
@@ -357,13 +379,15 @@ def compare_aggregates(
     alternative: Alternative = "two-sided",
     control_name: str = "control",
     arm: str = "treatment",
+    relative_interval: RelativeInterval = "auto",
 ) -> Comparison:
     """Compare one metric between two arms given their aggregates (no backend involved).
 
     The metric gives each arm's estimate and variance (:meth:`ReadoutMetric.estimates`): means
     the sample variance, proportions the Wald variance ``p(1 - p) / n``, ratios the delta method,
     and a covariate turns on CUPED; the test uses Welch's degrees of freedom. The p-value is
-    unadjusted.
+    unadjusted. The relative lift's interval is the delta method's or Fieller's as
+    ``relative_interval`` says (:mod:`mlroi.stats.lift`).
     """
     base = Comparison(
         metric=metric.name,
@@ -402,7 +426,14 @@ def compare_aggregates(
             control_value=est_c.value,
             treatment_value=est_t.value,
         )
-    lift = compare(est_c, est_t, level=level, alternative=alternative)
+    lift = compare(
+        est_c,
+        est_t,
+        level=level,
+        alternative=alternative,
+        relative_interval=relative_interval,
+        moments=estimates.moments,
+    )
     return _with(
         base,
         control_value=est_c.value,
@@ -410,6 +441,7 @@ def compare_aggregates(
         absolute=lift.absolute,
         relative=lift.relative,
         relative_note=lift.relative_note,
+        relative_method=lift.relative_method,
         p_value=lift.p_value,
         df=lift.df,
         p_value_adjusted=lift.p_value,
@@ -441,12 +473,8 @@ def _with(c: Comparison, **changes: Any) -> Comparison:
     return dataclasses.replace(c, **changes)
 
 
-def _guardrail(g: Guardrail, c: Comparison, level: float) -> GuardrailCheck:
-    """Non-inferiority verdict on the two-sided interval at ``level``, whatever ``alternative``.
-
-    The interval is rebuilt from the estimate and its standard error, so a one-sided readout
-    (whose interval is open on one side) still judges both directions.
-    """
+def _guardrail(g: Guardrail, c: Comparison) -> GuardrailCheck:
+    """Non-inferiority verdict on the two-sided interval of ``c`` (:func:`_two_sided`)."""
 
     def verdict(status: Literal["pass", "fail", "inconclusive"], reason: str) -> GuardrailCheck:
         return GuardrailCheck(
@@ -459,16 +487,9 @@ def _guardrail(g: Guardrail, c: Comparison, level: float) -> GuardrailCheck:
             reason=reason,
         )
 
-    estimate = c.relative if g.relative else c.absolute
-    if c.status != "ok" or estimate is None or c.df is None:
+    interval = c.relative if g.relative else c.absolute
+    if c.status != "ok" or interval is None or c.df is None:
         return verdict("inconclusive", f"cannot estimate: {c.reason or c.relative_note}")
-    crit = critical_value(level, c.df, "two-sided")
-    interval = Interval(
-        estimate=estimate.estimate,
-        lower=estimate.estimate - crit * estimate.std_error,
-        upper=estimate.estimate + crit * estimate.std_error,
-        std_error=estimate.std_error,
-    )
     unit = "relative" if g.relative else "absolute"
 
     def show(x: float) -> str:

@@ -19,8 +19,9 @@ class Comparison:
     """One metric, one treatment arm against control (overall or within one segment value).
 
     ``relative`` is ``treatment / control - 1``; it is ``None`` with ``relative_note`` saying why
-    when the control value is zero or negative. When ``status`` is ``"cannot estimate"``,
-    ``reason`` says why and the estimates are ``None``.
+    when the control value is zero or negative, or when Fieller's interval is unbounded.
+    ``relative_method`` says how its interval was computed: ``"delta"`` or ``"fieller"``.
+    When ``status`` is ``"cannot estimate"``, ``reason`` says why and the estimates are ``None``.
     """
 
     metric: str
@@ -36,6 +37,7 @@ class Comparison:
     absolute: Interval | None = None
     relative: Interval | None = None
     relative_note: str | None = None
+    relative_method: str | None = None
     p_value: float | None = None
     df: float | None = None
     p_value_adjusted: float | None = None
@@ -72,6 +74,8 @@ class ExperimentResult(Result):
         segments: the same comparisons within each value of each segment column.
         guardrails: guardrail verdicts.
         notes: caveats the reader must see (caps applied, units dropped, ...).
+        relative_interval: the rule for relative lifts' intervals (``auto``, ``delta`` or
+            ``fieller``); each comparison's ``relative_method`` says which one it got.
     """
 
     control: str
@@ -84,13 +88,14 @@ class ExperimentResult(Result):
     segments: tuple[Comparison, ...] = ()
     guardrails: tuple[GuardrailCheck, ...] = ()
     notes: tuple[str, ...] = ()
+    relative_interval: str = "auto"
 
     def failures(self, fail_on: tuple[str, ...] = ("srm", "guardrail")) -> list[str]:
         """One line per failed check among ``fail_on`` (empty when the readout passes)."""
         out = []
         if "srm" in fail_on and self.srm.mismatch:
             out.append(
-                f"sample ratio mismatch: p = {fmt.p_value(self.srm.p_value)}"
+                f"sample ratio mismatch: {fmt.p_equals(self.srm.p_value)}"
                 f" < {fmt.number(self.srm.threshold)}"
                 f" (observed {dict(self.srm.observed)})"
             )

@@ -22,6 +22,7 @@ from mlroi.stats import cuped
 from mlroi.stats.aggregates import Aggregates, pair
 from mlroi.stats.cuped import Linearised
 from mlroi.stats.delta import Gradient, mean_gradient
+from mlroi.stats.fieller import RatioMoments
 from mlroi.stats.lift import ArmEstimate
 from mlroi.stats.power import Baseline
 
@@ -42,12 +43,15 @@ class Estimates:
         theta: the CUPED coefficient; ``None`` without a covariate.
         variance_reduction: the share of the difference's variance CUPED removed; ``None``
             without a covariate.
+        moments: the two values' joint moments for their ratio when the arms are not
+            independent (CUPED's shared centring); ``None`` for independent arms.
     """
 
     control: ArmEstimate
     treatment: ArmEstimate
     theta: float | None = None
     variance_reduction: float | None = None
+    moments: RatioMoments | None = None
 
 
 class ReadoutMetric(Protocol):
@@ -196,10 +200,19 @@ class MetricBase(BaseModel):
         """Both arms' estimates of one comparison, CUPED-adjusted where there is a covariate."""
         if not self.has_covariate:
             return Estimates(self.estimate(control), self.estimate(treatment))
-        pooled = self.linearise(control + treatment).covariate_value
-        adjusted = cuped.adjust(self.linearise(control), self.linearise(treatment), pooled)
+        pooled = self.linearise(control + treatment)
+        adjusted = cuped.adjust(
+            self.linearise(control),
+            self.linearise(treatment),
+            pooled.covariate_value,
+            pooled.covariate_gradient,
+        )
         return Estimates(
-            adjusted.control, adjusted.treatment, adjusted.theta, adjusted.variance_reduction
+            adjusted.control,
+            adjusted.treatment,
+            adjusted.theta,
+            adjusted.variance_reduction,
+            adjusted.moments,
         )
 
     def baseline(self, agg: Aggregates) -> Baseline:

@@ -56,3 +56,14 @@ def describe(result: Any) -> str:
     """
     text: str = _builder(result).describe(result)
     return text
+
+
+def notebook_html(result: Any) -> str:
+    """What a notebook shows for a result: its report section (for a whole case, every part of
+    its report) with the same charts as the HTML report, failed checks first."""
+    from mlroi.report.html import notebook
+
+    builder = _builder(result)
+    parts = getattr(builder, "parts", None)
+    views: list[View] = parts(result) if parts is not None else [builder.view(result)]
+    return notebook(views)

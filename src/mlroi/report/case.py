@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from mlroi import formatting as fmt
 from mlroi.case_result import CaseResult
-from mlroi.report import decision, experiment, methods, roi
+from mlroi.report import decision, experiment, methods, quality, roi, story
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
 
 
@@ -79,7 +79,10 @@ def summary(r: CaseResult) -> View:
         title=r.name,
         context=tuple(context),
         headline=Sentence(roi.headline(r.roi), "alarm" if r.roi.withheld else "strong"),
-        sections=(Section(tuple(blocks), f"Primary metric: {r.primary_metric}"),),
+        sections=(
+            Section(tuple(blocks), f"Primary metric: {r.primary_metric}"),
+            Section(story.sentences(r), "How the figures relate"),
+        ),
     )
 
 
@@ -92,6 +95,7 @@ def parts(r: CaseResult, *, segments: bool = True) -> list[View]:
         out.append(decision.view(r.decision, segments=segments, assumptions=False))
     out.append(roi.view(r.roi, assumptions=False))
     out.append(methods.view(r))
+    out.append(quality.view(r))
     return out
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from mlroi import formatting as fmt
 from mlroi.decision.result import DecisionResult, ModelResult
 from mlroi.decision.score_groups import CURVE_COLUMNS
+from mlroi.decision.stated import StatedPoint
 from mlroi.decision.targeting import TargetingComparison
 from mlroi.expr import ExprError, evaluate, parse
 from mlroi.report.assumptions import table as assumption_table
@@ -28,6 +29,7 @@ from mlroi.report.view import (
     Table,
     View,
 )
+from mlroi.stats.interval import Interval
 
 _CHECKED_METRICS = ("precision", "recall", "fpr", "f1")
 BUDGETS = (0.05, 0.1, 0.2, 0.3)
@@ -72,14 +74,9 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
         )
         + " (the best threshold acting on at most that share of the rows)."
     )
-    if m.calibration is not None:
-        cal = m.calibration
-        hl = (
-            "" if cal.hl_p_value is None else f", Hosmer-Lemeshow p = {fmt.p_value(cal.hl_p_value)}"
-        )
-        lines.append(
-            f"  Calibration of the scores: expected calibration error {fmt.value(cal.ece)}{hl}."
-        )
+    calibrated = calibration_sentence(r, m)
+    if calibrated is not None:
+        lines.append(f"  {calibrated}")
     extra = [k for k in m.curve.sums if k in p]
     if extra:
         lines.append(
@@ -123,6 +120,145 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
         )
     lines.extend(f"  Binding: {b}." for b in d.binding)
     return lines
+
+
+def _amount(r: DecisionResult, total: float) -> str:
+    """A total over the table's rows, a year when the case gives ``rows_per_year``."""
+    year = r.per_year(total)
+    if year is None:
+        return f"{fmt.money(total, r.currency)} on this table"
+    return f"{fmt.money(year, r.currency)} a year"
+
+
+def _range(r: DecisionResult, iv: Interval, *, unit: bool = False) -> str:
+    """An interval's ends as :func:`_amount` states them (``unit`` adds "a year" or "on this
+    table")."""
+    f = r.year_factor or 1.0
+    text = fmt.money_range(iv.lower * f, iv.upper * f, r.currency)
+    if not unit:
+        return text
+    return text + (" on this table" if r.year_factor is None else " a year")
+
+
+def _of_resamples(p: float, resamples: int) -> str:
+    text = fmt.resampled_share(p, resamples)
+    return text if text.endswith("resamples") else f"{text} of the resamples"
+
+
+def stated_sentences(r: DecisionResult, s: StatedPoint | None = None) -> list[str]:
+    """Is the threshold in use any good: its value, the best threshold's, and the difference."""
+    s = s or r.stated
+    if s is None:
+        return []
+    p = s.point
+    level = fmt.level(r.level)
+    if s.index == 0:
+        where = f"acting on nobody ({s.ask.words(r.rows)} reaches no whole group of tied scores)"
+    else:
+        where = (
+            f"acting on {s.column} >= {fmt.threshold(s.threshold)}: "
+            f"{fmt.count(p['targeted'])} of {fmt.count(r.rows)} eligible rows "
+            f"({fmt.share(p['share_targeted'])})"
+        )
+    head = f"Your {s.ask.words(r.rows)}: {where}, worth {_amount(r, s.value.estimate)}"
+    if s.has_interval:
+        head += f" ({level} bootstrap interval {_range(r, s.value)})"
+    lines = [head + "."]
+    if s.best is None or s.difference is None:
+        lines.append(
+            "  No threshold meets the constraints, so there is no best one to compare with."
+        )
+    elif s.index == r.models[s.model].decision.index:
+        lines.append("  This is the best threshold the analysis found.")
+    else:
+        d = s.difference
+        gap = abs(d.estimate)
+        verb = "gives up" if d.estimate < 0 else "adds"
+        best = (
+            "The best is to act on nobody, worth"
+            if s.best["targeted"] == 0
+            else f"The best threshold, {fmt.threshold(s.best['threshold'])} "
+            f"({fmt.count(s.best['targeted'])} rows), is worth"
+        )
+        text = f"  {best} {_amount(r, s.best['incremental_value'])}; yours {verb} {_amount(r, gap)}"
+        if s.has_interval and s.share_worse is not None:
+            text += (
+                f" (difference {level} paired-bootstrap interval {_range(r, d)}; yours is worth "
+                f"less in {_of_resamples(s.share_worse, r.resamples)}; "
+                "the best was picked on these rows, so its lead is if anything optimistic)"
+            )
+        lines.append(text + ".")
+    if s.parameters is not None:
+        sp = s.parameters
+        text = (
+            f"  Over the uncertain parameters ({fmt.count(sp.draws)} draws): yours is worth "
+            f"{_range(r, sp.value, unit=True)}"
+        )
+        if sp.difference is not None and s.index != r.models[s.model].decision.index:
+            text += f", its difference from the best threshold {_range(r, sp.difference)}"
+        lines.append(f"{text} ({level} intervals).")
+    if s.breaks:
+        lines.append(f"  It breaks the constraint(s): {'; '.join(s.breaks)}.")
+    if not s.has_interval:
+        lines.append(f"  No interval: {s.interval_reason}.")
+    return lines
+
+
+CALIBRATION_P = 0.05
+"""Hosmer-Lemeshow p-value below which the scores are said not to be calibrated."""
+SMALL_GAP = 0.02
+"""Largest gap between a bin's positive rate and its mean score that reads as "close"."""
+
+_POSITIVES = {"churner": "churners", "fraud": "fraud", "responder": "responders"}
+
+
+def calibration_sentence(r: DecisionResult, m: ModelResult) -> str | None:
+    """Whether the scores can be read as probabilities, in words, with the score bin that is
+    furthest off: "the scores are not calibrated probabilities: among customers scored 0.71 to
+    0.95 (mean 0.80), 31.0% were churners". ``None`` for scores that are not probabilities.
+
+    The verdict: Hosmer-Lemeshow p below :data:`CALIBRATION_P` says "not calibrated", unless
+    every bin is within :data:`SMALL_GAP` of its mean score (then "close": with many rows a
+    small gap is detectable); otherwise the scores read as probabilities.
+    """
+    cal = m.calibration
+    if cal is None or cal.count.size == 0:
+        return None
+    from mlroi.decision.templates import TEMPLATES
+
+    who = TEMPLATES[r.template].words[0] if r.template else "rows"
+    noun = _POSITIVES.get(r.positive, f"positive ({r.label} = 1)")
+    gaps = np.abs(cal.observed - cal.predicted)
+    b = int(np.argmax(gaps))
+    scored = (
+        f"{fmt.score(cal.lower[b])}"
+        if cal.lower[b] == cal.upper[b]
+        else f"{fmt.score(cal.lower[b])} to {fmt.score(cal.upper[b])} (mean "
+        f"{fmt.score(cal.predicted[b])})"
+    )
+    among = (
+        f"among the {fmt.count(cal.count[b])} {who} scored {scored}, "
+        f"{fmt.share(cal.observed[b])} were {noun}"
+    )
+    p = cal.hl_p_value
+    test = "" if p is None else f"; {fmt.p_equals(p, 'Hosmer-Lemeshow p')}"
+    summary = f"expected calibration error {fmt.value(cal.ece)}{test}"
+    largest = float(gaps[b])
+    if p is not None and p < CALIBRATION_P and largest >= SMALL_GAP:
+        return (
+            f"The scores are not calibrated probabilities: {among} ({summary}). Rank by them, "
+            "but recalibrate them (e.g. Platt or isotonic) before reading a score as a chance."
+        )
+    if p is not None and p < CALIBRATION_P:
+        return (
+            f"The scores are close to calibrated probabilities: every score bin's rate is within "
+            f"{fmt.share(SMALL_GAP, 0)} of its mean score, though with this many rows the gaps "
+            f"are detectable; the largest: {among} ({summary})."
+        )
+    return (
+        f"The scores read as probabilities: in each score bin the rate is close to the mean "
+        f"score; the largest gap: {among} ({summary})."
+    )
 
 
 def comparison_sentence(r: DecisionResult) -> str | None:
@@ -253,7 +389,7 @@ def reconciliation(r: DecisionResult) -> list[str]:
 
 def sentences(r: DecisionResult) -> list[str]:
     """The findings in plain sentences, champion first."""
-    lines: list[str] = []
+    lines: list[str] = stated_sentences(r)
     for m in r.models.values():
         lines.extend(model_sentences(r, m))
     compared = comparison_sentence(r)
@@ -272,15 +408,31 @@ def sentences(r: DecisionResult) -> list[str]:
 
 
 def threshold_table(r: DecisionResult) -> Table:
-    """Each model's chosen threshold with its metrics and value."""
-    right = ("threshold", "targeted", "precision", "recall", "fpr", "value", "AUC")
+    """Each model's chosen threshold with its metrics and value, and the threshold in use."""
+    yearly = r.rows_per_year is not None
+    right = (
+        "threshold",
+        "targeted",
+        "precision",
+        "recall",
+        "fpr",
+        "value, these rows",
+        *(("value a year",) if yearly else ()),
+        "AUC",
+    )
     columns = (Column("model"), *(Column(col, "right") for col in right))
     rows = []
-    for m in r.models.values():
-        p: dict[str, Any] = m.point or {}
+    points: list[tuple[str, dict[str, Any], float | None]] = [
+        (m.column, m.point or {}, m.curve.auc) for m in r.models.values()
+    ]
+    if r.stated is not None:  # the threshold in use, below the best
+        s = r.stated
+        shown = {**s.point, "threshold": s.threshold}
+        points.append((f"{s.column} (yours)", shown, r.models[s.model].curve.auc))
+    for name, p, auc in points:
         rows.append(
             (
-                Cell(m.column),
+                Cell(name),
                 Cell(fmt.threshold(p["threshold"]) if p else "infeasible"),
                 Cell(fmt.count(p["targeted"]) if p else "—"),
                 *(
@@ -288,11 +440,19 @@ def threshold_table(r: DecisionResult) -> Table:
                     for k in ("precision", "recall", "fpr")
                 ),
                 Cell(fmt.money(p.get("incremental_value"), r.currency) if p else "—"),
-                Cell("—" if m.curve.auc is None else fmt.score(m.curve.auc)),
+                *(
+                    (Cell(fmt.money(r.per_year(p["incremental_value"]), r.currency)),)
+                    if yearly and p
+                    else (Cell("—"),)
+                    if yearly
+                    else ()
+                ),
+                Cell("—" if auc is None else fmt.score(auc)),
             )
         )
     return Table(
-        f"Decision: act on {r.score} (label {r.label}, {fmt.count(r.rows)} rows)",
+        f"Decision: act on {r.score} (label {r.label}, {fmt.count(r.rows)} rows"
+        + (f"; {fmt.count(r.rows_per_year)} a year)" if r.rows_per_year is not None else ")"),
         columns,
         tuple(rows),
         centered_title=True,
@@ -366,7 +526,7 @@ def value_chart(r: DecisionResult, m: ModelResult) -> LineChart:
         else tuple(Span("meets every constraint", a, b) for a, b in _runs(xs, feasible))
     )
     p = m.point
-    markers = (
+    markers: tuple[Marker, ...] = (
         (
             Marker(
                 f"chosen {fmt.threshold(p['threshold'])}",
@@ -377,6 +537,15 @@ def value_chart(r: DecisionResult, m: ModelResult) -> LineChart:
         if p is not None and math.isfinite(p["threshold"])
         else ()
     )
+    s = r.stated
+    if s is not None and s.model == m.name and math.isfinite(s.point["threshold"]):
+        markers += (
+            Marker(
+                f"yours {fmt.threshold(s.threshold)}",
+                s.point["threshold"],
+                s.point["incremental_value"],
+            ),
+        )
     return LineChart(
         f"Value against threshold: {m.column}",
         (Series(m.column, tuple(xs), tuple(ys)),),
@@ -443,6 +612,15 @@ def view(r: DecisionResult, *, segments: bool = True, assumptions: bool = True) 
     """The whole decision analysis as a view (``segments`` is for readouts; unused here);
     ``assumptions`` adds the "Assumptions used" table (a case report shows it in its
     "Assumptions and methods" part instead)."""
+    infeasible = [
+        Sentence(
+            f"Failed check: no feasible threshold for {m.column}:"
+            f" {m.decision.reason or 'no threshold meets the constraints'}",
+            "alarm",
+        )
+        for m in r.models.values()
+        if m.decision.point is None
+    ]
     sections = [
         Section((threshold_table(r),), "Chosen thresholds"),
         Section(tuple(Sentence(s) for s in sentences(r)), "Findings"),
@@ -451,6 +629,7 @@ def view(r: DecisionResult, *, segments: bool = True, assumptions: bool = True) 
         sections.append(Section((assumption_table(r.assumptions, r.currency),), "Assumptions used"))
     return View(
         label=f"Decision analysis of {r.score}",
+        context=tuple(infeasible),
         sections=tuple(sections),
         charts=charts(r),
     )

@@ -26,11 +26,19 @@ def srm_sentence(result: ExperimentResult) -> Sentence:
     counts = ", ".join(f"{arm} {fmt.count(n)}" for arm, n in srm.observed.items())
     if srm.mismatch:
         return Sentence(
-            f"SAMPLE RATIO MISMATCH: p = {fmt.p_value(srm.p_value)} < {srm.threshold} ({counts})."
+            f"SAMPLE RATIO MISMATCH: {fmt.p_equals(srm.p_value)} < {srm.threshold} ({counts})."
             " The assignment or logging is broken; do not trust the lifts below.",
             "alarm",
         )
-    return Sentence(f"Sample ratio OK: p = {fmt.p_value(srm.p_value)} ({counts})", "good")
+    return Sentence(f"Sample ratio OK: {fmt.p_equals(srm.p_value)} ({counts})", "good")
+
+
+def relative_text(c: Comparison) -> str:
+    """The relative lift with its interval, naming Fieller's method where it was used."""
+    if c.relative is None:
+        return c.relative_note or "—"
+    text = fmt.interval(c.relative, relative=True)
+    return text + " (Fieller)" if c.relative_method == "fieller" else text
 
 
 def _lift_cells(c: Comparison) -> list[Cell]:
@@ -44,10 +52,7 @@ def _lift_cells(c: Comparison) -> list[Cell]:
             Cell(""),
         ]
     a = c.absolute
-    if c.relative is not None:
-        rel = Cell(fmt.interval(c.relative, relative=True))
-    else:
-        rel = Cell(c.relative_note or "—", "muted")
+    rel = Cell(relative_text(c), "plain" if c.relative is not None else "muted")
     tone: Tone = "good" if c.significant and a.estimate > 0 else "bad" if c.significant else "plain"
     cuped = "" if c.variance_reduction is None else f"−{fmt.share(c.variance_reduction, 0)} var"
     return [
@@ -108,10 +113,8 @@ def segment_table(result: ExperimentResult) -> Table:
     for c in result.segments:
         if c.status != "ok" or c.absolute is None:
             rel = Cell(f"cannot estimate: {c.reason}", "warn")
-        elif c.relative is None:
-            rel = Cell(c.relative_note or "—", "muted")
         else:
-            rel = Cell(fmt.interval(c.relative, relative=True))
+            rel = Cell(relative_text(c), "plain" if c.relative is not None else "muted")
         rows.append(
             (
                 Cell(f"{c.segment}={c.segment_value}"),
@@ -160,8 +163,11 @@ def view(result: ExperimentResult, *, segments: bool = True) -> View:
         blocks.append(segment_table(result))
     blocks.extend(Sentence(note, "note") for note in result.notes)
     chart = lift_chart(result)
+    # the SRM verdict is the headline; a failed guardrail is read before it too
+    failed = [line for line in result.failures(("guardrail",))]
     return View(
         label="Experiment readout",
+        context=tuple(Sentence(f"Failed check: {line}", "alarm") for line in failed),
         headline=srm_sentence(result),
         sections=(Section(tuple(blocks)),),
         charts=() if chart is None else (chart,),
@@ -171,12 +177,8 @@ def view(result: ExperimentResult, *, segments: bool = True) -> View:
 def _describe(c: Comparison) -> str:
     if c.status != "ok" or c.absolute is None:
         return f"{c.metric} [{c.arm}]: cannot estimate ({c.reason})"
-    rel = (
-        fmt.interval(c.relative, relative=True)
-        if c.relative
-        else f"relative n/a ({c.relative_note})"
-    )
-    return f"{c.metric} [{c.arm}]: {rel}, p = {fmt.p_value(c.p_value)}"
+    rel = relative_text(c) if c.relative else f"relative n/a ({c.relative_note})"
+    return f"{c.metric} [{c.arm}]: {rel}, {fmt.p_equals(c.p_value)}"
 
 
 def describe(result: ExperimentResult) -> str:
@@ -184,7 +186,7 @@ def describe(result: ExperimentResult) -> str:
     srm = result.srm
     lines = [
         f"ExperimentResult(control={result.control!r}, arms={list(result.arms)},"
-        f" srm_p={fmt.p_value(srm.p_value)}{' MISMATCH' if srm.mismatch else ''})"
+        f" {fmt.p_equals(srm.p_value, 'srm_p')}{' MISMATCH' if srm.mismatch else ''})"
     ]
     lines.extend("  " + _describe(c) for c in result.comparisons)
     lines.extend(f"  guardrail {g.metric} [{g.arm}]: {g.status}" for g in result.guardrails)

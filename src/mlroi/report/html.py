@@ -26,14 +26,19 @@ _COLOURS: dict[Tone, str] = {
     "note": "color:#666",
 }
 
-_CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;"
-    "color:#111;background:#fff}"
+_SCOPED_CSS = (
     ".mlroi table{border-collapse:collapse;margin:.5rem 0 1rem}"
     ".mlroi th,.mlroi td{border-bottom:1px solid #ddd;padding:2px 8px}"
     ".mlroi caption{text-align:left;font-weight:bold}"
     ".mlroi figure{margin:1rem 0}.mlroi svg{max-width:100%;height:auto}"
-    "section.part{border-top:2px solid #ddd;margin-top:2rem}"
+)
+"""Rules that touch only mlroi's own markup: safe inside a notebook's page."""
+
+_CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;"
+    "color:#111;background:#fff}"
+    + _SCOPED_CSS
+    + "section.part{border-top:2px solid #ddd;margin-top:2rem}"
     "footer{color:#666;font-size:.85rem;margin:2rem 0}"
     # printing to PDF: no page margins of the screen layout, no part split across a table
     "@media print{body{max-width:none;margin:0;font-size:10pt}"
@@ -176,6 +181,13 @@ def fragment(view: View) -> str:
     if view.what_if is not None:
         parts.append(_what_if(view.what_if))
     return f"<div class='mlroi'>{''.join(parts)}</div>"
+
+
+def notebook(views: list[View]) -> str:
+    """Views as a notebook cell shows them (``_repr_html_``): each part as in the report page,
+    with its charts, under a style that touches only mlroi's own markup."""
+    parts = "".join(fragment(v) for v in views)
+    return f"<div class='mlroi-notebook'><style>{_SCOPED_CSS}</style>{parts}</div>"
 
 
 def document(view: View) -> str:

@@ -19,6 +19,7 @@ from mlroi.experiment.result import ExperimentResult
 from mlroi.report.assumptions import table as assumption_table
 from mlroi.report.view import Section, Sentence, View
 from mlroi.roi.result import RoiResult
+from mlroi.stats.fieller import AUTO_LIMIT
 
 
 def readout(r: ExperimentResult) -> list[str]:
@@ -28,6 +29,7 @@ def readout(r: ExperimentResult) -> list[str]:
         f"Lifts are treatment minus control per unit, with {fmt.level(r.level)} {sided} "
         "confidence intervals: Welch's t for means and ratios (the delta method for ratios), "
         "a normal approximation for proportions.",
+        _relative(r),
         _correction(r.correction),
         f"Sample ratio: Pearson's chi-square test of the units per arm against the planned "
         f"split ({', '.join(f'{a} {fmt.share(s)}' for a, s in r.arms.items())}); a p-value "
@@ -41,6 +43,29 @@ def readout(r: ExperimentResult) -> list[str]:
             + "."
         )
     return out
+
+
+def _relative(r: ExperimentResult) -> str:
+    """How the relative lifts' intervals were computed, naming the metrics that used Fieller's."""
+    fieller = sorted({c.metric for c in r.comparisons if c.relative_method == "fieller"})
+    base = "Relative lifts are treatment / control − 1"
+    unbounded = (
+        " When the control value is not distinguishable from 0, Fieller's interval is unbounded "
+        "and no relative interval is shown."
+    )
+    if r.relative_interval == "delta":
+        return base + ", with the delta method's interval."
+    if r.relative_interval == "fieller":
+        rule = base + ", with Fieller's interval for a ratio." + unbounded
+    else:
+        rule = (
+            base + ", with the delta method's interval, or Fieller's interval for a ratio where "
+            f"the control value's relative standard error exceeds {fmt.share(AUTO_LIMIT, 0)} "
+            "(the delta interval under-covers there)." + unbounded
+        )
+    if fieller:
+        rule += " Fieller's interval is used for: " + ", ".join(fieller) + "."
+    return rule
 
 
 _CORRECTIONS = {
@@ -61,12 +86,20 @@ def decision(r: DecisionResult) -> list[str]:
     if r.resamples:
         out.append(
             f"Intervals from the data: {fmt.count(r.resamples)} bootstrap resamples (seed "
-            f"{r.seed}, {fmt.level(r.level)} intervals)."
+            f"{r.seed}, {fmt.level(r.level)} intervals); each resample's totals are scaled to "
+            "the table's rows (total x rows / rows drawn), so a value's interval is that of a "
+            "sum over a known number of rows, as is its value a year."
         )
     draws = {m.parameters.draws for m in r.models.values() if m.parameters is not None}
     if draws:
         out.append(
             f"Intervals over the uncertain parameters: {fmt.count(max(draws))} Monte Carlo draws."
+        )
+    if r.stated is not None:
+        out.append(
+            f"The threshold in use ({r.stated.ask.words(r.rows)}) is valued on the same curve, "
+            "resamples and draws as the best threshold; their difference is paired, resample by "
+            "resample and draw by draw, with both thresholds fixed."
         )
     return out
 
@@ -83,6 +116,11 @@ def roi(r: RoiResult) -> list[str]:
         out = ["Every input is a single value: the figures are exact, with no interval."]
     out.append(f"Cash flows: {r.timing}.")
     out += [f"Lift of {x.driver}: {x.distribution}, from {x.source}." for x in r.lifts]
+    if any("Student's t" in x.distribution for x in r.lifts):
+        out.append(
+            "A lift from the readout is drawn from Student's t on the readout's degrees of "
+            "freedom, the distribution its interval was read with (a normal from 1,000 df on)."
+        )
     return out
 
 

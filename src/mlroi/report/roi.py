@@ -225,6 +225,26 @@ def drivers_table(r: RoiResult) -> Table:
     )
 
 
+def readout_lines(r: RoiResult) -> list[str]:
+    """The readout lifts the ROI rests on, each with its interval: what the headline is built
+    from, said before it ("Lift of retained used for customer value retained: ...")."""
+    out: list[str] = []
+    for x in r.lifts:
+        if x.metric is None or x.interval is None:
+            continue
+        level = "" if x.level is None else f"{fmt.level(x.level)} "
+        text = (
+            f"Lift of {x.metric} used for {x.driver} ({x.source}): "
+            f"{fmt.interval(x.interval)} ({level}CI)"
+        )
+        if x.relative is not None:
+            text += f", relative {fmt.interval(x.relative, relative=True)}"
+        if x.units is not None:
+            text += f"; {fmt.count(x.units[1])} treatment and {fmt.count(x.units[0])} control units"
+        out.append(text + ".")
+    return out
+
+
 def lifts_table(r: RoiResult) -> Table:
     """Where each driver's lift comes from, and how the simulation draws it."""
     return Table(
@@ -473,6 +493,7 @@ def view(r: RoiResult, *, segments: bool = True, assumptions: bool = True) -> Vi
     """
     context: list[Sentence] = list(failed_checks(r))
     context += [Sentence(f"Implausible input: {w}", "warn") for w in r.warnings]
+    context.extend(Sentence(line) for line in readout_lines(r))
     if r.model_metrics:
         shown = ", ".join(f"{name} {fmt.value(v)}" for name, v in r.model_metrics)
         context.append(Sentence(f"Model metrics reported beside it: {shown}"))

@@ -6,8 +6,10 @@ case as a function of its inputs (:class:`~mlroi.roi.model.CaseModel`) is called
 
 - at the point inputs (arrays of length 1) for the headline figures;
 - with ``draws`` independent Monte Carlo draws of every uncertain input for the intervals and
-  probabilities (inputs are assumed independent; a lift from a readout is drawn from its normal
-  sampling distribution, Normal(estimate, standard error));
+  probabilities (inputs are assumed independent; a lift from a readout is drawn from the
+  sampling distribution its interval was read with: estimate + standard error x Student's t on
+  the readout's Welch degrees of freedom, the normal from 1,000 df on
+  (:func:`~mlroi.spec.quantity.sampling_distribution`));
 - with one input at the low and the high end of its range, the others at their points, for the
   one-at-a-time sensitivity (:mod:`~mlroi.roi.sensitivity`).
 """

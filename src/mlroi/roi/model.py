@@ -9,19 +9,27 @@ ends of its range.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from mlroi import formatting as fmt
 from mlroi.costs.ratecard import RateCard
 from mlroi.costs.schedule import cost_schedule
+from mlroi.errors import SpecError
 from mlroi.roi import finance
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Quantity, point
 
 FloatArray = npt.NDArray[np.float64]
+
+FLOW_LIMIT = 1e100
+"""Largest monthly value or cost the ROI arithmetic takes: its figures add flows over months
+and draws, square them for spreads and divide them; 1e100 leaves float64 room for all of it,
+and no business case comes near it (a larger one is a typo or a unit mistake)."""
 
 
 @dataclass(frozen=True)
@@ -55,22 +63,27 @@ class CaseModel:
         """
         value_model = self.case.value
         lifts = {i: params[f"value.drivers[{i}].lift"] for i in range(len(value_model.drivers))}
-        value = value_model.schedule(self.horizon, lifts, params)
-        measured_cost = value_model.schedule(self.horizon, lifts, params, "cost")
-        shape = (n, self.horizon + 1)
-        per_draw = {k: np.broadcast_to(v, (n,)) for k, v in params.items()}
-        costs = cost_schedule(
-            self.case.costs,
-            self.horizon,
-            self.rate_card,
-            params=per_draw,
-            n=n,
-            currency=self.case.finance.currency,
-        )
-        return finance.CashFlows(
-            value=np.broadcast_to(value, shape),
-            cost=np.broadcast_to(costs.total + measured_cost, shape),
-        )
+        # an overflow is found below and named by its input, not left to a numpy warning
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = value_model.schedule(self.horizon, lifts, params)
+            measured_cost = value_model.schedule(self.horizon, lifts, params, "cost")
+            shape = (n, self.horizon + 1)
+            per_draw = {k: np.broadcast_to(v, (n,)) for k, v in params.items()}
+            costs = cost_schedule(
+                self.case.costs,
+                self.horizon,
+                self.rate_card,
+                params=per_draw,
+                n=n,
+                currency=self.case.finance.currency,
+            )
+            flows = finance.CashFlows(
+                value=np.broadcast_to(value, shape),
+                cost=np.broadcast_to(costs.total + measured_cost, shape),
+            )
+        for kind, amounts in (("value", flows.value), ("cost", flows.cost)):
+            _refuse_overflow(kind, amounts, params, self.case.finance.currency)
+        return flows
 
     def at_points(self, **override: FloatArray) -> dict[str, FloatArray]:
         """Every input at its point (an array of length 1), except those given by path."""
@@ -102,3 +115,27 @@ def figure(flows: finance.CashFlows, name: str, rate: float) -> FloatArray:
         "payback": flows.payback_months,
     }
     return np.asarray(figures[name](), dtype=np.float64)
+
+
+def _refuse_overflow(
+    kind: str, amounts: FloatArray, params: Mapping[str, FloatArray], currency: str
+) -> None:
+    """Raise, naming the largest input, when a monthly amount is not finite or passes
+    :data:`FLOW_LIMIT`.
+
+    Raises:
+        SpecError: starts with the input's path (``value.drivers[0].units_per_month: ...``), so
+            the command line puts the case file's line in front.
+    """
+    with np.errstate(invalid="ignore"):
+        top = float(np.max(np.abs(amounts), initial=0.0))
+    if top <= FLOW_LIMIT:  # False for NaN too
+        return
+    sizes = {k: float(np.max(np.abs(v), initial=0.0)) for k, v in params.items()}
+    field = max(sizes, key=lambda k: sizes[k])
+    reach = fmt.money(top, currency) if math.isfinite(top) else "beyond float64's range"
+    raise SpecError(
+        f"{field}: {fmt.number(sizes[field])} makes the monthly {kind} reach {reach}, more"
+        f" than the ROI arithmetic holds ({fmt.number(FLOW_LIMIT)}): check the figure, or"
+        " state the case in larger units (e.g. thousands)"
+    )

@@ -22,6 +22,14 @@ class LiftInput:
     std_error: float | None
     distribution: str
     control_value: float | None = None
+    interval: Interval | None = None
+    """The readout's interval of the absolute lift, at ``level`` (readout lifts only)."""
+    relative: Interval | None = None
+    """The readout's relative lift and its interval (``None`` when undefined)."""
+    level: float | None = None
+    """The readout's confidence level."""
+    units: tuple[int, int] | None = None
+    """Units in control and in the treatment arm."""
 
 
 @dataclass(frozen=True)

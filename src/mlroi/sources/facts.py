@@ -39,11 +39,14 @@ class TableFacts:
             footers (exact, as written; empty for an event log or a non-Parquet source). A
             check these already pass (0/1 values, non-negative denominators) is not asked of
             the backend.
+        derived_from: per-unit columns an event log derives by summing its value column:
+            name -> (events table, value column), where a sum that overflows is diagnosed.
     """
 
     table: Any
     bounds: tuple[int, int] | None = None
     column_bounds: Mapping[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
+    derived_from: Mapping[str, tuple[Any, str]] = dataclasses.field(default_factory=dict)
 
 
 def table_facts(

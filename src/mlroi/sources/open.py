@@ -7,6 +7,7 @@ joined in one query. A connection URL opens any Ibis backend (``postgres://...``
 
 from __future__ import annotations
 
+import glob
 import itertools
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +30,9 @@ class Source(BaseModel):
 
     path: str | None = Field(None, description="Parquet or CSV file, or a glob of them.")
     format: Literal["parquet", "csv"] | None = Field(
-        None, description="File format; inferred from the extension when omitted."
+        None,
+        description="File format; inferred when omitted from the extension (.parquet; .csv,"
+        " .tsv, .txt, also gzip- or zstd-compressed: .csv.gz, .csv.zst) or Parquet's magic bytes.",
     )
     url: str | None = Field(None, description="Ibis connection URL, e.g. postgresql://...")
     table: str | None = Field(None, description="Table name in the connection given by url.")
@@ -90,8 +93,44 @@ def resolve_path(source: Any, base: Path | None) -> tuple[Path, str] | None:
     else:
         return None
     full = Path(path) if base is None or Path(path).is_absolute() else base / path
-    kind = fmt or ("csv" if full.suffix.lower() in {".csv", ".tsv"} else "parquet")
-    return full, kind
+    return full, fmt or file_format(full)
+
+
+_CSV = (".csv", ".tsv", ".txt")
+_PARQUET = (".parquet", ".parq", ".pq")
+_COMPRESSED = (".gz", ".gzip", ".zst")
+"""Compressions DuckDB's CSV reader opens by itself."""
+
+
+def file_format(full: Path) -> str:
+    """The format of a file (or glob) from its extension, ``data.csv.gz`` and ``data.tsv``
+    included; a file with another extension is recognised by Parquet's magic bytes.
+
+    Raises:
+        DataError: the extension names no format mlroi reads, and the file is not Parquet.
+    """
+    suffixes = [s.lower() for s in full.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes.pop()
+        if suffixes and suffixes[-1] in _CSV:
+            return "csv"
+    elif suffixes and suffixes[-1] in _CSV:
+        return "csv"
+    elif suffixes and suffixes[-1] in _PARQUET:
+        return "parquet"
+    first = next(iter(sorted(glob.glob(str(full)))), None)
+    if first is None:
+        raise DataError(f"source file not found: {full} (check `path`)")
+    try:
+        with open(first, "rb") as head:
+            if head.read(4) == b"PAR1":
+                return "parquet"
+    except OSError:  # a folder, or unreadable: say which format to set
+        pass
+    raise DataError(
+        f"cannot tell the format of {full} from its name: set `format: csv` (CSV, also"
+        " gzip- or zstd-compressed) or `format: parquet` on the source"
+    )
 
 
 def _read_path(full: Path, kind: str) -> Any:
@@ -168,3 +207,39 @@ def open_table(source: Any, *, base: Path | None = None) -> Any:
         f"cannot use a {type(source).__name__} as a source: give a path, a pandas/polars/pyarrow"
         " frame, an Ibis table, or Source(url=..., table=...)"
     )
+
+
+_OWN_VIEWS = ("mlroi_parquet_", "ibis_read_csv_")
+"""Prefixes of the views :func:`open_table` creates over files on the default connection."""
+
+
+def release(*tables: Any) -> None:
+    """Free what opening ``tables`` left on their DuckDB connection, once an analysis is done.
+
+    Ibis registers an in-memory frame on the connection that first runs a query on it, and
+    never unregisters it (the connection keeps the whole frame alive); the views over files
+    stay in the catalog. Each analysis that opens sources calls this when it ends, so a notebook
+    running many readouts does not grow. A frame used again is registered again by Ibis.
+    """
+    import ibis.expr.operations as ops
+
+    for table in tables:
+        if table is None:
+            continue
+        try:
+            backend = table._find_backend(use_default=True)
+        except Exception:  # an expression on several backends: nothing of ours to free
+            continue
+        con = getattr(backend, "con", None)
+        if getattr(backend, "name", None) != "duckdb" or con is None:
+            continue
+        op = table.op()
+        for memtable in op.find(ops.InMemoryTable):
+            if memtable in backend._memtables:
+                con.unregister(memtable.name)
+                backend._memtables.discard(memtable)
+        if backend is not default_connection():
+            continue
+        for view in op.find(ops.DatabaseTable):
+            if view.name.startswith(_OWN_VIEWS):
+                con.execute(f'DROP VIEW IF EXISTS "{view.name}"').fetchall()

@@ -274,8 +274,15 @@ class Case(BaseModel):
 
 def load_case(path: str | Path) -> Case:
     """Read and validate a case file; errors name the file, line, field and fix."""
+    from mlroi.spec.decision_case import is_decision_only
     from mlroi.spec.loader import load_model
 
+    if is_decision_only(path):
+        raise SpecError(
+            f"{path}: a decision-only case (a `decision:` section and its currency): run "
+            f"`mlroi decide {path}`; for the ROI, add name, goal, intervention, population, "
+            "primary_metric, value, costs and finance (see `mlroi init`)"
+        )
     return load_model(path, Case)
 
 

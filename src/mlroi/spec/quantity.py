@@ -7,6 +7,7 @@ In YAML any such field takes one of::
     rate: {low: 2.0, high: 3.0}              # uniform between the two
     g:    {beta: [6, 14]}                    # Beta(a, b)
     lift: {normal: [0.02, 0.005]}            # Normal(mean, sd)
+    lift: {student_t: [0.02, 0.005, 38]}     # location + scale x Student's t with 38 df
     cost: {lognormal: [9.2, 0.3]}            # exp(Normal(mu, sigma))
 
 Every quantity has a *point* value (the known value, the range's ``likely`` value or midpoint, or
@@ -104,15 +105,39 @@ class LogNormal(BaseModel):
         return self
 
 
-Distribution = Range | Normal | Beta | LogNormal
+class StudentT(BaseModel):
+    """``{student_t: [location, scale, df]}``: ``location + scale T`` with ``T`` Student's t on
+    ``df`` degrees of freedom: the sampling distribution a t-test's estimate is read with (a
+    readout's lift is drawn from it, with the readout's standard error and Welch's df)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    student_t: tuple[float, float, float]
+
+    @model_validator(mode="after")
+    def _valid(self) -> StudentT:
+        loc, scale, df = self.student_t
+        if not (math.isfinite(loc) and math.isfinite(scale)) or scale < 0:
+            raise ValueError("student_t: [location, scale, df] needs a finite location, scale >= 0")
+        if not (math.isfinite(df) and df > 1):
+            raise ValueError("student_t: [location, scale, df] needs finite df > 1 (a mean)")
+        return self
+
+
+Distribution = Range | Normal | Beta | LogNormal | StudentT
 
 
 def _kind(v: Any) -> str:
     """Which form a value is written in, so that an error speaks of that form only."""
     if isinstance(v, dict):
-        return next((k for k in ("normal", "beta", "lognormal") if k in v), "range")
+        return next((k for k in ("normal", "beta", "lognormal", "student_t") if k in v), "range")
     if isinstance(v, BaseModel):
-        tags: dict[type[BaseModel], str] = {Normal: "normal", Beta: "beta", LogNormal: "lognormal"}
+        tags: dict[type[BaseModel], str] = {
+            Normal: "normal",
+            Beta: "beta",
+            LogNormal: "lognormal",
+            StudentT: "student_t",
+        }
         return tags.get(type(v), "range")
     return "number"
 
@@ -122,10 +147,12 @@ Quantity = Annotated[
     | Annotated[Range, Tag("range")]
     | Annotated[Normal, Tag("normal")]
     | Annotated[Beta, Tag("beta")]
-    | Annotated[LogNormal, Tag("lognormal")],
+    | Annotated[LogNormal, Tag("lognormal")]
+    | Annotated[StudentT, Tag("student_t")],
     Discriminator(_kind),
     Field(
-        description="A number, {low, likely, high}, {low, high}, {normal|beta|lognormal: [p, q]}"
+        description="A number, {low, likely, high}, {low, high}, {normal|beta|lognormal: [p, q]},"
+        " {student_t: [location, scale, df]}"
     ),
 ]
 
@@ -147,6 +174,8 @@ def point(q: Quantity) -> float:
         return (q.low + q.high) / 2 if q.likely is None else q.likely
     if isinstance(q, Normal):
         return q.normal[0]
+    if isinstance(q, StudentT):
+        return q.student_t[0]
     if isinstance(q, Beta):
         a, b = q.beta
         return a / (a + b)
@@ -162,6 +191,9 @@ def support(q: Quantity) -> tuple[float, float]:
         return q.low, q.high
     if isinstance(q, Normal):
         return (-math.inf, math.inf) if q.normal[1] > 0 else (q.normal[0], q.normal[0])
+    if isinstance(q, StudentT):
+        loc, scale, _ = q.student_t
+        return (-math.inf, math.inf) if scale > 0 else (loc, loc)
     if isinstance(q, Beta):
         return 0.0, 1.0
     mu, sigma = q.lognormal
@@ -199,6 +231,9 @@ def quantile(q: Quantity, p: FloatArray | float) -> FloatArray:
     if isinstance(q, Normal):
         mean, sd = q.normal
         return np.asarray(mean + sd * special.ndtri(probs), dtype=np.float64)
+    if isinstance(q, StudentT):
+        loc, scale, df = q.student_t
+        return np.asarray(loc + scale * special.stdtrit(df, probs), dtype=np.float64)
     if isinstance(q, Beta):
         return np.asarray(special.betaincinv(*q.beta, probs), dtype=np.float64)
     mu, sigma = q.lognormal
@@ -221,6 +256,9 @@ def draw(q: Quantity, rng: np.random.Generator, n: int) -> FloatArray:
         return np.full(n, float(q))
     if isinstance(q, Normal):
         return rng.normal(q.normal[0], q.normal[1], n)
+    if isinstance(q, StudentT):
+        loc, scale, df = q.student_t
+        return loc + scale * rng.standard_t(df, n)
     if isinstance(q, Beta):
         return rng.beta(*q.beta, n)
     if isinstance(q, LogNormal):
@@ -233,6 +271,20 @@ def draw(q: Quantity, rng: np.random.Generator, n: int) -> FloatArray:
         return rng.triangular(q.low, q.likely, q.high, n)
     a, b = _pert_ab(q)
     return q.low + (q.high - q.low) * rng.beta(a, b, n)
+
+
+NORMAL_FROM_DF = 1000.0
+"""Degrees of freedom from which an estimate's sampling distribution is drawn as a normal: a
+t's central 95% interval on 1,000 df is 0.12% wider than the normal's."""
+
+
+def sampling_distribution(estimate: float, std_error: float, df: float | None) -> Quantity:
+    """How an estimate read with a t-test is drawn: ``estimate + std_error T`` with ``T``
+    Student's t on ``df`` degrees of freedom, or the normal when ``df`` is ``None``, infinite or
+    at least :data:`NORMAL_FROM_DF` (where the two agree)."""
+    if df is None or not df < NORMAL_FROM_DF or std_error == 0:
+        return Normal(normal=(estimate, std_error))
+    return StudentT(student_t=(estimate, std_error, max(df, 1.0 + 1e-9)))
 
 
 def check_within(q: Quantity, low: float, high: float, what: str) -> None:
@@ -257,6 +309,9 @@ def describe(q: Quantity) -> str:
         return f"{q.low:g}{mid} / {q.high:g}"
     if isinstance(q, Normal):
         return f"Normal({q.normal[0]:g}, {q.normal[1]:g})"
+    if isinstance(q, StudentT):
+        loc, scale, df = q.student_t
+        return f"{loc:g} + {scale:g} x Student's t({df:.3g} df)"
     if isinstance(q, Beta):
         return f"Beta({q.beta[0]:g}, {q.beta[1]:g})"
     return f"LogNormal({q.lognormal[0]:g}, {q.lognormal[1]:g})"
