@@ -33,6 +33,7 @@ RULES = (
         packages=(
             "experiment",
             "decision",
+            "attribution",
             "roi",
             "stats",
             "value",

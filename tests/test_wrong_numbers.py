@@ -488,3 +488,117 @@ def test_a_large_but_sane_case_runs(tmp_path: Path) -> None:
     case = _starter_with(tmp_path, "units_per_month: 1200000", "units_per_month: 1.2e12")
     result = evaluate(load_case(case), base=tmp_path)
     assert result.total_value.estimate > 1e12
+
+
+# --- the event readout: time zones and exclusions ----------------------------------------------
+
+
+def _exposures(null_first: int = 0, tz: str | None = None) -> pa.Array:
+    start = np.datetime64("2026-01-01T00:00:00", "us")
+    mask = np.arange(N) < null_first
+    return pa.array(np.full(N, start), type=pa.timestamp("us", tz=tz), mask=mask)
+
+
+def _assignments(exposure: pa.Array) -> pa.Table:
+    ids = np.arange(N, dtype=np.int64)
+    variant = np.where(ids % 2 == 0, "control", "treatment")
+    return pa.table({"user_id": ids, "variant": variant, "first_exposure": exposure})
+
+
+def test_a_time_zone_on_one_side_only_is_refused_naming_both_columns() -> None:
+    events, _ = _event_log(1.0)
+    with pytest.raises(DataError) as exc:
+        run(None, events=events, assignments=_assignments(_exposures(tz="UTC")))
+    message = one_line(exc)
+    assert "events column 'ts' is a timestamp without a time zone" in message
+    assert "assignments column 'first_exposure' is a timestamp with time zone UTC" in message
+
+
+def test_time_zones_on_both_sides_are_read_out() -> None:
+    events, _ = _event_log(1.0)
+    events = events.set_column(1, "ts", events["ts"].cast(pa.timestamp("us", tz="UTC")))
+    aware = run(None, events=events, assignments=_assignments(_exposures(tz="UTC")))
+    naive = run(None, events=_event_log(1.0)[0], assignments=_assignments(_exposures()))
+    assert aware.comparisons == naive.comparisons
+
+
+def _with_strangers(events: pa.Table, strangers: int) -> pa.Table:
+    """``events`` plus purchases of ``strangers`` units that no assignment names."""
+    extra = events.slice(0, strangers)
+    extra = extra.set_column(0, "user_id", pa.array(np.arange(strangers, dtype=np.int64) + 10 * N))
+    return pa.concat_tables([events, extra])
+
+
+def test_units_never_exposed_and_events_of_unassigned_units_are_counted_and_left_out() -> None:
+    events, _ = _event_log(1.0)
+    result = run(
+        None, events=_with_strangers(events, 30), assignments=_assignments(_exposures(100))
+    )
+    quality = result.exclusions
+    assert quality.read == {"events": N + 30, "assignments": N}
+    left_out = {(e.what, e.reason): e.rows for e in quality.excluded}
+    assert left_out == {
+        ("events", "unit not in the assignments"): 30,
+        ("events", "event time is NULL"): 0,
+        ("assignments", "exposure time is NULL: never exposed"): 100,
+    }
+    assert result.srm.observed == {"control": 950, "treatment": 950}
+
+
+def test_units_never_exposed_are_left_out_not_read_as_zeros() -> None:
+    events, _ = _event_log(1.0)
+    got = run(None, events=events, assignments=_assignments(_exposures(100)))
+    exposed = _assignments(_exposures()).slice(100)
+    want = run(None, events=events, assignments=exposed)
+    assert got.comparisons == want.comparisons
+
+
+def test_exclusions_reach_the_json_the_terminal_and_the_report() -> None:
+    from mlroi.report import markdown, terminal
+
+    events, _ = _event_log(1.0)
+    result = run(
+        None, events=_with_strangers(events, 30), assignments=_assignments(_exposures(100))
+    )
+    data = result.to_dict()["exclusions"]
+    assert data["read"] == {"events": N + 30, "assignments": N}
+    assert {"what": "events", "rows": 30, "reason": "unit not in the assignments"} in data[
+        "excluded"
+    ]
+    text = markdown.render(result.view())
+    assert "**Data quality**" in text
+    assert "| events | 2,030 | 30 | 1.5% | unit not in the assignments |" in text
+    assert "Left out of the analysis: 30 events (unit not in the assignments)" in text
+    console = terminal.wide_console()
+    with console.capture() as captured:
+        terminal.print_result(result, console=console)
+    assert "Data quality" in captured.get()
+    assert "unit not in the assignments" in result._repr_html_()
+
+
+def test_a_per_unit_readout_reads_units_and_leaves_none_out() -> None:
+    result = run(users())
+    assert result.exclusions.read == {"units": N}
+    assert result.exclusions.excluded == ()
+    assert "Data quality" not in result.view().sentences()
+
+
+@pytest.mark.postgres
+def test_event_readout_on_postgres_counts_exclusions_and_names_an_overflow(
+    postgres_con: Any, postgres_url: str, request: pytest.FixtureRequest
+) -> None:
+    def load(name: str, table: pa.Table) -> Source:
+        postgres_con.create_table(name, obj=table, overwrite=True)
+        request.addfinalizer(lambda: postgres_con.drop_table(name, force=True))
+        return Source(url=postgres_url, table=name)
+
+    events, _ = _event_log(1.0)
+    assignments = load("wrong_assignments", _assignments(_exposures(100)))
+    result = run(
+        None, events=load("wrong_events", _with_strangers(events, 30)), assignments=assignments
+    )
+    local = run(None, events=_with_strangers(events, 30), assignments=_assignments(_exposures(100)))
+    assert result.exclusions == local.exclusions
+    huge, _ = _event_log(1e300)
+    with pytest.raises(DataError, match=OVERFLOW):
+        run(None, events=load("wrong_huge_events", huge), assignments=assignments)

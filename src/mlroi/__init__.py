@@ -42,6 +42,10 @@ _LAZY = {
     "decide": "mlroi.decision.analysis",
     "DecisionConfig": "mlroi.decision.config",
     "DecisionResult": "mlroi.decision.result",
+    "attribute": "mlroi.attribution.analysis",
+    "attribute_paths": "mlroi.attribution.analysis",
+    "AttributionConfig": "mlroi.attribution.config",
+    "AttributionResult": "mlroi.attribution.result",
 }
 __all__ += list(_LAZY)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mlroi.result import Result
 
 if TYPE_CHECKING:
+    from mlroi.attribution.result import AttributionResult
     from mlroi.decision.result import DecisionResult
     from mlroi.experiment.result import ExperimentResult
     from mlroi.roi.result import RoiResult
@@ -44,6 +45,7 @@ class CaseResult(Result):
     roi: RoiResult
     experiment: ExperimentResult | None = None
     decision: DecisionResult | None = None
+    attribution: AttributionResult | None = None
     model_metrics: dict[str, float] = field(default_factory=dict)
     constraints: tuple[str, ...] = ()
 
@@ -63,6 +65,7 @@ class CaseResult(Result):
             "roi": self.roi.to_dict(),
             "experiment": None if self.experiment is None else self.experiment.to_dict(),
             "decision": None if self.decision is None else self.decision.to_dict(),
+            "attribution": None if self.attribution is None else self.attribution.to_dict(),
         }
 
     def failed_checks(self) -> list[str]:

@@ -20,9 +20,10 @@ from mlroi.roi.engine import ResolvedLift, roi_from_lifts
 from mlroi.roi.result import LiftInput, RoiResult
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Normal, Quantity, describe, point, sampling_distribution
-from mlroi.value.model import DecisionLift, ExperimentLift, ManualLift
+from mlroi.value.model import AttributionLift, DecisionLift, ExperimentLift, ManualLift
 
 if TYPE_CHECKING:
+    from mlroi.attribution.result import AttributionResult
     from mlroi.decision.result import DecisionResult
     from mlroi.experiment.result import Comparison, ExperimentResult
 
@@ -34,6 +35,7 @@ def evaluate(
     decision: DecisionResult | None = None,
     base: Path | None = None,
     accept_failed_checks: str | None = None,
+    attribution: AttributionResult | None = None,
 ) -> RoiResult:
     """The ROI of ``case``: headline figures, intervals, probabilities, sensitivity.
 
@@ -62,9 +64,11 @@ def evaluate(
         readout = _read_out(case, base)  # the case model checks the section is there
     if decision is None and any(isinstance(d.lift, DecisionLift) for d in drivers):
         decision = _decide(case, base)
+    if attribution is None and any(isinstance(d.lift, AttributionLift) for d in drivers):
+        attribution = _attribute(case, base, readout)
     return roi_from_lifts(
         case,
-        resolve_lifts(case, readout, decision),
+        resolve_lifts(case, readout, decision, attribution),
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
         decision=decision,
@@ -101,10 +105,13 @@ def run_case(
         readout = _read_out(case, base)
     if case.decision is not None:
         decision = _decide(case, base, lambda step: say(f"decision analysis: {step}"))
+    attribution = None
+    if case.attribution is not None:
+        attribution = _attribute(case, base, readout, lambda step: say(f"attribution: {step}"))
     say("simulating value, costs and ROI")
     roi = roi_from_lifts(
         case,
-        resolve_lifts(case, readout, decision),
+        resolve_lifts(case, readout, decision, attribution),
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
         decision=decision,
@@ -118,6 +125,7 @@ def run_case(
         roi=roi,
         experiment=readout,
         decision=decision,
+        attribution=attribution,
         model_metrics=dict(case.model_metrics),
         constraints=tuple(c.description for c in case.constraints),
     )
@@ -149,8 +157,40 @@ def _decide(
     )
 
 
+def _attribute(
+    case: Case,
+    base: Path | None,
+    readout: ExperimentResult | None,
+    progress: Callable[[str], None] | None = None,
+) -> AttributionResult:
+    """The attribution analysis of the case's ``attribution:`` section (reading the experiment
+    out first when its incremental revenue comes from there)."""
+    from mlroi.attribution.analysis import attribute
+
+    if case.attribution is None:
+        raise SpecError(
+            "value.drivers: a lift `{attribution: adjusted_last_click}` needs an "
+            "`attribution:` section"
+        )
+    inc = case.attribution.incremental
+    if readout is None and inc is not None and inc.metric is not None and case.experiment:
+        readout = _read_out(case, base)
+    return attribute(
+        case.attribution,
+        base=base,
+        seed=case.simulation.seed,
+        level=case.simulation.level,
+        currency=case.finance.currency,
+        readout=readout,
+        progress=progress,
+    )
+
+
 def resolve_lifts(
-    case: Case, readout: ExperimentResult | None, decision: DecisionResult | None = None
+    case: Case,
+    readout: ExperimentResult | None,
+    decision: DecisionResult | None = None,
+    attribution: AttributionResult | None = None,
 ) -> list[ResolvedLift]:
     """Every driver's lift, in driver order, from the readout, the decision or the case.
 
@@ -171,6 +211,9 @@ def resolve_lifts(
         if isinstance(d.lift, DecisionLift):
             assert decision is not None
             lifts.append(_lift_from_decision(case, i, d.lift, decision))
+        elif isinstance(d.lift, AttributionLift):
+            assert attribution is not None
+            lifts.append(_lift_from_attribution(case, i, attribution))
         elif isinstance(d.lift, ExperimentLift):
             assert readout is not None
             lifts.append(_lift_from_readout(case, i, d.lift, readout))
@@ -220,6 +263,35 @@ def _lift_from_readout(
             relative=c.relative,
             level=result.level,
             units=(c.n_control, c.n_treatment),
+        ),
+        q,
+    )
+
+
+def _lift_from_attribution(case: Case, i: int, result: AttributionResult) -> ResolvedLift:
+    """Adjusted influenced revenue a month: last-click recommendation revenue x the
+    incrementality factor over the attribution period, scaled to an average month."""
+    from mlroi.attribution.analysis import months_in_period
+
+    rec = result.reconciliation
+    if rec is None:
+        raise SpecError(
+            f"value.drivers[{i}].lift.attribution: needs `attribution.incremental` (the causal "
+            "lift that turns influenced revenue into incremental revenue)"
+        )
+    months = months_in_period(result)
+    iv = rec.adjusted_last_click
+    estimate, sd = iv.estimate / months, iv.std_error / months
+    q: Quantity = estimate if not math.isfinite(sd) else Normal(normal=(estimate, sd))
+    return ResolvedLift(
+        LiftInput(
+            driver=case.value.drivers[i].name,
+            metric=None,
+            source=f"attribution: last-click recommendation revenue x incrementality factor "
+            f"{fmt.number(rec.factor.estimate, 3)}, per month of {fmt.number(months, 3)}",
+            estimate=estimate,
+            std_error=sd if math.isfinite(sd) else None,
+            distribution=describe(q),
         ),
         q,
     )

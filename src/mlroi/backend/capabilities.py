@@ -23,6 +23,8 @@ class Capabilities:
         quantiles: computes exact quantiles (``percentile_cont``) in an aggregation.
         native_fetch: small results are fetched as plain rows without Arrow (which would import
             pandas and pyarrow on every command-line run).
+        ordered_window_aggregates: an aggregate with its own ``ORDER BY`` runs as a window
+            function (DuckDB's ``string_agg(x ORDER BY y) OVER (...)``; PostgreSQL refuses it).
     """
 
     bitmap_distinct: bool = False
@@ -30,10 +32,11 @@ class Capabilities:
     one_pass_moments: bool = True
     quantiles: bool = True
     native_fetch: bool = False
+    ordered_window_aggregates: bool = False
 
 
 ENGINES: dict[str, Capabilities] = {
-    "duckdb": Capabilities(bitmap_distinct=True, native_fetch=True),
+    "duckdb": Capabilities(bitmap_distinct=True, native_fetch=True, ordered_window_aggregates=True),
     "postgres": Capabilities(),
 }
 """Capabilities of every engine mlroi is tested on, by Ibis backend name."""

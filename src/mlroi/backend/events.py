@@ -51,9 +51,45 @@ def derive_units(events: Any, assignments: Any, log: EventLog, unit: str) -> Any
         else:
             aggs[name] = flag.max()
     per_unit = joined.filter(post | pre).group_by(unit).aggregate(**aggs)
-    units = assignments.left_join(per_unit, unit).drop(f"{unit}_right")
+    # a unit never exposed has no window to count events in: it is left out (and counted, see
+    # event_counts), not read out as a unit with no activity
+    exposed = assignments.filter(assignments[log.exposure].notnull())
+    units = exposed.left_join(per_unit, unit).drop(f"{unit}_right")
     zero = {
         name: units[name].fill_null(0.0 if col.agg == "sum" else 0)
         for name, col in log.columns.items()
     }
     return units.mutate(**zero)
+
+
+EVENT_COUNTS = {
+    "__events_read": ("events", None),
+    "__events_unassigned": ("events", "unit not in the assignments"),
+    "__events_no_time": ("events", "event time is NULL"),
+    "__assignments_read": ("assignments", None),
+    "__assignments_unexposed": ("assignments", "exposure time is NULL: never exposed"),
+}
+"""The columns of :func:`event_counts`: table, and why its rows are left out (None: rows read)."""
+
+
+def event_counts(events: Any, assignments: Any, log: EventLog, unit: str) -> Any:
+    """A one-row table of what :func:`derive_units` reads and leaves out (see
+    :data:`EVENT_COUNTS`), over the events of the types some column counts.
+
+    The readout joins it to its one query, so counting costs no query of its own.
+    """
+    import ibis
+
+    types = sorted({t for col in log.columns.values() for t in col.events})
+    counted = events.filter(events[log.event_type].isin(types))
+    assigned = counted[unit].isin(assignments[unit])
+    ev = counted.aggregate(
+        __events_read=counted.count(),
+        __events_unassigned=ibis.ifelse(assigned, 0, 1).sum(),
+        __events_no_time=ibis.ifelse(counted[log.timestamp].isnull(), 1, 0).sum(),
+    )
+    asg = assignments.aggregate(
+        __assignments_read=assignments.count(),
+        __assignments_unexposed=ibis.ifelse(assignments[log.exposure].isnull(), 1, 0).sum(),
+    )
+    return ev.cross_join(asg)

@@ -60,6 +60,7 @@ class GroupStats:
     rows: int
     cap_values: Mapping[str, float]
     one_pass: bool = False
+    counts: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
     def arm(self, arm: str, segment: int | None = None, value: str | None = None) -> Aggregates:
         """One arm's aggregates, overall or within ``value`` of segment column ``segment``."""
@@ -90,6 +91,8 @@ class Aggregation:
             ``sum (x - p)^2 = n p (1 - p)``, so ``pairs`` leaves them out.
         one_pass: ask for the backend's one-pass means and (co)variances instead of sums and
             sums of products (the fallback for ill-conditioned data).
+        counts: a one-row table of counts (rows read and left out) to join to the result, so
+            they come back with the query's one execution.
     """
 
     unit: str
@@ -103,6 +106,7 @@ class Aggregation:
     upper: tuple[str, ...] = ()
     binary: tuple[str, ...] = ()
     one_pass: bool = False
+    counts: Any = None
 
 
 def build_query(
@@ -179,12 +183,12 @@ def build_query(
     for name in capped:
         aggs[f"__cap{index[name]}"] = t[f"__q{index[name]}"].max()  # the same in every row
     query = t.group_by(keys).aggregate(**aggs)
-    if not spec.check_unique:
-        return query
-    counted = table if unit_table is None else unit_table
-    return query.mutate(
-        __units=distinct_count(counted[spec.unit], unit_bounds), __rows=counted.count()
-    )
+    if spec.check_unique:
+        counted = table if unit_table is None else unit_table
+        query = query.mutate(
+            __units=distinct_count(counted[spec.unit], unit_bounds), __rows=counted.count()
+        )
+    return query if spec.counts is None else query.cross_join(spec.counts)
 
 
 def collect(table: Any, spec: Aggregation, keys: TableFacts) -> GroupStats:
@@ -209,7 +213,7 @@ def collect(table: Any, spec: Aggregation, keys: TableFacts) -> GroupStats:
                 raise overflow_error(*found) from exc
         if keys.bounds is None or "min and max range" not in str(exc):
             raise
-        return collect(table, spec, TableFacts(keys.table, derived_from=keys.derived_from))
+        return collect(table, spec, dataclasses.replace(keys, bounds=None, column_bounds={}))
 
 
 def _raw_column(spec: Aggregation, column: str) -> str:
@@ -269,6 +273,9 @@ def run_query(query: Any, spec: Aggregation) -> GroupStats:
         if rows
         else {},
         one_pass=spec.one_pass,
+        counts={c: int(first[c] or 0) for c in spec.counts.columns}
+        if spec.counts is not None and rows
+        else {},
     )
 
 

@@ -12,7 +12,18 @@ from typing import Annotated, Any
 
 import typer
 
-from mlroi.cli import decide, demo, design, experiment, init, report, roi, schema, validate
+from mlroi.cli import (
+    attribute,
+    decide,
+    demo,
+    design,
+    experiment,
+    init,
+    report,
+    roi,
+    schema,
+    validate,
+)
 from mlroi.cli.handler import set_debug
 
 app = typer.Typer(
@@ -35,6 +46,7 @@ app.command(name="experiment")(experiment.experiment)
 app.command(name="design")(design.design)
 app.command(name="roi")(roi.roi)
 app.command(name="decide")(decide.decide)
+app.command(name="attribute")(attribute.attribute)
 app.command(name="report")(report.report)
 app.command(name="validate")(validate.validate)
 app.command(name="schema")(schema.schema)

@@ -192,7 +192,7 @@ def _print_recommender(
     console.print(
         f"Read out from the per-user table {where} with the experiment of"
         " examples/recommender.yaml (the same configuration: "
-        f"{escape(str(out / 'experiment.yaml'))}). This is the readout its ROI uses.",
+        f"{escape(str(out / 'experiment.yaml'))}). The recommender's ROI below uses this readout.",
         highlight=False,
         soft_wrap=True,
     )

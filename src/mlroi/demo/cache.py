@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mlroi.errors import SpecError
 
-VERSION = "v2"
+VERSION = "v4"
 SEED = 7
 
 # scenario → (rows, writer(directory, n, seed) → {table: path})
@@ -25,10 +25,13 @@ _Writer = Callable[[Path, int, int], dict[str, Path]]
 
 
 def _recommender(out: Path, n: int, seed: int) -> dict[str, Path]:
+    from mlroi.demo.journeys import write_journey_logs
     from mlroi.demo.recommender import write_recommender_test
 
     # the per-user table only: the cases read it; `mlroi demo` writes its own event log
-    return write_recommender_test(out / "recommender", n, seed=seed, events=False)
+    paths = write_recommender_test(out / "recommender", n, seed=seed, events=False)
+    # touchpoint and order logs of 5% as many users, for `attribution:` (see demo/journeys.py)
+    return {**paths, **write_journey_logs(out / "recommender", n // 20, seed=seed)}
 
 
 def _churn(out: Path, n: int, seed: int) -> dict[str, Path]:

@@ -13,13 +13,14 @@ from pydantic import ValidationError
 from mlroi import defaults
 from mlroi import formatting as fmt
 from mlroi.backend.checks import check_binary_words, require_columns, require_numeric
-from mlroi.backend.events import derive_units
+from mlroi.backend.events import EVENT_COUNTS, derive_units, event_counts
 from mlroi.backend.moments import Aggregation, GroupStats, collect
 from mlroi.errors import DataError, SpecError, first_line
 from mlroi.experiment.config import ExperimentConfig, Guardrail
 from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
 from mlroi.metrics.base import ReadoutMetric
 from mlroi.metrics.events import EventLog
+from mlroi.quality import Excluded, Exclusions
 from mlroi.sources.facts import TableFacts, table_facts
 from mlroi.sources.open import open_table, release
 from mlroi.spec.loader import validation_error_line
@@ -120,6 +121,7 @@ def units_table(
                 f" `events.columns` (derived: {sorted(log.columns)})"
             )
         log = log.model_copy(update={"columns": {k: log.columns[k] for k in sorted(needed)}})
+        _require_same_time_zone(ev_table, log.timestamp, asg_table, log.exposure)
         try:
             units = derive_units(ev_table, asg_table.select(*keep), log, config.unit)
         except Exception as exc:  # Ibis type errors when building the expression
@@ -130,11 +132,36 @@ def units_table(
             ) from exc
         facts = _table_facts(asg_table, asg, config, base, own_columns=False)
         summed = {name: (ev_table, log.value) for name, c in log.columns.items() if c.agg == "sum"}
-        return units, dataclasses.replace(facts, derived_from=summed)
+        counts = event_counts(ev_table, asg_table, log, config.unit)
+        return units, dataclasses.replace(facts, derived_from=summed, counts=counts)
     if config.source is None:
         raise SpecError("no data: give `source` or `events` in the configuration, or pass data")
     table = open_table(config.source, base=base)
     return table, _table_facts(table, config.source, config, base)
+
+
+def _require_same_time_zone(events: Any, timestamp: str, assignments: Any, exposure: str) -> None:
+    """Fail when one of the two time columns has a time zone and the other has none: the engine
+    would compare them through its session's time zone, shifting every window by hours."""
+    kinds = []
+    for role, table, column in (
+        ("events", events, timestamp),
+        ("assignments", assignments, exposure),
+    ):
+        dtype = table[column].type()
+        zone = getattr(dtype, "timezone", None) if dtype.is_timestamp() else None
+        kinds.append((role, column, dtype.is_timestamp(), zone))
+    (r1, c1, t1, z1), (r2, c2, t2, z2) = kinds
+    if t1 and t2 and (z1 is None) != (z2 is None):
+
+        def say(role: str, column: str, zone: str | None) -> str:
+            kind = "without a time zone" if zone is None else f"with time zone {zone}"
+            return f"{role} column {column!r} is a timestamp {kind}"
+
+        raise DataError(
+            f"{say(r1, c1, z1)} and {say(r2, c2, z2)}: the event windows would shift by the"
+            " session's time zone; store both in UTC with a time zone, or both without one"
+        )
 
 
 def _table_facts(
@@ -244,6 +271,8 @@ def aggregate(
     if not isinstance(keys, TableFacts):
         keys = TableFacts(keys)
     spec, metrics = plan_aggregation(table, config, keys.column_bounds)
+    if keys.counts is not None:
+        spec = dataclasses.replace(spec, counts=keys.counts)
     stats = collect(table, spec, keys)
     _validate(stats, config, metrics)
     return stats, metrics, dict(spec.capped)
@@ -305,6 +334,25 @@ def _read_out_table(
         guardrails=guardrails,
         notes=tuple(notes),
         relative_interval=config.relative_interval,
+        exclusions=_exclusions(stats),
+    )
+
+
+def _exclusions(stats: GroupStats) -> Exclusions:
+    """What the readout read and left out: the units of a per-unit table (a bad row is an
+    error, never left out), or an event log's events and assignments with the rows it left
+    out (:data:`~mlroi.backend.events.EVENT_COUNTS`)."""
+    if not stats.counts:
+        return Exclusions(read={"units": stats.rows})
+    return Exclusions(
+        read={
+            table: stats.counts[c] for c, (table, reason) in EVENT_COUNTS.items() if reason is None
+        },
+        excluded=tuple(
+            Excluded(table, stats.counts[c], reason)
+            for c, (table, reason) in EVENT_COUNTS.items()
+            if reason is not None
+        ),
     )
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from mlroi import formatting as fmt
+from mlroi.quality import Exclusions
 from mlroi.result import Result
 from mlroi.stats.interval import Interval
 from mlroi.stats.srm import SrmCheck
@@ -76,6 +77,8 @@ class ExperimentResult(Result):
         notes: caveats the reader must see (caps applied, units dropped, ...).
         relative_interval: the rule for relative lifts' intervals (``auto``, ``delta`` or
             ``fieller``); each comparison's ``relative_method`` says which one it got.
+        exclusions: the rows read and the rows left out, with why (an event log's events of
+            units never assigned, units never exposed): the report's Data quality table.
     """
 
     control: str
@@ -89,6 +92,7 @@ class ExperimentResult(Result):
     guardrails: tuple[GuardrailCheck, ...] = ()
     notes: tuple[str, ...] = ()
     relative_interval: str = "auto"
+    exclusions: Exclusions = field(default_factory=Exclusions)
 
     def failures(self, fail_on: tuple[str, ...] = ("srm", "guardrail")) -> list[str]:
         """One line per failed check among ``fail_on`` (empty when the readout passes)."""

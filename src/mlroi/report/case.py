@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from mlroi import formatting as fmt
 from mlroi.case_result import CaseResult
-from mlroi.report import decision, experiment, methods, quality, roi, story
+from mlroi.report import attribution, decision, experiment, methods, quality, roi, story
 from mlroi.report.view import Cell, Column, Section, Sentence, Table, View
 
 
@@ -52,7 +52,7 @@ def summary(r: CaseResult) -> View:
     if not r.roi.withheld:
         blocks.append(
             Table(
-                "Headline figures",
+                f"Headline figures over the {r.roi.horizon_months}-month horizon, {r.roi.currency}",
                 (Column("figure"), Column("estimate", "right"), Column("interval", "right")),
                 tuple(
                     (Cell(name), Cell(point), Cell(interval))
@@ -73,6 +73,8 @@ def summary(r: CaseResult) -> View:
         ran.insert(0, "experiment readout")
     if r.decision is not None:
         ran.insert(0 if r.experiment is None else 1, "offline decision analysis")
+    if r.attribution is not None:
+        ran.insert(len(ran) - 1, "revenue attribution")
     blocks.append(Sentence("Analyses in this report: " + ", ".join(ran) + ".", "muted"))
     return View(
         label="Executive summary",
@@ -93,6 +95,8 @@ def parts(r: CaseResult, *, segments: bool = True) -> list[View]:
         out.append(experiment.view(r.experiment, segments=segments))
     if r.decision is not None:
         out.append(decision.view(r.decision, segments=segments, assumptions=False))
+    if r.attribution is not None:
+        out.append(attribution.view(r.attribution))
     out.append(roi.view(r.roi, assumptions=False))
     out.append(methods.view(r))
     out.append(quality.view(r))

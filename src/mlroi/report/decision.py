@@ -110,7 +110,7 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
         lines.append(
             f"  Over the uncertain parameters ({fmt.count(s.draws)} draws): value "
             f"{fmt.money_range(iv.lower, iv.upper, cur)} ({level} interval), "
-            f"P(value > 0) = {fmt.probability(s.probability_positive)}; the best threshold ranges "
+            f"{fmt.chance('P(value > 0)', s.probability_positive)}; the best threshold ranges "
             f"{fmt.threshold(s.threshold.lower)} to {fmt.threshold(s.threshold.upper)}."
         )
     if d.given_up:

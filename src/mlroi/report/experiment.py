@@ -6,6 +6,7 @@ import math
 
 from mlroi import formatting as fmt
 from mlroi.experiment.result import Comparison, ExperimentResult
+from mlroi.report.exclusions import exclusions_sentence, exclusions_table
 from mlroi.report.view import (
     Axis,
     Cell,
@@ -161,6 +162,12 @@ def view(result: ExperimentResult, *, segments: bool = True) -> View:
         blocks.append(guardrail_table(result))
     if segments and result.segments:
         blocks.append(segment_table(result))
+    quality = exclusions_table(result.exclusions)
+    if quality is not None:
+        blocks.append(quality)
+        left_out = exclusions_sentence(result.exclusions)
+        if left_out is not None:
+            blocks.append(Sentence(left_out, "warn"))
     blocks.extend(Sentence(note, "note") for note in result.notes)
     chart = lift_chart(result)
     # the SRM verdict is the headline; a failed guardrail is read before it too

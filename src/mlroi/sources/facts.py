@@ -41,12 +41,15 @@ class TableFacts:
             the backend.
         derived_from: per-unit columns an event log derives by summing its value column:
             name -> (events table, value column), where a sum that overflows is diagnosed.
+        counts: a one-row Ibis table counting the rows read and left out (an event log's, see
+            :func:`mlroi.backend.events.event_counts`), computed within the readout's query.
     """
 
     table: Any
     bounds: tuple[int, int] | None = None
     column_bounds: Mapping[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
     derived_from: Mapping[str, tuple[Any, str]] = dataclasses.field(default_factory=dict)
+    counts: Any = None
 
 
 def table_facts(

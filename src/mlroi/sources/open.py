@@ -221,25 +221,30 @@ def release(*tables: Any) -> None:
     stay in the catalog. Each analysis that opens sources calls this when it ends, so a notebook
     running many readouts does not grow. A frame used again is registered again by Ibis.
     """
-    import ibis.expr.operations as ops
-
     for table in tables:
         if table is None:
             continue
         try:
-            backend = table._find_backend(use_default=True)
-        except Exception:  # an expression on several backends: nothing of ours to free
+            _release(table)
+        except Exception:  # freeing is housekeeping: it never fails an analysis that worked
             continue
-        con = getattr(backend, "con", None)
-        if getattr(backend, "name", None) != "duckdb" or con is None:
-            continue
-        op = table.op()
-        for memtable in op.find(ops.InMemoryTable):
-            if memtable in backend._memtables:
-                con.unregister(memtable.name)
-                backend._memtables.discard(memtable)
-        if backend is not default_connection():
-            continue
-        for view in op.find(ops.DatabaseTable):
-            if view.name.startswith(_OWN_VIEWS):
-                con.execute(f'DROP VIEW IF EXISTS "{view.name}"').fetchall()
+
+
+def _release(table: Any) -> None:
+    import ibis.expr.operations as ops
+
+    backend = table._find_backend(use_default=True)
+    con = getattr(backend, "con", None)
+    if getattr(backend, "name", None) != "duckdb" or con is None:
+        return
+    op = table.op()
+    registered = getattr(backend, "_memtables", None)
+    for memtable in op.find(ops.InMemoryTable):
+        if registered is not None and memtable in registered:
+            con.unregister(memtable.name)
+            registered.discard(memtable)
+    if backend is not default_connection():
+        return
+    for view in op.find(ops.DatabaseTable):
+        if view.name.startswith(_OWN_VIEWS):
+            con.execute(f'DROP VIEW IF EXISTS "{view.name}"').fetchall()

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlroi import defaults
+from mlroi.attribution.config import AttributionConfig
 from mlroi.costs.items import CostItem
 from mlroi.costs.ratecard import RateCardOverride
 from mlroi.decision.config import DecisionConfig
@@ -141,6 +142,9 @@ class Case(BaseModel):
     decision: DecisionConfig | None = Field(
         None,
         description="Offline decision analysis of a scored table (see `mlroi decide`).",
+    )
+    attribution: AttributionConfig | None = Field(
+        None, description="Revenue attribution from touchpoint and order logs (`mlroi attribute`)."
     )
     value: ValueModel
     costs: list[CostItem] = Field(min_length=1, description="Every cost of the system.")

@@ -136,6 +136,17 @@ class DecisionLift(BaseModel):
     )
 
 
+class AttributionLift(BaseModel):
+    """Adjusted influenced revenue per month from the case's attribution analysis."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    attribution: Literal["adjusted_last_click"] = Field(
+        description="`adjusted_last_click`: last-click recommendation revenue x the "
+        "incrementality factor, per month of the attribution period (use units_per_month: 1)."
+    )
+
+
 def _within(low: float, high: float, name: str) -> Any:
     """A field validator that keeps a quantity's whole range within [low, high]."""
 
@@ -150,9 +161,13 @@ def _lift_kind(v: Any) -> str:
     """A lift naming a `metric` comes from the experiment, one naming `decision` from the
     decision analysis; anything else is entered by hand."""
     if isinstance(v, dict):
+        if "attribution" in v:
+            return "attribution"
         return "experiment" if "metric" in v else "decision" if "decision" in v else "manual"
     if isinstance(v, DecisionLift):
         return "decision"
+    if isinstance(v, AttributionLift):
+        return "attribution"
     return "experiment" if isinstance(v, ExperimentLift) else "manual"
 
 
@@ -165,12 +180,14 @@ class Driver(BaseModel):
     lift: Annotated[
         Annotated[ExperimentLift, Tag("experiment")]
         | Annotated[DecisionLift, Tag("decision")]
+        | Annotated[AttributionLift, Tag("attribution")]
         | Annotated[ManualLift, Tag("manual")],
         Discriminator(_lift_kind),
     ] = Field(
         description="`{metric: NAME}` for the experiment's lift, `{decision: value}` for the "
-        "value per row of the decision analysis, or `{estimate: ..., interval: [lo, hi]}` for "
-        "a lift entered by hand."
+        "value per row of the decision analysis, `{attribution: adjusted_last_click}` for the "
+        "attribution's adjusted influenced revenue a month, or `{estimate: ..., interval: "
+        "[lo, hi]}` for a lift entered by hand."
     )
     value_per_unit: Quantity = Field(
         1.0,

@@ -1,0 +1,310 @@
+"""Benchmark of revenue attribution: mlroi, a hand-written DuckDB floor and ChannelAttribution.
+
+How to run, from the repository root::
+
+    .venv/bin/python benchmarks/attribution_bench.py --users 20000     # a smoke run (seconds)
+    .venv/bin/python benchmarks/attribution_bench.py --users 10000000  # full: ~50M touches
+
+The logs are the demo's (:mod:`mlroi.demo.journeys`), generated in blocks of 200,000 users into
+``benchmarks/data/attribution-<users>/`` (git-ignored) and reused; about 5 touches (with
+recommendation impressions) and 0.26 orders per user, so 10M users give about 50M touches and
+2.6M orders. Results go to ``benchmarks/data/attribution-results-<users>.{md,json}``.
+
+What is timed, each case in its own process (peak memory is the child's ``ru_maxrss``, imports
+and data loading included):
+
+- ``floor``: the hand-written floor: one DuckDB SQL query from the two Parquet files to the path
+  table (distinct journeys with counts and revenue: each touch joined to the user's next order,
+  lookback 30 days, recommendation impressions left out), then last-click and linear credits in
+  numpy. No duplicate handling, no counts of irregular rows, no time decay: the least a careful
+  analyst would write.
+- ``mlroi-paths``: :func:`mlroi.backend.attribution.journey_counts` (the path table, the
+  irregular-row counts and the time-decay sums) and :func:`~mlroi.attribution.analysis.table_of`.
+- ``mlroi``: the whole :func:`mlroi.attribute` with all seven models, bootstrap off.
+- ``mlroi-boot``: the same with 200 bootstrap resamples.
+- ``channelattribution``: ChannelAttribution's ``heuristic_models`` and ``markov_model`` (its
+  Markov numbers are simulated) on the floor's path table, in ``benchmarks/.venv-ca`` when it is
+  installed there (``uv venv benchmarks/.venv-ca && uv pip install --python
+  benchmarks/.venv-ca/bin/python channelattribution duckdb pandas``): GPL, so never imported by
+  mlroi; only run here, in its own venv.
+
+marketing-attribution-models (DP6) is not on this machine's package index: its row says so.
+The driver imports only the standard library (the logs are written by a child), so a child's
+peak memory is its own. Imports are not timed; "seconds" is the fastest of ``--repeats`` calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+CA_PY = HERE / ".venv-ca" / "bin" / "python"
+BLOCK = 200_000
+
+FLOOR_SQL = """
+WITH t AS (
+  SELECT CAST(user_id AS VARCHAR) AS u, ts, channel FROM read_parquet($touch)
+  WHERE channel <> 'rec_impression'
+), o AS (
+  SELECT CAST(user_id AS VARCHAR) AS u, order_id, min(ts) AS ts,
+         greatest(sum(revenue), 0) AS value
+  FROM read_parquet($orders) GROUP BY ALL
+), ok AS (
+  SELECT *, row_number() OVER (PARTITION BY u ORDER BY ts, order_id) AS k FROM o
+), ev AS (
+  SELECT u, ts, channel, 0 AS kind FROM t
+  UNION ALL SELECT u, ts, NULL, 1 FROM ok
+), tk AS (
+  SELECT u, ts, channel,
+         sum(kind) OVER (PARTITION BY u ORDER BY ts, kind ROWS UNBOUNDED PRECEDING) AS k,
+         kind
+  FROM ev
+), j AS (
+  SELECT tk.u, tk.k, string_agg(tk.channel, '>' ORDER BY tk.ts) AS path,
+         any_value(ok.value) AS value, any_value(ok.order_id) IS NOT NULL AS converted
+  FROM tk LEFT JOIN ok ON tk.u = ok.u AND tk.k + 1 = ok.k
+  WHERE tk.kind = 0 AND (ok.ts IS NULL OR ok.ts - tk.ts <= INTERVAL 30 DAY)
+  GROUP BY tk.u, tk.k
+)
+SELECT path, converted, count(*) AS journeys, sum(value) AS value FROM j GROUP BY ALL
+"""
+# Note: in the floor k counts orders up to and including the touch's row, so the touch's order is
+# k + 1 (row_number starts at 1); mlroi's Ibis query uses Ibis' 0-based row_number.
+
+
+def generate(users: int) -> Path:
+    """The two logs of ``users`` users, written once in blocks and reused."""
+    out = DATA / f"attribution-{users}"
+    if (out / "done").exists():
+        return out
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from mlroi.demo.journeys import generate_journey_logs
+
+    out.mkdir(parents=True, exist_ok=True)
+    writers: dict[str, Any] = {}
+    try:
+        for b, start in enumerate(range(0, users, BLOCK)):
+            logs = generate_journey_logs(min(BLOCK, users - start), seed=1000 + b)
+            for name, table in logs.items():
+                table = table.set_column(
+                    table.schema.get_field_index("user_id"),
+                    "user_id",
+                    pc.add(table["user_id"], pa.scalar(start, pa.int64())),
+                )
+                if name == "orders":
+                    table = table.set_column(
+                        table.schema.get_field_index("order_id"),
+                        "order_id",
+                        pc.binary_join_element_wise(f"b{b}", table["order_id"], "-"),
+                    )
+                if name not in writers:
+                    writers[name] = pq.ParquetWriter(out / f"{name}.parquet", table.schema)
+                writers[name].write_table(table)
+    finally:
+        for w in writers.values():
+            w.close()
+    (out / "done").write_text("ok")
+    return out
+
+
+def case(name: str, folder: Path, repeats: int) -> dict[str, Any]:
+    """Run one case in this process (a child of the driver) and return its timings."""
+    touch, orders = str(folder / "touchpoints.parquet"), str(folder / "orders.parquet")
+    times: list[float] = []
+    info: dict[str, Any] = {}
+    import duckdb  # imports are not timed (mlroi's Ibis import alone takes about a second)
+
+    if name != "floor":
+        import mlroi.attribution.analysis
+        import mlroi.backend.attribution
+        import mlroi.sources.open
+
+        mlroi.sources.open.default_connection()
+    for _ in range(repeats):
+        start = time.perf_counter()
+        if name == "floor":
+            rows = duckdb.execute(FLOOR_SQL, {"touch": touch, "orders": orders}).fetchnumpy()
+            conv = rows["converted"].astype(bool)
+            paths = [str(p).split(">") for p in rows["path"][conv]]
+            last: dict[str, float] = {}
+            linear: dict[str, float] = {}
+            for p, v in zip(paths, rows["value"][conv], strict=True):
+                last[p[-1]] = last.get(p[-1], 0.0) + float(v)
+                for c in p:
+                    linear[c] = linear.get(c, 0.0) + float(v) / len(p)
+            info = {"paths": len(rows["path"]), "last_click": last}
+        elif name == "mlroi-paths":
+            from mlroi.attribution.analysis import table_of
+            from mlroi.backend.attribution import LogColumns, journey_counts
+            from mlroi.sources.open import open_table
+
+            cols = LogColumns(
+                "user_id",
+                "ts",
+                "channel",
+                "item_id",
+                "user_id",
+                "order_id",
+                "ts",
+                "revenue",
+                "item_id",
+            )
+            got = journey_counts(
+                open_table(touch),
+                open_table(orders),
+                cols,
+                lookback_days=30,
+                half_life_days=7,
+                max_touches=50,
+                exclude=["rec_impression"],
+            )
+            table = table_of(got, 7 * 24)
+            info = {"paths": table.rows, "journeys": float(table.journeys.sum())}
+        elif name in {"mlroi", "mlroi-boot"}:
+            from mlroi.attribution.analysis import attribute
+            from mlroi.attribution.config import AttributionConfig
+
+            config = AttributionConfig.model_validate(
+                {
+                    "touchpoints": {"path": touch},
+                    "orders": {"path": orders},
+                    "recommendation": {"views": ["rec_impression"]},
+                    "resamples": 200 if name == "mlroi-boot" else 0,
+                }
+            )
+            r = attribute(config)
+            info = {
+                "paths": None,
+                "last_click": {c.channel: c.value.estimate for c in r.model("last_click").channels},
+            }
+        times.append(time.perf_counter() - start)
+    return {"times": times, **info}
+
+
+def channelattribution(folder: Path) -> dict[str, Any]:
+    """ChannelAttribution on the floor's path table (run in benchmarks/.venv-ca)."""
+    import duckdb
+    import pandas as pd
+    from ChannelAttribution import heuristic_models, markov_model
+
+    touch, orders = str(folder / "touchpoints.parquet"), str(folder / "orders.parquet")
+    rows = duckdb.execute(FLOOR_SQL, {"touch": touch, "orders": orders}).df()
+    start = time.perf_counter()
+    frame = (
+        pd.DataFrame(
+            {
+                "path": rows["path"].str.replace(">", " > "),
+                "conv": rows["journeys"].where(rows["converted"], 0),
+                "null": rows["journeys"].where(~rows["converted"], 0),
+                "value": rows["value"].fillna(0.0),
+            }
+        )
+        .groupby("path", as_index=False)
+        .sum()
+    )
+    heur = heuristic_models(frame, "path", "conv", var_value="value")
+    mid = time.perf_counter()
+    mark = markov_model(
+        frame, "path", "conv", var_value="value", var_null="null", order=1, verbose=0
+    )
+    end = time.perf_counter()
+    return {
+        "times": [end - start],
+        "heuristic_s": mid - start,
+        "markov_s": end - mid,
+        "last_click": dict(zip(heur["channel_name"], heur["last_touch_value"], strict=True)),
+        "markov": dict(zip(mark["channel_name"], mark["total_conversion_value"], strict=True)),
+    }
+
+
+def child(argv: list[str], python: str = sys.executable) -> dict[str, Any]:
+    proc = subprocess.run([python, __file__, *argv], capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1]}
+    got: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return got
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--only", default="floor,mlroi-paths,mlroi,mlroi-boot,channelattribution")
+    parser.add_argument("--child", nargs=2, metavar=("CASE", "FOLDER"))
+    parser.add_argument("--generate", action="store_true", help="only write the logs")
+    args = parser.parse_args()
+    if args.child:
+        import resource
+
+        name, folder = args.child
+        result = (
+            channelattribution(Path(folder))
+            if name == "channelattribution"
+            else case(name, Path(folder), args.repeats)
+        )
+        result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result, default=float))
+        return
+    if args.generate:
+        generate(args.users)
+        return
+    # generated in a child, so that the driver stays small: a child inherits its parent's
+    # peak RSS across exec (ru_maxrss), which would hide its own
+    subprocess.run([sys.executable, __file__, "--generate", "--users", str(args.users)], check=True)
+    folder = DATA / f"attribution-{args.users}"
+    results: dict[str, Any] = {
+        "users": args.users,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "cases": {},
+    }
+    for name in args.only.split(","):
+        if name == "channelattribution" and not CA_PY.exists():
+            results["cases"][name] = {"skipped": "benchmarks/.venv-ca not installed"}
+            continue
+        python = str(CA_PY) if name == "channelattribution" else sys.executable
+        argv = ["--child", name, str(folder), "--repeats", str(args.repeats)]
+        results["cases"][name] = child(argv, python)
+        print(name, json.dumps(results["cases"][name], default=float)[:300], flush=True)
+    results["cases"]["marketing-attribution-models"] = {
+        "skipped": "not on this machine's package index"
+    }
+    write(results, args.users)
+
+
+def write(results: dict[str, Any], users: int) -> None:
+    DATA.mkdir(exist_ok=True)
+    (DATA / f"attribution-results-{users}.json").write_text(json.dumps(results, indent=2))
+    floor = results["cases"].get("floor", {}).get("times", [None])
+    lines = [
+        f"# Attribution benchmark: {users:,} users",
+        "",
+        "| case | seconds (min) | x floor | peak MiB | note |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name, r in results["cases"].items():
+        if "times" not in r:
+            lines.append(f"| {name} | | | | {r.get('skipped') or r.get('error')} |")
+            continue
+        best = min(r["times"])
+        ratio = f"{best / min(floor):.2f}" if floor and floor[0] else ""
+        lines.append(f"| {name} | {best:.2f} | {ratio} | {r['peak_mib']:.0f} | |")
+    (DATA / f"attribution-results-{users}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

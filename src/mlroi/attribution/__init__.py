@@ -1,0 +1,1 @@
+"""Influenced revenue under several attribution models, reconciled with the causal lift."""

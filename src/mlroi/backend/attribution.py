@@ -1,0 +1,466 @@
+"""Requests on touchpoint and order logs: journeys reduced to path counts, windows after a click.
+
+The backend does all the row work; Python receives one row per distinct (channel sequence,
+outcome) pair, per-position time-decay sums, and counts of every irregular row.
+
+How the logs become journeys (the documented handling of bad input):
+
+- Exact duplicate rows (same user, time, channel and item; same order line) are dropped and
+  counted. An order is its order id: its lines are summed (refunds are negative lines), its time
+  is its first line's, its user the smallest user id of its lines (order ids with lines of
+  several users are counted).
+- An order whose refunds exceed its sales has negative net revenue: it is counted and valued
+  at 0 (never as negative credit).
+- Each touch belongs to the user's next order at or after it (ties go to the order); touches
+  more than ``lookback`` before that order are dropped and counted. Touches after a user's last
+  order form a non-converting journey (counted: the Markov chain's nulls).
+- A journey longer than ``max_touches`` keeps its last touches (counted).
+- Orders without a touch in the lookback window are not attributed (counted, with their revenue).
+- Timestamps of the two logs must agree on time zone (both naive or both zone-aware), else a
+  :class:`~mlroi.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mlroi.backend.capabilities import capabilities
+from mlroi.backend.checks import require_columns
+from mlroi.backend.columns import exact_sum
+from mlroi.backend.execute import fetch_columns, fetch_one
+from mlroi.errors import DataError
+
+SEPARATOR = "\x1f"
+"""Joins channel names in a path (the ASCII unit separator: no channel name holds it)."""
+
+
+@dataclass(frozen=True)
+class LogColumns:
+    """Column names of the two logs (``item`` columns may be ``None``)."""
+
+    touch_user: str
+    touch_time: str
+    channel: str
+    touch_item: str | None
+    order_user: str
+    order_id: str
+    order_time: str
+    revenue: str
+    order_item: str | None
+
+
+@dataclass(frozen=True)
+class JourneyCounts:
+    """The path table in columns, and the counts of irregular rows.
+
+    Attributes:
+        path: channel names joined by :data:`SEPARATOR`, first touch first, one per row.
+        converted: whether the row's journeys end in an order.
+        journeys, value, value_sq: journeys per row, their revenue and sum of squared revenue.
+        decay_path, decay_position, decay_share, decay_value: per converting row and position,
+            the sum of normalised time-decay weights (and times revenue).
+        counts: irregular rows by kind (see the module docstring), and the logs' sizes.
+        first_time, last_time: the period the logs cover (ISO text).
+        time_zone: the logs' time zone (``None`` for naive timestamps).
+    """
+
+    path: list[str]
+    converted: np.ndarray[Any, Any]
+    journeys: np.ndarray[Any, Any]
+    value: np.ndarray[Any, Any]
+    value_sq: np.ndarray[Any, Any]
+    decay_path: list[str]
+    decay_position: np.ndarray[Any, Any]
+    decay_share: np.ndarray[Any, Any]
+    decay_value: np.ndarray[Any, Any]
+    counts: dict[str, float]
+    first_time: str
+    last_time: str
+    time_zone: str | None
+
+
+def _check(touches: Any, orders: Any, cols: LogColumns) -> str | None:
+    """Columns exist, times are timestamps of one time zone; returns that zone."""
+    require_columns(
+        touches,
+        [
+            ("touchpoint user column", cols.touch_user),
+            ("touchpoint time column", cols.touch_time),
+            ("channel column", cols.channel),
+            *([("touchpoint item column", cols.touch_item)] if cols.touch_item else []),
+        ],
+        prefix="attribution.touchpoints: ",
+    )
+    require_columns(
+        orders,
+        [
+            ("order user column", cols.order_user),
+            ("order id column", cols.order_id),
+            ("order time column", cols.order_time),
+            ("revenue column", cols.revenue),
+            *([("order item column", cols.order_item)] if cols.order_item else []),
+        ],
+        prefix="attribution.orders: ",
+    )
+    zones = []
+    for log, table, col in (
+        ("touchpoints", touches, cols.touch_time),
+        ("orders", orders, cols.order_time),
+    ):
+        dtype = table.schema()[col]
+        if not dtype.is_timestamp():
+            raise DataError(
+                f"attribution.{log}: time column {col!r} holds {dtype}, not timestamps; "
+                "cast it to a timestamp in the source (e.g. a Parquet TIMESTAMP column)"
+            )
+        zones.append(dtype.timezone)
+    if (zones[0] is None) != (zones[1] is None):
+        raise DataError(
+            f"attribution: mixed time zones: touchpoint times are {_zone(zones[0])} and order "
+            f"times {_zone(zones[1])}; store both in UTC (or both without a zone)"
+        )
+    if not revenue_is_numeric(orders, cols.revenue):
+        raise DataError(
+            f"attribution.orders: revenue column {cols.revenue!r} holds "
+            f"{orders.schema()[cols.revenue]}, not numbers"
+        )
+    return str(zones[0]) if zones[0] is not None else None
+
+
+def revenue_is_numeric(orders: Any, column: str) -> bool:
+    return bool(orders.schema()[column].is_numeric())
+
+
+def _zone(z: str | None) -> str:
+    return "without a time zone" if z is None else f"in time zone {z}"
+
+
+def _seconds(t: Any) -> Any:
+    return t.epoch_seconds().cast("float64")
+
+
+def _prepared(touches: Any, orders: Any, cols: LogColumns) -> tuple[Any, Any, Any]:
+    """Distinct touches, distinct order lines, and orders (one row per order id)."""
+    import ibis
+
+    t = touches.select(
+        user=touches[cols.touch_user].cast("string"),
+        time=touches[cols.touch_time],
+        channel=touches[cols.channel].cast("string"),
+        item=touches[cols.touch_item].cast("string") if cols.touch_item else ibis.null("string"),
+    ).distinct()
+    lines = orders.select(
+        user=orders[cols.order_user].cast("string"),
+        order_id=orders[cols.order_id].cast("string"),
+        time=orders[cols.order_time],
+        revenue=orders[cols.revenue].cast("float64"),
+        item=orders[cols.order_item].cast("string") if cols.order_item else ibis.null("string"),
+    ).distinct()
+    o = lines.group_by("order_id").aggregate(
+        user=lines.user.min(),
+        users=lines.user.nunique(),
+        time=lines.time.min(),
+        net=exact_sum(lines.revenue),
+    )
+    o = o.mutate(value=ibis.greatest(o.net, 0.0))
+    return t, lines, o
+
+
+def journey_counts(
+    touches: Any,
+    orders: Any,
+    cols: LogColumns,
+    *,
+    lookback_days: float,
+    half_life_days: float,
+    max_touches: int,
+    exclude: Sequence[str] = (),
+    decay: bool = True,
+) -> JourneyCounts:
+    """Reduce the logs to the path table (module docstring for every rule); touches of the
+    ``exclude`` channels are left out of the journeys (counted); ``decay`` asks for the
+    time-decay sums (one more query).
+
+    Raises:
+        DataError: a column is missing, a time column is not a timestamp, the zones differ,
+            or a channel name holds the path separator.
+    """
+    import ibis
+
+    zone = _check(touches, orders, cols)
+    t_all, lines, o = _prepared(touches, orders, cols)
+    t = t_all.filter(~t_all.channel.isin(list(exclude))) if exclude else t_all
+    ranked = o.mutate(k=ibis.row_number().over(group_by=o.user, order_by=[o.time, o.order_id]))
+    events = t.select("user", "time", "channel", kind=ibis.literal(0)).union(
+        ranked.select("user", "time", channel=ibis.null("string"), kind=ibis.literal(1)),
+        distinct=False,
+    )
+    before = events.kind.sum().over(
+        ibis.window(
+            group_by=events.user, order_by=[events.time, events.kind], preceding=None, following=0
+        )
+    )
+    touch = events.mutate(k=before).filter(events.kind == 0).drop("kind")
+    right = ranked.select(
+        user_o="user", k_o="k", order_time="time", order_id="order_id", value="value"
+    )
+    tk = touch.left_join(right, [touch.user == right.user_o, touch.k == right.k_o])
+    lag_h = (_seconds(tk.order_time) - _seconds(tk.time)) / 3600.0
+    tk = tk.mutate(lag_h=lag_h, converted=tk.order_id.notnull())
+    tk = tk.mutate(inside=~tk.converted | (tk.lag_h <= lookback_days * 24.0))
+    part = [tk.user, tk.k, tk.inside]
+    rn = ibis.row_number().over(group_by=part, order_by=[ibis.desc(tk.time), ibis.desc(tk.channel)])
+    kept = tk.mutate(rn=rn, size=tk.count().over(group_by=part))
+    kept = kept.mutate(keep=kept.inside & (kept.rn < max_touches))
+    kept = kept.mutate(
+        position=ibis.ifelse(kept.keep, ibis.least(kept.size, max_touches) - 1 - kept.rn, -1)
+    )
+    journey = [kept.user, kept.k]
+    path = kept.channel.group_concat(SEPARATOR, where=kept.keep, order_by=kept.position)
+    if capabilities(kept).ordered_window_aggregates:
+        kept = kept.mutate(path=path.over(group_by=journey))
+    else:  # one more pass: each journey's path, joined back to its touches
+        paths_of = kept.group_by(["user", "k"]).aggregate(path=path)
+        paths_of = paths_of.select(user_j="user", k_j="k", path="path")
+        kept = kept.join(paths_of, [kept.user == paths_of.user_j, kept.k == paths_of.k_j])
+    share = worth = ibis.literal(0.0)
+    if decay:
+        latest = (
+            ibis.ifelse(kept.keep, kept.lag_h, ibis.null("float64")).min().over(group_by=journey)
+        )
+        w = 2.0 ** (-(kept.lag_h - latest) / (half_life_days * 24.0))
+        kept = kept.mutate(w=ibis.ifelse(kept.keep & kept.converted, w, 0.0))
+        kept = kept.mutate(wsum=exact_sum(kept.w).over(group_by=journey))
+        share = ibis.ifelse(kept.w > 0, kept.w / kept.wsum, 0.0)
+        worth = share * kept.value
+    first = (kept.position == 0).cast("int64")
+    by_position = (
+        kept.group_by(["path", "converted", "position"])
+        .aggregate(
+            touches=kept.count(),
+            journeys=first.sum(),
+            value=exact_sum(ibis.ifelse(kept.position == 0, ibis.coalesce(kept.value, 0.0), 0.0)),
+            value_sq=exact_sum(
+                ibis.ifelse(kept.position == 0, ibis.coalesce(kept.value * kept.value, 0.0), 0.0)
+            ),
+            truncated=(first * (kept.size > max_touches).cast("int64")).sum(),
+            outside=(~kept.inside).cast("int64").sum(),
+            after=(~kept.converted).cast("int64").sum(),
+            share=exact_sum(share),
+            worth=exact_sum(worth),
+        )
+        .order_by(["path", "converted", "position"])
+    )
+    got = fetch_columns(by_position, "the path-count query")
+    counts = _irregular(t_all, lines, o, touches, orders)
+    if exclude:
+        kept_rows = fetch_one(t.aggregate(n=t.count()), "the touchpoint count")["n"]
+        counts["excluded_touches"] = counts["distinct_touches"] - float(kept_rows)
+    path_col = got["path"]
+    named = ~np.ma.getmaskarray(path_col) & np.array(
+        [p is not None and p != "" for p in np.ma.getdata(path_col)], dtype=bool
+    )
+    got = {k: np.ma.getdata(v) for k, v in got.items()}
+    pos = np.asarray(got["position"], dtype=np.int64)
+    conv = np.asarray(got["converted"], dtype=bool)
+    head = named & (pos == 0)
+    counts["touches_after_last_order"] = float(np.sum(got["after"]))
+    counts["touches_outside_lookback"] = float(np.sum(got["outside"]))
+    counts["truncated_journeys"] = float(np.sum(got["truncated"]))
+    counts["journeys"] = float(np.sum(got["journeys"][head]))
+    counts["converting_journeys"] = float(np.sum(got["journeys"][head & conv]))
+    counts["attributed_revenue"] = float(np.sum(got["value"][head & conv]))
+    counts["orders_without_touch"] = counts["orders"] - counts["converting_journeys"]
+    counts["revenue_without_touch"] = counts["order_revenue"] - counts["attributed_revenue"]
+    timed = named & conv & (pos >= 0)
+    rows = {k: v[head] for k, v in got.items()}
+    names = [str(p) for p in rows["path"]]
+    return JourneyCounts(
+        path=names,
+        converted=np.asarray(rows["converted"], dtype=bool),
+        journeys=np.asarray(rows["journeys"], dtype=np.float64),
+        value=np.asarray(rows["value"], dtype=np.float64),
+        value_sq=np.asarray(rows["value_sq"], dtype=np.float64),
+        decay_path=[str(p) for p in got["path"][timed]] if decay else [],
+        decay_position=pos[timed] if decay else np.zeros(0, dtype=np.int64),
+        decay_share=np.asarray(got["share"][timed] if decay else [], dtype=np.float64),
+        decay_value=np.asarray(got["worth"][timed] if decay else [], dtype=np.float64),
+        counts=counts,
+        first_time=str(counts.pop("_first")),
+        last_time=str(counts.pop("_last")),
+        time_zone=zone,
+    )
+
+
+def _irregular(t: Any, lines: Any, o: Any, touches: Any, orders: Any) -> dict[str, Any]:
+    """Counts of the logs' rows, duplicates and irregular orders (a few one-row scans)."""
+    import ibis
+
+    got: dict[str, Any] = {}
+    got.update(fetch_one(touches.aggregate(touch_rows=touches.count()), "the touchpoint count"))
+    got.update(fetch_one(orders.aggregate(order_lines=orders.count()), "the order-line count"))
+    got.update(
+        fetch_one(
+            t.aggregate(
+                distinct_touches=t.count(),
+                channels_with_separator=t.channel.contains(SEPARATOR).sum(),
+                _first=t.time.min(),
+                _last=t.time.max(),
+            ),
+            "the touchpoint counts",
+        )
+    )
+    got.update(
+        fetch_one(
+            lines.aggregate(
+                distinct_lines=lines.count(),
+                _first_order=lines.time.min(),
+                _last_order=lines.time.max(),
+            ),
+            "the order-line counts",
+        )
+    )
+    for end, pick in (("_first", min), ("_last", max)):
+        known = [x for x in (got.get(end), got.pop(f"{end}_order", None)) if x is not None]
+        got[end] = pick(known) if known else None
+    got.update(
+        fetch_one(
+            o.aggregate(
+                orders=o.count(),
+                order_revenue=exact_sum(o.value),
+                orders_with_several_users=(o.users > 1).sum(),
+                refunds_exceeding_order=(o.net < 0).sum(),
+                refund_excess=exact_sum(ibis.greatest(-o.net, 0.0)),
+            ),
+            "the order counts",
+        )
+    )
+    if int(got.get("channels_with_separator") or 0):
+        raise DataError(
+            "attribution.touchpoints: a channel name holds the control character U+001F; "
+            "remove it from the channel column"
+        )
+    out: dict[str, Any] = {k: (v if k.startswith("_") else float(v or 0)) for k, v in got.items()}
+    out["duplicate_touches"] = out["touch_rows"] - out["distinct_touches"]
+    out["duplicate_order_lines"] = out["order_lines"] - out["distinct_lines"]
+    return out
+
+
+def missing_from_assignments(
+    touches: Any, orders: Any, cols: LogColumns, assignments: Any, user: str
+) -> dict[str, float]:
+    """Users of the logs that the assignment table lacks, and the order revenue they bring.
+
+    Raises:
+        DataError: the assignment table has no column ``user``.
+    """
+    require_columns(
+        assignments, [("assignment user column", user)], prefix="attribution.assignments: "
+    )
+    t, _, o = _prepared(touches, orders, cols)
+    known = assignments.select(a_user=assignments[user].cast("string")).distinct()
+    users = t.select("user").union(o.select("user"), distinct=True)
+    lost = users.filter(~users.user.isin(known.a_user))
+    lost_orders = o.filter(~o.user.isin(known.a_user))
+    got = fetch_one(lost.aggregate(n=lost.count()), "the assignment check")
+    rev = fetch_one(
+        lost_orders.aggregate(n=lost_orders.count(), r=exact_sum(lost_orders.value)),
+        "the assignment check",
+    )
+    return {
+        "users_missing_from_assignments": float(got["n"] or 0),
+        "orders_of_users_missing_from_assignments": float(rev["n"] or 0),
+        "revenue_of_users_missing_from_assignments": float(rev["r"] or 0),
+    }
+
+
+@dataclass(frozen=True)
+class Influenced:
+    """Revenue influenced by recommendations under a window rule, and its spread over users.
+
+    Attributes:
+        revenue: influenced revenue.
+        orders: orders (item level: order lines) counted as influenced.
+        users: users with at least one order (the bootstrap's population).
+        sum_sq: sum over those users of their squared influenced revenue.
+    """
+
+    revenue: float
+    orders: float
+    users: float
+    sum_sq: float
+
+
+def influenced(
+    touches: Any,
+    orders: Any,
+    cols: LogColumns,
+    *,
+    channels: Sequence[str],
+    item_window_hours: float,
+    order_window_hours: float,
+) -> tuple[Influenced | None, Influenced]:
+    """Item-level (``None`` without item columns) and order-level influenced revenue.
+
+    Item level: an order's net revenue of an item, when the user clicked that item in a
+    recommendation within ``item_window_hours`` before the order. Order level: an order's net
+    revenue (0 when refunds exceed it), when the user clicked any recommendation within
+    ``order_window_hours`` before it.
+    """
+    import ibis
+
+    t, lines, o = _prepared(touches, orders, cols)
+    clicks = t.filter(t.channel.isin(list(channels)))
+    users = fetch_one(o.aggregate(users=o.user.nunique()), "the ordering users")["users"]
+
+    def spread(per: Any, purpose: str) -> Influenced:
+        by_user = per.group_by("user").aggregate(r=exact_sum(per.r), n=per.count())
+        got = fetch_one(
+            by_user.aggregate(
+                revenue=exact_sum(by_user.r),
+                orders=by_user.n.sum(),
+                sum_sq=exact_sum(by_user.r * by_user.r),
+            ),
+            purpose,
+        )
+        return Influenced(
+            float(got["revenue"] or 0),
+            float(got["orders"] or 0),
+            float(users or 0),
+            float(got["sum_sq"] or 0),
+        )
+
+    c = clicks.select(cu="user", ct="time", ci="item")
+    j = o.join(
+        c,
+        [
+            o.user == c.cu,
+            c.ct <= o.time,
+            o.time <= c.ct + ibis.interval(seconds=round(order_window_hours * 3600)),
+        ],
+    )
+    order_level = spread(
+        j.select("order_id", "user", r=j.value).distinct(), "the order-level query"
+    )
+    if cols.touch_item is None or cols.order_item is None:
+        return None, order_level
+    oi = lines.group_by(["order_id", "item"]).aggregate(r=exact_sum(lines.revenue))
+    ot = o.select(ou="user", ot="time", oid="order_id")
+    oi = oi.join(ot, oi.order_id == ot.oid)
+    ji = oi.join(
+        c,
+        [
+            oi.ou == c.cu,
+            oi.item == c.ci,
+            c.ct <= oi.ot,
+            oi.ot <= c.ct + ibis.interval(seconds=round(item_window_hours * 3600)),
+        ],
+    )
+    item_level = spread(
+        ji.select("order_id", "item", user="ou", r="r").distinct(), "the item-level query"
+    )
+    return item_level, order_level
