@@ -590,3 +590,22 @@ def test_a_count_that_is_not_a_metric_is_refused() -> None:
 
     with pytest.raises(ValidationError, match=r"counts\[0\]: 'offers' is not a business metric"):
         churn(Path("x.parquet"), counts=["offers"])
+
+
+def test_an_attributed_lift_is_already_monthly() -> None:
+    from pydantic import ValidationError
+
+    from mlroi.spec.case import Case
+
+    data = drivers_case(
+        {"name": "attributed", "lift": {"attribution": "adjusted_last_click"}, "per": "year"}
+    )
+    data["attribution"] = {
+        "touchpoints": {"path": "t.parquet"},
+        "orders": {"path": "o.parquet"},
+        "incremental": {"estimate": 500.0, "interval": [100.0, 900.0]},
+    }
+    with pytest.raises(ValidationError, match=r"value.drivers\[0\]\.per: an attributed lift"):
+        Case.model_validate(data)
+    data["value"]["drivers"][0]["per"] = "month"
+    Case.model_validate(data)

@@ -20,7 +20,14 @@ from mlroi.costs.ratecard import RateCardOverride
 from mlroi.decision.config import DecisionConfig
 from mlroi.errors import SpecError
 from mlroi.experiment.config import ExperimentConfig
-from mlroi.value.model import DecisionLift, ExperimentLift, ManualLift, ValueModel, months_per
+from mlroi.value.model import (
+    AttributionLift,
+    DecisionLift,
+    ExperimentLift,
+    ManualLift,
+    ValueModel,
+    months_per,
+)
 
 _WORDS_ONLY = (
     "not applied here: the case's population and constraints are words, and a rule mlroi runs "
@@ -236,6 +243,11 @@ class Case(BaseModel):
             raise ValueError(
                 f"{where}: a lift entered by hand needs its period: `per: month`, `per: year` "
                 "or `per: window` (the experiment's window); mlroi converts it to a month"
+            )
+        if d.per not in (None, "month") and isinstance(d.lift, AttributionLift):
+            raise ValueError(
+                f"{where}: an attributed lift is already a month's revenue (the logs' total "
+                "over the months they span); drop `per:` or say `per: month`"
             )
         if d.per == "window" and isinstance(d.lift, DecisionLift):
             raise ValueError(
