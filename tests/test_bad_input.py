@@ -408,3 +408,576 @@ def test_unique_integer_units_in_parquet_pass_the_check(tmp_path: Path) -> None:
     pq.write_table(users(), tmp_path / "users.parquet")
     result = run(str(tmp_path / "users.parquet"))
     assert result.comparisons[0].n_control + result.comparisons[0].n_treatment == N
+
+
+# --- the bad-input battery: every command, every class of bad input ---------------------------
+#
+# Each entry is a class of mistake (or of hostile file), not a single case: the battery is meant to
+# be re-run with new entries. For each, the command line exits 2 with exactly one line on stderr,
+# naming the file and line (or the field, or the option), with no traceback, no "internal error"
+# and no NaN.
+
+import re  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+import mlroi  # noqa: E402
+from mlroi.cli import app  # noqa: E402
+from mlroi.spec.starter import STARTER_CASE  # noqa: E402
+
+EXAMPLES = Path(__file__).parents[1] / "examples"
+CHURN = (EXAMPLES / "churn.yaml").read_text(encoding="utf-8")
+EXPERIMENT = CONFIG_YAML + "source: {path: users.parquet}\n"
+
+BILLION_LAUGHS = "\n".join(
+    [
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+        *(
+            f"{c}: &{c} [{','.join([f'*{p}'] * 9)}]"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Bad:
+    """A bad input: the file's content (text or bytes), and what the one line must say."""
+
+    name: str
+    content: str | bytes | Callable[[Path], None]
+    says: str
+    line: int | str | None = None
+    """The line the message must name (``FILE:LINE``), when the mistake has one: a number, or a
+    text on that line of the content."""
+
+    def at(self) -> int | None:
+        if isinstance(self.line, str):
+            assert isinstance(self.content, str)
+            return line_of(self.content, self.line)
+        return self.line
+
+
+def _replace(text: str, old: str, new: str) -> str:
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def _a_folder(path: Path) -> None:
+    path.mkdir()
+
+
+def _too_large(path: Path) -> None:
+    path.write_bytes(b"# padding\n" * 1_100_000)
+
+
+# Mistakes in any YAML file, found before its fields are read: every command that reads one.
+YAML_BAD = [
+    Bad("duplicate key", "name: a\ngoal: b\nname: c\n", "key 'name' is given twice", 3),
+    Bad(
+        "duplicate nested key",
+        _replace(STARTER_CASE, "  seed: 7\n", "  seed: 7\n  seed: 8\n"),
+        "is given twice in the same mapping",
+        "seed: 8",
+    ),
+    Bad("billion laughs", BILLION_LAUGHS, "expands to more than 100,000 values", 6),
+    Bad("alias inside itself", "name: &a [x, *a]\n", "alias *a is inside the node it names", 1),
+    Bad("undefined alias", "name: *nope\n", "found undefined alias", 1),
+    Bad("5000-deep flow nesting", "name: " + "[" * 5000 + "]" * 5000 + "\n", "nested more", 1),
+    Bad(
+        "3000-deep block nesting",
+        "a:\n" + "".join("  " * i + "k:\n" for i in range(1, 3000)),
+        "nested more than 64 levels",
+        64,
+    ),
+    Bad("mapping as a key", "{path: x}: 1\n", "a key must be a plain name, not a mapping", 1),
+    Bad("list as a key", "? [a]\n: 1\n", "a key must be a plain name, not a list", 1),
+    Bad("binary file", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)), "not UTF-8 text", 2),
+    Bad("latin-1 text", "name: x\ngoal: caf\xe9\n".encode("latin-1"), "byte 17 is 0xe9", 2),
+    Bad("utf-16 text", "name: x\n".encode("utf-16"), "not UTF-8 text (byte 0 is 0xff)", 1),
+    Bad("NUL byte", "name: x\ngoal: a\x00b\n", "control character", 2),
+    Bad("a folder", _a_folder, "is a folder, not a file"),
+    Bad("too large", _too_large, "too large for a configuration file"),
+    Bad("empty file", "", "the file is empty", 1),
+    Bad("only comments", "# nothing yet\n", "the file is empty", 1),
+    Bad("a list at the top", "- a\n- b\n", "expected a mapping of keys to values", 1),
+    Bad("a python object tag", "name: !!python/object/apply:os.system [ls]\n", "tag", 1),
+    Bad("an impossible date", "name: x\ngoal: 2026-13-45\n", "month must be in 1..12", 2),
+    Bad("a 400-digit number", "name: " + "9" * 400 + "\n", "400-character number", 1),
+    Bad("a 5000-digit number", "name: " + "9" * 5000 + "\n", "5000-character number", 1),
+    Bad("a tab for indentation", "name: x\nvalue:\n\tdrivers: []\n", "invalid YAML", 3),
+    Bad("an unclosed bracket", "name: [x, y\ngoal: z\n", "invalid YAML", 2),
+]
+
+# Mistakes in a field of a case file: the commands that read a case.
+CASE_BAD = [
+    Bad(
+        "a negative seed",
+        _replace(STARTER_CASE, "seed: 7", "seed: -1"),
+        "simulation.seed: Input should be greater than or equal to 0",
+        "seed: -1",
+    ),
+    Bad(
+        "an infinite number (1e400)",
+        _replace(STARTER_CASE, "discount_rate: 0.10", "discount_rate: 1e400"),
+        "finance.discount_rate: expected a finite number, got an infinite one",
+        "discount_rate:",
+    ),
+    Bad(
+        "an infinite number (.inf)",
+        _replace(STARTER_CASE, "decay: 0.10", "decay: -.inf"),
+        "value.decay: expected a finite number",
+        "decay:",
+    ),
+    Bad(
+        "not-a-number (.nan)",
+        _replace(STARTER_CASE, "estimate: 0.35", "estimate: .nan"),
+        "value.drivers[0].lift.estimate: expected a finite number, got not-a-number",
+        "estimate:",
+    ),
+    Bad(
+        "not-a-number as text",
+        _replace(STARTER_CASE, "ramp_months: 2", 'ramp_months: "nan"'),
+        "value.ramp_months",
+        "ramp_months:",
+    ),
+    Bad(
+        "an infinite number as text",
+        _replace(STARTER_CASE, "units_per_month: 1200000", 'units_per_month: "inf"'),
+        "value.drivers[0].units_per_month",
+        "units_per_month:",
+    ),
+    Bad(
+        "a whole number beyond 64 bits",
+        _replace(STARTER_CASE, "size: 1200000", "size: 99999999999999999999"),
+        "population.size: a 20-digit number is out of range",
+        "size: 9",
+    ),
+    Bad(
+        "a 400-digit draw count",
+        _replace(STARTER_CASE, "draws: 100000", "draws: 1" + "0" * 400),
+        "simulation.draws: a 401-character number is out of range",
+        "draws:",
+    ),
+    Bad(
+        "a 100,000-term expression",
+        _replace(
+            CHURN, "eligible: tenure_months >= 12", "eligible: " + " + ".join(["g"] * 100_000)
+        ),
+        "decision.eligible: col 403: the expression has more than 100 operators",
+        "eligible:",
+    ),
+    Bad(
+        "a 12,000-character expression",
+        _replace(CHURN, "eligible: tenure_months >= 12", "eligible: g" + "g" * 12_000 + " > 1"),
+        "decision.eligible: col 10001: the expression is longer than 10,000 characters",
+        "eligible:",
+    ),
+    Bad(
+        "a 300-term expression",
+        _replace(CHURN, "eligible: tenure_months >= 12", "eligible: " + "+".join(["g"] * 300)),
+        "more than 100 operators",
+        "eligible:",
+    ),
+    Bad(
+        "5,000-deep brackets in an expression",
+        _replace(
+            CHURN, "eligible: tenure_months >= 12", "eligible: " + "(" * 5000 + "g>1" + ")" * 5000
+        ),
+        "brackets are nested more than 50 deep",
+        "eligible:",
+    ),
+    Bad(
+        "an unknown key",
+        STARTER_CASE + "simulaton: {}\n",
+        "did you mean 'simulation'?",
+        "simulaton",
+    ),
+]
+
+# Mistakes in a field of an experiment configuration: `mlroi experiment` and `mlroi design`.
+EXPERIMENT_BAD = [
+    Bad(
+        "a level of .nan",
+        EXPERIMENT + "level: .nan\n",
+        "level: expected a finite number, got not-a-number",
+        "level:",
+    ),
+    Bad(
+        "an infinite arm weight",
+        _replace(EXPERIMENT, "treatment: 1}", "treatment: 1e999}"),
+        "arms.treatment: expected a finite number",
+        "arms:",
+    ),
+    Bad(
+        "a duplicate metric key",
+        EXPERIMENT.replace("type: mean", "type: mean\n    type: mean"),
+        "given twice",
+        6,
+    ),
+]
+
+CASE_COMMANDS = ["validate", "roi", "decide", "report"]
+YAML_COMMANDS = [*CASE_COMMANDS, "experiment", "design"]
+_NAN = re.compile(r"(?<![\"'])\bnan\b(?![\"'])", re.IGNORECASE)
+"""NaN printed as a number (an echo of the user's own text, quoted, is fine)."""
+
+
+def assert_one_located_line(output: Any, where: str) -> str:
+    """Exit 2, one line on stderr starting ``error:`` and naming ``where``; nothing else."""
+    assert output.exit_code == 2, (output.exit_code, output.output)
+    text = output.stdout + output.stderr
+    assert "Traceback" not in text and "internal error" not in text, text
+    assert not _NAN.search(text), text
+    lines = [line for line in output.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, output.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    assert where in lines[0], (where, lines[0])
+    return lines[0]
+
+
+def _write_bad(tmp_path: Path, bad: Bad) -> Path:
+    path = tmp_path / "bad.yaml"
+    if callable(bad.content):
+        bad.content(path)
+    elif isinstance(bad.content, bytes):
+        path.write_bytes(bad.content)
+    else:
+        path.write_text(bad.content, encoding="utf-8")
+    return path
+
+
+def _run(*args: str | Path) -> Any:
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.mark.parametrize("command", YAML_COMMANDS)
+@pytest.mark.parametrize("bad", YAML_BAD, ids=lambda b: b.name)
+def test_a_bad_yaml_file_is_one_located_line(tmp_path: Path, command: str, bad: Bad) -> None:
+    path = _write_bad(tmp_path, bad)
+    where = f"{path}:{bad.at()}" if bad.line else str(path)
+    line = assert_one_located_line(_run(command, path), where)
+    assert bad.says in line
+
+
+@pytest.mark.parametrize("command", CASE_COMMANDS)
+@pytest.mark.parametrize("bad", CASE_BAD, ids=lambda b: b.name)
+def test_a_bad_case_field_is_one_located_line(tmp_path: Path, command: str, bad: Bad) -> None:
+    path = _write_bad(tmp_path, bad)
+    line = assert_one_located_line(_run(command, path), f"{path}:{bad.at()} ")
+    assert bad.says in line
+
+
+@pytest.mark.parametrize("command", ["experiment", "design"])
+@pytest.mark.parametrize("bad", EXPERIMENT_BAD, ids=lambda b: b.name)
+def test_a_bad_experiment_field_is_one_located_line(tmp_path: Path, command: str, bad: Bad) -> None:
+    path = _write_bad(tmp_path, bad)
+    line = assert_one_located_line(_run(command, path), f"{path}:{bad.at()}")
+    assert bad.says in line
+
+
+@pytest.mark.parametrize("bad", [*YAML_BAD, *CASE_BAD], ids=lambda b: b.name)
+def test_the_api_raises_a_spec_error_not_a_library_s(tmp_path: Path, bad: Bad) -> None:
+    from mlroi import load_case
+
+    path = _write_bad(tmp_path, bad)
+    with pytest.raises(SpecError) as exc:
+        load_case(path)
+    assert bad.says in one_line(exc)
+
+
+# --- `mlroi validate` lists every problem -------------------------------------------------------
+
+
+def test_validate_lists_every_problem_each_with_its_line(tmp_path: Path) -> None:
+    text = STARTER_CASE
+    for old, new in [
+        ("  size: 1200000", "  size: -5"),
+        ("margin: {low: 0.25, likely: 0.30, high: 0.35}", "margin: abc"),
+        ("horizon_months: 24", "horizon_months: -1"),
+        ("discount_rate: 0.10", "discount_rate: 2"),
+        ("  seed: 7", "  sed: 7"),
+    ]:
+        text = _replace(text, old, new)
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = _run("validate", path)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and "more error(s)" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [
+        f"error: {path}:{line_of(text, 'size: -5')} population.size: "
+        "Input should be greater than or equal to 0",
+        f"error: {path}:{line_of(text, 'margin: abc')} value.drivers[0].margin: "
+        'expected a number, got "abc"',
+        f"error: {path}:{line_of(text, 'horizon_months')} finance.horizon_months: "
+        "Input should be greater than 0",
+        f"error: {path}:{line_of(text, 'discount_rate')} finance.discount_rate: "
+        "Input should be less than 1",
+        f"error: {path}:{line_of(text, 'sed: 7')} simulation.sed: "
+        "unknown key 'sed'; did you mean 'seed'?",
+        f"{path}: 5 problems",
+    ]
+
+
+def test_validate_lists_at_most_twenty_problems(tmp_path: Path) -> None:
+    broken = "".join(f"  - {{descriptio: limit {i}}}\n" for i in range(30))
+    text = _replace(
+        STARTER_CASE,
+        "constraints:\n  - description: Page latency p99 stays under 300 ms\n",
+        "constraints:\n" + broken,
+    )
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = _run("validate", path)
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 21
+    assert lines[-1] == f"{path}: 60 problems (the first 20 are listed)"
+    first = line_of(text, "limit 0}")
+    assert lines[0] == (
+        f"error: {path}:{first} constraints[0].descriptio: unknown key 'descriptio'; "
+        "did you mean 'description'?"
+    )
+
+
+def test_other_commands_give_the_first_problem_in_one_line(tmp_path: Path) -> None:
+    text = _replace(
+        _replace(STARTER_CASE, "  seed: 7", "  sed: 7"), "  size: 1200000", "  size: -5"
+    )
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = assert_one_located_line(_run("roi", path), f"{path}:{line_of(text, 'sed: 7')} ")
+    assert line.endswith("unknown key 'sed'; did you mean 'seed'? (and 1 more error(s))")
+
+
+# --- the Python API raises mlroi's own errors --------------------------------------------------
+
+
+def _starter() -> dict[str, Any]:
+    import yaml
+
+    data: dict[str, Any] = yaml.safe_load(STARTER_CASE)
+    return data
+
+
+def _churn_decision() -> dict[str, Any]:
+    import yaml
+
+    data: dict[str, Any] = yaml.safe_load(CHURN)["decision"]
+    return data
+
+
+API_BAD: list[tuple[str, Callable[[], object], str]] = [
+    ("Mean with a number for a column", lambda: Mean(name="r", column=3), "Mean: column:"),
+    ("Source with a number for a path", lambda: Source(path=3), "Source: path:"),
+    (
+        "Case with a negative seed",
+        lambda: mlroi.Case(**{**_starter(), "simulation": {"seed": -1}}),
+        "Case: simulation.seed: Input should be greater than or equal to 0",
+    ),
+    (
+        "readout with a dict missing its arms",
+        lambda: readout(users(), config={"control": "control", "metrics": []}),
+        "config: arms: required field is missing",
+    ),
+    (
+        "readout with an unknown setting",
+        lambda: run(users(), colour="red"),
+        "colour: unknown key 'colour'",
+    ),
+    (
+        "evaluate with a dict that is not a case",
+        lambda: mlroi.evaluate({"name": "x"}),
+        "case: ",
+    ),
+    (
+        "evaluate with a number",
+        lambda: mlroi.evaluate(42),
+        "case: expected a Case (or a dict of its fields), got int",
+    ),
+    (
+        "decide with a dict missing its source",
+        lambda: mlroi.decide({"score": "s"}),
+        "config: ",
+    ),
+    (
+        "decide with a negative seed",
+        lambda: mlroi.decide(_churn_decision(), seed=-1),
+        "seed: expected a whole number from 0",
+    ),
+    (
+        "decide with a level of 5",
+        lambda: mlroi.decide(_churn_decision(), level=5),
+        "level: expected a level between 0 and 1",
+    ),
+    (
+        "load_case with a number",
+        lambda: mlroi.load_case(3),
+        "expected the path of a YAML file, got int",
+    ),
+    (
+        "load_case with a NUL in the path",
+        lambda: mlroi.load_case("case\x00.yaml"),
+        "holds a NUL character",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "says"), [b[1:] for b in API_BAD], ids=[b[0] for b in API_BAD])
+def test_the_python_api_raises_one_line_spec_errors(call: Callable[[], object], says: str) -> None:
+    with pytest.raises(SpecError) as exc:
+        call()
+    assert says in one_line(exc)
+
+
+def test_a_nested_section_s_mistake_stays_located_in_the_file(tmp_path: Path) -> None:
+    # the constructors raise SpecError, but a file's nested sections keep their file:line
+    text = _replace(STARTER_CASE, "seed: 7", "seed: -1")
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError) as exc:
+        mlroi.load_case(path)
+    assert one_line(exc).startswith(f"{path}:{line_of(text, 'seed: -1')} simulation.seed: ")
+
+
+# --- the battery, continued: where mlroi writes --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BadOutput:
+    """A command line whose output path is unsafe: ``args`` builds it in a fresh folder (with
+    ``case.yaml``, the starter, and ``experiment.yaml`` there), and ``says`` is in its line."""
+
+    name: str
+    args: Callable[[Path], list[str | Path]]
+    says: str
+    keep: str = ""
+    """A file (relative to the folder) that must hold ``"mine"`` afterwards."""
+
+
+def _mine(folder: Path, name: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("mine", encoding="utf-8")
+    return path
+
+
+OUTPUT_BAD = [
+    BadOutput(
+        "roi --json into a missing folder",
+        lambda d: ["roi", d / "case.yaml", "--json", d / "nope" / "r.json"],
+        "--json {d}/nope/r.json: folder {d}/nope does not exist",
+    ),
+    BadOutput(
+        "roi --json onto a folder",
+        lambda d: ["roi", d / "case.yaml", "--json", d],
+        "--json {d}: is a folder: give a file name",
+    ),
+    BadOutput(
+        "roi --json under a file",
+        lambda d: ["roi", d / "case.yaml", "--json", _mine(d, "notes.txt") / "r.json"],
+        "folder {d}/notes.txt is not a folder",
+        "notes.txt",
+    ),
+    *(
+        BadOutput(
+            f"{command} --json onto the user's file",
+            lambda d, c=command, f=file: [c, d / f, "--json", _mine(d, "r.json")],
+            "--json {d}/r.json: the file exists and was not written by mlroi",
+            "r.json",
+        )
+        for command, file in (
+            ("roi", "case.yaml"),
+            ("experiment", "experiment.yaml"),
+            ("design", "experiment.yaml"),
+            ("decide", "case.yaml"),
+        )
+    ),
+    BadOutput(
+        "report --out with the user's report.html",
+        lambda d: ["report", d / "case.yaml", "--out", _mine(d, "out/report.html").parent],
+        "{d}/out/report.html exists and was not written by mlroi",
+        "out/report.html",
+    ),
+    BadOutput(
+        "report --out under a file",
+        lambda d: ["report", d / "case.yaml", "--out", _mine(d, "notes.txt") / "r"],
+        "--out {d}/notes.txt/r: {d}/notes.txt is not a folder",
+        "notes.txt",
+    ),
+    BadOutput(
+        "schema --out onto the user's file",
+        lambda d: ["schema", "--out", _mine(d, "schema.json")],
+        "--out {d}/schema.json: the file exists and was not written by mlroi",
+        "schema.json",
+    ),
+    BadOutput(
+        "schema --out into a missing folder",
+        lambda d: ["schema", "--out", d / "nope" / "schema.json"],
+        "folder {d}/nope does not exist",
+    ),
+    BadOutput(
+        "init onto the user's file",
+        lambda d: ["init", _mine(d, "mine.yaml")],
+        "{d}/mine.yaml exists: choose another path or pass --force",
+        "mine.yaml",
+    ),
+    BadOutput(
+        "init into a missing folder",
+        lambda d: ["init", d / "nope" / "case.yaml"],
+        "PATH {d}/nope/case.yaml: folder {d}/nope does not exist",
+    ),
+    BadOutput(
+        "demo --out with the user's table",
+        lambda d: ["demo", "--users", "2000", "--out", _mine(d, "demo/users.parquet").parent],
+        "{d}/demo/users.parquet exists and was not written by mlroi demo",
+        "demo/users.parquet",
+    ),
+    BadOutput(
+        "demo --out with the user's report",
+        lambda d: ["demo", "--out", _mine(d, "demo/reports/churn/report.md").parents[2]],
+        "{d}/demo/reports/churn/report.md exists and was not written by mlroi",
+        "demo/reports/churn/report.md",
+    ),
+    BadOutput(
+        "demo --out onto a file",
+        lambda d: ["demo", "--users", "2000", "--out", _mine(d, "notes.txt")],
+        "--out {d}/notes.txt: {d}/notes.txt is not a folder",
+        "notes.txt",
+    ),
+    BadOutput(
+        "roi --seed -1",
+        lambda d: ["roi", d / "case.yaml", "--seed", "-1"],
+        "--seed: Input should be greater than or equal to 0",
+    ),
+    BadOutput(
+        "decide --seed -1",
+        lambda d: ["decide", d / "case.yaml", "--seed", "-1"],
+        "--seed: expected a whole number from 0",
+    ),
+    BadOutput(
+        "roi --draws of 31 digits",
+        lambda d: ["roi", d / "case.yaml", "--draws", "1" + "0" * 30],
+        "--draws: Input should be less than or equal to 5000000",
+    ),
+]
+
+
+@pytest.mark.parametrize("bad", OUTPUT_BAD, ids=lambda b: b.name)
+def test_an_unsafe_output_path_is_one_line_and_nothing_is_lost(
+    tmp_path: Path, bad: BadOutput
+) -> None:
+    (tmp_path / "case.yaml").write_text(STARTER_CASE, encoding="utf-8")
+    (tmp_path / "experiment.yaml").write_text(EXPERIMENT, encoding="utf-8")
+    args = bad.args(tmp_path)
+    after_setup = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    line = assert_one_located_line(_run(*args), bad.says.format(d=tmp_path))
+    if "was not written by mlroi" in line or "exists:" in line:
+        assert "--force" in line  # and the way past it
+    if bad.keep:
+        assert (tmp_path / bad.keep).read_text(encoding="utf-8") == "mine"
+    # nothing was written: the refusal comes before any work
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == after_setup

@@ -208,7 +208,7 @@ def test_a_range_reaching_below_zero_is_an_error_naming_the_field() -> None:
 
 
 def test_a_negative_rate_card_price_is_an_error_naming_the_entry() -> None:
-    with pytest.raises(ValidationError, match=r"gpu_hour\.t4"):
+    with pytest.raises(SpecError, match=r"^RateCardOverride: gpu_hour\.t4: Input should be"):
         RateCardOverride(gpu_hour={"t4": -1.0})
 
 

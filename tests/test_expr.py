@@ -389,3 +389,35 @@ def test_parsing_binding_and_evaluating_do_not_import_ibis() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (" + ".join(["g"] * 100_000), "col 403: the expression has more than 100 operators"),
+        ("(" * 5000 + "g" + ")" * 5000, "col 51: brackets are nested more than 50 deep"),
+        ("-" * 5000 + "g", "col 101: the expression has more than 100 operators"),
+        ("g" * 20_000, "col 10001: the expression is longer than 10,000 characters"),
+    ],
+)
+def test_an_expression_too_large_is_one_located_line_not_a_recursion_error(
+    text: str, message: str
+) -> None:
+    with pytest.raises(ExprError) as exc:
+        parse(text, field="decision.act")
+    assert str(exc.value).startswith(f"decision.act: {message}")
+
+
+def test_an_expression_at_the_bounds_parses_and_evaluates_deep_in_a_call_stack() -> None:
+    from mlroi.expr.evaluate import evaluate
+
+    def nested(depth: int) -> Any:
+        if depth:
+            return nested(depth - 1)
+        chain = parse(" + ".join(["g"] * 101))
+        brackets = parse("(" * 50 + "g" + ")" * 50)
+        return evaluate(chain, {"g": np.ones(2)}), str(brackets)
+
+    total, text = nested(300)
+    assert total.tolist() == [101.0, 101.0]
+    assert text == "g"

@@ -19,6 +19,9 @@ MONTE_CARLO_LEVEL = 0.90
 SEED = 20261124
 """Seed of every random draw when none is given: the same inputs give the same result."""
 
+MAX_SEED = 2**63 - 1
+"""Largest seed accepted (seeds are whole numbers from 0)."""
+
 DRAWS = 100_000
 """Monte Carlo draws of an ROI case."""
 
@@ -30,3 +33,30 @@ RESAMPLES = 200
 
 MAX_RESAMPLES = 10_000
 """Most bootstrap resamples a decision analysis accepts (the case file and ``--resamples``)."""
+
+
+def check_seed(seed: object, where: str = "seed") -> int:
+    """``seed`` if it is a whole number from 0 to :data:`MAX_SEED`.
+
+    Raises:
+        SpecError: one line naming ``where`` and the range.
+    """
+    from mlroi.errors import SpecError
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        shown = seed if isinstance(seed, int) and len(str(abs(seed))) < 30 else "out of range"
+        raise SpecError(f"{where}: expected a whole number from 0 to 2**63 - 1, got {shown}")
+    return seed
+
+
+def check_level(level: object, where: str = "level") -> float:
+    """``level`` if it is a number strictly between 0 and 1.
+
+    Raises:
+        SpecError: one line naming ``where``.
+    """
+    from mlroi.errors import SpecError
+
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
+        raise SpecError(f"{where}: expected a level between 0 and 1 (e.g. 0.9), got {level!r}")
+    return float(level)

@@ -14,6 +14,10 @@ class MlroiError(Exception):
 class SpecError(MlroiError):
     """The case or experiment configuration is invalid (a field, a value, a typo)."""
 
+    problems: tuple[str, ...] = ()
+    """Every problem found, one line each, when the file was checked as a whole (the message
+    is the one to read first); ``mlroi validate`` lists them."""
+
 
 class DataError(MlroiError):
     """The data does not fit the configuration (missing column, wrong type, NaN, empty arm)."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from mlroi import formatting as fmt
 from mlroi.case_result import CaseResult
+from mlroi.checked import as_model
 from mlroi.errors import EstimationError, SpecError
 from mlroi.roi.engine import ResolvedLift, roi_from_lifts
 from mlroi.roi.result import LiftInput, RoiResult
@@ -59,6 +60,7 @@ def evaluate(
         SpecError: a reference in the case does not resolve.
         EstimationError: a lift the case needs could not be estimated.
     """
+    case = as_model(Case, case, "case")
     drivers = case.value.drivers
     if readout is None and any(isinstance(d.lift, ExperimentLift) for d in drivers):
         readout = _read_out(case, base)  # the case model checks the section is there
@@ -98,6 +100,7 @@ def run_case(
     Returns:
         The case and its results.
     """
+    case = as_model(Case, case, "case")
     say = progress or (lambda _: None)
     readout = decision = None
     if case.experiment is not None:

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
+from pydantic import ConfigDict, Field, FiniteFloat, model_validator
 
 from mlroi import defaults
+from mlroi.checked import Checked
 from mlroi.sources.open import Source
 
 ModelName = Literal[
@@ -46,7 +47,7 @@ MODELS: tuple[ModelName, ...] = (
 )
 
 
-class TouchpointColumns(BaseModel):
+class TouchpointColumns(Checked):
     """Column names of the touchpoint log (one row per touch)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -61,7 +62,7 @@ class TouchpointColumns(BaseModel):
     )
 
 
-class OrderColumns(BaseModel):
+class OrderColumns(Checked):
     """Column names of the order log (one row per order line; refunds as negative lines)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -73,7 +74,7 @@ class OrderColumns(BaseModel):
     item: str | None = Field("item_id", description="Item of the line, for item-level attribution.")
 
 
-class Recommendation(BaseModel):
+class Recommendation(Checked):
     """Recommender attribution as practised: windows after a click on a recommendation."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -111,7 +112,7 @@ class Recommendation(BaseModel):
         return self
 
 
-class Incremental(BaseModel):
+class Incremental(Checked):
     """The causal revenue lift to reconcile influenced revenue with, over the same period.
 
     Either from the case's experiment (``metric``: a per-user revenue lift, times ``units``, the
@@ -150,7 +151,7 @@ class Incremental(BaseModel):
         return self
 
 
-class MarkovSettings(BaseModel):
+class MarkovSettings(Checked):
     """The Markov-chain model's order and allocation convention."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -163,7 +164,7 @@ class MarkovSettings(BaseModel):
     )
 
 
-class AttributionConfig(BaseModel):
+class AttributionConfig(Checked):
     """What an attribution analysis reads and how it splits the credit."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

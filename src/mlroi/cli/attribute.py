@@ -10,7 +10,7 @@ import typer
 from mlroi import defaults
 from mlroi import formatting as fmt
 from mlroi.cli.handler import handle_errors, located_in
-from mlroi.cli.output import console, write_json
+from mlroi.cli.output import ForceOption, console, prepare_json, write_json
 from mlroi.errors import SpecError
 
 
@@ -19,13 +19,14 @@ def attribute(
     case: Annotated[Path, typer.Argument(help="Case file (YAML) with an `attribution:` section.")],
     json_out: Annotated[
         Path | None,
-        typer.Option("--json", help="Write the full result as JSON."),
+        typer.Option("--json", help="Write the full result as JSON ('-': stdout)."),
     ] = None,
     resamples: Annotated[
         int | None,
         typer.Option(help="Bootstrap resamples (default: attribution.resamples; 0 = off)."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the case's).")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Revenue credited to each channel under several models, and how much of what
     recommendations influenced was incremental."""
@@ -33,6 +34,9 @@ def attribute(
     from mlroi.report.terminal import print_result as render
     from mlroi.spec.case import load_case
 
+    prepare_json(json_out, force=force)
+    if seed is not None:
+        defaults.check_seed(seed, "--seed")
     loaded = load_case(case)
     if loaded.attribution is None:
         raise SpecError(
@@ -66,4 +70,4 @@ def attribute(
             progress=lambda step: status.update(f"Attribution: {step}…"),
         )
     render(result, console)
-    write_json(result, json_out)
+    write_json(result, json_out, force=force)

@@ -10,7 +10,7 @@ import typer
 from mlroi import defaults
 from mlroi import formatting as fmt
 from mlroi.cli.handler import handle_errors, located_in
-from mlroi.cli.output import console, write_json
+from mlroi.cli.output import ForceOption, console, prepare_json, write_json
 from mlroi.errors import SpecError
 
 if TYPE_CHECKING:
@@ -28,13 +28,16 @@ def decide(
     ],
     json_out: Annotated[
         Path | None,
-        typer.Option("--json", help="Write the full result (curve included) as JSON."),
+        typer.Option(
+            "--json", help="Write the full result (curve included) as JSON ('-': stdout)."
+        ),
     ] = None,
     resamples: Annotated[
         int | None,
         typer.Option(help="Bootstrap resamples (default: decision.bootstrap.resamples; 0 = off)."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the case's).")] = None,
+    force: ForceOption = False,
     threshold: Annotated[
         float | None,
         typer.Option(help="A threshold in use: its value next to the best threshold's."),
@@ -59,6 +62,9 @@ def decide(
     from mlroi.report.terminal import print_result as render
     from mlroi.spec.decision_case import load_decision_case
 
+    prepare_json(json_out, force=force)
+    if seed is not None:
+        defaults.check_seed(seed, "--seed")
     ask = _ask(threshold, top, budget)
     loaded = load_decision_case(case)
     config = loaded.decision
@@ -79,7 +85,7 @@ def decide(
             ask=ask,
         )
     render(result, console)
-    write_json(result, json_out)
+    write_json(result, json_out, force=force)
 
 
 def _ask(threshold: float | None, top: str | None, budget: float | None) -> Ask | None:

@@ -17,16 +17,13 @@ from rich.markup import escape
 
 from mlroi import formatting as fmt
 from mlroi.cli.handler import EXIT_GATE, handle_errors
-from mlroi.cli.output import case_stages, console, err_console, steps
+from mlroi.cli.output import ForceOption, case_stages, console, err_console, json_text, steps
 from mlroi.demo.cache import SCENARIOS, SEED
 
 if TYPE_CHECKING:
     from mlroi.case_result import CaseResult
     from mlroi.experiment.result import ExperimentResult
     from mlroi.spec.case import Case
-
-MARK = ".mlroi-demo"
-"""The file that marks a folder as written by ``mlroi demo``: only then does it overwrite."""
 
 WRITES = (
     "users.parquet",
@@ -56,6 +53,7 @@ def demo(
         ),
     ] = RECOMMENDER_USERS,
     seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = SEED,
+    force: ForceOption = False,
 ) -> int:
     """Generate a realistic recommender A/B test, read it out (per-user table and event log),
     then run every example case and write its stakeholder report."""
@@ -63,11 +61,12 @@ def demo(
     from mlroi.demo.config import experiment_yaml
     from mlroi.experiment.config import ExperimentConfig
     from mlroi.experiment.readout import readout
+    from mlroi.files import GENERATOR, write_file
     from mlroi.pipeline import run_case
     from mlroi.spec.case import load_case
     from mlroi.spec.loader import load_model
 
-    _claim(out)
+    _claim(out, [p.stem for p in _example_cases()], force=force)
     cases = {p: load_case(p) for p in _example_cases()}
     cases = {p: _on_demo_data(c, out) if p.stem == "recommender" else c for p, c in cases.items()}
     total = 3 + sum(len(case_stages(*_sections(c))) for c in cases.values())
@@ -76,8 +75,10 @@ def demo(
     with steps(total) as bar:
         bar.start(f"Generating {fmt.count(users)} users and their event log (seed {seed})")
         write_recommender_test(out, users, seed=seed, events=True)
-        (out / "experiment.yaml").write_text(experiment_yaml(events=False), encoding="utf-8")
-        (out / "experiment-events.yaml").write_text(experiment_yaml(events=True), encoding="utf-8")
+        mark = f"# generator: {GENERATOR} demo\n"
+        for name, events in (("experiment.yaml", False), ("experiment-events.yaml", True)):
+            text = mark + experiment_yaml(events=events)
+            write_file(out / name, text, option="--out", force=force)
         bar.finish()
         for path, case in cases.items():
             say = bar.case(path.name, case_stages(*_sections(case)))
@@ -88,7 +89,7 @@ def demo(
         from_events = readout(config=events_config, base=out)
         bar.finish()
         bar.start("Writing the stakeholder reports")
-        reports = _write_files(out, results, from_events)
+        reports = _write_files(out, results, from_events, force=force)
         bar.finish()
     code = _print_recommender(out, users, seed, results["recommender"], from_events)
     _print_cases(out, results)
@@ -101,34 +102,17 @@ def demo(
     return code
 
 
-def _claim(out: Path) -> None:
-    """Make ``out`` the demo's folder, or stop when it holds files the demo would overwrite
-    that mlroi did not write."""
-    from mlroi.errors import DataError
+def _claim(out: Path, stems: list[str], *, force: bool = False) -> None:
+    """Make ``out`` the demo's folder, or stop before any work when it holds a file the demo
+    would replace that mlroi did not write (unless ``force``)."""
+    from mlroi.files import check_folder, make_folder
+    from mlroi.report.files import FILES
 
-    if not _ours(out):
-        taken = [out / name for name in WRITES if (out / name).exists()]
-        taken += sorted(out.glob("roi-*.json")) + sorted(out.glob("decision-*.json"))
-        if taken:
-            raise DataError(
-                f"{taken[0]} exists and was not written by mlroi demo: move it away, or choose"
-                " another folder with --out"
-            )
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARK).write_text(
-        "Written by `mlroi demo`: it may overwrite the files in this folder.\n", encoding="utf-8"
-    )
-
-
-def _ours(out: Path) -> bool:
-    """Whether ``out`` is marked as the demo's, or holds an earlier demo's configuration."""
-    if (out / MARK).exists():
-        return True
-    config = out / "experiment.yaml"
-    if not config.is_file():
-        return False
-    with config.open("rb") as f:
-        return b"mlroi demo" in f.readline()
+    names = [*WRITES, *(f"{kind}-{stem}.json" for kind in ("roi", "decision") for stem in stems)]
+    check_folder(out, names, option="--out", force=force, who="mlroi demo")
+    for stem in stems:
+        check_folder(out / "reports" / stem, FILES, option="--out", force=force, who="mlroi")
+    make_folder(out, option="--out")
 
 
 def _example_cases() -> list[Path]:
@@ -157,23 +141,24 @@ def _on_demo_data(case: Case, out: Path) -> Case:
 
 
 def _write_files(
-    out: Path, results: dict[str, CaseResult], from_events: ExperimentResult
+    out: Path, results: dict[str, CaseResult], from_events: ExperimentResult, *, force: bool
 ) -> dict[str, Path]:
     """Every JSON result and report; returns each case's report page."""
+    from mlroi.files import write_file
     from mlroi.report.files import write_report
 
     rec = results["recommender"].experiment
     assert rec is not None
-    (out / "result.json").write_text(rec.to_json() + "\n", encoding="utf-8")
-    (out / "result-events.json").write_text(from_events.to_json() + "\n", encoding="utf-8")
+    texts = {"result.json": json_text(rec), "result-events.json": json_text(from_events)}
+    for stem, ran in results.items():
+        texts[f"roi-{stem}.json"] = json_text(ran.roi)
+        if ran.decision is not None:
+            texts[f"decision-{stem}.json"] = json_text(ran.decision)
+    for name, text in texts.items():
+        write_file(out / name, text, option="--out", force=force)
     reports: dict[str, Path] = {}
     for stem, ran in results.items():
-        (out / f"roi-{stem}.json").write_text(ran.roi.to_json() + "\n", encoding="utf-8")
-        if ran.decision is not None:
-            (out / f"decision-{stem}.json").write_text(
-                ran.decision.to_json() + "\n", encoding="utf-8"
-            )
-        reports[stem] = write_report(ran, out / "reports" / stem)["report.html"]
+        reports[stem] = write_report(ran, out / "reports" / stem, force=force)["report.html"]
     return reports
 
 

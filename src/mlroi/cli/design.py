@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mlroi.cli.handler import handle_errors
-from mlroi.cli.output import console
+from mlroi.cli.output import ForceOption, console, prepare_json, write_json
 
 
 @handle_errors
@@ -30,18 +30,18 @@ def design(
         int | None, typer.Option("--n", help="Units (control + one treatment) for the MDE column.")
     ] = None,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the designs as JSON.")
+        Path | None, typer.Option("--json", help="Write the designs as JSON ('-': stdout).")
     ] = None,
+    force: ForceOption = False,
 ) -> None:
     """Sample size for an MDE, and the MDE at a sample size, from the control arm's data."""
-    import json
-
     from rich.table import Table
 
     from mlroi import formatting as fmt
     from mlroi.experiment.design import design as run_design
     from mlroi.spec.experiment_file import load_experiment
 
+    prepare_json(json_out, force=force)
     cfg = load_experiment(config)
     with console.status("Aggregating in the backend…"):
         designs = run_design(
@@ -71,5 +71,4 @@ def design(
             fmt.count(d.at_n.n_total),
         )
     console.print(table)
-    if json_out is not None:
-        json_out.write_text(json.dumps([d.to_dict() for d in designs], indent=2) + "\n")
+    write_json({"designs": [d.to_dict() for d in designs]}, json_out, force=force)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from mlroi.cli.handler import EXIT_GATE, handle_errors
-from mlroi.cli.output import console, err_console, write_json
+from mlroi.cli.output import ForceOption, console, err_console, prepare_json, write_json
 
 
 @handle_errors
@@ -21,7 +21,8 @@ def experiment(
         ),
     ],
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the full result as JSON to this file.")
+        Path | None,
+        typer.Option("--json", help="Write the full result as JSON to this file ('-': stdout)."),
     ] = None,
     fail: Annotated[
         bool,
@@ -33,12 +34,16 @@ def experiment(
     segments: Annotated[
         bool, typer.Option("--segments/--no-segments", help="Show the per-segment tables.")
     ] = True,
+    force: ForceOption = False,
 ) -> int:
     """Read out an A/B test: SRM check, lifts with intervals, guardrails, segments."""
-    return run_readout(config, json_out, fail, segments)
+    prepare_json(json_out, force=force)
+    return run_readout(config, json_out, fail, segments, force=force)
 
 
-def run_readout(config_path: Path, json_out: Path | None, fail: bool, segments: bool) -> int:
+def run_readout(
+    config_path: Path, json_out: Path | None, fail: bool, segments: bool, *, force: bool = False
+) -> int:
     """Read out the experiment of ``config_path``, print it, and say which gates failed.
 
     Args:
@@ -46,6 +51,7 @@ def run_readout(config_path: Path, json_out: Path | None, fail: bool, segments: 
         json_out: where to write the result as JSON, if anywhere.
         fail: whether a failed gate (``fail_on``) gives exit code 1.
         segments: whether to print the per-segment tables.
+        force: replace a file at ``json_out`` that mlroi did not write.
 
     Returns:
         The exit code: 1 when a gate failed and ``fail`` is set, else 0.
@@ -58,7 +64,7 @@ def run_readout(config_path: Path, json_out: Path | None, fail: bool, segments: 
     with console.status("Aggregating in the backend…"):
         result = readout(config=config, base=config_path.parent)
     print_result(result, console, segments=segments)
-    write_json(result, json_out)
+    write_json(result, json_out, force=force)
     failures = result.failures(tuple(config.fail_on))
     for line in failures:
         err_console.print(f"[bold red]FAILED:[/] {escape(line)}", highlight=False, soft_wrap=True)

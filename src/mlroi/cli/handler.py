@@ -17,7 +17,7 @@ from typing import NoReturn, ParamSpec
 import typer
 from rich.markup import escape
 
-from mlroi.cli.output import err_console
+from mlroi.cli.output import err_console, reset
 from mlroi.errors import MlroiError
 
 EXIT_GATE = 1
@@ -57,6 +57,8 @@ def handle_errors(command: Callable[P, int | None]) -> Callable[P, None]:
             raise
         except Exception as exc:
             _report(exc)
+        finally:
+            reset()
         if code:
             raise typer.Exit(code)
 

@@ -20,7 +20,7 @@ def init(
     path: Annotated[Path, typer.Argument(help="Where to write the starter case.")] = Path(
         "case.yaml"
     ),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     template: Annotated[
         TemplateName | None,
         typer.Option(
@@ -30,12 +30,21 @@ def init(
     ] = None,
 ) -> None:
     """Write a commented starter case file to edit."""
+    from mlroi.files import is_stdout, write_file
     from mlroi.spec.starter import STARTER_CASE
     from mlroi.spec.templates import DECISION_ONLY, TEMPLATES
 
-    if path.exists() and not force:
+    # a case file is the user's from the moment it is written: never replaced without --force
+    if (path.exists() or path.is_symlink()) and not path.is_dir() and not force:
         raise SpecError(f"{path} exists: choose another path or pass --force")
-    path.write_text(STARTER_CASE if template is None else TEMPLATES[template], encoding="utf-8")
+    write_file(
+        path,
+        STARTER_CASE if template is None else TEMPLATES[template],
+        option="PATH",
+        force=True,
+    )
+    if is_stdout(path):
+        return
     shown = escape(str(path))
     run = "decide" if template in DECISION_ONLY else "roi"
     console.print(

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from mlroi.cli.handler import handle_errors, located_in
-from mlroi.cli.output import case_stages, console, steps
+from mlroi.cli.output import ForceOption, case_stages, console, steps
 from mlroi.cli.roi import ACCEPTED_ON_COMMAND_LINE, AcceptOption
 
 
@@ -29,29 +29,37 @@ def report(
         ),
     ] = None,
     accept: AcceptOption = False,
+    force: ForceOption = False,
 ) -> int:
     """The stakeholder report of a case: readout, decision value, costs and ROI, in one page."""
     from mlroi.comparison import Comparison
+    from mlroi.files import check_folder
     from mlroi.pipeline import run_case
-    from mlroi.report.files import write_comparison, write_report
+    from mlroi.report.files import COMPARISON_FILES, FILES, write_comparison, write_report
     from mlroi.report.terminal import print_result
     from mlroi.spec.case import load_case
 
     loaded = [load_case(case) for case in cases]
     several = len(cases) > 1
     root = out if out is not None else (Path("mlroi-reports") if several else None)
+    folders = [
+        root / path.stem
+        if several and root is not None
+        else (root or path.with_name(f"{path.stem}-report"))
+        for path in cases
+    ]
+    # every file is checked before any case runs: a refusal costs nothing
+    for folder in folders:
+        check_folder(folder, FILES, option="--out", force=force)
+    if several and root is not None:
+        check_folder(root, COMPARISON_FILES, option="--out", force=force)
     results = []
     written: list[Path] = []
     total = sum(
         len(case_stages(c.experiment is not None, c.decision is not None)) + 1 for c in loaded
     )
     with steps(total) as bar:
-        for path, case in zip(cases, loaded, strict=True):
-            folder = (
-                root / path.stem
-                if several and root is not None
-                else (root or path.with_name(f"{path.stem}-report"))
-            )
+        for path, case, folder in zip(cases, loaded, folders, strict=True):
             say = bar.case(
                 path.name, case_stages(case.experiment is not None, case.decision is not None)
             )
@@ -76,13 +84,14 @@ def report(
                 )
             results.append(result)
             bar.start(f"{path.name}: writing the report into {folder}")
-            written += write_report(result, folder).values()
+            written += write_report(result, folder, force=force).values()
             bar.finish()
     if several:
         assert root is not None
         comparison = Comparison(tuple(r.roi for r in results))
         print_result(comparison, console)
-        written += write_comparison(comparison, root, [p.stem for p in cases]).values()
+        stems = [p.stem for p in cases]
+        written += write_comparison(comparison, root, stems, force=force).values()
     console.print("Report written:" if len(written) == 3 else "Reports written:", highlight=False)
     for p in written:
         console.print(f"  {escape(str(p))}", highlight=False)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlroi.cli.handler import handle_errors, located_in
-from mlroi.cli.output import console, write_json
+from mlroi.cli.output import ForceOption, console, prepare_json, write_json
 from mlroi.errors import SpecError
 
 if TYPE_CHECKING:
@@ -53,19 +53,22 @@ def roi(
         typer.Argument(help="Case file(s) (YAML); see `mlroi init`. Several: a comparison."),
     ],
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the full result as JSON to this file.")
+        Path | None,
+        typer.Option("--json", help="Write the full result as JSON to this file ('-': stdout)."),
     ] = None,
     draws: Annotated[
         int | None, typer.Option(help="Monte Carlo draws (default: the case's simulation.draws).")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the case's).")] = None,
     accept: AcceptOption = False,
+    force: ForceOption = False,
 ) -> int:
     """The ROI of an ML system: value, cost, return multiple, net ROI, NPV, payback, intervals."""
     from mlroi.comparison import Comparison
     from mlroi.pipeline import evaluate
     from mlroi.report.terminal import print_result as render
 
+    prepare_json(json_out, force=force)
     accepted = ACCEPTED_ON_COMMAND_LINE if accept else None
     loaded = [load_with(case, draws, seed) for case in cases]
     results = []
@@ -74,9 +77,9 @@ def roi(
             results.append(evaluate(case, base=path.parent, accept_failed_checks=accepted))
     if len(results) == 1:
         render(results[0], console)
-        write_json(results[0], json_out)
+        write_json(results[0], json_out, force=force)
     else:
         comparison = Comparison(tuple(results))
         render(comparison, console)
-        write_json(comparison, json_out)
+        write_json(comparison, json_out, force=force)
     return 1 if any(r.withheld for r in results) else 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,23 +9,26 @@ import typer
 from rich.markup import escape
 
 from mlroi.cli.handler import handle_errors
-from mlroi.cli.output import console
+from mlroi.cli.output import ForceOption, console
 
 
 @handle_errors
 def schema(
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write the schema to this file (default: stdout).")
+        Path | None,
+        typer.Option("--out", help="Write the schema to this file (default or '-': stdout)."),
     ] = None,
+    force: ForceOption = False,
 ) -> None:
     """Print the JSON Schema of the case file (for editor completion)."""
     import json
 
+    from mlroi.files import GENERATOR, STDOUT, is_stdout, write_file
     from mlroi.spec.case import json_schema
 
-    text = json.dumps(json_schema(), indent=2) + "\n"
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        out.write_text(text, encoding="utf-8")
-        console.print(f"JSON Schema written to {escape(str(out))}")
+    # the mark comes first, so that mlroi knows the file for its own next time
+    marked = {"$comment": f"generator: {GENERATOR} schema", **json_schema()}
+    target = Path(STDOUT) if out is None else out
+    write_file(target, json.dumps(marked, indent=2) + "\n", option="--out", force=force)
+    if not is_stdout(target):
+        console.print(f"JSON Schema written to {escape(str(target))}")

@@ -25,6 +25,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from mlroi import formatting as fmt
+from mlroi.checked import Checked
 from mlroi.costs.ratecard import RateCard, RateTable
 from mlroi.spec.quantity import (
     Beta,
@@ -46,7 +47,7 @@ Values = Mapping[str, FloatArray]
 _QUANTITY_TYPES = (float, Range, Normal, Beta, LogNormal, StudentT)
 
 
-class _Item(BaseModel):
+class _Item(Checked):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, description="Label shown in reports, e.g. `nightly training`.")

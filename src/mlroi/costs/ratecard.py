@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mlroi.checked import Checked
 from mlroi.errors import SpecError
 
 RateTable = Literal["gpu_hour", "cpu_hour", "storage_tb_month", "inference_per_1k"]
@@ -99,7 +100,7 @@ class RateCard(BaseModel):
         )
 
 
-class RateCardOverride(BaseModel):
+class RateCardOverride(Checked):
     """A case's changes to the packaged rate card: any entries, and the card's date and currency.
 
     Entries replace or add to the packaged ones. A different currency replaces the packaged card

@@ -43,6 +43,7 @@ from mlroi.backend.scored import (
     untreated,
     where,
 )
+from mlroi.checked import as_model
 from mlroi.decision.assumptions import decision_assumptions
 from mlroi.decision.bootstrap import BootstrapResult, bootstrap
 from mlroi.decision.bootstrap_rows import BootstrapRows
@@ -350,12 +351,17 @@ def decide(
             ``stated`` (see :meth:`DecisionResult.at`); ``config.in_use`` by default.
 
     Raises:
+        SpecError: ``config`` is not a valid configuration, ``seed`` not a whole number from
+            0, or ``level`` not between 0 and 1.
         DataError: a column is missing, or the data fails a check (see
             :func:`mlroi.backend.scored.check_scored`).
         ExprError: an expression names an unknown column or parameter, or divides by zero.
     """
     from mlroi.sources.open import open_table, release
 
+    config = as_model(DecisionConfig, config, "config")
+    defaults.check_seed(seed)
+    defaults.check_level(level)
     say = progress or (lambda _: None)
     if ask is None and config.in_use is not None:
         u = config.in_use

@@ -26,16 +26,17 @@ import difflib
 import keyword
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from mlroi import defaults
+from mlroi.checked import Checked
 from mlroi.decision.templates import TEMPLATES, TemplateName
 from mlroi.expr import ExprError, parse
 from mlroi.sources.open import Source
 from mlroi.spec.quantity import Quantity
 
 
-class BootstrapSettings(BaseModel):
+class BootstrapSettings(Checked):
     """Uncertainty from the data: a seeded Poisson bootstrap of the rows."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -61,7 +62,7 @@ class BootstrapSettings(BaseModel):
     )
 
 
-class UpliftSettings(BaseModel):
+class UpliftSettings(Checked):
     """How the uplift analysis values a past randomized campaign (needs `treated`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -95,7 +96,7 @@ class UpliftSettings(BaseModel):
         return v
 
 
-class InUse(BaseModel):
+class InUse(Checked):
     """Where the team acts today, valued beside the best threshold (``mlroi decide --threshold``
     overrides it)."""
 
@@ -116,7 +117,7 @@ class InUse(BaseModel):
         return self
 
 
-class DecisionConfig(BaseModel):
+class DecisionConfig(Checked):
     """What an offline decision analysis reads and how it values each outcome."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

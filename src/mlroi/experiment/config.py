@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from mlroi import defaults
+from mlroi.checked import Checked
 from mlroi.metrics.definitions import Metric
 from mlroi.metrics.events import EventLog
 from mlroi.sources.open import Source
@@ -20,7 +21,7 @@ from mlroi.stats.multiplicity import Correction
 FailOn = Literal["srm", "guardrail"]
 
 
-class Guardrail(BaseModel):
+class Guardrail(Checked):
     """A metric that must not get worse by more than a tolerated margin (non-inferiority).
 
     With ``direction: increase`` (higher is better) and a relative ``margin`` of 0.01, the guardrail
@@ -40,7 +41,7 @@ class Guardrail(BaseModel):
     )
 
 
-class ExperimentConfig(BaseModel):
+class ExperimentConfig(Checked):
     """Everything a readout needs: where the data is, the arms, the metrics and the rules."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

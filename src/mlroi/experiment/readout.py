@@ -15,6 +15,7 @@ from mlroi import formatting as fmt
 from mlroi.backend.checks import check_binary_words, require_columns, require_numeric
 from mlroi.backend.events import EVENT_COUNTS, derive_units, event_counts
 from mlroi.backend.moments import Aggregation, GroupStats, collect
+from mlroi.checked import as_model
 from mlroi.errors import DataError, SpecError, first_line
 from mlroi.experiment.config import ExperimentConfig, Guardrail
 from mlroi.experiment.result import Comparison, ExperimentResult, GuardrailCheck
@@ -66,12 +67,13 @@ def readout(
     """
     if config is None:
         try:
-            config = ExperimentConfig(**settings)
+            config = ExperimentConfig.model_validate(settings)
         except ValidationError as exc:
             line = validation_error_line(exc, settings, model=ExperimentConfig)
             raise SpecError(line) from exc
     elif settings:
         raise SpecError("pass either config= or keyword settings, not both")
+    config = as_model(ExperimentConfig, config, "config")
     table, keys = units_table(config, data, events, assignments, base)
     try:
         return _read_out_table(table, config, keys)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from typing import Literal
 
 from mlroi.expr.nodes import (
@@ -43,6 +44,18 @@ from mlroi.expr.nodes import (
     UnaryOp,
 )
 
+MAX_CHARS = 10_000
+"""Longest expression text (a decision's expressions are a line or two)."""
+
+MAX_OPERATORS = 100
+"""Most operators (``+ - * / ** < and if`` ...) in one expression: the tree stays shallow enough
+for every recursive step (parse, print, bind, evaluate, compile) at any call depth."""
+
+MAX_BRACKETS = 50
+"""Deepest nesting of brackets."""
+
+_OPERATOR = re.compile(r"\*\*|[-+*/<>]=?|==|!=|\b(?:and|or|not|if)\b")
+
 
 def parse(text: str, *, field: str = "", kind: Kind | None = None) -> Expr:
     """Parse an expression of the small grammar in the module docstring.
@@ -58,7 +71,8 @@ def parse(text: str, *, field: str = "", kind: Kind | None = None) -> Expr:
 
     Raises:
         ExprError: a syntax error or a construct outside the grammar, with its 1-based column
-            (``line L, col C`` when the text has several lines).
+            (``line L, col C`` when the text has several lines); a text beyond
+            :data:`MAX_CHARS`, :data:`MAX_OPERATORS` or :data:`MAX_BRACKETS`.
 
     Example:
         >>> str(parse("max(clv - discount, 0) if g > 0.5 else -contact"))
@@ -84,6 +98,7 @@ class _Parser:
             raise self._error(self.lead, "the expression is empty")
         if "#" in self.source:
             raise self._error(self.lead + self.source.index("#"), "comments (#) are not allowed")
+        self._check_size()
         try:
             tree = ast.parse(self.source, mode="eval")
         except SyntaxError as exc:
@@ -98,6 +113,30 @@ class _Parser:
         if kind is not None:
             self._expect(expr, tree.body, kind, "the expression")
         return expr
+
+    def _check_size(self) -> None:
+        """Bound the text before Python's parser sees it: its brackets, its operators and its
+        length (a deeper tree would exhaust the parser's recursion, or ours)."""
+        depth = 0
+        for i, char in enumerate(self.source):
+            depth += 1 if char == "(" else -1 if char == ")" else 0
+            if depth > MAX_BRACKETS:
+                raise self._error(
+                    self.lead + i, f"brackets are nested more than {MAX_BRACKETS} deep"
+                )
+        for count, match in enumerate(_OPERATOR.finditer(self.source), 1):
+            if count > MAX_OPERATORS:
+                raise self._error(
+                    self.lead + match.start(),
+                    f"the expression has more than {MAX_OPERATORS} operators: name its parts "
+                    "(parameters) and combine them",
+                )
+        if len(self.source) > MAX_CHARS:
+            raise self._error(
+                self.lead + MAX_CHARS,
+                f"the expression is longer than {MAX_CHARS:,} characters: name its parts "
+                "(parameters) and combine them",
+            )
 
     # positions --------------------------------------------------------------------------
 

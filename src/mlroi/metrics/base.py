@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from mlroi.checked import Checked
 from mlroi.stats import cuped
 from mlroi.stats.aggregates import Aggregates, pair
 from mlroi.stats.cuped import Linearised
@@ -90,7 +91,7 @@ class ReadoutMetric(Protocol):
     def baseline(self, agg: Aggregates) -> Baseline: ...
 
 
-class MetricBase(BaseModel):
+class MetricBase(Checked):
     """The fields and behaviour every metric type shares; a type overrides what differs.
 
     A subclass sets :attr:`capped_field`, declares its columns (:meth:`value_columns`,

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from mlroi.checked import Checked
 from mlroi.sources.open import Source
 
 
-class EventColumn(BaseModel):
+class EventColumn(Checked):
     """One per-unit column derived from events.
 
     ``count`` counts matching events, ``sum`` adds up their value column, ``any`` is 1 when the
@@ -50,7 +51,7 @@ def _default_columns() -> dict[str, EventColumn]:
     }
 
 
-class EventLog(BaseModel):
+class EventLog(Checked):
     """An event log plus an assignment table (unit, variant, first exposure time)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

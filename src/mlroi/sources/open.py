@@ -13,12 +13,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from mlroi.checked import Checked
 from mlroi.errors import BackendError, DataError, SpecError, first_line
 
 
-class Source(BaseModel):
+class Source(Checked):
     """Where a table lives: a file path or glob, or a connection URL plus a table name.
 
     Examples (YAML):

@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from mlroi import defaults
 from mlroi.attribution.config import AttributionConfig
+from mlroi.checked import Checked
 from mlroi.costs.items import CostItem
 from mlroi.costs.ratecard import RateCardOverride
 from mlroi.decision.config import DecisionConfig
@@ -38,7 +39,7 @@ written there would be validated and never applied, so the loader refuses it and
 belongs (``decision.eligible``, ``decision.constraints``, ``experiment.guardrails``)."""
 
 
-class Population(BaseModel):
+class Population(Checked):
     """Who the intervention reaches, in words (the rows an analysis reads are chosen by its own
     section: ``decision.eligible``; an experiment's table holds the units it reached)."""
 
@@ -68,7 +69,7 @@ class Population(BaseModel):
         return data
 
 
-class Constraint(BaseModel):
+class Constraint(Checked):
     """Something that must not break, in words; the checks mlroi runs are the experiment's
     guardrails and the decision's constraints."""
 
@@ -88,7 +89,7 @@ class Constraint(BaseModel):
         return data
 
 
-class Finance(BaseModel):
+class Finance(Checked):
     """Currency, horizon and discounting."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -109,21 +110,24 @@ class Finance(BaseModel):
         return v
 
 
-class Simulation(BaseModel):
+class Simulation(Checked):
     """Monte Carlo settings."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     draws: int = Field(defaults.DRAWS, ge=1_000, le=5_000_000, description="Monte Carlo draws.")
     seed: int = Field(
-        defaults.SEED, description="Seed: the same case and seed give the same result."
+        defaults.SEED,
+        ge=0,
+        le=defaults.MAX_SEED,
+        description="Seed: the same case and seed give the same result.",
     )
     level: float = Field(
         defaults.MONTE_CARLO_LEVEL, gt=0, lt=1, description="Level of the reported intervals."
     )
 
 
-class Case(BaseModel):
+class Case(Checked):
     """A business case for an ML system, from the lift it causes to its ROI."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -17,10 +17,12 @@ check it has.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from mlroi.checked import Checked
 from mlroi.decision.config import DecisionConfig
 from mlroi.errors import SpecError
 from mlroi.spec.case import Case, Finance, Simulation
@@ -28,7 +30,7 @@ from mlroi.spec.case import Case, Finance, Simulation
 __all__ = ["DecisionCase", "is_decision_only", "load_decision_case"]
 
 
-class DecisionCase(BaseModel):
+class DecisionCase(Checked):
     """What ``mlroi decide`` needs: the decision section, the currency, the simulation settings."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -109,13 +111,11 @@ def is_decision_only(path: str | Path) -> bool:
     """Whether the file is meant as a decision-only case: a ``decision:`` section or a
     ``currency:`` (a misspelt section is then named against the decision-only keys), and no
     section only a full case has."""
-    import yaml
+    from mlroi.spec.yamlfile import peek
 
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) if p.exists() else None
-    except yaml.YAMLError:
-        return False  # the loader reports it, with its line
+    if not isinstance(path, str | os.PathLike):
+        return False  # the loader says what it expected
+    data = peek(Path(path))  # None when unreadable: the loader reports it, with its line
     if not isinstance(data, dict) or set(data) & FULL_CASE_KEYS:
         return False
     return "decision" in data or "currency" in data

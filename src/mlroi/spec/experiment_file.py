@@ -26,15 +26,11 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
         SpecError: one line naming the file, line and field; a case without an
             ``experiment:`` section says how to add one.
     """
-    import yaml
-
     from mlroi.spec.loader import load_model
+    from mlroi.spec.yamlfile import peek
 
     p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) if p.exists() else None
-    except yaml.YAMLError:
-        data = None  # the loader reports it, with its line
+    data = peek(p)  # None when unreadable: the loader reports it, with its line
     if isinstance(data, dict) and "experiment" in data:
         return load_model(p, ExperimentConfig, section="experiment")
     if isinstance(data, dict) and set(data) & _CASE_ONLY:

@@ -8,46 +8,24 @@ are errors, with a did-you-mean among the field names the models know.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from mlroi.errors import MlroiError, SpecError
+from mlroi.spec.yamlfile import check_numbers, parse, read_text
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]
 
 
 def _compose(text: str, name: str) -> tuple[Any, dict[Loc, int]]:
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError(f"{name}{line}: invalid YAML: {problem}") from exc
-    lines: dict[Loc, int] = {}
-    if node is None:
-        return {}, lines
-
-    def walk(n: yaml.Node, loc: Loc) -> None:
-        lines[loc] = n.start_mark.line + 1
-        if isinstance(n, yaml.MappingNode):
-            for key, value in n.value:
-                child = (*loc, str(key.value))
-                lines[child] = key.start_mark.line + 1
-                walk(value, child)
-                lines[child] = key.start_mark.line + 1
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                walk(item, (*loc, i))
-
-    walk(node, ())
-    return yaml.safe_load(text), lines
+    doc = parse(text, name)
+    return ({} if doc.data is None else doc.data), doc.lines
 
 
 def _field_names(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
@@ -143,6 +121,26 @@ def validation_error_line(
     prefix: Loc = (),
 ) -> str:
     """One line for the first error of ``exc``: file:line field: problem (and the fix)."""
+    found = validation_error_lines(
+        exc, data, name=name, lines=lines, model=model, prefix=prefix, first_only=True
+    )
+    count = len(exc.errors())
+    more = f" (and {count - 1} more error(s))" if count > 1 else ""
+    return found[0] + more
+
+
+def validation_error_lines(
+    exc: ValidationError,
+    data: Any,
+    *,
+    name: str = "",
+    lines: dict[Loc, int] | None = None,
+    model: type[BaseModel] | None = None,
+    prefix: Loc = (),
+    first_only: bool = False,
+) -> list[str]:
+    """One line for each error of ``exc`` (file:line field: problem), in the order of the file;
+    ``first_only``: the one to read first alone (an unknown key, else the first in the file)."""
     errors = exc.errors()
 
     def located(err: Any) -> tuple[Loc, int | None]:
@@ -156,56 +154,65 @@ def validation_error_line(
         # an unknown key first (a typo also causes a "missing" error), then by position
         return (0 if err.get("type") == "extra_forbidden" else 1, located(err)[1] or 0)
 
-    first = min(errors, key=order)
-    full, line = located(first)
-    loc = full[len(prefix) :]
-    where = _format_loc(full)
-    head = f"{name}:{line}" if name and line else name
-    kind = first.get("type", "")
-    given = first.get("input")
-    if kind == "extra_forbidden":
-        key = str(loc[-1]) if loc else "?"
-        hint = ""
-        if model is not None:
-            known = sorted(_keys_at(model, loc[:-1]))
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-        msg = f"unknown key {key!r}{hint}"
-    elif kind == "missing":
-        msg = "required field is missing"
-    elif kind in {"float_parsing", "float_type"}:
-        msg = f"expected a number, got {_show(given)}"
-    elif kind in {"int_parsing", "int_type", "int_from_float"}:
-        msg = f"expected a whole number, got {_show(given)}"
-    elif kind in {"bool_parsing", "bool_type"}:
-        msg = f"expected true or false, got {_show(given)}"
-    elif kind == "literal_error":
-        expected = first.get("ctx", {}).get("expected", "")
-        msg = f"got {_show(given)}, expected one of {expected}"
-    elif kind == "union_tag_invalid":
-        msg = (
-            f"unknown type {_show(first.get('ctx', {}).get('tag'))}: use mean, proportion or ratio"
-        )
-    else:
-        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    named = _NAMED_PATH.match(msg)
-    inner = _parse_path(named.group(1)) if named else ()
-    if named and loc:
-        # a check of a section (e.g. `decision`) naming one of its own fields; not a message
-        # that merely starts with the name of the field it is already located at
-        own = model is not None and isinstance(inner[0], str) and loc[-1] != inner[0]
-        declared = model is not None and inner[0] in _keys_at(model, loc)
-        if not (own and (declared or _has_key(data, loc, inner[0]))):
-            named = None
-    if named:
-        # a model-level check that names the field it is about: point at that field's line
-        full = (*prefix, *loc, *inner)
-        where, msg = _format_loc(full), named.group(2)
-        found = [lines[full[:k]] for k in range(len(full), 0, -1) if lines and full[:k] in lines]
-        head = f"{name}:{found[0]}" if name and found else head
-    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
-    parts = [p for p in (head, where) if p]
-    return f"{' '.join(parts)}: {msg}{more}"
+    def describe(first: Any) -> str:
+        full, line = located(first)
+        loc = full[len(prefix) :]
+        where = _format_loc(full)
+        head = f"{name}:{line}" if name and line else name
+        kind = first.get("type", "")
+        given = first.get("input")
+        if kind == "extra_forbidden":
+            key = str(loc[-1]) if loc else "?"
+            hint = ""
+            if model is not None:
+                known = sorted(_keys_at(model, loc[:-1]))
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+            msg = f"unknown key {key!r}{hint}"
+        elif kind == "missing":
+            msg = "required field is missing"
+        elif kind in {"float_parsing", "float_type"}:
+            msg = f"expected a number, got {_show(given)}"
+        elif kind in {"int_parsing", "int_type", "int_from_float"}:
+            msg = f"expected a whole number, got {_show(given)}"
+        elif kind in {"bool_parsing", "bool_type"}:
+            msg = f"expected true or false, got {_show(given)}"
+        elif kind == "literal_error":
+            expected = first.get("ctx", {}).get("expected", "")
+            msg = f"got {_show(given)}, expected one of {expected}"
+        elif kind == "union_tag_invalid":
+            tag = _show(first.get("ctx", {}).get("tag"))
+            msg = f"unknown type {tag}: use mean, proportion or ratio"
+        else:
+            msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        named = _NAMED_PATH.match(msg)
+        inner = _parse_path(named.group(1)) if named else ()
+        if named and loc:
+            # a check of a section (e.g. `decision`) naming one of its own fields; not a message
+            # that merely starts with the name of the field it is already located at
+            own = model is not None and isinstance(inner[0], str) and loc[-1] != inner[0]
+            declared = model is not None and inner[0] in _keys_at(model, loc)
+            if not (own and (declared or _has_key(data, loc, inner[0]))):
+                named = None
+        if named:
+            # a model-level check that names the field it is about: point at that field's line
+            full = (*prefix, *loc, *inner)
+            where, msg = _format_loc(full), named.group(2)
+            found = [
+                lines[full[:k]] for k in range(len(full), 0, -1) if lines and full[:k] in lines
+            ]
+            head = f"{name}:{found[0]}" if name and found else head
+        parts = [p for p in (head, where) if p]
+        return f"{' '.join(parts)}: {msg}"
+
+    if first_only:
+        return [describe(min(errors, key=order))]
+    out: list[str] = []
+    for err in sorted(errors, key=lambda e: order(e)[::-1]):
+        text = describe(err)
+        if text not in out:
+            out.append(text)
+    return out
 
 
 # tags of the discriminated unions (metric types, lift sources, quantity forms; see
@@ -256,11 +263,13 @@ def load_model(path: str | Path, model: type[M], *, section: str | None = None) 
     Raises:
         SpecError: one line naming the file, line, field and problem.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise SpecError(f"expected the path of a YAML file, got {type(path).__name__}")
     p = Path(path)
-    if not p.exists():
-        raise SpecError(f"file not found: {p}")
-    text = p.read_text(encoding="utf-8")
-    data, lines = _compose(text, str(p))
+    doc = parse(read_text(p), str(p))
+    if doc.data is None:
+        raise SpecError(f"{p}:1: the file is empty: write the configuration (see `mlroi init`)")
+    data, lines = doc.data, doc.lines
     prefix: Loc = ()
     if section is not None:
         if not isinstance(data, dict) or section not in data:
@@ -269,11 +278,15 @@ def load_model(path: str | Path, model: type[M], *, section: str | None = None) 
     if not isinstance(data, dict):
         raise SpecError(f"{p}:1: expected a mapping of keys to values at the top level")
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(
-            validation_error_line(exc, data, name=str(p), lines=lines, model=model, prefix=prefix)
-        ) from exc
+        where: dict[str, Any] = {"name": str(p), "lines": lines, "model": model, "prefix": prefix}
+        error = SpecError(validation_error_line(exc, data, **where))
+        error.problems = tuple(validation_error_lines(exc, data, **where))
+        raise error from exc
+    # a text a number field read as one (`"inf"`, `"nan"`) is caught here, at its field's line
+    check_numbers(validated.model_dump(), prefix, lines, str(p))
+    return validated
 
 
 def locate(path: str | Path, error: MlroiError) -> MlroiError:
@@ -286,7 +299,7 @@ def locate(path: str | Path, error: MlroiError) -> MlroiError:
     if named is None or not p.exists() or message.startswith(str(p)):
         return error
     try:
-        _, lines = _compose(p.read_text(encoding="utf-8"), str(p))
+        _, lines = _compose(read_text(p), str(p))
     except SpecError:
         return error
     full = _parse_path(named.group(1))

@@ -34,11 +34,12 @@ from pydantic import (
 )
 
 from mlroi import defaults
+from mlroi.checked import Checked
 
 FloatArray = npt.NDArray[np.float64]
 
 
-class Range(BaseModel):
+class Range(Checked):
     """A low / likely / high estimate, or a low / high pair (uniform)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -60,7 +61,7 @@ class Range(BaseModel):
         return self
 
 
-class Normal(BaseModel):
+class Normal(Checked):
     """``{normal: [mean, sd]}``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -75,7 +76,7 @@ class Normal(BaseModel):
         return self
 
 
-class Beta(BaseModel):
+class Beta(Checked):
     """``{beta: [a, b]}`` on [0, 1]."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -90,7 +91,7 @@ class Beta(BaseModel):
         return self
 
 
-class LogNormal(BaseModel):
+class LogNormal(Checked):
     """``{lognormal: [mu, sigma]}``: exp of Normal(mu, sigma), always positive."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -105,7 +106,7 @@ class LogNormal(BaseModel):
         return self
 
 
-class StudentT(BaseModel):
+class StudentT(Checked):
     """``{student_t: [location, scale, df]}``: ``location + scale T`` with ``T`` Student's t on
     ``df`` degrees of freedom: the sampling distribution a t-test's estimate is read with (a
     readout's lift is drawn from it, with the readout's standard error and Welch's df)."""

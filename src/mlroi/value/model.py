@@ -32,7 +32,6 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import numpy.typing as npt
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Discriminator,
     Field,
@@ -43,6 +42,7 @@ from pydantic import (
 )
 
 from mlroi import defaults
+from mlroi.checked import Checked
 from mlroi.spec.quantity import Quantity, check_within, point
 
 FloatArray = npt.NDArray[np.float64]
@@ -78,7 +78,7 @@ def months_per(per: Per | None, window_days: float | None = None) -> float:
     return 1.0
 
 
-class ExperimentLift(BaseModel):
+class ExperimentLift(Checked):
     """The lift measured by the case's experiment readout."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -94,7 +94,7 @@ class ExperimentLift(BaseModel):
     )
 
 
-class ManualLift(BaseModel):
+class ManualLift(Checked):
     """A lift entered by hand: an estimate and an interval, or any uncertain quantity."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -125,7 +125,7 @@ class ManualLift(BaseModel):
         return self
 
 
-class DecisionLift(BaseModel):
+class DecisionLift(Checked):
     """The value per eligible row found by the case's offline decision analysis."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -136,7 +136,7 @@ class DecisionLift(BaseModel):
     )
 
 
-class AttributionLift(BaseModel):
+class AttributionLift(Checked):
     """Adjusted influenced revenue per month from the case's attribution analysis."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -171,7 +171,7 @@ def _lift_kind(v: Any) -> str:
     return "experiment" if isinstance(v, ExperimentLift) else "manual"
 
 
-class Driver(BaseModel):
+class Driver(Checked):
     """One lift turned into money."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -253,7 +253,7 @@ class Driver(BaseModel):
     )
 
 
-class ValueModel(BaseModel):
+class ValueModel(Checked):
     """Drivers plus the shape of the effect over time."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
