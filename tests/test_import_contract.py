@@ -33,6 +33,7 @@ RULES = (
         packages=(
             "experiment",
             "decision",
+            "retention",
             "attribution",
             "roi",
             "stats",
@@ -80,7 +81,16 @@ RULES += (
             packages=("backend", "sources"),
             forbidden=f"mlroi.{above}",
         )
-        for above in ("experiment", "decision", "roi", "report", "cli", "pipeline", "result")
+        for above in (
+            "experiment",
+            "decision",
+            "retention",
+            "roi",
+            "report",
+            "cli",
+            "pipeline",
+            "result",
+        )
     ),
 )
 

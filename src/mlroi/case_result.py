@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mlroi.attribution.result import AttributionResult
     from mlroi.decision.result import DecisionResult
     from mlroi.experiment.result import ExperimentResult
+    from mlroi.retention.result import RetentionResult
     from mlroi.roi.result import RoiResult
 
 GENERATOR = "mlroi report"
@@ -35,6 +36,7 @@ class CaseResult(Result):
         roi: the ROI of the case.
         experiment: the readout of the case's experiment, when it has one.
         decision: the offline decision analysis, when the case has a scored table.
+        retention: the retention analysis, when the case has a ``retention:`` section.
     """
 
     name: str
@@ -45,6 +47,7 @@ class CaseResult(Result):
     roi: RoiResult
     experiment: ExperimentResult | None = None
     decision: DecisionResult | None = None
+    retention: RetentionResult | None = None
     attribution: AttributionResult | None = None
     model_metrics: dict[str, float] = field(default_factory=dict)
     constraints: tuple[str, ...] = ()
@@ -65,6 +68,7 @@ class CaseResult(Result):
             "roi": self.roi.to_dict(),
             "experiment": None if self.experiment is None else self.experiment.to_dict(),
             "decision": None if self.decision is None else self.decision.to_dict(),
+            "retention": None if self.retention is None else self.retention.to_dict(),
             "attribution": None if self.attribution is None else self.attribution.to_dict(),
         }
 

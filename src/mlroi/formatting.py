@@ -241,3 +241,16 @@ def distinct(x: float, limit: float) -> str:
         if x == limit or text != number(limit, digits):
             return text
     return repr(x)
+
+
+def points(x: float | None, digits: int = 1) -> str:
+    """A difference of two shares in percentage points: ``+3.8 pp``."""
+    if x is None or not math.isfinite(x):
+        return "—"
+    return f"{x * 100:+.{digits}f} pp"
+
+
+def points_interval(iv: _Bounds, digits: int = 1) -> str:
+    """``+3.8 pp [+2.1, +5.5]``: a difference of shares with its interval."""
+    lo, hi = (f"{v * 100:+.{digits}f}" if math.isfinite(v) else "—" for v in (iv.lower, iv.upper))
+    return f"{points(iv.estimate, digits)} [{lo}, {hi}]"

@@ -21,12 +21,19 @@ from mlroi.roi.engine import ResolvedLift, roi_from_lifts
 from mlroi.roi.result import LiftInput, RoiResult
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Normal, Quantity, describe, point, sampling_distribution
-from mlroi.value.model import AttributionLift, DecisionLift, ExperimentLift, ManualLift
+from mlroi.value.model import (
+    AttributionLift,
+    DecisionLift,
+    ExperimentLift,
+    ManualLift,
+    RetentionLift,
+)
 
 if TYPE_CHECKING:
     from mlroi.attribution.result import AttributionResult
     from mlroi.decision.result import DecisionResult
     from mlroi.experiment.result import Comparison, ExperimentResult
+    from mlroi.retention.result import RetentionResult
 
 
 def evaluate(
@@ -37,6 +44,7 @@ def evaluate(
     base: Path | None = None,
     accept_failed_checks: str | None = None,
     attribution: AttributionResult | None = None,
+    retention: RetentionResult | None = None,
 ) -> RoiResult:
     """The ROI of ``case``: headline figures, intervals, probabilities, sensitivity.
 
@@ -68,9 +76,11 @@ def evaluate(
         decision = _decide(case, base)
     if attribution is None and any(isinstance(d.lift, AttributionLift) for d in drivers):
         attribution = _attribute(case, base, readout)
+    if retention is None and any(isinstance(d.lift, RetentionLift) for d in drivers):
+        retention = _retain(case, base)
     return roi_from_lifts(
         case,
-        resolve_lifts(case, readout, decision, attribution),
+        resolve_lifts(case, readout, decision, attribution, retention),
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
         decision=decision,
@@ -111,10 +121,14 @@ def run_case(
     attribution = None
     if case.attribution is not None:
         attribution = _attribute(case, base, readout, lambda step: say(f"attribution: {step}"))
+    retention = None
+    if case.retention is not None:
+        say("counting churn per arm and day")
+        retention = _retain(case, base)
     say("simulating value, costs and ROI")
     roi = roi_from_lifts(
         case,
-        resolve_lifts(case, readout, decision, attribution),
+        resolve_lifts(case, readout, decision, attribution, retention),
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
         decision=decision,
@@ -129,6 +143,7 @@ def run_case(
         experiment=readout,
         decision=decision,
         attribution=attribution,
+        retention=retention,
         model_metrics=dict(case.model_metrics),
         constraints=tuple(c.description for c in case.constraints),
     )
@@ -189,11 +204,26 @@ def _attribute(
     )
 
 
+def _retain(case: Case, base: Path | None) -> RetentionResult:
+    """The retention analysis of the case's ``retention:`` section, in the case's currency and
+    at its discount rate."""
+    from mlroi.retention.analysis import analyse_retention
+
+    assert case.retention is not None  # checked by the case model
+    return analyse_retention(
+        case.retention,
+        base=base,
+        currency=case.finance.currency,
+        annual_discount_rate=case.finance.discount_rate,
+    )
+
+
 def resolve_lifts(
     case: Case,
     readout: ExperimentResult | None,
     decision: DecisionResult | None = None,
     attribution: AttributionResult | None = None,
+    retention: RetentionResult | None = None,
 ) -> list[ResolvedLift]:
     """Every driver's lift, in driver order, from the readout, the decision or the case.
 
@@ -201,6 +231,9 @@ def resolve_lifts(
         case: the validated case.
         readout: the experiment's result; needed when a driver names a readout metric.
         decision: the decision analysis' result; needed when a driver names a decision.
+        attribution: the attribution's result; needed when a driver names it.
+        retention: the retention analysis' result; needed when a driver names a retention
+            figure.
 
     Returns:
         One resolved lift per driver of ``case.value``.
@@ -217,6 +250,9 @@ def resolve_lifts(
         elif isinstance(d.lift, AttributionLift):
             assert attribution is not None
             lifts.append(_lift_from_attribution(case, i, attribution))
+        elif isinstance(d.lift, RetentionLift):
+            assert retention is not None
+            lifts.append(_lift_from_retention(case, i, d.lift, retention))
         elif isinstance(d.lift, ExperimentLift):
             assert readout is not None
             lifts.append(_lift_from_readout(case, i, d.lift, readout))
@@ -370,6 +406,26 @@ def _lift_from_decision(
             source=source + " (value per eligible row)",
             estimate=estimate,
             std_error=sd,
+            distribution=describe(q),
+        ),
+        q,
+    )
+
+
+def _lift_from_retention(
+    case: Case, i: int, spec: RetentionLift, result: RetentionResult
+) -> ResolvedLift:
+    from mlroi.retention.lift import read_lift
+
+    got = read_lift(result, spec, f"value.drivers[{i}].lift")
+    q = Normal(normal=(got.estimate, got.std_error))
+    return ResolvedLift(
+        LiftInput(
+            driver=case.value.drivers[i].name,
+            metric=None,
+            source=got.source,
+            estimate=got.estimate,
+            std_error=got.std_error,
             distribution=describe(q),
         ),
         q,

@@ -20,6 +20,7 @@ from mlroi.cli import (
     experiment,
     init,
     report,
+    retention,
     roi,
     schema,
     validate,
@@ -46,6 +47,7 @@ app.command(name="experiment")(experiment.experiment)
 app.command(name="design")(design.design)
 app.command(name="roi")(roi.roi)
 app.command(name="decide")(decide.decide)
+app.command(name="retention")(retention.retention)
 app.command(name="attribute")(attribute.attribute)
 app.command(name="report")(report.report)
 app.command(name="validate")(validate.validate)

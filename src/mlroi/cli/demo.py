@@ -125,8 +125,8 @@ def _example_cases() -> list[Path]:
     )
 
 
-def _sections(case: Case) -> tuple[bool, bool]:
-    return case.experiment is not None, case.decision is not None
+def _sections(case: Case) -> tuple[bool, bool, bool]:
+    return case.experiment is not None, case.decision is not None, case.retention is not None
 
 
 def _on_demo_data(case: Case, out: Path) -> Case:

@@ -126,11 +126,13 @@ class Steps:
         return say
 
 
-def case_stages(has_experiment: bool, has_decision: bool) -> list[str]:
+def case_stages(has_experiment: bool, has_decision: bool, has_retention: bool = False) -> list[str]:
     """The stages :func:`mlroi.pipeline.run_case` reports for a case with these sections."""
     stages = ["reading out the experiment"] if has_experiment else []
     if has_decision:
         stages.append("decision analysis")
+    if has_retention:
+        stages.append("counting churn per arm and day")
     return [*stages, "simulating value, costs and ROI"]
 
 

@@ -56,12 +56,19 @@ def report(
     results = []
     written: list[Path] = []
     total = sum(
-        len(case_stages(c.experiment is not None, c.decision is not None)) + 1 for c in loaded
+        len(case_stages(c.experiment is not None, c.decision is not None, c.retention is not None))
+        + 1
+        for c in loaded
     )
     with steps(total) as bar:
         for path, case, folder in zip(cases, loaded, folders, strict=True):
             say = bar.case(
-                path.name, case_stages(case.experiment is not None, case.decision is not None)
+                path.name,
+                case_stages(
+                    case.experiment is not None,
+                    case.decision is not None,
+                    case.retention is not None,
+                ),
             )
             with located_in(path):
                 result = run_case(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mlroi.errors import SpecError
 
-VERSION = "v4"
+VERSION = "v5"  # v5: the recommender also writes its retention panel (panel, activity)
 SEED = 7
 
 # scenario → (rows, writer(directory, n, seed) → {table: path})
@@ -27,11 +27,15 @@ _Writer = Callable[[Path, int, int], dict[str, Path]]
 def _recommender(out: Path, n: int, seed: int) -> dict[str, Path]:
     from mlroi.demo.journeys import write_journey_logs
     from mlroi.demo.recommender import write_recommender_test
+    from mlroi.demo.retention import write_retention_panel
 
     # the per-user table only: the cases read it; `mlroi demo` writes its own event log
     paths = write_recommender_test(out / "recommender", n, seed=seed, events=False)
     # touchpoint and order logs of 5% as many users, for `attribution:` (see demo/journeys.py)
-    return {**paths, **write_journey_logs(out / "recommender", n // 20, seed=seed)}
+    journeys = write_journey_logs(out / "recommender", n // 20, seed=seed)
+    # a panel of 50,000 of the test's users followed for months, for `retention:`
+    panel = write_retention_panel(paths["users"], out / "recommender", seed=seed)
+    return {**paths, **journeys, **panel}
 
 
 def _churn(out: Path, n: int, seed: int) -> dict[str, Path]:

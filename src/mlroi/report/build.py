@@ -17,6 +17,7 @@ _BUILDERS = {
     "mlroi.roi.result.RoiResult": "mlroi.report.roi",
     "mlroi.case_result.CaseResult": "mlroi.report.case",
     "mlroi.comparison.Comparison": "mlroi.report.comparison",
+    "mlroi.retention.result.RetentionResult": "mlroi.report.retention",
     "mlroi.attribution.result.AttributionResult": "mlroi.report.attribution",
 }
 """Result class -> the report module with its ``view`` and ``describe`` functions."""

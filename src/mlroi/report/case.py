@@ -75,6 +75,8 @@ def summary(r: CaseResult) -> View:
         ran.insert(0 if r.experiment is None else 1, "offline decision analysis")
     if r.attribution is not None:
         ran.insert(len(ran) - 1, "revenue attribution")
+    if r.retention is not None:
+        ran.insert(len(ran) - 1, "retention analysis")
     blocks.append(Sentence("Analyses in this report: " + ", ".join(ran) + ".", "muted"))
     return View(
         label="Executive summary",
@@ -97,6 +99,10 @@ def parts(r: CaseResult, *, segments: bool = True) -> list[View]:
         out.append(decision.view(r.decision, segments=segments, assumptions=False))
     if r.attribution is not None:
         out.append(attribution.view(r.attribution))
+    if r.retention is not None:
+        from mlroi.report import retention
+
+        out.append(retention.view(r.retention))
     out.append(roi.view(r.roi, assumptions=False))
     out.append(methods.view(r))
     out.append(quality.view(r))

@@ -231,10 +231,32 @@ def _segments(xs: Sequence[float], ys: Sequence[float]) -> list[list[tuple[float
     return [s for s in out if s]
 
 
+def _band(
+    xs: Sequence[float], lower: Sequence[float], upper: Sequence[float]
+) -> list[list[tuple[float, float]]]:
+    """A band's stretches where x and both ends are finite, each as its lower points then its
+    upper points (in the same x order)."""
+    out: list[list[tuple[float, float]]] = []
+    lows: list[tuple[float, float]] = []
+    highs: list[tuple[float, float]] = []
+    for x, lo, hi in zip(xs, lower, upper, strict=False):
+        if math.isfinite(x) and math.isfinite(lo) and math.isfinite(hi):
+            lows.append((x, lo))
+            highs.append((x, hi))
+        elif lows:
+            out.append(lows + highs)
+            lows, highs = [], []
+    if lows:
+        out.append(lows + highs)
+    return out
+
+
 def line(chart: LineChart) -> str:
     """Each series as a polyline; spans shaded behind them; markers as labelled dots."""
     drawn = [(s.name, _segments(s.x, s.y)) for s in chart.series]
+    bands = [_band(s.x, s.lower, s.upper) for s in chart.series]
     points = [p for _, segs in drawn for seg in segs for p in seg]
+    points += [p for band in bands for seg in band for p in seg]
     markers = [m for m in chart.markers if math.isfinite(m.x) and math.isfinite(m.y)]
     points += [(m.x, m.y) for m in markers]
     if not points:
@@ -265,6 +287,15 @@ def line(chart: LineChart) -> str:
     if yt[0] < 0 < yt[-1]:
         y0 = _n(sy(0.0))
         parts.append(f'<line x1="{_n(left)}" x2="{_n(right)}" y1="{y0}" y2="{y0}" stroke="#888"/>')
+    for i, band in enumerate(bands):
+        for seg in band:
+            half = len(seg) // 2
+            outline = seg[:half] + seg[half:][::-1]
+            coords = " ".join(f"{_n(sx(x))},{_n(sy(y))}" for x, y in outline)
+            parts.append(
+                f'<polygon points="{coords}" fill="{PALETTE[i % len(PALETTE)]}"'
+                ' fill-opacity="0.15" stroke="none"/>'
+            )
     legend = 0
     for i, (name, segs) in enumerate(drawn):
         colour = PALETTE[i % len(PALETTE)]

@@ -133,6 +133,11 @@ def view(r: CaseResult) -> View:
         sections.append(
             Section(tuple(Sentence(s) for s in decision(r.decision)), "Decision analysis")
         )
+    if r.retention is not None:
+        from mlroi.report.retention import methods as retention_methods
+
+        text = retention_methods(r.retention)
+        sections.append(Section(tuple(Sentence(s) for s in text), "Retention"))
     sections.append(Section(tuple(Sentence(s) for s in roi(r.roi)), "Return on investment"))
     used = list(r.roi.assumptions)
     if r.decision is not None and not any(a.name.startswith("decision.") for a in used):

@@ -95,6 +95,11 @@ def row_counts(r: CaseResult) -> list[RowCount]:
                 )
             )
         out += _reported(d, "scored table")
+    t = r.retention
+    if t is not None:
+        users = ", ".join(f"{arm} {fmt.count(n)}" for arm, n in t.users.items())
+        out.append(RowCount("retention: users followed", sum(t.users.values()), users))
+        out += _reported(t, "retention")
     return out
 
 

@@ -130,11 +130,14 @@ class ForestChart(_Titled):
 
 @dataclass(frozen=True)
 class Series:
-    """A named line: ``x`` and ``y`` of the same length."""
+    """A named line: ``x`` and ``y`` of the same length, with an optional band (``lower`` and
+    ``upper``, as long as ``x``, e.g. a pointwise confidence interval) shaded around it."""
 
     name: str
     x: tuple[float, ...]
     y: tuple[float, ...]
+    lower: tuple[float, ...] = ()
+    upper: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,13 @@ from mlroi.costs.ratecard import RateCardOverride
 from mlroi.decision.config import DecisionConfig
 from mlroi.errors import SpecError
 from mlroi.experiment.config import ExperimentConfig
+from mlroi.spec.retention import RetentionConfig
 from mlroi.value.model import (
     AttributionLift,
     DecisionLift,
     ExperimentLift,
     ManualLift,
+    RetentionLift,
     ValueModel,
     months_per,
 )
@@ -154,6 +156,9 @@ class Case(Checked):
         None,
         description="Offline decision analysis of a scored table (see `mlroi decide`).",
     )
+    retention: RetentionConfig | None = Field(
+        None, description="Retention per arm (`mlroi retention`)."
+    )
     attribution: AttributionConfig | None = Field(
         None, description="Revenue attribution from touchpoint and order logs (`mlroi attribute`)."
     )
@@ -178,6 +183,8 @@ class Case(Checked):
             self._period_known(i)
             if isinstance(d.lift, DecisionLift):
                 self._decision_lift_resolves(i, d.lift)
+            if isinstance(d.lift, RetentionLift):
+                _retention_lift_resolves(self.retention, i, d.lift)
             if not isinstance(d.lift, ExperimentLift):
                 continue
             where = f"value.drivers[{i}].lift.metric"
@@ -290,6 +297,23 @@ class Case(Checked):
             )
         except SpecError as exc:  # reported by pydantic, with the file and line
             raise ValueError(str(exc)) from exc
+
+
+def _retention_lift_resolves(section: RetentionConfig | None, i: int, lift: RetentionLift) -> None:
+    where = f"value.drivers[{i}].lift"
+    if section is None:
+        raise ValueError(f"{where}: needs a `retention:` section to read the lift from")
+    if lift.retention == "lifetime_value" and section.value is None:
+        raise ValueError(f"{where}: `lifetime_value` needs retention.value (revenue per period)")
+    if lift.day is not None and lift.day not in section.days:
+        raise ValueError(
+            f"{where}.day: {lift.day:g} is not among retention.days"
+            f" ({', '.join(f'{d:g}' for d in section.days)})"
+        )
+    if lift.arm is not None and lift.arm == section.control:
+        raise ValueError(f"{where}.arm: {lift.arm!r} is the control arm; name a treatment")
+    if lift.retention == "plateau" and not section.weekly:
+        raise ValueError(f"{where}: `plateau` needs retention.weekly: true")
 
 
 def load_case(path: str | Path) -> Case:

@@ -136,6 +136,34 @@ class DecisionLift(Checked):
     )
 
 
+class RetentionLift(Checked):
+    """A lift measured by the case's retention analysis (``retention:``), treatment minus
+    control, with its interval.
+
+    ``lifetime_value``: discounted value per exposed user (money; ``value_per_unit`` 1);
+    ``retention``: retention at ``day``, a share of users (``value_per_unit`` is the value of
+    a retained user); ``rmst``: mean days retained out of the RMST horizon (the value of a
+    retained day); ``plateau``: the fitted long-run lift in weekly retention.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    retention: Literal["lifetime_value", "retention", "rmst", "plateau"] = Field(
+        description="Which retention figure to value: `lifetime_value`, `retention` (at "
+        "`day`), `rmst` or `plateau`."
+    )
+    day: float | None = Field(
+        None, gt=0, description="For `retention`: a day listed under retention.days."
+    )
+    arm: str | None = Field(None, description="Treatment arm; defaults to the first.")
+
+    @model_validator(mode="after")
+    def _day_for_retention(self) -> RetentionLift:
+        if (self.retention == "retention") != (self.day is not None):
+            raise ValueError("give `day` with `retention: retention`, and only with it")
+        return self
+
+
 class AttributionLift(Checked):
     """Adjusted influenced revenue per month from the case's attribution analysis."""
 
@@ -163,11 +191,15 @@ def _lift_kind(v: Any) -> str:
     if isinstance(v, dict):
         if "attribution" in v:
             return "attribution"
+        if "retention" in v:
+            return "retention"
         return "experiment" if "metric" in v else "decision" if "decision" in v else "manual"
     if isinstance(v, DecisionLift):
         return "decision"
     if isinstance(v, AttributionLift):
         return "attribution"
+    if isinstance(v, RetentionLift):
+        return "retention"
     return "experiment" if isinstance(v, ExperimentLift) else "manual"
 
 
@@ -181,13 +213,15 @@ class Driver(Checked):
         Annotated[ExperimentLift, Tag("experiment")]
         | Annotated[DecisionLift, Tag("decision")]
         | Annotated[AttributionLift, Tag("attribution")]
+        | Annotated[RetentionLift, Tag("retention")]
         | Annotated[ManualLift, Tag("manual")],
         Discriminator(_lift_kind),
     ] = Field(
         description="`{metric: NAME}` for the experiment's lift, `{decision: value}` for the "
         "value per row of the decision analysis, `{attribution: adjusted_last_click}` for the "
-        "attribution's adjusted influenced revenue a month, or `{estimate: ..., interval: "
-        "[lo, hi]}` for a lift entered by hand."
+        "attribution's adjusted influenced revenue a month, `{retention: lifetime_value}` for a "
+        "figure of the retention analysis, or `{estimate: ..., interval: [lo, hi]}` for a lift "
+        "entered by hand."
     )
     value_per_unit: Quantity = Field(
         1.0,

@@ -1,0 +1,284 @@
+"""The retention request: per-user logs reduced to per-arm, per-day churn and censoring counts.
+
+Python never holds a row: the backend derives each user's follow-up time and churn flag and
+returns one row per (arm, day, churned) with a count, plus counts of the rows it had to leave out.
+
+Time: every timestamp becomes epoch seconds in the backend, so a column with a time zone and one
+without compare on one clock (a column without one is read as UTC; the result says so). Day ``k``
+since exposure is ``floor((t - exposure) / 86400)``; day 0 is the exposure day.
+
+Follow-up of a user exposed at ``x``: ``F = min(window, E - gap)`` days, with ``E`` the whole days
+from ``x`` to the end of observation and ``gap`` the inactivity that defines churn (0 for
+cancellations). Users with ``F < 0`` were exposed too recently to say anything and are counted,
+not used.
+
+* Activity log (non-contractual): the exposure day counts as active; a user churns on the first
+  active day ``L <= F`` followed by more than ``gap`` days without activity (the next active day
+  after ``L + gap``, or none by the end of observation). One window function (``lead``) over the
+  distinct active days of each user finds it.
+* Cancellations (contractual): a user churns on the day of their first cancellation if it is at
+  most ``F``; otherwise they are censored at ``F``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mlroi.backend.checks import require_columns
+from mlroi.backend.columns import distinct_count
+from mlroi.backend.execute import fetch_one, fetch_rows
+from mlroi.errors import DataError, MlroiError, first_line
+
+DAY = 86400
+_TOO_RECENT = -1  # follow-up time codes of users who are counted, not followed
+_BEFORE = -2
+
+
+@dataclass(frozen=True)
+class RetentionCounts:
+    """What the backend returns: per-arm, per-day counts and the rows left out.
+
+    Attributes:
+        rows: ``(arm, day, events, censored)``, one per arm and day with any.
+        observation_end: the end of observation used (UTC).
+        excluded: how many rows or users were left out, by reason.
+        notes: how the inputs were read (time zones, defaults).
+    """
+
+    rows: tuple[tuple[str, int, int, int], ...]
+    observation_end: dt.datetime
+    excluded: dict[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+def _epoch(table: Any, column: str, role: str, notes: list[str]) -> Any:
+    """``column`` as epoch seconds (float); dates become midnight UTC."""
+    col = table[column]
+    kind = col.type()
+    if kind.is_date():
+        col = col.cast("timestamp")
+        notes.append(f"{role} {column!r} holds dates: read as midnight UTC")
+    elif kind.is_timestamp():
+        if kind.timezone is None:
+            notes.append(f"{role} {column!r} has no time zone: read as UTC")
+    else:
+        raise DataError(
+            f"{role} {column!r} holds {kind}, not timestamps: store it as a timestamp or a date"
+            " (e.g. CAST it in a view, or write ISO 8601 times in the CSV)"
+        )
+    return col.epoch_seconds().cast("float64")
+
+
+def retention_counts(
+    assignments: Any,
+    log: Any,
+    *,
+    mode: Literal["activity", "churn"],
+    unit: str,
+    variant: str,
+    exposure: str,
+    timestamp: str,
+    gap_days: int,
+    window_days: int,
+    observation_end: dt.datetime | None,
+    unit_bounds: tuple[int, int] | None = None,
+) -> RetentionCounts:
+    """Per-arm, per-day churn and censoring counts from the assignments and a log.
+
+    Args:
+        assignments: Ibis table, one row per user: unit, arm, first exposure time.
+        log: Ibis table of activity (``mode="activity"``) or cancellations (``"churn"``); for
+            cancellations it may be the assignments table itself.
+        unit, variant, exposure, timestamp: column names.
+        gap_days: days without activity that make a user churned (activity mode).
+        window_days: follow each user at most this long.
+        observation_end: end of observation; ``None`` for the latest time in the log.
+        unit_bounds: the user column's range from file statistics, if known: users assigned
+            twice are then counted in a bitmap instead of a hash table.
+
+    Raises:
+        DataError: a column is missing or is not a time; no user has any follow-up.
+    """
+    import ibis
+
+    require_columns(assignments, [("assignments column", c) for c in (unit, variant, exposure)])
+    require_columns(log, [(f"{mode} log column", c) for c in (unit, timestamp)])
+    notes: list[str] = []
+    # cancellations in a column of the assignments: read in the same pass, no join
+    inline = mode == "churn" and log is assignments
+    cols = {
+        "__unit": assignments[unit],
+        "__arm": assignments[variant].cast("string"),
+        "__x": _epoch(assignments, exposure, "exposure column", notes),
+    }
+    if inline:
+        cols["__c"] = _epoch(assignments, timestamp, "churn column", notes)
+    asg = assignments.select(**cols)
+    lg = log.select(__unit=log[unit], __t=_epoch(log, timestamp, f"{mode} log column", notes))
+    if observation_end is None:
+        end_value = fetch_one(
+            lg.aggregate(end=lg["__t"].max()), "the query for the end of observation"
+        ).get("end")
+        if end_value is None:
+            raise DataError(
+                f"the {mode} log has no time in {timestamp!r} to end the observation at: give"
+                " retention.observation_end"
+            )
+        end = float(end_value)
+        notes.append(f"observation ends at the latest {mode} time, {_utc(end):%Y-%m-%d %H:%M} UTC")
+    else:
+        aware = observation_end.tzinfo is not None
+        end = observation_end.timestamp() if aware else _naive_utc(observation_end)
+    ok = asg.filter(asg["__unit"].notnull() & asg["__arm"].notnull() & asg["__x"].notnull())
+    ok = ok.mutate(
+        __e=((ibis.literal(end) - ok["__x"]) / DAY).floor().cast("int64"),
+    )
+    ok = ok.mutate(__f=ibis.least(ibis.literal(window_days), ok["__e"] - gap_days))
+    try:
+        if mode == "activity":
+            per_user = _activity(ok, lg, gap_days, end)
+        else:
+            per_user = _cancellation(ok, None if inline else lg, end)
+        grouped = per_user.group_by("__arm", "time", "event").aggregate(n=ibis._.count())
+        rows = fetch_rows(grouped, "the retention counts query")
+        excluded = _excluded(asg, None if inline else lg, end, mode, unit_bounds)
+    except MlroiError:
+        raise
+    except Exception as exc:  # Ibis type errors while building the expression
+        raise DataError(
+            f"cannot derive retention from the {mode} log: {first_line(exc)}; check that"
+            f" {timestamp!r} and {exposure!r} are timestamps"
+        ) from exc
+    counts: dict[tuple[str, int], list[int]] = {}
+    too_recent, before = 0, 0
+    for r in rows:
+        if r["time"] == _BEFORE:
+            before += int(r["n"])
+            continue
+        if r["time"] is None or r["time"] < 0:
+            too_recent += int(r["n"])
+            continue
+        slot = counts.setdefault((str(r["__arm"]), int(r["time"])), [0, 0])
+        slot[0 if r["event"] else 1] += int(r["n"])
+    excluded["users exposed too recently to follow"] = too_recent
+    if mode == "churn":
+        excluded["users who cancelled before their exposure"] = before
+    if not counts:
+        raise DataError(
+            f"no user has any follow-up: every exposure is within {gap_days} days of the end of"
+            f" observation ({_utc(end):%Y-%m-%d}); give a later retention.observation_end or"
+            " wait for more data"
+        )
+    out = tuple((a, d, v[0], v[1]) for (a, d), v in sorted(counts.items()))
+    return RetentionCounts(out, _utc(end), excluded, tuple(dict.fromkeys(notes)))
+
+
+def _activity(ok: Any, lg: Any, gap: int, end: float) -> Any:
+    import ibis
+
+    joined = lg.filter(lg["__t"].notnull() & (lg["__t"] <= end)).join(ok, "__unit")
+    day = ((joined["__t"] - joined["__x"]) / DAY).floor().cast("int64")
+    active = (
+        joined.mutate(day=day)
+        .filter((ibis._.day >= 0) & (ibis._.day <= ibis._["__f"] + gap))
+        .select(__unit=ibis._["__unit"].cast(ok["__unit"].type()), day=ibis._.day)
+    )
+    days = active.union(ok.select("__unit", day=ibis.literal(0, "int64")), distinct=True)
+    w = ibis.window(group_by="__unit", order_by="day")
+    days = days.mutate(nxt=days["day"].lead().over(w))
+    days = days.join(ok.select("__unit", "__arm", "__e", "__f"), "__unit")
+    gap_after = (days["nxt"].isnull() & (days["day"] + gap <= days["__e"])) | (
+        days["nxt"] - days["day"] > gap
+    )
+    churn_day = ibis.ifelse(gap_after & (days["day"] <= days["__f"]), days["day"], None)
+    per_user = days.group_by("__unit", "__arm", "__f").aggregate(churn=churn_day.min())
+    return _time_event(per_user)
+
+
+def _cancellation(ok: Any, lg: Any | None, end: float) -> Any:
+    """Each user's first cancellation: from ``lg`` (a table of its own), or from the ``__c``
+    column of the assignments (``lg`` is ``None``)."""
+    import ibis
+
+    if lg is None:
+        joined = ok.mutate(__c=ibis.ifelse(ok["__c"] <= end, ok["__c"], None))
+    else:
+        first = (
+            lg.filter(lg["__t"].notnull() & (lg["__t"] <= end))
+            .group_by("__unit")
+            .aggregate(__c=lambda t: t["__t"].min())
+        )
+        joined = ok.left_join(first, "__unit")
+    c_day = ((joined["__c"] - joined["__x"]) / DAY).floor().cast("int64")
+    churn = (c_day >= 0) & (c_day <= joined["__f"])
+    per_user = joined.select(
+        "__unit", "__arm", "__f", churn=ibis.ifelse(churn, c_day, None), before=c_day < 0
+    )
+    return _time_event(per_user)
+
+
+def _time_event(per_user: Any) -> Any:
+    import ibis
+
+    event = per_user["churn"].notnull() & (per_user["__f"] >= 0)
+    time = ibis.ifelse(
+        per_user["__f"] < 0, _TOO_RECENT, per_user["churn"].fill_null(per_user["__f"])
+    )
+    if "before" in per_user.columns:
+        time = ibis.ifelse(per_user["before"].fill_null(False), _BEFORE, time)
+    return per_user.select("__arm", time=time, event=event)
+
+
+def _excluded(
+    asg: Any, lg: Any | None, end: float, mode: str, bounds: tuple[int, int] | None
+) -> dict[str, int]:
+    """Counts of assignment rows and log rows left out, by reason (one or two aggregations;
+    none over the log when the cancellations are a column of the assignments)."""
+    import ibis
+
+    a = fetch_one(
+        asg.aggregate(
+            rows=asg["__unit"].count(),
+            units=distinct_count(asg["__unit"], bounds),
+            missing=(asg["__unit"].isnull() | asg["__arm"].isnull() | asg["__x"].isnull()).sum(),
+        ),
+        "the assignment checks query",
+    )
+    out = {
+        "assignment rows with no user, arm or exposure time": int(a.get("missing") or 0),
+        "users assigned more than once": int((a.get("rows") or 0) - (a.get("units") or 0)),
+    }
+    if lg is None:
+        return out
+    # a hash aggregate, not DISTINCT ON: the earliest exposure of each assigned user
+    known = (
+        asg.filter(asg["__unit"].notnull())
+        .group_by("__unit")
+        .aggregate(__x=lambda t: t["__x"].min(), __in=ibis.literal(1))
+    )
+    joined = lg.left_join(known, "__unit")
+    g = fetch_one(
+        joined.aggregate(
+            null=(joined["__unit"].isnull() | joined["__t"].isnull()).sum(),
+            unassigned=(joined["__unit"].notnull() & joined["__in"].isnull()).sum(),
+            before=(joined["__t"] < joined["__x"]).fill_null(False).sum(),
+            after=(joined["__t"] > end).fill_null(False).sum(),
+        ),
+        f"the {mode} log checks query",
+    )
+    return out | {
+        f"{mode} rows with no user or time": int(g.get("null") or 0),
+        f"{mode} rows of users missing from the assignments": int(g.get("unassigned") or 0),
+        f"{mode} rows before the user's exposure": int(g.get("before") or 0),
+        f"{mode} rows after the end of observation": int(g.get("after") or 0),
+    }
+
+
+def _utc(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+
+
+def _naive_utc(t: dt.datetime) -> float:
+    return t.replace(tzinfo=dt.UTC).timestamp()

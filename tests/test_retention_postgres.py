@@ -1,0 +1,78 @@
+"""PostgreSQL gives the retention counts DuckDB gives, for an activity log and for cancellations.
+
+Exact equality: the counts are integers, and every time is compared as epoch seconds on both
+engines (a ``timestamptz`` column on PostgreSQL, a naive one in Parquet for DuckDB).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlroi.backend.retention import retention_counts
+from mlroi.sources.open import Source, open_table
+
+pytestmark = pytest.mark.postgres
+
+END = dt.datetime(2026, 5, 1)
+
+
+def _frames(seed: int = 5, users: int = 1500) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    x = (pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.uniform(0, 100, users), "D")).floor("s")
+    cancel = (x + pd.to_timedelta(rng.exponential(30, users), "D")).floor("s")
+    asg = pd.DataFrame(
+        {
+            "user_id": np.arange(users),
+            "variant": rng.choice(["control", "treatment"], users),
+            "first_exposure": x,
+            "churned_at": cancel.where(rng.random(users) < 0.6),
+        }
+    )
+    k = rng.integers(0, 12, users)
+    u = np.repeat(np.arange(users), k)
+    ts = x[u] + pd.to_timedelta(np.concatenate([np.sort(rng.uniform(0, 120, n)) for n in k]), "D")
+    act = pd.DataFrame({"user_id": u, "ts": pd.DatetimeIndex(ts).floor("s")})
+    return asg, act
+
+
+def _counts(asg: Any, log: Any, mode: str) -> Any:
+    return retention_counts(
+        asg,
+        log,
+        mode=mode,  # type: ignore[arg-type]
+        unit="user_id",
+        variant="variant",
+        exposure="first_exposure",
+        timestamp="ts" if mode == "activity" else "churned_at",
+        gap_days=14 if mode == "activity" else 0,
+        window_days=60,
+        observation_end=END,
+    )
+
+
+@pytest.mark.parametrize("mode", ["activity", "churn"])
+def test_postgres_counts_equal_duckdb_counts(
+    mode: str, postgres_con: Any, postgres_url: str, tmp_path: Path
+) -> None:
+    asg, act = _frames()
+    asg.to_parquet(tmp_path / "asg.parquet")
+    act.to_parquet(tmp_path / "act.parquet")
+    duck_asg = open_table(str(tmp_path / "asg.parquet"))
+    duck = _counts(
+        duck_asg,
+        open_table(str(tmp_path / "act.parquet")) if mode == "activity" else duck_asg,
+        mode,
+    )
+    postgres_con.create_table("ret_asg", obj=asg, overwrite=True)
+    postgres_con.create_table("ret_act", obj=act, overwrite=True)
+    pg_asg = open_table(Source(url=postgres_url, table="ret_asg"))
+    pg_log = open_table(Source(url=postgres_url, table="ret_act")) if mode == "activity" else pg_asg
+    pg = _counts(pg_asg, pg_log, mode)
+    assert pg.rows == duck.rows
+    assert pg.excluded == duck.excluded
