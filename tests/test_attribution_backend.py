@@ -292,3 +292,26 @@ def test_users_missing_from_the_assignment_table_are_counted_with_their_revenue(
         "orders_of_users_missing_from_assignments": 2.0,
         "revenue_of_users_missing_from_assignments": 10.0,
     }
+
+
+def test_the_session_rule_counts_orders_after_a_click_in_the_same_session() -> None:
+    from mlroi.backend.attribution import session_influenced
+
+    t = touches(("u", 0, "rec_click", "i1"), ("u", 50, "rec_click", "i2"), ("v", 0, "ad", None))
+    t["session_id"] = [1, 2, 3]
+    o = orders(
+        ("u", "o1", 1, 10.0, "i9"),  # session 1, after its click: influenced
+        ("u", "o2", 40, 7.0, "i9"),  # session 9, no click in it
+        ("u", "o3", 49, 5.0, "i9"),  # session 2, but before the click
+        ("v", "o4", 1, 3.0, "i9"),
+    )
+    o["session_id"] = [1, 9, 2, 3]
+    got = session_influenced(
+        mem(t),
+        mem(o),
+        COLS,
+        channels=["rec_click"],
+        touch_session="session_id",
+        order_session="session_id",
+    )
+    assert (got.revenue, got.orders, got.users) == (10.0, 1, 2)

@@ -295,3 +295,19 @@ def test_markov_agrees_with_channelattribution_within_its_simulation_error(
         assert fit.removal_effects[c] >= effect - 0.002  # simulation errs low, never high here
         if conversions is not None:
             assert fit.credits.conversions[c] == pytest.approx(conversions, rel=0.025)
+
+
+@settings(max_examples=40, deadline=None)
+@given(journeys, st.integers(1, 3), st.sampled_from(["global", "per_path"]))
+def test_every_model_conserves_credit_and_gives_none_negative(
+    items: list, order: int, allocation: str
+) -> None:
+    table = path_table(Journey(c, v, conv, [1.0] * len(c)) for c, conv, v in items)
+    fits = [heuristic(table, m) for m in HEURISTICS]
+    fits.append(markov(table, order=order, allocation=allocation).credits)  # type: ignore[arg-type]
+    fits.append(shapley(table)[0])
+    for credits in fits:
+        assert credits.value.sum() == pytest.approx(table.total_value, rel=1e-9, abs=1e-9)
+        if table.total_conversions:
+            assert credits.conversions.sum() == pytest.approx(table.total_conversions, rel=1e-9)
+        assert (credits.value >= -1e-12).all() and (credits.conversions >= -1e-12).all()

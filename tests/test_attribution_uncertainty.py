@@ -85,3 +85,17 @@ def test_no_influenced_revenue_leaves_the_factor_undefined() -> None:
         reconcile(
             Interval(0.0, 0.0, 0.0, 0.0), Interval(1.0, 0.0, 2.0, 0.5), "x", seed=1, level=0.9
         )
+
+
+def test_a_by_hand_incremental_interval_is_restated_at_the_results_level() -> None:
+    from mlroi.attribution.analysis import incremental_revenue
+    from mlroi.attribution.config import Incremental
+
+    spec = Incremental(estimate=100.0, interval=(60.0, 140.0), level=0.95)
+    iv, source = incremental_revenue(spec, None, level=0.9)
+    se = 40.0 / 1.959964
+    assert iv.std_error == pytest.approx(se, rel=1e-5)
+    assert (iv.lower, iv.upper) == pytest.approx(
+        (100 - 1.644854 * se, 100 + 1.644854 * se), rel=1e-5
+    )
+    assert source == "given by hand"

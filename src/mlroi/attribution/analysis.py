@@ -69,6 +69,7 @@ def attribute(
         influenced,
         journey_counts,
         missing_from_assignments,
+        session_influenced,
     )
     from mlroi.sources.open import open_table
 
@@ -112,6 +113,18 @@ def attribute(
         f"{fmt.number(rec.order_window_hours)} hours after a click",
     )
     infl = _influenced(item, order, windows, level)
+    if rec.same_session and tc.session is not None and oc.session is not None:
+        session = session_influenced(
+            touches,
+            orders,
+            cols,
+            channels=channels,
+            touch_session=tc.session,
+            order_session=oc.session,
+        )
+        infl += _influenced(
+            None, session, ("", "later in the session of a click"), level, "session"
+        )
     table = table_of(counts, config.half_life_days * 24, "time_decay" in config.models)
     if table.total_conversions == 0:
         raise DataError(
@@ -121,7 +134,7 @@ def attribute(
         )
     incremental = None
     if config.incremental is not None:
-        incremental = incremental_revenue(config.incremental, readout)
+        incremental = incremental_revenue(config.incremental, readout, level)
     step("fitting the models")
     return attribute_paths(
         table,
@@ -188,10 +201,14 @@ def table_of(counts: JourneyCounts, half_life_hours: float, timed: bool = True) 
 
 
 def _influenced(
-    item: Influenced | None, order: Influenced, windows: tuple[str, str], level: float
+    item: Influenced | None,
+    order: Influenced,
+    windows: tuple[str, str],
+    level: float,
+    rule_of_order: str = "order",
 ) -> tuple[InfluencedRevenue, ...]:
     out = []
-    for rule, got, window in (("item", item, windows[0]), ("order", order, windows[1])):
+    for rule, got, window in (("item", item, windows[0]), (rule_of_order, order, windows[1])):
         if got is None:
             continue
         # the bootstrap of a sum over n users has variance n * (population variance)
@@ -205,18 +222,21 @@ def _influenced(
 
 
 def incremental_revenue(
-    spec: Incremental, readout: ExperimentResult | None
+    spec: Incremental, readout: ExperimentResult | None, level: float = defaults.MONTE_CARLO_LEVEL
 ) -> tuple[Interval, str]:
-    """The incremental revenue to reconcile with, and where it comes from.
+    """The incremental revenue to reconcile with, and where it comes from; its interval is the
+    normal interval at ``level`` (the result's level), whatever level it was given at.
 
     Raises:
         SpecError: the metric needs a readout, or the readout lacks it.
         EstimationError: the readout could not estimate the metric.
     """
+    z = normal_ppf((1 + level) / 2)
     if spec.estimate is not None and spec.interval is not None:
         lo, hi = spec.interval
         se = (hi - lo) / (2 * normal_ppf((1 + spec.level) / 2))
-        return Interval(spec.estimate, lo, hi, se), spec.source or "given by hand"
+        iv = Interval(spec.estimate, spec.estimate - z * se, spec.estimate + z * se, se)
+        return iv, spec.source or "given by hand"
     assert spec.metric is not None and spec.units is not None
     if readout is None:
         raise SpecError(
@@ -238,7 +258,8 @@ def incremental_revenue(
         f"experiment readout: {spec.metric} lift per user ({c.arm} vs {c.control}) "
         f"x {fmt.count(u)} users"
     )
-    return Interval(a.estimate * u, a.lower * u, a.upper * u, a.std_error * u), where
+    est, se = a.estimate * u, a.std_error * u
+    return Interval(est, est - z * se, est + z * se, se), where
 
 
 def attribute_paths(

@@ -60,6 +60,9 @@ class TouchpointColumns(Checked):
     item: str | None = Field(
         "item_id", description="Item shown or clicked, where known (item-level attribution)."
     )
+    session: str | None = Field(
+        None, description="Session id, for the session-level rule (with the orders' session)."
+    )
 
 
 class OrderColumns(Checked):
@@ -72,6 +75,9 @@ class OrderColumns(Checked):
     time: str = Field("ts", description="When (a timestamp); an order's time is its first line's.")
     revenue: str = Field("revenue", description="Revenue of the line; a refund is negative.")
     item: str | None = Field("item_id", description="Item of the line, for item-level attribution.")
+    session: str | None = Field(
+        None, description="Session the order was placed in, for the session-level rule."
+    )
 
 
 class Recommendation(Checked):
@@ -97,6 +103,11 @@ class Recommendation(Checked):
         le=90,
         description="Item level: a purchase of the clicked item within this many days of the "
         "click is influenced.",
+    )
+    same_session: bool = Field(
+        True,
+        description="Session level: any order placed after a click in the same session (needs "
+        "the `session` columns of both logs; skipped without them).",
     )
     order_window_hours: float = Field(
         24.0,

@@ -378,6 +378,70 @@ def missing_from_assignments(
     }
 
 
+def _spread(per: Any, purpose: str, users: float) -> Influenced:
+    """Influenced revenue of rows ``per`` (``user``, ``r``) and its spread over ``users``."""
+    by_user = per.group_by("user").aggregate(r=exact_sum(per.r), n=per.count())
+    got = fetch_one(
+        by_user.aggregate(
+            revenue=exact_sum(by_user.r),
+            orders=by_user.n.sum(),
+            sum_sq=exact_sum(by_user.r * by_user.r),
+        ),
+        purpose,
+    )
+    return Influenced(
+        float(got["revenue"] or 0),
+        float(got["orders"] or 0),
+        float(users or 0),
+        float(got["sum_sq"] or 0),
+    )
+
+
+def session_influenced(
+    touches: Any,
+    orders: Any,
+    cols: LogColumns,
+    *,
+    channels: Sequence[str],
+    touch_session: str,
+    order_session: str,
+) -> Influenced:
+    """Session-level influenced revenue: an order's net revenue (0 when refunds exceed it), when
+    the user clicked a recommendation earlier in the session the order was placed in (an order's
+    session is that of its first line).
+
+    Raises:
+        DataError: a session column is missing.
+    """
+    require_columns(
+        touches, [("touchpoint session column", touch_session)], prefix="attribution.touchpoints: "
+    )
+    require_columns(
+        orders, [("order session column", order_session)], prefix="attribution.orders: "
+    )
+    _, _, o = _prepared(touches, orders, cols)
+    users = fetch_one(o.aggregate(users=o.user.nunique()), "the ordering users")["users"]
+    raw = touches.filter(touches[cols.channel].cast("string").isin(list(channels)))
+    clicks = raw.select(
+        cu=raw[cols.touch_user].cast("string"),
+        ct=raw[cols.touch_time],
+        cs=raw[touch_session].cast("string"),
+    ).distinct()
+    first = orders.select(
+        oid=orders[cols.order_id].cast("string"),
+        ots=orders[cols.order_time],
+        os=orders[order_session].cast("string"),
+    )
+    session = first.group_by("oid").aggregate(os=first.os.min())
+    placed = o.join(session, o.order_id == session.oid)
+    j = placed.join(
+        clicks, [placed.user == clicks.cu, placed.os == clicks.cs, clicks.ct <= placed.time]
+    )
+    return _spread(
+        j.select("order_id", "user", r=j.value).distinct(), "the session-level query", users
+    )
+
+
 @dataclass(frozen=True)
 class Influenced:
     """Revenue influenced by recommendations under a window rule, and its spread over users.
@@ -418,21 +482,7 @@ def influenced(
     users = fetch_one(o.aggregate(users=o.user.nunique()), "the ordering users")["users"]
 
     def spread(per: Any, purpose: str) -> Influenced:
-        by_user = per.group_by("user").aggregate(r=exact_sum(per.r), n=per.count())
-        got = fetch_one(
-            by_user.aggregate(
-                revenue=exact_sum(by_user.r),
-                orders=by_user.n.sum(),
-                sum_sq=exact_sum(by_user.r * by_user.r),
-            ),
-            purpose,
-        )
-        return Influenced(
-            float(got["revenue"] or 0),
-            float(got["orders"] or 0),
-            float(users or 0),
-            float(got["sum_sq"] or 0),
-        )
+        return _spread(per, purpose, users)
 
     c = clicks.select(cu="user", ct="time", ci="item")
     j = o.join(

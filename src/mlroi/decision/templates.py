@@ -35,8 +35,11 @@ money value, must come from the case: a column of the table (renamed with ``colu
 parameter, or the analysis stops and names it.
 
 With a randomized treatment flag, the uplift analysis values each favourable outcome gained at
-``clv`` (churn) or ``margin x value`` (targeting) and each treated row at
-``stayers_accept x discount + contact`` (churn) or ``contact`` (targeting).
+``clv - (1 - stayers_accept) x discount`` (churn) or ``margin x value`` (targeting) and charges
+each treated row ``contact``, plus, for churn, ``stayers_accept x discount`` when the customer
+stays. So a customer who stays only because of the offer costs the whole discount, one who would
+have stayed anyway costs ``stayers_accept`` of it, and one who leaves anyway costs only the
+contact: only customers who stay redeem a discount.
 
 References:
     Verbraken, T., Verbeke, W., Baesens, B. (2013). A novel profit maximizing metric for
@@ -127,8 +130,8 @@ TEMPLATES: MappingProxyType[str, Template] = MappingProxyType(
             ),
             positive="churner",
             favourable=0,
-            uplift_value="clv",
-            uplift_cost="stayers_accept * discount + contact",
+            uplift_value="clv - (1 - stayers_accept) * discount",
+            uplift_cost="contact + (stayers_accept * discount if label == 0 else 0)",
             words=("customers", "customers retained", "would have stayed anyway"),
         ),
         "fraud": Template(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mlroi.errors import SpecError
 
-VERSION = "v5"  # v5: the recommender also writes its retention panel (panel, activity)
+VERSION = "v6"  # v6: the recommender writes its retention panel and journeys with session ids
 SEED = 7
 
 # scenario → (rows, writer(directory, n, seed) → {table: path})

@@ -2,14 +2,14 @@
 
 Users of the recommender arm over 28 days: sessions that start from search, email, an ad or
 directly (a direct visit is not a logged touch), recommendation impressions and clicks, and
-orders of one or more item lines. A user's *intent* drives both clicking a recommendation and
-ordering, and a click adds only a little to the chance of an order (``CLICK_EFFECT``): so most
-revenue that follows a recommendation click would have happened anyway, as published work finds,
-and influenced revenue far exceeds the incremental revenue.
+orders of one or more item lines; both logs carry the session id. A user's *intent* drives both
+clicking a recommendation and ordering, and a click adds only a little to the chance of an order
+(``CLICK_EFFECT``): so most revenue that follows a recommendation click would have happened
+anyway, as published work finds, and influenced revenue far exceeds the incremental revenue.
 
 The logs carry the irregular rows real logs have, in small shares: duplicate rows, partial
 refunds (negative lines days later), refunds larger than the order, and recommendation clicks
-logged a minute after the order they led to (clock skew).
+logged after the order they led to (clock skew).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def generate_journey_logs(n_users: int = 50_000, *, seed: int = 7) -> dict[str, 
 
     Example:
         >>> logs = generate_journey_logs(1_000, seed=1)
-        >>> sorted(logs), logs["orders"].column_names
+        >>> sorted(logs), logs["orders"].column_names[:5]
         (['orders', 'touchpoints'], ['user_id', 'order_id', 'ts', 'item_id', 'revenue'])
     """
     rng = np.random.default_rng(seed)
@@ -71,12 +71,15 @@ def generate_journey_logs(n_users: int = 50_000, *, seed: int = 7) -> dict[str, 
     t_item = np.concatenate(
         [np.full(int(logged.sum()), None, dtype=object), item[shown], item[clicked]]
     )
+    sid = np.arange(1, n + 1, dtype=np.int64)
+    t_session = np.concatenate([sid[logged], sid[shown], sid[clicked]])
     dup = rng.random(t_user.size) < 0.005
     touch = _table(
         user_id=np.concatenate([t_user, t_user[dup]]),
         ts=np.concatenate([t_ts, t_ts[dup]]),
         channel=np.concatenate([t_channel, t_channel[dup]]),
         item_id=np.concatenate([t_item, t_item[dup]]),
+        session_id=np.concatenate([t_session, t_session[dup]]),
     )
 
     o_idx = np.flatnonzero(ordered)
@@ -104,6 +107,7 @@ def generate_journey_logs(n_users: int = 50_000, *, seed: int = 7) -> dict[str, 
     o_item = np.concatenate([l_item, item[o_idx][r_order] if r_order.size else l_item[:0]])
     o_item[l_order.size :] = l_item[first[r_order]]
     o_rev = np.concatenate([price, r_amount])
+    o_session = np.concatenate([sid[o_idx][l_order], sid[o_idx][r_order]])
     dup = rng.random(o_user.size) < 0.002
     orders = _table(
         user_id=np.concatenate([o_user, o_user[dup]]),
@@ -111,6 +115,7 @@ def generate_journey_logs(n_users: int = 50_000, *, seed: int = 7) -> dict[str, 
         ts=np.concatenate([o_time, o_time[dup]]),
         item_id=np.concatenate([o_item, o_item[dup]]),
         revenue=np.concatenate([o_rev, o_rev[dup]]),
+        session_id=np.concatenate([o_session, o_session[dup]]),
     )
     return {"touchpoints": touch, "orders": orders}
 
@@ -132,7 +137,7 @@ def _table(**cols: np.ndarray) -> pa.Table:
     for name, values in cols.items():
         if name == "ts":
             arrays[name] = pa.array(values.astype("datetime64[us]"), pa.timestamp("us"))
-        elif name in {"user_id"}:
+        elif name in {"user_id", "session_id"}:
             arrays[name] = pa.array(values, pa.int64())
         elif name == "revenue":
             arrays[name] = pa.array(values, pa.float64())

@@ -47,6 +47,11 @@ DATA_ROWS = (
 """Irregular rows the backend counted, and what was done with them."""
 
 
+def _num(x: float) -> str:
+    """A ratio in a sentence (``—`` when not finite: never ``nan``)."""
+    return fmt.number(x, 3) if math.isfinite(x) else "—"
+
+
 def _name(model: str) -> str:
     return MODEL_NAMES.get(model, model.replace("_", " "))
 
@@ -166,8 +171,8 @@ def reconciliation_sentences(r: AttributionResult) -> list[Sentence]:
     f = rec.factor
     return [
         Sentence(
-            f"Incrementality factor: {fmt.number(f.estimate, 3)} (interval "
-            f"{fmt.number(f.lower, 3)} to {fmt.number(f.upper, 3)}): of each "
+            f"Incrementality factor: {_num(f.estimate)} (interval "
+            f"{_num(f.lower)} to {_num(f.upper)}): of each "
             f"{fmt.money(1.0, r.currency)} of last-click recommendation revenue, "
             f"{fmt.money(f.estimate, r.currency)} is incremental.",
             "strong",
@@ -287,10 +292,13 @@ def view(r: AttributionResult, *, segments: bool = True) -> View:
             Section((interval_table(r),), "Intervals"),
             Section((data_table(r), *method_sentences(r)), "Data and methods"),
         ),
-        charts=(chart(r), channel_chart(r, first)),
+        charts=(
+            chart(r),
+            *(channel_chart(r, m) for m in r.models if m is first or m.model == "markov"),
+        ),
     )
 
 
 def describe(r: AttributionResult) -> str:
     """The attribution on one line."""
-    return f"AttributionResult({headline(r).text})"
+    return f"AttributionResult({headline(r).text} {r.not_incremental.split(':')[0]}.)"
