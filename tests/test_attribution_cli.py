@@ -30,7 +30,7 @@ attribution:
   incremental: {estimate: 4000, interval: [2000, 6000], source: a holdout in September}
 value:
   drivers:
-    - {name: profit, lift: {estimate: 1.0}, value_per_unit: 1, units_per_month: 1000}
+    - {name: profit, lift: {estimate: 1.0}, per: month, value_per_unit: 1, units_per_month: 1000}
 costs:
   - {kind: fixed, name: licence, category: licence, amount: 100, every: month}
 finance: {currency: EUR, horizon_months: 12}
@@ -129,7 +129,7 @@ def test_an_attribution_driver_values_the_adjusted_influenced_revenue_a_month(
     text = text.replace("{path: orders.parquet}", f"{{path: {folder / 'orders.parquet'}}}")
     text = text.replace("assignments.parquet", str(folder / "assignments.parquet"))
     text = text.replace(
-        "lift: {estimate: 1.0}, value_per_unit: 1, units_per_month: 1000",
+        "lift: {estimate: 1.0}, per: month, value_per_unit: 1, units_per_month: 1000",
         "lift: {attribution: adjusted_last_click}, units_per_month: 1",
     )
     case.write_text(text)

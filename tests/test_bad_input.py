@@ -426,6 +426,7 @@ from typer.testing import CliRunner  # noqa: E402
 import mlroi  # noqa: E402
 from mlroi.cli import app  # noqa: E402
 from mlroi.spec.starter import STARTER_CASE  # noqa: E402
+from mlroi.spec.templates import TEMPLATES  # noqa: E402
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 CHURN = (EXAMPLES / "churn.yaml").read_text(encoding="utf-8")
@@ -482,7 +483,7 @@ YAML_BAD = [
         "is given twice in the same mapping",
         "seed: 8",
     ),
-    Bad("billion laughs", BILLION_LAUGHS, "expands to more than 100,000 values", 6),
+    Bad("billion laughs", BILLION_LAUGHS, "more than 100,000 values", 6),
     Bad("alias inside itself", "name: &a [x, *a]\n", "alias *a is inside the node it names", 1),
     Bad("undefined alias", "name: *nope\n", "found undefined alias", 1),
     Bad("5000-deep flow nesting", "name: " + "[" * 5000 + "]" * 5000 + "\n", "nested more", 1),
@@ -509,6 +510,17 @@ YAML_BAD = [
     Bad("a 5000-digit number", "name: " + "9" * 5000 + "\n", "5000-character number", 1),
     Bad("a tab for indentation", "name: x\nvalue:\n\tdrivers: []\n", "invalid YAML", 3),
     Bad("an unclosed bracket", "name: [x, y\ngoal: z\n", "invalid YAML", 2),
+    Bad("a number as a key", "name: x\n1: y\n", "key '1' reads as a number", 2),
+    Bad("yes as a key", "name: x\nyes: y\n", "key 'yes' reads as a true/false", 2),
+    Bad("null as a key", "name: x\n? null\n: y\n", "key 'null' reads as a null", 2),
+    Bad("two documents", "name: x\n---\nname: y\n", "expected a single document", 2),
+    Bad("half a surrogate pair", 'name: "a\\ud800b"\n', "name: the text holds an invalid", 1),
+    Bad(
+        "150,000 keys",
+        "".join(f"k{i}: {i}\n" for i in range(150_000)),
+        "more than 100,000 values",
+        1,
+    ),
 ]
 
 # Mistakes in a field of a case file: the commands that read a case.
@@ -597,6 +609,45 @@ CASE_BAD = [
     ),
 ]
 
+# Mistakes in a decision-only case (a `decision:` section and its currency): `mlroi decide`.
+DECISION_ONLY = TEMPLATES["churn"]
+DECISION_BAD = [
+    Bad(
+        "a decision-only case with an infinite parameter",
+        _replace(DECISION_ONLY, "contact: 2.5", "contact: .inf"),
+        "decision.parameters.contact: expected a finite number",
+        "contact: .inf",
+    ),
+    Bad(
+        "a decision-only case with a 300-term objective",
+        _replace(
+            DECISION_ONLY,
+            "    - discounts_given <= value_retained",
+            "    - " + " + ".join(["discounts_given"] * 300) + " <= value_retained",
+        ),
+        "decision.constraints: item 0: col 1817: the expression has more than 100 operators",
+        "  constraints:",
+    ),
+    Bad(
+        "a decision-only case with a duplicate key",
+        _replace(DECISION_ONLY, "  label: churned", "  score: score2\n  label: churned"),
+        "key 'score' is given twice",
+        "score: score2",
+    ),
+    Bad(
+        "a decision-only case with a misspelt currency",
+        _replace(DECISION_ONLY, "currency: USD", "currncy: USD"),
+        "did you mean 'currency'?",
+        "currncy",
+    ),
+    Bad(
+        "a decision-only case with a negative resample count",
+        _replace(DECISION_ONLY, "resamples: 200", "resamples: -1"),
+        "decision.bootstrap.resamples",
+        "resamples:",
+    ),
+]
+
 # Mistakes in a field of an experiment configuration: `mlroi experiment` and `mlroi design`.
 EXPERIMENT_BAD = [
     Bad(
@@ -619,7 +670,7 @@ EXPERIMENT_BAD = [
     ),
 ]
 
-CASE_COMMANDS = ["validate", "roi", "decide", "report"]
+CASE_COMMANDS = ["validate", "roi", "decide", "report", "attribute", "retention"]
 YAML_COMMANDS = [*CASE_COMMANDS, "experiment", "design"]
 _NAN = re.compile(r"(?<![\"'])\bnan\b(?![\"'])", re.IGNORECASE)
 """NaN printed as a number (an echo of the user's own text, quoted, is fine)."""
@@ -667,6 +718,16 @@ def test_a_bad_yaml_file_is_one_located_line(tmp_path: Path, command: str, bad: 
 def test_a_bad_case_field_is_one_located_line(tmp_path: Path, command: str, bad: Bad) -> None:
     path = _write_bad(tmp_path, bad)
     line = assert_one_located_line(_run(command, path), f"{path}:{bad.at()} ")
+    assert bad.says in line
+
+
+@pytest.mark.parametrize("command", ["decide", "validate"])
+@pytest.mark.parametrize("bad", DECISION_BAD, ids=lambda b: b.name)
+def test_a_bad_decision_only_field_is_one_located_line(
+    tmp_path: Path, command: str, bad: Bad
+) -> None:
+    path = _write_bad(tmp_path, bad)
+    line = assert_one_located_line(_run(command, path), f"{path}:{bad.at()}")
     assert bad.says in line
 
 
@@ -894,6 +955,8 @@ OUTPUT_BAD = [
             ("experiment", "experiment.yaml"),
             ("design", "experiment.yaml"),
             ("decide", "case.yaml"),
+            ("attribute", "case.yaml"),
+            ("retention", "case.yaml"),
         )
     ),
     BadOutput(
@@ -981,3 +1044,20 @@ def test_an_unsafe_output_path_is_one_line_and_nothing_is_lost(
         assert (tmp_path / bad.keep).read_text(encoding="utf-8") == "mine"
     # nothing was written: the refusal comes before any work
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == after_setup
+
+
+def test_a_billion_laughs_fails_at_its_line_in_bounded_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BILLION_LAUGHS + "\n", encoding="utf-8")
+    assert path.stat().st_size < 400  # the classic 9-level file: 9**9 strings once expanded
+    tracemalloc.start()
+    try:
+        with pytest.raises(SpecError) as exc:
+            mlroi.load_case(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert one_line(exc).startswith(f"{path}:6: invalid YAML: more than 100,000 values")
+    assert peak < 20_000_000  # bytes: nothing is expanded

@@ -97,7 +97,8 @@ def _empty_case() -> CaseResult:
     c = CaseModel(
         name="hand", goal="g", intervention="i", population={"description": "all"},
         primary_metric="revenue",
-        value={"drivers": [{"name": "revenue", "lift": {"estimate": 1000}, "units_per_month": 1}]},
+        value={"drivers": [{"name": "revenue", "lift": {"estimate": 1000}, "per": "month",
+                            "units_per_month": 1}]},
         costs=[{"kind": "fixed", "name": "run", "category": "maintenance", "amount": 100}],
         finance={"currency": "USD", "horizon_months": 12, "discount_rate": 0.0},
     )  # fmt: skip

@@ -22,7 +22,7 @@ decision:
   score: score
   label: churned
   template: churn
-  parameters: {{g: 0.3}}
+  parameters: {{g: 0.3, clv: 200, discount: 10}}
   rows_per_year: 24000
   bootstrap: {{resamples: 0}}
 """

@@ -257,3 +257,22 @@ def test_demo_refuses_a_folder_with_a_foreign_file(tmp_path: Path) -> None:
     assert "users.parquet exists and was not written by mlroi" in line
     assert (tmp_path / "users.parquet").read_bytes() == b"PAR1 not really"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["users.parquet"]
+
+
+def test_force_replaces_a_link_never_the_file_it_points_to(tmp_path: Path) -> None:
+    target = tmp_path / "precious.txt"
+    target.write_text("keep", encoding="utf-8")
+    link = tmp_path / "r.json"
+    link.symlink_to(target)
+    with pytest.raises(DataError, match="was not written by mlroi"):
+        write_file(link, "{}", option="--json")
+    write_file(link, "{}", option="--json", force=True)
+    assert target.read_text(encoding="utf-8") == "keep"
+    assert not link.is_symlink() and link.read_text(encoding="utf-8") == "{}"
+
+
+def test_a_device_or_fifo_is_not_a_file_to_write(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match="not a regular file"):
+        check_target(fifo, option="--json", force=True)

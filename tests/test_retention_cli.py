@@ -28,7 +28,7 @@ population: {{description: everyone}}
 primary_metric: lift
 value:
   drivers:
-    - {{name: lift, lift: {{estimate: 1.0}}, value_per_unit: 1.0, units_per_month: 1}}
+    - {{name: lift, lift: {{estimate: 1.0}}, per: month, value_per_unit: 1.0, units_per_month: 1}}
 costs:
   - {{kind: fixed, name: upkeep, category: licence, amount: 10}}
 finance: {{currency: EUR, horizon_months: 12}}
@@ -171,7 +171,8 @@ def _roi_case(case_dir: Path, tmp_path: Path, driver: str = ROI_DRIVER) -> Path:
     for name in ("assignments.parquet", "activity.parquet"):
         (tmp_path / name).write_bytes((case_dir / name).read_bytes())
     text = CASE.format(window=90).replace(
-        "    - {name: lift, lift: {estimate: 1.0}, value_per_unit: 1.0, units_per_month: 1}\n",
+        "    - {name: lift, lift: {estimate: 1.0}, per: month, value_per_unit: 1.0, "
+        "units_per_month: 1}\n",
         driver,
     )
     text = text.replace("primary_metric: lift", "primary_metric: retained users' revenue")

@@ -28,6 +28,7 @@ def case_dict(**changes: Any) -> dict[str, Any]:
                 {
                     "name": "incremental revenue",
                     "lift": {"estimate": 175_000.0},
+                    "per": "month",
                     "units_per_month": 1,
                 }
             ]
@@ -73,7 +74,7 @@ def test_without_uncertain_inputs_every_interval_collapses_to_the_point() -> Non
 
 def test_a_normal_lift_gives_the_analytic_interval_of_value() -> None:
     lift = {"estimate": 175_000.0, "interval": [125_000.0, 225_000.0], "level": 0.95}
-    drivers = [{"name": "incremental revenue", "lift": lift, "units_per_month": 1}]
+    drivers = [{"name": "incremental revenue", "lift": lift, "per": "month", "units_per_month": 1}]
     r = evaluate(
         Case.model_validate(
             case_dict(value={"drivers": drivers}, simulation={"draws": 200_000, "seed": 3})
@@ -90,7 +91,7 @@ def test_a_normal_lift_gives_the_analytic_interval_of_value() -> None:
 
 def test_the_same_seed_gives_byte_identical_json() -> None:
     lift = {"estimate": {"low": 100_000.0, "likely": 175_000.0, "high": 200_000.0}}
-    drivers = [{"name": "incremental revenue", "lift": lift, "units_per_month": 1}]
+    drivers = [{"name": "incremental revenue", "lift": lift, "per": "month", "units_per_month": 1}]
     a = run(value={"drivers": drivers}).to_json()
     b = run(value={"drivers": drivers}).to_json()
     assert a == b
@@ -105,7 +106,12 @@ def test_break_even_lift_makes_npv_zero() -> None:
     moved = run(
         value={
             "drivers": [
-                {"name": "incremental revenue", "lift": {"estimate": b.lift}, "units_per_month": 1}
+                {
+                    "name": "incremental revenue",
+                    "lift": {"estimate": b.lift},
+                    "per": "month",
+                    "units_per_month": 1,
+                }
             ]
         },
         finance={"currency": "USD", "horizon_months": 24, "discount_rate": 0.1},
@@ -129,6 +135,7 @@ def test_sensitivity_ranks_the_input_that_moves_npv_most_first() -> None:
         {
             "name": "incremental revenue",
             "lift": {"estimate": 175_000.0},
+            "per": "month",
             "units_per_month": 1,
             "margin": {"low": 0.2, "likely": 0.3, "high": 0.4},
         }
@@ -156,7 +163,12 @@ def test_sensitivity_ranks_the_input_that_moves_npv_most_first() -> None:
 def test_ramp_decay_and_growth_shape_the_monthly_value() -> None:
     value = {
         "drivers": [
-            {"name": "incremental revenue", "lift": {"estimate": 100.0}, "units_per_month": 1}
+            {
+                "name": "incremental revenue",
+                "lift": {"estimate": 100.0},
+                "per": "month",
+                "units_per_month": 1,
+            }
         ],
         "start_month": 2,
         "ramp_months": 2,
@@ -200,6 +212,7 @@ def test_ramp_decay_and_growth_shape_the_monthly_value() -> None:
                         {
                             "name": "r",
                             "lift": {"estimate": 1.0},
+                            "per": "month",
                             "units_per_month": 1,
                             "margin": 1.3,
                         }
@@ -227,7 +240,12 @@ def test_bad_input_is_a_validation_error_naming_the_field(
 
 def test_a_manual_lift_outside_its_interval_is_rejected() -> None:
     drivers = [
-        {"name": "r", "lift": {"estimate": 5.0, "interval": [1.0, 2.0]}, "units_per_month": 1}
+        {
+            "name": "r",
+            "lift": {"estimate": 5.0, "interval": [1.0, 2.0]},
+            "per": "month",
+            "units_per_month": 1,
+        }
     ]
     with pytest.raises(ValidationError, match="outside its interval"):
         Case.model_validate(case_dict(value={"drivers": drivers}))
@@ -238,6 +256,7 @@ def test_headline_reads_in_plain_words() -> None:
         {
             "name": "incremental revenue",
             "lift": {"estimate": 175_000.0, "interval": [150_000.0, 200_000.0]},
+            "per": "month",
             "units_per_month": 1,
         }
     ]
@@ -251,8 +270,14 @@ def test_headline_reads_in_plain_words() -> None:
 def test_break_even_of_a_driver_booked_as_cost_is_an_upper_bound() -> None:
     # value 1,000/month; a measured cost of 0.2 x 1,000/month; build 1,200; 12 months, r = 0
     drivers = [
-        {"name": "value", "lift": {"estimate": 1.0}, "units_per_month": 1000},
-        {"name": "disc", "lift": {"estimate": 0.2}, "units_per_month": 1000, "counts_as": "cost"},
+        {"name": "value", "lift": {"estimate": 1.0}, "per": "month", "units_per_month": 1000},
+        {
+            "name": "disc",
+            "lift": {"estimate": 0.2},
+            "per": "month",
+            "units_per_month": 1000,
+            "counts_as": "cost",
+        },
     ]
     costs = [{"kind": "build", "name": "build", "amount": 1_200.0}]
     r = run(value={"drivers": drivers}, costs=costs, primary_metric="disc")
@@ -264,8 +289,14 @@ def test_break_even_of_a_driver_booked_as_cost_is_an_upper_bound() -> None:
 
 def test_a_cost_driver_does_not_decay_with_the_effect() -> None:
     drivers = [
-        {"name": "value", "lift": {"estimate": 1.0}, "units_per_month": 1000},
-        {"name": "disc", "lift": {"estimate": 0.2}, "units_per_month": 1000, "counts_as": "cost"},
+        {"name": "value", "lift": {"estimate": 1.0}, "per": "month", "units_per_month": 1000},
+        {
+            "name": "disc",
+            "lift": {"estimate": 0.2},
+            "per": "month",
+            "units_per_month": 1000,
+            "counts_as": "cost",
+        },
     ]
     r = run(
         value={"drivers": drivers, "decay": 0.5, "ramp_months": 3},
@@ -286,6 +317,7 @@ def test_a_cost_driver_does_not_decay_with_the_effect() -> None:
                         {
                             "name": "d",
                             "lift": {"estimate": 0.2},
+                            "per": "month",
                             "units_per_month": 1,
                             "counts_as": "cost",
                             "margin": 0.3,
@@ -302,6 +334,7 @@ def test_a_cost_driver_does_not_decay_with_the_effect() -> None:
                         {
                             "name": "incremental revenue",
                             "lift": {"estimate": 1.0},
+                            "per": "month",
                             "units_per_month": 1,
                         }
                     ],
@@ -318,6 +351,7 @@ def test_a_cost_driver_does_not_decay_with_the_effect() -> None:
                         {
                             "name": "r",
                             "lift": {"estimate": 1.0, "interval": [0.5, math.inf]},
+                            "per": "month",
                             "units_per_month": 1,
                         }
                     ]

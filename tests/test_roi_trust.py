@@ -52,18 +52,21 @@ MIXED: dict[str, Any] = {
         {
             "name": "orders",
             "lift": {"estimate": 2.0, "interval": [1.0, 3.0]},
+            "per": "month",
             "units_per_month": 10_000,
             "margin": 0.3,
         },
         {
             "name": "basket",
             "lift": {"estimate": 0.5},
+            "per": "month",
             "units_per_month": 10_000,
             "value_per_unit": 4.0,
         },
         {
             "name": "discounts",
             "lift": {"estimate": 0.1},
+            "per": "month",
             "units_per_month": 10_000,
             "counts_as": "cost",
         },
@@ -269,6 +272,6 @@ def test_a_withheld_headline_shows_no_figures_in_the_view(tmp_path: Path) -> Non
     assert r.withheld
     v = view_of(r)
     assert v.context[0].tone == "alarm"
-    assert [s.title for s in v.sections] == ["Lifts", "Costs"]
+    assert [s.title for s in v.sections] == ["Lifts", "Costs", "Assumptions used"]
     assert r.to_dict()["failed_checks"]
     assert dataclasses.replace(r, checks_accepted="ok").withheld is False

@@ -83,6 +83,7 @@ def evaluate(
         resolve_lifts(case, readout, decision, attribution, retention),
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
+        decision=decision,
     )
 
 
@@ -130,6 +131,7 @@ def run_case(
         resolve_lifts(case, readout, decision, attribution, retention),
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
+        decision=decision,
     )
     return CaseResult(
         name=case.name,

@@ -44,6 +44,7 @@ from mlroi.backend.scored import (
     where,
 )
 from mlroi.checked import as_model
+from mlroi.decision.assumptions import decision_assumptions
 from mlroi.decision.bootstrap import BootstrapResult, bootstrap
 from mlroi.decision.bootstrap_rows import BootstrapRows
 from mlroi.decision.calibration import calibration
@@ -496,8 +497,21 @@ def _decide(
         comparison=comparison,
         uplift=uplift,
         notes=tuple(notes),
+        assumptions=decision_assumptions(config, columns, _names_read(config, value), currency),
+        counts=tuple(config.counts),
         stated=stated,
     )
+
+
+def _names_read(config: DecisionConfig, value: BoundValue) -> set[str]:
+    """Every name the value model (and the uplift analysis, with ``treated``) reads."""
+    texts = list(value.texts.values())
+    if config.treated is not None:
+        texts += [t for t in config.uplift_texts()[:2] if isinstance(t, str)]
+    names: set[str] = set()
+    for text in texts:
+        names |= parse(text).names()
+    return names
 
 
 def _bootstrap(

@@ -152,7 +152,8 @@ class DecisionConfig(Checked):
     )
     columns: dict[str, str] = Field(
         default_factory=dict,
-        description="Rename a template's names to the table's columns, e.g. `{clv: ltv}`.",
+        description="Map a template's names to the table's columns, e.g. `{clv: ltv}`, or to "
+        "an expression over columns and parameters, e.g. `{clv: ltv * 0.3}`.",
     )
     parameters: dict[str, Quantity] = Field(
         default_factory=dict,
@@ -165,6 +166,11 @@ class DecisionConfig(Checked):
         default_factory=dict,
         description="Business metrics: per-row amounts summed over the rows acted on, usable "
         "in constraints, e.g. `discounts_given: discount`.",
+    )
+    counts: list[str] = Field(
+        default_factory=list,
+        description="Business metrics that are counts, not money (e.g. `[big_offers]` for "
+        "`big_offers: 1 if discount > 50 else 0`): reported as counts.",
     )
     constraints: list[str] = Field(
         default_factory=list,
@@ -232,6 +238,13 @@ class DecisionConfig(Checked):
             _parse_checked(v, "", kind)
         return v
 
+    @field_validator("columns")
+    @classmethod
+    def _columns_parse(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, text in v.items():
+            _parse_checked(text, name, "number")
+        return v
+
     @field_validator("metrics")
     @classmethod
     def _metrics_parse(cls, v: dict[str, str]) -> dict[str, str]:
@@ -257,7 +270,15 @@ class DecisionConfig(Checked):
 
     @model_validator(mode="after")
     def _curve_names_exist(self) -> DecisionConfig:
-        """Constraints and the objective read only the curve's columns and the metrics."""
+        """Constraints and the objective read only the curve's columns and the metrics; a
+        count is one of the metrics."""
+        metrics = self.value_texts()[2]
+        for i, name in enumerate(self.counts):
+            if name not in metrics:
+                raise ValueError(
+                    f"counts[{i}]: {name!r} is not a business metric of the decision "
+                    f"(its metrics: {', '.join(metrics) or 'none'})"
+                )
         from mlroi.decision.score_groups import CURVE_COLUMNS
         from mlroi.expr import bind
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from mlroi.assumption import Assumption
 from mlroi.decision.bootstrap import BootstrapResult, ModelBootstrap
 from mlroi.decision.calibration import Calibration
 from mlroi.decision.optimum import Decision
@@ -231,7 +232,9 @@ class DecisionResult(Result):
     """Everything an offline decision analysis found.
 
     Values are totals over the eligible rows of the scored table; :meth:`per_year` scales
-    them by ``rows_per_year / rows`` when the case gives ``rows_per_year``.
+    them by ``rows_per_year / rows`` when the case gives ``rows_per_year``. ``assumptions``
+    lists every input of the value model with its source (column, case or template default);
+    ``counts`` names the business metrics that are counts, not money.
     """
 
     score: str
@@ -253,6 +256,8 @@ class DecisionResult(Result):
     uplift: UpliftResult | None
     notes: tuple[str, ...]
     stated: StatedPoint | None = None
+    assumptions: tuple[Assumption, ...] = ()
+    counts: tuple[str, ...] = ()
 
     def at(
         self,
@@ -333,5 +338,7 @@ class DecisionResult(Result):
             "comparison": None if self.comparison is None else self.comparison.to_dict(),
             "uplift": None if self.uplift is None else self.uplift.to_dict(),
             "notes": list(self.notes),
+            "assumptions": [a.to_dict() for a in self.assumptions],
+            "counts": list(self.counts),
             "stated": None if self.stated is None else self.stated.to_dict(),
         }

@@ -11,15 +11,17 @@ churn (Verbraken, Verbeke & Baesens 2013, the expected-maximum-profit formulatio
     A contacted churner accepts the offer and stays with probability ``g`` (default
     ``Beta(6, 14)``, mean 0.3), which is worth ``clv - discount - contact``; one who refuses costs
     the contact. A contacted non-churner takes the discount with probability ``stayers_accept``
-    (1 in the paper): ``-(stayers_accept x discount + contact)``. Defaults: ``clv`` 200,
-    ``discount`` 10, ``contact`` 1 (the paper's), each replaceable by a column. Metrics:
+    (1 in the paper): ``-(stayers_accept x discount + contact)``. ``clv`` and ``discount`` are
+    money the case must give (a column or a parameter); ``contact`` defaults to 1 (the paper's).
+    Metrics:
     ``value_retained`` (CLV of churners kept), ``discounts_given`` (to every customer who
     accepts) and ``discounts_to_stayers`` (to customers who would have stayed anyway).
 
 fraud
     Blocking a fraudulent transaction saves ``recovery`` (default 1) times its ``amount``;
-    blocking a legitimate one costs a ``friction`` (customer-service contact, default 5) plus the
-    ``lost_margin`` share (default 0.3) of its ``amount`` as the sale is lost. Metrics:
+    blocking a legitimate one costs a ``friction`` (customer-service contact, money the case must
+    give) plus the ``lost_margin`` share (default 0.3) of its ``amount`` as the sale is lost.
+    Metrics:
     ``fraud_prevented`` (amount of fraud blocked), ``legit_amount_blocked``.
 
 targeting
@@ -27,6 +29,10 @@ targeting
     ``margin`` (default 1) times its ``value`` (order value, a column). Assumes no response
     without the contact; with a randomized treatment flag, the uplift analysis measures that.
     Metrics: ``revenue`` (value of the responders reached), ``contact_cost``.
+
+Every name has a unit and a meaning (:attr:`Template.names`); a name with no default, such as a
+money value, must come from the case: a column of the table (renamed with ``columns:``) or a
+parameter, or the analysis stops and names it.
 
 With a randomized treatment flag, the uplift analysis values each favourable outcome gained at
 ``clv - (1 - stayers_accept) x discount`` (churn) or ``margin x value`` (targeting) and charges
@@ -50,6 +56,7 @@ from typing import Literal, TypeAlias
 from mlroi.spec.quantity import Beta, Quantity
 
 TemplateName: TypeAlias = Literal["churn", "fraud", "targeting"]
+NameUnit: TypeAlias = Literal["money", "share", "probability"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,8 @@ class Template:
         uplift_value: value of one favourable outcome gained, for the uplift analysis.
         uplift_cost: cost of treating one row, for the uplift analysis.
         words: what a row is, what is gained, and what the favourable-anyway rows did.
+        names: every name the template reads (``label`` aside): its unit (``money``, ``share``
+            or ``probability``) and what it is, for errors and the assumptions a result lists.
     """
 
     act: str
@@ -78,6 +87,13 @@ class Template:
     uplift_value: str | None = None
     uplift_cost: str | None = None
     words: tuple[str, str, str] = ("rows", "favourable outcomes", "would have had it anyway")
+    names: MappingProxyType[str, tuple[NameUnit, str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def required(self) -> tuple[str, ...]:
+        """The names without a default: the case must give each (a column or a parameter)."""
+        return tuple(n for n in self.names if n not in self.defaults)
 
 
 TEMPLATES: MappingProxyType[str, Template] = MappingProxyType(
@@ -96,10 +112,20 @@ TEMPLATES: MappingProxyType[str, Template] = MappingProxyType(
             defaults=MappingProxyType(
                 {
                     "g": Beta(beta=(6.0, 14.0)),
-                    "clv": 200.0,
-                    "discount": 10.0,
                     "contact": 1.0,
                     "stayers_accept": 1.0,
+                }
+            ),
+            names=MappingProxyType(
+                {
+                    "clv": ("money", "value a saved churner brings"),
+                    "discount": ("money", "cost of the offer to a customer who takes it"),
+                    "contact": ("money", "cost of contacting one customer"),
+                    "g": ("probability", "share of contacted churners who accept and stay"),
+                    "stayers_accept": (
+                        "probability",
+                        "share of contacted non-churners who take the discount",
+                    ),
                 }
             ),
             positive="churner",
@@ -117,8 +143,16 @@ TEMPLATES: MappingProxyType[str, Template] = MappingProxyType(
                     "legit_amount_blocked": "amount if label == 0 else 0",
                 }
             ),
-            defaults=MappingProxyType({"recovery": 1.0, "friction": 5.0, "lost_margin": 0.3}),
+            defaults=MappingProxyType({"recovery": 1.0, "lost_margin": 0.3}),
             positive="fraud",
+            names=MappingProxyType(
+                {
+                    "amount": ("money", "amount of a transaction"),
+                    "recovery": ("share", "share of a blocked fraud's amount saved"),
+                    "friction": ("money", "cost of blocking one legitimate customer"),
+                    "lost_margin": ("share", "share of a blocked sale's amount lost"),
+                }
+            ),
         ),
         "targeting": Template(
             act="margin * value - contact if label == 1 else -contact",
@@ -128,6 +162,13 @@ TEMPLATES: MappingProxyType[str, Template] = MappingProxyType(
             ),
             defaults=MappingProxyType({"margin": 1.0, "contact": 1.0}),
             positive="responder",
+            names=MappingProxyType(
+                {
+                    "value": ("money", "order value of a responder"),
+                    "margin": ("share", "share of the order value kept as profit"),
+                    "contact": ("money", "cost of contacting one customer"),
+                }
+            ),
             uplift_value="margin * value",
             uplift_cost="contact",
             words=("customers", "responses", "would have responded anyway"),

@@ -9,7 +9,8 @@ parameter values, and at their expectation for the curve itself.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ import numpy.typing as npt
 
 from mlroi.decision.config import DecisionConfig
 from mlroi.decision.polynomial import Monomial, expand, expectation
+from mlroi.decision.templates import TEMPLATES
 from mlroi.expr import Expr, ExprError, Name, bind, parse
 from mlroi.spec.quantity import Quantity, describe, is_uncertain, point
 
@@ -27,10 +29,11 @@ TARGETS = ("act", "leave")
 """The two values every decision has; the business metrics follow them."""
 
 
-def rename(expr: Expr, names: Mapping[str, str]) -> Expr:
-    """``expr`` with each name in ``names`` replaced by its mapping."""
+def rename(expr: Expr, names: Mapping[str, Expr]) -> Expr:
+    """``expr`` with each name in ``names`` replaced by its mapping (a column's name, or an
+    expression over the columns)."""
     if isinstance(expr, Name):
-        return Name(names.get(expr.id, expr.id))
+        return names.get(expr.id, expr)
     changes: dict[str, Any] = {}
     for f in dataclasses.fields(expr):
         value = getattr(expr, f.name)
@@ -116,8 +119,51 @@ def read(
 ) -> Expr:
     """Parse an expression of the decision section, with ``label`` and the template's renamed
     names replaced by the columns (or parameters) they stand for."""
-    aliases = {"label": config.label, **config.columns}
+    aliases: dict[str, Expr] = {"label": Name(config.label)}
+    aliases.update({k: parse(v, field=f"decision.columns.{k}") for k, v in config.columns.items()})
     return rename(parse(text, field=where, kind=kind), aliases)
+
+
+def check_given(config: DecisionConfig, columns: list[str], texts: Iterable[str]) -> None:
+    """Every template name the expressions read comes from the case, or has a default.
+
+    A name renamed by ``columns:`` must be a column of the table or a parameter (blamed on
+    ``decision.columns.NAME``); a template name without a default (a money value such as
+    ``clv``) that is neither a column nor a parameter stops the run, naming it, what it is and
+    the table's columns (blamed on ``decision.columns``, or ``decision.template`` without one).
+
+    Raises:
+        ExprError: a name nobody gave.
+    """
+    have = set(columns) | set(config.parameters)
+    for name, target in config.columns.items():
+        for unknown in sorted(parse(target).names() - have):
+            close = difflib.get_close_matches(unknown, columns, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            inside = "" if unknown == target else f" (in {target!r})"
+            raise ExprError(
+                f"{unknown!r}{inside} is neither a column of the table{hint} nor a parameter; "
+                f"map {name} to one of the columns ({', '.join(columns)}) or give {unknown} "
+                "under `parameters:`",
+                field=f"decision.columns.{name}",
+            )
+    if config.template is None:
+        return
+    t = TEMPLATES[config.template]
+    used: set[str] = set()
+    for text in texts:
+        used |= parse(text).names()
+    missing = [n for n in t.required() if n in used and n not in config.columns and n not in have]
+    if not missing:
+        return
+    what = "; ".join(f"{n} ({t.names[n][0]}: {t.names[n][1]})" for n in missing)
+    example = ", ".join(f"{n}: your_column" for n in missing)
+    raise ExprError(
+        f"the {config.template} template needs values the case does not give: {what}. Map "
+        f"each to a column (`columns: {{{example}}}`) or set it under `parameters:` "
+        f"(the table's columns: {', '.join(columns)})",
+        field="decision.columns" if config.columns else "decision.template",
+    )
 
 
 def bind_value(config: DecisionConfig, columns: list[str]) -> BoundValue:
@@ -136,6 +182,7 @@ def bind_value(config: DecisionConfig, columns: list[str]) -> BoundValue:
                 f"{name!r} is the value itself; name the metric differently",
                 field=f"decision.metrics.{name}",
             )
+    check_given(config, columns, texts.values())
     params = config.parameter_values(set(columns))
     uncertain = {k: q for k, q in params.items() if is_uncertain(q)}
     fixed = {k: point(q) for k, q in params.items() if k not in uncertain}

@@ -13,6 +13,7 @@ control: control
 arms:                      # every arm with its planned share of traffic
   control: 0.5
   treatment: 0.5
+window_days: 14            # each user's metrics cover 14 days (a lift `per: window`)
 metrics:                   # over the 14 days after each user's first exposure
   - name: revenue_per_user
     type: mean

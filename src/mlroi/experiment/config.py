@@ -82,11 +82,24 @@ class ExperimentConfig(Checked):
         default_factory=lambda: list[FailOn](["srm", "guardrail"]),
         description="What makes the CLI exit non-zero.",
     )
+    window_days: float | None = Field(
+        None,
+        gt=0,
+        description="Days each unit's metrics cover (e.g. 14 for a two-week test): lets a value "
+        "driver state its lift `per: window`; an event log's `window_days` by default.",
+    )
     check_unique_units: bool = Field(
         True,
         description="Check that no unit appears twice (a bitmap count for integer ids in "
         "Parquet, else COUNT DISTINCT).",
     )
+
+    @property
+    def window(self) -> float | None:
+        """Days each unit's metrics cover: ``window_days``, or the event log's window."""
+        if self.window_days is not None:
+            return self.window_days
+        return None if self.events is None else self.events.window_days
 
     @model_validator(mode="after")
     def _consistent(self) -> ExperimentConfig:

@@ -42,6 +42,7 @@ def summary(r: CaseResult) -> View:
                 "warn",
             )
         )
+    context += [Sentence(f"Implausible input: {w}", "warn") for w in r.roi.warnings]
     context += [
         Sentence(f"Goal: {r.goal}."),
         Sentence(f"Intervention: {r.intervention}."),
@@ -95,14 +96,14 @@ def parts(r: CaseResult, *, segments: bool = True) -> list[View]:
     if r.experiment is not None:
         out.append(experiment.view(r.experiment, segments=segments))
     if r.decision is not None:
-        out.append(decision.view(r.decision, segments=segments))
+        out.append(decision.view(r.decision, segments=segments, assumptions=False))
     if r.attribution is not None:
         out.append(attribution.view(r.attribution))
     if r.retention is not None:
         from mlroi.report import retention
 
         out.append(retention.view(r.retention))
-    out.append(roi.view(r.roi))
+    out.append(roi.view(r.roi, assumptions=False))
     out.append(methods.view(r))
     out.append(quality.view(r))
     return out

@@ -14,6 +14,7 @@ from mlroi.decision.score_groups import CURVE_COLUMNS
 from mlroi.decision.stated import StatedPoint
 from mlroi.decision.targeting import TargetingComparison
 from mlroi.expr import ExprError, evaluate, parse
+from mlroi.report.assumptions import table as assumption_table
 from mlroi.report.view import (
     Axis,
     Cell,
@@ -79,7 +80,13 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     extra = [k for k in m.curve.sums if k in p]
     if extra:
         lines.append(
-            "  " + ", ".join(f"{k.replace('_', ' ')} {fmt.money(p[k], cur)}" for k in extra) + "."
+            "  "
+            + ", ".join(
+                f"{k.replace('_', ' ')} "
+                + (fmt.count(p[k]) if k in r.counts else fmt.money(p[k], cur))
+                for k in extra
+            )
+            + "."
         )
     boot = m.bootstrap
     if boot is not None:
@@ -601,8 +608,10 @@ def charts(r: DecisionResult) -> tuple[Chart, ...]:
     return tuple(out)
 
 
-def view(r: DecisionResult, *, segments: bool = True) -> View:
-    """The whole decision analysis as a view (``segments`` is for readouts; unused here)."""
+def view(r: DecisionResult, *, segments: bool = True, assumptions: bool = True) -> View:
+    """The whole decision analysis as a view (``segments`` is for readouts; unused here);
+    ``assumptions`` adds the "Assumptions used" table (a case report shows it in its
+    "Assumptions and methods" part instead)."""
     infeasible = [
         Sentence(
             f"Failed check: no feasible threshold for {m.column}:"
@@ -612,13 +621,16 @@ def view(r: DecisionResult, *, segments: bool = True) -> View:
         for m in r.models.values()
         if m.decision.point is None
     ]
+    sections = [
+        Section((threshold_table(r),), "Chosen thresholds"),
+        Section(tuple(Sentence(s) for s in sentences(r)), "Findings"),
+    ]
+    if assumptions and r.assumptions:
+        sections.append(Section((assumption_table(r.assumptions, r.currency),), "Assumptions used"))
     return View(
         label=f"Decision analysis of {r.score}",
         context=tuple(infeasible),
-        sections=(
-            Section((threshold_table(r),), "Chosen thresholds"),
-            Section(tuple(Sentence(s) for s in sentences(r)), "Findings"),
-        ),
+        sections=tuple(sections),
         charts=charts(r),
     )
 

@@ -3,15 +3,20 @@
 Each analysis the case ran says its statistical conventions: the readout's interval level,
 sidedness, multiple-testing correction, sample-ratio test and variance reduction; the decision
 analysis' curve method, bootstrap and parameter draws; the ROI's Monte Carlo, its quantile
-convention, its cash-flow timing and how each lift is drawn. Facts only, from the results.
+convention, its cash-flow timing and how each lift is drawn; then every input the decision and
+the ROI used, with its unit and source (the "Assumptions used" table). Facts only, from the
+results.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from mlroi import formatting as fmt
 from mlroi.case_result import CaseResult
 from mlroi.decision.result import DecisionResult
 from mlroi.experiment.result import ExperimentResult
+from mlroi.report.assumptions import table as assumption_table
 from mlroi.report.view import Section, Sentence, View
 from mlroi.roi.result import RoiResult
 from mlroi.stats.fieller import AUTO_LIMIT
@@ -134,4 +139,17 @@ def view(r: CaseResult) -> View:
         text = retention_methods(r.retention)
         sections.append(Section(tuple(Sentence(s) for s in text), "Retention"))
     sections.append(Section(tuple(Sentence(s) for s in roi(r.roi)), "Return on investment"))
+    used = list(r.roi.assumptions)
+    if r.decision is not None and not any(a.name.startswith("decision.") for a in used):
+        # a decision the ROI does not take its value from: its inputs, named as in the ROI's
+        used[:0] = [
+            dataclasses.replace(a, name=f"decision.{a.name}") for a in r.decision.assumptions
+        ]
+    if used:
+        sections.append(
+            Section(
+                (assumption_table(used, r.roi.currency, "Every input the figures rest on"),),
+                "Assumptions used",
+            )
+        )
     return View(label="Assumptions and methods", sections=tuple(sections))

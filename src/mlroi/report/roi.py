@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from mlroi import formatting as fmt
+from mlroi.report.assumptions import table as assumption_table
 from mlroi.report.view import (
     Axis,
     Bar,
@@ -185,15 +186,22 @@ def drivers_table(r: RoiResult) -> Table:
     level = fmt.level(r.level)
     rows = []
     for d in r.drivers:
-        spread = _money_interval(d.total, c) if r.uncertain else ""
+        count = d.unit == "count"
+        if not r.uncertain:
+            spread = ""
+        elif count:
+            spread = f"{fmt.count(d.total.lower)}–{fmt.count(d.total.upper)}"
+        else:
+            spread = _money_interval(d.total, c)
         needs = (
             "—" if d.break_even_lift is None else f"{d.direction} {fmt.signed(d.break_even_lift)}"
         )
         rows.append(
             (
                 Cell(d.driver),
-                Cell(d.counts_as),
-                Cell(fmt.money(d.total.estimate, c)),
+                Cell(d.counts_as if not count else "count (not money)"),
+                Cell(d.basis),
+                Cell(fmt.count(d.total.estimate) if count else fmt.money(d.total.estimate, c)),
                 Cell(spread),
                 Cell("—" if d.share is None else fmt.share(d.share)),
                 Cell(fmt.signed(d.measured_lift)),
@@ -206,6 +214,7 @@ def drivers_table(r: RoiResult) -> Table:
         (
             Column("driver"),
             Column("counts as"),
+            Column("basis"),
             Column("total", "right"),
             Column("interval", "right"),
             Column("share of value", "right"),
@@ -260,6 +269,25 @@ def lifts_table(r: RoiResult) -> Table:
             for x in r.lifts
         ),
     )
+
+
+def period_lines(r: RoiResult) -> tuple[Sentence, ...]:
+    """Each driver stated per year or per window, converted to a month (before growth, ramp
+    and decay), e.g. ``$2.1M a year = $175K a month``."""
+    counts = {d.driver for d in r.drivers if d.unit == "count"}
+    out = []
+    for p in r.periods:
+        if p.per == "month":
+            continue
+        stated = "a year" if p.per == "year" else f"per {fmt.number(p.window_days or 0)}-day window"
+
+        def shown(x: float, count: bool = p.driver in counts) -> str:
+            return fmt.count(x) if count else fmt.money(x, r.currency)
+
+        out.append(
+            Sentence(f"{p.driver}: {shown(p.per_period)} {stated} = {shown(p.per_month)} a month.")
+        )
+    return tuple(out)
 
 
 def _figures(r: RoiResult) -> Table:
@@ -400,12 +428,14 @@ def failed_checks(r: RoiResult) -> tuple[Sentence, ...]:
 
 
 def driver_chart(r: RoiResult) -> BarChart:
-    """Each driver's value over the horizon (measured costs negative)."""
+    """Each money driver's value over the horizon (measured costs negative; counts, not
+    being money, are left out)."""
     return BarChart(
         f"Value per driver over {r.horizon_months} months",
         tuple(
             Bar(d.driver, d.total.estimate if d.counts_as == "value" else -d.total.estimate)
             for d in r.drivers
+            if d.unit == "currency"
         ),
         Axis(f"value over the horizon ({r.currency})", "money", r.currency),
     )
@@ -441,6 +471,7 @@ def what_if_panel(r: RoiResult) -> WhatIfPanel | None:
         for d, flow, lift, margin in zip(
             r.drivers, w.driver_flows, r.lifts, w.driver_margins, strict=True
         )
+        if d.unit == "currency"  # a count is not money: nothing to recompute
     ]
     lines += [
         WhatIfLine(c.name, "cost line", flow)
@@ -451,13 +482,17 @@ def what_if_panel(r: RoiResult) -> WhatIfPanel | None:
     return WhatIfPanel(r.currency, r.horizon_months, r.discount_rate, tuple(lines))
 
 
-def view(r: RoiResult, *, segments: bool = True) -> View:
+def view(r: RoiResult, *, segments: bool = True, assumptions: bool = True) -> View:
     """The whole ROI result as a view (``segments`` is for readouts; unused here).
+
+    ``assumptions`` adds the "Assumptions used" table (a case report shows it in its
+    "Assumptions and methods" part instead).
 
     Failed checks come first; when they withhold the headline, so are the figures built on
     the lift (the lifts and costs are still shown, to see what went in).
     """
     context: list[Sentence] = list(failed_checks(r))
+    context += [Sentence(f"Implausible input: {w}", "warn") for w in r.warnings]
     context.extend(Sentence(line) for line in readout_lines(r))
     if r.model_metrics:
         shown = ", ".join(f"{name} {fmt.value(v)}" for name, v in r.model_metrics)
@@ -480,12 +515,14 @@ def view(r: RoiResult, *, segments: bool = True) -> View:
                     "Sensitivity",
                 )
             )
-    sections.append(Section((lifts_table(r),), "Lifts"))
+    sections.append(Section((lifts_table(r), *period_lines(r)), "Lifts"))
     costs: list[Table | Sentence] = [_costs(r)]
     if r.rate_card_date:
         costs.append(Sentence(f"Prices from the rate card dated {r.rate_card_date}."))
     costs.extend(Sentence(note, "note") for note in r.notes)
     sections.append(Section(tuple(costs), "Costs"))
+    if assumptions and r.assumptions:
+        sections.append(Section((assumption_table(r.assumptions, r.currency),), "Assumptions used"))
     return View(
         label="Return on investment",
         title=f"{r.case} — {r.horizon_months}-month horizon, {r.currency}",

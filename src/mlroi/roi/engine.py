@@ -16,6 +16,7 @@ case as a function of its inputs (:class:`~mlroi.roi.model.CaseModel`) is called
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,20 +25,31 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mlroi import formatting as fmt
+from mlroi.assumption import Assumption
 from mlroi.costs.items import describe_item
 from mlroi.costs.ratecard import load_rate_card
 from mlroi.costs.schedule import cost_parameters, cost_schedule
 from mlroi.roi import finance, whatif
+from mlroi.roi.assumptions import roi_assumptions
 from mlroi.roi.break_even import break_even, driver_break_even
 from mlroi.roi.model import CaseModel, FloatArray, figure
-from mlroi.roi.result import Bins, CostLine, DriverValue, LiftInput, Period, RoiResult
+from mlroi.roi.result import (
+    Bins,
+    CostLine,
+    DriverValue,
+    LiftInput,
+    Period,
+    PeriodConversion,
+    RoiResult,
+)
 from mlroi.roi.sensitivity import sensitivity
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Quantity, draw, is_uncertain, point
 from mlroi.stats.interval import Interval
-from mlroi.value.model import ExperimentLift
+from mlroi.value.model import DecisionLift, ExperimentLift
 
 if TYPE_CHECKING:
+    from mlroi.decision.result import DecisionResult
     from mlroi.experiment.result import ExperimentResult
 
 IRR_DRAWS = 20_000
@@ -68,6 +80,7 @@ def roi_from_lifts(
     *,
     experiment: ExperimentResult | None = None,
     accept_failed_checks: str | None = None,
+    decision: DecisionResult | None = None,
 ) -> RoiResult:
     """The ROI of ``case`` given every driver's lift: headline figures, intervals, sensitivity.
 
@@ -79,6 +92,9 @@ def roi_from_lifts(
             the headline (:attr:`RoiResult.withheld`); otherwise they are notes.
         accept_failed_checks: why to give the headline despite failed checks (the command
             line's or the case's words); None withholds it.
+        decision: the decision analysis the lifts came from, if any: when a driver takes its
+            value from it, the value model's inputs join the result's assumptions (named
+            ``decision.NAME``).
 
     Returns:
         The ROI result.
@@ -95,6 +111,9 @@ def roi_from_lifts(
         f"value.drivers[{i}].lift": lift.quantity for i, lift in enumerate(lifts)
     }
     quantities.update(case.value.parameters())
+    quantities.update(
+        {f"value.drivers[{i}].per_month": case.months_per(i) for i in range(len(lifts))}
+    )
     quantities.update(cost_parameters(case.costs))
     rate_card = load_rate_card(case.rate_card)
     model = CaseModel(case, rate_card, quantities)
@@ -129,11 +148,12 @@ def roi_from_lifts(
     item_totals = point_costs.item_totals
     assert item_totals is not None  # a one-draw schedule keeps its items
     failed, notes = _checks(case, experiment)
+    periods = _periods(model)
 
     return RoiResult(
         case=case.name,
         currency=case.finance.currency,
-        value_label=case.value.label,
+        value_label=case.value_label,
         horizon_months=horizon,
         discount_rate=rate,
         timing=TIMING,
@@ -176,7 +196,71 @@ def roi_from_lifts(
         checks_accepted=accept_failed_checks or case.accept_failed_checks if failed else None,
         uncertain=uncertain,
         net_roi_bins=_bins(figure(mc, "net_roi", rate)) if uncertain else None,
+        assumptions=_decision_inputs(case, decision)
+        + roi_assumptions(case, lift_inputs, rate_card),
+        periods=periods,
+        warnings=_implausible(case, periods),
     )
+
+
+def _decision_inputs(case: Case, decision: DecisionResult | None) -> tuple[Assumption, ...]:
+    """The decision's value-model inputs, when a driver takes its value from the decision."""
+    if decision is None or not any(isinstance(d.lift, DecisionLift) for d in case.value.drivers):
+        return ()
+    return tuple(dataclasses.replace(a, name=f"decision.{a.name}") for a in decision.assumptions)
+
+
+def _periods(model: CaseModel) -> tuple[PeriodConversion, ...]:
+    """Each driver's value over its stated period and over a month, at the point inputs."""
+    case = model.case
+    at = model.at_points()
+    out = []
+    for i, d in enumerate(case.value.drivers):
+        base = f"value.drivers[{i}]"
+        per_period = float(
+            at[f"{base}.lift"][0]
+            * at[f"{base}.value_per_unit"][0]
+            * at[f"{base}.margin"][0]
+            * at[f"{base}.units_per_month"][0]
+        )
+        factor = case.months_per(i)
+        out.append(
+            PeriodConversion(
+                driver=d.name,
+                per=d.per or "month",
+                stated=d.per is not None,
+                window_days=case.window_days if d.per == "window" else None,
+                months_per=factor,
+                per_period=per_period,
+                per_month=per_period * factor,
+            )
+        )
+    return tuple(out)
+
+
+PLAUSIBLE_MULTIPLE = 100
+"""A driver worth more than this multiple of what the whole population spends is flagged."""
+
+
+def _implausible(case: Case, periods: Sequence[PeriodConversion]) -> tuple[str, ...]:
+    """A warning for each value driver worth over :data:`PLAUSIBLE_MULTIPLE` times the
+    population's spend a month (``population.size x population.spend_per_month``)."""
+    pop = case.population
+    if pop.size is None or pop.spend_per_month is None:
+        return ()
+    spend = pop.size * pop.spend_per_month
+    c = case.finance.currency
+    out = []
+    for i, (d, p) in enumerate(zip(case.value.drivers, periods, strict=True)):
+        if d.counts_as == "value" and abs(p.per_month) > PLAUSIBLE_MULTIPLE * spend:
+            out.append(
+                f"value.drivers[{i}] ({d.name}) is worth {fmt.money(p.per_month, c)} a "
+                f"month, over {PLAUSIBLE_MULTIPLE}x what the whole population spends "
+                f"({fmt.money(spend, c)} a month: population.size x "
+                "population.spend_per_month); check its lift, per, value_per_unit and "
+                "units_per_month."
+            )
+    return tuple(out)
 
 
 def _bins(draws: FloatArray, bins: int = 40) -> Bins | None:
@@ -215,14 +299,14 @@ def _driver_values(
             j: params[f"value.drivers[{j}].lift"] if j == i else np.zeros(size)
             for j in range(count)
         }
-        kind = value_model.drivers[i].counts_as
-        flows = value_model.schedule(horizon, only, params, kind)
+        d = value_model.drivers[i]
+        flows = value_model.schedule(horizon, only, params, d.counts_as, d.unit)
         return np.asarray(np.broadcast_to(flows, (size, horizon + 1)).sum(axis=1))
 
     totals = [float(alone(i, points, 1)[0]) for i in range(count)]
-    value_total = sum(
-        t for t, d in zip(totals, value_model.drivers, strict=True) if d.counts_as == "value"
-    )
+    money = [d.counts_as == "value" and d.unit == "currency" for d in value_model.drivers]
+    value_total = sum(t for t, m in zip(totals, money, strict=True) if m)
+    bases = value_model.bases(model.case.basis_defaults())
     out = []
     for i, d in enumerate(value_model.drivers):
         lift, direction = driver_break_even(model, at_point, i, lifts[i].estimate)
@@ -231,12 +315,12 @@ def _driver_values(
                 driver=d.name,
                 counts_as=d.counts_as,
                 total=_interval(alone(i, drawn, n), totals[i], level),
-                share=totals[i] / value_total
-                if d.counts_as == "value" and value_total != 0
-                else None,
+                share=totals[i] / value_total if money[i] and value_total != 0 else None,
                 measured_lift=lifts[i].estimate,
                 break_even_lift=lift,
                 direction=direction,
+                basis=bases[i],
+                unit=d.unit,
             )
         )
     return tuple(out)
@@ -298,6 +382,14 @@ def _checks(
             failed = checks
         else:
             notes += [f"The experiment (not used by the ROI) fails a check: {c}" for c in checks]
+    days = case.window_days
+    for i, d in enumerate(case.value.drivers):
+        if days is not None and d.per is None and isinstance(d.lift, ExperimentLift):
+            notes.append(
+                f"value.drivers[{i}] ({d.name}) states no period and is read per month, while "
+                f"the experiment's metrics cover {days:g} days: say `per: window` if its lift "
+                "is over that window."
+            )
     if case.value.growth != 0:
         notes.append(
             "Population growth raises value only; usage-based costs (requests, hours, storage) "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from mlroi.assumption import Assumption
 from mlroi.result import Result
 from mlroi.serialize import json_ready
 from mlroi.stats.interval import Interval
@@ -88,6 +89,10 @@ class DriverValue:
         break_even_lift: the lift of this driver alone at which NPV = 0, the others at their
             points; None when the NPV does not move with it.
         direction: whether NPV >= 0 needs the lift ``at least`` or ``at most`` that value.
+        basis: what its value is (incremental revenue, gross profit, cost saved, losses
+            avoided, engagement value, count; ``cost`` for a measured cost).
+        unit: ``currency``, or ``count`` for a count driver: its total is a count, not part of
+            the money, with no share and no break-even lift.
     """
 
     driver: str
@@ -97,6 +102,33 @@ class DriverValue:
     measured_lift: float
     break_even_lift: float | None
     direction: str
+    basis: str = "incremental revenue"
+    unit: str = "currency"
+
+
+@dataclass(frozen=True)
+class PeriodConversion:
+    """One driver's value over the period its lift is stated in, and over a month.
+
+    Attributes:
+        driver: the driver's name.
+        per: ``month``, ``year`` or ``window``, as the case states it, or ``month`` when the
+            case states none (``stated`` False).
+        stated: whether the case gave ``per``.
+        window_days: the experiment's window, for ``window``.
+        months_per: how many periods make a month (1, 1/12, 30.4375 / window_days).
+        per_period: lift x value per unit x margin x units per month, at the point inputs,
+            before growth, ramp and decay: the driver's value over one period.
+        per_month: ``per_period * months_per``: what the schedule counts a month.
+    """
+
+    driver: str
+    per: str
+    stated: bool
+    window_days: float | None
+    months_per: float
+    per_period: float
+    per_month: float
 
 
 @dataclass(frozen=True)
@@ -174,7 +206,10 @@ class RoiResult(Result):
 
     The return multiple is value / cost; net ROI is (value - cost) / cost. Both are over the
     horizon, undiscounted; NPV discounts monthly flows at the case's rate (``timing``). Its
-    JSON carries the headline sentence (:func:`mlroi.report.roi.headline`).
+    JSON carries the headline sentence (:func:`mlroi.report.roi.headline`). ``assumptions``
+    lists every input with its unit and source (data, case, mlroi default, rate card);
+    ``periods`` each driver's value over its stated period and a month; ``warnings`` inputs
+    that imply an implausible value (over 100x the population's spend).
     """
 
     headline_in_json: ClassVar[bool] = True
@@ -215,6 +250,9 @@ class RoiResult(Result):
     checks_accepted: str | None = None
     uncertain: bool = True
     net_roi_bins: Bins | None = None
+    assumptions: tuple[Assumption, ...] = ()
+    periods: tuple[PeriodConversion, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def withheld(self) -> bool:

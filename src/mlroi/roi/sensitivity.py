@@ -23,14 +23,18 @@ def sensitivity(model: CaseModel) -> tuple[Swing, ...]:
         model: the case as a function of its inputs.
 
     Returns:
-        One swing per uncertain input, widest first (ties by path).
+        One swing per uncertain input, widest first (ties by path); a count driver's inputs
+        are left out (a count is not money).
     """
     level = model.case.simulation.level
     rate = model.case.finance.discount_rate
     swings = []
+    counts = tuple(
+        f"value.drivers[{i}]." for i, d in enumerate(model.case.value.drivers) if d.unit == "count"
+    )
     for path, q in model.quantities.items():
-        if not is_uncertain(q):
-            continue
+        if not is_uncertain(q) or path.startswith(counts):
+            continue  # a count driver's inputs do not move the money
         lo, hi = bounds(q, level)
         flows = model.flows(model.at_points(**{path: np.array([lo, hi])}), 2)
         npv = finance.npv(flows.net, rate)

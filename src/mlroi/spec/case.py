@@ -22,31 +22,73 @@ from mlroi.decision.config import DecisionConfig
 from mlroi.errors import SpecError
 from mlroi.experiment.config import ExperimentConfig
 from mlroi.spec.retention import RetentionConfig
-from mlroi.value.model import DecisionLift, ExperimentLift, RetentionLift, ValueModel
+from mlroi.value.model import (
+    AttributionLift,
+    DecisionLift,
+    ExperimentLift,
+    ManualLift,
+    RetentionLift,
+    ValueModel,
+    months_per,
+)
+
+_WORDS_ONLY = (
+    "not applied here: the case's population and constraints are words, and a rule mlroi runs "
+    "goes in the section that runs it"
+)
+"""The one rule for the case's top level: it describes, and the analyses compute. A condition
+written there would be validated and never applied, so the loader refuses it and says where it
+belongs (``decision.eligible``, ``decision.constraints``, ``experiment.guardrails``)."""
 
 
 class Population(Checked):
-    """Who the intervention reaches."""
+    """Who the intervention reaches, in words (the rows an analysis reads are chosen by its own
+    section: ``decision.eligible``; an experiment's table holds the units it reached)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: str = Field(description="In words, e.g. `customers with tenure >= 12 months`.")
     size: int | None = Field(None, ge=0, description="Number of eligible units, if known.")
-    filter: str | None = Field(None, description="The eligibility rule as an expression.")
     lead_time: str | None = Field(
         None, description="How far ahead the model predicts, e.g. `2 months`."
     )
+    spend_per_month: float | None = Field(
+        None,
+        ge=0,
+        description="What one member spends a month on average (e.g. revenue per user), if "
+        "known: with `size`, a value driver worth over 100x the population's spend is flagged.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_filter(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "filter" in data:
+            raise ValueError(
+                f"filter: {_WORDS_ONLY}: write it as decision.eligible (`eligible: "
+                f"{data['filter']}`) to choose the scored rows; an experiment's table should "
+                "hold only the units it reached"
+            )
+        return data
 
 
 class Constraint(Checked):
-    """Something that must not break, in words, optionally tied to a guardrail metric."""
+    """Something that must not break, in words; the checks mlroi runs are the experiment's
+    guardrails and the decision's constraints."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: str = Field(description="E.g. `block < 0.5% of legitimate transactions`.")
-    metric: str | None = Field(
-        None, description="A guardrail metric of the experiment that checks it."
-    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_metric(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "metric" in data:
+            raise ValueError(
+                f"metric: {_WORDS_ONLY}: check it with experiment.guardrails (`- {{metric: "
+                f"{data['metric']}, direction: ..., margin: ...}}`) or decision.constraints "
+                "(e.g. `fpr <= 0.005`), and keep the description here"
+            )
+        return data
 
 
 class Finance(Checked):
@@ -138,6 +180,7 @@ class Case(Checked):
     def _references_resolve(self) -> Case:
         names = [m.name for m in self.experiment.metrics] if self.experiment else []
         for i, d in enumerate(self.value.drivers):
+            self._period_known(i)
             if isinstance(d.lift, DecisionLift):
                 self._decision_lift_resolves(i, d.lift)
             if isinstance(d.lift, RetentionLift):
@@ -176,14 +219,57 @@ class Case(Checked):
                 "lengthen finance.horizon_months or launch earlier"
             )
         self._prices_resolve()
-        guardrails = {g.metric for g in self.experiment.guardrails} if self.experiment else set()
-        for i, c in enumerate(self.constraints):
-            if c.metric is not None and c.metric not in guardrails:
-                raise ValueError(
-                    f"constraints[{i}].metric: {c.metric!r} is not a guardrail of the experiment"
-                    f" (guardrails: {', '.join(sorted(guardrails)) or 'none'})"
-                )
         return self
+
+    def basis_defaults(self) -> dict[int, str]:
+        """A basis for drivers that give none and take the value of a decision template
+        that says what its value is (fraud: losses avoided, net of friction)."""
+        if self.decision is None or self.decision.template != "fraud":
+            return {}
+        return {
+            i: "losses avoided"
+            for i, d in enumerate(self.value.drivers)
+            if isinstance(d.lift, DecisionLift)
+        }
+
+    @property
+    def value_label(self) -> str:
+        """What the total value is, for labels (see :meth:`ValueModel.label_of`)."""
+        return self.value.label_of(self.basis_defaults())
+
+    @property
+    def window_days(self) -> float | None:
+        """Days the experiment's metrics cover per unit, if the case says."""
+        return None if self.experiment is None else self.experiment.window
+
+    def months_per(self, i: int) -> float:
+        """How many of driver ``i``'s lift periods make a month (see
+        :func:`mlroi.value.model.months_per`)."""
+        return months_per(self.value.drivers[i].per, self.window_days)
+
+    def _period_known(self, i: int) -> None:
+        d = self.value.drivers[i]
+        where = f"value.drivers[{i}].per"
+        if d.per is None and isinstance(d.lift, ManualLift):
+            raise ValueError(
+                f"{where}: a lift entered by hand needs its period: `per: month`, `per: year` "
+                "or `per: window` (the experiment's window); mlroi converts it to a month"
+            )
+        if d.per not in (None, "month") and isinstance(d.lift, AttributionLift):
+            raise ValueError(
+                f"{where}: an attributed lift is already a month's revenue (the logs' total "
+                "over the months they span); drop `per:` or say `per: month`"
+            )
+        if d.per == "window" and isinstance(d.lift, DecisionLift):
+            raise ValueError(
+                f"{where}: the decision's value is per eligible row, not per experiment "
+                "window; use `per: month` (rows scored each month) or `per: year`"
+            )
+        if d.per == "window" and self.window_days is None:
+            raise ValueError(
+                f"{where}: `window` needs the experiment's window in days: set "
+                "experiment.window_days (e.g. 14 for a two-week test), or say `month` or `year`"
+            )
 
     def _decision_lift_resolves(self, i: int, lift: DecisionLift) -> None:
         where = f"value.drivers[{i}].lift.decision"

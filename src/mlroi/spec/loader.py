@@ -191,7 +191,8 @@ def validation_error_lines(
             # a check of a section (e.g. `decision`) naming one of its own fields; not a message
             # that merely starts with the name of the field it is already located at
             own = model is not None and isinstance(inner[0], str) and loc[-1] != inner[0]
-            if not (own and model is not None and inner[0] in _keys_at(model, loc)):
+            declared = model is not None and inner[0] in _keys_at(model, loc)
+            if not (own and (declared or _has_key(data, loc, inner[0]))):
                 named = None
         if named:
             # a model-level check that names the field it is about: point at that field's line
@@ -224,6 +225,19 @@ _UNION_TAGS = {"mean", "proportion", "ratio", "experiment", "manual", "decision"
     "lognormal",
 }
 _NAMED_PATH = re.compile(r"^([A-Za-z_]\w*(?:\[\d+\]|\.[A-Za-z_]\w*)*): (.+)$", re.DOTALL)
+
+
+def _has_key(data: Any, loc: Sequence[str | int], key: Any) -> bool:
+    """Whether the mapping at ``loc`` in ``data`` has ``key`` (a key a check refuses, which
+    the model no longer declares)."""
+    node = data
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if not (in_dict or in_list):
+            return False
+        node = node[part]
+    return isinstance(node, dict) and key in node
 
 
 def _parse_path(text: str) -> Loc:

@@ -39,6 +39,7 @@ value:
         interval: [0.20, 0.50]
         level: 0.95
         source: pilot A/B test, March
+      per: month                   # the period of the lift: month, year or window
       value_per_unit: 1.0          # money per unit of the metric (1 for revenue)
       margin: {low: 0.25, likely: 0.30, high: 0.35}   # gross margin: value as gross profit
       units_per_month: 1200000     # users reached per month

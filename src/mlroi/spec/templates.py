@@ -101,8 +101,8 @@ primary_metric: revenue_per_user   # an experiment metric or a value driver's na
 model_metrics:                     # offline metrics, reported beside the business ones
   recall_at_20: 0.31
 constraints:
-  - description: Minutes per session must not drop by more than 2%
-    metric: minutes_per_session    # checked by the guardrail of that name
+  - description: Minutes per session must not drop by more than 2%   # words; the guardrail
+                                   # below checks it
 
 experiment:
   source: {demo: recommender/users}   # yours: {path: data/ab_users.parquet}, one row per user
@@ -110,6 +110,7 @@ experiment:
   variant: variant                 # the column holding each user's arm
   control: control
   arms: {control: 0.5, treatment: 0.5}   # planned shares, for the sample-ratio check
+  window_days: 14                  # each user's metrics cover the test's 14 days
   metrics:
     - {name: revenue_per_user, type: mean, column: revenue, covariate: pre_revenue, cap: 0.999}
     - {name: conversion, type: proportion, column: converted}
@@ -122,7 +123,8 @@ value:
   drivers:
     - name: incremental gross profit
       lift: {metric: revenue_per_user}   # revenue per user over the test's 14 days
-      value_per_unit: 2.14               # 30 / 14: 14-day windows in a month
+      per: window                        # mlroi converts the 14-day lift to a month
+      basis: gross profit                # what the value is (with the margin below)
       margin: {low: 0.26, likely: 0.30, high: 0.34}   # gross margin: value as gross profit
       units_per_month: 1200000           # users reached per month
   ramp_months: 1                   # the effect reaches full size over a month
@@ -155,8 +157,7 @@ population:
   size: 4000000
 primary_metric: minutes
 constraints:
-  - description: Sessions per user must not drop
-    metric: sessions
+  - description: Sessions per user must not drop   # words; the guardrail below checks it
 
 experiment:
   source: {demo: feed/users}       # yours: {path: data/feed_test.parquet}, one row per user
@@ -164,6 +165,7 @@ experiment:
   variant: variant
   control: control
   arms: {control: 0.5, ranker: 0.5}
+  window_days: 14                  # each user's metrics cover 14 days
   metrics:                         # covariate: the pre-period value, for CUPED
     - {name: minutes, type: mean, column: minutes, covariate: pre_minutes}
     - {name: ad_impressions, type: mean, column: ad_impressions, covariate: pre_minutes}
@@ -177,16 +179,22 @@ value:
   drivers:
     - name: time spent
       lift: {metric: minutes}      # minutes per user per 14 days
+      per: window                  # mlroi converts the 14-day lift to a month
+      basis: engagement value
       value_per_unit: {low: 0.002, likely: 0.004, high: 0.006}   # retention value of a minute
-      units_per_month: 8600000     # 4M users x 30/14 windows a month
+      units_per_month: 4000000     # monthly active users
     - name: display ads (CPM)
       lift: {metric: ad_impressions}
+      per: window
+      basis: incremental revenue
       value_per_unit: {low: 0.004, likely: 0.006, high: 0.008}   # $4-8 per 1,000 impressions
-      units_per_month: 8600000
+      units_per_month: 4000000
     - name: performance ads (CPC)
       lift: {metric: ad_clicks}
+      per: window
+      basis: incremental revenue
       value_per_unit: {low: 0.25, likely: 0.35, high: 0.45}      # revenue per click
-      units_per_month: 8600000
+      units_per_month: 4000000
   ramp_months: 2
   decay: {low: 0.0, likely: 0.1, high: 0.25}
   basis: engagement value

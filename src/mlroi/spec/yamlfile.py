@@ -9,8 +9,10 @@ before it can cost memory or time, or hide a mistake:
 - aliases that expand to more than :data:`MAX_NODES` values (a "billion laughs" file fails at
   the line of the first node too large, with memory bounded by the file's own size), or an alias
   inside the node it names;
-- a key given twice in one mapping (both lines named), a key that is a mapping or a list;
-- a number that is not finite (``.inf``, ``.nan``, ``1e400``) or an integer outside 64 bits.
+- a key given twice in one mapping (both lines named), a key that is a mapping or a list or
+  reads as a number, true/false, null or a date;
+- a number that is not finite (``.inf``, ``.nan``, ``1e400``) or an integer outside 64 bits;
+  a text with half a surrogate pair (``"\\ud800"``).
 
 Only YAML's safe tags are constructed (no Python objects).
 """
@@ -39,6 +41,14 @@ MAX_NODES = 100_000
 Loc = tuple[str | int, ...]
 
 _INT_BOUND = 2**63
+_STR = "tag:yaml.org,2002:str"
+_KINDS = {
+    "tag:yaml.org,2002:int": "number",
+    "tag:yaml.org,2002:float": "number",
+    "tag:yaml.org,2002:bool": "true/false",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:timestamp": "date",
+}
 _INT_CHARS = 30
 _INT = "tag:yaml.org,2002:int"
 _HUGE = "tag:mlroi,2026:huge-int"
@@ -107,8 +117,9 @@ class _Loader(yaml.SafeLoader):
         size = 1 + sum(self._sizes[id(c)] for c in children)
         if size > MAX_NODES:
             raise _Problem(
-                f"this value expands to more than {MAX_NODES:,} values (through aliases "
-                "`*name`): write the values out, or use fewer aliases",
+                f"more than {MAX_NODES:,} values from here on (each alias `*name` counted in "
+                "full): a configuration needs far fewer; write the values out, or use fewer "
+                "aliases",
                 node.start_mark,
             )
         self._sizes[id(node)] = size
@@ -150,6 +161,13 @@ def _check_keys(node: yaml.MappingNode) -> None:
             )
         if key.tag == _MERGE:
             continue
+        if key.tag != _STR:
+            kind = _KINDS.get(key.tag, "value")
+            raise _Problem(
+                f"key {key.value!r} reads as a {kind}, not a name: quote it "
+                f'("{key.value}": ...) or rename it',
+                key.start_mark,
+            )
         first = seen.setdefault(key.value, key)
         if first is not key:
             raise _Problem(
@@ -244,8 +262,11 @@ def _problem(exc: yaml.YAMLError) -> str:
             f"control character {exc.character!r} is not allowed (is it a binary file?); "
             "save the configuration as plain text"
         )
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return " ".join(str(problem).split())
+    problem = str(getattr(exc, "problem", None) or str(exc).splitlines()[0])
+    context = getattr(exc, "context", None)
+    if context and problem.startswith("but "):  # "expected a single document ..., but found"
+        problem = f"{context}, {problem}"
+    return " ".join(problem.split())
 
 
 def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
@@ -263,7 +284,8 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
 
 
 def check_numbers(data: Any, loc: Loc, lines: dict[Loc, int], name: str) -> None:
-    """Every number finite and every integer within 64 bits, else the field's line.
+    """Every number finite, every integer within 64 bits and every text encodable, else the
+    field's line.
 
     Args:
         data: values as read (or as validated: a text such as ``"inf"`` read as a number).
@@ -283,6 +305,14 @@ def check_numbers(data: Any, loc: Loc, lines: dict[Loc, int], name: str) -> None
             stack.extend((v, (*at, i)) for i, v in enumerate(value))
         elif isinstance(value, bool):
             continue
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise SpecError(
+                    f"{_located(name, at, lines)}: the text holds an invalid character "
+                    f"(\\u{ord(value[exc.start]):04x}, half of a surrogate pair): remove it"
+                ) from exc
         elif isinstance(value, float) and not math.isfinite(value):
             got = "an infinite one (too large?)" if math.isinf(value) else "not-a-number"
             raise SpecError(f"{_located(name, at, lines)}: expected a finite number, got {got}")

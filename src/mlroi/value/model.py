@@ -15,6 +15,12 @@ Each *driver* turns one lift into money::
 - ``decay(t) = (1 − d)^((t − start) / 12)`` lets the effect fade by ``d`` a year.
 
 Months before ``start_month`` carry no value (e.g. while the system is being built).
+
+Each driver states the period its lift is over (``per``): ``month`` (the lift x units is a
+month's value), ``year`` (divided by 12) or ``window`` (the experiment's window of
+``experiment.window_days`` days: multiplied by 30.4375 / days, the days of an average month).
+A lift entered by hand must state it; a lift from the experiment or the decision analysis
+without one is read per month, and the result lists that assumption.
 """
 
 from __future__ import annotations
@@ -40,6 +46,36 @@ from mlroi.checked import Checked
 from mlroi.spec.quantity import Quantity, check_within, point
 
 FloatArray = npt.NDArray[np.float64]
+
+Per = Literal["month", "year", "window"]
+"""The period a driver's lift is over."""
+
+Basis = Literal[
+    "incremental revenue",
+    "gross profit",
+    "cost saved",
+    "losses avoided",
+    "engagement value",
+    "count",
+]
+"""What a driver's value is: money of one kind, or a ``count`` (customers retained, sessions),
+which is reported in its own unit and never added to the money."""
+
+DAYS_PER_MONTH = 365.25 / 12
+"""Days of an average month: a lift over a window of d days is DAYS_PER_MONTH / d a month."""
+
+_ONE = np.ones(1)
+
+
+def months_per(per: Per | None, window_days: float | None = None) -> float:
+    """How many of ``per`` make a month: 1 for a month, 1/12 for a year,
+    ``DAYS_PER_MONTH / window_days`` for the experiment's window."""
+    if per == "year":
+        return 1 / 12
+    if per == "window":
+        assert window_days is not None  # checked by the case model
+        return DAYS_PER_MONTH / window_days
+    return 1.0
 
 
 class ExperimentLift(Checked):
@@ -198,14 +234,46 @@ class Driver(Checked):
     units_per_month: Quantity = Field(
         description="Units (e.g. users) that receive the intervention per month."
     )
+    per: Per | None = Field(
+        None,
+        description="The period the lift is over: `month`, `year`, or `window` (the "
+        "experiment's window, `experiment.window_days`); mlroi converts it to a month. "
+        "Required for a lift entered by hand; otherwise read as `month`.",
+    )
+    basis: Basis | None = Field(
+        None,
+        description="What the value is: `incremental revenue`, `gross profit`, `cost saved`, "
+        "`losses avoided`, `engagement value`, or `count` (not money: reported beside the "
+        "ROI, not in it). By default gross profit with a margin below 1, else incremental "
+        "revenue (listed as an assumption).",
+    )
     counts_as: Literal["value", "cost"] = Field(
         "value",
         description="`cost` books this driver as a cost measured by the experiment (e.g. "
         "discounts given per customer), not as value.",
     )
 
+    @property
+    def unit(self) -> Literal["currency", "count"]:
+        """``count`` for a count driver, else ``currency``."""
+        return "count" if self.basis == "count" else "currency"
+
+    @property
+    def value_basis(self) -> str:
+        """The basis as given; otherwise gross profit with a margin below 1, else incremental
+        revenue (a driver booked as a cost is a ``cost``)."""
+        if self.counts_as == "cost":
+            return "cost"
+        if self.basis is not None:
+            return self.basis
+        return "gross profit" if point(self.margin) < 1 else "incremental revenue"
+
     @model_validator(mode="after")
     def _no_margin_on_costs(self) -> Driver:
+        if self.basis == "count" and (self.counts_as == "cost" or self.margin != 1.0):
+            raise ValueError(
+                "basis: a count is not money: it takes no margin and cannot be booked as a cost"
+            )
         if self.counts_as == "cost" and self.margin != 1.0:
             raise ValueError(
                 "margin: a driver booked as a cost (counts_as: cost) takes no margin; "
@@ -243,8 +311,8 @@ class ValueModel(Checked):
 
     @model_validator(mode="after")
     def _some_value(self) -> ValueModel:
-        if all(d.counts_as == "cost" for d in self.drivers):
-            raise ValueError("drivers: at least one driver must count as value")
+        if all(d.counts_as == "cost" or d.unit == "count" for d in self.drivers):
+            raise ValueError("drivers: at least one driver must count as value, in money")
         return self
 
     _decay_in_unit_interval = field_validator("decay")(_within(0.0, 1.0, "decay"))
@@ -252,11 +320,33 @@ class ValueModel(Checked):
 
     @property
     def label(self) -> str:
-        """``incremental <basis>``."""
+        """The label of the total (see :meth:`label_of`)."""
+        return self.label_of({})
+
+    def bases(self, defaults: Mapping[int, str]) -> list[str]:
+        """Each driver's basis: as given, else ``defaults`` by driver index (e.g. a fraud
+        decision's losses avoided), else :attr:`Driver.value_basis`."""
+        return [
+            d.basis or ("cost" if d.counts_as == "cost" else defaults.get(i, d.value_basis))
+            for i, d in enumerate(self.drivers)
+        ]
+
+    def label_of(self, defaults: Mapping[int, str]) -> str:
+        """``incremental <basis>`` as the case gives it; otherwise the money drivers' bases
+        (:meth:`bases`), joined with ``+`` when they differ: one gross-profit driver does not
+        make revenue drivers gross profit."""
         if self.basis is not None:
             return f"incremental {self.basis}"
-        margins = [point(d.margin) for d in self.drivers if d.counts_as == "value"]
-        return "incremental gross profit" if any(m < 1 for m in margins) else "incremental revenue"
+        bases = list(
+            dict.fromkeys(
+                b
+                for b, d in zip(self.bases(defaults), self.drivers, strict=True)
+                if d.counts_as == "value" and d.unit == "currency"
+            )
+        )
+        if bases == ["gross profit"]:
+            return "incremental gross profit"
+        return " + ".join(bases)
 
     def parameters(self) -> dict[str, Quantity]:
         """Every numeric input by its path in the case (``value.drivers[0].margin``).
@@ -298,11 +388,15 @@ class ValueModel(Checked):
         lifts: Mapping[int, FloatArray],
         params: Mapping[str, FloatArray],
         counts_as: Literal["value", "cost"] = "value",
+        unit: Literal["currency", "count"] = "currency",
     ) -> FloatArray:
         """Money per draw and month, shape (n, horizon + 1), of the drivers that count as
-        ``counts_as``; ``lifts`` by driver index.
+        ``counts_as``; ``lifts`` by driver index. With ``unit="count"``, the count drivers'
+        counts instead (never part of the money).
 
-        ``params`` holds an array of draws (or one value) for every path of :meth:`parameters`.
+        ``params`` holds an array of draws (or one value) for every path of :meth:`parameters`,
+        and may hold ``value.drivers[i].per_month``: how many of the driver's lift periods make
+        a month (:func:`months_per`; 1 when absent).
         """
         shape = self.shape(
             horizon_months, params["value.decay"], params["value.growth"], counts_as == "value"
@@ -313,8 +407,9 @@ class ValueModel(Checked):
                 * params[f"value.drivers[{i}].value_per_unit"]
                 * params[f"value.drivers[{i}].margin"]
                 * params[f"value.drivers[{i}].units_per_month"]
+                * params.get(f"value.drivers[{i}].per_month", _ONE)
                 for i, d in enumerate(self.drivers)
-                if d.counts_as == counts_as
+                if d.counts_as == counts_as and d.unit == unit
             ),
             start=np.zeros(1),
         )
@@ -323,6 +418,7 @@ class ValueModel(Checked):
     def value_per_lift(
         self, driver: int, horizon_months: int, params: Mapping[str, FloatArray]
     ) -> FloatArray:
-        """Value schedule of one unit of ``driver``'s lift: value is linear in each lift."""
+        """Value schedule of one unit of ``driver``'s lift: value is linear in each lift (zero
+        for a count driver: it is not money)."""
         ones = {i: np.ones(1) if i == driver else np.zeros(1) for i in range(len(self.drivers))}
         return self.schedule(horizon_months, ones, params, self.drivers[driver].counts_as)
