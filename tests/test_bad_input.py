@@ -1012,6 +1012,16 @@ OUTPUT_BAD = [
         "notes.txt",
     ),
     BadOutput(
+        "demo --seed -1",
+        lambda d: ["demo", "--seed", "-1", "--out", d / "demo"],
+        "--seed: expected a whole number from 0",
+    ),
+    BadOutput(
+        "demo --users of 28 digits",
+        lambda d: ["demo", "--users", "1" + "0" * 27, "--out", d / "demo"],
+        "--users: expected 1 to 100,000,000",
+    ),
+    BadOutput(
         "roi --seed -1",
         lambda d: ["roi", d / "case.yaml", "--seed", "-1"],
         "--seed: Input should be greater than or equal to 0",
