@@ -1071,3 +1071,33 @@ def test_a_billion_laughs_fails_at_its_line_in_bounded_memory(tmp_path: Path) ->
         tracemalloc.stop()
     assert one_line(exc).startswith(f"{path}:6: invalid YAML: more than 100,000 values")
     assert peak < 20_000_000  # bytes: nothing is expanded
+
+
+# --- the battery, continued: the command line itself ---------------------------------------------
+
+USAGE_BAD = [
+    (["roi"], "Missing argument 'cases'. (see `mlroi roi --help`)"),
+    (["roi", "case.yaml", "--draws", "nan"], "Invalid value for '--draws'"),
+    (["roi", "case.yaml", "--bogus"], "No such option: --bogus (see `mlroi roi --help`)"),
+    (["nope"], "No such command 'nope'. (see `mlroi --help`)"),
+    (["validate", "a.yaml", "b.yaml"], "Got unexpected extra argument(s) (b.yaml)"),
+    (["init", "--template", "nope"], "'nope' is not one of 'churn', 'fraud'"),
+    (["schema", "--out"], "Option '--out' requires an argument."),
+    (["decide", "case.yaml", "--resamples", "many"], "Invalid value for '--resamples'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"), USAGE_BAD, ids=lambda x: " ".join(x) if isinstance(x, list) else None
+)
+def test_a_command_line_mistake_is_one_line_not_a_usage_box(args: list[str], says: str) -> None:
+    line = assert_one_located_line(_run(*args), says)
+    assert line.startswith("error: ")
+
+
+def test_help_is_still_help() -> None:
+    result = _run("roi", "--help")
+    assert result.exit_code == 0
+    assert "Usage: mlroi roi" in result.stdout
+    bare = _run()
+    assert "Usage: mlroi" in bare.output  # `mlroi` alone shows the help, as before
