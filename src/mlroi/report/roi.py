@@ -136,10 +136,13 @@ def _rows(r: RoiResult) -> list[tuple[str, str, str]]:
             (name, fmt.multiple(e.estimate), f"{fmt.multiple(e.lower)}–{fmt.multiple(e.upper)}")
         )
     irr = r.irr
+    ends = (fmt.rate(irr.lower), fmt.rate(irr.upper))
     spread = (
         "undefined in over 1% of draws"
         if math.isnan(irr.lower)
-        else f"{fmt.rate(irr.lower)}–{fmt.rate(irr.upper)}"
+        else f"all draws {ends[0]}"  # e.g. both ends beyond the rate the formatter writes
+        if ends[0] == ends[1]
+        else "–".join(ends)
     )
     of_draws = f"; interval of {fmt.count(r.irr_draws)} draws" if r.uncertain else ""
     rows.append(
