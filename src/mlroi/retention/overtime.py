@@ -85,6 +85,9 @@ class Decay:
         plateau: the long-run lift, with its interval.
         scale: weeks for the excess over the plateau to shrink by a factor e.
         half_life: ``scale * ln 2``, in weeks.
+        covariance: of (initial, plateau, log scale), row by row, from the fit (the ROI's
+            Monte Carlo draws the shape jointly from it).
+        weeks: how many weekly lifts the fit used.
         status: ``"ok"``, or ``"cannot estimate"`` with ``reason``.
     """
 
@@ -94,6 +97,8 @@ class Decay:
     half_life: float | None
     status: Literal["ok", "cannot estimate"] = "ok"
     reason: str | None = None
+    covariance: tuple[tuple[float, float, float], ...] | None = None
+    weeks: int = 0
 
     def lift_at(self, week: float) -> float:
         """The fitted lift in week ``week`` (NaN when the fit failed)."""
@@ -217,6 +222,8 @@ def fit_decay(lifts: list[WeeklyLift], level: float = defaults.LEVEL) -> Decay:
         Interval(p, p - z * sp, p + z * sp, sp),
         scale,
         scale * math.log(2.0),
+        covariance=tuple((float(r[0]), float(r[1]), float(r[2])) for r in cov),
+        weeks=int(x.size),
     )
 
 
