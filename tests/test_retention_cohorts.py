@@ -157,3 +157,25 @@ def test_without_cohort_day_there_is_no_cohort_view() -> None:
         }
     )
     assert analyse_retention(config, assignments=users).cohorts is None
+
+
+def test_the_report_shows_one_row_per_cohort() -> None:
+    from mlroi.report.retention import cohort_table
+
+    users = _users(3000)
+    config = RetentionConfig.model_validate(
+        {
+            "assignments": {"path": "unused.parquet"},
+            "churn": {"timestamp": "churned_at"},
+            "control": "control",
+            "window_days": 60,
+            "observation_end": END,
+            "cohort_day": DAY,
+            "weekly": False,
+        }
+    )
+    result = analyse_retention(config, assignments=users)
+    table = cohort_table(result, "treatment")
+    assert table is not None and result.cohorts is not None
+    assert "Retention at day 30 by week of first exposure" in table.title
+    assert [row[0].text for row in table.rows] == [f"{c.cohort:%Y-%m-%d}" for c in result.cohorts]
