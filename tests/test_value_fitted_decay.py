@@ -100,9 +100,9 @@ def _case(**value: Any) -> Case:
     )
 
 
-def _expected(months: int, start: int) -> np.ndarray:
+def _expected(months: int, start: int, weeks: int = WEEKS) -> np.ndarray:
     """Each month's factor by direct numerical averaging of the generating curve."""
-    ref = float(np.mean(true_lift(np.arange(WEEKS, dtype=float))))
+    ref = float(np.mean(true_lift(np.arange(weeks, dtype=float))))
     out = np.zeros(months + 1)
     span = DAYS_PER_MONTH / 7
     for t in range(start, months + 1):
@@ -127,6 +127,15 @@ def test_a_later_launch_starts_the_curve_at_launch() -> None:
     value = np.array([p.value for p in r.schedule])
     assert np.all(value[:4] == 0.0)
     np.testing.assert_allclose(value[4:], UNITS * _expected(24, 4)[4:], rtol=5e-3)
+
+
+def test_lifts_measured_over_two_weeks_are_read_as_the_curve_s_first_two_weeks() -> None:
+    r = evaluate(_case(decay={"retention": "fitted", "weeks": 2}), retention=_retention())
+    value = np.array([p.value for p in r.schedule])
+    np.testing.assert_allclose(value[1:], UNITS * _expected(24, 1, weeks=2)[1:], rtol=5e-3)
+    assert value[1] < UNITS  # the first month already holds weeks 3-4 of lower lift
+    row = {a.name: a for a in r.assumptions}["value.decay.weeks"]
+    assert (row.value, row.source) == (2.0, "case")
 
 
 def test_the_fitted_shape_is_listed_as_data_and_named_in_the_methods() -> None:

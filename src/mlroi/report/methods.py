@@ -123,7 +123,7 @@ def roi(r: RoiResult) -> list[str]:
             f" retention over {fmt.count(f.weeks)} weeks of exposure, from"
             f" {fmt.points(f.initial)} in week 1 to a plateau of {fmt.points(f.plateau)}"
             f" (half-life {fmt.number(f.half_life, 3)} weeks); each driver's lift is read as"
-            " the effect's average over those weeks, and month t after launch as the weeks"
+            f" the curve's mean over weeks 1-{f.lift_weeks}, and month t after launch as the weeks"
             " a user's exposure has lasted by then. Its initial lift, plateau and log scale"
             " are drawn jointly from the fit's covariance."
         )

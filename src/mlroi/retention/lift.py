@@ -82,7 +82,7 @@ def read_decay(result: RetentionResult, spec: RetentionDecay, where: str) -> Fit
 
     Raises:
         SpecError: the arm is not a treatment, or the analysis has no weekly lifts.
-        EstimationError: no decay could be fitted, or its mean lift over the weeks observed is
+        EstimationError: no decay could be fitted, or its mean lift over the lifts' weeks is
             not clearly positive (the shape is relative to it).
     """
     arm = spec.arm or result.treatments[0]
@@ -108,14 +108,15 @@ def read_decay(result: RetentionResult, spec: RetentionDecay, where: str) -> Fit
         log_scale=math.log(d.scale),
         covariance=d.covariance,
         weeks=d.weeks,
+        reference_weeks=spec.weeks,
         source=f"retention analysis, {arm} vs {result.control}: decay fitted to the lift in"
         f" weekly retention over {d.weeks} weeks of exposure",
     )
     ref, se = shape.reference()
     if not ref > MIN_Z * se:
         raise EstimationError(
-            f"{where}: {arm}'s fitted lift averages {fmt.points(ref)} over the {d.weeks}"
-            f" weeks observed, within {MIN_Z:g} standard errors of zero, too uncertain to"
+            f"{where}: {arm}'s fitted lift averages {fmt.points(ref)} over weeks 1-"
+            f"{shape.lift_weeks}, within {MIN_Z:g} standard errors of zero, too uncertain to"
             " shape the effect by; give value.decay as a share a year instead"
         )
     return shape

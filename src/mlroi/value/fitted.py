@@ -9,9 +9,10 @@ the days of an average month); its factor is the curve's mean over that span,
 
     plateau + (initial - plateau) scale (exp(-x0 / scale) - exp(-x1 / scale)) / (x1 - x0),
 
-divided by the curve's mean over the ``K`` weeks the fit used (``x = 0 .. K - 1``): a driver's
-lift is read as the average effect over the weeks observed, and the months after them follow
-the curve towards its plateau. Month ``t`` since launch is read as week ``x`` since a user's
+divided by the curve's mean over the ``K`` weeks the drivers' lifts were measured over
+(``x = 0 .. K - 1``; ``value.decay.weeks``, by default the weeks the fit used): a driver's lift
+is read as the average effect over those weeks, and the months after them follow the curve
+towards its plateau. Month ``t`` since launch is read as week ``x`` since a user's
 exposure: the launch cohort's clock, an assumption the result lists.
 
 The fitted parameters are drawn jointly (normal on initial, plateau and log scale, with the
@@ -58,8 +59,10 @@ class FittedShape:
             weekly retention, treatment minus control).
         log_scale: natural log of the scale in weeks.
         covariance: of (initial, plateau, log_scale), row by row, from the fit.
-        weeks: how many weeks of exposure the fit used (the driver's lift is their average).
+        weeks: how many weeks of exposure the fit used.
         source: where the fit comes from, in words.
+        reference_weeks: the drivers' lifts are read as the curve's mean over weeks
+            ``1 .. reference_weeks``: the case's ``value.decay.weeks``, else ``weeks``.
     """
 
     arm: str
@@ -70,6 +73,12 @@ class FittedShape:
     covariance: tuple[tuple[float, float, float], ...]
     weeks: int
     source: str = "retention analysis"
+    reference_weeks: int | None = None
+
+    @property
+    def lift_weeks(self) -> int:
+        """The weeks each driver's lift is read as the curve's mean over."""
+        return self.weeks if self.reference_weeks is None else self.reference_weeks
 
     @property
     def scale(self) -> float:
@@ -94,7 +103,7 @@ class FittedShape:
             p: Normal(normal=(m, s)) if s > 0 else m
             for p, m, s in zip(PATHS, means, self.std_errors(), strict=True)
         }
-        out[WEEKS] = float(self.weeks)
+        out[WEEKS] = float(self.lift_weeks)
         return out
 
     def joint_draws(self, rng: np.random.Generator, n: int) -> dict[str, FloatArray]:
@@ -105,11 +114,11 @@ class FittedShape:
         return {p: np.ascontiguousarray(x[:, j]) for j, p in enumerate(PATHS)}
 
     def reference(self) -> tuple[float, float]:
-        """The fitted lift's mean over the weeks observed, and its delta-method standard
+        """The fitted lift's mean over the lifts' weeks, and its delta-method standard
         error."""
         a, p, ls = self.initial, self.plateau, self.log_scale
         s = math.exp(ls)
-        k = np.arange(self.weeks, dtype=np.float64)
+        k = np.arange(self.lift_weeks, dtype=np.float64)
         e = np.exp(-k / s)
         mean_e = float(np.mean(e))
         grad = np.array([mean_e, 1.0 - mean_e, (a - p) * float(np.mean(e * k / s))])
@@ -145,12 +154,18 @@ class FittedShape:
             ),
             Assumption(
                 WEEKS,
-                float(self.weeks),
+                float(self.lift_weeks),
                 "weeks",
-                "data",
-                "weeks of exposure the decay was fitted to: each driver's lift is read as the"
-                " effect's average over them; month t after launch is read as week"
-                " 4.35 (t - 1) .. 4.35 t of a user's exposure",
+                "data" if self.reference_weeks is None else "case",
+                (
+                    f"the {self.weeks} weeks of exposure the decay was fitted to"
+                    if self.reference_weeks is None
+                    else "weeks of exposure the lifts were measured over (the fit used"
+                    f" {self.weeks})"
+                )
+                + ": each driver's lift is read as the curve's mean over them; month m after"
+                " launch (m = 0 first) is read as weeks 4.35 m .. 4.35 (m + 1) of a user's"
+                " exposure",
             ),
         )
 

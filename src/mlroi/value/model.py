@@ -185,6 +185,13 @@ class RetentionDecay(Checked):
         description="`fitted`: follow the decay fitted to the weekly retention lift."
     )
     arm: str | None = Field(None, description="Treatment arm whose decay; defaults to the first.")
+    weeks: int | None = Field(
+        None,
+        ge=1,
+        description="Weeks of exposure the drivers' lifts were measured over (2 for a 14-day "
+        "test): each lift is read as the curve's mean over weeks 1..weeks; default: the weeks "
+        "the decay was fitted to.",
+    )
 
 
 def _decay_kind(v: Any) -> str:
