@@ -210,7 +210,15 @@ finance: {currency: EUR, horizon_months: 12}
         load_case(path)
     message = str(err.value)
     assert "value.decay" in message and "needs a `retention:` section" in message
-    assert "case.yaml:" in message
+    assert "case.yaml:9" in message  # the line of `decay:`
+
+    from typer.testing import CliRunner
+
+    from mlroi.cli import app
+
+    run = CliRunner().invoke(app, ["roi", str(path)])
+    assert run.exit_code == 2
+    assert "value.decay" in run.output and "Traceback" not in run.output
 
 
 def test_the_plateau_driver_with_a_fitted_decay_is_refused() -> None:
