@@ -170,6 +170,8 @@ def test_the_fit_s_uncertainty_reaches_the_monte_carlo() -> None:
     assert width(wide) > 2 * width(narrow)  # about sqrt(10) apart
     swings = {s.parameter for s in wide.sensitivity}
     assert {"value.decay.initial", "value.decay.plateau", "value.decay.log_scale_weeks"} <= swings
+    labels = {s.label for s in wide.sensitivity}
+    assert {"decay: initial", "decay: plateau", "decay: log scale weeks"} <= labels
 
 
 def test_the_joint_draws_have_the_fit_s_covariance() -> None:
