@@ -125,7 +125,8 @@ def roi(r: RoiResult) -> list[str]:
             f" (half-life {fmt.number(f.half_life, 3)} weeks); each driver's lift is read as"
             f" the curve's mean over weeks 1-{f.lift_weeks}, and month t after launch as the weeks"
             " a user's exposure has lasted by then. Its initial lift, plateau and log scale"
-            " are drawn jointly from the fit's covariance."
+            " are drawn jointly from the fit's covariance, independently of the lifts (which"
+            " may rest on the same users)."
         )
     if any("Student's t" in x.distribution for x in r.lifts):
         out.append(
