@@ -42,6 +42,8 @@ class RetentionCounts:
 
     Attributes:
         rows: ``(arm, day, events, censored)``, one per arm and day with any.
+        cohort_rows: ``(arm, cohort, day, events, censored)`` when cohorts were asked for:
+            ``cohort`` is the UTC date (epoch day) of the Monday of the week of first exposure.
         observation_end: the end of observation used (UTC).
         excluded: how many rows or users were left out, by reason.
         notes: how the inputs were read (time zones, defaults).
@@ -51,6 +53,7 @@ class RetentionCounts:
     observation_end: dt.datetime
     excluded: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    cohort_rows: tuple[tuple[str, int, int, int, int], ...] = ()
 
 
 def _epoch(table: Any, column: str, role: str, notes: list[str]) -> Any:
@@ -84,6 +87,7 @@ def retention_counts(
     window_days: int,
     observation_end: dt.datetime | None,
     unit_bounds: tuple[int, int] | None = None,
+    cohorts: bool = False,
 ) -> RetentionCounts:
     """Per-arm, per-day churn and censoring counts from the assignments and a log.
 
@@ -97,6 +101,8 @@ def retention_counts(
         observation_end: end of observation; ``None`` for the latest time in the log.
         unit_bounds: the user column's range from file statistics, if known: users assigned
             twice are then counted in a bitmap instead of a hash table.
+        cohorts: also count per cohort of the week of first exposure (Monday to Sunday, UTC),
+            in the same query.
 
     Raises:
         DataError: a column is missing or is not a time; no user has any follow-up.
@@ -136,12 +142,17 @@ def retention_counts(
         __e=((ibis.literal(end) - ok["__x"]) / DAY).floor().cast("int64"),
     )
     ok = ok.mutate(__f=ibis.least(ibis.literal(window_days), ok["__e"] - gap_days))
+    keys: list[str] = []
+    if cohorts:  # epoch day 0 is a Thursday: day + 3 mod 7 counts from Monday
+        x_day = (ok["__x"] / DAY).floor().cast("int64")
+        ok = ok.mutate(__k=x_day - (x_day + 3) % 7)
+        keys = ["__k"]
     try:
         if mode == "activity":
-            per_user = _activity(ok, lg, gap_days, end)
+            per_user = _activity(ok, lg, gap_days, end, keys)
         else:
-            per_user = _cancellation(ok, None if inline else lg, end)
-        grouped = per_user.group_by("__arm", "time", "event").aggregate(n=ibis._.count())
+            per_user = _cancellation(ok, None if inline else lg, end, keys)
+        grouped = per_user.group_by("__arm", *keys, "time", "event").aggregate(n=ibis._.count())
         rows = fetch_rows(grouped, "the retention counts query")
         excluded = _excluded(asg, None if inline else lg, end, mode, unit_bounds)
     except MlroiError:
@@ -152,6 +163,7 @@ def retention_counts(
             f" {timestamp!r} and {exposure!r} are timestamps"
         ) from exc
     counts: dict[tuple[str, int], list[int]] = {}
+    by_cohort: dict[tuple[str, int, int], list[int]] = {}
     too_recent, before = 0, 0
     for r in rows:
         if r["time"] == _BEFORE:
@@ -162,6 +174,9 @@ def retention_counts(
             continue
         slot = counts.setdefault((str(r["__arm"]), int(r["time"])), [0, 0])
         slot[0 if r["event"] else 1] += int(r["n"])
+        if cohorts:
+            key = (str(r["__arm"]), int(r["__k"]), int(r["time"]))
+            by_cohort.setdefault(key, [0, 0])[0 if r["event"] else 1] += int(r["n"])
     excluded["users exposed too recently to follow"] = too_recent
     if mode == "churn":
         excluded["users who cancelled before their exposure"] = before
@@ -172,10 +187,11 @@ def retention_counts(
             " wait for more data"
         )
     out = tuple((a, d, v[0], v[1]) for (a, d), v in sorted(counts.items()))
-    return RetentionCounts(out, _utc(end), excluded, tuple(dict.fromkeys(notes)))
+    per_cohort = tuple((a, k, d, v[0], v[1]) for (a, k, d), v in sorted(by_cohort.items()))
+    return RetentionCounts(out, _utc(end), excluded, tuple(dict.fromkeys(notes)), per_cohort)
 
 
-def _activity(ok: Any, lg: Any, gap: int, end: float) -> Any:
+def _activity(ok: Any, lg: Any, gap: int, end: float, keys: list[str]) -> Any:
     import ibis
 
     joined = lg.filter(lg["__t"].notnull() & (lg["__t"] <= end)).join(ok, "__unit")
@@ -188,16 +204,16 @@ def _activity(ok: Any, lg: Any, gap: int, end: float) -> Any:
     days = active.union(ok.select("__unit", day=ibis.literal(0, "int64")), distinct=True)
     w = ibis.window(group_by="__unit", order_by="day")
     days = days.mutate(nxt=days["day"].lead().over(w))
-    days = days.join(ok.select("__unit", "__arm", "__e", "__f"), "__unit")
+    days = days.join(ok.select("__unit", "__arm", "__e", "__f", *keys), "__unit")
     gap_after = (days["nxt"].isnull() & (days["day"] + gap <= days["__e"])) | (
         days["nxt"] - days["day"] > gap
     )
     churn_day = ibis.ifelse(gap_after & (days["day"] <= days["__f"]), days["day"], None)
-    per_user = days.group_by("__unit", "__arm", "__f").aggregate(churn=churn_day.min())
-    return _time_event(per_user)
+    per_user = days.group_by("__unit", "__arm", "__f", *keys).aggregate(churn=churn_day.min())
+    return _time_event(per_user, keys)
 
 
-def _cancellation(ok: Any, lg: Any | None, end: float) -> Any:
+def _cancellation(ok: Any, lg: Any | None, end: float, keys: list[str]) -> Any:
     """Each user's first cancellation: from ``lg`` (a table of its own), or from the ``__c``
     column of the assignments (``lg`` is ``None``)."""
     import ibis
@@ -214,12 +230,12 @@ def _cancellation(ok: Any, lg: Any | None, end: float) -> Any:
     c_day = ((joined["__c"] - joined["__x"]) / DAY).floor().cast("int64")
     churn = (c_day >= 0) & (c_day <= joined["__f"])
     per_user = joined.select(
-        "__unit", "__arm", "__f", churn=ibis.ifelse(churn, c_day, None), before=c_day < 0
+        "__unit", "__arm", "__f", *keys, churn=ibis.ifelse(churn, c_day, None), before=c_day < 0
     )
-    return _time_event(per_user)
+    return _time_event(per_user, keys)
 
 
-def _time_event(per_user: Any) -> Any:
+def _time_event(per_user: Any, keys: list[str]) -> Any:
     import ibis
 
     event = per_user["churn"].notnull() & (per_user["__f"] >= 0)
@@ -228,7 +244,7 @@ def _time_event(per_user: Any) -> Any:
     )
     if "before" in per_user.columns:
         time = ibis.ifelse(per_user["before"].fill_null(False), _BEFORE, time)
-    return per_user.select("__arm", time=time, event=event)
+    return per_user.select("__arm", *keys, time=time, event=event)
 
 
 def _excluded(

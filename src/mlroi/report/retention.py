@@ -145,6 +145,35 @@ def weekly_table(r: RetentionResult, t: str) -> Table | None:
     )
 
 
+def cohort_table(r: RetentionResult, t: str) -> Table | None:
+    """Retention at the cohort day per arm and the lift, per week of first exposure."""
+    rows = tuple(
+        (
+            Cell(f"{c.cohort:%Y-%m-%d}"),
+            Cell(fmt.share(c.control.estimate)),
+            Cell(fmt.share(c.treatment.estimate)),
+            Cell(fmt.points_interval(c.lift), _tone(c.lift)),
+            Cell(f"{fmt.count(c.followed_control)} / {fmt.count(c.followed_treatment)}"),
+        )
+        for c in r.cohorts or ()
+        if c.arm == t
+    )
+    if not rows:
+        return None
+    day = _days((r.cohorts or ())[0].day)
+    return Table(
+        f"Retention at {day} by week of first exposure (Monday, UTC): {t} vs {r.control}",
+        (
+            Column("cohort", "right"),
+            Column(r.control, "right"),
+            Column(t, "right"),
+            Column("lift", "right"),
+            Column(f"users followed to {day}", "right"),
+        ),
+        rows,
+    )
+
+
 def over_time_sentences(r: RetentionResult, t: str) -> list[Sentence]:
     """The trend of the weekly lift and its fitted decay, in words."""
     if r.over_time is None:
@@ -350,6 +379,9 @@ def sections(r: RetentionResult) -> tuple[Section, ...]:
         table = weekly_table(r, t)
         blocks: list[Table | Sentence] = [] if table is None else [table]
         blocks += over_time_sentences(r, t)
+        cohorts = cohort_table(r, t)
+        if cohorts is not None:
+            blocks.append(cohorts)
         if blocks:
             out.append(Section(tuple(blocks), f"Effect over time: {t}"))
     lt = lifetime_table(r)
