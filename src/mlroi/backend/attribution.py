@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from mlroi.backend.capabilities import capabilities
 from mlroi.backend.checks import require_columns
 from mlroi.backend.columns import exact_sum
 from mlroi.backend.execute import fetch_columns, fetch_one
@@ -204,7 +203,7 @@ def journey_counts(
             group_by=events.user, order_by=[events.time, events.kind], preceding=None, following=0
         )
     )
-    touch = events.mutate(k=before).filter(events.kind == 0).drop("kind")
+    touch = events.mutate(k=before.cast("int64")).filter(events.kind == 0).drop("kind")
     right = ranked.select(
         user_o="user", k_o="k", order_time="time", order_id="order_id", value="value"
     )
@@ -219,22 +218,22 @@ def journey_counts(
     kept = kept.mutate(
         position=ibis.ifelse(kept.keep, ibis.least(kept.size, max_touches) - 1 - kept.rn, -1)
     )
-    journey = [kept.user, kept.k]
+    # each journey's path (and latest kept touch) in one hash aggregation, joined back to its
+    # touches: cheaper than window functions over (user, k), which sort every partition
     path = kept.channel.group_concat(SEPARATOR, where=kept.keep, order_by=kept.position)
-    if capabilities(kept).ordered_window_aggregates:
-        kept = kept.mutate(path=path.over(group_by=journey))
-    else:  # one more pass: each journey's path, joined back to its touches
-        paths_of = kept.group_by(["user", "k"]).aggregate(path=path)
-        paths_of = paths_of.select(user_j="user", k_j="k", path="path")
-        kept = kept.join(paths_of, [kept.user == paths_of.user_j, kept.k == paths_of.k_j])
+    per_journey: dict[str, Any] = {"path": path}
+    if decay:
+        per_journey["latest"] = ibis.ifelse(kept.keep, kept.lag_h, ibis.null("float64")).min()
+    journeys = kept.group_by(["user", "k"]).aggregate(**per_journey)
+    journeys = journeys.rename(user_j="user", k_j="k")
+    kept = kept.join(journeys, [kept.user == journeys.user_j, kept.k == journeys.k_j])
     share = worth = ibis.literal(0.0)
     if decay:
-        latest = (
-            ibis.ifelse(kept.keep, kept.lag_h, ibis.null("float64")).min().over(group_by=journey)
-        )
-        w = 2.0 ** (-(kept.lag_h - latest) / (half_life_days * 24.0))
+        w = 2.0 ** (-(kept.lag_h - kept.latest) / (half_life_days * 24.0))
         kept = kept.mutate(w=ibis.ifelse(kept.keep & kept.converted, w, 0.0))
-        kept = kept.mutate(wsum=exact_sum(kept.w).over(group_by=journey))
+        sums = kept.group_by(["user", "k"]).aggregate(wsum=exact_sum(kept.w))
+        sums = sums.rename(user_s="user", k_s="k")
+        kept = kept.join(sums, [kept.user == sums.user_s, kept.k == sums.k_s])
         share = ibis.ifelse(kept.w > 0, kept.w / kept.wsum, 0.0)
         worth = share * kept.value
     first = (kept.position == 0).cast("int64")
