@@ -1,7 +1,8 @@
 """The retention request: per-user logs reduced to per-arm, per-day churn and censoring counts.
 
-Python never holds a row: the backend derives each user's follow-up time and churn flag and
-returns one row per (arm, day, churned) with a count, plus counts of the rows it had to leave out.
+Python never holds a row: the backend derives each user's follow-up time and churn day and
+returns one row per (arm, follow-up, churn day) with a count (both days clipped, so few rows),
+plus counts of the rows it had to leave out.
 
 Time: every timestamp becomes epoch seconds in the backend, so a column with a time zone and one
 without compare on one clock (a column without one is read as UTC; the result says so). Day ``k``
@@ -32,8 +33,6 @@ from mlroi.backend.execute import fetch_one, fetch_rows
 from mlroi.errors import DataError, MlroiError, first_line
 
 DAY = 86400
-_TOO_RECENT = -1  # follow-up time codes of users who are counted, not followed
-_BEFORE = -2
 
 
 @dataclass(frozen=True)
@@ -131,17 +130,26 @@ def retention_counts(
     else:
         aware = observation_end.tzinfo is not None
         end = observation_end.timestamp() if aware else _naive_utc(observation_end)
-    ok = asg.filter(asg["__unit"].notnull() & asg["__arm"].notnull() & asg["__x"].notnull())
-    ok = ok.mutate(
-        __e=((ibis.literal(end) - ok["__x"]) / DAY).floor().cast("int64"),
+    # the users to follow, in one projection of the source: NULL checks on the source's own
+    # columns (pushed into the scan), follow-up days computed once per row
+    src = assignments.filter(
+        assignments[unit].notnull()
+        & assignments[variant].notnull()
+        & assignments[exposure].notnull()
     )
-    ok = ok.mutate(__f=ibis.least(ibis.literal(window_days), ok["__e"] - gap_days))
+    x = _epoch(src, exposure, "exposure column", [])
+    e = ((ibis.literal(end) - x) / DAY).floor().cast("int64")
+    user_cols = {"__unit": src[unit], "__arm": src[variant].cast("string"), "__x": x, "__e": e}
+    user_cols["__f"] = ibis.least(ibis.literal(window_days), e - gap_days)
+    if inline:
+        user_cols["__c"] = _epoch(src, timestamp, "churn column", [])
+    ok = src.select(**user_cols)
     try:
         if mode == "activity":
-            per_user = _activity(ok, lg, gap_days, end)
+            per_user = _activity(ok, lg, gap_days, end, window_days)
         else:
-            per_user = _cancellation(ok, None if inline else lg, end)
-        grouped = per_user.group_by("__arm", "time", "event").aggregate(n=ibis._.count())
+            per_user = _cancellation(ok, None if inline else lg, end, window_days)
+        grouped = per_user.group_by("__arm", "f", "day").aggregate(n=ibis._.count())
         rows = fetch_rows(grouped, "the retention counts query")
         excluded = _excluded(asg, None if inline else lg, end, mode, unit_bounds)
     except MlroiError:
@@ -153,15 +161,16 @@ def retention_counts(
         ) from exc
     counts: dict[tuple[str, int], list[int]] = {}
     too_recent, before = 0, 0
-    for r in rows:
-        if r["time"] == _BEFORE:
-            before += int(r["n"])
-            continue
-        if r["time"] is None or r["time"] < 0:
-            too_recent += int(r["n"])
-            continue
-        slot = counts.setdefault((str(r["__arm"]), int(r["time"])), [0, 0])
-        slot[0 if r["event"] else 1] += int(r["n"])
+    for r in rows:  # (arm, follow-up F, churn day or NULL, users), both days clipped
+        f, day, n = int(r["f"]), r["day"], int(r["n"])
+        if day is not None and day < 0:
+            before += n
+        elif f < 0:
+            too_recent += n
+        elif day is not None and day <= f:
+            counts.setdefault((str(r["__arm"]), int(day)), [0, 0])[0] += n
+        else:
+            counts.setdefault((str(r["__arm"]), f), [0, 0])[1] += n
     excluded["users exposed too recently to follow"] = too_recent
     if mode == "churn":
         excluded["users who cancelled before their exposure"] = before
@@ -175,7 +184,7 @@ def retention_counts(
     return RetentionCounts(out, _utc(end), excluded, tuple(dict.fromkeys(notes)))
 
 
-def _activity(ok: Any, lg: Any, gap: int, end: float) -> Any:
+def _activity(ok: Any, lg: Any, gap: int, end: float, window: int) -> Any:
     import ibis
 
     joined = lg.filter(lg["__t"].notnull() & (lg["__t"] <= end)).join(ok, "__unit")
@@ -194,16 +203,21 @@ def _activity(ok: Any, lg: Any, gap: int, end: float) -> Any:
     )
     churn_day = ibis.ifelse(gap_after & (days["day"] <= days["__f"]), days["day"], None)
     per_user = days.group_by("__unit", "__arm", "__f").aggregate(churn=churn_day.min())
-    return _time_event(per_user)
+    return _time_event(
+        per_user,
+        {"__arm": per_user["__arm"], "__f": per_user["__f"], "day": per_user["churn"]},
+        window,
+    )
 
 
-def _cancellation(ok: Any, lg: Any | None, end: float) -> Any:
+def _cancellation(ok: Any, lg: Any | None, end: float, window: int) -> Any:
     """Each user's first cancellation: from ``lg`` (a table of its own), or from the ``__c``
     column of the assignments (``lg`` is ``None``)."""
     import ibis
 
     if lg is None:
-        joined = ok.mutate(__c=ibis.ifelse(ok["__c"] <= end, ok["__c"], None))
+        c = ibis.ifelse(ok["__c"] <= end, ok["__c"], None)
+        joined = ok
     else:
         first = (
             lg.filter(lg["__t"].notnull() & (lg["__t"] <= end))
@@ -211,24 +225,24 @@ def _cancellation(ok: Any, lg: Any | None, end: float) -> Any:
             .aggregate(__c=lambda t: t["__t"].min())
         )
         joined = ok.left_join(first, "__unit")
-    c_day = ((joined["__c"] - joined["__x"]) / DAY).floor().cast("int64")
-    churn = (c_day >= 0) & (c_day <= joined["__f"])
-    per_user = joined.select(
-        "__unit", "__arm", "__f", churn=ibis.ifelse(churn, c_day, None), before=c_day < 0
-    )
-    return _time_event(per_user)
+        c = joined["__c"]
+    c_day = ((c - joined["__x"]) / DAY).floor().cast("int64")
+    per_user = {"__arm": joined["__arm"], "__f": joined["__f"], "day": c_day}
+    return _time_event(joined, per_user, window)
 
 
-def _time_event(per_user: Any) -> Any:
+def _time_event(table: Any, per_user: dict[str, Any], window: int) -> Any:
+    """``table`` reduced, in one projection, to each user's arm, follow-up ``f`` and churn
+    ``day`` (NULL for none), both clipped to ``[-1, window + 1]`` so that few groups remain:
+    ``f = -1`` is a user exposed too recently, ``day = -1`` a churn before exposure, and a day
+    past ``f`` no churn within the follow-up. Python reads each group's case; the engine does
+    only arithmetic per row."""
     import ibis
 
-    event = per_user["churn"].notnull() & (per_user["__f"] >= 0)
-    time = ibis.ifelse(
-        per_user["__f"] < 0, _TOO_RECENT, per_user["churn"].fill_null(per_user["__f"])
-    )
-    if "before" in per_user.columns:
-        time = ibis.ifelse(per_user["before"].fill_null(False), _BEFORE, time)
-    return per_user.select("__arm", time=time, event=event)
+    f, day = per_user["__f"], per_user["day"]  # GREATEST and LEAST would skip a NULL day
+    f = ibis.ifelse(f < 0, -1, f)
+    day = ibis.cases((day < 0, -1), (day > window + 1, window + 1), else_=day)
+    return table.select(__arm=per_user["__arm"], f=f, day=day)
 
 
 def _excluded(
