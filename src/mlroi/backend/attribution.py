@@ -255,10 +255,7 @@ def journey_counts(
         .order_by(["path", "converted", "position"])
     )
     got = fetch_columns(by_position, "the path-count query")
-    counts = _irregular(t_all, lines, o, touches, orders)
-    if exclude:
-        kept_rows = fetch_one(t.aggregate(n=t.count()), "the touchpoint count")["n"]
-        counts["excluded_touches"] = counts["distinct_touches"] - float(kept_rows)
+    counts = _irregular(t_all, lines, o, touches, orders, exclude)
     path_col = got["path"]
     named = ~np.ma.getmaskarray(path_col) & np.array(
         [p is not None and p != "" for p in np.ma.getdata(path_col)], dtype=bool
@@ -295,8 +292,11 @@ def journey_counts(
     )
 
 
-def _irregular(t: Any, lines: Any, o: Any, touches: Any, orders: Any) -> dict[str, Any]:
-    """Counts of the logs' rows, duplicates and irregular orders (a few one-row scans)."""
+def _irregular(
+    t: Any, lines: Any, o: Any, touches: Any, orders: Any, exclude: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Counts of the logs' rows, duplicates, touches of ``exclude`` channels and irregular
+    orders (a few one-row scans; the distinct touches are counted in one)."""
     import ibis
 
     got: dict[str, Any] = {}
@@ -307,6 +307,12 @@ def _irregular(t: Any, lines: Any, o: Any, touches: Any, orders: Any) -> dict[st
             t.aggregate(
                 distinct_touches=t.count(),
                 channels_with_separator=t.channel.contains(SEPARATOR).sum(),
+                # the journeys' filter keeps a touch where this is true (not NULL)
+                **(
+                    {"_kept": (~t.channel.isin(list(exclude))).fill_null(False).sum()}
+                    if exclude
+                    else {}
+                ),
                 _first=t.time.min(),
                 _last=t.time.max(),
             ),
@@ -345,6 +351,8 @@ def _irregular(t: Any, lines: Any, o: Any, touches: Any, orders: Any) -> dict[st
         )
     out: dict[str, Any] = {k: (v if k.startswith("_") else float(v or 0)) for k, v in got.items()}
     out["duplicate_touches"] = out["touch_rows"] - out["distinct_touches"]
+    if exclude:
+        out["excluded_touches"] = out["distinct_touches"] - float(out.pop("_kept") or 0)
     out["duplicate_order_lines"] = out["order_lines"] - out["distinct_lines"]
     return out
 
