@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from mlroi.backend.capabilities import capabilities
 from mlroi.backend.checks import require_columns
 from mlroi.backend.columns import exact_sum
 from mlroi.backend.execute import fetch_columns, fetch_one
@@ -220,8 +221,7 @@ def journey_counts(
     )
     # each journey's path (and latest kept touch) in one hash aggregation, joined back to its
     # touches: cheaper than window functions over (user, k), which sort every partition
-    path = kept.channel.group_concat(SEPARATOR, where=kept.keep, order_by=kept.position)
-    per_journey: dict[str, Any] = {"path": path}
+    per_journey: dict[str, Any] = {"path": _path(kept, max_touches)}
     if decay:
         per_journey["latest"] = ibis.ifelse(kept.keep, kept.lag_h, ibis.null("float64")).min()
     journeys = kept.group_by(["user", "k"]).aggregate(**per_journey)
@@ -290,6 +290,19 @@ def journey_counts(
         last_time=str(counts.pop("_last")),
         time_zone=zone,
     )
+
+
+def _path(kept: Any, max_touches: int) -> Any:
+    """Each journey's channels (``keep`` touches) joined by :data:`SEPARATOR` in ``position``
+    order. Where the engine sorts lists, each channel is prefixed by its position in a fixed
+    number of digits (``1000 + position``, say), the list is sorted and joined, and the prefixes
+    are cut off: the same text as an ordered ``string_agg``, without its per-group sort."""
+    if not capabilities(kept).sorted_lists:
+        return kept.channel.group_concat(SEPARATOR, where=kept.keep, order_by=kept.position)
+    digits = len(str(max(max_touches - 1, 0))) + 1
+    tagged = (kept.position + 10 ** (digits - 1)).cast("string") + kept.channel
+    joined = tagged.collect(where=kept.keep).sort().join(SEPARATOR)
+    return joined.re_replace(f"(^|{SEPARATOR})[0-9]{{{digits}}}", r"\1")
 
 
 def _irregular(
