@@ -1,0 +1,57 @@
+"""What a first-time reader trips over: a p-value below the floor reads ``p < 0.0001`` (never
+``p = < 0.0001``), and an amount rounded up to the next unit is written in that unit (``$100K``,
+``$1.00M``), never ``$100.0K`` or ``$1000K``."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlroi import formatting as fmt
+from mlroi.report.retention import describe
+from mlroi.retention.analysis import analyse_counts
+from mlroi.retention.survival import SurvivalCounts
+from mlroi.spec.retention import RetentionConfig
+
+
+def _arm(events_per_day: int, users: int, days: int = 60) -> SurvivalCounts:
+    day = list(range(1, days + 1))
+    events = [events_per_day] * days
+    censored = [0] * (days - 1) + [users - events_per_day * days]
+    return SurvivalCounts.of(day, events, censored)
+
+
+def test_retention_sentences_never_write_p_equals_less_than() -> None:
+    config = RetentionConfig.model_validate(
+        {
+            "assignments": {"path": "a.parquet"},
+            "activity": {"source": {"path": "b.parquet"}},
+            "control": "control",
+            "window_days": 60,
+            "days": [7, 30],
+        }
+    )
+    # 10,000 users an arm, churning 100 vs 50 a day: the log-rank p-value is far below 0.0001
+    arms = {"control": _arm(100, 10_000), "treatment": _arm(50, 10_000)}
+    result = analyse_counts(arms, config)
+    assert result.log_rank.p_value < 1e-4
+    text = describe(result)
+    assert "log-rank p < 0.0001" in text
+    assert "p = <" not in text
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (99_940.0, "$99.9K"),
+        (99_960.0, "$100K"),
+        (-99_960.0, "-$100K"),
+        (100_000.0, "$100K"),
+        (999_400.0, "$999K"),
+        (999_600.0, "$1.00M"),
+        (999_996_000.0, "$1.00B"),
+        (2_100_000.0, "$2.10M"),
+        (1_500.0, "$1.5K"),
+    ],
+)
+def test_money_rounds_into_the_next_unit(amount: float, text: str) -> None:
+    assert fmt.money(amount) == text
