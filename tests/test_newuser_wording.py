@@ -55,3 +55,36 @@ def test_retention_sentences_never_write_p_equals_less_than() -> None:
 )
 def test_money_rounds_into_the_next_unit(amount: float, text: str) -> None:
     assert fmt.money(amount) == text
+
+
+def test_incremental_revenue_says_the_lift_is_per_test_window() -> None:
+    import dataclasses
+
+    import pandas as pd
+
+    from mlroi import Mean, readout
+    from mlroi.attribution.analysis import incremental_revenue
+    from mlroi.attribution.config import Incremental
+
+    frame = pd.DataFrame(
+        {
+            "user_id": range(8),
+            "variant": ["control", "treatment"] * 4,
+            "revenue": [1.0, 2.0, 1.5, 2.5, 0.5, 2.0, 1.0, 3.0],
+        }
+    )
+    result = readout(
+        frame,
+        unit="user_id",
+        control="control",
+        arms={"control": 0.5, "treatment": 0.5},
+        metrics=[Mean(name="revenue_per_user", column="revenue")],
+    )
+    spec = Incremental(metric="revenue_per_user", units=100_000)
+    iv, source = incremental_revenue(spec, result)
+    assert source.endswith("x 100,000 users")
+    windowed = dataclasses.replace(result, window_days=14.0)
+    iv14, source14 = incremental_revenue(spec, windowed)
+    assert iv14.estimate == iv.estimate
+    assert "per user per 14-day window" in source14
+    assert source14.endswith("x 100,000 user-windows")
