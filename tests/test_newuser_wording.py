@@ -88,3 +88,41 @@ def test_incremental_revenue_says_the_lift_is_per_test_window() -> None:
     assert iv14.estimate == iv.estimate
     assert "per user per 14-day window" in source14
     assert source14.endswith("x 100,000 user-windows")
+
+
+def test_sensitivity_ranges_read_as_the_case_wrote_them() -> None:
+    from mlroi import Case, evaluate
+    from mlroi.report import markdown
+    from mlroi.report.roi import view
+
+    case = Case(
+        name="ranges",
+        goal="more revenue",
+        intervention="recommendations",
+        population={"description": "all users"},
+        primary_metric="revenue",
+        value={
+            "drivers": [
+                {
+                    "name": "revenue",
+                    "lift": {"estimate": 1000},
+                    "per": "month",
+                    "units_per_month": 1,
+                }
+            ],
+            "decay": {"low": 0, "likely": 0.1, "high": 0.3},
+        },
+        costs=[
+            {
+                "kind": "fixed",
+                "name": "run",
+                "category": "maintenance",
+                "amount": {"low": 60, "likely": 90, "high": 150},
+            }
+        ],
+        finance={"currency": "USD", "horizon_months": 12, "discount_rate": 0.0},
+        simulation={"draws": 2000, "seed": 1},
+    )
+    text = markdown.render(view(evaluate(case)))
+    assert "| 0 … 0.3 |" in text  # not "0.00 … 0.3000"
+    assert "| 60 … 150 |" in text  # not "60.00 … 150.0"

@@ -322,7 +322,7 @@ def _sensitivity(r: RoiResult) -> Table:
         tuple(
             (
                 Cell(s.label),
-                Cell(f"{fmt.value(s.low)} … {fmt.value(s.high)}"),
+                Cell(f"{fmt.number(s.low)} … {fmt.number(s.high)}"),
                 Cell(fmt.money(s.npv_low, c)),
                 Cell(fmt.money(s.npv_high, c)),
                 Cell(fmt.money(s.width, c)),
