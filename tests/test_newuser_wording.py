@@ -126,3 +126,27 @@ def test_sensitivity_ranges_read_as_the_case_wrote_them() -> None:
     text = markdown.render(view(evaluate(case)))
     assert "| 0 … 0.3 |" in text  # not "0.00 … 0.3000"
     assert "| 60 … 150 |" in text  # not "60.00 … 150.0"
+
+
+@pytest.mark.parametrize(
+    ("name", "recall_key"), [("fraud", "recall_at_0_5pct_fpr"), ("churn", "recall_at_top_10pct")]
+)
+def test_example_model_metrics_agree_with_the_decision_analysis(name: str, recall_key: str) -> None:
+    # The report prints the case's model metrics beside the analysis' own AUC and recall: an
+    # example must not contradict itself (fraud once said recall 0.71 beside a measured 0.28).
+    from pathlib import Path
+
+    from mlroi import decide
+    from mlroi.spec.case import load_case
+
+    examples = Path(__file__).parents[1] / "examples"
+    case = load_case(examples / f"{name}.yaml")
+    assert case.decision is not None
+    config = case.decision.model_copy(
+        update={"bootstrap": case.decision.bootstrap.model_copy(update={"resamples": 0})}
+    )
+    result = decide(config, seed=1, base=examples)
+    m = case.model_metrics
+    assert m["auc"] == pytest.approx(result.champion.curve.auc, abs=0.005)
+    point = result.champion.point if name == "fraud" else result.at(top=0.1).point
+    assert m[recall_key] == pytest.approx(point["recall"], abs=0.005)
