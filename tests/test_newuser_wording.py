@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mlroi import formatting as fmt
@@ -134,8 +136,6 @@ def test_sensitivity_ranges_read_as_the_case_wrote_them() -> None:
 def test_example_model_metrics_agree_with_the_decision_analysis(name: str, recall_key: str) -> None:
     # The report prints the case's model metrics beside the analysis' own AUC and recall: an
     # example must not contradict itself (fraud once said recall 0.71 beside a measured 0.28).
-    from pathlib import Path
-
     from mlroi import decide
     from mlroi.spec.case import load_case
 
@@ -150,3 +150,28 @@ def test_example_model_metrics_agree_with_the_decision_analysis(name: str, recal
     assert m["auc"] == pytest.approx(result.champion.curve.auc, abs=0.005)
     point = result.champion.point if name == "fraud" else result.at(top=0.1).point
     assert m[recall_key] == pytest.approx(point["recall"], abs=0.005)
+
+
+def test_a_models_value_says_it_is_over_the_scored_rows(tmp_path: Path) -> None:
+    # "worth $265K over acting on nobody ($3.17M a year)" left the $265K without a period.
+    import pandas as pd
+
+    from mlroi import DecisionConfig, decide
+    from mlroi.report.decision import model_sentences
+
+    pd.DataFrame(
+        {"score": [0.9, 0.8, 0.7, 0.2, 0.1, 0.05], "fraud": [1, 1, 0, 0, 0, 0]}
+    ).to_parquet(tmp_path / "scored.parquet")
+    config = DecisionConfig(
+        source={"path": str(tmp_path / "scored.parquet")},
+        score="score",
+        label="fraud",
+        act="100 if label == 1 else -10",
+        leave="0",
+        rows_per_year=600,
+        bootstrap={"resamples": 0},
+    )
+    result = decide(config, seed=1)
+    first = model_sentences(result, result.champion)[0]
+    assert "on these rows over acting on nobody" in first
+    assert "a year)" in first

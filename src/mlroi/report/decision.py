@@ -62,7 +62,7 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
         f"{m.column}: act on scores >= {fmt.threshold(p['threshold'])}: "
         f"{fmt.count(p['targeted'])} of {fmt.count(r.rows)} eligible rows "
         f"({fmt.share(p['share_targeted'])}), worth {fmt.money(p['incremental_value'], cur)} "
-        f"over acting on nobody{_yearly(r, p['incremental_value'])}."
+        f"on these rows over acting on nobody{_yearly(r, p['incremental_value'])}."
     ]
     metrics = ", ".join(f"{k} {fmt.score(p[k])}" for k in _CHECKED_METRICS if not math.isnan(p[k]))
     auc = "" if m.curve.auc is None else f"; AUC {fmt.score(m.curve.auc)}"
