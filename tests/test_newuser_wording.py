@@ -175,3 +175,43 @@ def test_a_models_value_says_it_is_over_the_scored_rows(tmp_path: Path) -> None:
     first = model_sentences(result, result.champion)[0]
     assert "on these rows over acting on nobody" in first
     assert "a year)" in first
+
+
+def test_design_sizes_every_metric_it_can_and_says_why_not_for_the_rest() -> None:
+    # `mlroi design examples/churn.yaml` stopped at discount_cost (zero for every control
+    # customer) and sized nothing; now that metric says why and the others are sized.
+    import numpy as np
+    import pyarrow as pa
+
+    from mlroi import ExperimentConfig, Mean
+    from mlroi.experiment.design import design
+
+    n = 2_000
+    rng = np.random.default_rng(3)
+    control = np.arange(n) % 2 == 0
+    table = pa.table(
+        {
+            "user_id": np.arange(n),
+            "variant": np.where(control, "control", "treatment"),
+            "y": rng.normal(10.0, 2.0, n),
+            "cost": np.where(control, 0.0, rng.uniform(0, 5, n)),
+            "loss": np.where(control, -1.0, -1.0) + rng.normal(0, 0.1, n),
+        }
+    )
+    config = ExperimentConfig(
+        control="control",
+        arms={"control": 0.5, "treatment": 0.5},
+        metrics=[
+            Mean(name="y", column="y"),
+            Mean(name="cost", column="cost"),
+            Mean(name="loss", column="loss"),
+        ],
+    )
+    designs = {d.metric: d for d in design(config, mde=0.02, data=table)}
+    assert designs["y"].reason is None and designs["y"].required is not None
+    assert designs["cost"].required is None and designs["cost"].baseline is None
+    assert "no spread in the control arm" in (designs["cost"].reason or "")
+    assert designs["loss"].required is None and "--absolute" in (designs["loss"].reason or "")
+    assert designs["cost"].to_dict()["reason"] == designs["cost"].reason
+    absolute = {d.metric: d for d in design(config, mde=0.1, relative=False, data=table)}
+    assert absolute["loss"].required is not None
