@@ -215,3 +215,27 @@ def test_design_sizes_every_metric_it_can_and_says_why_not_for_the_rest() -> Non
     assert designs["cost"].to_dict()["reason"] == designs["cost"].reason
     absolute = {d.metric: d for d in design(config, mde=0.1, relative=False, data=table)}
     assert absolute["loss"].required is not None
+
+
+def test_a_threshold_above_every_score_says_the_highest_score(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from mlroi import DecisionConfig, decide
+    from mlroi.report.decision import stated_sentences
+
+    pd.DataFrame(
+        {"score": [0.9, 0.9, 0.8, 0.2, 0.1, 0.05], "fraud": [1, 1, 1, 0, 0, 0]}
+    ).to_parquet(tmp_path / "scored.parquet")
+    config = DecisionConfig(
+        source={"path": str(tmp_path / "scored.parquet")},
+        score="score",
+        label="fraud",
+        act="100 if label == 1 else -10",
+        leave="0",
+        bootstrap={"resamples": 0},
+    )
+    result = decide(config, seed=1)
+    high = stated_sentences(result, result.at(threshold=1.5))[0]
+    assert "acting on nobody (no score is >= 1.5; the highest is 0.9)" in high
+    few = stated_sentences(result, result.at(budget=1))[0]
+    assert "fewer rows than the highest group of tied scores" in few

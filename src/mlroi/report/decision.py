@@ -153,7 +153,13 @@ def stated_sentences(r: DecisionResult, s: StatedPoint | None = None) -> list[st
     p = s.point
     level = fmt.level(r.level)
     if s.index == 0:
-        where = f"acting on nobody ({s.ask.words(r.rows)} reaches no whole group of tied scores)"
+        curve = r.models[s.model].curve
+        if s.ask.kind == "threshold" and len(curve.threshold) > 1:
+            top = fmt.threshold(float(curve.threshold[1]))
+            why = f"no score is >= {fmt.threshold(s.threshold)}; the highest is {top}"
+        else:
+            why = f"the {s.ask.words(r.rows)} is fewer rows than the highest group of tied scores"
+        where = f"acting on nobody ({why})"
     else:
         where = (
             f"acting on {s.column} >= {fmt.threshold(s.threshold)}: "
