@@ -239,3 +239,12 @@ def test_a_threshold_above_every_score_says_the_highest_score(tmp_path: Path) ->
     assert "acting on nobody (no score is >= 1.5; the highest is 0.9)" in high
     few = stated_sentences(result, result.at(budget=1))[0]
     assert "fewer rows than the highest group of tied scores" in few
+
+
+def test_budgets_of_equal_value_are_written_once() -> None:
+    from mlroi.report.decision import _budget_runs
+
+    same = [(0.05, "$367K"), (0.1, "$367K"), (0.2, "$367K"), (0.3, "$367K")]
+    assert _budget_runs(same) == ["top 5% to 30% $367K each"]
+    mixed = [(0.05, "$124K"), (0.1, "$192K"), (0.2, "$239K"), (0.3, "$239K")]
+    assert _budget_runs(mixed) == ["top 5% $124K", "top 10% $192K", "top 20% to 30% $239K each"]

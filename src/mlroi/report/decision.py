@@ -50,6 +50,24 @@ def best_within(m: ModelResult, share: float) -> float:
     return float(np.max(c.incremental_value[:last]))
 
 
+def _budget_runs(values: list[tuple[float, str]]) -> list[str]:
+    """``top 5% $124K``, with budgets of equal value written once: ``top 5% to 30% $367K each``
+    (the best threshold acts on fewer rows than the smallest of them)."""
+    out: list[str] = []
+    i = 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and values[j + 1][1] == values[i][1]:
+            j += 1
+        first, money = values[i]
+        if j == i:
+            out.append(f"top {fmt.budget(first)} {money}")
+        else:
+            out.append(f"top {fmt.budget(first)} to {fmt.budget(values[j][0])} {money} each")
+        i = j + 1
+    return out
+
+
 def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     """The chosen threshold of one model, its value and what limits it."""
     d = m.decision
@@ -69,9 +87,7 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     lines.append(f"  At this threshold: {metrics}{auc}.")
     lines.append(
         "  Best within a budget: "
-        + ", ".join(
-            f"top {fmt.budget(share)} {fmt.money(best_within(m, share), cur)}" for share in BUDGETS
-        )
+        + ", ".join(_budget_runs([(s, fmt.money(best_within(m, s), cur)) for s in BUDGETS]))
         + " (the best threshold acting on at most that share of the rows)."
     )
     calibrated = calibration_sentence(r, m)
