@@ -248,3 +248,40 @@ def test_budgets_of_equal_value_are_written_once() -> None:
     assert _budget_runs(same) == ["top 5% to 30% $367K each"]
     mixed = [(0.05, "$124K"), (0.1, "$192K"), (0.2, "$239K"), (0.3, "$239K")]
     assert _budget_runs(mixed) == ["top 5% $124K", "top 10% $192K", "top 20% to 30% $239K each"]
+
+
+def test_a_break_even_below_zero_says_npv_holds_without_that_lift() -> None:
+    from mlroi import Case, evaluate
+    from mlroi.report.roi import break_even_lines
+
+    def case(second: float) -> Case:
+        return Case(
+            name="two drivers",
+            goal="more revenue",
+            intervention="recommendations",
+            population={"description": "all users"},
+            primary_metric="minutes",
+            value={
+                "drivers": [
+                    {
+                        "name": "minutes",
+                        "lift": {"estimate": 100},
+                        "per": "month",
+                        "units_per_month": 1,
+                    },
+                    {
+                        "name": "ads",
+                        "lift": {"estimate": second},
+                        "per": "month",
+                        "units_per_month": 1,
+                    },
+                ]
+            },
+            costs=[{"kind": "fixed", "name": "run", "category": "maintenance", "amount": 500}],
+            finance={"currency": "USD", "horizon_months": 12, "discount_rate": 0.0},
+        )
+
+    covered = " ".join(break_even_lines(evaluate(case(1000))))
+    assert "NPV stays >= 0 even with no lift of minutes." in covered
+    needed = " ".join(break_even_lines(evaluate(case(100))))
+    assert "even with no lift" not in needed

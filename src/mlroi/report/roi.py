@@ -165,10 +165,15 @@ def break_even_lines(r: RoiResult) -> list[str]:
     what = b.metric or b.driver
     if b.lift is not None:
         rel = f" ({fmt.percent(b.lift_relative)} relative)" if b.lift_relative is not None else ""
+        # A break-even on the far side of zero: the other inputs pay for the case without it.
+        without = (b.direction == "at least" and b.lift < 0) or (
+            b.direction == "at most" and b.lift > 0
+        )
         out.append(
             f"Break-even lift of {what}: NPV >= 0 needs {b.direction} {fmt.signed(b.lift)}"
             f" per unit{rel};"
             f" measured {fmt.signed(b.measured_lift)}."
+            + (f" NPV stays >= 0 even with no lift of {what}." if without else "")
         )
     if b.cost_total is not None and b.cost_multiple is not None:
         out.append(
