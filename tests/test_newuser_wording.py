@@ -285,3 +285,37 @@ def test_a_break_even_below_zero_says_npv_holds_without_that_lift() -> None:
     assert "NPV stays >= 0 even with no lift of minutes." in covered
     needed = " ".join(break_even_lines(evaluate(case(100))))
     assert "even with no lift" not in needed
+
+
+def test_a_negative_return_says_value_was_lost_and_its_interval_reads_with_to() -> None:
+    # The demo's recommender at --users 20000 printed "For every $1 spent, -$23.93 came back
+    # (90% interval -$49.62–$2.57)".
+    from mlroi import Case, evaluate
+    from mlroi.report.roi import headline
+
+    case = Case(
+        name="losing",
+        goal="more revenue",
+        intervention="recommendations",
+        population={"description": "all users"},
+        primary_metric="revenue",
+        value={
+            "drivers": [
+                {
+                    "name": "revenue",
+                    "lift": {"estimate": -1000, "interval": [-2200, 200]},
+                    "per": "month",
+                    "units_per_month": 1,
+                }
+            ]
+        },
+        costs=[{"kind": "fixed", "name": "run", "category": "maintenance", "amount": 100}],
+        finance={"currency": "USD", "horizon_months": 12, "discount_rate": 0.0},
+        simulation={"draws": 4000, "seed": 1},
+    )
+    result = evaluate(case)
+    text = headline(result)
+    assert result.return_multiple.estimate < 0 < result.return_multiple.upper
+    assert text.startswith("For every $1 spent, $")
+    assert "of value was lost (what came back: 90% interval -$" in text
+    assert " to $" in text and "came back (" not in text

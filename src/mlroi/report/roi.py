@@ -31,7 +31,8 @@ from mlroi.stats.interval import Interval
 
 
 def _money_interval(e: Interval, currency: str) -> str:
-    return fmt.money_range(e.lower, e.upper, currency, sep="–")
+    # A dash beside a minus sign reads as a range of negatives: "-$49.62 to $2.57".
+    return fmt.money_range(e.lower, e.upper, currency, sep=" to " if e.lower < 0 else "–")
 
 
 def withheld(r: RoiResult) -> str:
@@ -79,15 +80,22 @@ def _verdict(r: RoiResult) -> str:
             f"It brings {fmt.money(r.total_value.estimate, c)} of {r.value_label}{spread} "
             "and costs nothing over the horizon, so no return multiple is defined."
         )
+    # "-$23.93 came back" is no sentence: when the value itself is negative, say it was lost.
+    if m.estimate >= 0:
+        came = f"{fmt.money(m.estimate, c)} {'came' if r.uncertain else 'comes'} back"
+    else:
+        came = f"{fmt.money(-m.estimate, c)} of value {'was' if r.uncertain else 'is'} lost"
     if not r.uncertain:
         text = (
-            f"For every {one} spent, {fmt.money(m.estimate, c)} comes back (every input is "
-            "a single value, so there is no interval). "
+            f"For every {one} spent, {came} (every input is a single value, so there is no"
+            " interval). "
         )
     else:
+        spread = f"{level} interval {_money_interval(m, c)}"
+        if m.estimate < 0:
+            spread = f"what came back: {spread}"
         text = (
-            f"For every {one} spent, {fmt.money(m.estimate, c)} came back "
-            f"({level} interval {_money_interval(m, c)}). "
+            f"For every {one} spent, {came} ({spread}). "
             f"{fmt.chance('P(net ROI > 0)', r.p_net_roi_positive)}. "
         )
     payback = r.payback_months.estimate
