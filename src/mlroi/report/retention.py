@@ -60,7 +60,7 @@ def headline(r: RetentionResult) -> Sentence:
         tone = "bad"
     return Sentence(
         f"Retention at {_days(at.day)}: {'; '.join(parts)}; log-rank"
-        f" p = {fmt.p_value(r.log_rank.p_value)}",
+        f" {fmt.p_equals(r.log_rank.p_value)}",
         tone,
     )
 
@@ -187,7 +187,7 @@ def over_time_sentences(r: RetentionResult, t: str) -> list[Sentence]:
         out.append(
             Sentence(
                 f"{t}: the lift in weekly retention changes by {fmt.points_interval(tr.slope, 2)}"
-                f" per week of exposure over {tr.weeks} weeks (p = {fmt.p_value(tr.p_value)})"
+                f" per week of exposure over {tr.weeks} weeks ({fmt.p_equals(tr.p_value)})"
                 + (
                     "; it fades: a novelty effect."
                     if tr.slope.upper < 0 and o.weeks and o.weeks[0].lift.estimate > 0
@@ -367,7 +367,7 @@ def sections(r: RetentionResult) -> tuple[Section, ...]:
             (
                 Sentence(
                     f"Log-rank test of equal curves: chi-square {fmt.number(lr.statistic, 4)} on"
-                    f" {lr.df} df, p = {fmt.p_value(lr.p_value)} (churns observed vs expected:"
+                    f" {lr.df} df, {fmt.p_equals(lr.p_value)} (churns observed vs expected:"
                     f" {observed})."
                 ),
                 rmst_table(r),
