@@ -16,7 +16,13 @@ import numpy as np
 from mlroi import defaults
 from mlroi import formatting as fmt
 from mlroi.attribution.bootstrap import Draws, bootstrap
-from mlroi.attribution.config import AttributionConfig, Incremental, MarkovSettings, ModelName
+from mlroi.attribution.config import (
+    MODELS,
+    AttributionConfig,
+    Incremental,
+    MarkovSettings,
+    ModelName,
+)
 from mlroi.attribution.models import CONVENTIONS, fit_models
 from mlroi.attribution.paths import FloatArray, PathTable
 from mlroi.attribution.result import (
@@ -273,15 +279,7 @@ def incremental_revenue(
 def attribute_paths(
     table: PathTable,
     *,
-    models: Sequence[ModelName] = (
-        "last_click",
-        "first_touch",
-        "linear",
-        "time_decay",
-        "position_based",
-        "markov",
-        "shapley",
-    ),
+    models: Sequence[ModelName] = MODELS,
     markov: MarkovSettings | None = None,
     recommendation_channels: Sequence[str] = ("rec_click",),
     resamples: int = defaults.RESAMPLES,
