@@ -607,6 +607,25 @@ CASE_BAD = [
         "did you mean 'simulation'?",
         "simulaton",
     ),
+    # a discriminated union (cost kinds, metric types) names its own field and choices
+    Bad(
+        "an unknown cost kind",
+        _replace(STARTER_CASE, "{kind: storage,", "{kind: disk,"),
+        'costs[3]: unknown kind "disk": use gpu, cpu, inference, storage, people, fixed or build',
+        "kind: disk",
+    ),
+    Bad(
+        "a cost kind that is a number",
+        _replace(STARTER_CASE, "{kind: gpu,", "{kind: 0,"),
+        'costs[1]: unknown kind "0": use gpu, cpu, inference',
+        "kind: 0",
+    ),
+    Bad(
+        "a cost without its kind",
+        _replace(STARTER_CASE, "{kind: people, name", "{name"),
+        "costs[4]: required field `kind` is missing",
+        "name: ML engineers",
+    ),
 ]
 
 # Mistakes in a decision-only case (a `decision:` section and its currency): `mlroi decide`.
@@ -661,6 +680,18 @@ EXPERIMENT_BAD = [
         _replace(EXPERIMENT, "treatment: 1}", "treatment: 1e999}"),
         "arms.treatment: expected a finite number",
         "arms:",
+    ),
+    Bad(
+        "an unknown metric type",
+        EXPERIMENT.replace("type: mean", "type: median", 1),
+        'metrics[0]: unknown type "median": use mean, proportion or ratio',
+        "type: median",
+    ),
+    Bad(
+        "a metric without its type",
+        EXPERIMENT.replace("    type: mean\n", "", 1),
+        "metrics[0]: required field `type` is missing",
+        "name: revenue_per_user",
     ),
     Bad(
         "a duplicate metric key",

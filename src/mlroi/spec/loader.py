@@ -181,8 +181,14 @@ def validation_error_lines(
             expected = first.get("ctx", {}).get("expected", "")
             msg = f"got {_show(given)}, expected one of {expected}"
         elif kind == "union_tag_invalid":
-            tag = _show(first.get("ctx", {}).get("tag"))
-            msg = f"unknown type {tag}: use mean, proportion or ratio"
+            ctx = first.get("ctx", {})
+            field = str(ctx.get("discriminator", "'type'")).strip("'")
+            expected = _or_list(str(ctx.get("expected_tags", "")))
+            msg = f"unknown {field} {_show(ctx.get('tag'))}: use {expected}"
+        elif kind == "union_tag_not_found":
+            ctx = first.get("ctx", {})
+            field = str(ctx.get("discriminator", "'type'")).strip("'")
+            msg = f"required field `{field}` is missing (it says which kind of entry this is)"
         else:
             msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
         named = _NAMED_PATH.match(msg)
@@ -213,6 +219,12 @@ def validation_error_lines(
         if text not in out:
             out.append(text)
     return out
+
+
+def _or_list(tags: str) -> str:
+    """pydantic's "'a', 'b', 'c'" as "a, b or c"."""
+    names = [t.strip().strip("'") for t in tags.split(",") if t.strip()]
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 # tags of the discriminated unions (metric types, lift sources, quantity forms; see
