@@ -1092,3 +1092,29 @@ def test_a_billion_laughs_fails_at_its_line_in_bounded_memory(tmp_path: Path) ->
         tracemalloc.stop()
     assert one_line(exc).startswith(f"{path}:6: invalid YAML: more than 100,000 values")
     assert peak < 20_000_000  # bytes: nothing is expanded
+
+
+# --- usage errors: a bad option value, an unknown option, a missing argument -----------------
+
+USAGE_BAD = [
+    (["design", "case.yaml", "--mde", "abc"], "Invalid value for '--mde'", "mlroi design --help"),
+    (["design", "case.yaml", "--power", "x"], "Invalid value for '--power'", "mlroi design --help"),
+    (["demo", "--users", "abc"], "Invalid value for '--users'", "mlroi demo --help"),
+    (["init", "new.yaml", "--template", "zz"], "'zz' is not one of 'churn'", "mlroi init --help"),
+    (["schema", "--bogus"], "No such option: --bogus", "mlroi schema --help"),
+    (["roi"], "Missing argument", "mlroi roi --help"),
+    (["decide", "case.yaml", "--resamples", "1.5"], "Invalid value for '--resamples'", "--help"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "says", "help_"), USAGE_BAD, ids=[" ".join(b[0]) for b in USAGE_BAD]
+)
+def test_a_usage_error_is_one_line_naming_the_option_and_the_help(
+    tmp_path: Path, args: list[str], says: str, help_: str
+) -> None:
+    (tmp_path / "case.yaml").write_text(STARTER_CASE, encoding="utf-8")
+    full = [str(tmp_path / a) if a.endswith(".yaml") else a for a in args]
+    line = assert_one_located_line(_run(*full), says)
+    assert help_ in line
+    assert not (tmp_path / "new.yaml").exists()

@@ -26,6 +26,7 @@ from mlroi.cli import (
     validate,
 )
 from mlroi.cli.handler import set_debug
+from mlroi.cli.usage import OneLineUsageErrors
 
 app = typer.Typer(
     name="mlroi",
@@ -33,6 +34,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=OneLineUsageErrors,
 )
 
 

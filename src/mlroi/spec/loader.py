@@ -145,6 +145,11 @@ def validation_error_lines(
 
     def located(err: Any) -> tuple[Loc, int | None]:
         full = (*prefix, *_clean_loc(err.get("loc", ()), data))
+        if err.get("type") == "union_tag_invalid" and lines:
+            # an unknown `kind:` / `type:` is on its own line, not the entry's first
+            key = str(err.get("ctx", {}).get("discriminator", "")).strip("'")
+            if (*full, key) in lines:
+                return full, lines[(*full, key)]
         for k in range(len(full), -1, -1):
             if lines and full[:k] in lines:
                 return full, lines[full[:k]]
