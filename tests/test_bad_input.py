@@ -1118,3 +1118,20 @@ def test_a_usage_error_is_one_line_naming_the_option_and_the_help(
     line = assert_one_located_line(_run(*full), says)
     assert help_ in line
     assert not (tmp_path / "new.yaml").exists()
+
+
+@pytest.mark.parametrize("command", ["roi", "report"])
+def test_an_input_whose_draws_overflow_is_the_one_blamed(tmp_path: Path, command: str) -> None:
+    # a range from -1e308 draws NaN; NaN compares false, so the check once blamed costs[2]
+    text = _replace(
+        STARTER_CASE,
+        "      value_per_unit: 1.0 ",
+        "      value_per_unit: {low: -1e308, likely: 1.0, high: 2.0} ",
+    )
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    args = [command, path] + (["--out", tmp_path / "out"] if command == "report" else [])
+    line = assert_one_located_line(
+        _run(*args), f"{path}:{line_of(text, 'value_per_unit:')} value.drivers[0].value_per_unit"
+    )
+    assert "a range this wide makes the monthly value reach" in line
