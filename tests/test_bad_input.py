@@ -607,6 +607,25 @@ CASE_BAD = [
         "did you mean 'simulation'?",
         "simulaton",
     ),
+    # YAML reads yes/no/on/off/true/false as a bool, which pydantic takes as 1 or 0
+    Bad(
+        "a population size of yes",
+        _replace(STARTER_CASE, "size: 1200000", "size: yes"),
+        "population.size: expected a number, got true (YAML reads",
+        "size: yes",
+    ),
+    Bad(
+        "a cost amount of true",
+        _replace(STARTER_CASE, "amount: {low: 80000,", "amount: {low: true,"),
+        "costs[0].amount.low: expected a number, got true",
+        "low: true",
+    ),
+    Bad(
+        "a share of off",
+        _replace(STARTER_CASE, "share: 0.6}", "share: off}"),
+        "costs[4].share: expected a number, got false",
+        "share: off",
+    ),
     # a discriminated union (cost kinds, metric types) names its own field and choices
     Bad(
         "an unknown cost kind",
@@ -679,6 +698,12 @@ EXPERIMENT_BAD = [
         "an infinite arm weight",
         _replace(EXPERIMENT, "treatment: 1}", "treatment: 1e999}"),
         "arms.treatment: expected a finite number",
+        "arms:",
+    ),
+    Bad(
+        "an arm weight of yes",
+        _replace(EXPERIMENT, "treatment: 1}", "treatment: yes}"),
+        "arms.treatment: expected a number, got true",
         "arms:",
     ),
     Bad(
@@ -1104,6 +1129,11 @@ USAGE_BAD = [
     (["schema", "--bogus"], "No such option: --bogus", "mlroi schema --help"),
     (["roi"], "Missing argument", "mlroi roi --help"),
     (["decide", "case.yaml", "--resamples", "1.5"], "Invalid value for '--resamples'", "--help"),
+    # checked before any work: a negative seed once failed inside numpy after generating
+    (["demo", "--out", "new.yaml", "--seed", "-1"], "Invalid value for '--seed'", "--help"),
+    # one user leaves an arm unreadable (after 16 s of work); 1e14 users ran for hours
+    (["demo", "--out", "new.yaml", "--users", "1"], "greater than or equal to 100", "--help"),
+    (["demo", "--out", "new.yaml", "--users", "99999999999999"], "less than or equal to", "--help"),
 ]
 
 
@@ -1135,3 +1165,39 @@ def test_an_input_whose_draws_overflow_is_the_one_blamed(tmp_path: Path, command
         _run(*args), f"{path}:{line_of(text, 'value_per_unit:')} value.drivers[0].value_per_unit"
     )
     assert "a range this wide makes the monthly value reach" in line
+
+
+@pytest.mark.parametrize("command", ["experiment", "design"])
+def test_an_experiment_section_that_is_not_a_mapping_is_named_at_its_line(
+    tmp_path: Path, command: str
+) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text(STARTER_CASE + "experiment: true\n", encoding="utf-8")
+    args = [command, path] + (["--mde", "0.05"] if command == "design" else [])
+    line = assert_one_located_line(
+        _run(*args), f"{path}:{line_of(path.read_text(), 'experiment: true')} experiment"
+    )
+    assert "expected a mapping of keys to values" in line
+    assert "top level" not in line
+
+
+@pytest.mark.parametrize(
+    ("mde", "absolute", "says"),
+    [
+        ("1e-300", False, "needs more than 1e+15 units (too small to detect)"),
+        ("1e-300", True, "needs more than 1e+15 units (too small to detect)"),
+        ("1e308", False, "a relative mde of 1e+308 is more than 1e+06 times the baseline"),
+    ],
+)
+def test_an_mde_out_of_range_is_one_line_not_an_overflow(
+    tmp_path: Path, mde: str, absolute: bool, says: str
+) -> None:
+    config = tmp_path / "experiment.yaml"
+    config.write_text(EXPERIMENT, encoding="utf-8")
+    pa_users = users()
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa_users, tmp_path / "users.parquet")
+    args = ["design", config, "--mde", mde] + (["--absolute"] if absolute else [])
+    line = assert_one_located_line(_run(*args), "mde: ")
+    assert says in line

@@ -49,10 +49,14 @@ def demo(
     users: Annotated[
         int,
         typer.Option(
-            help="Number of users in the synthetic A/B test (the recommender case's ROI uses it)."
+            # fewer users leave an arm too small to read out; more fill the disk (about 250 MB
+            # per million users) for hours
+            min=100,
+            max=100_000_000,
+            help="Number of users in the synthetic A/B test (the recommender case's ROI uses it).",
         ),
     ] = RECOMMENDER_USERS,
-    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = SEED,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed of the generator.")] = SEED,
     force: ForceOption = False,
 ) -> int:
     """Generate a realistic recommender A/B test, read it out (per-user table and event log),

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from mlroi.errors import MlroiError, SpecError
-from mlroi.spec.yamlfile import check_numbers, parse, read_text
+from mlroi.spec.yamlfile import check_no_bool_numbers, check_numbers, parse, read_text
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]
@@ -292,6 +292,9 @@ def load_model(path: str | Path, model: type[M], *, section: str | None = None) 
         if not isinstance(data, dict) or section not in data:
             raise SpecError(f"{p}: no `{section}:` section")
         data, prefix = data[section], (section,)
+        if not isinstance(data, dict):
+            line = lines.get(prefix, 1)
+            raise SpecError(f"{p}:{line} {section}: expected a mapping of keys to values")
     if not isinstance(data, dict):
         raise SpecError(f"{p}:1: expected a mapping of keys to values at the top level")
     try:
@@ -302,7 +305,9 @@ def load_model(path: str | Path, model: type[M], *, section: str | None = None) 
         error.problems = tuple(validation_error_lines(exc, data, **where))
         raise error from exc
     # a text a number field read as one (`"inf"`, `"nan"`) is caught here, at its field's line
-    check_numbers(validated.model_dump(), prefix, lines, str(p))
+    dumped = validated.model_dump()
+    check_numbers(dumped, prefix, lines, str(p))
+    check_no_bool_numbers(data, dumped, prefix, lines, str(p))
     return validated
 
 
