@@ -1201,3 +1201,58 @@ def test_an_mde_out_of_range_is_one_line_not_an_overflow(
     args = ["design", config, "--mde", mde] + (["--absolute"] if absolute else [])
     line = assert_one_located_line(_run(*args), "mde: ")
     assert says in line
+
+
+# --- retention: an activity log no assigned user can be matched to ---------------------------
+
+RETENTION_CASE = (
+    STARTER_CASE
+    + """
+retention:
+  assignments: {path: assignments.parquet}
+  activity: {source: {path: activity.parquet}, inactivity_days: 7}
+  control: control
+  observation_end: 2026-03-01T00:00:00
+  window_days: 30
+  days: [7, 30]
+"""
+)
+RETENTION_LOG_BAD = [
+    ("user ids all NULL", "null", "none of the activity log's 40 rows belongs to an assigned user"),
+    ("user ids as text", "text", "user column 'user_id' is int64 in the assignments but string"),
+    ("user ids of other users", "other", "40 a user missing from the assignments"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "says"), [b[1:] for b in RETENTION_LOG_BAD], ids=[b[0] for b in RETENTION_LOG_BAD]
+)
+def test_an_activity_log_matching_no_user_is_an_error_not_zero_retention(
+    tmp_path: Path, kind: str, says: str
+) -> None:
+    # once: every user read as churned on day 0, retention 0.0% in both arms, exit 0
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    ids = np.arange(20, dtype=np.int64)
+    start = pd.Timestamp("2026-01-01")
+    pq.write_table(
+        pa.table(
+            {
+                "user_id": ids,
+                "variant": np.where(ids % 2 == 0, "control", "treatment"),
+                "first_exposure": pa.array([start] * 20, pa.timestamp("us")),
+            }
+        ),
+        tmp_path / "assignments.parquet",
+    )
+    times = pa.array([start + pd.Timedelta(days=d) for d in range(40)], pa.timestamp("us"))
+    user = {
+        "null": pa.nulls(40, pa.int64()),
+        "text": pa.array([str(i % 20) for i in range(40)]),
+        "other": pa.array(np.arange(40, dtype=np.int64) + 1000),
+    }[kind]
+    pq.write_table(pa.table({"user_id": user, "ts": times}), tmp_path / "activity.parquet")
+    (tmp_path / "case.yaml").write_text(RETENTION_CASE, encoding="utf-8")
+    line = assert_one_located_line(_run("retention", tmp_path / "case.yaml"), "error: ")
+    assert says in line
