@@ -81,6 +81,15 @@ SELECT path, converted, count(*) AS journeys, sum(value) AS value FROM j GROUP B
 # k + 1 (row_number starts at 1); mlroi's Ibis query uses Ibis' 0-based row_number.
 
 
+SIZES = """
+import json, sys
+import pyarrow.parquet as pq
+f = sys.argv[1]
+print(json.dumps({"touch_rows": pq.ParquetFile(f + "/touchpoints.parquet").metadata.num_rows,
+                  "order_lines": pq.ParquetFile(f + "/orders.parquet").metadata.num_rows}))
+"""
+
+
 def generate(users: int) -> Path:
     """The two logs of ``users`` users, written once in blocks and reused."""
     out = DATA / f"attribution-{users}"
@@ -264,12 +273,18 @@ def main() -> None:
     # peak RSS across exec (ru_maxrss), which would hide its own
     subprocess.run([sys.executable, __file__, "--generate", "--users", str(args.users)], check=True)
     folder = DATA / f"attribution-{args.users}"
+    sizes = subprocess.run(
+        [sys.executable, "-c", SIZES, str(folder)], capture_output=True, text=True, check=True
+    )
     results: dict[str, Any] = {
         "users": args.users,
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_start": os.getloadavg(),
         "cases": {},
+        "sizes": json.loads(sizes.stdout),
     }
     for name in args.only.split(","):
         if name == "channelattribution" and not CA_PY.exists():
@@ -277,11 +292,14 @@ def main() -> None:
             continue
         python = str(CA_PY) if name == "channelattribution" else sys.executable
         argv = ["--child", name, str(folder), "--repeats", str(args.repeats)]
+        load = os.getloadavg()[0]
         results["cases"][name] = child(argv, python)
+        results["cases"][name]["load"] = [load, os.getloadavg()[0]]  # 1-minute, before and after
         print(name, json.dumps(results["cases"][name], default=float)[:300], flush=True)
     results["cases"]["marketing-attribution-models"] = {
         "skipped": "not on this machine's package index"
     }
+    results["load_end"] = os.getloadavg()
     write(results, args.users)
 
 
@@ -289,19 +307,29 @@ def write(results: dict[str, Any], users: int) -> None:
     DATA.mkdir(exist_ok=True)
     (DATA / f"attribution-results-{users}.json").write_text(json.dumps(results, indent=2))
     floor = results["cases"].get("floor", {}).get("times", [None])
+    sizes = results.get("sizes", {})
     lines = [
         f"# Attribution benchmark: {users:,} users",
         "",
-        "| case | seconds (min) | x floor | peak MiB | note |",
-        "|---|---:|---:|---:|---|",
+        f"{results.get('date', '')}; {results.get('cpus')} CPUs; "
+        + (
+            f"{sizes['touch_rows']:,} touch rows, {sizes['order_lines']:,} order lines; "
+            if sizes
+            else ""
+        )
+        + "load is the 1-minute load average before and after each case.",
+        "",
+        "| case | seconds (min) | x floor | peak MiB | load | note |",
+        "|---|---:|---:|---:|---|---|",
     ]
     for name, r in results["cases"].items():
+        load = "{:.1f} to {:.1f}".format(*r["load"]) if "load" in r else ""
         if "times" not in r:
-            lines.append(f"| {name} | | | | {r.get('skipped') or r.get('error')} |")
+            lines.append(f"| {name} | | | | {load} | {r.get('skipped') or r.get('error')} |")
             continue
         best = min(r["times"])
         ratio = f"{best / min(floor):.2f}" if floor and floor[0] else ""
-        lines.append(f"| {name} | {best:.2f} | {ratio} | {r['peak_mib']:.0f} | |")
+        lines.append(f"| {name} | {best:.2f} | {ratio} | {r['peak_mib']:.0f} | {load} | |")
     (DATA / f"attribution-results-{users}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

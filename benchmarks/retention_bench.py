@@ -366,19 +366,28 @@ def main() -> None:
     names = ["mlroi", "mlroi counts", "floor"]
     if a.users <= a.lifelines_max:
         names.append("lifelines")
-    results = {name: run_worker(name, a) for name in names}
+    results = {}
+    for name in names:
+        load = os.getloadavg()[0]
+        results[name] = run_worker(name, a)
+        results[name]["load"] = [load, os.getloadavg()[0]]  # 1-minute, before and after
     floor = results["floor"]["median_s"]
     lines = [
         f"# Retention benchmark ({a.mode}): {a.users:,} users, {a.repeats} repeats (medians)",
         "",
-        "| tool | median s | first call s | x floor | peak MiB | S(90) control | S(90) treatment |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} CPUs; load is"
+        " the 1-minute load average before and after each tool's process.",
+        "",
+        "| tool | median s | first call s | x floor | peak MiB | load"
+        " | S(90) control | S(90) treatment |",
+        "|---|---:|---:|---:|---:|---|---:|---:|",
     ]
     for name, r in results.items():
         c = r["check"]
         lines.append(
             f"| {name} | {r['median_s']:.3f} | {r['first_s']:.3f} | {r['median_s'] / floor:.2f}x"
-            f" | {r['peak_mib']:.0f} | {c['s90_control']:.6f} | {c['s90_treatment']:.6f} |"
+            f" | {r['peak_mib']:.0f} | {r['load'][0]:.1f} to {r['load'][1]:.1f}"
+            f" | {c['s90_control']:.6f} | {c['s90_treatment']:.6f} |"
         )
     text = "\n".join(lines) + "\n"
     full = a.users >= 10_000_000

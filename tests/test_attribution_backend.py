@@ -315,3 +315,30 @@ def test_the_session_rule_counts_orders_after_a_click_in_the_same_session() -> N
         order_session="session_id",
     )
     assert (got.revenue, got.orders, got.users) == (10.0, 1, 2)
+
+
+def test_engines_without_sorted_lists_get_the_same_path_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+
+    from mlroi.backend import capabilities
+
+    t, o, _ = generated_logs(9, users=80)
+    fast = run(t, o)
+    plain = dataclasses.replace(capabilities.ENGINES["duckdb"], sorted_lists=False)
+    monkeypatch.setitem(capabilities.ENGINES, "duckdb", plain)
+    slow = run(t, o)
+    assert slow.path == fast.path and slow.counts == fast.counts
+    assert slow.decay_path == fast.decay_path
+    np.testing.assert_array_equal(slow.decay_position, fast.decay_position)
+    np.testing.assert_array_equal(slow.decay_share, fast.decay_share)
+    np.testing.assert_array_equal(slow.value, fast.value)
+
+
+def test_a_long_path_keeps_its_order_past_ten_positions_and_digits_in_channel_names() -> None:
+    names = ["7up", "12", "", "a1", "b", "007", "c", "d", "e", "f", "g", "h"]
+    t = touches(*[("u", float(h), c, None) for h, c in enumerate(names)])
+    got = run(t, orders(("u", "o1", 20, 5.0, None)), max_touches=11)
+    assert got.path == ["\x1f".join(names[1:])]  # the last 11 touches, first touch first
+    assert got.counts["truncated_journeys"] == 1

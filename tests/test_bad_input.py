@@ -1068,6 +1068,16 @@ OUTPUT_BAD = [
         "notes.txt",
     ),
     BadOutput(
+        "demo --seed -1",
+        lambda d: ["demo", "--seed", "-1", "--out", d / "demo"],
+        "--seed: expected a whole number from 0",
+    ),
+    BadOutput(
+        "demo --users of 28 digits",
+        lambda d: ["demo", "--users", "1" + "0" * 27, "--out", d / "demo"],
+        "--users: expected 1 to 100,000,000",
+    ),
+    BadOutput(
         "roi --seed -1",
         lambda d: ["roi", d / "case.yaml", "--seed", "-1"],
         "--seed: Input should be greater than or equal to 0",
@@ -1119,26 +1129,48 @@ def test_a_billion_laughs_fails_at_its_line_in_bounded_memory(tmp_path: Path) ->
     assert peak < 20_000_000  # bytes: nothing is expanded
 
 
-# --- usage errors: a bad option value, an unknown option, a missing argument -----------------
+# --- option values checked before any work (see also USAGE_BAD below) ----------------------
 
-USAGE_BAD = [
+OPTION_BAD = [
     (["design", "case.yaml", "--mde", "abc"], "Invalid value for '--mde'", "mlroi design --help"),
     (["design", "case.yaml", "--power", "x"], "Invalid value for '--power'", "mlroi design --help"),
     (["demo", "--users", "abc"], "Invalid value for '--users'", "mlroi demo --help"),
-    (["init", "new.yaml", "--template", "zz"], "'zz' is not one of 'churn'", "mlroi init --help"),
-    (["schema", "--bogus"], "No such option: --bogus", "mlroi schema --help"),
-    (["roi"], "Missing argument", "mlroi roi --help"),
     (["decide", "case.yaml", "--resamples", "1.5"], "Invalid value for '--resamples'", "--help"),
-    # checked before any work: a negative seed once failed inside numpy after generating
-    (["demo", "--out", "new.yaml", "--seed", "-1"], "Invalid value for '--seed'", "--help"),
-    # one user leaves an arm unreadable (after 16 s of work); 1e14 users ran for hours
-    (["demo", "--out", "new.yaml", "--users", "1"], "greater than or equal to 100", "--help"),
-    (["demo", "--out", "new.yaml", "--users", "99999999999999"], "less than or equal to", "--help"),
+]
+
+
+# --- the battery, continued: the command line itself ---------------------------------------------
+
+USAGE_BAD = [
+    (["roi"], "Missing argument 'cases'. (see `mlroi roi --help`)"),
+    (["roi", "case.yaml", "--draws", "nan"], "Invalid value for '--draws'"),
+    (["roi", "case.yaml", "--bogus"], "No such option: --bogus (see `mlroi roi --help`)"),
+    (["nope"], "No such command 'nope'. (see `mlroi --help`)"),
+    (["validate", "a.yaml", "b.yaml"], "Got unexpected extra argument(s) (b.yaml)"),
+    (["init", "--template", "nope"], "'nope' is not one of 'churn', 'fraud'"),
+    (["schema", "--out"], "Option '--out' requires an argument."),
+    (["decide", "case.yaml", "--resamples", "many"], "Invalid value for '--resamples'"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("args", "says", "help_"), USAGE_BAD, ids=[" ".join(b[0]) for b in USAGE_BAD]
+    ("args", "says"), USAGE_BAD, ids=lambda x: " ".join(x) if isinstance(x, list) else None
+)
+def test_a_command_line_mistake_is_one_line_not_a_usage_box(args: list[str], says: str) -> None:
+    line = assert_one_located_line(_run(*args), says)
+    assert line.startswith("error: ")
+
+
+def test_help_is_still_help() -> None:
+    result = _run("roi", "--help")
+    assert result.exit_code == 0
+    assert "Usage: mlroi roi" in result.stdout
+    bare = _run()
+    assert "Usage: mlroi" in bare.output  # `mlroi` alone shows the help, as before
+
+
+@pytest.mark.parametrize(
+    ("args", "says", "help_"), OPTION_BAD, ids=[" ".join(b[0]) for b in OPTION_BAD]
 )
 def test_a_usage_error_is_one_line_naming_the_option_and_the_help(
     tmp_path: Path, args: list[str], says: str, help_: str

@@ -193,6 +193,19 @@ def months(x: float | None) -> str:
     return f"{x:.1f} months"
 
 
+def _scaled(a: float) -> str:
+    """``a >= 1000`` in thousands, millions or billions, the unit chosen after rounding, so
+    that 99,960 reads ``100K`` and 999,600 ``1.00M`` (never ``100.0K`` nor ``1000K``)."""
+    for scale, suffix, decimals, below in (
+        (1e3, "K", 1, 100.0),
+        (1e3, "K", 0, 1000.0),
+        (1e6, "M", 2, 1000.0),
+    ):
+        if abs(round(a / scale, decimals)) < below:
+            return f"{a / scale:.{decimals}f}{suffix}"
+    return f"{a / 1e9:.2f}B"
+
+
 def money(x: float | None, currency: str = "USD", *, exact: bool = False) -> str:
     """An amount of money: ``$2.10M``, ``$150K``, ``$14.00``, ``-$3.2K``; ``exact`` gives
     ``$2,100,000``. Unknown currency codes are written before the number (``CHF 1.20M``)."""
@@ -205,14 +218,8 @@ def money(x: float | None, currency: str = "USD", *, exact: bool = False) -> str
         body = _huge(a)
     elif exact and a >= 1:
         body = f"{a:,.0f}" if a >= 100 else f"{a:,.2f}"
-    elif a >= 1e9:
-        body = f"{a / 1e9:.2f}B"
-    elif a >= 1e6:
-        body = f"{a / 1e6:.2f}M"
-    elif a >= 1e5:
-        body = f"{a / 1e3:.0f}K"
     elif a >= 1e3:
-        body = f"{a / 1e3:.1f}K"
+        body = _scaled(a)
     elif 0 < a < 1:
         body = f"{a:.3g}" if a < 0.01 else f"{a:.3f}".rstrip("0").ljust(4, "0")
     else:

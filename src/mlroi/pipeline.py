@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from mlroi.decision.result import DecisionResult
     from mlroi.experiment.result import Comparison, ExperimentResult
     from mlroi.retention.result import RetentionResult
+    from mlroi.value.fitted import FittedShape
 
 
 def evaluate(
@@ -76,7 +77,10 @@ def evaluate(
         decision = _decide(case, base)
     if attribution is None and any(isinstance(d.lift, AttributionLift) for d in drivers):
         attribution = _attribute(case, base, readout)
-    if retention is None and any(isinstance(d.lift, RetentionLift) for d in drivers):
+    if retention is None and (
+        any(isinstance(d.lift, RetentionLift) for d in drivers)
+        or case.value.fitted_decay is not None
+    ):
         retention = _retain(case, base)
     return roi_from_lifts(
         case,
@@ -84,6 +88,7 @@ def evaluate(
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
         decision=decision,
+        fitted=resolve_decay(case, retention),
     )
 
 
@@ -132,6 +137,7 @@ def run_case(
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
         decision=decision,
+        fitted=resolve_decay(case, retention),
     )
     return CaseResult(
         name=case.name,
@@ -259,6 +265,21 @@ def resolve_lifts(
         else:
             lifts.append(_manual_lift(case, i))
     return lifts
+
+
+def resolve_decay(case: Case, retention: RetentionResult | None) -> FittedShape | None:
+    """The retention analysis's fitted decay when ``value.decay`` asks for it, else None.
+
+    Raises:
+        EstimationError: no decay could be fitted, or it is too uncertain to shape the effect.
+    """
+    spec = case.value.fitted_decay
+    if spec is None:
+        return None
+    from mlroi.retention.lift import read_decay
+
+    assert retention is not None  # the case model checks the section is there
+    return read_decay(retention, spec, "value.decay")
 
 
 def _lift_from_readout(

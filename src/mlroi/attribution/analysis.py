@@ -254,10 +254,18 @@ def incremental_revenue(
             f"attribution.incremental: the readout could not estimate {spec.metric!r} ({c.reason})"
         )
     a, u = c.absolute, spec.units
-    where = (
-        f"experiment readout: {spec.metric} lift per user ({c.arm} vs {c.control}) "
-        f"x {fmt.count(u)} users"
-    )
+    if readout.window_days is None:
+        where = (
+            f"experiment readout: {spec.metric} lift per user ({c.arm} vs {c.control}) "
+            f"x {fmt.count(u)} users"
+        )
+    else:
+        # The lift is per user per test window: the units are users x windows in the period.
+        where = (
+            f"experiment readout: {spec.metric} lift per user per"
+            f" {fmt.number(readout.window_days)}-day window ({c.arm} vs {c.control})"
+            f" x {fmt.count(u)} user-windows"
+        )
     est, se = a.estimate * u, a.std_error * u
     return Interval(est, est - z * se, est + z * se, se), where
 

@@ -204,7 +204,7 @@ def journey_counts(
             group_by=events.user, order_by=[events.time, events.kind], preceding=None, following=0
         )
     )
-    touch = events.mutate(k=before).filter(events.kind == 0).drop("kind")
+    touch = events.mutate(k=before.cast("int64")).filter(events.kind == 0).drop("kind")
     right = ranked.select(
         user_o="user", k_o="k", order_time="time", order_id="order_id", value="value"
     )
@@ -219,22 +219,21 @@ def journey_counts(
     kept = kept.mutate(
         position=ibis.ifelse(kept.keep, ibis.least(kept.size, max_touches) - 1 - kept.rn, -1)
     )
-    journey = [kept.user, kept.k]
-    path = kept.channel.group_concat(SEPARATOR, where=kept.keep, order_by=kept.position)
-    if capabilities(kept).ordered_window_aggregates:
-        kept = kept.mutate(path=path.over(group_by=journey))
-    else:  # one more pass: each journey's path, joined back to its touches
-        paths_of = kept.group_by(["user", "k"]).aggregate(path=path)
-        paths_of = paths_of.select(user_j="user", k_j="k", path="path")
-        kept = kept.join(paths_of, [kept.user == paths_of.user_j, kept.k == paths_of.k_j])
+    # each journey's path (and latest kept touch) in one hash aggregation, joined back to its
+    # touches: cheaper than window functions over (user, k), which sort every partition
+    per_journey: dict[str, Any] = {"path": _path(kept, max_touches)}
+    if decay:
+        per_journey["latest"] = ibis.ifelse(kept.keep, kept.lag_h, ibis.null("float64")).min()
+    journeys = kept.group_by(["user", "k"]).aggregate(**per_journey)
+    journeys = journeys.rename(user_j="user", k_j="k")
+    kept = kept.join(journeys, [kept.user == journeys.user_j, kept.k == journeys.k_j])
     share = worth = ibis.literal(0.0)
     if decay:
-        latest = (
-            ibis.ifelse(kept.keep, kept.lag_h, ibis.null("float64")).min().over(group_by=journey)
-        )
-        w = 2.0 ** (-(kept.lag_h - latest) / (half_life_days * 24.0))
+        w = 2.0 ** (-(kept.lag_h - kept.latest) / (half_life_days * 24.0))
         kept = kept.mutate(w=ibis.ifelse(kept.keep & kept.converted, w, 0.0))
-        kept = kept.mutate(wsum=exact_sum(kept.w).over(group_by=journey))
+        sums = kept.group_by(["user", "k"]).aggregate(wsum=exact_sum(kept.w))
+        sums = sums.rename(user_s="user", k_s="k")
+        kept = kept.join(sums, [kept.user == sums.user_s, kept.k == sums.k_s])
         share = ibis.ifelse(kept.w > 0, kept.w / kept.wsum, 0.0)
         worth = share * kept.value
     first = (kept.position == 0).cast("int64")
@@ -256,10 +255,7 @@ def journey_counts(
         .order_by(["path", "converted", "position"])
     )
     got = fetch_columns(by_position, "the path-count query")
-    counts = _irregular(t_all, lines, o, touches, orders)
-    if exclude:
-        kept_rows = fetch_one(t.aggregate(n=t.count()), "the touchpoint count")["n"]
-        counts["excluded_touches"] = counts["distinct_touches"] - float(kept_rows)
+    counts = _irregular(t_all, lines, o, touches, orders, exclude)
     path_col = got["path"]
     named = ~np.ma.getmaskarray(path_col) & np.array(
         [p is not None and p != "" for p in np.ma.getdata(path_col)], dtype=bool
@@ -296,8 +292,24 @@ def journey_counts(
     )
 
 
-def _irregular(t: Any, lines: Any, o: Any, touches: Any, orders: Any) -> dict[str, Any]:
-    """Counts of the logs' rows, duplicates and irregular orders (a few one-row scans)."""
+def _path(kept: Any, max_touches: int) -> Any:
+    """Each journey's channels (``keep`` touches) joined by :data:`SEPARATOR` in ``position``
+    order. Where the engine sorts lists, each channel is prefixed by its position in a fixed
+    number of digits (``1000 + position``, say), the list is sorted and joined, and the prefixes
+    are cut off: the same text as an ordered ``string_agg``, without its per-group sort."""
+    if not capabilities(kept).sorted_lists:
+        return kept.channel.group_concat(SEPARATOR, where=kept.keep, order_by=kept.position)
+    digits = len(str(max(max_touches - 1, 0))) + 1
+    tagged = (kept.position + 10 ** (digits - 1)).cast("string") + kept.channel
+    joined = tagged.collect(where=kept.keep).sort().join(SEPARATOR)
+    return joined.re_replace(f"(^|{SEPARATOR})[0-9]{{{digits}}}", r"\1")
+
+
+def _irregular(
+    t: Any, lines: Any, o: Any, touches: Any, orders: Any, exclude: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Counts of the logs' rows, duplicates, touches of ``exclude`` channels and irregular
+    orders (a few one-row scans; the distinct touches are counted in one)."""
     import ibis
 
     got: dict[str, Any] = {}
@@ -308,6 +320,12 @@ def _irregular(t: Any, lines: Any, o: Any, touches: Any, orders: Any) -> dict[st
             t.aggregate(
                 distinct_touches=t.count(),
                 channels_with_separator=t.channel.contains(SEPARATOR).sum(),
+                # the journeys' filter keeps a touch where this is true (not NULL)
+                **(
+                    {"_kept": (~t.channel.isin(list(exclude))).fill_null(False).sum()}
+                    if exclude
+                    else {}
+                ),
                 _first=t.time.min(),
                 _last=t.time.max(),
             ),
@@ -346,6 +364,8 @@ def _irregular(t: Any, lines: Any, o: Any, touches: Any, orders: Any) -> dict[st
         )
     out: dict[str, Any] = {k: (v if k.startswith("_") else float(v or 0)) for k, v in got.items()}
     out["duplicate_touches"] = out["touch_rows"] - out["distinct_touches"]
+    if exclude:
+        out["excluded_touches"] = out["distinct_touches"] - float(out.pop("_kept") or 0)
     out["duplicate_order_lines"] = out["order_lines"] - out["distinct_lines"]
     return out
 

@@ -25,6 +25,8 @@ class Capabilities:
             pandas and pyarrow on every command-line run).
         ordered_window_aggregates: an aggregate with its own ``ORDER BY`` runs as a window
             function (DuckDB's ``string_agg(x ORDER BY y) OVER (...)``; PostgreSQL refuses it).
+        sorted_lists: an aggregated list sorts in a scalar function (DuckDB's ``array_sort`` of
+            an ``array_agg``), which is faster than an aggregate with its own ``ORDER BY``.
     """
 
     bitmap_distinct: bool = False
@@ -33,10 +35,13 @@ class Capabilities:
     quantiles: bool = True
     native_fetch: bool = False
     ordered_window_aggregates: bool = False
+    sorted_lists: bool = False
 
 
 ENGINES: dict[str, Capabilities] = {
-    "duckdb": Capabilities(bitmap_distinct=True, native_fetch=True, ordered_window_aggregates=True),
+    "duckdb": Capabilities(
+        bitmap_distinct=True, native_fetch=True, ordered_window_aggregates=True, sorted_lists=True
+    ),
     "postgres": Capabilities(),
 }
 """Capabilities of every engine mlroi is tested on, by Ibis backend name."""

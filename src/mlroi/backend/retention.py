@@ -1,7 +1,8 @@
 """The retention request: per-user logs reduced to per-arm, per-day churn and censoring counts.
 
-Python never holds a row: the backend derives each user's follow-up time and churn flag and
-returns one row per (arm, day, churned) with a count, plus counts of the rows it had to leave out.
+Python never holds a row: the backend derives each user's follow-up time and churn day and
+returns one row per (arm, follow-up, churn day) with a count (both days clipped, so few rows),
+plus counts of the rows it had to leave out.
 
 Time: every timestamp becomes epoch seconds in the backend, so a column with a time zone and one
 without compare on one clock (a column without one is read as UTC; the result says so). Day ``k``
@@ -32,8 +33,6 @@ from mlroi.backend.execute import fetch_one, fetch_rows
 from mlroi.errors import DataError, MlroiError, first_line
 
 DAY = 86400
-_TOO_RECENT = -1  # follow-up time codes of users who are counted, not followed
-_BEFORE = -2
 
 
 @dataclass(frozen=True)
@@ -45,12 +44,15 @@ class RetentionCounts:
         observation_end: the end of observation used (UTC).
         excluded: how many rows or users were left out, by reason.
         notes: how the inputs were read (time zones, defaults).
+        cohort_rows: ``(arm, cohort, day, events, censored)`` when cohorts were asked for:
+            ``cohort`` is the UTC date (epoch day) of the Monday of the week of first exposure.
     """
 
     rows: tuple[tuple[str, int, int, int], ...]
     observation_end: dt.datetime
     excluded: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    cohort_rows: tuple[tuple[str, int, int, int, int], ...] = ()
 
 
 def _epoch(table: Any, column: str, role: str, notes: list[str]) -> Any:
@@ -84,6 +86,7 @@ def retention_counts(
     window_days: int,
     observation_end: dt.datetime | None,
     unit_bounds: tuple[int, int] | None = None,
+    cohorts: bool = False,
 ) -> RetentionCounts:
     """Per-arm, per-day churn and censoring counts from the assignments and a log.
 
@@ -97,6 +100,8 @@ def retention_counts(
         observation_end: end of observation; ``None`` for the latest time in the log.
         unit_bounds: the user column's range from file statistics, if known: users assigned
             twice are then counted in a bitmap instead of a hash table.
+        cohorts: also count per cohort of the week of first exposure (Monday to Sunday, UTC),
+            in the same query.
 
     Raises:
         DataError: a column is missing or is not a time; no user has any follow-up.
@@ -131,17 +136,31 @@ def retention_counts(
     else:
         aware = observation_end.tzinfo is not None
         end = observation_end.timestamp() if aware else _naive_utc(observation_end)
-    ok = asg.filter(asg["__unit"].notnull() & asg["__arm"].notnull() & asg["__x"].notnull())
-    ok = ok.mutate(
-        __e=((ibis.literal(end) - ok["__x"]) / DAY).floor().cast("int64"),
+    # the users to follow, in one projection of the source: NULL checks on the source's own
+    # columns (pushed into the scan), follow-up days computed once per row
+    src = assignments.filter(
+        assignments[unit].notnull()
+        & assignments[variant].notnull()
+        & assignments[exposure].notnull()
     )
-    ok = ok.mutate(__f=ibis.least(ibis.literal(window_days), ok["__e"] - gap_days))
+    x = _epoch(src, exposure, "exposure column", [])
+    e = ((ibis.literal(end) - x) / DAY).floor().cast("int64")
+    user_cols = {"__unit": src[unit], "__arm": src[variant].cast("string"), "__x": x, "__e": e}
+    user_cols["__f"] = ibis.least(ibis.literal(window_days), e - gap_days)
+    if inline:
+        user_cols["__c"] = _epoch(src, timestamp, "churn column", [])
+    keys: list[str] = []
+    if cohorts:  # epoch day 0 is a Thursday: day + 3 mod 7 counts from Monday
+        x_day = (x / DAY).floor().cast("int64")
+        user_cols["__k"] = x_day - (x_day + 3) % 7
+        keys = ["__k"]
+    ok = src.select(**user_cols)
     try:
         if mode == "activity":
-            per_user = _activity(ok, lg, gap_days, end)
+            per_user = _activity(ok, lg, gap_days, end, window_days, keys)
         else:
-            per_user = _cancellation(ok, None if inline else lg, end)
-        grouped = per_user.group_by("__arm", "time", "event").aggregate(n=ibis._.count())
+            per_user = _cancellation(ok, None if inline else lg, end, window_days, keys)
+        grouped = per_user.group_by("__arm", *keys, "f", "day").aggregate(n=ibis._.count())
         rows = fetch_rows(grouped, "the retention counts query")
         excluded = _excluded(asg, None if inline else lg, end, mode, unit_bounds)
     except MlroiError:
@@ -158,16 +177,22 @@ def retention_counts(
             f" {timestamp!r} and {exposure!r} are timestamps"
         ) from exc
     counts: dict[tuple[str, int], list[int]] = {}
+    by_cohort: dict[tuple[str, int, int], list[int]] = {}
     too_recent, before = 0, 0
-    for r in rows:
-        if r["time"] == _BEFORE:
-            before += int(r["n"])
+    for r in rows:  # (arm, [cohort,] follow-up F, churn day or NULL, users), both days clipped
+        f, day, n = int(r["f"]), r["day"], int(r["n"])
+        if day is not None and day < 0:
+            before += n
             continue
-        if r["time"] is None or r["time"] < 0:
-            too_recent += int(r["n"])
+        if f < 0:
+            too_recent += n
             continue
-        slot = counts.setdefault((str(r["__arm"]), int(r["time"])), [0, 0])
-        slot[0 if r["event"] else 1] += int(r["n"])
+        churned = day is not None and day <= f
+        time, slot = (int(day), 0) if churned else (f, 1)
+        counts.setdefault((str(r["__arm"]), time), [0, 0])[slot] += n
+        if cohorts:
+            key = (str(r["__arm"]), int(r["__k"]), time)
+            by_cohort.setdefault(key, [0, 0])[slot] += n
     excluded["users exposed too recently to follow"] = too_recent
     if mode == "churn":
         excluded["users who cancelled before their exposure"] = before
@@ -178,10 +203,11 @@ def retention_counts(
             " wait for more data"
         )
     out = tuple((a, d, v[0], v[1]) for (a, d), v in sorted(counts.items()))
-    return RetentionCounts(out, _utc(end), excluded, tuple(dict.fromkeys(notes)))
+    per_cohort = tuple((a, k, d, v[0], v[1]) for (a, k, d), v in sorted(by_cohort.items()))
+    return RetentionCounts(out, _utc(end), excluded, tuple(dict.fromkeys(notes)), per_cohort)
 
 
-def _activity(ok: Any, lg: Any, gap: int, end: float) -> Any:
+def _activity(ok: Any, lg: Any, gap: int, end: float, window: int, keys: list[str]) -> Any:
     import ibis
 
     joined = lg.filter(lg["__t"].notnull() & (lg["__t"] <= end)).join(ok, "__unit")
@@ -194,22 +220,24 @@ def _activity(ok: Any, lg: Any, gap: int, end: float) -> Any:
     days = active.union(ok.select("__unit", day=ibis.literal(0, "int64")), distinct=True)
     w = ibis.window(group_by="__unit", order_by="day")
     days = days.mutate(nxt=days["day"].lead().over(w))
-    days = days.join(ok.select("__unit", "__arm", "__e", "__f"), "__unit")
+    days = days.join(ok.select("__unit", "__arm", "__e", "__f", *keys), "__unit")
     gap_after = (days["nxt"].isnull() & (days["day"] + gap <= days["__e"])) | (
         days["nxt"] - days["day"] > gap
     )
     churn_day = ibis.ifelse(gap_after & (days["day"] <= days["__f"]), days["day"], None)
-    per_user = days.group_by("__unit", "__arm", "__f").aggregate(churn=churn_day.min())
-    return _time_event(per_user)
+    per_user = days.group_by("__unit", "__arm", "__f", *keys).aggregate(churn=churn_day.min())
+    columns = {"__arm": per_user["__arm"], "__f": per_user["__f"], "day": per_user["churn"]}
+    return _time_event(per_user, columns | {k: per_user[k] for k in keys}, window)
 
 
-def _cancellation(ok: Any, lg: Any | None, end: float) -> Any:
+def _cancellation(ok: Any, lg: Any | None, end: float, window: int, keys: list[str]) -> Any:
     """Each user's first cancellation: from ``lg`` (a table of its own), or from the ``__c``
     column of the assignments (``lg`` is ``None``)."""
     import ibis
 
     if lg is None:
-        joined = ok.mutate(__c=ibis.ifelse(ok["__c"] <= end, ok["__c"], None))
+        c = ibis.ifelse(ok["__c"] <= end, ok["__c"], None)
+        joined = ok
     else:
         first = (
             lg.filter(lg["__t"].notnull() & (lg["__t"] <= end))
@@ -217,24 +245,25 @@ def _cancellation(ok: Any, lg: Any | None, end: float) -> Any:
             .aggregate(__c=lambda t: t["__t"].min())
         )
         joined = ok.left_join(first, "__unit")
-    c_day = ((joined["__c"] - joined["__x"]) / DAY).floor().cast("int64")
-    churn = (c_day >= 0) & (c_day <= joined["__f"])
-    per_user = joined.select(
-        "__unit", "__arm", "__f", churn=ibis.ifelse(churn, c_day, None), before=c_day < 0
-    )
-    return _time_event(per_user)
+        c = joined["__c"]
+    c_day = ((c - joined["__x"]) / DAY).floor().cast("int64")
+    per_user = {"__arm": joined["__arm"], "__f": joined["__f"], "day": c_day}
+    return _time_event(joined, per_user | {k: joined[k] for k in keys}, window)
 
 
-def _time_event(per_user: Any) -> Any:
+def _time_event(table: Any, per_user: dict[str, Any], window: int) -> Any:
+    """``table`` reduced, in one projection, to each user's arm, follow-up ``f`` and churn
+    ``day`` (NULL for none), both clipped to ``[-1, window + 1]`` so that few groups remain:
+    ``f = -1`` is a user exposed too recently, ``day = -1`` a churn before exposure, and a day
+    past ``f`` no churn within the follow-up. Python reads each group's case; the engine does
+    only arithmetic per row."""
     import ibis
 
-    event = per_user["churn"].notnull() & (per_user["__f"] >= 0)
-    time = ibis.ifelse(
-        per_user["__f"] < 0, _TOO_RECENT, per_user["churn"].fill_null(per_user["__f"])
-    )
-    if "before" in per_user.columns:
-        time = ibis.ifelse(per_user["before"].fill_null(False), _BEFORE, time)
-    return per_user.select("__arm", time=time, event=event)
+    f, day = per_user["__f"], per_user["day"]  # GREATEST and LEAST would skip a NULL day
+    f = ibis.ifelse(f < 0, -1, f)
+    day = ibis.cases((day < 0, -1), (day > window + 1, window + 1), else_=day)
+    keys = {k: v for k, v in per_user.items() if k not in ("__arm", "__f", "day")}
+    return table.select(__arm=per_user["__arm"], **keys, f=f, day=day)
 
 
 def _excluded(

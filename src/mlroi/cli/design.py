@@ -60,15 +60,23 @@ def design(
     )
     for col in ("metric", "baseline", "CUPED var. cut", "units needed", "MDE at n", "n"):
         table.add_column(col, justify="left" if col == "metric" else "right")
+    unsized = []
     for d in designs:
+        base = "—" if d.baseline is None else fmt.value(d.baseline.mean)
+        if d.required is None or d.at_n is None or d.baseline is None:
+            unsized.append(f"note: {d.metric}: {d.reason}")
+            table.add_row(d.metric, base, "", "—", "—", "")
+            continue
         at_n = d.at_n.mde_relative
         table.add_row(
             d.metric,
-            fmt.value(d.baseline.mean),
+            base,
             fmt.share(d.baseline.variance_reduction, 0) if d.baseline.variance_reduction else "",
             fmt.count(d.required.n_total),
             fmt.percent(at_n).lstrip("+") if at_n is not None else fmt.value(d.at_n.mde_absolute),
             fmt.count(d.at_n.n_total),
         )
     console.print(table)
+    for line in unsized:
+        console.print(line, markup=False)
     write_json({"designs": [d.to_dict() for d in designs]}, json_out, force=force)

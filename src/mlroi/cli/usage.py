@@ -1,59 +1,59 @@
-"""Command-line usage errors (a bad option value, an unknown option, a missing argument) as one
-line, like every other user error: ``error: <what>; see `mlroi CMD --help```, exit 2.
-
-Click prints them as a usage line, a hint and a boxed message; a reader scanning for the one
-``error:`` line (and the battery of bad inputs) wants the same shape as a bad case file.
-"""
+"""A mistake on the command line itself (an unknown option, ``--draws nan``, a missing case
+file argument) is one line too, like every other user error: ``error: ...`` and where to look,
+exit 2, instead of Click's usage box."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
-import typer
 from rich.markup import escape
-from typer._click import exceptions as click  # the Click that Typer vendors and raises
 from typer.core import TyperGroup
 
-from mlroi.cli.handler import EXIT_USER_ERROR
-from mlroi.cli.output import err_console
+EXIT_USAGE = 2
 
 
 class OneLineUsageErrors(TyperGroup):
-    """The ``mlroi`` group, whose usage errors are one ``error:`` line on stderr."""
+    """The ``mlroi`` group: Click runs it as usual, but reports a usage error in one line."""
 
-    def main(  # type: ignore[override]
+    def main(
         self,
-        args: Any = None,
+        args: Sequence[str] | None = None,
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
+        windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
+        run = super().main
         if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+            return run(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        from typer._click.exceptions import ClickException, UsageError
+        from typer.exceptions import Abort
+
         try:
-            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.NoArgsIsHelpError as exc:
-            exc.show()
+            code = run(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `mlroi` alone: the help
+                exc.show()
+                sys.exit(exc.exit_code)
+            _say(exc.format_message(), getattr(exc, "ctx", None))
+            sys.exit(EXIT_USAGE)
+        except ClickException as exc:
+            _say(exc.format_message(), None)
             sys.exit(exc.exit_code)
-        except click.UsageError as exc:
-            err_console.print(
-                f"[bold red]error:[/] {escape(_one_line(exc))}", highlight=False, soft_wrap=True
-            )
-            sys.exit(EXIT_USER_ERROR)
-        except click.ClickException as exc:
-            exc.show()
-            sys.exit(exc.exit_code)
-        except typer.Abort:
-            err_console.print("Aborted.", highlight=False)
+        except Abort:
+            _say("aborted", None)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
 
-def _one_line(exc: click.UsageError) -> str:
-    message = " ".join(exc.format_message().split())
-    ctx = exc.ctx
-    if ctx is not None and ctx.command.get_help_option(ctx) is not None:
-        message += f" (see `{ctx.command_path} {ctx.help_option_names[0]}`)"
-    return message
+def _say(message: str, ctx: Any) -> None:
+    from mlroi.cli.output import err_console
+
+    text = " ".join(message.replace("Value error, ", "").split())
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    err_console.print(
+        f"[bold red]error:[/] {escape(text)}{escape(hint)}", highlight=False, soft_wrap=True
+    )

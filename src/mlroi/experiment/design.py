@@ -27,20 +27,24 @@ class MetricDesign:
         baseline: its value and per-unit variance in the control arm (and CUPED reduction).
         required: the sample size that detects ``mde`` with the requested power.
         at_n: the MDE at ``n_total`` units.
+        reason: why the metric cannot be sized (then ``required`` and ``at_n`` are ``None``,
+            and ``baseline`` too when the control arm gives none); ``None`` when it is sized.
     """
 
     metric: str
-    baseline: Baseline
-    required: Design
-    at_n: Design
+    baseline: Baseline | None
+    required: Design | None
+    at_n: Design | None
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
             "metric": self.metric,
-            "baseline": self.baseline.to_dict(),
-            "required": self.required.to_dict(),
-            "at_n": self.at_n.to_dict(),
+            "baseline": None if self.baseline is None else self.baseline.to_dict(),
+            "required": None if self.required is None else self.required.to_dict(),
+            "at_n": None if self.at_n is None else self.at_n.to_dict(),
+            "reason": self.reason,
         }
 
 
@@ -65,6 +69,10 @@ def design(
         n_total: units over control and one treatment for the MDE; default: as in the data.
         data: per-unit data, overriding ``config.source``.
         base: folder that relative paths are resolved against.
+
+    A metric that cannot be sized (no spread in the control arm, or a relative ``mde`` of a
+    metric whose control mean is not positive) is returned with its ``reason``; the others are
+    sized as usual.
     """
     table, keys = units_table(config, data, base=base)
     try:
@@ -81,7 +89,19 @@ def design(
     alpha = 1.0 - config.level
     out = []
     for metric in metrics:
-        baseline = metric.baseline(control)
+        try:
+            baseline = metric.baseline(control)
+        except DataError:
+            reason = f"no spread in the control arm {config.control!r}: it cannot be sized"
+            out.append(MetricDesign(metric.name, None, None, None, reason))
+            continue
+        if relative and not baseline.mean > 0.0:
+            reason = (
+                f"its control mean is {baseline.mean:g}: a relative MDE needs a positive one"
+                " (pass --absolute with an MDE in its units)"
+            )
+            out.append(MetricDesign(metric.name, baseline, None, None, reason))
+            continue
         common: dict[str, Any] = dict(
             alpha=alpha, power=power, alternative=config.alternative, shares=shares
         )

@@ -337,6 +337,7 @@ def _read_out_table(
         notes=tuple(notes),
         relative_interval=config.relative_interval,
         exclusions=_exclusions(stats),
+        window_days=config.window,
     )
 
 

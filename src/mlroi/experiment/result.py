@@ -79,6 +79,8 @@ class ExperimentResult(Result):
             ``fieller``); each comparison's ``relative_method`` says which one it got.
         exclusions: the rows read and the rows left out, with why (an event log's events of
             units never assigned, units never exposed): the report's Data quality table.
+        window_days: days each unit's metrics cover (the test window: ``window_days`` of the
+            experiment, or its event log's window); ``None`` when the case does not say.
     """
 
     control: str
@@ -93,6 +95,7 @@ class ExperimentResult(Result):
     notes: tuple[str, ...] = ()
     relative_interval: str = "auto"
     exclusions: Exclusions = field(default_factory=Exclusions)
+    window_days: float | None = None
 
     def failures(self, fail_on: tuple[str, ...] = ("srm", "guardrail")) -> list[str]:
         """One line per failed check among ``fail_on`` (empty when the readout passes)."""

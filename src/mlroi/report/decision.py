@@ -50,6 +50,24 @@ def best_within(m: ModelResult, share: float) -> float:
     return float(np.max(c.incremental_value[:last]))
 
 
+def _budget_runs(values: list[tuple[float, str]]) -> list[str]:
+    """``top 5% $124K``, with budgets of equal value written once: ``top 5% to 30% $367K each``
+    (the best threshold acts on fewer rows than the smallest of them)."""
+    out: list[str] = []
+    i = 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and values[j + 1][1] == values[i][1]:
+            j += 1
+        first, money = values[i]
+        if j == i:
+            out.append(f"top {fmt.budget(first)} {money}")
+        else:
+            out.append(f"top {fmt.budget(first)} to {fmt.budget(values[j][0])} {money} each")
+        i = j + 1
+    return out
+
+
 def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     """The chosen threshold of one model, its value and what limits it."""
     d = m.decision
@@ -67,16 +85,14 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
         f"{m.column}: {act}: "
         f"{fmt.count(p['targeted'])} of {fmt.count(r.rows)} eligible rows "
         f"({fmt.share(p['share_targeted'])}), worth {fmt.money(p['incremental_value'], cur)} "
-        f"over acting on nobody{_yearly(r, p['incremental_value'])}."
+        f"on these rows over acting on nobody{_yearly(r, p['incremental_value'])}."
     ]
     metrics = ", ".join(f"{k} {fmt.score(p[k])}" for k in _CHECKED_METRICS if not math.isnan(p[k]))
     auc = "" if m.curve.auc is None else f"; AUC {fmt.score(m.curve.auc)}"
     lines.append(f"  At this threshold: {metrics}{auc}.")
     lines.append(
         "  Best within a budget: "
-        + ", ".join(
-            f"top {fmt.budget(share)} {fmt.money(best_within(m, share), cur)}" for share in BUDGETS
-        )
+        + ", ".join(_budget_runs([(s, fmt.money(best_within(m, s), cur)) for s in BUDGETS]))
         + " (the best threshold acting on at most that share of the rows)."
     )
     calibrated = calibration_sentence(r, m)
@@ -158,7 +174,13 @@ def stated_sentences(r: DecisionResult, s: StatedPoint | None = None) -> list[st
     p = s.point
     level = fmt.level(r.level)
     if s.index == 0:
-        where = f"acting on nobody ({s.ask.words(r.rows)} reaches no whole group of tied scores)"
+        curve = r.models[s.model].curve
+        if s.ask.kind == "threshold" and len(curve.threshold) > 1:
+            top = fmt.threshold(float(curve.threshold[1]))
+            why = f"no score is >= {fmt.threshold(s.threshold)}; the highest is {top}"
+        else:
+            why = f"the {s.ask.words(r.rows)} is fewer rows than the highest group of tied scores"
+        where = f"acting on nobody ({why})"
     else:
         where = (
             f"acting on {s.column} >= {fmt.threshold(s.threshold)}: "

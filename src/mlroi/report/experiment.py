@@ -169,6 +169,15 @@ def view(result: ExperimentResult, *, segments: bool = True) -> View:
         if left_out is not None:
             blocks.append(Sentence(left_out, "warn"))
     blocks.extend(Sentence(note, "note") for note in result.notes)
+    if result.window_days is not None:
+        blocks.append(
+            Sentence(
+                f"Period: each unit's metrics cover the test window of "
+                f"{fmt.number(result.window_days)} days after its first exposure; the lifts are"
+                " per unit per window.",
+                "note",
+            )
+        )
     chart = lift_chart(result)
     # the SRM verdict is the headline; a failed guardrail is read before it too
     failed = [line for line in result.failures(("guardrail",))]

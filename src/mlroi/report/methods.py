@@ -116,6 +116,18 @@ def roi(r: RoiResult) -> list[str]:
         out = ["Every input is a single value: the figures are exact, with no interval."]
     out.append(f"Cash flows: {r.timing}.")
     out += [f"Lift of {x.driver}: {x.distribution}, from {x.source}." for x in r.lifts]
+    f = r.effect_shape
+    if f is not None:
+        out.append(
+            f"The effect over the horizon follows the decay fitted to {f.arm}'s lift in weekly"
+            f" retention over {fmt.count(f.weeks)} weeks of exposure, from"
+            f" {fmt.points(f.initial)} in week 1 to a plateau of {fmt.points(f.plateau)}"
+            f" (half-life {fmt.number(f.half_life, 3)} weeks); each driver's lift is read as"
+            f" the curve's mean over weeks 1-{f.lift_weeks}, and month t after launch as the weeks"
+            " a user's exposure has lasted by then. Its initial lift, plateau and log scale"
+            " are drawn jointly from the fit's covariance, independently of the lifts (which"
+            " may rest on the same users)."
+        )
     if any("Student's t" in x.distribution for x in r.lifts):
         out.append(
             "A lift from the readout is drawn from Student's t on the readout's degrees of "

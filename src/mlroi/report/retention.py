@@ -60,7 +60,7 @@ def headline(r: RetentionResult) -> Sentence:
         tone = "bad"
     return Sentence(
         f"Retention at {_days(at.day)}: {'; '.join(parts)}; log-rank"
-        f" p = {fmt.p_value(r.log_rank.p_value)}",
+        f" {fmt.p_equals(r.log_rank.p_value)}",
         tone,
     )
 
@@ -145,6 +145,35 @@ def weekly_table(r: RetentionResult, t: str) -> Table | None:
     )
 
 
+def cohort_table(r: RetentionResult, t: str) -> Table | None:
+    """Retention at the cohort day per arm and the lift, per week of first exposure."""
+    rows = tuple(
+        (
+            Cell(f"{c.cohort:%Y-%m-%d}"),
+            Cell(fmt.share(c.control.estimate)),
+            Cell(fmt.share(c.treatment.estimate)),
+            Cell(fmt.points_interval(c.lift), _tone(c.lift)),
+            Cell(f"{fmt.count(c.followed_control)} / {fmt.count(c.followed_treatment)}"),
+        )
+        for c in r.cohorts or ()
+        if c.arm == t
+    )
+    if not rows:
+        return None
+    day = _days((r.cohorts or ())[0].day)
+    return Table(
+        f"Retention at {day} by week of first exposure (Monday, UTC): {t} vs {r.control}",
+        (
+            Column("cohort", "right"),
+            Column(r.control, "right"),
+            Column(t, "right"),
+            Column("lift", "right"),
+            Column(f"users followed to {day}", "right"),
+        ),
+        rows,
+    )
+
+
 def over_time_sentences(r: RetentionResult, t: str) -> list[Sentence]:
     """The trend of the weekly lift and its fitted decay, in words."""
     if r.over_time is None:
@@ -158,7 +187,7 @@ def over_time_sentences(r: RetentionResult, t: str) -> list[Sentence]:
         out.append(
             Sentence(
                 f"{t}: the lift in weekly retention changes by {fmt.points_interval(tr.slope, 2)}"
-                f" per week of exposure over {tr.weeks} weeks (p = {fmt.p_value(tr.p_value)})"
+                f" per week of exposure over {tr.weeks} weeks ({fmt.p_equals(tr.p_value)})"
                 + (
                     "; it fades: a novelty effect."
                     if tr.slope.upper < 0 and o.weeks and o.weeks[0].lift.estimate > 0
@@ -338,7 +367,7 @@ def sections(r: RetentionResult) -> tuple[Section, ...]:
             (
                 Sentence(
                     f"Log-rank test of equal curves: chi-square {fmt.number(lr.statistic, 4)} on"
-                    f" {lr.df} df, p = {fmt.p_value(lr.p_value)} (churns observed vs expected:"
+                    f" {lr.df} df, {fmt.p_equals(lr.p_value)} (churns observed vs expected:"
                     f" {observed})."
                 ),
                 rmst_table(r),
@@ -350,6 +379,9 @@ def sections(r: RetentionResult) -> tuple[Section, ...]:
         table = weekly_table(r, t)
         blocks: list[Table | Sentence] = [] if table is None else [table]
         blocks += over_time_sentences(r, t)
+        cohorts = cohort_table(r, t)
+        if cohorts is not None:
+            blocks.append(cohorts)
         if blocks:
             out.append(Section(tuple(blocks), f"Effect over time: {t}"))
     lt = lifetime_table(r)

@@ -31,7 +31,8 @@ from mlroi.stats.interval import Interval
 
 
 def _money_interval(e: Interval, currency: str) -> str:
-    return fmt.money_range(e.lower, e.upper, currency, sep="–")
+    # A dash beside a minus sign reads as a range of negatives: "-$49.62 to $2.57".
+    return fmt.money_range(e.lower, e.upper, currency, sep=" to " if e.lower < 0 else "–")
 
 
 def withheld(r: RoiResult) -> str:
@@ -79,15 +80,22 @@ def _verdict(r: RoiResult) -> str:
             f"It brings {fmt.money(r.total_value.estimate, c)} of {r.value_label}{spread} "
             "and costs nothing over the horizon, so no return multiple is defined."
         )
+    # "-$23.93 came back" is no sentence: when the value itself is negative, say it was lost.
+    if m.estimate >= 0:
+        came = f"{fmt.money(m.estimate, c)} {'came' if r.uncertain else 'comes'} back"
+    else:
+        came = f"{fmt.money(-m.estimate, c)} of value {'was' if r.uncertain else 'is'} lost"
     if not r.uncertain:
         text = (
-            f"For every {one} spent, {fmt.money(m.estimate, c)} comes back (every input is "
-            "a single value, so there is no interval). "
+            f"For every {one} spent, {came} (every input is a single value, so there is no"
+            " interval). "
         )
     else:
+        spread = f"{level} interval {_money_interval(m, c)}"
+        if m.estimate < 0:
+            spread = f"what came back: {spread}"
         text = (
-            f"For every {one} spent, {fmt.money(m.estimate, c)} came back "
-            f"({level} interval {_money_interval(m, c)}). "
+            f"For every {one} spent, {came} ({spread}). "
             f"{fmt.chance('P(net ROI > 0)', r.p_net_roi_positive)}. "
         )
     payback = r.payback_months.estimate
@@ -136,10 +144,13 @@ def _rows(r: RoiResult) -> list[tuple[str, str, str]]:
             (name, fmt.multiple(e.estimate), f"{fmt.multiple(e.lower)}–{fmt.multiple(e.upper)}")
         )
     irr = r.irr
+    ends = (fmt.rate(irr.lower), fmt.rate(irr.upper))
     spread = (
         "undefined in over 1% of draws"
         if math.isnan(irr.lower)
-        else f"{fmt.rate(irr.lower)}–{fmt.rate(irr.upper)}"
+        else f"all draws {ends[0]}"  # e.g. both ends beyond the rate the formatter writes
+        if ends[0] == ends[1]
+        else "–".join(ends)
     )
     of_draws = f"; interval of {fmt.count(r.irr_draws)} draws" if r.uncertain else ""
     rows.append(
@@ -162,10 +173,15 @@ def break_even_lines(r: RoiResult) -> list[str]:
     what = b.metric or b.driver
     if b.lift is not None:
         rel = f" ({fmt.percent(b.lift_relative)} relative)" if b.lift_relative is not None else ""
+        # A break-even on the far side of zero: the other inputs pay for the case without it.
+        without = (b.direction == "at least" and b.lift < 0) or (
+            b.direction == "at most" and b.lift > 0
+        )
         out.append(
             f"Break-even lift of {what}: NPV >= 0 needs {b.direction} {fmt.signed(b.lift)}"
             f" per unit{rel};"
             f" measured {fmt.signed(b.measured_lift)}."
+            + (f" NPV stays >= 0 even with no lift of {what}." if without else "")
         )
     if b.cost_total is not None and b.cost_multiple is not None:
         out.append(
@@ -319,7 +335,7 @@ def _sensitivity(r: RoiResult) -> Table:
         tuple(
             (
                 Cell(s.label),
-                Cell(f"{fmt.value(s.low)} … {fmt.value(s.high)}"),
+                Cell(f"{fmt.number(s.low)} … {fmt.number(s.high)}"),
                 Cell(fmt.money(s.npv_low, c)),
                 Cell(fmt.money(s.npv_high, c)),
                 Cell(fmt.money(s.width, c)),

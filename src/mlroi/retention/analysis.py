@@ -25,7 +25,7 @@ from mlroi.errors import DataError, SpecError
 from mlroi.retention.holdout import holdout_plan
 from mlroi.retention.lifetime import lifetime_value
 from mlroi.retention.logrank import log_rank
-from mlroi.retention.overtime import WEEK, OverTime, over_time
+from mlroi.retention.overtime import WEEK, OverTime, cohort_lifts, over_time
 from mlroi.retention.result import RestrictedMean, RetentionAt, RetentionResult
 from mlroi.retention.sbg import fit_curve
 from mlroi.retention.survival import (
@@ -89,6 +89,7 @@ def analyse_retention(
         window_days=config.window_days,
         observation_end=config.observation_end,
         unit_bounds=facts.bounds,
+        cohorts=config.cohort_day is not None,
     )
     per_arm: dict[str, tuple[list[int], list[int], list[int]]] = {}
     for arm, day, events, censored in counts.rows:
@@ -97,6 +98,13 @@ def analyse_retention(
         e.append(events)
         c.append(censored)
     arms = {a: SurvivalCounts.of(*v) for a, v in per_arm.items()}
+    per_cohort: dict[dt.date, dict[str, tuple[list[int], list[int], list[int]]]] = {}
+    for arm, k, day, events, censored in counts.cohort_rows:
+        cohort = dt.date(1970, 1, 1) + dt.timedelta(days=k)
+        d, e, c = per_cohort.setdefault(cohort, {}).setdefault(arm, ([], [], []))
+        d.append(day)
+        e.append(events)
+        c.append(censored)
     definition = (
         f"a user churns on the last active day before {config.gap_days} days without activity"
         " (the exposure day counts as active)"
@@ -116,6 +124,12 @@ def analyse_retention(
         ),
         currency=currency,
         annual_discount_rate=annual_discount_rate,
+        cohorts={
+            k: {a: SurvivalCounts.of(*v) for a, v in arms_k.items()}
+            for k, arms_k in per_cohort.items()
+        }
+        if config.cohort_day is not None
+        else None,
     )
 
 
@@ -138,6 +152,7 @@ def analyse_counts(
     sources: tuple[str, ...] = (),
     currency: str = "USD",
     annual_discount_rate: float = 0.0,
+    cohorts: Mapping[dt.date, Mapping[str, SurvivalCounts]] | None = None,
 ) -> RetentionResult:
     """The retention analysis of per-arm counts (steps 2-3 of the module docstring).
 
@@ -178,6 +193,11 @@ def analyse_counts(
             t: over_time(control, curves[t], config.window_days, level, config.min_at_risk)
             for t in treatments
         }
+    by_cohort = None
+    if cohorts is not None and config.cohort_day is not None:
+        by_cohort = cohort_lifts(
+            cohorts, config.control, treatments, config.cohort_day, level, config.min_at_risk
+        )
     lifetime = None
     if config.value is not None:
         v = config.value
@@ -230,6 +250,7 @@ def analyse_counts(
         rmst=rmst,
         log_rank=log_rank({a: arms[a] for a in curves}),
         over_time=weekly,
+        cohorts=by_cohort,
         lifetime=lifetime,
         holdout=holdout,
         excluded=dict(excluded or {}),

@@ -17,18 +17,24 @@ Decay: ``lift(w) = plateau + (initial - plateau) * exp(-(w - 1) / scale)``, fitt
 nonlinear least squares with the same known variances (``scipy.optimize.curve_fit`` with
 ``absolute_sigma=True``); the ROI value model reads ``lift_at`` over its horizon instead of a
 guessed decay, and the plateau is the long-run lift.
+
+Cohorts: the users first exposed in the same week (Monday to Sunday, UTC) form a cohort; each
+cohort's Kaplan-Meier retention at one day per arm, and their difference (Wald, Greenwood
+variances), shows whether later cohorts gain less (or more) than the first ones.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 from mlroi import defaults
-from mlroi.retention.survival import KaplanMeier
+from mlroi.retention.survival import KaplanMeier, SurvivalCounts, difference, kaplan_meier
 from mlroi.stats.distributions import normal_cdf, normal_ppf
 from mlroi.stats.interval import Interval
 
@@ -85,6 +91,9 @@ class Decay:
         plateau: the long-run lift, with its interval.
         scale: weeks for the excess over the plateau to shrink by a factor e.
         half_life: ``scale * ln 2``, in weeks.
+        covariance: of (initial, plateau, log scale), row by row, from the fit (the ROI's
+            Monte Carlo draws the shape jointly from it).
+        weeks: how many weekly lifts the fit used.
         status: ``"ok"``, or ``"cannot estimate"`` with ``reason``.
     """
 
@@ -94,6 +103,8 @@ class Decay:
     half_life: float | None
     status: Literal["ok", "cannot estimate"] = "ok"
     reason: str | None = None
+    covariance: tuple[tuple[float, float, float], ...] | None = None
+    weeks: int = 0
 
     def lift_at(self, week: float) -> float:
         """The fitted lift in week ``week`` (NaN when the fit failed)."""
@@ -217,6 +228,8 @@ def fit_decay(lifts: list[WeeklyLift], level: float = defaults.LEVEL) -> Decay:
         Interval(p, p - z * sp, p + z * sp, sp),
         scale,
         scale * math.log(2.0),
+        covariance=tuple((float(r[0]), float(r[1]), float(r[2])) for r in cov),
+        weeks=int(x.size),
     )
 
 
@@ -239,3 +252,65 @@ def over_time(
     """The weekly lifts of ``treatment`` over ``control``, their trend and fitted decay."""
     lifts = weekly_lifts(control, treatment, observed_days, level, min_at_risk)
     return OverTime(tuple(lifts), trend(lifts, level), fit_decay(lifts, level))
+
+
+@dataclass(frozen=True)
+class CohortLift:
+    """Retention at one day of the users first exposed in one week, per arm, and the lift.
+
+    Attributes:
+        cohort: the Monday of the week of first exposure (UTC).
+        arm: the treatment arm compared with the control.
+        day: days since exposure the retention is read at.
+        control, treatment: Kaplan-Meier retention at ``day`` with Greenwood standard error.
+        lift: ``treatment - control`` with a Wald interval.
+        followed_control, followed_treatment: users followed to ``day`` (churned on it or
+            later, or still observed).
+    """
+
+    cohort: dt.date
+    arm: str
+    day: float
+    control: Interval
+    treatment: Interval
+    lift: Interval
+    followed_control: int
+    followed_treatment: int
+
+
+def _followed(counts: SurvivalCounts, day: float) -> int:
+    """Users whose time (churn or end of observation) is at ``day`` or later."""
+    return sum(
+        e + c
+        for t, e, c in zip(counts.day, counts.events, counts.censored, strict=True)
+        if t >= day
+    )
+
+
+def cohort_lifts(
+    cohorts: Mapping[dt.date, Mapping[str, SurvivalCounts]],
+    control: str,
+    treatments: tuple[str, ...],
+    day: float,
+    level: float = defaults.LEVEL,
+    min_at_risk: int = 30,
+) -> tuple[CohortLift, ...]:
+    """The lift in retention at ``day`` per cohort of first exposure and treatment, for the
+    cohorts with at least ``min_at_risk`` users followed to ``day`` in both arms (cohorts
+    exposed too recently to reach it are left out)."""
+    out: list[CohortLift] = []
+    for cohort in sorted(cohorts):
+        arms = cohorts[cohort]
+        if control not in arms:
+            continue
+        nc = _followed(arms[control], day)
+        for t in treatments:
+            if t not in arms:
+                continue
+            nt = _followed(arms[t], day)
+            if min(nc, nt) < min_at_risk:
+                continue
+            c = kaplan_meier(arms[control], level).at(day)
+            tr = kaplan_meier(arms[t], level).at(day)
+            out.append(CohortLift(cohort, t, day, c, tr, difference(c, tr, level), nc, nt))
+    return tuple(out)

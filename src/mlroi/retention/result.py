@@ -11,7 +11,7 @@ from mlroi.result import Result
 from mlroi.retention.holdout import HoldoutPlan
 from mlroi.retention.lifetime import LifetimeValue
 from mlroi.retention.logrank import LogRank
-from mlroi.retention.overtime import OverTime
+from mlroi.retention.overtime import CohortLift, OverTime
 from mlroi.retention.survival import KaplanMeier
 from mlroi.serialize import json_ready
 from mlroi.stats.interval import Interval
@@ -49,6 +49,8 @@ class RetentionResult(Result):
         rmst: restricted mean survival time per arm.
         log_rank: the test of equal curves across arms.
         over_time: per treatment, the lift per week of exposure (``None`` when not asked).
+        cohorts: retention at ``retention.cohort_day`` and its lift per cohort of the week of
+            first exposure and treatment (``None`` when not asked).
         lifetime: per treatment, lifetime value through retention (``None`` when not asked).
         holdout: the holdout design (``None`` when not asked).
         excluded: rows or users left out, by reason (counts).
@@ -70,6 +72,7 @@ class RetentionResult(Result):
     over_time: Mapping[str, OverTime] | None = None
     lifetime: Mapping[str, LifetimeValue] | None = None
     holdout: HoldoutPlan | None = None
+    cohorts: tuple[CohortLift, ...] | None = None
     excluded: Mapping[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
@@ -116,6 +119,9 @@ class RetentionResult(Result):
             if self.lifetime is None
             else {a: v.to_dict() for a, v in self.lifetime.items()},
             "holdout": None if self.holdout is None else self.holdout.to_dict(),
+            "cohorts": None
+            if self.cohorts is None
+            else [{**json_ready(c), "cohort": c.cohort.isoformat()} for c in self.cohorts],
             "excluded": dict(self.excluded),
             "notes": list(self.notes),
             "sources": list(self.sources),

@@ -10,8 +10,8 @@ from mlroi.costs.items import CostItem, CpuCost, GpuCost, InferenceCost, Storage
 from mlroi.costs.ratecard import RateCard, RateTable
 from mlroi.roi.result import LiftInput
 from mlroi.spec.case import Case
-from mlroi.spec.quantity import describe
-from mlroi.value.model import DAYS_PER_MONTH, DecisionLift, ManualLift
+from mlroi.spec.quantity import Quantity, describe
+from mlroi.value.model import DAYS_PER_MONTH, DecisionLift, ManualLift, RetentionDecay
 
 _CARD: dict[type, tuple[str, RateTable, str]] = {
     GpuCost: ("gpu", "gpu_hour", "GPU-hour"),
@@ -24,10 +24,14 @@ what one price buys."""
 
 
 def roi_assumptions(
-    case: Case, lifts: Sequence[LiftInput], rate_card: RateCard
+    case: Case,
+    lifts: Sequence[LiftInput],
+    rate_card: RateCard,
+    fitted: Sequence[Assumption] = (),
 ) -> tuple[Assumption, ...]:
     """Every driver's lift and conversion to money, the effect's shape, the finance settings
-    and the rate-card prices, in that order."""
+    and the rate-card prices, in that order; ``fitted``: the fitted decay's inputs, when the
+    effect follows it (they stand for ``value.decay``)."""
     c = case.finance.currency
     out: list[Assumption] = []
     for i, (d, lift) in enumerate(zip(case.value.drivers, lifts, strict=True)):
@@ -56,10 +60,17 @@ def roi_assumptions(
             note = what if name in given else f"{what}; not given, so {describe(q)}"
             out.append(Assumption(f"{base}.{name}", shown(q), unit, src, note))
     value_given = case.value.model_fields_set
-    for name, q, unit, what in (
-        ("decay", case.value.decay, "share a year", "share of the effect lost each year"),
-        ("growth", case.value.growth, "share a year", "growth of the population each year"),
-    ):
+    shaped: list[tuple[str, Quantity, str, str]] = []
+    if case.value.fitted_decay is None:
+        decay = case.value.decay
+        assert not isinstance(decay, RetentionDecay)
+        shaped.append(("decay", decay, "share a year", "share of the effect lost each year"))
+    else:
+        out += fitted
+    shaped.append(
+        ("growth", case.value.growth, "share a year", "growth of the population each year")
+    )
+    for name, q, unit, what in shaped:
         given_here = name in value_given
         out.append(
             Assumption(

@@ -46,6 +46,7 @@ from mlroi.roi.sensitivity import sensitivity
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Quantity, draw, is_uncertain, point
 from mlroi.stats.interval import Interval
+from mlroi.value.fitted import FittedShape
 from mlroi.value.model import DecisionLift, ExperimentLift
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def roi_from_lifts(
     experiment: ExperimentResult | None = None,
     accept_failed_checks: str | None = None,
     decision: DecisionResult | None = None,
+    fitted: FittedShape | None = None,
 ) -> RoiResult:
     """The ROI of ``case`` given every driver's lift: headline figures, intervals, sensitivity.
 
@@ -95,16 +97,23 @@ def roi_from_lifts(
         decision: the decision analysis the lifts came from, if any: when a driver takes its
             value from it, the value model's inputs join the result's assumptions (named
             ``decision.NAME``).
+        fitted: the retention analysis's fitted decay, when the case's ``value.decay`` asks
+            for it (:mod:`mlroi.value.fitted`): its parameters are drawn jointly.
 
     Returns:
         The ROI result.
 
     Raises:
-        ValueError: ``lifts`` does not hold one lift per driver.
+        ValueError: ``lifts`` does not hold one lift per driver, or ``fitted`` is given
+            without ``value.decay: {retention: fitted}`` or missing with it.
     """
     if len(lifts) != len(case.value.drivers):
         raise ValueError(
             f"lifts: expected one per value driver ({len(case.value.drivers)}), got {len(lifts)}"
+        )
+    if (case.value.fitted_decay is None) != (fitted is None):
+        raise ValueError(
+            "fitted: give the fitted decay exactly when value.decay is {retention: fitted}"
         )
     lift_inputs = [lift.info for lift in lifts]
     quantities: dict[str, Quantity] = {
@@ -115,6 +124,8 @@ def roi_from_lifts(
         {f"value.drivers[{i}].per_month": case.months_per(i) for i in range(len(lifts))}
     )
     quantities.update(cost_parameters(case.costs))
+    if fitted is not None:
+        quantities.update(fitted.quantities())
     rate_card = load_rate_card(case.rate_card)
     model = CaseModel(case, rate_card, quantities)
     sim = case.simulation
@@ -129,6 +140,8 @@ def roi_from_lifts(
         k: draw(q, rng, n) if is_uncertain(q) else np.array([point(q)])
         for k, q in sorted(quantities.items())
     }
+    if fitted is not None and n > 1:  # the fit's parameters are correlated: drawn together
+        drawn.update(fitted.joint_draws(rng, n))
     mc = model.flows(drawn, n)
 
     def estimate(name: str) -> Interval:
@@ -197,9 +210,12 @@ def roi_from_lifts(
         uncertain=uncertain,
         net_roi_bins=_bins(figure(mc, "net_roi", rate)) if uncertain else None,
         assumptions=_decision_inputs(case, decision)
-        + roi_assumptions(case, lift_inputs, rate_card),
+        + roi_assumptions(
+            case, lift_inputs, rate_card, () if fitted is None else fitted.assumptions()
+        ),
         periods=periods,
         warnings=_implausible(case, periods),
+        effect_shape=fitted,
     )
 
 

@@ -9,6 +9,7 @@ from mlroi.assumption import Assumption
 from mlroi.result import Result
 from mlroi.serialize import json_ready
 from mlroi.stats.interval import Interval
+from mlroi.value.fitted import FittedShape
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,8 @@ class RoiResult(Result):
     JSON carries the headline sentence (:func:`mlroi.report.roi.headline`). ``assumptions``
     lists every input with its unit and source (data, case, mlroi default, rate card);
     ``periods`` each driver's value over its stated period and a month; ``warnings`` inputs
-    that imply an implausible value (over 100x the population's spend).
+    that imply an implausible value (over 100x the population's spend); ``effect_shape`` the
+    retention analysis's fitted decay the effect follows over the horizon, if any.
     """
 
     headline_in_json: ClassVar[bool] = True
@@ -253,6 +255,7 @@ class RoiResult(Result):
     assumptions: tuple[Assumption, ...] = ()
     periods: tuple[PeriodConversion, ...] = ()
     warnings: tuple[str, ...] = ()
+    effect_shape: FittedShape | None = None
 
     @property
     def withheld(self) -> bool:

@@ -61,4 +61,4 @@ def _label(case: Case, path: str) -> str:
         for i, item in enumerate(items):
             if head == f"{prefix}[{i}]":
                 return f"{item.name}: {field.replace('_', ' ')}"
-    return path.removeprefix("value.").replace("_", " ")
+    return path.removeprefix("value.").replace(".", ": ").replace("_", " ")

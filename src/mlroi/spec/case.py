@@ -205,6 +205,8 @@ class Case(Checked):
                     f"value.drivers[{i}].lift.arm: {d.lift.arm!r} is not a treatment arm "
                     f"(treatments: {', '.join(self.experiment.treatments)})"
                 )
+        if self.value.fitted_decay is not None:
+            _fitted_decay_resolves(self.retention, self.value)
         drivers = [d.name for d in self.value.drivers]
         if self.primary_metric not in names and self.primary_metric not in drivers:
             known = ", ".join(names + drivers)
@@ -314,6 +316,28 @@ def _retention_lift_resolves(section: RetentionConfig | None, i: int, lift: Rete
         raise ValueError(f"{where}.arm: {lift.arm!r} is the control arm; name a treatment")
     if lift.retention == "plateau" and not section.weekly:
         raise ValueError(f"{where}: `plateau` needs retention.weekly: true")
+
+
+def _fitted_decay_resolves(section: RetentionConfig | None, value: ValueModel) -> None:
+    spec = value.fitted_decay
+    assert spec is not None
+    where = "value.decay"
+    if section is None:
+        raise ValueError(
+            f"{where}: {{retention: fitted}} needs a `retention:` section to fit the decay to"
+            " (or give the decay as a share a year, e.g. 0.2)"
+        )
+    if not section.weekly:
+        raise ValueError(f"{where}: {{retention: fitted}} needs retention.weekly: true")
+    if spec.arm is not None and spec.arm == section.control:
+        raise ValueError(f"{where}.arm: {spec.arm!r} is the control arm; name a treatment")
+    for i, d in enumerate(value.drivers):
+        if isinstance(d.lift, RetentionLift) and d.lift.retention == "plateau":
+            raise ValueError(
+                f"{where}: value.drivers[{i}] values the fitted plateau, the long-run lift"
+                " already: following the fitted decay too would fade it twice; give"
+                " value.decay: 0"
+            )
 
 
 def load_case(path: str | Path) -> Case:

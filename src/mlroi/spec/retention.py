@@ -105,6 +105,12 @@ class RetentionConfig(Checked):
         None, gt=0, description="Horizon of the restricted mean survival time (default: window)."
     )
     weekly: bool = Field(True, description="Lift per week of exposure, its trend and decay.")
+    cohort_day: float | None = Field(
+        None,
+        gt=0,
+        description="Retention at this day and its lift per cohort of the week of first "
+        "exposure (Monday to Sunday, UTC); none by default.",
+    )
     min_at_risk: int = Field(
         30, ge=1, description="Weeks with fewer users at risk in an arm are left out."
     )

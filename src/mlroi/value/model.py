@@ -175,6 +175,32 @@ class AttributionLift(Checked):
     )
 
 
+class RetentionDecay(Checked):
+    """The effect's shape read from the retention analysis: the decay fitted to the lift per
+    week of exposure (:mod:`mlroi.value.fitted`), instead of a guessed share a year."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    retention: Literal["fitted"] = Field(
+        description="`fitted`: follow the decay fitted to the weekly retention lift."
+    )
+    arm: str | None = Field(None, description="Treatment arm whose decay; defaults to the first.")
+    weeks: int | None = Field(
+        None,
+        ge=1,
+        description="Weeks of exposure the drivers' lifts were measured over (2 for a 14-day "
+        "test): each lift is read as the curve's mean over weeks 1..weeks; default: the weeks "
+        "the decay was fitted to.",
+    )
+
+
+def _decay_kind(v: Any) -> str:
+    """``{retention: fitted}`` reads the fitted decay; anything else is a quantity."""
+    if isinstance(v, RetentionDecay) or (isinstance(v, dict) and "retention" in v):
+        return "fitted"
+    return "quantity"
+
+
 def _within(low: float, high: float, name: str) -> Any:
     """A field validator that keeps a quantity's whole range within [low, high]."""
 
@@ -302,8 +328,13 @@ class ValueModel(Checked):
     ramp_months: int = Field(
         0, ge=0, description="Months for the effect to reach full size (linear); 0 = at once."
     )
-    decay: Quantity = Field(
-        0.0, description="Share of the effect lost per year (0.2 = it fades by 20% a year)."
+    decay: Annotated[
+        Annotated[Quantity, Tag("quantity")] | Annotated[RetentionDecay, Tag("fitted")],
+        Discriminator(_decay_kind),
+    ] = Field(
+        0.0,
+        description="Share of the effect lost per year (0.2 = it fades by 20% a year), or "
+        "`{retention: fitted}` to follow the decay fitted by the retention analysis.",
     )
     growth: Quantity = Field(
         0.0, description="Growth of the population per year (0.1 = +10% a year)."
@@ -315,7 +346,18 @@ class ValueModel(Checked):
             raise ValueError("drivers: at least one driver must count as value, in money")
         return self
 
-    _decay_in_unit_interval = field_validator("decay")(_within(0.0, 1.0, "decay"))
+    @field_validator("decay")
+    @classmethod
+    def _decay_in_unit_interval(cls, v: Quantity | RetentionDecay) -> Quantity | RetentionDecay:
+        if not isinstance(v, RetentionDecay):
+            check_within(v, 0.0, 1.0, "decay")
+        return v
+
+    @property
+    def fitted_decay(self) -> RetentionDecay | None:
+        """The retention analysis's fitted decay, when the effect follows it."""
+        return self.decay if isinstance(self.decay, RetentionDecay) else None
+
     _growth_above_minus_one = field_validator("growth")(_within(-0.99, math.inf, "growth"))
 
     @property
@@ -353,7 +395,9 @@ class ValueModel(Checked):
 
         The lift itself is not here: it is resolved by the caller (readout or manual).
         """
-        out: dict[str, Quantity] = {"value.decay": self.decay, "value.growth": self.growth}
+        out: dict[str, Quantity] = {"value.growth": self.growth}
+        if not isinstance(self.decay, RetentionDecay):  # else the fitted shape's inputs
+            out["value.decay"] = self.decay
         for i, d in enumerate(self.drivers):
             base = f"value.drivers[{i}]"
             out[f"{base}.value_per_unit"] = d.value_per_unit
@@ -362,12 +406,18 @@ class ValueModel(Checked):
         return out
 
     def shape(
-        self, horizon_months: int, decay: FloatArray, growth: FloatArray, effect: bool = True
+        self,
+        horizon_months: int,
+        decay: FloatArray,
+        growth: FloatArray,
+        effect: bool = True,
+        fitted: FloatArray | None = None,
     ) -> FloatArray:
         """growth × ramp × decay per draw and month: shape (n, horizon + 1), column 0 is zero.
 
         Without ``effect`` (drivers booked as costs, e.g. discounts given per customer reached)
         only growth applies: what is spent per unit does not ramp up or fade with the effect.
+        ``fitted`` (per draw and month) replaces the yearly decay with the fitted shape.
         """
         t = np.arange(horizon_months + 1, dtype=np.float64)
         since = t - self.start_month
@@ -379,6 +429,8 @@ class ValueModel(Checked):
         )
         years_since = np.maximum(since, 0) / 12
         fade = (1 - (decay if effect else 0 * decay)[:, None]) ** years_since[None, :]
+        if fitted is not None and effect:
+            fade = fitted
         grow = (1 + growth[:, None]) ** (np.maximum(t - 1, 0) / 12)[None, :]
         return np.asarray(np.where(active, ramp * fade * grow, 0.0), dtype=np.float64)
 
@@ -398,8 +450,17 @@ class ValueModel(Checked):
         and may hold ``value.drivers[i].per_month``: how many of the driver's lift periods make
         a month (:func:`months_per`; 1 when absent).
         """
+        fitted = None
+        if isinstance(self.decay, RetentionDecay):
+            from mlroi.value.fitted import fade
+
+            fitted = fade(horizon_months, self.start_month, params)
         shape = self.shape(
-            horizon_months, params["value.decay"], params["value.growth"], counts_as == "value"
+            horizon_months,
+            params.get("value.decay", np.zeros(1)),
+            params["value.growth"],
+            counts_as == "value",
+            fitted,
         )
         per_month = sum(
             (
