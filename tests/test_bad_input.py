@@ -607,6 +607,44 @@ CASE_BAD = [
         "did you mean 'simulation'?",
         "simulaton",
     ),
+    # YAML reads yes/no/on/off/true/false as a bool, which pydantic takes as 1 or 0
+    Bad(
+        "a population size of yes",
+        _replace(STARTER_CASE, "size: 1200000", "size: yes"),
+        "population.size: expected a number, got true (YAML reads",
+        "size: yes",
+    ),
+    Bad(
+        "a cost amount of true",
+        _replace(STARTER_CASE, "amount: {low: 80000,", "amount: {low: true,"),
+        "costs[0].amount.low: expected a number, got true",
+        "low: true",
+    ),
+    Bad(
+        "a share of off",
+        _replace(STARTER_CASE, "share: 0.6}", "share: off}"),
+        "costs[4].share: expected a number, got false",
+        "share: off",
+    ),
+    # a discriminated union (cost kinds, metric types) names its own field and choices
+    Bad(
+        "an unknown cost kind",
+        _replace(STARTER_CASE, "{kind: storage,", "{kind: disk,"),
+        'costs[3]: unknown kind "disk": use gpu, cpu, inference, storage, people, fixed or build',
+        "kind: disk",
+    ),
+    Bad(
+        "a cost kind that is a number",
+        _replace(STARTER_CASE, "{kind: gpu,", "{kind: 0,"),
+        'costs[1]: unknown kind "0": use gpu, cpu, inference',
+        "kind: 0",
+    ),
+    Bad(
+        "a cost without its kind",
+        _replace(STARTER_CASE, "{kind: people, name", "{name"),
+        "costs[4]: required field `kind` is missing",
+        "name: ML engineers",
+    ),
 ]
 
 # Mistakes in a decision-only case (a `decision:` section and its currency): `mlroi decide`.
@@ -661,6 +699,24 @@ EXPERIMENT_BAD = [
         _replace(EXPERIMENT, "treatment: 1}", "treatment: 1e999}"),
         "arms.treatment: expected a finite number",
         "arms:",
+    ),
+    Bad(
+        "an arm weight of yes",
+        _replace(EXPERIMENT, "treatment: 1}", "treatment: yes}"),
+        "arms.treatment: expected a number, got true",
+        "arms:",
+    ),
+    Bad(
+        "an unknown metric type",
+        EXPERIMENT.replace("type: mean", "type: median", 1),
+        'metrics[0]: unknown type "median": use mean, proportion or ratio',
+        "type: median",
+    ),
+    Bad(
+        "a metric without its type",
+        EXPERIMENT.replace("    type: mean\n", "", 1),
+        "metrics[0]: required field `type` is missing",
+        "name: revenue_per_user",
     ),
     Bad(
         "a duplicate metric key",
@@ -1073,6 +1129,16 @@ def test_a_billion_laughs_fails_at_its_line_in_bounded_memory(tmp_path: Path) ->
     assert peak < 20_000_000  # bytes: nothing is expanded
 
 
+# --- option values checked before any work (see also USAGE_BAD below) ----------------------
+
+OPTION_BAD = [
+    (["design", "case.yaml", "--mde", "abc"], "Invalid value for '--mde'", "mlroi design --help"),
+    (["design", "case.yaml", "--power", "x"], "Invalid value for '--power'", "mlroi design --help"),
+    (["demo", "--users", "abc"], "Invalid value for '--users'", "mlroi demo --help"),
+    (["decide", "case.yaml", "--resamples", "1.5"], "Invalid value for '--resamples'", "--help"),
+]
+
+
 # --- the battery, continued: the command line itself ---------------------------------------------
 
 USAGE_BAD = [
@@ -1101,3 +1167,124 @@ def test_help_is_still_help() -> None:
     assert "Usage: mlroi roi" in result.stdout
     bare = _run()
     assert "Usage: mlroi" in bare.output  # `mlroi` alone shows the help, as before
+
+
+@pytest.mark.parametrize(
+    ("args", "says", "help_"), OPTION_BAD, ids=[" ".join(b[0]) for b in OPTION_BAD]
+)
+def test_a_usage_error_is_one_line_naming_the_option_and_the_help(
+    tmp_path: Path, args: list[str], says: str, help_: str
+) -> None:
+    (tmp_path / "case.yaml").write_text(STARTER_CASE, encoding="utf-8")
+    full = [str(tmp_path / a) if a.endswith(".yaml") else a for a in args]
+    line = assert_one_located_line(_run(*full), says)
+    assert help_ in line
+    assert not (tmp_path / "new.yaml").exists()
+
+
+@pytest.mark.parametrize("command", ["roi", "report"])
+def test_an_input_whose_draws_overflow_is_the_one_blamed(tmp_path: Path, command: str) -> None:
+    # a range from -1e308 draws NaN; NaN compares false, so the check once blamed costs[2]
+    text = _replace(
+        STARTER_CASE,
+        "      value_per_unit: 1.0 ",
+        "      value_per_unit: {low: -1e308, likely: 1.0, high: 2.0} ",
+    )
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    args = [command, path] + (["--out", tmp_path / "out"] if command == "report" else [])
+    line = assert_one_located_line(
+        _run(*args), f"{path}:{line_of(text, 'value_per_unit:')} value.drivers[0].value_per_unit"
+    )
+    assert "a range this wide makes the monthly value reach" in line
+
+
+@pytest.mark.parametrize("command", ["experiment", "design"])
+def test_an_experiment_section_that_is_not_a_mapping_is_named_at_its_line(
+    tmp_path: Path, command: str
+) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text(STARTER_CASE + "experiment: true\n", encoding="utf-8")
+    args = [command, path] + (["--mde", "0.05"] if command == "design" else [])
+    line = assert_one_located_line(
+        _run(*args), f"{path}:{line_of(path.read_text(), 'experiment: true')} experiment"
+    )
+    assert "expected a mapping of keys to values" in line
+    assert "top level" not in line
+
+
+@pytest.mark.parametrize(
+    ("mde", "absolute", "says"),
+    [
+        ("1e-300", False, "needs more than 1e+15 units (too small to detect)"),
+        ("1e-300", True, "needs more than 1e+15 units (too small to detect)"),
+        ("1e308", False, "a relative mde of 1e+308 is more than 1e+06 times the baseline"),
+    ],
+)
+def test_an_mde_out_of_range_is_one_line_not_an_overflow(
+    tmp_path: Path, mde: str, absolute: bool, says: str
+) -> None:
+    config = tmp_path / "experiment.yaml"
+    config.write_text(EXPERIMENT, encoding="utf-8")
+    pa_users = users()
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa_users, tmp_path / "users.parquet")
+    args = ["design", config, "--mde", mde] + (["--absolute"] if absolute else [])
+    line = assert_one_located_line(_run(*args), "mde: ")
+    assert says in line
+
+
+# --- retention: an activity log no assigned user can be matched to ---------------------------
+
+RETENTION_CASE = (
+    STARTER_CASE
+    + """
+retention:
+  assignments: {path: assignments.parquet}
+  activity: {source: {path: activity.parquet}, inactivity_days: 7}
+  control: control
+  observation_end: 2026-03-01T00:00:00
+  window_days: 30
+  days: [7, 30]
+"""
+)
+RETENTION_LOG_BAD = [
+    ("user ids all NULL", "null", "none of the activity log's 40 rows belongs to an assigned user"),
+    ("user ids as text", "text", "user column 'user_id' is int64 in the assignments but string"),
+    ("user ids of other users", "other", "40 a user missing from the assignments"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "says"), [b[1:] for b in RETENTION_LOG_BAD], ids=[b[0] for b in RETENTION_LOG_BAD]
+)
+def test_an_activity_log_matching_no_user_is_an_error_not_zero_retention(
+    tmp_path: Path, kind: str, says: str
+) -> None:
+    # once: every user read as churned on day 0, retention 0.0% in both arms, exit 0
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    ids = np.arange(20, dtype=np.int64)
+    start = pd.Timestamp("2026-01-01")
+    pq.write_table(
+        pa.table(
+            {
+                "user_id": ids,
+                "variant": np.where(ids % 2 == 0, "control", "treatment"),
+                "first_exposure": pa.array([start] * 20, pa.timestamp("us")),
+            }
+        ),
+        tmp_path / "assignments.parquet",
+    )
+    times = pa.array([start + pd.Timedelta(days=d) for d in range(40)], pa.timestamp("us"))
+    user = {
+        "null": pa.nulls(40, pa.int64()),
+        "text": pa.array([str(i % 20) for i in range(40)]),
+        "other": pa.array(np.arange(40, dtype=np.int64) + 1000),
+    }[kind]
+    pq.write_table(pa.table({"user_id": user, "ts": times}), tmp_path / "activity.parquet")
+    (tmp_path / "case.yaml").write_text(RETENTION_CASE, encoding="utf-8")
+    line = assert_one_located_line(_run("retention", tmp_path / "case.yaml"), "error: ")
+    assert says in line

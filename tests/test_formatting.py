@@ -21,7 +21,7 @@ def test_a_value_close_to_its_limit_gets_the_digits_that_tell_them_apart() -> No
 
 def test_a_threshold_always_has_the_same_significant_digits() -> None:
     assert fmt.threshold(0.16326912) == "0.1633"
-    assert fmt.threshold(math.inf) == "+inf"
+    assert fmt.threshold(math.inf) == "none (act on nobody)"  # never "inf" as a number
     assert fmt.THRESHOLD_DIGITS == 4
 
 

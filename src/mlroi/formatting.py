@@ -150,9 +150,11 @@ def resampled_share(p: float, resamples: int) -> str:
 
 
 def threshold(x: float) -> str:
-    """A score threshold with :data:`THRESHOLD_DIGITS` significant digits (``+inf`` acts on
-    nobody)."""
-    return "+inf" if math.isinf(x) else f"{x:.{THRESHOLD_DIGITS}g}"
+    """A score threshold with :data:`THRESHOLD_DIGITS` significant digits; the threshold past
+    every score (``+inf``) acts on nobody, and says so in words rather than as a number."""
+    if math.isinf(x) or math.isnan(x):
+        return "none (act on nobody)"
+    return f"{x:.{THRESHOLD_DIGITS}g}"
 
 
 def interval(iv: _Bounds, relative: bool = False) -> str:

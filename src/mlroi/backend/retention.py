@@ -166,6 +166,12 @@ def retention_counts(
     except MlroiError:
         raise
     except Exception as exc:  # Ibis type errors while building the expression
+        a_type, l_type = assignments[unit].type(), log[unit].type()
+        if not inline and a_type != l_type:
+            raise DataError(
+                f"user column {unit!r} is {a_type} in the assignments but {l_type} in the"
+                f" {mode} log, so no user can be matched: store both as the same type"
+            ) from exc
         raise DataError(
             f"cannot derive retention from the {mode} log: {first_line(exc)}; check that"
             f" {timestamp!r} and {exposure!r} are timestamps"
@@ -294,9 +300,19 @@ def _excluded(
             unassigned=(joined["__unit"].notnull() & joined["__in"].isnull()).sum(),
             before=(joined["__t"] < joined["__x"]).fill_null(False).sum(),
             after=(joined["__t"] > end).fill_null(False).sum(),
+            total=joined["__in"].isnull().count(),
         ),
         f"the {mode} log checks query",
     )
+    total, null = int(g.get("total") or 0), int(g.get("null") or 0)
+    unassigned = int(g.get("unassigned") or 0)
+    if total and null + unassigned == total:
+        # every user would read as churned (or retained) on day 0: a wrong figure, not a finding
+        raise DataError(
+            f"none of the {mode} log's {total:,} rows belongs to an assigned user ({null:,} have"
+            f" no user or time, {unassigned:,} a user missing from the assignments): check"
+            " that both tables use the same user ids"
+        )
     return out | {
         f"{mode} rows with no user or time": int(g.get("null") or 0),
         f"{mode} rows of users missing from the assignments": int(g.get("unassigned") or 0),

@@ -76,8 +76,13 @@ def model_sentences(r: DecisionResult, m: ModelResult) -> list[str]:
     if d.point is None:
         return [f"{m.column}: no threshold is feasible: {d.reason}."]
     p = d.point
+    act = (
+        "act on nobody (no threshold is worth more)"
+        if math.isinf(p["threshold"])
+        else f"act on scores >= {fmt.threshold(p['threshold'])}"
+    )
     lines = [
-        f"{m.column}: act on scores >= {fmt.threshold(p['threshold'])}: "
+        f"{m.column}: {act}: "
         f"{fmt.count(p['targeted'])} of {fmt.count(r.rows)} eligible rows "
         f"({fmt.share(p['share_targeted'])}), worth {fmt.money(p['incremental_value'], cur)} "
         f"on these rows over acting on nobody{_yearly(r, p['incremental_value'])}."

@@ -8,6 +8,8 @@ sentences say it, so the report and the demo tell one story.
 
 from __future__ import annotations
 
+import math
+
 from mlroi import formatting as fmt
 from mlroi.case_result import CaseResult
 from mlroi.report.view import Sentence
@@ -51,11 +53,15 @@ def _decision(r: CaseResult) -> Sentence | None:
     if p is None or year is None:
         return None
     c = d.currency
-    text = (
-        f"The offline decision analysis values acting on {d.score} >="
+    head = (
+        f"The offline decision analysis finds no threshold on {d.score} worth more than"
+        " acting on nobody:"
+        if math.isinf(p["threshold"])
+        else f"The offline decision analysis values acting on {d.score} >="
         f" {fmt.threshold(p['threshold'])} against acting on nobody:"
-        f" {fmt.money(year, c)} a year ({fmt.count(d.rows_per_year or 0)} scored rows a year)."
     )
+    rows = fmt.count(d.rows_per_year or 0)
+    text = f"{head} {fmt.money(year, c)} a year ({rows} scored rows a year)."
     if r.experiment is not None and not any("decision" in x.source for x in r.roi.lifts):
         control = r.experiment.comparisons[0].control if r.experiment.comparisons else "control"
         text += (

@@ -131,11 +131,17 @@ def _refuse_overflow(
         top = float(np.max(np.abs(amounts), initial=0.0))
     if top <= FLOW_LIMIT:  # False for NaN too
         return
-    sizes = {k: float(np.max(np.abs(v), initial=0.0)) for k, v in params.items()}
+    # a draw that is NaN (an input so wide its draws overflowed) is the largest, not ignored:
+    # NaN compares false, so max() would otherwise blame whichever input came first
+    sizes = {
+        k: float(np.max(np.where(np.isnan(v), np.inf, np.abs(v)), initial=0.0))
+        for k, v in params.items()
+    }
     field = max(sizes, key=lambda k: sizes[k])
     reach = fmt.money(top, currency) if math.isfinite(top) else "beyond float64's range"
+    size = fmt.number(sizes[field]) if math.isfinite(sizes[field]) else "a range this wide"
     raise SpecError(
-        f"{field}: {fmt.number(sizes[field])} makes the monthly {kind} reach {reach}, more"
+        f"{field}: {size} makes the monthly {kind} reach {reach}, more"
         f" than the ROI arithmetic holds ({fmt.number(FLOW_LIMIT)}): check the figure, or"
         " state the case in larger units (e.g. thousands)"
     )

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from mlroi.errors import MlroiError, SpecError
-from mlroi.spec.yamlfile import check_numbers, parse, read_text
+from mlroi.spec.yamlfile import check_no_bool_numbers, check_numbers, parse, read_text
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]
@@ -145,6 +145,11 @@ def validation_error_lines(
 
     def located(err: Any) -> tuple[Loc, int | None]:
         full = (*prefix, *_clean_loc(err.get("loc", ()), data))
+        if err.get("type") == "union_tag_invalid" and lines:
+            # an unknown `kind:` / `type:` is on its own line, not the entry's first
+            key = str(err.get("ctx", {}).get("discriminator", "")).strip("'")
+            if (*full, key) in lines:
+                return full, lines[(*full, key)]
         for k in range(len(full), -1, -1):
             if lines and full[:k] in lines:
                 return full, lines[full[:k]]
@@ -181,8 +186,14 @@ def validation_error_lines(
             expected = first.get("ctx", {}).get("expected", "")
             msg = f"got {_show(given)}, expected one of {expected}"
         elif kind == "union_tag_invalid":
-            tag = _show(first.get("ctx", {}).get("tag"))
-            msg = f"unknown type {tag}: use mean, proportion or ratio"
+            ctx = first.get("ctx", {})
+            field = str(ctx.get("discriminator", "'type'")).strip("'")
+            expected = _or_list(str(ctx.get("expected_tags", "")))
+            msg = f"unknown {field} {_show(ctx.get('tag'))}: use {expected}"
+        elif kind == "union_tag_not_found":
+            ctx = first.get("ctx", {})
+            field = str(ctx.get("discriminator", "'type'")).strip("'")
+            msg = f"required field `{field}` is missing (it says which kind of entry this is)"
         else:
             msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
         named = _NAMED_PATH.match(msg)
@@ -213,6 +224,12 @@ def validation_error_lines(
         if text not in out:
             out.append(text)
     return out
+
+
+def _or_list(tags: str) -> str:
+    """pydantic's "'a', 'b', 'c'" as "a, b or c"."""
+    names = [t.strip().strip("'") for t in tags.split(",") if t.strip()]
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 # tags of the discriminated unions (metric types, lift sources, quantity forms; see
@@ -275,6 +292,9 @@ def load_model(path: str | Path, model: type[M], *, section: str | None = None) 
         if not isinstance(data, dict) or section not in data:
             raise SpecError(f"{p}: no `{section}:` section")
         data, prefix = data[section], (section,)
+        if not isinstance(data, dict):
+            line = lines.get(prefix, 1)
+            raise SpecError(f"{p}:{line} {section}: expected a mapping of keys to values")
     if not isinstance(data, dict):
         raise SpecError(f"{p}:1: expected a mapping of keys to values at the top level")
     try:
@@ -285,7 +305,9 @@ def load_model(path: str | Path, model: type[M], *, section: str | None = None) 
         error.problems = tuple(validation_error_lines(exc, data, **where))
         raise error from exc
     # a text a number field read as one (`"inf"`, `"nan"`) is caught here, at its field's line
-    check_numbers(validated.model_dump(), prefix, lines, str(p))
+    dumped = validated.model_dump()
+    check_numbers(dumped, prefix, lines, str(p))
+    check_no_bool_numbers(data, dumped, prefix, lines, str(p))
     return validated
 
 

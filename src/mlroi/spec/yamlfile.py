@@ -336,3 +336,37 @@ def _located(name: str, loc: Loc, lines: dict[Loc, int]) -> str:
     for part in loc:
         where += f"[{part}]" if isinstance(part, int) else ("." if where else "") + part
     return f"{head} {where}" if where else head
+
+
+def check_no_bool_numbers(
+    raw: Any, validated: Any, loc: Loc, lines: dict[Loc, int], name: str
+) -> None:
+    """No ``true``/``false`` (YAML 1.1 also reads ``yes``, ``no``, ``on``, ``off`` so) taken as
+    the number 1 or 0: pydantic turns a bool into a number field's 1 or 0 without a word.
+
+    Args:
+        raw: values as read.
+        validated: the same values as validated (``model_dump()``).
+        loc: the path of ``raw`` in the file.
+        lines: each path's line.
+        name: the file, for the message.
+
+    Raises:
+        SpecError: ``name:line field: expected a number, got true ...``.
+    """
+    stack: list[tuple[Any, Any, Loc]] = [(raw, validated, loc)]
+    while stack:
+        value, seen, at = stack.pop()
+        if isinstance(value, bool):
+            if isinstance(seen, int | float) and not isinstance(seen, bool):
+                raise SpecError(
+                    f"{_located(name, at, lines)}: expected a number, got {str(value).lower()}"
+                    " (YAML reads true/false, yes/no and on/off as true or false): write the"
+                    " number"
+                )
+        elif isinstance(value, dict) and isinstance(seen, dict):
+            stack.extend(
+                (v, seen[str(k)], (*at, str(k))) for k, v in value.items() if str(k) in seen
+            )
+        elif isinstance(value, list) and isinstance(seen, list | tuple) and len(value) == len(seen):
+            stack.extend((v, w, (*at, i)) for i, (v, w) in enumerate(zip(value, seen, strict=True)))

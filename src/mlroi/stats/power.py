@@ -242,8 +242,21 @@ def sample_size(
             f"mde: a relative mde needs a positive baseline mean, got {baseline.mean};"
             " pass relative=False with an absolute mde"
         )
+    if relative and mde > _MAX_RELATIVE_MDE:
+        raise SpecError(
+            f"mde: a relative mde of {mde:g} is more than {_MAX_RELATIVE_MDE:g} times the"
+            " baseline: give a share of the baseline (0.05 for +5%), or an absolute mde"
+        )
     delta = mde * baseline.mean if relative else mde
-    n_exact = (z / delta) ** 2 * baseline.effective_variance * (1.0 / s_c + 1.0 / s_t)
+    try:
+        n_exact = (z / delta) ** 2 * baseline.effective_variance * (1.0 / s_c + 1.0 / s_t)
+    except (OverflowError, ZeroDivisionError):
+        n_exact = math.inf
+    if not (math.isfinite(delta) and n_exact <= _MAX_UNITS):
+        raise SpecError(
+            f"mde: an effect of {delta:g} needs more than {_MAX_UNITS:g} units (too small to"
+            " detect): give a larger mde"
+        )
     n_c = max(_ceil(n_exact * s_c), _MIN_PER_ARM)
     n_t = max(_ceil(n_exact * s_t), _MIN_PER_ARM)
     return _design(baseline, n_c, n_t, n_exact, (s_c, s_t), delta, alpha, power, alternative)
@@ -351,6 +364,12 @@ def _shares(shares: Sequence[float]) -> tuple[float, float]:
         raise SpecError(f"shares must be positive numbers, got {tuple(shares)!r}")
     total = shares[0] + shares[1]
     return shares[0] / total, shares[1] / total
+
+
+# beyond these an mde is a typo (a percentage written as a share, a unit mix-up), and the sample
+# size would overflow the arithmetic; 1e15 units outnumber any experiment's population
+_MAX_RELATIVE_MDE = 1e6
+_MAX_UNITS = 1e15
 
 
 def _ceil(x: float) -> int:
