@@ -1075,7 +1075,7 @@ OUTPUT_BAD = [
     BadOutput(
         "demo --users of 28 digits",
         lambda d: ["demo", "--users", "1" + "0" * 27, "--out", d / "demo"],
-        "--users: expected 1 to 100,000,000",
+        "--users: expected 1,000 to 100,000,000",
     ),
     BadOutput(
         "roi --seed -1",

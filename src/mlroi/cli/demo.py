@@ -39,6 +39,9 @@ WRITES = (
 """Files ``mlroi demo`` writes at the top of its folder (besides ``roi-*.json``,
 ``decision-*.json`` and ``reports/``)."""
 
+MIN_USERS = 1_000
+"""Fewest users the demo generates: below, an arm's test is too small for its examples to read."""
+
 MAX_USERS = 100_000_000
 """Most users the demo generates (a few minutes and a few GB of Parquet)."""
 
@@ -72,8 +75,10 @@ def demo(
     from mlroi.spec.loader import load_model
 
     defaults.check_seed(seed, "--seed")
-    if not 1 <= users <= MAX_USERS:
-        raise SpecError(f"--users: expected 1 to {fmt.count(MAX_USERS)}, got {users}")
+    if not MIN_USERS <= users <= MAX_USERS:
+        raise SpecError(
+            f"--users: expected {fmt.count(MIN_USERS)} to {fmt.count(MAX_USERS)}, got {users}"
+        )
     _claim(out, [p.stem for p in _example_cases()], force=force)
     cases = {p: load_case(p) for p in _example_cases()}
     cases = {p: _on_demo_data(c, out) if p.stem == "recommender" else c for p, c in cases.items()}
