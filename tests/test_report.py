@@ -145,7 +145,7 @@ def test_view_sentences_put_the_headline_first() -> None:
 def test_a_threshold_always_shows_four_significant_digits() -> None:
     assert fmt.threshold(0.163312) == "0.1633"
     assert fmt.threshold(0.157) == "0.157"
-    assert fmt.threshold(math.inf) == "+inf"
+    assert fmt.threshold(math.inf) == "none (act on nobody)"  # no score reaches +inf
 
 
 def test_a_probability_never_claims_certainty() -> None:
