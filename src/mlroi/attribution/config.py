@@ -19,7 +19,7 @@ Defaults are stated on each field; every one of them is reported with the result
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import ConfigDict, Field, FiniteFloat, model_validator
 
@@ -36,15 +36,7 @@ ModelName = Literal[
     "markov",
     "shapley",
 ]
-MODELS: tuple[ModelName, ...] = (
-    "last_click",
-    "first_touch",
-    "linear",
-    "time_decay",
-    "position_based",
-    "markov",
-    "shapley",
-)
+MODELS: tuple[ModelName, ...] = get_args(ModelName)
 
 
 class TouchpointColumns(Checked):

@@ -258,40 +258,30 @@ def stated_point(
     best = model.decision.point
     best_value = None if best is None else float(best["incremental_value"])
     draws, reason = _draws_at(model, index)
-    if draws is None:
-        nan = math.nan
-        return StatedPoint(
-            model=model.name,
-            column=model.column,
-            ask=ask,
-            index=index,
-            point=point,
-            value=Interval(value, nan, nan),
-            best=best,
-            difference=None if best_value is None else Interval(value - best_value, nan, nan),
-            share_worse=None,
-            breaks=_breaks(model, index, constraints),
-            interval_reason=reason,
-        )
-    difference = share = None
-    boot = model.bootstrap
-    assert boot is not None
-    if best_value is not None:
-        gap = draws - boot.draws.incremental_value_at_chosen
-        difference = Interval.of(gap, value - best_value, level)
-        share = float(np.mean(gap < 0))
+    nan = math.nan
+    interval = Interval(value, nan, nan)
+    difference = None if best_value is None else Interval(value - best_value, nan, nan)
+    share = None
+    if draws is not None:
+        boot = model.bootstrap
+        assert boot is not None
+        interval = Interval.of(draws, value, level)
+        if best_value is not None:
+            gap = draws - boot.draws.incremental_value_at_chosen
+            difference = Interval.of(gap, value - best_value, level)
+            share = float(np.mean(gap < 0))
     return StatedPoint(
         model=model.name,
         column=model.column,
         ask=ask,
         index=index,
         point=point,
-        value=Interval.of(draws, value, level),
+        value=interval,
         best=best,
         difference=difference,
         share_worse=share,
         breaks=_breaks(model, index, constraints),
-        interval_reason=None,
+        interval_reason=reason,
     )
 
 
