@@ -263,23 +263,6 @@ def test_attribute_paths_example() -> None:
     assert r.model("last_click").recommendation.estimate == 40.0
 
 
-def test_engines_without_ordered_window_aggregates_get_the_same_path_table(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import dataclasses
-
-    from mlroi.backend import capabilities
-
-    t, o, _ = generated_logs(8, users=80)
-    fast = run(t, o)
-    plain = dataclasses.replace(capabilities.ENGINES["duckdb"], ordered_window_aggregates=False)
-    monkeypatch.setitem(capabilities.ENGINES, "duckdb", plain)
-    slow = run(t, o)
-    assert slow.path == fast.path and slow.counts == fast.counts
-    np.testing.assert_allclose(slow.decay_share, fast.decay_share)
-    np.testing.assert_allclose(slow.value, fast.value)
-
-
 def test_users_missing_from_the_assignment_table_are_counted_with_their_revenue() -> None:
     from mlroi.backend.attribution import missing_from_assignments
 

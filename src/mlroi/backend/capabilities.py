@@ -23,8 +23,6 @@ class Capabilities:
         quantiles: computes exact quantiles (``percentile_cont``) in an aggregation.
         native_fetch: small results are fetched as plain rows without Arrow (which would import
             pandas and pyarrow on every command-line run).
-        ordered_window_aggregates: an aggregate with its own ``ORDER BY`` runs as a window
-            function (DuckDB's ``string_agg(x ORDER BY y) OVER (...)``; PostgreSQL refuses it).
         sorted_lists: an aggregated list sorts in a scalar function (DuckDB's ``array_sort`` of
             an ``array_agg``), which is faster than an aggregate with its own ``ORDER BY``.
     """
@@ -34,14 +32,11 @@ class Capabilities:
     one_pass_moments: bool = True
     quantiles: bool = True
     native_fetch: bool = False
-    ordered_window_aggregates: bool = False
     sorted_lists: bool = False
 
 
 ENGINES: dict[str, Capabilities] = {
-    "duckdb": Capabilities(
-        bitmap_distinct=True, native_fetch=True, ordered_window_aggregates=True, sorted_lists=True
-    ),
+    "duckdb": Capabilities(bitmap_distinct=True, native_fetch=True, sorted_lists=True),
     "postgres": Capabilities(),
 }
 """Capabilities of every engine mlroi is tested on, by Ibis backend name."""
