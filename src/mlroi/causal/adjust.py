@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mlroi import formatting as fmt
 from mlroi.causal.adjust_fit import BINS, AdjustFit, Estimate, fit_adjustment
 from mlroi.causal.adjust_result import AdjustmentResult, Balance
 from mlroi.causal.result import Check
@@ -180,7 +181,7 @@ def adjustment_result(
         f" good as random (every common cause of exposure and {config.outcome} is among them)",
         "the covariates are measured before exposure and are not affected by it",
         f"overlap: each kind of user could have been exposed or not (propensities within"
-        f" [{lo:g}, {hi:g}]; users outside are left out)",
+        f" [{fmt.number(lo)}, {fmt.number(hi)}]; users outside are left out)",
         "no interference: one user's exposure does not change another user's outcome",
         _model_assumption(config.estimator),
     )
@@ -235,17 +236,11 @@ def adjustment_result(
 
 
 def _model_assumption(estimator: str) -> str:
+    propensity = "the propensity model (logistic in the covariates)"
+    outcome = "the outcome model (linear in the covariates, one per arm)"
     if estimator == "aipw":
-        return (
-            "AIPW is consistent when either the propensity model (logistic in the covariates)"
-            " or the outcome model (linear in the covariates, one per arm) is right"
-        )
-    if estimator == "ipw":
-        return "IPW is consistent when the propensity model (logistic in the covariates) is right"
-    return (
-        "regression adjustment is consistent when the outcome model (linear in the covariates,"
-        " one per arm) is right"
-    )
+        return f"either {propensity} or {outcome} is right (AIPW needs one of the two)"
+    return f"{propensity if estimator == 'ipw' else outcome} is right"
 
 
 def _relative(effect: Interval, cf: float, treated_mean: float | None) -> Interval | None:
@@ -276,8 +271,8 @@ def _checks(fit: AdjustFit, config: AdjustmentConfig) -> tuple[Check, ...]:
         blocking=True,
         value=share,
         limit=OVERLAP_LIMIT,
-        detail=f"{100 * share:.1f}% of {whom} have a propensity outside [{lo:g}, {hi:g}]"
-        f" (limit {100 * OVERLAP_LIMIT:.0f}%)",
+        detail=f"{fmt.share(share)} of {whom} have a propensity outside"
+        f" [{fmt.number(lo)}, {fmt.number(hi)}] (limit {fmt.share(OVERLAP_LIMIT, 0)})",
     )
     smd = [abs(d) for d in fit.smd_after[config.estimand] if math.isfinite(d)]
     worst = max(smd, default=0.0)
@@ -293,7 +288,7 @@ def _checks(fit: AdjustFit, config: AdjustmentConfig) -> tuple[Check, ...]:
         blocking=blocking,
         value=worst,
         limit=limit,
-        detail=f"largest |SMD| after weighting {worst:.2f} ({config.covariates[j]}; limit"
-        f" {limit:.2f})",
+        detail=f"largest |SMD| after weighting {fmt.score(worst)} ({config.covariates[j]};"
+        f" limit {fmt.score(limit)})",
     )
     return (overlap, balance)
