@@ -19,6 +19,7 @@ _BUILDERS = {
     "mlroi.comparison.Comparison": "mlroi.report.comparison",
     "mlroi.retention.result.RetentionResult": "mlroi.report.retention",
     "mlroi.attribution.result.AttributionResult": "mlroi.report.attribution",
+    "mlroi.causal.did_result.DidResult": "mlroi.report.causal_did",
 }
 """Result class -> the report module with its ``view`` and ``describe`` functions."""
 
