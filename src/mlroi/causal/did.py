@@ -5,7 +5,9 @@
    adoption period.
 2. The estimator: two-way fixed effects with unit-clustered errors when every treated unit
    adopts on one date (:mod:`mlroi.causal.did_twfe`); Callaway and Sant'Anna's group-time
-   effects when adoption is staggered (:mod:`mlroi.causal.did_staggered`).
+   effects when adoption is staggered (:mod:`mlroi.causal.did_staggered`); synthetic
+   difference in differences on request (:mod:`mlroi.causal.did_synthetic`), with placebo
+   standard errors, for one date and few treated units.
 3. The event study (effects by period relative to adoption) and the pre-trend test, a blocking
    check: a p-value below ``pre_trend_alpha`` withholds the headline, as SRM does a readout's.
 
@@ -31,7 +33,8 @@ from mlroi.causal.did_result import (
     TwoByTwoMeans,
 )
 from mlroi.causal.did_staggered import callaway_santanna
-from mlroi.causal.did_twfe import WaldTest, event_study, fixed_effects, two_by_two
+from mlroi.causal.did_synthetic import synthetic_did_of
+from mlroi.causal.did_twfe import WaldTest, event_study, fixed_effects, two_by_two, wald_zero
 from mlroi.causal.result import Check
 from mlroi.errors import DataError
 from mlroi.spec.causal_did import DidConfig
@@ -40,6 +43,10 @@ from mlroi.stats.interval import Interval
 PARALLEL = (
     "parallel trends: without the treatment, the outcome of treated and comparison units would"
     " have changed alike"
+)
+WEIGHTED_PARALLEL = (
+    "weighted parallel trends: without the treatment, the unit-weighted comparison units would"
+    " have moved like the treated units, up to a constant, over the time-weighted periods"
 )
 NO_ANTICIPATION = "no anticipation: the outcome does not move before a unit adopts"
 NO_INTERFERENCE = (
@@ -181,6 +188,31 @@ def analyse_panel(
                 t.treated_before, t.treated_after, t.control_before, t.control_after, t.effect
             )
         used = panel
+    elif estimator == "synthetic_did":
+        used = panel.balanced()
+        if gap_note:
+            all_notes.append(
+                gap_note + "; synthetic difference in differences dropped the units with a gap"
+            )
+        sd = synthetic_did_of(used, level=level, seed=config.seed)
+        effect = sd.effect
+        estimates["synthetic_did"] = sd.effect
+        t0 = used.adoption_periods[0]
+        n_treated = int((used.first < NEVER).sum())
+        events = tuple(EventPoint(t - t0, iv, n_treated) for t, iv in enumerate(sd.periods))
+        method = (
+            "synthetic difference in differences per period: the treated units' mean less the"
+            " unit-weighted comparison units, less that gap's time-weighted value before"
+            f" adoption; pointwise {fmt.level(level)} normal intervals from the placebo"
+            " assignments"
+        )
+        test = None
+        if sd.pre_cov is not None and t0 >= 2:
+            pre_gaps = np.array([iv.estimate for iv in sd.periods[:t0]])
+            test = wald_zero(pre_gaps, sd.pre_cov, df_denominator=None)
+        pre = _pre_trend(test, config.pre_trend_alpha)
+        all_notes.extend(sd.notes)
+        assumptions[0] = WEIGHTED_PARALLEL
     else:
         used = panel.balanced()
         if gap_note:

@@ -35,9 +35,11 @@ class DidConfig(Checked):
     weights: str | None = Field(
         None, description="Row weight column for the cell means (default: rows count equally)."
     )
-    estimator: Literal["auto", "twfe", "callaway_santanna"] = Field(
+    estimator: Literal["auto", "twfe", "callaway_santanna", "synthetic_did"] = Field(
         "auto",
-        description="auto: callaway_santanna when units adopt on several dates, twfe when on one.",
+        description="auto: callaway_santanna when units adopt on several dates, twfe when on"
+        " one; synthetic_did (Arkhangelsky et al. 2021) needs one adoption date and more"
+        " comparison than treated units.",
     )
     control: Literal["never", "not_yet"] = Field(
         "never",
