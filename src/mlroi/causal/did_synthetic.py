@@ -84,8 +84,9 @@ def _frank_wolfe(y: Array, zeta: float, start: Array, min_decrease: float, max_i
 
 
 def _sparsify(x: Array) -> Array:
-    out = np.where(x <= x.max(axis=1, keepdims=True) / 4, 0.0, x)
-    return out / out.sum(axis=1, keepdims=True)
+    """Weights at most a quarter of the largest set to zero, the rest renormalised."""
+    out: Array = np.where(x <= x.max(axis=1, keepdims=True) / 4, 0.0, x)
+    return np.asarray(out / out.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
 @dataclass(frozen=True)
