@@ -11,7 +11,8 @@ gives (``obs_ci_lower``, ``obs_ci_upper``).
 The cumulative effect over the first ``m`` post periods, ``C_m = sum (y_t - x_t' b)``, adds
 errors that may be autocorrelated: its variance is ``a_m' V_hac a_m + L_m`` with ``a_m`` the sum
 of the post-period design rows, ``V_hac`` the Newey-West (Bartlett kernel) covariance of ``b``
-(with the small-sample factor ``n / (n - k)``, statsmodels' ``cov_type="HAC"``) and
+(with the small-sample factor ``n / (n - k)``: statsmodels' ``cov_type="HAC"`` with
+``use_correction=True``) and
 ``L_m = m g_0 + 2 sum_{h=1}^{min(L, m-1)} (m - h) w_h g_h`` the variance of a sum of ``m``
 future errors from the residuals' autocovariances ``g_h`` (same weights ``w_h = 1 - h/(L+1)``
 and factor). The lag ``L`` is Newey and West's rule ``floor(4 (n/100)^(2/9))`` unless given.

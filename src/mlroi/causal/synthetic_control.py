@@ -166,16 +166,34 @@ class Placebo:
 
 
 def placebos_in_space(
-    values: Array, donors: npt.NDArray[np.int64], names: tuple[str, ...], n_pre: int
-) -> tuple[Placebo, ...]:
-    """Refit with each of ``donors`` (column indices of ``values``, ``(T, N)``) as the treated
-    unit and the other donors as its pool."""
+    values: Array,
+    donors: npt.NDArray[np.int64],
+    names: tuple[str, ...],
+    n_pre: int,
+    chosen: npt.NDArray[np.int64] | None = None,
+) -> tuple[tuple[Placebo, ...], Array]:
+    """Refit with each donor (column indices of ``values``, ``(T, N)``) as the treated unit and
+    the other donors as its pool.
+
+    Args:
+        values: every unit's series.
+        donors: the donor pool's columns (the treated unit's column excluded).
+        names: of every column.
+        n_pre: pre-period rows.
+        chosen: the donors to refit (default: all).
+
+    Returns:
+        The placebos, and their gaps ``(T, P)`` (one column per placebo).
+    """
+    chosen = donors if chosen is None else chosen
     out = []
-    for j in donors:
+    gaps = np.empty((values.shape[0], len(chosen)))
+    for i, j in enumerate(chosen):
         pool = donors[donors != j]
         fit = fit_synthetic(values[:, j], values[:, pool], n_pre)
         out.append(Placebo(names[j], fit.pre_rmspe, fit.post_rmspe, fit.ratio, fit.average))
-    return tuple(out)
+        gaps[:, i] = fit.gaps
+    return tuple(out), gaps
 
 
 def permutation_p_value(ratio: float, placebos: tuple[Placebo, ...]) -> float:
@@ -185,22 +203,65 @@ def permutation_p_value(ratio: float, placebos: tuple[Placebo, ...]) -> float:
     return (1 + at_least) / (1 + len(placebos))
 
 
-def placebo_interval(
-    fit: SyntheticFit, placebos: tuple[Placebo, ...], level: float
-) -> tuple[Interval, int]:
-    """The average effect's interval from the placebos' average gaps (module docstring), and
-    how many placebos it uses."""
-    usable = np.array(
+@dataclass(frozen=True)
+class PlaceboIntervals:
+    """The effect's intervals read off the placebos' gaps (module docstring).
+
+    Attributes:
+        average: the mean effect over the post period.
+        effects: per post period.
+        cumulative: per post period, summed from the launch.
+        used: placebos that passed the fit screen.
+    """
+
+    average: Interval
+    effects: tuple[Interval, ...]
+    cumulative: tuple[Interval, ...]
+    used: int
+
+
+def placebo_intervals(
+    fit: SyntheticFit,
+    placebos: tuple[Placebo, ...],
+    gaps: Array,
+    n_pre: int,
+    level: float,
+) -> PlaceboIntervals:
+    """Each figure minus the ``(1 +- level) / 2`` quantiles of the same figure over the
+    placebos whose pre-period RMSPE is at most :data:`PLACEBO_FIT_LIMIT` times the treated
+    unit's; NaN ends with fewer than two such placebos."""
+    keep = np.array(
         [
-            p.average
+            math.isfinite(p.average) and p.pre_rmspe <= PLACEBO_FIT_LIMIT * fit.pre_rmspe
             for p in placebos
-            if math.isfinite(p.average) and p.pre_rmspe <= PLACEBO_FIT_LIMIT * fit.pre_rmspe
-        ]
+        ],
+        dtype=bool,
     )
-    if usable.size < 2:
-        return Interval(fit.average, math.nan, math.nan), int(usable.size)
-    lo, hi = np.quantile(usable, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")
-    sd = float(np.std(usable, ddof=1))
-    return Interval(fit.average, fit.average - float(hi), fit.average - float(lo), sd), int(
-        usable.size
+    post = fit.gaps[n_pre:]
+    null = gaps[n_pre:, keep] if keep.size else np.empty((post.size, 0))
+    m = post.size
+
+    def band(value: Array, draws: Array) -> tuple[Interval, ...]:
+        if draws.shape[1] < 2:
+            return tuple(Interval(float(v), math.nan, math.nan) for v in value)
+        lo, hi = _inverted_cdf(draws, level)
+        sd = np.std(draws, axis=1, ddof=1)
+        return tuple(
+            Interval(float(v), float(v - h), float(v - low), float(s))
+            for v, low, h, s in zip(value, lo, hi, sd, strict=True)
+        )
+
+    effects = band(post, null)
+    cumulative = band(np.cumsum(post), np.cumsum(null, axis=0))
+    mean_null = null.mean(axis=0, keepdims=True) if m else np.empty((0, null.shape[1]))
+    average = (
+        band(np.array([fit.average]), mean_null)[0] if m else Interval(math.nan, math.nan, math.nan)
     )
+    return PlaceboIntervals(average, effects, cumulative, int(keep.sum()))
+
+
+def _inverted_cdf(draws: Array, level: float) -> tuple[Array, Array]:
+    """Per row, the ``(1 -+ level) / 2`` quantiles by the inverted empirical CDF (the
+    convention of :meth:`mlroi.stats.interval.Interval.of`)."""
+    lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=1, method="inverted_cdf")
+    return lo, hi

@@ -19,6 +19,7 @@ _BUILDERS = {
     "mlroi.comparison.Comparison": "mlroi.report.comparison",
     "mlroi.retention.result.RetentionResult": "mlroi.report.retention",
     "mlroi.attribution.result.AttributionResult": "mlroi.report.attribution",
+    "mlroi.causal.series_result.SeriesResult": "mlroi.report.causal_synth",
 }
 """Result class -> the report module with its ``view`` and ``describe`` functions."""
 
