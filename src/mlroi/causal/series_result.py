@@ -74,7 +74,8 @@ class ItsResult(SeriesResult):
         coefficients: per design column (intercept, controls, trend, seasons).
         r_squared: of the pre-period fit.
         residual_sd: of the pre-period fit, in the outcome's units.
-        hac_lags: Newey-West lags of the cumulative effect's interval.
+        error_autocorrelation: the AR(1) coefficient of the cumulative effect's interval (0:
+            errors taken as independent).
         lag1_autocorrelation: of the pre-period residuals.
         controls: the control series used.
     """
@@ -82,7 +83,7 @@ class ItsResult(SeriesResult):
     coefficients: Mapping[str, float] = field(default_factory=dict)
     r_squared: float
     residual_sd: float
-    hac_lags: int
+    error_autocorrelation: float
     lag1_autocorrelation: float
     controls: tuple[str, ...] = ()
 

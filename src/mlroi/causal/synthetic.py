@@ -281,7 +281,9 @@ def its_from_panel(
     n_pre = _split(panel, config, X.shape[1] + MIN_RESIDUAL_DF)
     y = panel.values[:, panel.column(config.treated)]
     try:
-        fit = fit_its(y, X, n_pre, level=config.level, names=names, hac_lags=config.hac_lags)
+        fit = fit_its(
+            y, X, n_pre, level=config.level, names=names, autocorrelated=config.autocorrelated
+        )
     except EstimationError as exc:
         raise DataError(f"causal: {exc}") from exc
     checks: list[Check] = []
@@ -316,19 +318,15 @@ def its_from_panel(
             value=rho,
             limit=0.5,
             detail=f"lag-1 autocorrelation of pre-period residuals {fmt.number(rho, 2)}"
-            f" (limit ±0.5; the cumulative interval uses {fit.hac_lags} Newey-West lags)",
+            " (limit ±0.5: beyond, an AR(1) model of the errors may not be enough)",
         )
     )
     notes_out.append(
         f"pointwise intervals: OLS prediction intervals (parameter and residual uncertainty,"
-        f" t with {fit.df_resid} df); cumulative and average effect: Newey-West (HAC) variance"
-        f" with {fit.hac_lags} lags for autocorrelated errors"
+        f" t with {fit.df_resid} df); cumulative and average effect: errors taken as AR(1)"
+        f" with autocorrelation {fmt.number(fit.error_autocorrelation, 2)} (sandwich"
+        " covariance of the coefficients and variance of the sum of future errors)"
     )
-    if n_pre < 200 and fit.hac_lags > 0:
-        notes_out.append(
-            f"with {n_pre} pre-periods the HAC interval of the average effect runs a little"
-            " narrow (about 93% coverage at a nominal 95% with 100 pre-periods in simulations)"
-        )
     actual_post = y[n_pre:]
     rel, cf = _relative(fit.average, float(actual_post.mean()))
     return ItsResult(
@@ -365,7 +363,7 @@ def its_from_panel(
         coefficients=dict(zip(names, (float(b) for b in fit.coefficients), strict=True)),
         r_squared=fit.r_squared,
         residual_sd=fit.residual_sd,
-        hac_lags=fit.hac_lags,
+        error_autocorrelation=fit.error_autocorrelation,
         lag1_autocorrelation=rho,
         controls=controls,
     )
@@ -394,7 +392,12 @@ def _its_placebo(
         return None
     try:
         fit = fit_its(
-            y[:n_pre], X[:n_pre], fake, level=config.level, names=names, hac_lags=config.hac_lags
+            y[:n_pre],
+            X[:n_pre],
+            fake,
+            level=config.level,
+            names=names,
+            autocorrelated=config.autocorrelated,
         )
     except EstimationError:
         return None

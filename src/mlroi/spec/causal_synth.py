@@ -85,12 +85,10 @@ class ItsConfig(_SeriesDesign):
     seasonality: Literal["none", "day_of_week", "month_of_year"] = Field(
         "none", description="Seasonal dummies: weekday (daily data) or calendar month."
     )
-    hac_lags: int | None = Field(
-        None,
-        ge=0,
-        le=365,
-        description="Newey-West lags of the cumulative effect's interval (default: "
-        "floor(4 (n/100)^(2/9)) of the pre-period's n; 0: independent errors).",
+    autocorrelated: bool = Field(
+        True,
+        description="Allow AR(1) errors (lag-1 autocorrelation of the pre-period residuals) in"
+        " the interval of the cumulative and average effect; false: independent errors.",
     )
 
 
