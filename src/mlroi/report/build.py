@@ -21,6 +21,7 @@ _BUILDERS = {
     "mlroi.attribution.result.AttributionResult": "mlroi.report.attribution",
     "mlroi.causal.adjust_result.AdjustmentResult": "mlroi.report.causal_adjust",
     "mlroi.causal.did_result.DidResult": "mlroi.report.causal_did",
+    "mlroi.causal.series_result.SeriesResult": "mlroi.report.causal_synth",
 }
 """Result class -> the report module with its ``view`` and ``describe`` functions."""
 

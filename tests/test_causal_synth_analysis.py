@@ -1,0 +1,164 @@
+"""ITS and synthetic control from a table: the backend sums, the config, bad input, the
+result's JSON and its report view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlroi.causal.series_result import ItsResult
+from mlroi.causal.synthetic import analyse_its, analyse_synthetic_control
+from mlroi.errors import DataError, SpecError
+from mlroi.report import markdown
+from mlroi.spec.causal_synth import ItsConfig, SyntheticControlConfig
+
+START = dt.date(2024, 1, 1)
+
+
+def _daily(effect: float = 5.0, units: int = 8, days: int = 120, seed: int = 4) -> pd.DataFrame:
+    """Raw rows (two per unit and day) of daily revenue; unit m0 launched on day 90."""
+    rng = np.random.default_rng(seed)
+    common = rng.normal(size=days).cumsum() + 100
+    rows = []
+    for u in range(units):
+        level = rng.uniform(0.8, 1.2)
+        series = level * common + rng.normal(size=days)
+        if u == 0:
+            series[90:] += effect
+        for d in range(days):
+            for half in (0.4, 0.6):
+                rows.append((f"m{u}", START + dt.timedelta(days=d), half * series[d]))
+    return pd.DataFrame(rows, columns=["market", "day", "revenue"])
+
+
+def _its(**kw: object) -> ItsConfig:
+    base = dict(
+        unit="market",
+        date="day",
+        outcome="revenue",
+        treated="m0",
+        launch=START + dt.timedelta(days=90),
+        controls=["m1", "m2", "m3"],
+    )
+    return ItsConfig(**{**base, **kw})
+
+
+def _sc(**kw: object) -> SyntheticControlConfig:
+    base = dict(
+        unit="market",
+        date="day",
+        outcome="revenue",
+        treated="m0",
+        launch=START + dt.timedelta(days=90),
+    )
+    return SyntheticControlConfig(**{**base, **kw})
+
+
+def test_its_from_raw_rows_recovers_the_effect_and_says_its_period() -> None:
+    r = analyse_its(_its(), table=_daily())
+    assert isinstance(r, ItsResult)
+    assert r.effect.contains(5.0) and r.effect.lower > 0
+    assert r.period == "2024-03-31 to 2024-04-29, 30 days"
+    assert r.pre_periods == 90 and r.post_periods == 30
+    assert r.units == {"treated": 1, "controls": 3}
+    assert [c.name for c in r.checks] == ["placebo in time", "residual autocorrelation"]
+    json.loads(r.to_json())
+
+
+def test_synthetic_control_from_parquet(tmp_path: Path) -> None:
+    path = tmp_path / "daily.parquet"
+    _daily().to_parquet(path)
+    r = analyse_synthetic_control(_sc(source={"path": str(path)}))
+    assert r.effect.contains(5.0)
+    assert sum(r.weights.values()) == pytest.approx(1.0)
+    assert len(r.placebos) == 7 and r.p_value is not None
+    assert r.sources == (f"series: {path}",)
+
+
+def test_report_view_puts_failed_checks_first_and_withholds_the_headline() -> None:
+    """A treated unit far above every donor: the pre-period fit fails (blocking)."""
+    df = _daily()
+    df.loc[df.market == "m0", "revenue"] *= 3
+    r = analyse_synthetic_control(_sc(), table=df)
+    assert r.withheld
+    view = r.view()
+    assert view.headline is not None and view.headline.text.startswith("No estimate")
+    first = view.sections[0].blocks[0]
+    assert getattr(first, "title", "") == "Diagnostics"
+    text = markdown.render(view)
+    assert "pre-period fit" in text and "nan" not in text.lower()
+
+
+def test_report_has_the_counterfactual_and_effect_charts() -> None:
+    r = analyse_its(_its(), table=_daily())
+    titles = [c.title for c in r.view().charts]
+    assert titles == [
+        "revenue: actual vs counterfactual",
+        "Effect per period on revenue",
+        "Cumulative effect on revenue",
+    ]
+    assert "Interrupted time series: m0's revenue changed by" in repr(r)
+
+
+def test_too_few_pre_periods_names_the_launch_and_the_need() -> None:
+    with pytest.raises(DataError, match=r"causal.launch: 2024-01-08 leaves 7 days.*at least 10"):
+        analyse_synthetic_control(_sc(launch=START + dt.timedelta(days=7)), table=_daily())
+
+
+def test_launch_outside_the_data_is_refused() -> None:
+    with pytest.raises(DataError, match="outside the data"):
+        analyse_its(_its(launch=dt.date(2025, 1, 1)), table=_daily())
+
+
+def test_gaps_are_counted_and_refused() -> None:
+    df = _daily()
+    df = df[~((df.market == "m2") & (df.day == START + dt.timedelta(days=5)))]
+    with pytest.raises(DataError, match=r"unit 'm2' has no rows for 1 of 120 periods"):
+        analyse_its(_its(), table=df)
+
+
+def test_constant_treated_series_is_refused() -> None:
+    df = _daily()
+    df.loc[df.market == "m0", "revenue"] = 1.0
+    with pytest.raises(DataError, match="same outcome"):
+        analyse_its(_its(), table=df)
+
+
+def test_constant_control_is_named() -> None:
+    df = _daily()
+    df.loc[df.market == "m1", "revenue"] = 2.0
+    with pytest.raises(DataError, match="'m1' is constant"):
+        analyse_its(_its(), table=df)
+
+
+def test_donor_pool_of_one_is_refused() -> None:
+    with pytest.raises(DataError, match="at least 2 donors"):
+        analyse_synthetic_control(_sc(controls=["m1"]), table=_daily())
+
+
+def test_unknown_treated_unit_lists_the_units() -> None:
+    with pytest.raises(DataError, match=r"causal\.treated: unit 'm9' has no rows"):
+        analyse_its(_its(treated="m9"), table=_daily())
+
+
+def test_config_refuses_the_treated_unit_among_its_controls() -> None:
+    with pytest.raises(SpecError, match="cannot be its own control"):
+        _its(controls=["m0", "m1"])
+
+
+def test_number_launch_for_dated_periods_is_refused() -> None:
+    with pytest.raises(DataError, match="is a number, but the date column holds dates"):
+        analyse_its(_its(launch=90), table=_daily())
+
+
+def test_missing_outcome_is_counted_as_left_out() -> None:
+    """A pandas NaN arrives as NULL: the row is left out of its day's sum and counted."""
+    df = _daily()
+    df.loc[3, "revenue"] = np.nan
+    r = analyse_its(_its(), table=df)
+    assert r.excluded == {"rows with a NULL outcome": 1}
