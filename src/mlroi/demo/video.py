@@ -8,8 +8,9 @@ naive comparison of exposed and unexposed users credits the shelf with their int
 
 Per user, the intent signals from the 30 days before the month are ``past_sessions``,
 ``past_searches``, ``past_watch_minutes`` and ``tenure_days`` (plus ``platform``). Exposure
-(``saw_recs``) is drawn from a logistic model of those signals, so every user has a chance
-between about 3% and 97% of exposure (overlap holds). The month's ``watch_minutes`` is the
+(``saw_recs``) is drawn from a logistic model linear in those signals (and the platform): most
+users have a chance between 15% and 95%, and under 1% of the exposed are heavy users with a
+chance above 99% (which an analysis trims). The month's ``watch_minutes`` is the
 user's own level (linear in the signals, with noise) plus the true effect of the shelf for an
 exposed user, ``TRUE_MINUTES`` minutes; ``ad_impressions`` is Poisson with ``AD_LOAD``
 impressions per minute watched, so the true effect on impressions is ``TRUE_IMPRESSIONS`` per
@@ -104,13 +105,11 @@ def _users(rng: np.random.Generator, n: int, first_id: int, effect: float) -> An
     searches = rng.poisson(0.25 * sessions * np.exp(0.4 * intent + rng.normal(0, 0.3, n)))
     per_session = rng.gamma(2.0, 6.0, n)
     past_minutes = sessions * per_session
-    z_sessions = (np.log(sessions) - 2.4) / 0.6
-    z_searches = (np.log1p(searches) - 1.4) / 0.8
-    z_tenure = (np.log(tenure) - 5.8) / 1.0
+    # each session is another chance to scroll to the shelf, and searchers scroll further
     logit = (
-        -0.3 + 0.9 * z_sessions + 0.5 * z_searches + 0.2 * z_tenure + _PLATFORM_EXPOSURE[platform]
+        -1.6 + 0.08 * sessions + 0.05 * searches + 0.0003 * tenure + _PLATFORM_EXPOSURE[platform]
     )
-    saw = rng.random(n) < 1 / (1 + np.exp(-np.clip(logit, -3.4, 3.4)))
+    saw = rng.random(n) < 1 / (1 + np.exp(-logit))
     level = 4.0 + 0.85 * past_minutes + 1.5 * searches + 0.002 * tenure
     minutes = np.maximum(level + rng.normal(0, 0.25, n) * level + effect * saw, 0.0)
     impressions = rng.poisson(AD_LOAD * minutes)
