@@ -36,6 +36,9 @@ class _IbisOps:
 
         return ibis.ifelse(cond, 1.0, 0.0)
 
+    def log(self, v: Any) -> Any:
+        return v.ln()
+
 
 class TableReducer:
     """Evaluates row formulas on an Ibis table: one aggregate query per call of :meth:`sums`.

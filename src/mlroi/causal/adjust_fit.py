@@ -14,7 +14,8 @@ Passes over the rows (each one aggregate query on a backend):
 
 1. per-arm counts, sums and sums of squares of the covariates and the outcome (the naive
    difference, the balance before weighting, the scale the covariates are standardised to);
-2. one pass per Newton (IRLS) step of the propensity model ``logit e(x) = x'g``;
+2. one pass per Newton (IRLS) step of the propensity model ``logit e(x) = x'g`` (and per
+   halving of a step that would lower the likelihood);
 3. given ``g``: the outcome models' cross-products per arm on the units kept after trimming,
    the propensity histogram per arm, the Hajek-weighted sums (IPW and balance after weighting)
    and the information matrix;
@@ -70,6 +71,9 @@ class Ops(Protocol):
     def indicator(self, cond: Any) -> Any:
         """1.0 where ``cond`` holds, else 0.0."""
 
+    def log(self, v: Any) -> Any:
+        """The natural logarithm row by row (``-inf`` at 0)."""
+
 
 @dataclass(frozen=True)
 class Rows:
@@ -100,6 +104,10 @@ class _NumpyOps:
 
     def indicator(self, cond: Any) -> Any:
         return np.asarray(cond, dtype=np.float64)
+
+    def log(self, v: Any) -> Any:
+        with np.errstate(divide="ignore"):
+            return np.log(v)
 
 
 class ArrayReducer:
@@ -268,7 +276,7 @@ def fit_adjustment(
     *,
     treatment: str = "treatment",
     trim: tuple[float, float] = (0.01, 0.99),
-    max_iter: int = 50,
+    max_iter: int = 100,
     tol: float = 1e-10,
 ) -> AdjustFit:
     """Fit the propensity and outcome models and every estimator (module docstring).
@@ -278,7 +286,7 @@ def fit_adjustment(
         covariates: the covariates' names, in the reducer's column order (for messages).
         treatment: the treatment column's name (for messages).
         trim: units with a propensity outside ``[low, high]`` are left out.
-        max_iter: most Newton steps of the propensity fit.
+        max_iter: most passes of the propensity fit (Newton steps and halvings).
         tol: the fit has converged when no coefficient moves by more than ``tol`` (relative).
 
     Raises:
@@ -369,36 +377,56 @@ def _irls(
     max_iter: int,
     tol: float,
 ) -> tuple[npt.NDArray[np.float64], int]:
-    """Newton-Raphson (IRLS) for the logistic propensity model, one pass per step."""
+    """Newton-Raphson (IRLS) for the logistic propensity model, one pass per evaluation; a
+    step that lowers the log-likelihood is halved (a full Newton step from a poor start can
+    overshoot far when one arm is small). Returns the coefficients and the passes taken."""
     p = len(covariates) + 1
-    gamma = np.zeros(p)
-    gamma[0] = math.log(share / (1 - share))
-    for it in range(1, max_iter + 1):
+    passes = 0
 
-        def build(rows: Rows, g: npt.NDArray[np.float64] = gamma) -> dict[str, Any]:
+    def evaluate(
+        g: npt.NDArray[np.float64],
+    ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        nonlocal passes
+
+        def build(rows: Rows) -> dict[str, Any]:
             z = scale.design(rows)
-            e = _propensity(rows, z, g)
-            out: dict[str, Any] = {}
+            eta = _lin(z, g)
+            e = 1.0 / (1.0 + rows.ops.exp(-eta))
+            out: dict[str, Any] = {"ll": rows.ops.log(e) - (rows.one - rows.t) * eta}
             _cross(out, "h", e * (1.0 - e), z)
             r = rows.t - e
             for i, zi in enumerate(z):
                 out[f"g{i}"] = zi * r
             return out
 
-        s = reducer.sums(build, f"step {it} of the propensity fit")
-        info = _sym("h", s, p)
-        score = _vec("g", s, p)
+        passes += 1
+        s = reducer.sums(build, f"step {passes} of the propensity fit")
+        return s["ll"], _sym("h", s, p), _vec("g", s, p)
+
+    gamma = np.zeros(p)
+    gamma[0] = math.log(share / (1 - share))
+    ll, info, score = evaluate(gamma)
+    for _ in range(max_iter):
         try:
             step = np.linalg.solve(info, score)
         except np.linalg.LinAlgError:
             raise _separation(gamma, covariates) from None
         if not np.all(np.isfinite(step)):
             raise _separation(gamma, covariates)
-        gamma = gamma + step
-        if np.max(np.abs(gamma[1:]), initial=0.0) > MAX_COEF:
-            raise _separation(gamma, covariates)
         if np.max(np.abs(step)) <= tol * (1.0 + np.max(np.abs(gamma))):
-            return gamma, it
+            return gamma + step, passes
+        size = 1.0
+        while True:
+            cand = gamma + size * step
+            if np.max(np.abs(cand[1:]), initial=0.0) > MAX_COEF:
+                raise _separation(cand, covariates)
+            ll2, info2, score2 = evaluate(cand)
+            if math.isfinite(ll2) and ll2 >= ll - 1e-12 * abs(ll):
+                break
+            size /= 2
+            if size < 1e-4 or passes >= max_iter:
+                raise _separation(gamma, covariates)
+        gamma, ll, info, score = cand, ll2, info2, score2
     raise _separation(gamma, covariates)
 
 
