@@ -151,7 +151,7 @@ def worker_floor(a: argparse.Namespace) -> dict[str, Any]:
     path = str(_data_path(a))
     con = duckdb.connect()
     sql = (
-        "SELECT market, day, avg(y) AS y, max(\"on\") AS d FROM read_parquet(?)"
+        'SELECT market, day, avg(y) AS y, max("on") AS d FROM read_parquet(?)'
         " GROUP BY market, day ORDER BY market, day"
     )
 

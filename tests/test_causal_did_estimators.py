@@ -218,3 +218,28 @@ def test_synthetic_did_removes_the_bias_of_a_treated_unit_on_a_steeper_trend() -
     assert abs(tau - 4.0) < 0.2 < abs(plain - 4.0) / 5
     assert weights.omega.sum() == pytest.approx(1.0) and (weights.omega >= 0).all()
     assert weights.lambda_.sum() == pytest.approx(1.0) and (weights.lambda_ >= 0).all()
+
+
+def test_closed_form_event_study_equals_the_regression_on_a_balanced_single_date_panel() -> None:
+    from mlroi.causal.did_twfe import event_study_balanced
+
+    rng = np.random.default_rng(23)
+    units, periods, adoption = 25, 9, 5
+    treated = np.arange(units) < 10
+    y = (
+        rng.normal(size=(units, 1))
+        + rng.normal(size=(1, periods))
+        + rng.normal(size=(units, periods))
+    )
+    y[treated, adoption:] += 1.0
+    u = np.repeat(np.arange(units), periods)
+    t = np.tile(np.arange(periods), units)
+    first = np.where(treated, adoption, NEVER)
+    general = event_study(y.ravel(), u, t, first, never=NEVER)
+    fast = event_study_balanced(y, treated, adoption)
+    assert [c.relative for c in fast.coefficients] == [c.relative for c in general.coefficients]
+    for a, b in zip(fast.coefficients, general.coefficients, strict=True):
+        assert a.effect.estimate == pytest.approx(b.effect.estimate, rel=1e-9, abs=1e-12)
+        assert a.effect.std_error == pytest.approx(b.effect.std_error, rel=1e-9)
+    assert fast.pre_trend is not None and general.pre_trend is not None
+    assert fast.pre_trend.statistic == pytest.approx(general.pre_trend.statistic, rel=1e-9)
