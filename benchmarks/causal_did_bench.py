@@ -63,7 +63,7 @@ def worker_generate(a: argparse.Namespace) -> dict[str, Any]:
     days = np.arange(np.datetime64("2025-01-01"), np.datetime64("2025-01-01") + a.days)
     if a.single:
         choices = np.array([a.days // 2, -1])
-        first = rng.choice(choices, a.units, p=[0.5, 0.5])
+        first = rng.choice(choices, a.units, p=[0.4, 0.6])
     else:
         dates = np.linspace(a.days // 5, 4 * a.days // 5, 4).astype(int)
         first = rng.choice(np.append(dates, -1), a.units, p=[0.1875] * 4 + [0.25])
