@@ -253,3 +253,23 @@ def test_prop99_synthetic_did_reproduces_the_published_estimate() -> None:
 def test_synthetic_did_refuses_staggered_adoption() -> None:
     with pytest.raises(DataError, match="needs one adoption date"):
         analyse_did(_config(estimator="synthetic_did"), table=_staggered_frame())
+
+
+def test_staggered_report_shows_group_time_effects_and_the_event_study() -> None:
+    from rich.console import Console
+
+    from mlroi.report.terminal import render
+
+    r = analyse_did(_config(), table=_staggered_frame())
+    view = r.view()
+    titles = [s.title for s in view.sections]
+    assert titles[:3] == ["Effect", "Before and after adoption", "Group-time effects"]
+    assert view.headline is not None and view.headline.text.startswith("Effect of the treatment")
+    assert [c.kind for c in view.charts] == ["line", "forest"]
+    md = markdown.render(view)
+    assert "ATT(g, t)" in md and "naive" in md
+    console = Console(width=160, record=True)
+    console.print(render(view))
+    assert "Callaway and Sant'Anna" in console.export_text()
+    html = document(view)
+    assert html.count('class="mlroi-chart"') == 2
