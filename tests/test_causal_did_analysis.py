@@ -273,3 +273,22 @@ def test_staggered_report_shows_group_time_effects_and_the_event_study() -> None
     assert "Callaway and Sant'Anna" in console.export_text()
     html = document(view)
     assert html.count('class="mlroi-chart"') == 2
+
+
+def test_long_panels_show_the_periods_nearest_adoption_and_keep_all_in_the_json() -> None:
+    from mlroi.causal.did import analyse_panel
+    from mlroi.causal.did_panel import build_panel
+
+    rng = np.random.default_rng(3)
+    units, periods = 30, 90
+    first = np.where(np.arange(units) < 15, 45, -1)
+    u = np.repeat(np.arange(units), periods)
+    t = np.tile(np.arange(periods), units)
+    on = (first[u] >= 0) & (t >= first[u])
+    y = rng.normal(size=units * periods) + 2.0 * on
+    panel = build_panel(u, t, y, np.ones_like(y), flag_min=on, flag_max=on)
+    r = analyse_panel(panel, _config())
+    table = next(b for b in r.view().sections[1].blocks if hasattr(b, "rows"))
+    assert len(table.rows) == 40
+    assert "of 89, all in the chart and the JSON" in table.title
+    assert len(json.loads(r.to_json())["event_study"]) == 89
