@@ -253,3 +253,42 @@ def test_prop99_synthetic_did_reproduces_the_published_estimate() -> None:
 def test_synthetic_did_refuses_staggered_adoption() -> None:
     with pytest.raises(DataError, match="needs one adoption date"):
         analyse_did(_config(estimator="synthetic_did"), table=_staggered_frame())
+
+
+def test_staggered_report_shows_group_time_effects_and_the_event_study() -> None:
+    from rich.console import Console
+
+    from mlroi.report.terminal import render
+
+    r = analyse_did(_config(), table=_staggered_frame())
+    view = r.view()
+    titles = [s.title for s in view.sections]
+    assert titles[:3] == ["Effect", "Before and after adoption", "Group-time effects"]
+    assert view.headline is not None and view.headline.text.startswith("Effect of the treatment")
+    assert [c.kind for c in view.charts] == ["line", "forest"]
+    md = markdown.render(view)
+    assert "ATT(g, t)" in md and "naive" in md
+    console = Console(width=160, record=True)
+    console.print(render(view))
+    assert "Callaway and Sant'Anna" in console.export_text()
+    html = document(view)
+    assert html.count('class="mlroi-chart"') == 2
+
+
+def test_long_panels_show_the_periods_nearest_adoption_and_keep_all_in_the_json() -> None:
+    from mlroi.causal.did import analyse_panel
+    from mlroi.causal.did_panel import build_panel
+
+    rng = np.random.default_rng(3)
+    units, periods = 30, 90
+    first = np.where(np.arange(units) < 15, 45, -1)
+    u = np.repeat(np.arange(units), periods)
+    t = np.tile(np.arange(periods), units)
+    on = (first[u] >= 0) & (t >= first[u])
+    y = rng.normal(size=units * periods) + 2.0 * on
+    panel = build_panel(u, t, y, np.ones_like(y), flag_min=on, flag_max=on)
+    r = analyse_panel(panel, _config())
+    table = next(b for b in r.view().sections[1].blocks if hasattr(b, "rows"))
+    assert len(table.rows) == 40
+    assert "of 89, all in the chart and the JSON" in table.title
+    assert len(json.loads(r.to_json())["event_study"]) == 89

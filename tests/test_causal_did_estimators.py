@@ -218,3 +218,67 @@ def test_synthetic_did_removes_the_bias_of_a_treated_unit_on_a_steeper_trend() -
     assert abs(tau - 4.0) < 0.2 < abs(plain - 4.0) / 5
     assert weights.omega.sum() == pytest.approx(1.0) and (weights.omega >= 0).all()
     assert weights.lambda_.sum() == pytest.approx(1.0) and (weights.lambda_ >= 0).all()
+
+
+def test_closed_form_event_study_equals_the_regression_on_a_balanced_single_date_panel() -> None:
+    from mlroi.causal.did_twfe import event_study_balanced
+
+    rng = np.random.default_rng(23)
+    units, periods, adoption = 25, 9, 5
+    treated = np.arange(units) < 10
+    y = (
+        rng.normal(size=(units, 1))
+        + rng.normal(size=(1, periods))
+        + rng.normal(size=(units, periods))
+    )
+    y[treated, adoption:] += 1.0
+    u = np.repeat(np.arange(units), periods)
+    t = np.tile(np.arange(periods), units)
+    first = np.where(treated, adoption, NEVER)
+    general = event_study(y.ravel(), u, t, first, never=NEVER)
+    fast = event_study_balanced(y, treated, adoption)
+    assert [c.relative for c in fast.coefficients] == [c.relative for c in general.coefficients]
+    for a, b in zip(fast.coefficients, general.coefficients, strict=True):
+        assert a.effect.estimate == pytest.approx(b.effect.estimate, rel=1e-9, abs=1e-12)
+        assert a.effect.std_error == pytest.approx(b.effect.std_error, rel=1e-9)
+    assert fast.pre_trend is not None and general.pre_trend is not None
+    assert fast.pre_trend.statistic == pytest.approx(general.pre_trend.statistic, rel=1e-9)
+
+
+def test_pre_trend_from_scores_equals_the_wald_statistic_with_the_explicit_covariance() -> None:
+    from mlroi.causal.did_twfe import wald_zero
+
+    y, first = _staggered(14, units=60)
+    cs = callaway_santanna(y, first)
+    pre = [c for c in cs.group_time if not c.post]
+    # recompute the influence functions of the pre-adoption cells by hand
+    n = len(first)
+    psi = []
+    for c in pre:
+        in_g, ctrl = first == c.group, first == NEVER
+        dy = y[:, c.period] - y[:, c.base]
+        p = np.zeros(n)
+        p[in_g] = n / in_g.sum() * (dy[in_g] - dy[in_g].mean())
+        p[ctrl] -= n / ctrl.sum() * (dy[ctrl] - dy[ctrl].mean())
+        psi.append(p)
+    psi_m = np.column_stack(psi)
+    ref = wald_zero(
+        np.array([c.effect.estimate for c in pre]), psi_m.T @ psi_m / n**2, df_denominator=None
+    )
+    assert cs.pre_trend is not None
+    assert cs.pre_trend.statistic == pytest.approx(ref.statistic, rel=1e-8)
+    assert cs.pre_trend.df == ref.df
+
+
+def test_pre_trend_with_more_pre_periods_than_units_uses_the_pseudo_inverse() -> None:
+    from mlroi.causal.did_staggered import wald_from_scores
+    from mlroi.causal.did_twfe import wald_zero
+
+    rng = np.random.default_rng(15)
+    psi = rng.normal(size=(6, 11))
+    coef = rng.normal(size=11)
+    ours = wald_from_scores(coef, psi, 6)
+    ref = wald_zero(coef, psi.T @ psi / 36, df_denominator=None)
+    assert ours is not None
+    assert ours.df == ref.df == 6
+    assert ours.statistic == pytest.approx(ref.statistic, rel=1e-8)

@@ -34,9 +34,16 @@ from mlroi.causal.did_result import (
 )
 from mlroi.causal.did_staggered import callaway_santanna
 from mlroi.causal.did_synthetic import synthetic_did_of
-from mlroi.causal.did_twfe import WaldTest, event_study, fixed_effects, two_by_two, wald_zero
+from mlroi.causal.did_twfe import (
+    WaldTest,
+    event_study,
+    event_study_balanced,
+    fixed_effects,
+    two_by_two,
+    wald_zero,
+)
 from mlroi.causal.result import Check
-from mlroi.errors import DataError
+from mlroi.errors import DataError, EstimationError
 from mlroi.spec.causal_did import DidConfig
 from mlroi.stats.interval import Interval
 
@@ -169,7 +176,12 @@ def analyse_panel(
     if estimator == "twfe":
         if gap_note:
             all_notes.append(gap_note + "; two-way fixed effects uses every observed cell")
-        es = event_study(y, unit, period, panel.first, level=level, never=NEVER)
+        if not panel.staggered and not panel.gaps:
+            treated = panel.first != NEVER
+            es = event_study_balanced(panel.y, treated, panel.adoption_periods[0], level=level)
+        else:
+            _check_size(len(y), len(panel.periods))
+            es = event_study(y, unit, period, panel.first, level=level, never=NEVER)
         effect = twfe
         events = tuple(EventPoint(c.relative, c.effect, c.units) for c in es.coefficients)
         method = (
@@ -328,6 +340,22 @@ def analyse_panel(
         two_by_two=two,
         gaps=panel.gaps,
     )
+
+
+MAX_DESIGN_CELLS = 50_000_000
+"""Largest cells x relative periods of the general event-study regression (400 MB a copy)."""
+
+
+def _check_size(cells: int, periods: int) -> None:
+    """Refuse an event-study regression too large to hold (a panel with gaps or staggered
+    adoption under two-way fixed effects; the balanced one-date case needs no design)."""
+    size = cells * 2 * periods
+    if size > MAX_DESIGN_CELLS:
+        raise EstimationError(
+            f"the two-way fixed effects event study of {cells:,} cells over {periods:,} periods"
+            " needs a design too large to hold: use estimator callaway_santanna, or coarser"
+            " periods (weeks rather than days)"
+        )
 
 
 def _require_roles(panel: Panel, control: str) -> None:

@@ -39,7 +39,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from mlroi.causal.did_panel import NEVER
-from mlroi.causal.did_twfe import WaldTest, wald_zero
+from mlroi.causal.did_twfe import WaldTest
 from mlroi.errors import DataError
 from mlroi.stats.interval import Interval
 
@@ -140,6 +140,27 @@ def _aggregate(
     return _interval(estimate, influence, n, z)
 
 
+def wald_from_scores(coef: Array, psi: Array, n: int) -> WaldTest | None:
+    """The Wald chi-square that ``coef`` is zero, with covariance ``psi'psi / n^2`` from the
+    influence functions ``psi`` (units x coefficients; pseudo-inverse, rank at most the number
+    of units), through the eigen-decomposition of the smaller Gram matrix (``psi psi'`` when
+    there are more coefficients than units): no q x q inverse of a long pre-period.
+    ``None`` without sampling variance."""
+    if psi.shape[1] <= psi.shape[0]:
+        s2, v = np.linalg.eigh(psi.T @ psi)
+        along = v.T @ coef  # V'a
+    else:
+        s2, u = np.linalg.eigh(psi @ psi.T)
+        along = u.T @ (psi @ coef)  # S V'a
+        along = along / np.sqrt(np.where(s2 > 0, s2, 1.0))
+    if s2.size == 0 or s2.max() <= 0:
+        return None
+    keep = s2 > 1e-12 * s2.max()
+    w = float(n**2 * np.sum(along[keep] ** 2 / s2[keep]))
+    q = int(keep.sum())
+    return WaldTest(w, q, None, float(stats.chi2.sf(w, q)), "chi-square")
+
+
 def callaway_santanna(
     y: Array,
     first: npt.NDArray[np.int64],
@@ -225,13 +246,10 @@ def callaway_santanna(
         z,
     )
     event = []
-    for e in sorted({c.event_time for c in cells}):
-        ks = [k for k, c in enumerate(cells) if c.event_time == e]
-        event.append(EventTime(e, agg(ks), len(ks)))
-    pre = [k for k, c in enumerate(cells) if not c.post]
-    pre_trend = None
-    if pre:
-        cov = psi_all[:, pre].T @ psi_all[:, pre] / n**2
-        if float(np.abs(np.diag(cov)).max()) > 0:
-            pre_trend = wald_zero(att[pre], cov, df_denominator=None)
+    event_times = np.array([c.event_time for c in cells])
+    for e in np.unique(event_times).tolist():
+        ks = np.flatnonzero(event_times == e).tolist()
+        event.append(EventTime(int(e), agg(ks), len(ks)))
+    pre = np.flatnonzero(event_times < 0).tolist()
+    pre_trend = wald_from_scores(att[pre], psi_all[:, pre], n) if pre else None
     return CallawaySantanna(tuple(cells), simple, group, tuple(event), pre_trend, control, skipped)

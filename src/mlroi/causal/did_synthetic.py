@@ -42,6 +42,9 @@ Array = npt.NDArray[np.float64]
 PLACEBOS = 200
 """Placebo replications of the standard error (the R package's default)."""
 
+BATCH_CELLS = 4_000_000
+"""Panel cells solved at once across placebo replications (about 32 MB per copy)."""
+
 
 def _frank_wolfe(y: Array, zeta: float, start: Array, min_decrease: float, max_iter: int) -> Array:
     """Simplex weights ``x`` minimising ``zeta^2 |x|^2 + |A x - b|^2 / n`` with ``A`` the first
@@ -193,13 +196,20 @@ def placebos(
     n1 = y.shape[0] - n0
     fake_n0 = n0 - n1
     orders = np.stack([rng.permutation(n0) for _ in range(replications)])
-    ys = y[:n0][orders]
-    om = weights.omega[orders[:, :fake_n0]]
-    total = om.sum(axis=1, keepdims=True)
-    om = np.where(total > 0, om / np.where(total > 0, total, 1.0), 1.0 / fake_n0)
-    lam = np.tile(weights.lambda_, (replications, 1))
-    draws, om_b, lam_b = _batch(ys, fake_n0, t0, pen, SyntheticWeights(om, lam), 10_000)
-    return draws, _series(ys, fake_n0, t0, om_b, lam_b)
+    # batches of about BATCH_CELLS cells, so a large panel's placebos stay within memory
+    size = max(1, BATCH_CELLS // max(1, y[:n0].size))
+    draws, gaps = [], []
+    for start in range(0, replications, size):
+        chunk = orders[start : start + size]
+        ys = y[:n0][chunk]
+        om = weights.omega[chunk[:, :fake_n0]]
+        total = om.sum(axis=1, keepdims=True)
+        om = np.where(total > 0, om / np.where(total > 0, total, 1.0), 1.0 / fake_n0)
+        lam = np.tile(weights.lambda_, (len(chunk), 1))
+        d, om_b, lam_b = _batch(ys, fake_n0, t0, pen, SyntheticWeights(om, lam), 10_000)
+        draws.append(d)
+        gaps.append(_series(ys, fake_n0, t0, om_b, lam_b))
+    return np.concatenate(draws), np.concatenate(gaps)
 
 
 def placebo_se(draws: Array) -> float:

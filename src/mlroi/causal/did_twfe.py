@@ -320,3 +320,52 @@ def event_study(
     if pre:
         test = wald_zero(reg.coef[pre], reg.cov[np.ix_(pre, pre)], df_denominator=reg.df)
     return EventStudy(coefs, -1, tuple(dropped), test)
+
+
+def event_study_balanced(
+    y: Array, treated: npt.NDArray[np.bool_], adoption: int, *, level: float = 0.95
+) -> EventStudy:
+    """The event study of a balanced panel with one adoption date, in closed form.
+
+    With one adoption period and never-treated units, the relative-period dummies saturate
+    treated x period, so (Frisch-Waugh-Lovell): each coefficient is the 2x2 difference of
+    period ``g + k`` against ``g - 1``; the residuals are ``y_it - ybar_i - ybar_{G(i),t} +
+    ybar_{G(i)}`` (``G``: treated or not); a unit's score for coefficient ``k`` is its residual
+    in period ``g + k`` times ``1{treated} - n_T / N`` (the swept dummy there; elsewhere the
+    swept dummy is constant over the unit's periods and its residuals sum to zero); and the
+    swept cross-product is
+    ``c (I - 11'/T)`` with ``c = n_T n_C / N``, whose inverse is ``(I + 11') / c``. Same
+    numbers as :func:`event_study` (the tests check it) in memory linear in the panel, where
+    the general regression holds one swept column per relative period.
+
+    Args:
+        y: outcome, units x periods, no missing cell.
+        treated: which units adopt (in period ``adoption``); the others never do.
+        adoption: the adoption period index (at least 1).
+    """
+    n_units, n_periods = y.shape
+    n_t = int(treated.sum())
+    n_c = n_units - n_t
+    keep = [t for t in range(n_periods) if t != adoption - 1]
+    mean_t = y[treated].mean(axis=0)
+    mean_c = y[~treated].mean(axis=0)
+    gap = mean_t - mean_c
+    coef = gap[keep] - gap[adoption - 1]
+    group_period = np.where(treated[:, None], mean_t[None, :], mean_c[None, :])
+    group_mean = np.where(treated, mean_t.mean(), mean_c.mean())
+    resid = y - y.mean(axis=1, keepdims=True) - group_period + group_mean[:, None]
+    scores = (treated.astype(np.float64) - n_t / n_units)[:, None] * resid[:, keep]
+    c = n_t * n_c / n_units
+    k = len(keep)
+    bread = (np.eye(k) + np.ones((k, k))) / c
+    n = y.size
+    params = k + n_periods
+    factor = n_units / (n_units - 1) * (n - 1) / (n - params)
+    cov = factor * bread @ (scores.T @ scores) @ bread
+    reg = Regression(coef, cov, n_units, n, params, float((resid**2).sum()))
+    coefs = tuple(Lead(t - adoption, reg.interval(j, level), n_t) for j, t in enumerate(keep))
+    pre = [j for j, t in enumerate(keep) if t - adoption < -1]
+    test = None
+    if pre:
+        test = wald_zero(reg.coef[pre], reg.cov[np.ix_(pre, pre)], df_denominator=reg.df)
+    return EventStudy(coefs, -1, (), test)

@@ -175,21 +175,34 @@ def pre_trend_sentence(r: DidResult) -> Sentence:
     )
 
 
+MAX_ROWS = 40
+"""Rows of the event-study and group-time tables at most (the JSON and the chart hold all)."""
+
+
 def event_table(r: DidResult) -> Table | None:
-    """Effects by period relative to adoption."""
+    """Effects by period relative to adoption (the :data:`MAX_ROWS` nearest adoption)."""
     if not r.event_study:
         return None
-    count = "treated units" if r.estimator == "twfe" else "groups averaged"
+    count = "treated units" if r.estimator in ("twfe", "synthetic_did") else "groups averaged"
+    near = sorted(r.event_study, key=lambda e: (abs(e.relative), e.relative))[:MAX_ROWS]
+    shown = sorted(near, key=lambda e: e.relative)
     rows = tuple(
         (
             Cell(f"{e.relative:+d}" if e.relative else "0 (adoption)"),
             Cell(fmt.interval(e.effect), _tone(e.effect)),
             Cell(fmt.count(e.count)),
         )
-        for e in r.event_study
+        for e in shown
+    )
+    more = len(r.event_study) - len(shown)
+    extra = (
+        f"; periods {shown[0].relative:+d} to {shown[-1].relative:+d} of {len(r.event_study)},"
+        " all in the chart and the JSON"
+        if more
+        else ""
     )
     return Table(
-        f"Event study: effect on {r.outcome} by period relative to adoption",
+        f"Event study: effect on {r.outcome} by period relative to adoption{extra}",
         (Column("period", "right"), Column("effect [interval]", "right"), Column(count, "right")),
         rows,
     )
@@ -199,6 +212,10 @@ def group_time_table(r: DidResult) -> Table | None:
     """Callaway and Sant'Anna's ATT(g, t)."""
     if not r.group_time:
         return None
+    cells = r.group_time
+    if len(cells) > MAX_ROWS:  # the post-adoption cells nearest adoption
+        post = [g for g in cells if g.post]
+        cells = tuple(sorted(post, key=lambda g: r.periods.index(g.period))[:MAX_ROWS])
     rows = tuple(
         (
             Cell(g.group),
@@ -207,10 +224,16 @@ def group_time_table(r: DidResult) -> Table | None:
             Cell(fmt.interval(g.effect), _tone(g.effect) if g.post else "muted"),
             Cell(f"{fmt.count(g.treated)} / {fmt.count(g.controls)}"),
         )
-        for g in r.group_time
+        for g in cells
     )
+    more = len(r.group_time) - len(cells)
     return Table(
-        "Group-time effects ATT(g, t) (g: first treated period; before adoption: placebo)",
+        "Group-time effects ATT(g, t) (g: first treated period; before adoption: placebo)"
+        + (
+            f"; the first {len(cells)} after adoption of {len(r.group_time)}, all in the JSON"
+            if more
+            else ""
+        ),
         (
             Column("group"),
             Column("period"),
