@@ -162,3 +162,31 @@ def test_missing_outcome_is_counted_as_left_out() -> None:
     df.loc[3, "revenue"] = np.nan
     r = analyse_its(_its(), table=df)
     assert r.excluded == {"rows with a NULL outcome": 1}
+
+
+def test_monthly_dates_causalpy_its_example_through_the_api() -> None:
+    """Month-end dates read as months; launch 2017-01-01 falls in the first post month
+    (2017-01-31, row 84, as in CausalPy's example); the known effect 100 gamma(10).pdf(t - 84)
+    lies within the average and cumulative intervals."""
+    from scipy.stats import gamma
+
+    df = pd.read_csv(Path(__file__).parent / "data" / "causal" / "causalpy_its.csv")
+    df["unit"] = "series"
+    df["date"] = pd.to_datetime(df["date"]).dt.date
+    config = ItsConfig(
+        treated="series", outcome="y", launch=dt.date(2017, 1, 1), seasonality="month_of_year"
+    )
+    r = analyse_its(config, table=df[["unit", "date", "y"]])
+    truth = 100 * gamma(10).pdf(np.arange(36))
+    assert (r.frequency, r.pre_periods, r.launch) == ("month", 84, "2017-01")
+    assert r.period == "2017-01 to 2019-12, 36 months"
+    assert r.effect.contains(float(truth.mean()))
+    assert r.cumulative.contains(float(truth.sum()))
+    assert r.coefficients["trend"] == pytest.approx(0.2, abs=0.02)
+
+
+def test_day_of_week_needs_daily_periods() -> None:
+    df = _daily()
+    weekly = df[pd.to_datetime(df.day).dt.day_of_week == 0]
+    with pytest.raises(SpecError, match="day_of_week needs daily periods"):
+        analyse_its(_its(seasonality="day_of_week", launch=dt.date(2024, 3, 25)), table=weekly)

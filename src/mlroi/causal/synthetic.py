@@ -244,15 +244,19 @@ def _seasons(panel: Panel, kind: str) -> tuple[np.ndarray[Any, Any] | None, tupl
 
     if kind == "none":
         return None, ()
-    if panel.kind != "date":
+    if panel.kind == "number":
         raise SpecError(f"causal.seasonality: {kind} needs dates in the date column, not numbers")
+    names = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    if panel.kind == "month":
+        if kind == "day_of_week":
+            raise SpecError("causal.seasonality: day_of_week needs daily periods, not months")
+        return np.asarray(panel.keys % 12), names
     days = [dt.date(1970, 1, 1) + dt.timedelta(days=int(k)) for k in panel.keys]
     if kind == "day_of_week":
         if panel.step != 1:
             raise SpecError("causal.seasonality: day_of_week needs daily periods")
         weekdays = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
         return np.array([d.weekday() for d in days]), weekdays
-    names = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
     return np.array([d.month - 1 for d in days]), names
 
 
