@@ -190,3 +190,43 @@ def test_day_of_week_needs_daily_periods() -> None:
     weekly = df[pd.to_datetime(df.day).dt.day_of_week == 0]
     with pytest.raises(SpecError, match="day_of_week needs daily periods"):
         analyse_its(_its(seasonality="day_of_week", launch=dt.date(2024, 3, 25)), table=weekly)
+
+
+def test_notebook_html_draws_the_three_charts() -> None:
+    r = analyse_synthetic_control(_sc(), table=_daily())
+    html = r._repr_html_()
+    assert html.count("<svg") == 3
+    assert "nan" not in html.lower().replace("nanosecond", "")
+
+
+def test_json_is_byte_identical_for_the_same_seed() -> None:
+    df = _daily(units=30)
+    a = analyse_synthetic_control(_sc(placebos=10, seed=5), table=df).to_json()
+    b = analyse_synthetic_control(_sc(placebos=10, seed=5), table=df).to_json()
+    assert a == b
+    assert "placebo in space: 10 of 29 donors refitted" in a
+
+
+def test_wide_frame_through_the_panel_api() -> None:
+    """A wide frame (one column per unit) reaches the same numbers as the long table."""
+    from mlroi.causal.panel import panel_from_sums, wide_panel
+    from mlroi.causal.synthetic import its_from_panel
+
+    long = _daily()
+    daily = long.groupby(["day", "market"], as_index=False).revenue.sum()
+    wide = daily.pivot(index="day", columns="market", values="revenue").reset_index()
+    units, keys, totals, kind = wide_panel(wide, date="day")
+    panel = panel_from_sums(units, keys, totals, kind=kind, wanted=["m0", "m1", "m2", "m3"])
+    from_wide = its_from_panel(panel, _its())
+    from_long = analyse_its(_its(), table=long)
+    assert from_wide.effect.estimate == pytest.approx(from_long.effect.estimate, rel=1e-9)
+    assert from_wide.effect.upper == pytest.approx(from_long.effect.upper, rel=1e-9)
+
+
+def test_its_with_more_controls_than_history_says_how_many_are_needed() -> None:
+    with pytest.raises(
+        DataError, match=r"leaves 20 days.*needs at least 32.*or fewer of its 22 regression terms"
+    ):
+        analyse_its(
+            _its(controls="all", launch=START + dt.timedelta(days=20)), table=_daily(units=21)
+        )

@@ -174,7 +174,9 @@ def _where(source: Any) -> str:
     return f"a {type(source).__name__} given in code"
 
 
-def _split(panel: Panel, config: ItsConfig | SyntheticControlConfig, minimum: int) -> int:
+def _split(
+    panel: Panel, config: ItsConfig | SyntheticControlConfig, minimum: int, fewer: str = ""
+) -> int:
     """The number of pre-period rows; refuses a launch outside the data or too few pre periods."""
     key = panel.key_of(config.launch, "causal.launch")
     first, last = int(panel.keys[0]), int(panel.keys[-1])
@@ -193,7 +195,7 @@ def _split(panel: Panel, config: ItsConfig | SyntheticControlConfig, minimum: in
     if n_pre < minimum:
         raise DataError(
             f"causal.launch: {launch} leaves {n_pre} {panel.frequency}s before it; this design"
-            f" needs at least {minimum}: give more history (an earlier start of the data)"
+            f" needs at least {minimum}: give more history (an earlier start of the data){fewer}"
         )
     treated = panel.values[:n_pre, panel.column(config.treated)]
     if np.ptp(treated) == 0:
@@ -282,7 +284,12 @@ def its_from_panel(
     )
     from mlroi.causal.its import MIN_RESIDUAL_DF
 
-    n_pre = _split(panel, config, X.shape[1] + MIN_RESIDUAL_DF)
+    n_pre = _split(
+        panel,
+        config,
+        X.shape[1] + MIN_RESIDUAL_DF,
+        f" or fewer of its {X.shape[1]} regression terms ({len(controls)} control series)",
+    )
     y = panel.values[:, panel.column(config.treated)]
     try:
         fit = fit_its(
@@ -456,7 +463,13 @@ def synthetic_control_from_panel(
             limit=float(needed),
             detail=f"{intervals.used} placebos fit within {fmt.number(PLACEBO_FIT_LIMIT)}x the"
             f" treated unit's pre-period RMSPE (at least {needed} give a"
-            f" {fmt.level(config.level)} interval its level)",
+            f" {fmt.level(config.level)} interval its level"
+            + (
+                f"; with {intervals.used} the interval is the range of their gaps, which covers"
+                f" at most {fmt.level((intervals.used - 1) / (intervals.used + 1))})"
+                if 2 <= intervals.used < needed
+                else ")"
+            ),
         )
     )
     placebo = None
