@@ -162,3 +162,71 @@ def test_missing_outcome_is_counted_as_left_out() -> None:
     df.loc[3, "revenue"] = np.nan
     r = analyse_its(_its(), table=df)
     assert r.excluded == {"rows with a NULL outcome": 1}
+
+
+def test_monthly_dates_causalpy_its_example_through_the_api() -> None:
+    """Month-end dates read as months; launch 2017-01-01 falls in the first post month
+    (2017-01-31, row 84, as in CausalPy's example); the known effect 100 gamma(10).pdf(t - 84)
+    lies within the average and cumulative intervals."""
+    from scipy.stats import gamma
+
+    df = pd.read_csv(Path(__file__).parent / "data" / "causal" / "causalpy_its.csv")
+    df["unit"] = "series"
+    df["date"] = pd.to_datetime(df["date"]).dt.date
+    config = ItsConfig(
+        treated="series", outcome="y", launch=dt.date(2017, 1, 1), seasonality="month_of_year"
+    )
+    r = analyse_its(config, table=df[["unit", "date", "y"]])
+    truth = 100 * gamma(10).pdf(np.arange(36))
+    assert (r.frequency, r.pre_periods, r.launch) == ("month", 84, "2017-01")
+    assert r.period == "2017-01 to 2019-12, 36 months"
+    assert r.effect.contains(float(truth.mean()))
+    assert r.cumulative.contains(float(truth.sum()))
+    assert r.coefficients["trend"] == pytest.approx(0.2, abs=0.02)
+
+
+def test_day_of_week_needs_daily_periods() -> None:
+    df = _daily()
+    weekly = df[pd.to_datetime(df.day).dt.day_of_week == 0]
+    with pytest.raises(SpecError, match="day_of_week needs daily periods"):
+        analyse_its(_its(seasonality="day_of_week", launch=dt.date(2024, 3, 25)), table=weekly)
+
+
+def test_notebook_html_draws_the_three_charts() -> None:
+    r = analyse_synthetic_control(_sc(), table=_daily())
+    html = r._repr_html_()
+    assert html.count("<svg") == 3
+    assert "nan" not in html.lower().replace("nanosecond", "")
+
+
+def test_json_is_byte_identical_for_the_same_seed() -> None:
+    df = _daily(units=30)
+    a = analyse_synthetic_control(_sc(placebos=10, seed=5), table=df).to_json()
+    b = analyse_synthetic_control(_sc(placebos=10, seed=5), table=df).to_json()
+    assert a == b
+    assert "placebo in space: 10 of 29 donors refitted" in a
+
+
+def test_wide_frame_through_the_panel_api() -> None:
+    """A wide frame (one column per unit) reaches the same numbers as the long table."""
+    from mlroi.causal.panel import panel_from_sums, wide_panel
+    from mlroi.causal.synthetic import its_from_panel
+
+    long = _daily()
+    daily = long.groupby(["day", "market"], as_index=False).revenue.sum()
+    wide = daily.pivot(index="day", columns="market", values="revenue").reset_index()
+    units, keys, totals, kind = wide_panel(wide, date="day")
+    panel = panel_from_sums(units, keys, totals, kind=kind, wanted=["m0", "m1", "m2", "m3"])
+    from_wide = its_from_panel(panel, _its())
+    from_long = analyse_its(_its(), table=long)
+    assert from_wide.effect.estimate == pytest.approx(from_long.effect.estimate, rel=1e-9)
+    assert from_wide.effect.upper == pytest.approx(from_long.effect.upper, rel=1e-9)
+
+
+def test_its_with_more_controls_than_history_says_how_many_are_needed() -> None:
+    with pytest.raises(
+        DataError, match=r"leaves 20 days.*needs at least 32.*or fewer of its 22 regression terms"
+    ):
+        analyse_its(
+            _its(controls="all", launch=START + dt.timedelta(days=20)), table=_daily(units=21)
+        )

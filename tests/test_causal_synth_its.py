@@ -65,14 +65,18 @@ def test_cumulative_variance_with_independent_errors_is_the_classical_one() -> N
 
 
 def test_cumulative_variance_under_ar1_errors_matches_the_gls_sandwich() -> None:
-    """Under AR(1) errors with the residuals' lag-1 autocorrelation r, the cumulative variance
+    """Under AR(1) errors with the residuals' bias-corrected lag-1 autocorrelation r, the
+    cumulative variance
     is ``a' (X'X)^-1 X' Omega X (X'X)^-1 a + 1' Omega_m 1`` with ``Omega_ij = s^2 r^|i-j|``
     (built here directly from statsmodels' residuals and scale, brute force)."""
     y, X = _series()
     fit = fit_its(y, X, 90, level=0.95)
     ref = sm.OLS(y[:90], X[:90]).fit()
     e = ref.resid
-    r = float(e[1:] @ e[:-1]) / float(e @ e)
+    raw = float(e[1:] @ e[:-1]) / float(e @ e)
+    k = X.shape[1]
+    r = raw + (1 + 3 * raw + k - 1) / 90  # Kendall's bias plus one 1/n per other term
+    assert fit.lag1_autocorrelation == pytest.approx(raw, abs=1e-12)
     assert fit.error_autocorrelation == pytest.approx(r, abs=1e-12)
     idx = np.arange(90 + 30)
     omega = ref.scale * r ** np.abs(idx[:, None] - idx[None, :])
@@ -117,10 +121,10 @@ def test_constant_control_is_named() -> None:
         fit_its(y, X, 90, level=0.95, names=(*[f"c{i}" for i in range(X.shape[1] - 1)], "const"))
 
 
-def _simulate(phi: float, effect: float, reps: int, seed: int) -> tuple[float, float]:
+def _simulate(phi: float, effect: float, reps: int, seed: int, n: int = 300) -> tuple[float, float]:
     """Share of average-effect intervals covering ``effect``, and share excluding 0."""
     rng = np.random.default_rng(seed)
-    n, m = 300, 30
+    m = 30
     T = n + m
     covered = rejected = 0
     for _ in range(reps):
@@ -137,14 +141,15 @@ def _simulate(phi: float, effect: float, reps: int, seed: int) -> tuple[float, f
     return covered / reps, rejected / reps
 
 
-@pytest.mark.parametrize("phi", [0.0, 0.3])
-def test_average_effect_interval_covers_95_percent(phi: float) -> None:
-    """1,000 series (300 pre-periods, 30 post, one control, trend; AR(1) errors with phi 0 and
-    0.3) with an effect of 0.5 per period: coverage within [93%, 97%]."""
-    coverage, _ = _simulate(phi, 0.5, 1000, seed=13)
+@pytest.mark.parametrize(("n", "phi"), [(100, 0.0), (100, 0.3), (300, 0.3), (300, 0.6)])
+def test_average_effect_interval_covers_95_percent(n: int, phi: float) -> None:
+    """1,000 series (n pre-periods, 30 post, one control, trend; AR(1) errors) with an effect
+    of 0.5 per period: coverage of the 95% interval within [93%, 97%]."""
+    coverage, _ = _simulate(phi, 0.5, 1000, seed=13, n=n)
     assert 0.93 <= coverage <= 0.97
 
 
-def test_false_positive_rate_without_effect_at_most_6_percent() -> None:
-    _, fpr = _simulate(0.3, 0.0, 1000, seed=13)
+@pytest.mark.parametrize(("n", "phi"), [(100, 0.0), (300, 0.3)])
+def test_false_positive_rate_without_effect_at_most_6_percent(n: int, phi: float) -> None:
+    _, fpr = _simulate(phi, 0.0, 1000, seed=14, n=n)
     assert fpr <= 0.06

@@ -31,14 +31,16 @@ class Panel:
     Attributes:
         units: column names.
         keys: period keys (epoch days for dates; the numbers themselves otherwise).
-        kind: ``date`` or ``number``.
+        kind: ``date`` (keys are days), ``month`` (keys are months since January 1970: dates
+            one month apart, all on the same day of the month or all on a month's last day)
+            or ``number``.
         step: keys between consecutive periods.
         values: ``(periods, units)``.
     """
 
     units: tuple[str, ...]
     keys: npt.NDArray[np.int64]
-    kind: Literal["date", "number"]
+    kind: Literal["date", "month", "number"]
     step: int
     values: Array
 
@@ -51,6 +53,8 @@ class Panel:
         """One period key as text."""
         if self.kind == "date":
             return (EPOCH + dt.timedelta(days=key)).isoformat()
+        if self.kind == "month":
+            return f"{1970 + key // 12:04d}-{key % 12 + 1:02d}"
         return str(key)
 
     @property
@@ -58,6 +62,8 @@ class Panel:
         """The spacing of periods in words."""
         if self.kind == "date":
             return {1: "day", 7: "week"}.get(self.step, f"{self.step} days")
+        if self.kind == "month":
+            return {1: "month", 3: "quarter", 12: "year"}.get(self.step, f"{self.step} months")
         return "period" if self.step == 1 else f"{self.step} periods"
 
     def key_of(self, when: dt.date | int, field: str) -> int:
@@ -66,7 +72,7 @@ class Panel:
         Raises:
             DataError: a date given for numbered periods, or the reverse.
         """
-        if self.kind == "date":
+        if self.kind in ("date", "month"):
             if isinstance(when, dt.datetime):
                 when = when.date()
             if not isinstance(when, dt.date):
@@ -74,6 +80,8 @@ class Panel:
                     f"{field}: {when!r} is a number, but the date column holds dates: give a"
                     " date such as 2024-03-01"
                 )
+            if self.kind == "month":
+                return (when.year - 1970) * 12 + when.month - 1
             return (when - EPOCH).days
         if isinstance(when, dt.date):
             raise DataError(
@@ -92,7 +100,7 @@ def panel_from_sums(
     keys: npt.NDArray[np.int64],
     totals: Array,
     *,
-    kind: Literal["date", "number"],
+    kind: Literal["date", "month", "number"],
     wanted: Sequence[str] | None = None,
     date_column: str = "date",
 ) -> Panel:
@@ -103,6 +111,8 @@ def panel_from_sums(
     """
     if totals.size == 0:
         raise DataError("the series source has no rows with an outcome: check the source")
+    if kind == "date":
+        keys, kind = _monthly(np.asarray(keys, dtype=np.int64))
     names = np.asarray(units).astype(str)
     chosen = sorted(set(names.tolist())) if wanted is None else list(wanted)
     keep = np.isin(names, chosen)
@@ -136,6 +146,25 @@ def panel_from_sums(
             " or leave the unit out of the controls"
         )
     return panel
+
+
+def _monthly(
+    days: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], Literal["date", "month"]]:
+    """Epoch days as months since January 1970 when the dates are monthly (module docstring
+    of :class:`Panel`), else unchanged."""
+    distinct = np.unique(days)
+    if distinct.size < 2 or int(np.diff(distinct).min()) < 28:
+        return days, "date"
+    dates = [EPOCH + dt.timedelta(days=int(d)) for d in distinct]
+    month_end = all((d + dt.timedelta(days=1)).day == 1 for d in dates)
+    same_day = len({d.day for d in dates}) == 1 and dates[0].day <= 28
+    if not (month_end or same_day):
+        return days, "date"
+    months = {
+        int(d): (x.year - 1970) * 12 + x.month - 1 for d, x in zip(distinct, dates, strict=True)
+    }
+    return np.array([months[int(d)] for d in days], dtype=np.int64), "month"
 
 
 def wide_panel(

@@ -174,7 +174,9 @@ def _where(source: Any) -> str:
     return f"a {type(source).__name__} given in code"
 
 
-def _split(panel: Panel, config: ItsConfig | SyntheticControlConfig, minimum: int) -> int:
+def _split(
+    panel: Panel, config: ItsConfig | SyntheticControlConfig, minimum: int, fewer: str = ""
+) -> int:
     """The number of pre-period rows; refuses a launch outside the data or too few pre periods."""
     key = panel.key_of(config.launch, "causal.launch")
     first, last = int(panel.keys[0]), int(panel.keys[-1])
@@ -193,7 +195,7 @@ def _split(panel: Panel, config: ItsConfig | SyntheticControlConfig, minimum: in
     if n_pre < minimum:
         raise DataError(
             f"causal.launch: {launch} leaves {n_pre} {panel.frequency}s before it; this design"
-            f" needs at least {minimum}: give more history (an earlier start of the data)"
+            f" needs at least {minimum}: give more history (an earlier start of the data){fewer}"
         )
     treated = panel.values[:n_pre, panel.column(config.treated)]
     if np.ptp(treated) == 0:
@@ -244,15 +246,19 @@ def _seasons(panel: Panel, kind: str) -> tuple[np.ndarray[Any, Any] | None, tupl
 
     if kind == "none":
         return None, ()
-    if panel.kind != "date":
+    if panel.kind == "number":
         raise SpecError(f"causal.seasonality: {kind} needs dates in the date column, not numbers")
+    names = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    if panel.kind == "month":
+        if kind == "day_of_week":
+            raise SpecError("causal.seasonality: day_of_week needs daily periods, not months")
+        return np.asarray(panel.keys % 12), names
     days = [dt.date(1970, 1, 1) + dt.timedelta(days=int(k)) for k in panel.keys]
     if kind == "day_of_week":
         if panel.step != 1:
             raise SpecError("causal.seasonality: day_of_week needs daily periods")
         weekdays = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
         return np.array([d.weekday() for d in days]), weekdays
-    names = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
     return np.array([d.month - 1 for d in days]), names
 
 
@@ -278,7 +284,12 @@ def its_from_panel(
     )
     from mlroi.causal.its import MIN_RESIDUAL_DF
 
-    n_pre = _split(panel, config, X.shape[1] + MIN_RESIDUAL_DF)
+    n_pre = _split(
+        panel,
+        config,
+        X.shape[1] + MIN_RESIDUAL_DF,
+        f" or fewer of its {X.shape[1]} regression terms ({len(controls)} control series)",
+    )
     y = panel.values[:, panel.column(config.treated)]
     try:
         fit = fit_its(
@@ -452,7 +463,13 @@ def synthetic_control_from_panel(
             limit=float(needed),
             detail=f"{intervals.used} placebos fit within {fmt.number(PLACEBO_FIT_LIMIT)}x the"
             f" treated unit's pre-period RMSPE (at least {needed} give a"
-            f" {fmt.level(config.level)} interval its level)",
+            f" {fmt.level(config.level)} interval its level"
+            + (
+                f"; with {intervals.used} the interval is the range of their gaps, which covers"
+                f" at most {fmt.level((intervals.used - 1) / (intervals.used + 1))})"
+                if 2 <= intervals.used < needed
+                else ")"
+            ),
         )
     )
     placebo = None
