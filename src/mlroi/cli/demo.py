@@ -107,6 +107,7 @@ def demo(
     code = _print_recommender(out, users, seed, results["recommender"], from_events)
     _print_cases(out, results)
     _print_decisions(out, results)
+    _print_observational(results)
     _print_story(results)
     console.rule("Stakeholder reports (mlroi report examples/*.yaml)")
     for stem, path in reports.items():
@@ -300,6 +301,31 @@ def _print_decisions(out: Path, results: dict[str, CaseResult]) -> None:
     for line in sentences:
         console.print(line, highlight=False, soft_wrap=True)
     console.print(f"Full results written to {escape(str(out))}/decision-*.json", highlight=False)
+
+
+def _print_observational(results: dict[str, CaseResult]) -> None:
+    """Each case's observational estimate beside its naive comparison, and the truth the demo
+    data were drawn with (the video scenario's)."""
+    from mlroi.demo.video import TRUE_IMPRESSIONS
+
+    shown = [r for r in results.values() if r.causal is not None]
+    if not shown:
+        return
+    console.rule("Without an A/B test: observational estimates (mlroi causal examples/*.yaml)")
+    for ran in shown:
+        c = ran.causal
+        assert c is not None
+        console.print(f"{escape(ran.name)}: {escape(c.headline() or '')}", highlight=False)
+        on_demo_data = any(s.endswith("video/users") for s in c.sources)
+        if on_demo_data and c.outcome == "ad_impressions":
+            console.print(
+                f"  The demo data were drawn with a true effect of {fmt.signed(TRUE_IMPRESSIONS)}"
+                " ad impressions per exposed user a month: the adjusted estimate"
+                f" {'covers' if c.effect.contains(TRUE_IMPRESSIONS) else 'misses'} it; the"
+                " naive comparison credits the shelf with the heavy users' own intent.",
+                style="dim",
+                highlight=False,
+            )
 
 
 def _print_story(results: dict[str, CaseResult]) -> None:
