@@ -8,6 +8,7 @@ runs; Python never holds a unit's row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +27,17 @@ from mlroi.backend.execute import fetch_one
 from mlroi.causal.adjust_fit import Build, Rows
 from mlroi.errors import DataError
 
+_LET = re.compile(r"_\['__v(\d+)'\]")
+
 
 class _IbisOps:
+    """Row formulas as deferred Ibis expressions; each :meth:`let` becomes a column of its own
+    projection, so the aggregation reads it rather than repeating its formula."""
+
+    def __init__(self) -> None:
+        self.lets: list[tuple[str, Any]] = []
+        self.levels: list[int] = []
+
     def exp(self, v: Any) -> Any:
         return v.exp()
 
@@ -38,6 +48,23 @@ class _IbisOps:
 
     def log(self, v: Any) -> Any:
         return v.ln()
+
+    def let(self, v: Any) -> Any:
+        from ibis import _
+
+        name = f"__v{len(self.levels)}"
+        # the projection it can go in: one after the latest of the columns it reads
+        reads = [self.levels[int(i)] for i in _LET.findall(repr(v))]
+        self.levels.append(1 + max(reads, default=0))
+        self.lets.append((name, v))
+        return _[name]
+
+    def projections(self) -> list[dict[str, Any]]:
+        """The lets grouped into as few successive projections as their dependencies allow."""
+        out: list[dict[str, Any]] = [{} for _ in range(max(self.levels, default=0))]
+        for (name, value), level in zip(self.lets, self.levels, strict=True):
+            out[level - 1][name] = value
+        return out
 
 
 class TableReducer:
@@ -55,16 +82,29 @@ class TableReducer:
         self.passes = 0
 
     def sums(self, build: Build, purpose: str) -> dict[str, float]:
+        import ibis
+        from ibis import _
+
         tab = self._table
+        columns = {
+            "__t": self._t(tab),
+            "__y": tab[self._y].cast("float64"),
+            "__one": ibis.literal(1.0, "float64"),
+        }
+        columns.update({f"__x{j}": as_float(tab[c]) for j, c in enumerate(self._x)})
+        ops = _IbisOps()
         rows = Rows(
-            t=self._t(tab),
-            y=tab[self._y].cast("float64"),
-            x=tuple(as_float(tab[c]) for c in self._x),
-            one=tab[self._y].cast("float64") * 0.0 + 1.0,
-            ops=_IbisOps(),
+            t=_["__t"],
+            y=_["__y"],
+            x=tuple(_[f"__x{j}"] for j in range(len(self._x))),
+            one=_["__one"],
+            ops=ops,
         )
         exprs = build(rows)
-        query = tab.aggregate(**{k: v.sum() for k, v in exprs.items()})
+        derived = tab.select(**columns)
+        for columns_at_level in ops.projections():
+            derived = derived.mutate(**columns_at_level)
+        query = derived.aggregate(**{k: v.sum() for k, v in exprs.items()})
         self.passes += 1
         row = fetch_one(query, purpose)
         return {k: float(row[k]) if row[k] is not None else 0.0 for k in exprs}

@@ -98,7 +98,7 @@ def analyse_adjustment(
     passes = prepared.reducer.passes + 1
     notes = (
         f"rows never left the backend: {passes} aggregate queries (one check of the columns,"
-        f" one of the moments per arm, {fit.iterations} Newton steps of the propensity model,"
+        f" one of the moments per arm, {fit.iterations} of the propensity model's Newton steps,"
         " one of the propensity-weighted sums, one of the influence-function sums)",
     )
     where = _where(config.source if table is None else table)

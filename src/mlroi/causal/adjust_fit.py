@@ -74,6 +74,10 @@ class Ops(Protocol):
     def log(self, v: Any) -> Any:
         """The natural logarithm row by row (``-inf`` at 0)."""
 
+    def let(self, v: Any) -> Any:
+        """``v`` computed once per row and reused wherever the result is (a backend adds it
+        as a column before the aggregation, so the query does not repeat it)."""
+
 
 @dataclass(frozen=True)
 class Rows:
@@ -108,6 +112,9 @@ class _NumpyOps:
     def log(self, v: Any) -> Any:
         with np.errstate(divide="ignore"):
             return np.log(v)
+
+    def let(self, v: Any) -> Any:
+        return v
 
 
 class ArrayReducer:
@@ -146,7 +153,7 @@ class Scale:
 
     def design(self, rows: Rows) -> list[Any]:
         return [rows.one] + [
-            (x - m) / s for x, m, s in zip(rows.x, self.mean, self.sd, strict=True)
+            rows.ops.let((x - m) / s) for x, m, s in zip(rows.x, self.mean, self.sd, strict=True)
         ]
 
 
@@ -158,7 +165,7 @@ def _lin(z: Sequence[Any], coef: npt.NDArray[np.float64]) -> Any:
 
 
 def _propensity(rows: Rows, z: Sequence[Any], gamma: npt.NDArray[np.float64]) -> Any:
-    return 1.0 / (1.0 + rows.ops.exp(-_lin(z, gamma)))
+    return rows.ops.let(1.0 / (1.0 + rows.ops.exp(-_lin(z, gamma))))
 
 
 def _sym(prefix: str, s: Mapping[str, float], p: int) -> npt.NDArray[np.float64]:
@@ -219,7 +226,8 @@ class AdjustFit:
         naive: the difference in means and its Welch standard error.
         propensity_coef: the logistic propensity coefficients on the raw covariate scale
             (intercept first).
-        iterations: Newton steps the propensity fit took.
+        iterations: passes of the propensity fit (Newton steps, and halvings of a step that
+            would have lowered the likelihood).
         passes: passes over the rows (aggregate queries).
         kept: units kept after trimming, per arm.
         trimmed: units trimmed, per arm.
@@ -390,8 +398,8 @@ def _irls(
 
         def build(rows: Rows) -> dict[str, Any]:
             z = scale.design(rows)
-            eta = _lin(z, g)
-            e = 1.0 / (1.0 + rows.ops.exp(-eta))
+            eta = rows.ops.let(_lin(z, g))
+            e = rows.ops.let(1.0 / (1.0 + rows.ops.exp(-eta)))
             out: dict[str, Any] = {"ll": rows.ops.log(e) - (rows.one - rows.t) * eta}
             _cross(out, "h", e * (1.0 - e), z)
             r = rows.t - e
@@ -445,21 +453,23 @@ def _weights(rows: Rows, e: Any, keep: Any, estimand: Estimand) -> tuple[Any, An
     """(w1, w0, g1, g0): the Hajek weights per arm and the factors of their derivatives with
     respect to the propensity coefficients (``dw/dg = g * z``)."""
     t0 = rows.one - rows.t
-    odds = e / (1.0 - e)
+    let = rows.ops.let
+    odds = let(keep * t0 * e / (1.0 - e))
     if estimand == "att":
-        return keep * rows.t, keep * t0 * odds, rows.one * 0.0, keep * t0 * odds
-    return keep * rows.t / e, keep * t0 / (1.0 - e), -keep * rows.t / odds, keep * t0 * odds
+        return let(keep * rows.t), odds, rows.one * 0.0, odds
+    w1, w0 = let(keep * rows.t / e), let(keep * t0 / (1.0 - e))
+    return w1, w0, let(-keep * rows.t * (1.0 - e) / e), odds
 
 
 def _pass3(scale: Scale, gamma: npt.NDArray[np.float64], lo: float, hi: float) -> Build:
     def build(rows: Rows) -> dict[str, Any]:
         z = scale.design(rows)
         e = _propensity(rows, z, gamma)
-        keep = rows.ops.indicator((e >= lo) & (e <= hi))
+        keep = rows.ops.let(rows.ops.indicator((e >= lo) & (e <= hi)))
         out: dict[str, Any] = {}
         _cross(out, "H", e * (1.0 - e), z)
         for a, ta in ((1, rows.t), (0, rows.one - rows.t)):
-            w = keep * ta
+            w = rows.ops.let(keep * ta)
             out[f"kn{a}"] = w
             out[f"ky{a}"] = w * rows.y
             out[f"kyy{a}"] = w * rows.y * rows.y
@@ -609,34 +619,37 @@ def _pass4(
     def build(rows: Rows) -> dict[str, Any]:
         z = scale.design(rows)
         e = _propensity(rows, z, gamma)
-        keep = rows.ops.indicator((e >= lo) & (e <= hi))
+        keep = rows.ops.let(rows.ops.indicator((e >= lo) & (e <= hi)))
         t1, t0 = rows.t, rows.one - rows.t
-        m1, m0 = _lin(z, fit.beta[1]), _lin(z, fit.beta[0])
-        r1, r0 = rows.y - m1, rows.y - m0
+        let = rows.ops.let
+        m1, m0 = let(_lin(z, fit.beta[1])), let(_lin(z, fit.beta[0]))
+        r1, r0 = let(rows.y - m1), let(rows.y - m0)
         out: dict[str, Any] = {}
         # regression adjustment, ATT: [K t (r0 - tau) - K (1-t) r0 c'z] / (n1k / N)
         tau = fit.point["att"]["regression"]
-        psi = keep * (t1 * (r0 - tau) - t0 * r0 * _lin(z, fit.c_ra_att))
+        psi = let(keep * (t1 * (r0 - tau) - t0 * r0 * _lin(z, fit.c_ra_att)))
         out["ra_att"] = psi * psi
         # regression adjustment, ATE: [K (z'd - tau) + K t r1 c1'z - K (1-t) r0 c0'z] / (nk / N)
         tau = fit.point["ate"]["regression"]
-        resid = keep * (t1 * r1 * _lin(z, fit.c_ra_ate[1]) - t0 * r0 * _lin(z, fit.c_ra_ate[0]))
-        psi = keep * (m1 - m0 - tau) + resid
+        resid = let(
+            keep * (t1 * r1 * _lin(z, fit.c_ra_ate[1]) - t0 * r0 * _lin(z, fit.c_ra_ate[0]))
+        )
+        psi = let(keep * (m1 - m0 - tau) + resid)
         out["ra_ate"] = psi * psi
         out["ra_ate_fx"] = resid * resid
         for est in ESTIMANDS:
             w1, w0, _, _ = _weights(rows, e, keep, est)
             mu1, mu0, W1, W0 = fit.ipw_mu[est]
             psi = w1 * (rows.y - mu1) / W1 - w0 * (rows.y - mu0) / W0
-            psi = psi + _lin(z, fit.ipw_c[est]) * (rows.t - e)
+            psi = let(psi + _lin(z, fit.ipw_c[est]) * (rows.t - e))
             out[f"ipw_{est}"] = psi * psi
         # AIPW: the bracket b, centred at the IPW estimate to keep the squares well scaled
         ref = fit.point["ate"]["ipw"]
-        b = keep * (m1 - m0 + t1 * r1 / e - t0 * r0 / (1.0 - e) - ref)
+        b = let(keep * (m1 - m0 + t1 * r1 / e - t0 * r0 / (1.0 - e) - ref))
         out["aipw_ate_b"], out["aipw_ate_bb"] = b, b * b
         out["aipw_ate_m0"] = keep * (m0 + t0 * r0 / (1.0 - e))
         ref = fit.point["att"]["ipw"]
-        b = keep * (t1 * (r0 - ref) - t0 * e / (1.0 - e) * r0)
+        b = let(keep * (t1 * (r0 - ref) - t0 * e / (1.0 - e) * r0))
         out["aipw_att_b"], out["aipw_att_bb"] = b, b * b
         out["aipw_att_bt"] = b * t1
         return out
