@@ -30,6 +30,14 @@ from mlroi.errors import DataError
 _LET = re.compile(r"_\['__v(\d+)'\]")
 
 
+def _double(x: float) -> Any:
+    """A float literal typed as a double on every engine: a cast from text (PostgreSQL reads a
+    bare ``1.0`` as NUMERIC, and Ibis drops a float-to-float cast)."""
+    import ibis
+
+    return ibis.literal(repr(float(x))).cast("float64")
+
+
 class _IbisOps:
     """Row formulas as deferred Ibis expressions; each :meth:`let` becomes a column of its own
     projection, so the aggregation reads it rather than repeating its formula."""
@@ -44,7 +52,7 @@ class _IbisOps:
     def indicator(self, cond: Any) -> Any:
         import ibis
 
-        return ibis.ifelse(cond, 1.0, 0.0)
+        return ibis.ifelse(cond, _double(1.0), _double(0.0))
 
     def log(self, v: Any) -> Any:
         return v.ln()
@@ -82,14 +90,13 @@ class TableReducer:
         self.passes = 0
 
     def sums(self, build: Build, purpose: str) -> dict[str, float]:
-        import ibis
         from ibis import _
 
         tab = self._table
         columns = {
             "__t": self._t(tab),
             "__y": tab[self._y].cast("float64"),
-            "__one": ibis.literal(1.0, "float64"),
+            "__one": _double(1.0),
         }
         columns.update({f"__x{j}": as_float(tab[c]) for j, c in enumerate(self._x)})
         ops = _IbisOps()
@@ -171,7 +178,7 @@ def prepare(
                 raise DataError("causal.treated_when: " + missing_column("column", name, names))
 
         def treat(t: Any) -> Any:
-            return ibis.ifelse(to_ibis(treated_when, t), 1.0, 0.0)
+            return ibis.ifelse(to_ibis(treated_when, t), _double(1.0), _double(0.0))
 
     tv = treat(table)
     cols = [(c, as_float(table[c])) for c in (outcome, *covariates)]
