@@ -47,3 +47,11 @@ def test_interval_that_contains_no_effect_has_bound_e_value_one() -> None:
     assert s.e_value == pytest.approx(e_value(math.exp(0.91 * 0.2)))
     s = sensitivity(-0.4, -0.7, -0.1, 2.0, t=-3.0, df=100, level=0.95)
     assert s.e_value_bound == pytest.approx(e_value(math.exp(0.91 * -0.1 / 2.0)))
+
+
+@pytest.mark.parametrize("module", ["mlroi.causal.sensitivity", "mlroi.causal.adjust"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    assert doctest.testmod(importlib.import_module(module)).failed == 0
