@@ -55,3 +55,11 @@ def test_docstring_examples_run(module: str) -> None:
     import importlib
 
     assert doctest.testmod(importlib.import_module(module)).failed == 0
+
+
+def test_binary_outcome_uses_the_ratio_of_probabilities() -> None:
+    s = sensitivity(0.05, 0.02, 0.08, 0.3, t=3.0, df=500, level=0.95, baseline=0.1)
+    assert s.scale == "risk ratio"
+    assert s.risk_ratio == pytest.approx(1.5)
+    assert s.e_value == pytest.approx(1.5 + math.sqrt(1.5 * 0.5))
+    assert s.e_value_bound == pytest.approx(e_value(1.2))

@@ -161,6 +161,7 @@ def adjustment_result(
         else math.nan,
         df=fit.regression.df,
         level=config.level,
+        baseline=cf if fit.binary else None,
     )
     balance = tuple(
         Balance(
@@ -189,7 +190,9 @@ def adjustment_result(
         "standard errors from influence functions: regression adjustment's accounts for the"
         " fitted outcome models, IPW's for the fitted propensity model (stacked estimating"
         " equations), AIPW's needs neither (it is orthogonal to both)",
-        "E-value: for a continuous outcome the standardized effect d (effect / SD of the"
+        "E-value: on the risk ratio of the 0/1 outcome (with exposure over without)"
+        if fit.binary
+        else "E-value: for a continuous outcome the standardized effect d (effect / SD of the"
         " outcome among comparison users) is read as a risk ratio exp(0.91 d), VanderWeele &"
         " Ding's approximation",
         "relative effect: the interval divides the effect's interval by the counterfactual"

@@ -238,6 +238,7 @@ class AdjustFit:
         ra_ate_fixed_x_se: regression adjustment's ATE standard error holding the covariates
             fixed (the HC0 standard error of ``t`` in the interacted regression).
         outcome_sd: the outcome's standard deviation among the kept comparison units.
+        binary: every outcome is 0 or 1.
         regression: the pooled regression for the omitted-variable bound.
         treated_mean: the outcome's mean among the kept treated units.
     """
@@ -257,6 +258,7 @@ class AdjustFit:
     outcome_sd: float
     regression: Regression
     treated_mean: float
+    binary: bool = False
     notes: tuple[str, ...] = field(default=())
 
 
@@ -266,6 +268,7 @@ def _moments_build(rows: Rows) -> dict[str, Any]:
         out[f"n{a}"] = ta
         out[f"y{a}"] = ta * rows.y
         out[f"yy{a}"] = ta * rows.y * rows.y
+        out[f"ynb{a}"] = ta * rows.ops.indicator((rows.y != 0.0) & (rows.y != 1.0))
         for j, x in enumerate(rows.x):
             out[f"x{a}_{j}"] = ta * x
             out[f"xx{a}_{j}"] = ta * x * x
@@ -368,6 +371,7 @@ def fit_adjustment(
         outcome_sd=fit.outcome_sd,
         regression=fit.regression,
         treated_mean=fit.treated_mean,
+        binary=s["ynb1"] + s["ynb0"] == 0,
     )
 
 
