@@ -22,7 +22,7 @@ from mlroi.backend.checks import (
     require_numeric,
     require_type,
 )
-from mlroi.backend.columns import as_float
+from mlroi.backend.columns import as_float, distinct_count
 from mlroi.backend.execute import fetch_one
 from mlroi.causal.adjust_fit import Build, Rows
 from mlroi.errors import DataError
@@ -141,6 +141,7 @@ def prepare(
     treated_when: Any,
     outcome: str,
     covariates: Sequence[str],
+    unit_bounds: tuple[int, int] | None = None,
 ) -> Prepared:
     """Check the columns and count the incomplete rows (one query), and the reducer on the rest.
 
@@ -151,6 +152,8 @@ def prepare(
         treated_when: a parsed condition expression that marks the treated units, or None.
         outcome: the outcome column.
         covariates: the covariate columns.
+        unit_bounds: the unit column's range from file statistics, if known: repeated units
+            are then counted in a bitmap instead of a hash table.
 
     Raises:
         DataError: a column is missing or has the wrong type; the treatment holds a value other
@@ -192,7 +195,7 @@ def prepare(
         aggs[f"__miss{i}"] = count(gap & ~missing)
         missing = missing | gap
     if unit is not None:
-        aggs["__units"] = table[unit].nunique()
+        aggs["__units"] = distinct_count(table[unit], unit_bounds)
         aggs["__unit_rows"] = table[unit].count()
     row = fetch_one(table.aggregate(**aggs), "the check of the adjustment's columns")
     rows = int(row["__rows"] or 0)

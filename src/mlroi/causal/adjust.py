@@ -74,10 +74,12 @@ def analyse_adjustment(
     """
     from mlroi.backend.causal_adjust import prepare
     from mlroi.expr.parse import parse
+    from mlroi.sources.facts import table_facts
     from mlroi.sources.open import open_table
 
     source = table if table is not None else config.source
     tab = open_table(source, base=base)
+    facts = table_facts(tab, source, base=base, unit=config.unit)
     cond = None
     if config.treated_when is not None:
         cond = parse(config.treated_when, field="causal.treated_when", kind="condition")
@@ -88,6 +90,7 @@ def analyse_adjustment(
         treated_when=cond,
         outcome=config.outcome,
         covariates=config.covariates,
+        unit_bounds=facts.bounds,
     )
     fit = fit_adjustment(
         prepared.reducer,
