@@ -288,7 +288,7 @@ def fit_adjustment(
     treatment: str = "treatment",
     trim: tuple[float, float] = (0.01, 0.99),
     max_iter: int = 100,
-    tol: float = 1e-10,
+    tol: float = 1e-7,
 ) -> AdjustFit:
     """Fit the propensity and outcome models and every estimator (module docstring).
 
@@ -298,7 +298,9 @@ def fit_adjustment(
         treatment: the treatment column's name (for messages).
         trim: units with a propensity outside ``[low, high]`` are left out.
         max_iter: most passes of the propensity fit (Newton steps and halvings).
-        tol: the fit has converged when no coefficient moves by more than ``tol`` (relative).
+        tol: the fit has converged when the Newton step moves no coefficient by more than
+            ``tol`` (relative); that step is taken without another pass: Newton converges
+            quadratically, so the coefficients are then within about ``tol**2``.
 
     Raises:
         DataError: an arm is empty, a covariate has no variance, the covariates are collinear,
