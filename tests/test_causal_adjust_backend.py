@@ -9,7 +9,8 @@ import pytest
 
 from causal_adjust_data import COVARIATES, users
 from mlroi.causal.adjust import analyse_adjustment
-from mlroi.causal.adjust_fit import ArrayReducer, fit_adjustment
+from mlroi.causal.adjust_fit import fit_adjustment
+from mlroi.causal.adjust_rows import ArrayReducer
 from mlroi.errors import DataError, SpecError
 from mlroi.spec.causal_adjust import AdjustmentConfig
 

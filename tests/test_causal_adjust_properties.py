@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from causal_adjust_data import COVARIATES, users
-from mlroi.causal.adjust_fit import ArrayReducer, fit_adjustment
+from mlroi.causal.adjust_fit import fit_adjustment
+from mlroi.causal.adjust_rows import ArrayReducer
 
 
 @settings(max_examples=15, deadline=None)

@@ -24,7 +24,7 @@ from mlroi.backend.checks import (
 )
 from mlroi.backend.columns import as_float, distinct_count
 from mlroi.backend.execute import fetch_one
-from mlroi.causal.adjust_fit import Build, Rows
+from mlroi.causal.adjust_rows import Build, Rows
 from mlroi.errors import DataError
 
 _LET = re.compile(r"_\['__v(\d+)'\]")

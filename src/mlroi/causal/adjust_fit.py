@@ -4,8 +4,9 @@ Every figure of the adjustment design is a function of a few sums over the units
 cross-products for the outcome models, ``X'WX`` and ``X'(t - e)`` for each Newton step of the
 logistic propensity model, weighted sums for the IPW and AIPW estimates, and the sums of squares
 of each estimator's influence function. The row formulas are written once, here, against a small
-:class:`Ops` interface; a reducer evaluates them on its data and returns their sums:
-:class:`ArrayReducer` on numpy arrays (tests and simulations),
+:class:`~mlroi.causal.adjust_rows.Ops` interface; a reducer evaluates them on its data and
+returns their sums: :class:`~mlroi.causal.adjust_rows.ArrayReducer` on numpy arrays (tests and
+simulations),
 :class:`mlroi.backend.causal_adjust.TableReducer` as one aggregate query per pass (rows never
 leave the backend). So the backend path and the array path compute the same numbers by
 construction.
@@ -42,13 +43,23 @@ left out of every estimator (the trimmed set is then held fixed).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from mlroi.causal.adjust_rows import (
+    Build,
+    Reducer,
+    Rows,
+    Scale,
+    cross_products,
+    linear,
+    symmetric,
+    vector,
+)
 from mlroi.errors import DataError
 
 Estimand = Literal["att", "ate"]
@@ -62,129 +73,8 @@ MAX_COEF = 30.0
 exposure by e^30) means the model diverges: the covariate separates the arms."""
 
 
-class Ops(Protocol):
-    """What row formulas need beyond arithmetic, for numpy arrays or backend columns."""
-
-    def exp(self, v: Any) -> Any:
-        """``e^v`` row by row."""
-
-    def indicator(self, cond: Any) -> Any:
-        """1.0 where ``cond`` holds, else 0.0."""
-
-    def log(self, v: Any) -> Any:
-        """The natural logarithm row by row (``-inf`` at 0)."""
-
-    def let(self, v: Any) -> Any:
-        """``v`` computed once per row and reused wherever the result is (a backend adds it
-        as a column before the aggregation, so the query does not repeat it)."""
-
-
-@dataclass(frozen=True)
-class Rows:
-    """The columns of the analysed units: treatment ``t`` (0/1 as a float), outcome ``y``,
-    covariates ``x`` (raw scale), a column of ones, and the ops to compute with."""
-
-    t: Any
-    y: Any
-    x: tuple[Any, ...]
-    one: Any
-    ops: Ops
-
-
-Build = Callable[[Rows], Mapping[str, Any]]
-
-
-class Reducer(Protocol):
-    """Evaluates row formulas on its data and returns their sums (one pass over the rows)."""
-
-    def sums(self, build: Build, purpose: str) -> dict[str, float]:
-        """``{name: sum over rows of build(rows)[name]}``."""
-
-
-class _NumpyOps:
-    def exp(self, v: Any) -> Any:
-        with np.errstate(over="ignore"):
-            return np.exp(v)
-
-    def indicator(self, cond: Any) -> Any:
-        return np.asarray(cond, dtype=np.float64)
-
-    def log(self, v: Any) -> Any:
-        with np.errstate(divide="ignore"):
-            return np.log(v)
-
-    def let(self, v: Any) -> Any:
-        return v
-
-
-class ArrayReducer:
-    """The reducer of rows held as numpy arrays (tests, simulations)."""
-
-    def __init__(
-        self,
-        x: npt.ArrayLike,
-        t: npt.ArrayLike,
-        y: npt.ArrayLike,
-    ) -> None:
-        xa = np.asarray(x, dtype=np.float64)
-        self._x = xa.reshape(len(xa), -1)
-        self._t = np.asarray(t, dtype=np.float64)
-        self._y = np.asarray(y, dtype=np.float64)
-        self.passes = 0
-
-    def sums(self, build: Build, purpose: str) -> dict[str, float]:
-        self.passes += 1
-        rows = Rows(
-            self._t,
-            self._y,
-            tuple(self._x[:, j] for j in range(self._x.shape[1])),
-            np.ones_like(self._t),
-            _NumpyOps(),
-        )
-        return {k: float(np.sum(v)) for k, v in build(rows).items()}
-
-
-@dataclass(frozen=True)
-class Scale:
-    """Mean and standard deviation of each covariate: the design is ``[1, (x - mean) / sd]``."""
-
-    mean: tuple[float, ...]
-    sd: tuple[float, ...]
-
-    def design(self, rows: Rows) -> list[Any]:
-        return [rows.one] + [
-            rows.ops.let((x - m) / s) for x, m, s in zip(rows.x, self.mean, self.sd, strict=True)
-        ]
-
-
-def _lin(z: Sequence[Any], coef: npt.NDArray[np.float64]) -> Any:
-    out = z[0] * float(coef[0])
-    for zj, c in zip(z[1:], coef[1:], strict=True):
-        out = out + zj * float(c)
-    return out
-
-
 def _propensity(rows: Rows, z: Sequence[Any], gamma: npt.NDArray[np.float64]) -> Any:
-    return rows.ops.let(1.0 / (1.0 + rows.ops.exp(-_lin(z, gamma))))
-
-
-def _sym(prefix: str, s: Mapping[str, float], p: int) -> npt.NDArray[np.float64]:
-    m = np.empty((p, p))
-    for i in range(p):
-        for j in range(i, p):
-            m[i, j] = m[j, i] = s[f"{prefix}{i}_{j}"]
-    return m
-
-
-def _vec(prefix: str, s: Mapping[str, float], p: int) -> npt.NDArray[np.float64]:
-    return np.array([s[f"{prefix}{i}"] for i in range(p)])
-
-
-def _cross(out: dict[str, Any], prefix: str, weight: Any, z: Sequence[Any]) -> None:
-    for i in range(len(z)):
-        wi = weight * z[i]
-        for j in range(i, len(z)):
-            out[f"{prefix}{i}_{j}"] = wi * z[j]
+    return rows.ops.let(1.0 / (1.0 + rows.ops.exp(-linear(z, gamma))))
 
 
 @dataclass(frozen=True)
@@ -404,10 +294,10 @@ def _irls(
 
         def build(rows: Rows) -> dict[str, Any]:
             z = scale.design(rows)
-            eta = rows.ops.let(_lin(z, g))
+            eta = rows.ops.let(linear(z, g))
             e = rows.ops.let(1.0 / (1.0 + rows.ops.exp(-eta)))
             out: dict[str, Any] = {"ll": rows.ops.log(e) - (rows.one - rows.t) * eta}
-            _cross(out, "h", e * (1.0 - e), z)
+            cross_products(out, "h", e * (1.0 - e), z)
             r = rows.t - e
             for i, zi in enumerate(z):
                 out[f"g{i}"] = zi * r
@@ -415,7 +305,7 @@ def _irls(
 
         passes += 1
         s = reducer.sums(build, f"step {passes} of the propensity fit")
-        return s["ll"], _sym("h", s, p), _vec("g", s, p)
+        return s["ll"], symmetric("h", s, p), vector("g", s, p)
 
     gamma = np.zeros(p)
     gamma[0] = math.log(share / (1 - share))
@@ -473,13 +363,13 @@ def _pass3(scale: Scale, gamma: npt.NDArray[np.float64], lo: float, hi: float) -
         e = _propensity(rows, z, gamma)
         keep = rows.ops.let(rows.ops.indicator((e >= lo) & (e <= hi)))
         out: dict[str, Any] = {}
-        _cross(out, "H", e * (1.0 - e), z)
+        cross_products(out, "H", e * (1.0 - e), z)
         for a, ta in ((1, rows.t), (0, rows.one - rows.t)):
             w = rows.ops.let(keep * ta)
             out[f"kn{a}"] = w
             out[f"ky{a}"] = w * rows.y
             out[f"kyy{a}"] = w * rows.y * rows.y
-            _cross(out, f"kzz{a}_", w, z)
+            cross_products(out, f"kzz{a}_", w, z)
             for i, zi in enumerate(z):
                 out[f"kzy{a}_{i}"] = w * zi * rows.y
             for b in range(BINS):
@@ -543,8 +433,8 @@ def _estimate(
             f"{'treated' if kn[1] < 1 else 'untreated'} arm has no units; the propensity"
             " model separates the arms"
         )
-    kzz = {a: _sym(f"kzz{a}_", s, p) for a in (1, 0)}
-    kzy = {a: _vec(f"kzy{a}_", s, p) for a in (1, 0)}
+    kzz = {a: symmetric(f"kzz{a}_", s, p) for a in (1, 0)}
+    kzy = {a: vector(f"kzy{a}_", s, p) for a in (1, 0)}
     kz = {a: kzz[a][0] for a in (1, 0)}
     beta = {a: _solve(kzz[a], kzy[a], "the outcome model") for a in (1, 0)}
     delta = beta[1] - beta[0]
@@ -559,14 +449,14 @@ def _estimate(
     cf["ate"]["regression"] = float(zbar @ beta[0])
     c_att = _solve(kzz[0], kz[1], "the outcome model")
     c_ate = {a: _solve(kzz[a], kz[1] + kz[0], "the outcome model") for a in (1, 0)}
-    info = _sym("H", s, p) / n
+    info = symmetric("H", s, p) / n
     ipw_mu: dict[str, tuple[float, float, float, float]] = {}
     ipw_c: dict[str, npt.NDArray[np.float64]] = {}
     for est in ESTIMANDS:
         w1, w0 = s[f"{est}_w1"], s[f"{est}_w0"]
         mu1, mu0 = s[f"{est}_wy1"] / w1, s[f"{est}_wy0"] / w0
         g = {
-            a: (_vec(f"{est}_gzy{a}_", s, p) - mu * _vec(f"{est}_gz{a}_", s, p)) / n
+            a: (vector(f"{est}_gzy{a}_", s, p) - mu * vector(f"{est}_gz{a}_", s, p)) / n
             for a, mu in ((1, mu1), (0, mu0))
         }
         W1, W0 = w1 / n, w0 / n
@@ -628,17 +518,17 @@ def _pass4(
         keep = rows.ops.let(rows.ops.indicator((e >= lo) & (e <= hi)))
         t1, t0 = rows.t, rows.one - rows.t
         let = rows.ops.let
-        m1, m0 = let(_lin(z, fit.beta[1])), let(_lin(z, fit.beta[0]))
+        m1, m0 = let(linear(z, fit.beta[1])), let(linear(z, fit.beta[0]))
         r1, r0 = let(rows.y - m1), let(rows.y - m0)
         out: dict[str, Any] = {}
         # regression adjustment, ATT: [K t (r0 - tau) - K (1-t) r0 c'z] / (n1k / N)
         tau = fit.point["att"]["regression"]
-        psi = let(keep * (t1 * (r0 - tau) - t0 * r0 * _lin(z, fit.c_ra_att)))
+        psi = let(keep * (t1 * (r0 - tau) - t0 * r0 * linear(z, fit.c_ra_att)))
         out["ra_att"] = psi * psi
         # regression adjustment, ATE: [K (z'd - tau) + K t r1 c1'z - K (1-t) r0 c0'z] / (nk / N)
         tau = fit.point["ate"]["regression"]
         resid = let(
-            keep * (t1 * r1 * _lin(z, fit.c_ra_ate[1]) - t0 * r0 * _lin(z, fit.c_ra_ate[0]))
+            keep * (t1 * r1 * linear(z, fit.c_ra_ate[1]) - t0 * r0 * linear(z, fit.c_ra_ate[0]))
         )
         psi = let(keep * (m1 - m0 - tau) + resid)
         out["ra_ate"] = psi * psi
@@ -647,7 +537,7 @@ def _pass4(
             w1, w0, _, _ = _weights(rows, e, keep, est)
             mu1, mu0, W1, W0 = fit.ipw_mu[est]
             psi = w1 * (rows.y - mu1) / W1 - w0 * (rows.y - mu0) / W0
-            psi = let(psi + _lin(z, fit.ipw_c[est]) * (rows.t - e))
+            psi = let(psi + linear(z, fit.ipw_c[est]) * (rows.t - e))
             out[f"ipw_{est}"] = psi * psi
         # AIPW: the bracket b, centred at the IPW estimate to keep the squares well scaled
         ref = fit.point["ate"]["ipw"]
