@@ -9,7 +9,8 @@ import pytest
 
 from causal_adjust_data import COVARIATES, users
 from mlroi.causal.adjust import analyse_adjustment
-from mlroi.causal.adjust_fit import ArrayReducer, fit_adjustment
+from mlroi.causal.adjust_fit import fit_adjustment
+from mlroi.causal.adjust_rows import ArrayReducer
 from mlroi.errors import DataError, SpecError
 from mlroi.spec.causal_adjust import AdjustmentConfig
 
@@ -107,3 +108,16 @@ def test_config_refuses_the_outcome_as_a_covariate_and_bad_trim() -> None:
         _config(trim=[0.6, 0.9])
     with pytest.raises(SpecError, match="treated_when"):
         _config(treated_when="recs_seen >")
+
+
+def test_a_binary_outcome_gets_its_e_value_on_the_risk_ratio() -> None:
+    frame = _frame()
+    frame["converted"] = (frame["minutes"] > frame["minutes"].median()).astype(int)
+    r = analyse_adjustment(_config(outcome="converted"), table=frame)
+    assert r.sensitivity is not None and r.sensitivity.scale == "risk ratio"
+    cf = r.counterfactual_mean
+    assert r.sensitivity.risk_ratio == pytest.approx((cf + r.effect.estimate) / cf)
+    assert any("risk ratio of the 0/1 outcome" in n for n in r.notes)
+    continuous = analyse_adjustment(_config(), table=frame)
+    assert continuous.sensitivity is not None
+    assert continuous.sensitivity.scale == "standardized difference"

@@ -8,7 +8,8 @@ import pytest
 import statsmodels.api as sm
 
 from causal_adjust_data import COVARIATES, users
-from mlroi.causal.adjust_fit import ArrayReducer, fit_adjustment
+from mlroi.causal.adjust_fit import fit_adjustment
+from mlroi.causal.adjust_rows import ArrayReducer
 from mlroi.errors import DataError
 
 

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from causal_adjust_data import COVARIATES, users
-from mlroi.causal.adjust_fit import ArrayReducer, fit_adjustment
+from mlroi.causal.adjust_fit import fit_adjustment
+from mlroi.causal.adjust_rows import ArrayReducer
 
 SIMS = 1000
 N = 2000

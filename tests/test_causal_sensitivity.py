@@ -47,3 +47,19 @@ def test_interval_that_contains_no_effect_has_bound_e_value_one() -> None:
     assert s.e_value == pytest.approx(e_value(math.exp(0.91 * 0.2)))
     s = sensitivity(-0.4, -0.7, -0.1, 2.0, t=-3.0, df=100, level=0.95)
     assert s.e_value_bound == pytest.approx(e_value(math.exp(0.91 * -0.1 / 2.0)))
+
+
+@pytest.mark.parametrize("module", ["mlroi.causal.sensitivity", "mlroi.causal.adjust"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    assert doctest.testmod(importlib.import_module(module)).failed == 0
+
+
+def test_binary_outcome_uses_the_ratio_of_probabilities() -> None:
+    s = sensitivity(0.05, 0.02, 0.08, 0.3, t=3.0, df=500, level=0.95, baseline=0.1)
+    assert s.scale == "risk ratio"
+    assert s.risk_ratio == pytest.approx(1.5)
+    assert s.e_value == pytest.approx(1.5 + math.sqrt(1.5 * 0.5))
+    assert s.e_value_bound == pytest.approx(e_value(1.2))

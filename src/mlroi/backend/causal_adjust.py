@@ -8,6 +8,7 @@ runs; Python never holds a unit's row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,23 +22,57 @@ from mlroi.backend.checks import (
     require_numeric,
     require_type,
 )
-from mlroi.backend.columns import as_float
+from mlroi.backend.columns import as_float, distinct_count
 from mlroi.backend.execute import fetch_one
-from mlroi.causal.adjust_fit import Build, Rows
+from mlroi.causal.adjust_rows import Build, Rows
 from mlroi.errors import DataError
+
+_LET = re.compile(r"_\['__v(\d+)'\]")
+
+
+def _double(x: float) -> Any:
+    """A float literal typed as a double on every engine: a cast from text (PostgreSQL reads a
+    bare ``1.0`` as NUMERIC, and Ibis drops a float-to-float cast)."""
+    import ibis
+
+    return ibis.literal(repr(float(x))).cast("float64")
 
 
 class _IbisOps:
+    """Row formulas as deferred Ibis expressions; each :meth:`let` becomes a column of its own
+    projection, so the aggregation reads it rather than repeating its formula."""
+
+    def __init__(self) -> None:
+        self.lets: list[tuple[str, Any]] = []
+        self.levels: list[int] = []
+
     def exp(self, v: Any) -> Any:
         return v.exp()
 
     def indicator(self, cond: Any) -> Any:
         import ibis
 
-        return ibis.ifelse(cond, 1.0, 0.0)
+        return ibis.ifelse(cond, _double(1.0), _double(0.0))
 
     def log(self, v: Any) -> Any:
         return v.ln()
+
+    def let(self, v: Any) -> Any:
+        from ibis import _
+
+        name = f"__v{len(self.levels)}"
+        # the projection it can go in: one after the latest of the columns it reads
+        reads = [self.levels[int(i)] for i in _LET.findall(repr(v))]
+        self.levels.append(1 + max(reads, default=0))
+        self.lets.append((name, v))
+        return _[name]
+
+    def projections(self) -> list[dict[str, Any]]:
+        """The lets grouped into as few successive projections as their dependencies allow."""
+        out: list[dict[str, Any]] = [{} for _ in range(max(self.levels, default=0))]
+        for (name, value), level in zip(self.lets, self.levels, strict=True):
+            out[level - 1][name] = value
+        return out
 
 
 class TableReducer:
@@ -55,16 +90,28 @@ class TableReducer:
         self.passes = 0
 
     def sums(self, build: Build, purpose: str) -> dict[str, float]:
+        from ibis import _
+
         tab = self._table
+        columns = {
+            "__t": self._t(tab),
+            "__y": tab[self._y].cast("float64"),
+            "__one": _double(1.0),
+        }
+        columns.update({f"__x{j}": as_float(tab[c]) for j, c in enumerate(self._x)})
+        ops = _IbisOps()
         rows = Rows(
-            t=self._t(tab),
-            y=tab[self._y].cast("float64"),
-            x=tuple(as_float(tab[c]) for c in self._x),
-            one=tab[self._y].cast("float64") * 0.0 + 1.0,
-            ops=_IbisOps(),
+            t=_["__t"],
+            y=_["__y"],
+            x=tuple(_[f"__x{j}"] for j in range(len(self._x))),
+            one=_["__one"],
+            ops=ops,
         )
         exprs = build(rows)
-        query = tab.aggregate(**{k: v.sum() for k, v in exprs.items()})
+        derived = tab.select(**columns)
+        for columns_at_level in ops.projections():
+            derived = derived.mutate(**columns_at_level)
+        query = derived.aggregate(**{k: v.sum() for k, v in exprs.items()})
         self.passes += 1
         row = fetch_one(query, purpose)
         return {k: float(row[k]) if row[k] is not None else 0.0 for k in exprs}
@@ -94,6 +141,7 @@ def prepare(
     treated_when: Any,
     outcome: str,
     covariates: Sequence[str],
+    unit_bounds: tuple[int, int] | None = None,
 ) -> Prepared:
     """Check the columns and count the incomplete rows (one query), and the reducer on the rest.
 
@@ -104,6 +152,8 @@ def prepare(
         treated_when: a parsed condition expression that marks the treated units, or None.
         outcome: the outcome column.
         covariates: the covariate columns.
+        unit_bounds: the unit column's range from file statistics, if known: repeated units
+            are then counted in a bitmap instead of a hash table.
 
     Raises:
         DataError: a column is missing or has the wrong type; the treatment holds a value other
@@ -131,7 +181,7 @@ def prepare(
                 raise DataError("causal.treated_when: " + missing_column("column", name, names))
 
         def treat(t: Any) -> Any:
-            return ibis.ifelse(to_ibis(treated_when, t), 1.0, 0.0)
+            return ibis.ifelse(to_ibis(treated_when, t), _double(1.0), _double(0.0))
 
     tv = treat(table)
     cols = [(c, as_float(table[c])) for c in (outcome, *covariates)]
@@ -145,7 +195,7 @@ def prepare(
         aggs[f"__miss{i}"] = count(gap & ~missing)
         missing = missing | gap
     if unit is not None:
-        aggs["__units"] = table[unit].nunique()
+        aggs["__units"] = distinct_count(table[unit], unit_bounds)
         aggs["__unit_rows"] = table[unit].count()
     row = fetch_one(table.aggregate(**aggs), "the check of the adjustment's columns")
     rows = int(row["__rows"] or 0)

@@ -74,10 +74,12 @@ def analyse_adjustment(
     """
     from mlroi.backend.causal_adjust import prepare
     from mlroi.expr.parse import parse
+    from mlroi.sources.facts import table_facts
     from mlroi.sources.open import open_table
 
     source = table if table is not None else config.source
     tab = open_table(source, base=base)
+    facts = table_facts(tab, source, base=base, unit=config.unit)
     cond = None
     if config.treated_when is not None:
         cond = parse(config.treated_when, field="causal.treated_when", kind="condition")
@@ -88,6 +90,7 @@ def analyse_adjustment(
         treated_when=cond,
         outcome=config.outcome,
         covariates=config.covariates,
+        unit_bounds=facts.bounds,
     )
     fit = fit_adjustment(
         prepared.reducer,
@@ -98,7 +101,7 @@ def analyse_adjustment(
     passes = prepared.reducer.passes + 1
     notes = (
         f"rows never left the backend: {passes} aggregate queries (one check of the columns,"
-        f" one of the moments per arm, {fit.iterations} Newton steps of the propensity model,"
+        f" one of the moments per arm, {fit.iterations} of the propensity model's Newton steps,"
         " one of the propensity-weighted sums, one of the influence-function sums)",
     )
     where = _where(config.source if table is None else table)
@@ -161,6 +164,7 @@ def adjustment_result(
         else math.nan,
         df=fit.regression.df,
         level=config.level,
+        baseline=cf if fit.binary else None,
     )
     balance = tuple(
         Balance(
@@ -189,7 +193,9 @@ def adjustment_result(
         "standard errors from influence functions: regression adjustment's accounts for the"
         " fitted outcome models, IPW's for the fitted propensity model (stacked estimating"
         " equations), AIPW's needs neither (it is orthogonal to both)",
-        "E-value: for a continuous outcome the standardized effect d (effect / SD of the"
+        "E-value: on the risk ratio of the 0/1 outcome (with exposure over without)"
+        if fit.binary
+        else "E-value: for a continuous outcome the standardized effect d (effect / SD of the"
         " outcome among comparison users) is read as a risk ratio exp(0.91 d), VanderWeele &"
         " Ding's approximation",
         "relative effect: the interval divides the effect's interval by the counterfactual"

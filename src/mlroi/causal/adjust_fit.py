@@ -4,8 +4,9 @@ Every figure of the adjustment design is a function of a few sums over the units
 cross-products for the outcome models, ``X'WX`` and ``X'(t - e)`` for each Newton step of the
 logistic propensity model, weighted sums for the IPW and AIPW estimates, and the sums of squares
 of each estimator's influence function. The row formulas are written once, here, against a small
-:class:`Ops` interface; a reducer evaluates them on its data and returns their sums:
-:class:`ArrayReducer` on numpy arrays (tests and simulations),
+:class:`~mlroi.causal.adjust_rows.Ops` interface; a reducer evaluates them on its data and
+returns their sums: :class:`~mlroi.causal.adjust_rows.ArrayReducer` on numpy arrays (tests and
+simulations),
 :class:`mlroi.backend.causal_adjust.TableReducer` as one aggregate query per pass (rows never
 leave the backend). So the backend path and the array path compute the same numbers by
 construction.
@@ -42,13 +43,23 @@ left out of every estimator (the trimmed set is then held fixed).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from mlroi.causal.adjust_rows import (
+    Build,
+    Reducer,
+    Rows,
+    Scale,
+    cross_products,
+    linear,
+    symmetric,
+    vector,
+)
 from mlroi.errors import DataError
 
 Estimand = Literal["att", "ate"]
@@ -62,122 +73,8 @@ MAX_COEF = 30.0
 exposure by e^30) means the model diverges: the covariate separates the arms."""
 
 
-class Ops(Protocol):
-    """What row formulas need beyond arithmetic, for numpy arrays or backend columns."""
-
-    def exp(self, v: Any) -> Any:
-        """``e^v`` row by row."""
-
-    def indicator(self, cond: Any) -> Any:
-        """1.0 where ``cond`` holds, else 0.0."""
-
-    def log(self, v: Any) -> Any:
-        """The natural logarithm row by row (``-inf`` at 0)."""
-
-
-@dataclass(frozen=True)
-class Rows:
-    """The columns of the analysed units: treatment ``t`` (0/1 as a float), outcome ``y``,
-    covariates ``x`` (raw scale), a column of ones, and the ops to compute with."""
-
-    t: Any
-    y: Any
-    x: tuple[Any, ...]
-    one: Any
-    ops: Ops
-
-
-Build = Callable[[Rows], Mapping[str, Any]]
-
-
-class Reducer(Protocol):
-    """Evaluates row formulas on its data and returns their sums (one pass over the rows)."""
-
-    def sums(self, build: Build, purpose: str) -> dict[str, float]:
-        """``{name: sum over rows of build(rows)[name]}``."""
-
-
-class _NumpyOps:
-    def exp(self, v: Any) -> Any:
-        with np.errstate(over="ignore"):
-            return np.exp(v)
-
-    def indicator(self, cond: Any) -> Any:
-        return np.asarray(cond, dtype=np.float64)
-
-    def log(self, v: Any) -> Any:
-        with np.errstate(divide="ignore"):
-            return np.log(v)
-
-
-class ArrayReducer:
-    """The reducer of rows held as numpy arrays (tests, simulations)."""
-
-    def __init__(
-        self,
-        x: npt.ArrayLike,
-        t: npt.ArrayLike,
-        y: npt.ArrayLike,
-    ) -> None:
-        xa = np.asarray(x, dtype=np.float64)
-        self._x = xa.reshape(len(xa), -1)
-        self._t = np.asarray(t, dtype=np.float64)
-        self._y = np.asarray(y, dtype=np.float64)
-        self.passes = 0
-
-    def sums(self, build: Build, purpose: str) -> dict[str, float]:
-        self.passes += 1
-        rows = Rows(
-            self._t,
-            self._y,
-            tuple(self._x[:, j] for j in range(self._x.shape[1])),
-            np.ones_like(self._t),
-            _NumpyOps(),
-        )
-        return {k: float(np.sum(v)) for k, v in build(rows).items()}
-
-
-@dataclass(frozen=True)
-class Scale:
-    """Mean and standard deviation of each covariate: the design is ``[1, (x - mean) / sd]``."""
-
-    mean: tuple[float, ...]
-    sd: tuple[float, ...]
-
-    def design(self, rows: Rows) -> list[Any]:
-        return [rows.one] + [
-            (x - m) / s for x, m, s in zip(rows.x, self.mean, self.sd, strict=True)
-        ]
-
-
-def _lin(z: Sequence[Any], coef: npt.NDArray[np.float64]) -> Any:
-    out = z[0] * float(coef[0])
-    for zj, c in zip(z[1:], coef[1:], strict=True):
-        out = out + zj * float(c)
-    return out
-
-
 def _propensity(rows: Rows, z: Sequence[Any], gamma: npt.NDArray[np.float64]) -> Any:
-    return 1.0 / (1.0 + rows.ops.exp(-_lin(z, gamma)))
-
-
-def _sym(prefix: str, s: Mapping[str, float], p: int) -> npt.NDArray[np.float64]:
-    m = np.empty((p, p))
-    for i in range(p):
-        for j in range(i, p):
-            m[i, j] = m[j, i] = s[f"{prefix}{i}_{j}"]
-    return m
-
-
-def _vec(prefix: str, s: Mapping[str, float], p: int) -> npt.NDArray[np.float64]:
-    return np.array([s[f"{prefix}{i}"] for i in range(p)])
-
-
-def _cross(out: dict[str, Any], prefix: str, weight: Any, z: Sequence[Any]) -> None:
-    for i in range(len(z)):
-        wi = weight * z[i]
-        for j in range(i, len(z)):
-            out[f"{prefix}{i}_{j}"] = wi * z[j]
+    return rows.ops.let(1.0 / (1.0 + rows.ops.exp(-linear(z, gamma))))
 
 
 @dataclass(frozen=True)
@@ -219,7 +116,8 @@ class AdjustFit:
         naive: the difference in means and its Welch standard error.
         propensity_coef: the logistic propensity coefficients on the raw covariate scale
             (intercept first).
-        iterations: Newton steps the propensity fit took.
+        iterations: passes of the propensity fit (Newton steps, and halvings of a step that
+            would have lowered the likelihood).
         passes: passes over the rows (aggregate queries).
         kept: units kept after trimming, per arm.
         trimmed: units trimmed, per arm.
@@ -230,6 +128,7 @@ class AdjustFit:
         ra_ate_fixed_x_se: regression adjustment's ATE standard error holding the covariates
             fixed (the HC0 standard error of ``t`` in the interacted regression).
         outcome_sd: the outcome's standard deviation among the kept comparison units.
+        binary: every outcome is 0 or 1.
         regression: the pooled regression for the omitted-variable bound.
         treated_mean: the outcome's mean among the kept treated units.
     """
@@ -249,6 +148,7 @@ class AdjustFit:
     outcome_sd: float
     regression: Regression
     treated_mean: float
+    binary: bool = False
     notes: tuple[str, ...] = field(default=())
 
 
@@ -258,6 +158,7 @@ def _moments_build(rows: Rows) -> dict[str, Any]:
         out[f"n{a}"] = ta
         out[f"y{a}"] = ta * rows.y
         out[f"yy{a}"] = ta * rows.y * rows.y
+        out[f"ynb{a}"] = ta * rows.ops.indicator((rows.y != 0.0) & (rows.y != 1.0))
         for j, x in enumerate(rows.x):
             out[f"x{a}_{j}"] = ta * x
             out[f"xx{a}_{j}"] = ta * x * x
@@ -277,7 +178,7 @@ def fit_adjustment(
     treatment: str = "treatment",
     trim: tuple[float, float] = (0.01, 0.99),
     max_iter: int = 100,
-    tol: float = 1e-10,
+    tol: float = 1e-7,
 ) -> AdjustFit:
     """Fit the propensity and outcome models and every estimator (module docstring).
 
@@ -287,7 +188,9 @@ def fit_adjustment(
         treatment: the treatment column's name (for messages).
         trim: units with a propensity outside ``[low, high]`` are left out.
         max_iter: most passes of the propensity fit (Newton steps and halvings).
-        tol: the fit has converged when no coefficient moves by more than ``tol`` (relative).
+        tol: the fit has converged when the Newton step moves no coefficient by more than
+            ``tol`` (relative); that step is taken without another pass: Newton converges
+            quadratically, so the coefficients are then within about ``tol**2``.
 
     Raises:
         DataError: an arm is empty, a covariate has no variance, the covariates are collinear,
@@ -360,6 +263,7 @@ def fit_adjustment(
         outcome_sd=fit.outcome_sd,
         regression=fit.regression,
         treated_mean=fit.treated_mean,
+        binary=s["ynb1"] + s["ynb0"] == 0,
     )
 
 
@@ -390,10 +294,10 @@ def _irls(
 
         def build(rows: Rows) -> dict[str, Any]:
             z = scale.design(rows)
-            eta = _lin(z, g)
-            e = 1.0 / (1.0 + rows.ops.exp(-eta))
+            eta = rows.ops.let(linear(z, g))
+            e = rows.ops.let(1.0 / (1.0 + rows.ops.exp(-eta)))
             out: dict[str, Any] = {"ll": rows.ops.log(e) - (rows.one - rows.t) * eta}
-            _cross(out, "h", e * (1.0 - e), z)
+            cross_products(out, "h", e * (1.0 - e), z)
             r = rows.t - e
             for i, zi in enumerate(z):
                 out[f"g{i}"] = zi * r
@@ -401,7 +305,7 @@ def _irls(
 
         passes += 1
         s = reducer.sums(build, f"step {passes} of the propensity fit")
-        return s["ll"], _sym("h", s, p), _vec("g", s, p)
+        return s["ll"], symmetric("h", s, p), vector("g", s, p)
 
     gamma = np.zeros(p)
     gamma[0] = math.log(share / (1 - share))
@@ -445,25 +349,27 @@ def _weights(rows: Rows, e: Any, keep: Any, estimand: Estimand) -> tuple[Any, An
     """(w1, w0, g1, g0): the Hajek weights per arm and the factors of their derivatives with
     respect to the propensity coefficients (``dw/dg = g * z``)."""
     t0 = rows.one - rows.t
-    odds = e / (1.0 - e)
+    let = rows.ops.let
+    odds = let(keep * t0 * e / (1.0 - e))
     if estimand == "att":
-        return keep * rows.t, keep * t0 * odds, rows.one * 0.0, keep * t0 * odds
-    return keep * rows.t / e, keep * t0 / (1.0 - e), -keep * rows.t / odds, keep * t0 * odds
+        return let(keep * rows.t), odds, rows.one * 0.0, odds
+    w1, w0 = let(keep * rows.t / e), let(keep * t0 / (1.0 - e))
+    return w1, w0, let(-keep * rows.t * (1.0 - e) / e), odds
 
 
 def _pass3(scale: Scale, gamma: npt.NDArray[np.float64], lo: float, hi: float) -> Build:
     def build(rows: Rows) -> dict[str, Any]:
         z = scale.design(rows)
         e = _propensity(rows, z, gamma)
-        keep = rows.ops.indicator((e >= lo) & (e <= hi))
+        keep = rows.ops.let(rows.ops.indicator((e >= lo) & (e <= hi)))
         out: dict[str, Any] = {}
-        _cross(out, "H", e * (1.0 - e), z)
+        cross_products(out, "H", e * (1.0 - e), z)
         for a, ta in ((1, rows.t), (0, rows.one - rows.t)):
-            w = keep * ta
+            w = rows.ops.let(keep * ta)
             out[f"kn{a}"] = w
             out[f"ky{a}"] = w * rows.y
             out[f"kyy{a}"] = w * rows.y * rows.y
-            _cross(out, f"kzz{a}_", w, z)
+            cross_products(out, f"kzz{a}_", w, z)
             for i, zi in enumerate(z):
                 out[f"kzy{a}_{i}"] = w * zi * rows.y
             for b in range(BINS):
@@ -527,8 +433,8 @@ def _estimate(
             f"{'treated' if kn[1] < 1 else 'untreated'} arm has no units; the propensity"
             " model separates the arms"
         )
-    kzz = {a: _sym(f"kzz{a}_", s, p) for a in (1, 0)}
-    kzy = {a: _vec(f"kzy{a}_", s, p) for a in (1, 0)}
+    kzz = {a: symmetric(f"kzz{a}_", s, p) for a in (1, 0)}
+    kzy = {a: vector(f"kzy{a}_", s, p) for a in (1, 0)}
     kz = {a: kzz[a][0] for a in (1, 0)}
     beta = {a: _solve(kzz[a], kzy[a], "the outcome model") for a in (1, 0)}
     delta = beta[1] - beta[0]
@@ -543,14 +449,14 @@ def _estimate(
     cf["ate"]["regression"] = float(zbar @ beta[0])
     c_att = _solve(kzz[0], kz[1], "the outcome model")
     c_ate = {a: _solve(kzz[a], kz[1] + kz[0], "the outcome model") for a in (1, 0)}
-    info = _sym("H", s, p) / n
+    info = symmetric("H", s, p) / n
     ipw_mu: dict[str, tuple[float, float, float, float]] = {}
     ipw_c: dict[str, npt.NDArray[np.float64]] = {}
     for est in ESTIMANDS:
         w1, w0 = s[f"{est}_w1"], s[f"{est}_w0"]
         mu1, mu0 = s[f"{est}_wy1"] / w1, s[f"{est}_wy0"] / w0
         g = {
-            a: (_vec(f"{est}_gzy{a}_", s, p) - mu * _vec(f"{est}_gz{a}_", s, p)) / n
+            a: (vector(f"{est}_gzy{a}_", s, p) - mu * vector(f"{est}_gz{a}_", s, p)) / n
             for a, mu in ((1, mu1), (0, mu0))
         }
         W1, W0 = w1 / n, w0 / n
@@ -609,34 +515,37 @@ def _pass4(
     def build(rows: Rows) -> dict[str, Any]:
         z = scale.design(rows)
         e = _propensity(rows, z, gamma)
-        keep = rows.ops.indicator((e >= lo) & (e <= hi))
+        keep = rows.ops.let(rows.ops.indicator((e >= lo) & (e <= hi)))
         t1, t0 = rows.t, rows.one - rows.t
-        m1, m0 = _lin(z, fit.beta[1]), _lin(z, fit.beta[0])
-        r1, r0 = rows.y - m1, rows.y - m0
+        let = rows.ops.let
+        m1, m0 = let(linear(z, fit.beta[1])), let(linear(z, fit.beta[0]))
+        r1, r0 = let(rows.y - m1), let(rows.y - m0)
         out: dict[str, Any] = {}
         # regression adjustment, ATT: [K t (r0 - tau) - K (1-t) r0 c'z] / (n1k / N)
         tau = fit.point["att"]["regression"]
-        psi = keep * (t1 * (r0 - tau) - t0 * r0 * _lin(z, fit.c_ra_att))
+        psi = let(keep * (t1 * (r0 - tau) - t0 * r0 * linear(z, fit.c_ra_att)))
         out["ra_att"] = psi * psi
         # regression adjustment, ATE: [K (z'd - tau) + K t r1 c1'z - K (1-t) r0 c0'z] / (nk / N)
         tau = fit.point["ate"]["regression"]
-        resid = keep * (t1 * r1 * _lin(z, fit.c_ra_ate[1]) - t0 * r0 * _lin(z, fit.c_ra_ate[0]))
-        psi = keep * (m1 - m0 - tau) + resid
+        resid = let(
+            keep * (t1 * r1 * linear(z, fit.c_ra_ate[1]) - t0 * r0 * linear(z, fit.c_ra_ate[0]))
+        )
+        psi = let(keep * (m1 - m0 - tau) + resid)
         out["ra_ate"] = psi * psi
         out["ra_ate_fx"] = resid * resid
         for est in ESTIMANDS:
             w1, w0, _, _ = _weights(rows, e, keep, est)
             mu1, mu0, W1, W0 = fit.ipw_mu[est]
             psi = w1 * (rows.y - mu1) / W1 - w0 * (rows.y - mu0) / W0
-            psi = psi + _lin(z, fit.ipw_c[est]) * (rows.t - e)
+            psi = let(psi + linear(z, fit.ipw_c[est]) * (rows.t - e))
             out[f"ipw_{est}"] = psi * psi
         # AIPW: the bracket b, centred at the IPW estimate to keep the squares well scaled
         ref = fit.point["ate"]["ipw"]
-        b = keep * (m1 - m0 + t1 * r1 / e - t0 * r0 / (1.0 - e) - ref)
+        b = let(keep * (m1 - m0 + t1 * r1 / e - t0 * r0 / (1.0 - e) - ref))
         out["aipw_ate_b"], out["aipw_ate_bb"] = b, b * b
         out["aipw_ate_m0"] = keep * (m0 + t0 * r0 / (1.0 - e))
         ref = fit.point["att"]["ipw"]
-        b = keep * (t1 * (r0 - ref) - t0 * e / (1.0 - e) * r0)
+        b = let(keep * (t1 * (r0 - ref) - t0 * e / (1.0 - e) * r0))
         out["aipw_att_b"], out["aipw_att_bb"] = b, b * b
         out["aipw_att_bt"] = b * t1
         return out

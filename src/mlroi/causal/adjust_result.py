@@ -35,7 +35,7 @@ class AdjustmentResult(CausalResult):
         propensity_histogram: units per propensity bin, by arm (before trimming).
         balance: per covariate, before and after weighting for ``estimand``.
         propensity_coef: the logistic propensity model's coefficients ("intercept" first).
-        iterations: Newton steps of the propensity fit.
+        iterations: passes of the propensity fit (Newton steps and step halvings).
         passes: aggregate queries (passes over the rows) the estimate took.
         sensitivity: E-values and robustness values (``None`` when the estimate is withheld).
     """

@@ -61,9 +61,11 @@ class Sensitivity:
     """The sensitivity of an adjusted estimate to an unmeasured confounder.
 
     Attributes:
+        scale: "risk ratio" for a 0/1 outcome (the ratio of the probabilities), else
+            "standardized difference" (``RR ~ exp(0.91 d)``).
         standardized_effect: ``effect / outcome_sd``.
         outcome_sd: the outcome's standard deviation among the comparison units.
-        risk_ratio: ``exp(0.91 d)``, the risk ratio the standardized effect approximates.
+        risk_ratio: the risk ratio of the effect (``exp(0.91 d)`` for a continuous outcome).
         e_value: the E-value of the estimate.
         e_value_bound: the E-value of the interval's end nearest to no effect (1 when the
             interval contains no effect).
@@ -73,6 +75,7 @@ class Sensitivity:
             (``t^2 / (t^2 + df)``).
     """
 
+    scale: str
     standardized_effect: float
     outcome_sd: float
     risk_ratio: float
@@ -92,16 +95,31 @@ def sensitivity(
     t: float,
     df: int,
     level: float,
+    baseline: float | None = None,
 ) -> Sensitivity:
     """E-values of an effect and its interval, and the robustness values of a regression's
-    t statistic (module docstring)."""
-    rr = risk_ratio_of_difference(effect, outcome_sd)
-    if lower <= 0 <= upper:
-        bound = 1.0
-    else:
-        nearest = lower if effect > 0 else upper
-        bound = e_value(risk_ratio_of_difference(nearest, outcome_sd))
+    t statistic (module docstring).
+
+    Args:
+        effect, lower, upper: the effect (a difference) and its interval.
+        outcome_sd: the outcome's standard deviation (for a continuous outcome).
+        t, df: the regression's t statistic of the treatment and its residual df.
+        level: the interval's level.
+        baseline: for a 0/1 outcome, its counterfactual mean (a probability): the risk ratio
+            is then ``(baseline + effect) / baseline``, no approximation.
+    """
+
+    def ratio(diff: float) -> float:
+        if baseline is not None:
+            if not 0 < baseline < 1 or not baseline + diff > 0:
+                return math.nan
+            return (baseline + diff) / baseline
+        return risk_ratio_of_difference(diff, outcome_sd)
+
+    rr = ratio(effect)
+    bound = 1.0 if lower <= 0 <= upper else e_value(ratio(lower if effect > 0 else upper))
     return Sensitivity(
+        scale="risk ratio" if baseline is not None else "standardized difference",
         standardized_effect=effect / outcome_sd if outcome_sd > 0 else math.nan,
         outcome_sd=outcome_sd,
         risk_ratio=rr,

@@ -177,7 +177,7 @@ def overlap_sentence(r: AdjustmentResult) -> Sentence:
     return Sentence(
         f"Users with a propensity of exposure outside [{fmt.number(lo)}, {fmt.number(hi)}] are"
         f" left out: {fmt.count(t)} exposed and {fmt.count(c)} unexposed; the propensity model"
-        f" converged in {r.iterations} Newton steps."
+        f" converged in {r.iterations} passes over the users."
     )
 
 
