@@ -292,3 +292,34 @@ def test_long_panels_show_the_periods_nearest_adoption_and_keep_all_in_the_json(
     assert len(table.rows) == 40
     assert "of 89, all in the chart and the JSON" in table.title
     assert len(json.loads(r.to_json())["event_study"]) == 89
+
+
+def test_cells_are_weighted_means_when_weights_are_given() -> None:
+    from mlroi.backend.causal_did import did_cells
+    from mlroi.sources.open import open_table
+
+    frame = pd.DataFrame(
+        {
+            "unit": ["a", "a", "a", "b"],
+            "period": [1, 1, 2, 1],
+            "y": [1.0, 4.0, 2.0, 3.0],
+            "w": [3.0, 1.0, 2.0, 0.5],
+            "d": [0, 0, 1, 0],
+        }
+    )
+    cells = did_cells(
+        open_table(frame), unit="unit", period="period", outcome="y", treated="d", weights="w"
+    )
+    got = {(u, int(p)): m for u, p, m in zip(cells.unit, cells.period, cells.mean, strict=True)}
+    assert got[("a", 1)] == pytest.approx((3 * 1 + 4) / 4)
+    assert got[("a", 2)] == pytest.approx(2.0)
+    assert got[("b", 1)] == pytest.approx(3.0)
+    with pytest.raises(DataError, match="negative weight"):
+        did_cells(
+            open_table(frame.assign(w=-1.0)),
+            unit="unit",
+            period="period",
+            outcome="y",
+            treated="d",
+            weights="w",
+        )
