@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlroi.causal.did_panel import NEVER
 from mlroi.causal.did_staggered import callaway_santanna
@@ -282,3 +284,29 @@ def test_pre_trend_with_more_pre_periods_than_units_uses_the_pseudo_inverse() ->
     assert ours is not None
     assert ours.df == ref.df == 6
     assert ours.statistic == pytest.approx(ref.statistic, rel=1e-8)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shift=st.floats(-100, 100),
+    scale=st.floats(0.1, 10),
+)
+def test_estimates_ignore_unit_and_period_levels_and_scale_with_the_outcome(
+    seed: int, shift: float, scale: float
+) -> None:
+    """Adding any unit and period constants changes no estimate; multiplying the outcome by
+    ``scale`` multiplies each estimate and its standard error by it."""
+    y, first = _staggered(seed % 1000, units=40, periods=5)
+    rng = np.random.default_rng(seed)
+    moved = scale * y + shift * rng.normal(size=(40, 1)) + shift * rng.normal(size=(1, 5))
+    a, b = callaway_santanna(y, first), callaway_santanna(moved, first)
+    assert b.simple.estimate == pytest.approx(scale * a.simple.estimate, rel=1e-7, abs=1e-7)
+    assert b.simple.std_error == pytest.approx(scale * a.simple.std_error, rel=1e-7)
+    u = np.repeat(np.arange(40), 5)
+    t = np.tile(np.arange(5), 40)
+    d = (t >= first[u]).astype(float)[:, None]
+    ra = fixed_effects(y.ravel(), d, u, t)
+    rb = fixed_effects(moved.ravel(), d, u, t)
+    assert rb.coef[0] == pytest.approx(scale * ra.coef[0], rel=1e-7, abs=1e-7)
+    assert np.sqrt(rb.cov[0, 0]) == pytest.approx(scale * np.sqrt(ra.cov[0, 0]), rel=1e-6)
