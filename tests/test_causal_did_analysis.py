@@ -125,7 +125,7 @@ def test_staggered_adoption_chooses_callaway_santanna_and_says_so() -> None:
     assert any("biased under staggered adoption" in n for n in r.notes)
     assert {"twfe", "callaway_santanna"} <= set(r.estimates)
     assert r.group_time and r.group_time[0].group == "2024-01-22"
-    assert r.pre_trend.test == "chi-square"
+    assert r.pre_trend.test == "F"
     assert r.cohorts["never treated"] > 0
     text = repr(r)
     assert "Effect of the treatment on y" in text

@@ -221,7 +221,7 @@ def analyse_panel(
         test = None
         if sd.pre_cov is not None and t0 >= 2:
             pre_gaps = np.array([iv.estimate for iv in sd.periods[:t0]])
-            test = wald_zero(pre_gaps, sd.pre_cov, df_denominator=None)
+            test = wald_zero(pre_gaps, sd.pre_cov, clusters=None)
         pre = _pre_trend(test, config.pre_trend_alpha)
         all_notes.extend(sd.notes)
         assumptions[0] = WEIGHTED_PARALLEL
@@ -376,7 +376,7 @@ def _pre_trend(test: WaldTest | None, alpha: float) -> PreTrend:
             None,
             math.nan,
             alpha,
-            "fewer than two periods before adoption",
+            "fewer than two periods before adoption, or too few units for the periods before it",
         )
     return PreTrend(test.test, test.statistic, test.df, test.df_denominator, test.p_value, alpha)
 

@@ -51,9 +51,10 @@ class PreTrend:
     """The joint test that the effects before adoption are zero.
 
     Attributes:
-        test: "F" (two-way fixed effects: clustered Wald / q against F(q, G - 1)) or
-            "chi-square" (Callaway and Sant'Anna: Wald with the influence-function covariance),
-            or "none" when it cannot be run.
+        test: "F" (Hotelling's F of the Wald statistic, against F(q, G - q): the clustered
+            covariance of two-way fixed effects, or the influence-function covariance of
+            Callaway and Sant'Anna's event-time averages), "chi-square" (synthetic DiD: the
+            placebo covariance of the pre-period gaps), or "none" when it cannot be run.
         statistic, df, df_denominator, p_value: the test (NaN / 0 / None when not run).
         alpha: the level it is judged at: a p-value below it fails the check.
         reason: why it could not be run ("" when it ran).
