@@ -161,11 +161,15 @@ def pre_trend_sentence(r: DidResult) -> Sentence:
             "warn",
         )
     df = f"{p.df}" if p.df_denominator is None else f"{p.df} and {p.df_denominator}"
-    kind = "F test" if p.test == "F" else "Wald chi-square test"
+    kind = (
+        "Hotelling's F of the clustered Wald statistic"
+        if p.test == "F"
+        else ("Wald chi-square with the placebo covariance")
+    )
     ok = p.p_value >= p.alpha
     return Sentence(
-        f"Pre-trend test (joint {kind} that every effect before adoption is zero, {df}"
-        f" degrees of freedom): statistic {fmt.number(p.statistic)}, {fmt.p_equals(p.p_value)};"
+        f"Pre-trend test (are all effects before adoption zero? {kind}, {df} degrees of"
+        f" freedom): statistic {fmt.number(p.statistic)}, {fmt.p_equals(p.p_value)};"
         + (
             f" no sign of diverging trends at {fmt.number(p.alpha)}."
             if ok
