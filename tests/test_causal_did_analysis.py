@@ -323,3 +323,20 @@ def test_cells_are_weighted_means_when_weights_are_given() -> None:
             treated="d",
             weights="w",
         )
+
+
+def test_first_treated_must_be_one_period_per_unit_and_late_ones_are_never_treated() -> None:
+    frame = _staggered_frame(units=40)
+    cfg = _config(treated=None, first_treated="first_week")
+    odd = frame.copy()
+    odd.loc[odd.index[:2], "first_week"] = dt.date(2024, 2, 5)
+    odd.loc[odd.index[2:4], "first_week"] = dt.date(2024, 1, 22)
+    with pytest.raises(DataError, match="differs between the rows of 1 units"):
+        analyse_did(cfg, table=odd)
+    late = frame.assign(
+        first_week=frame.first_week.where(frame.market != "m0", dt.date(2030, 1, 1))
+    )
+    r = analyse_did(cfg, table=late)
+    assert any(
+        "first treated after the last period are read as never treated" in n for n in r.notes
+    )
