@@ -50,6 +50,7 @@ def test_prop99_did_reproduces_the_published_estimate(prop99: DidResult) -> None
     assert prop99.two_by_two is not None
     assert prop99.two_by_two.effect == pytest.approx(prop99.effect.estimate, rel=1e-10)
     assert prop99.units == {"treated": 1, "never treated": 38}
+    assert prop99.treated_cells == 12  # California, 1989 to 2000
     assert prop99.period == "1970 to 2000, 31 periods; adoption 1989"
 
 

@@ -339,6 +339,7 @@ def analyse_panel(
         group_time=group_time,
         two_by_two=two,
         gaps=panel.gaps,
+        treated_cells=int((used.treated & used.observed).sum()),
     )
 
 

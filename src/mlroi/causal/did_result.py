@@ -100,6 +100,8 @@ class DidResult(CausalResult):
         group_time: Callaway and Sant'Anna's ``ATT(g, t)`` (empty for two-way fixed effects).
         two_by_two: the four means (one adoption date, balanced panel), else ``None``.
         gaps: unit x period cells missing from the panel.
+        treated_cells: treated unit x period cells analysed (units after adoption): the
+            effect times this is the total over the panel, in the outcome's units.
     """
 
     adoption: str
@@ -112,3 +114,4 @@ class DidResult(CausalResult):
     group_time: tuple[GroupTimeEffect, ...] = ()
     two_by_two: TwoByTwoMeans | None = None
     gaps: int = 0
+    treated_cells: int = 0
