@@ -249,6 +249,16 @@ def test_prop99_synthetic_did_reproduces_the_published_estimate() -> None:
     assert np.mean([e.effect.estimate for e in r.event_study if e.relative >= 0]) == (
         pytest.approx(r.effect.estimate, rel=1e-10)
     )
+    assert sum(r.unit_weights.values()) == pytest.approx(1.0)
+    assert len(r.unit_weights) == 28 and len(r.period_weights) == 3
+    # the weights the synthdid R package's documentation prints for this panel (3 decimals)
+    top = dict(list(r.unit_weights.items())[:4])
+    expected = {"Nevada": 0.124, "New Hampshire": 0.105, "Connecticut": 0.078, "Delaware": 0.070}
+    assert top == pytest.approx(expected, abs=5e-4)
+    assert dict(r.period_weights) == pytest.approx(
+        {"1986": 0.366, "1987": 0.206, "1988": 0.427}, abs=5e-4
+    )
+    assert "Synthetic comparison" in [s.title for s in r.view().sections]
 
 
 def test_synthetic_did_refuses_staggered_adoption() -> None:

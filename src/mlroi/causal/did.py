@@ -288,6 +288,13 @@ def analyse_panel(
                 " fixed effects, which is biased when effects vary: use callaway_santanna",
             )
         )
+    unit_weights: dict[str, float] = {}
+    period_weights: dict[str, float] = {}
+    if estimator == "synthetic_did":
+        names = [u for u, f in zip(used.units, used.first.tolist(), strict=True) if f == NEVER]
+        ranked = sorted(zip(names, sd.omega, strict=True), key=lambda x: -x[1])
+        unit_weights = {u: w for u, w in ranked if w > 0}
+        period_weights = {p: w for p, w in zip(used.periods, sd.lambda_, strict=False) if w > 0}
     treated_units = int((used.first < NEVER).sum())
     if treated_units < FEW_TREATED and estimator == "twfe":
         checks.append(
@@ -340,6 +347,8 @@ def analyse_panel(
         two_by_two=two,
         gaps=panel.gaps,
         treated_cells=int((used.treated & used.observed).sum()),
+        unit_weights=unit_weights,
+        period_weights=period_weights,
     )
 
 

@@ -102,6 +102,9 @@ class DidResult(CausalResult):
         gaps: unit x period cells missing from the panel.
         treated_cells: treated unit x period cells analysed (units after adoption): the
             effect times this is the total over the panel, in the outcome's units.
+        unit_weights: synthetic DiD's weight of each comparison unit that carries any
+            (largest first); empty for the other estimators.
+        period_weights: synthetic DiD's weight of each pre-adoption period that carries any.
     """
 
     adoption: str
@@ -115,3 +118,5 @@ class DidResult(CausalResult):
     two_by_two: TwoByTwoMeans | None = None
     gaps: int = 0
     treated_cells: int = 0
+    unit_weights: Mapping[str, float] = field(default_factory=dict)
+    period_weights: Mapping[str, float] = field(default_factory=dict)

@@ -249,6 +249,22 @@ def group_time_table(r: DidResult) -> Table | None:
     )
 
 
+def weights_table(r: DidResult) -> Table | None:
+    """Synthetic DiD's comparison units and pre-periods with their weights."""
+    if not r.unit_weights:
+        return None
+    units = list(r.unit_weights.items())[:MAX_ROWS]
+    rows = tuple((Cell(u), Cell(fmt.share(w))) for u, w in units)
+    periods = ", ".join(f"{p} {fmt.share(w)}" for p, w in r.period_weights.items())
+    return Table(
+        f"Synthetic comparison: {len(r.unit_weights)} units carry weight"
+        + (f" (the {len(units)} largest shown)" if len(units) < len(r.unit_weights) else "")
+        + f"; pre-adoption periods weighted: {periods}",
+        (Column("comparison unit"), Column("weight", "right")),
+        rows,
+    )
+
+
 def event_chart(r: DidResult) -> LineChart | None:
     """Event-study coefficients with their intervals by relative period."""
     if not r.event_study:
@@ -315,6 +331,9 @@ def sections(r: DidResult) -> tuple[Section, ...]:
     gt = group_time_table(r)
     if gt is not None:
         out.append(Section((gt,), "Group-time effects"))
+    wt = weights_table(r)
+    if wt is not None:
+        out.append(Section((wt,), "Synthetic comparison"))
     out.append(
         Section(
             tuple(Sentence(f"Assumes {a}.") for a in r.assumptions)
