@@ -49,6 +49,16 @@ _LAZY = {
     "attribute_paths": "mlroi.attribution.analysis",
     "AttributionConfig": "mlroi.attribution.config",
     "AttributionResult": "mlroi.attribution.result",
+    "analyse_causal": "mlroi.causal.analysis",
+    "analyse_adjustment": "mlroi.causal.adjust",
+    "analyse_did": "mlroi.causal.did",
+    "analyse_its": "mlroi.causal.synthetic",
+    "analyse_synthetic_control": "mlroi.causal.synthetic",
+    "AdjustmentConfig": "mlroi.spec.causal_adjust",
+    "DidConfig": "mlroi.spec.causal_did",
+    "ItsConfig": "mlroi.spec.causal_synth",
+    "SyntheticControlConfig": "mlroi.spec.causal_synth",
+    "CausalResult": "mlroi.causal.result",
 }
 __all__ += list(_LAZY)
 

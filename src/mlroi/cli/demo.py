@@ -82,7 +82,7 @@ def demo(
     _claim(out, [p.stem for p in _example_cases()], force=force)
     cases = {p: load_case(p) for p in _example_cases()}
     cases = {p: _on_demo_data(c, out) if p.stem == "recommender" else c for p, c in cases.items()}
-    total = 3 + sum(len(case_stages(*_sections(c))) for c in cases.values())
+    total = 3 + sum(len(case_stages(c)) for c in cases.values())
     results: dict[str, CaseResult] = {}
     reports: dict[str, Path] = {}
     with steps(total) as bar:
@@ -94,7 +94,7 @@ def demo(
             write_file(out / name, text, option="--out", force=force)
         bar.finish()
         for path, case in cases.items():
-            say = bar.case(path.name, case_stages(*_sections(case)))
+            say = bar.case(path.name, case_stages(case))
             results[path.stem] = run_case(case, base=path.parent, progress=say)
             bar.finish()
         bar.start("Reading the A/B test out again from its event log")
@@ -107,6 +107,7 @@ def demo(
     code = _print_recommender(out, users, seed, results["recommender"], from_events)
     _print_cases(out, results)
     _print_decisions(out, results)
+    _print_observational(results)
     _print_story(results)
     console.rule("Stakeholder reports (mlroi report examples/*.yaml)")
     for stem, path in reports.items():
@@ -136,10 +137,6 @@ def _example_cases() -> list[Path]:
         for p in files("mlroi.demo").joinpath("cases").iterdir()
         if str(p).endswith(".yaml")
     )
-
-
-def _sections(case: Case) -> tuple[bool, bool, bool]:
-    return case.experiment is not None, case.decision is not None, case.retention is not None
 
 
 def _on_demo_data(case: Case, out: Path) -> Case:
@@ -304,6 +301,31 @@ def _print_decisions(out: Path, results: dict[str, CaseResult]) -> None:
     for line in sentences:
         console.print(line, highlight=False, soft_wrap=True)
     console.print(f"Full results written to {escape(str(out))}/decision-*.json", highlight=False)
+
+
+def _print_observational(results: dict[str, CaseResult]) -> None:
+    """Each case's observational estimate beside its naive comparison, and the truth the demo
+    data were drawn with (the video scenario's)."""
+    from mlroi.demo.video import TRUE_IMPRESSIONS
+
+    shown = [r for r in results.values() if r.causal is not None]
+    if not shown:
+        return
+    console.rule("Without an A/B test: observational estimates (mlroi causal examples/*.yaml)")
+    for ran in shown:
+        c = ran.causal
+        assert c is not None
+        console.print(f"{escape(ran.name)}: {escape(c.headline() or '')}", highlight=False)
+        on_demo_data = any(s.endswith("video/users") for s in c.sources)
+        if on_demo_data and c.outcome == "ad_impressions":
+            console.print(
+                f"  The demo data were drawn with a true effect of {fmt.signed(TRUE_IMPRESSIONS)}"
+                " ad impressions per exposed user a month: the adjusted estimate"
+                f" {'covers' if c.effect.contains(TRUE_IMPRESSIONS) else 'misses'} it; the"
+                " naive comparison credits the shelf with the heavy users' own intent.",
+                style="dim",
+                highlight=False,
+            )
 
 
 def _print_story(results: dict[str, CaseResult]) -> None:
