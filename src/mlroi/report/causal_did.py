@@ -249,19 +249,21 @@ def group_time_table(r: DidResult) -> Table | None:
     )
 
 
-def weights_table(r: DidResult) -> Table | None:
-    """Synthetic DiD's comparison units and pre-periods with their weights."""
+def weights_blocks(r: DidResult) -> tuple[Table | Sentence, ...]:
+    """Synthetic DiD's comparison units with their weights, and its weighted pre-periods."""
     if not r.unit_weights:
-        return None
+        return ()
     units = list(r.unit_weights.items())[:MAX_ROWS]
     rows = tuple((Cell(u), Cell(fmt.share(w))) for u, w in units)
+    shown = f" (the {len(units)} largest shown)" if len(units) < len(r.unit_weights) else ""
     periods = ", ".join(f"{p} {fmt.share(w)}" for p, w in r.period_weights.items())
-    return Table(
-        f"Synthetic comparison: {len(r.unit_weights)} units carry weight"
-        + (f" (the {len(units)} largest shown)" if len(units) < len(r.unit_weights) else "")
-        + f"; pre-adoption periods weighted: {periods}",
-        (Column("comparison unit"), Column("weight", "right")),
-        rows,
+    return (
+        Table("Unit weights", (Column("comparison unit"), Column("weight", "right")), rows),
+        Sentence(
+            f"{len(r.unit_weights)} comparison units carry weight{shown}; the periods before"
+            f" adoption weighted as the baseline: {periods}.",
+            "muted",
+        ),
     )
 
 
@@ -331,9 +333,9 @@ def sections(r: DidResult) -> tuple[Section, ...]:
     gt = group_time_table(r)
     if gt is not None:
         out.append(Section((gt,), "Group-time effects"))
-    wt = weights_table(r)
-    if wt is not None:
-        out.append(Section((wt,), "Synthetic comparison"))
+    weights = weights_blocks(r)
+    if weights:
+        out.append(Section(weights, "Synthetic comparison"))
     out.append(
         Section(
             tuple(Sentence(f"Assumes {a}.") for a in r.assumptions)
