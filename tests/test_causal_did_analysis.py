@@ -50,6 +50,7 @@ def test_prop99_did_reproduces_the_published_estimate(prop99: DidResult) -> None
     assert prop99.two_by_two is not None
     assert prop99.two_by_two.effect == pytest.approx(prop99.effect.estimate, rel=1e-10)
     assert prop99.units == {"treated": 1, "never treated": 38}
+    assert prop99.treated_cells == 12  # California, 1989 to 2000
     assert prop99.period == "1970 to 2000, 31 periods; adoption 1989"
 
 
@@ -125,7 +126,7 @@ def test_staggered_adoption_chooses_callaway_santanna_and_says_so() -> None:
     assert any("biased under staggered adoption" in n for n in r.notes)
     assert {"twfe", "callaway_santanna"} <= set(r.estimates)
     assert r.group_time and r.group_time[0].group == "2024-01-22"
-    assert r.pre_trend.test == "chi-square"
+    assert r.pre_trend.test == "F"
     assert r.cohorts["never treated"] > 0
     text = repr(r)
     assert "Effect of the treatment on y" in text
@@ -248,6 +249,17 @@ def test_prop99_synthetic_did_reproduces_the_published_estimate() -> None:
     assert np.mean([e.effect.estimate for e in r.event_study if e.relative >= 0]) == (
         pytest.approx(r.effect.estimate, rel=1e-10)
     )
+    assert sum(r.unit_weights.values()) == pytest.approx(1.0)
+    assert len(r.unit_weights) == 28 and len(r.period_weights) == 3
+    # regression values (3 decimals); they agree with the weights commonly reported for this
+    # panel from the authors' R package, but were not checked against a run of it here
+    top = dict(list(r.unit_weights.items())[:4])
+    expected = {"Nevada": 0.124, "New Hampshire": 0.105, "Connecticut": 0.078, "Delaware": 0.070}
+    assert top == pytest.approx(expected, abs=5e-4)
+    assert dict(r.period_weights) == pytest.approx(
+        {"1986": 0.366, "1987": 0.206, "1988": 0.427}, abs=5e-4
+    )
+    assert "Synthetic comparison" in [s.title for s in r.view().sections]
 
 
 def test_synthetic_did_refuses_staggered_adoption() -> None:
@@ -292,3 +304,51 @@ def test_long_panels_show_the_periods_nearest_adoption_and_keep_all_in_the_json(
     assert len(table.rows) == 40
     assert "of 89, all in the chart and the JSON" in table.title
     assert len(json.loads(r.to_json())["event_study"]) == 89
+
+
+def test_cells_are_weighted_means_when_weights_are_given() -> None:
+    from mlroi.backend.causal_did import did_cells
+    from mlroi.sources.open import open_table
+
+    frame = pd.DataFrame(
+        {
+            "unit": ["a", "a", "a", "b"],
+            "period": [1, 1, 2, 1],
+            "y": [1.0, 4.0, 2.0, 3.0],
+            "w": [3.0, 1.0, 2.0, 0.5],
+            "d": [0, 0, 1, 0],
+        }
+    )
+    cells = did_cells(
+        open_table(frame), unit="unit", period="period", outcome="y", treated="d", weights="w"
+    )
+    got = {(u, int(p)): m for u, p, m in zip(cells.unit, cells.period, cells.mean, strict=True)}
+    assert got[("a", 1)] == pytest.approx((3 * 1 + 4) / 4)
+    assert got[("a", 2)] == pytest.approx(2.0)
+    assert got[("b", 1)] == pytest.approx(3.0)
+    with pytest.raises(DataError, match="negative weight"):
+        did_cells(
+            open_table(frame.assign(w=-1.0)),
+            unit="unit",
+            period="period",
+            outcome="y",
+            treated="d",
+            weights="w",
+        )
+
+
+def test_first_treated_must_be_one_period_per_unit_and_late_ones_are_never_treated() -> None:
+    frame = _staggered_frame(units=40)
+    cfg = _config(treated=None, first_treated="first_week")
+    odd = frame.copy()
+    odd.loc[odd.index[:2], "first_week"] = dt.date(2024, 2, 5)
+    odd.loc[odd.index[2:4], "first_week"] = dt.date(2024, 1, 22)
+    with pytest.raises(DataError, match="differs between the rows of 1 units"):
+        analyse_did(cfg, table=odd)
+    late = frame.assign(
+        first_week=frame.first_week.where(frame.market != "m0", dt.date(2030, 1, 1))
+    )
+    r = analyse_did(cfg, table=late)
+    assert any(
+        "first treated after the last period are read as never treated" in n for n in r.notes
+    )

@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlroi.causal.did_panel import NEVER
 from mlroi.causal.did_staggered import callaway_santanna
@@ -128,11 +129,13 @@ def test_event_study_matches_statsmodels_relative_period_dummies() -> None:
     pre = [name for c, name in zip(es.coefficients, names, strict=True) if c.relative < -1]
     b = ref.params[pre].to_numpy()
     v = ref.cov_params().loc[pre, pre].to_numpy() * factor
+    q = len(pre)
+    hotelling = b @ np.linalg.solve(v, b) * (g - q) / (q * (g - 1))
     assert es.pre_trend is not None
     assert es.pre_trend.test == "F"
-    assert es.pre_trend.df == len(pre)
-    assert es.pre_trend.df_denominator == g - 1
-    assert es.pre_trend.statistic == pytest.approx(b @ np.linalg.solve(v, b) / len(pre), rel=1e-7)
+    assert es.pre_trend.df == q
+    assert es.pre_trend.df_denominator == g - q
+    assert es.pre_trend.statistic == pytest.approx(hotelling, rel=1e-7)
 
 
 def _staggered(seed: int, units: int = 300, periods: int = 6) -> tuple[np.ndarray, np.ndarray]:
@@ -146,9 +149,13 @@ def _staggered(seed: int, units: int = 300, periods: int = 6) -> tuple[np.ndarra
 
 
 @pytest.mark.parametrize("control", ["never", "not_yet"])
-def test_group_time_effects_are_differences_of_mean_changes_with_hc0_errors(control: str) -> None:
-    """Each ATT(g, t) is the 2x2 of mean changes; its influence-function standard error is the
-    HC0 standard error of the regression of the change on the group indicator."""
+def test_group_time_effects_are_differences_of_mean_changes_with_welch_errors(
+    control: str,
+) -> None:
+    """Each ATT(g, t) is the 2x2 of mean changes; its influence-function standard error is
+    Welch's (statsmodels' unequal-variance t test of the changes, group against controls)."""
+    from statsmodels.stats.weightstats import ttest_ind
+
     y, first = _staggered(8)
     cs = callaway_santanna(y, first, control=control)  # type: ignore[arg-type]
     assert len(cs.group_time) == 3 * 5
@@ -156,11 +163,10 @@ def test_group_time_effects_are_differences_of_mean_changes_with_hc0_errors(cont
         in_g = first == c.group
         ctrl = first == NEVER if control == "never" else (first > c.period) & ~in_g
         dy = y[:, c.period] - y[:, c.base]
-        ref = sm.OLS(dy[in_g | ctrl], sm.add_constant(in_g[in_g | ctrl].astype(float))).fit(
-            cov_type="HC0"
-        )
-        assert c.effect.estimate == pytest.approx(ref.params[1], rel=1e-10, abs=1e-12)
-        assert c.effect.std_error == pytest.approx(ref.bse[1], rel=1e-10)
+        diff = dy[in_g].mean() - dy[ctrl].mean()
+        t_stat, _, _ = ttest_ind(dy[in_g], dy[ctrl], usevar="unequal")
+        assert c.effect.estimate == pytest.approx(diff, rel=1e-10, abs=1e-12)
+        assert c.effect.std_error == pytest.approx(diff / t_stat, rel=1e-10)
         assert c.base == (c.group - 1 if c.period >= c.group else c.period - 1)
 
 
@@ -190,12 +196,13 @@ def test_aggregate_standard_error_agrees_with_a_unit_bootstrap() -> None:
     assert cs.simple.std_error == pytest.approx(np.std(draws, ddof=1), rel=0.10)
 
 
-def test_pre_trend_test_is_the_chi_square_of_pre_adoption_effects() -> None:
+def test_pre_trend_test_is_an_f_test_of_the_pre_adoption_event_time_averages() -> None:
     y, first = _staggered(12)
     cs = callaway_santanna(y, first)
     assert cs.pre_trend is not None
-    assert cs.pre_trend.test == "chi-square"
-    assert cs.pre_trend.df == sum(not c.post for c in cs.group_time)
+    assert cs.pre_trend.test == "F"
+    assert cs.pre_trend.df == sum(e.event_time < 0 for e in cs.event)
+    assert cs.pre_trend.df_denominator == len(first) - cs.pre_trend.df
 
 
 def test_synthetic_did_removes_the_bias_of_a_treated_unit_on_a_steeper_trend() -> None:
@@ -245,29 +252,18 @@ def test_closed_form_event_study_equals_the_regression_on_a_balanced_single_date
     assert fast.pre_trend.statistic == pytest.approx(general.pre_trend.statistic, rel=1e-9)
 
 
-def test_pre_trend_from_scores_equals_the_wald_statistic_with_the_explicit_covariance() -> None:
+def test_pre_trend_from_scores_equals_hotelling_with_the_explicit_covariance() -> None:
+    from mlroi.causal.did_staggered import wald_from_scores
     from mlroi.causal.did_twfe import wald_zero
 
-    y, first = _staggered(14, units=60)
-    cs = callaway_santanna(y, first)
-    pre = [c for c in cs.group_time if not c.post]
-    # recompute the influence functions of the pre-adoption cells by hand
-    n = len(first)
-    psi = []
-    for c in pre:
-        in_g, ctrl = first == c.group, first == NEVER
-        dy = y[:, c.period] - y[:, c.base]
-        p = np.zeros(n)
-        p[in_g] = n / in_g.sum() * (dy[in_g] - dy[in_g].mean())
-        p[ctrl] -= n / ctrl.sum() * (dy[ctrl] - dy[ctrl].mean())
-        psi.append(p)
-    psi_m = np.column_stack(psi)
-    ref = wald_zero(
-        np.array([c.effect.estimate for c in pre]), psi_m.T @ psi_m / n**2, df_denominator=None
-    )
-    assert cs.pre_trend is not None
-    assert cs.pre_trend.statistic == pytest.approx(ref.statistic, rel=1e-8)
-    assert cs.pre_trend.df == ref.df
+    rng = np.random.default_rng(14)
+    psi = rng.normal(size=(60, 7))
+    coef = rng.normal(size=7) * 0.1
+    ours = wald_from_scores(coef, psi, 60)
+    chi2 = wald_zero(coef, psi.T @ psi / 60**2, clusters=None)
+    assert ours is not None and chi2 is not None
+    assert ours.df == 7 and ours.df_denominator == 53
+    assert ours.statistic == pytest.approx(chi2.statistic * 53 / (7 * 59), rel=1e-8)
 
 
 def test_pre_trend_with_more_pre_periods_than_units_uses_the_pseudo_inverse() -> None:
@@ -275,10 +271,44 @@ def test_pre_trend_with_more_pre_periods_than_units_uses_the_pseudo_inverse() ->
     from mlroi.causal.did_twfe import wald_zero
 
     rng = np.random.default_rng(15)
-    psi = rng.normal(size=(6, 11))
-    coef = rng.normal(size=11)
-    ours = wald_from_scores(coef, psi, 6)
-    ref = wald_zero(coef, psi.T @ psi / 36, df_denominator=None)
-    assert ours is not None
-    assert ours.df == ref.df == 6
-    assert ours.statistic == pytest.approx(ref.statistic, rel=1e-8)
+    psi = rng.normal(size=(12, 20))
+    psi -= psi.mean(axis=0)  # influence functions sum to zero: rank 11
+    coef = rng.normal(size=20)
+    ours = wald_from_scores(coef, psi, 12)
+    chi2 = wald_zero(coef, psi.T @ psi / 144, clusters=None)
+    assert ours is not None and chi2 is not None
+    assert ours.df == chi2.df == 11
+    assert ours.statistic == pytest.approx(chi2.statistic * 1 / (11 * 11), rel=1e-8)
+
+
+def test_pre_trend_cannot_test_as_many_restrictions_as_units() -> None:
+    from mlroi.causal.did_twfe import hotelling
+
+    assert hotelling(3.0, 10, 10) is None
+    assert hotelling(3.0, 0, 10) is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shift=st.floats(-100, 100),
+    scale=st.floats(0.1, 10),
+)
+def test_estimates_ignore_unit_and_period_levels_and_scale_with_the_outcome(
+    seed: int, shift: float, scale: float
+) -> None:
+    """Adding any unit and period constants changes no estimate; multiplying the outcome by
+    ``scale`` multiplies each estimate and its standard error by it."""
+    y, first = _staggered(seed % 1000, units=40, periods=5)
+    rng = np.random.default_rng(seed)
+    moved = scale * y + shift * rng.normal(size=(40, 1)) + shift * rng.normal(size=(1, 5))
+    a, b = callaway_santanna(y, first), callaway_santanna(moved, first)
+    assert b.simple.estimate == pytest.approx(scale * a.simple.estimate, rel=1e-7, abs=1e-7)
+    assert b.simple.std_error == pytest.approx(scale * a.simple.std_error, rel=1e-7)
+    u = np.repeat(np.arange(40), 5)
+    t = np.tile(np.arange(5), 40)
+    d = (t >= first[u]).astype(float)[:, None]
+    ra = fixed_effects(y.ravel(), d, u, t)
+    rb = fixed_effects(moved.ravel(), d, u, t)
+    assert rb.coef[0] == pytest.approx(scale * ra.coef[0], rel=1e-7, abs=1e-7)
+    assert np.sqrt(rb.cov[0, 0]) == pytest.approx(scale * np.sqrt(ra.cov[0, 0]), rel=1e-6)

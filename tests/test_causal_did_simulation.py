@@ -120,3 +120,30 @@ def test_twfe_is_biased_under_staggered_adoption_and_callaway_santanna_is_not() 
     twfe_bias = np.mean(twfe) - truth
     assert abs(cs_bias) < 0.05
     assert abs(twfe_bias) > 1.0
+
+
+def test_pre_trend_tests_raise_a_false_alarm_at_most_6_percent_of_the_time() -> None:
+    """Parallel trends hold, so the blocking pre-trend check should fail about 5% of the time:
+    the two-way fixed effects event study (60 markets, adoption in period 8 of 12: six
+    coefficients tested) and Callaway and Sant'Anna's (120 units, three adoption dates: seven
+    event-time averages tested)."""
+    from mlroi.causal.did_twfe import event_study_balanced
+
+    rng = np.random.default_rng(1)
+    treated = np.arange(60) < 30
+    alarms = 0
+    for _ in range(SIMS):
+        y = 5 * rng.normal(size=(60, 12)) + np.arange(12)[None, :]
+        test = event_study_balanced(y, treated, 8).pre_trend
+        assert test is not None
+        alarms += test.p_value < 0.05
+    assert alarms / SIMS <= 0.06
+    rng = np.random.default_rng(0)
+    alarms = 0
+    for _ in range(SIMS):
+        first = rng.choice([4, 6, 8, NEVER], 120)
+        y = 5 * rng.normal(size=(120, 12)) + np.arange(12)[None, :]
+        test = callaway_santanna(y, first).pre_trend
+        assert test is not None
+        alarms += test.p_value < 0.05
+    assert alarms / SIMS <= 0.06

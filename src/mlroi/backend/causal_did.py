@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from mlroi.backend.checks import binary, count, nonfinite, require_columns
+from mlroi.backend.checks import binary, nonfinite, require_columns
 from mlroi.backend.columns import as_float
 from mlroi.backend.execute import fetch_columns
 from mlroi.errors import DataError
@@ -84,17 +84,20 @@ def did_cells(
     if not (y_type.is_numeric() or y_type.is_boolean()):
         raise DataError(f"outcome column {outcome!r} holds {y_type}: it must hold numbers")
     y = as_float(table[outcome])
-    w = ibis.literal(1.0) if weights is None else as_float(table[weights])
-    usable = y.notnull() & ~nonfinite(y).fill_null(True) & w.notnull()
+    w = None if weights is None else as_float(table[weights])
+    usable = y.notnull() & ~nonfinite(y).fill_null(True)
+    if w is not None:
+        usable = usable & w.notnull()
     cols: dict[str, Any] = {
         "__u": table[unit].cast("string"),
         "__p": table[period],
-        "__y": ibis.ifelse(usable, y * w, None),
-        "__w": ibis.ifelse(usable, w, None),
+        "__y": ibis.ifelse(usable, y if w is None else y * w, None),
         "__bad": nonfinite(y).fill_null(False),
-        "__noy": y.isnull() | w.isnull(),
-        "__neg": (w < 0).fill_null(False),
+        "__noy": y.isnull() if w is None else y.isnull() | w.isnull(),
+        "__neg": ibis.literal(False) if w is None else (w < 0).fill_null(False),
     }
+    if w is not None:
+        cols["__w"] = ibis.ifelse(usable, w, None)
     if treated is not None:
         cols["__d"] = binary(table[treated]).cast("float64")
         cols["__dnull"] = table[treated].isnull()
@@ -110,18 +113,26 @@ def did_cells(
         cols["__d"] = f.cast(table[period].type()) if kind == "time" else f.cast("float64")
         cols["__dnull"] = ibis.literal(False)
     t = table.select(**cols)
-    cells = t.group_by("__u", "__p").aggregate(
-        rows=count(t["__w"].notnull()),
-        wsum=t["__w"].sum(),
-        ysum=t["__y"].sum(),
-        low=t["__d"].min(),
-        high=t["__d"].max(),
-        dnull=count(t["__dnull"]),
-        bad=count(t["__bad"]),
-        noy=count(t["__noy"]),
-        neg=count(t["__neg"]),
-        total=t.count(),
-    )
+
+    def tally(flag: Any) -> Any:
+        # COUNT, not SUM of 0/1: PostgreSQL sums integers as NUMERIC, which Arrow will not
+        # read into the int64 column Ibis declares
+        return ibis.ifelse(flag, 1, None).count()
+
+    aggs: dict[str, Any] = {
+        "rows": t["__y"].count(),
+        "ysum": t["__y"].sum(),
+        "low": t["__d"].min(),
+        "high": t["__d"].max(),
+        "dnull": tally(t["__dnull"]),
+        "bad": tally(t["__bad"]),
+        "noy": tally(t["__noy"]),
+        "neg": tally(t["__neg"]),
+        "total": t.count(),
+    }
+    if w is not None:
+        aggs["wsum"] = t["__w"].sum()
+    cells = t.group_by("__u", "__p").aggregate(**aggs)
     c = fetch_columns(cells, "the difference-in-differences cells query")
     return _read(c, outcome=outcome, treated=treated, weights=weights)
 
@@ -177,7 +188,7 @@ def _read(
         raise DataError(
             f"no row has a unit, a period and an outcome {outcome!r}: nothing to analyse"
         )
-    wsum = np.asarray(c["wsum"], dtype=np.float64)[keep]
+    wsum = np.asarray(c.get("wsum", rows), dtype=np.float64)[keep]
     if (wsum <= 0).any():
         raise DataError(
             f"weights column {weights!r}: the weights of every row of some unit x period cell"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -149,121 +150,132 @@ def choose_estimator(panel: Panel, config: DidConfig) -> tuple[str, str]:
     return "twfe", "every treated unit adopts on one date: two-way fixed effects (estimator: auto)"
 
 
-def analyse_panel(
-    panel: Panel,
-    config: DidConfig,
-    *,
-    excluded: Mapping[str, int] | None = None,
-    notes: tuple[str, ...] = (),
-    sources: tuple[str, ...] = (),
-) -> DidResult:
-    """The estimates, event study, checks and words of a panel (steps 2-3)."""
-    estimator, why = choose_estimator(panel, config)
-    level = config.level
-    all_notes = [*notes, *panel.notes, why]
-    gap_note = describe_gaps(panel)
-    y, unit, period = panel.long()
-    d = panel.treated[unit, period].astype(np.float64)[:, None]
-    twfe = fixed_effects(y, d, unit, period).interval(0, level)
-    naive = fixed_effects(y, d, unit, period, unit_effects=False).interval(0, level)
-    estimates: dict[str, Interval] = {"twfe": twfe}
+@dataclass
+class _Fit:
+    """What one estimator found, before the shared checks and words."""
+
+    used: Panel
+    effect: Interval
+    estimates: dict[str, Interval]
+    events: tuple[EventPoint, ...]
+    method: str
+    pre_trend: WaldTest | None
+    notes: list[str] = field(default_factory=list)
     group_time: tuple[GroupTimeEffect, ...] = ()
-    two: TwoByTwoMeans | None = None
-    assumptions = [PARALLEL, NO_ANTICIPATION, NO_INTERFERENCE]
-    if panel.staggered:
-        assumptions.append(PERMANENT)
-    control = "never treated"
-    if estimator == "twfe":
-        if gap_note:
-            all_notes.append(gap_note + "; two-way fixed effects uses every observed cell")
-        if not panel.staggered and not panel.gaps:
-            treated = panel.first != NEVER
-            es = event_study_balanced(panel.y, treated, panel.adoption_periods[0], level=level)
-        else:
-            _check_size(len(y), len(panel.periods))
-            es = event_study(y, unit, period, panel.first, level=level, never=NEVER)
-        effect = twfe
-        events = tuple(EventPoint(c.relative, c.effect, c.units) for c in es.coefficients)
-        method = (
-            "two-way fixed effects regression on relative-period dummies (reference period -1),"
-            f" standard errors clustered by unit; {fmt.level(level)} t intervals on G - 1"
-            " degrees of freedom"
-        )
-        if es.dropped:
-            method += f"; relative period {es.dropped[0]} binned with the reference"
-        pre = _pre_trend(es.pre_trend, config.pre_trend_alpha)
-        if panel.staggered:
-            assumptions.append(HOMOGENEOUS)
-        if not panel.staggered and not panel.gaps:
-            t = two_by_two(y, panel.first[unit] != NEVER, period >= panel.adoption_periods[0])
-            two = TwoByTwoMeans(
-                t.treated_before, t.treated_after, t.control_before, t.control_after, t.effect
-            )
-        used = panel
-    elif estimator == "synthetic_did":
-        used = panel.balanced()
-        if gap_note:
-            all_notes.append(
-                gap_note + "; synthetic difference in differences dropped the units with a gap"
-            )
-        sd = synthetic_did_of(used, level=level, seed=config.seed)
-        effect = sd.effect
-        estimates["synthetic_did"] = sd.effect
-        t0 = used.adoption_periods[0]
-        n_treated = int((used.first < NEVER).sum())
-        events = tuple(EventPoint(t - t0, iv, n_treated) for t, iv in enumerate(sd.periods))
-        method = (
-            "synthetic difference in differences per period: the treated units' mean less the"
-            " unit-weighted comparison units, less that gap's time-weighted value before"
-            f" adoption; pointwise {fmt.level(level)} normal intervals from the placebo"
-            " assignments"
-        )
-        test = None
-        if sd.pre_cov is not None and t0 >= 2:
-            pre_gaps = np.array([iv.estimate for iv in sd.periods[:t0]])
-            test = wald_zero(pre_gaps, sd.pre_cov, df_denominator=None)
-        pre = _pre_trend(test, config.pre_trend_alpha)
-        all_notes.extend(sd.notes)
-        assumptions[0] = WEIGHTED_PARALLEL
+    two_by_two: TwoByTwoMeans | None = None
+    control: str = "never treated"
+    unit_weights: dict[str, float] = field(default_factory=dict)
+    period_weights: dict[str, float] = field(default_factory=dict)
+
+
+def _fit_twfe(panel: Panel, twfe: Interval, level: float, gap_note: str | None) -> _Fit:
+    """Two-way fixed effects on every observed cell, and its event study."""
+    y, unit, period = panel.long()
+    notes = [] if gap_note is None else [gap_note + "; two-way fixed effects uses every cell"]
+    if not panel.staggered and not panel.gaps:
+        treated = panel.first != NEVER
+        es = event_study_balanced(panel.y, treated, panel.adoption_periods[0], level=level)
     else:
-        used = panel.balanced()
-        if gap_note:
-            all_notes.append(
-                gap_note + f"; Callaway and Sant'Anna needs a balanced panel, so"
-                f" {used.excluded.get('units with a missing period (balanced panel needed)', 0):,}"
-                " units with a gap were dropped"
-            )
-        _require_roles(used, config.control)
-        cs = callaway_santanna(used.y, used.first, control=config.control, level=level)
-        effect = cs.simple
-        estimates["callaway_santanna"] = cs.simple
-        estimates["callaway_santanna (group average)"] = cs.group
-        events = tuple(EventPoint(e.event_time, e.effect, e.groups) for e in cs.event)
-        method = (
-            "Callaway and Sant'Anna event-time averages of ATT(g, t) (base period g - 1 after"
-            " adoption, t - 1 before it), weighted by group size; analytic influence-function"
-            f" standard errors, pointwise {fmt.level(level)} normal intervals"
+        _check_size(len(y), len(panel.periods))
+        es = event_study(y, unit, period, panel.first, level=level, never=NEVER)
+    method = (
+        "two-way fixed effects regression on relative-period dummies (reference period -1),"
+        f" standard errors clustered by unit; {fmt.level(level)} t intervals on G - 1"
+        " degrees of freedom"
+    )
+    if es.dropped:
+        method += f"; relative period {es.dropped[0]} binned with the reference"
+    two = None
+    if not panel.staggered and not panel.gaps:
+        t = two_by_two(y, panel.first[unit] != NEVER, period >= panel.adoption_periods[0])
+        two = TwoByTwoMeans(
+            t.treated_before, t.treated_after, t.control_before, t.control_after, t.effect
         )
-        pre = _pre_trend(cs.pre_trend, config.pre_trend_alpha)
-        p = used.periods
-        group_time = tuple(
-            GroupTimeEffect(
-                p[c.group], p[c.period], p[c.base], c.post, c.effect, c.treated, c.controls
-            )
-            for c in cs.group_time
+    events = tuple(EventPoint(c.relative, c.effect, c.units) for c in es.coefficients)
+    return _Fit(panel, twfe, {}, events, method, es.pre_trend, notes, two_by_two=two)
+
+
+def _fit_synthetic(panel: Panel, level: float, seed: int, gap_note: str | None) -> _Fit:
+    """Synthetic DiD on the balanced panel, its per-period gaps and their pre-trend test."""
+    used = panel.balanced()
+    notes = [] if gap_note is None else [gap_note + "; synthetic DiD dropped the units with a gap"]
+    sd = synthetic_did_of(used, level=level, seed=seed)
+    t0 = used.adoption_periods[0]
+    n_treated = int((used.first < NEVER).sum())
+    events = tuple(EventPoint(t - t0, iv, n_treated) for t, iv in enumerate(sd.periods))
+    method = (
+        "synthetic difference in differences per period: the treated units' mean less the"
+        " unit-weighted comparison units, less that gap's time-weighted value before"
+        f" adoption; pointwise {fmt.level(level)} normal intervals from the placebo"
+        " assignments"
+    )
+    test = None
+    if sd.pre_cov is not None and t0 >= 2:
+        pre_gaps = np.array([iv.estimate for iv in sd.periods[:t0]])
+        test = wald_zero(pre_gaps, sd.pre_cov, clusters=None)
+    names = [u for u, f in zip(used.units, used.first.tolist(), strict=True) if f == NEVER]
+    ranked = sorted(zip(names, sd.omega, strict=True), key=lambda x: -x[1])
+    return _Fit(
+        used,
+        sd.effect,
+        {"synthetic_did": sd.effect},
+        events,
+        method,
+        test,
+        [*notes, *sd.notes],
+        unit_weights={u: w for u, w in ranked if w > 0},
+        period_weights={p: w for p, w in zip(used.periods, sd.lambda_, strict=False) if w > 0},
+    )
+
+
+def _fit_callaway(panel: Panel, config: DidConfig, twfe: Interval, gap_note: str | None) -> _Fit:
+    """Callaway and Sant'Anna on the balanced panel: group-time effects and their averages."""
+    used = panel.balanced()
+    notes = []
+    if gap_note:
+        dropped = used.excluded.get("units with a missing period (balanced panel needed)", 0)
+        notes.append(
+            gap_note + f"; Callaway and Sant'Anna needs a balanced panel, so {dropped:,} units"
+            " with a gap were dropped"
         )
-        control = "never treated" if config.control == "never" else "not yet treated"
-        if cs.skipped:
-            all_notes.append(
-                f"{cs.skipped} group-time cells had no comparison unit and were skipped"
-            )
-        if panel.staggered:
-            all_notes.append(
-                "two-way fixed effects (in the estimates) is biased under staggered adoption"
-                " when effects vary: it compares later adopters with units already treated"
-                f" ({fmt.number(twfe.estimate)} against Callaway and Sant'Anna's"
-                f" {fmt.number(cs.simple.estimate)})"
-            )
+    _require_roles(used, config.control)
+    cs = callaway_santanna(used.y, used.first, control=config.control, level=config.level)
+    events = tuple(EventPoint(e.event_time, e.effect, e.groups) for e in cs.event)
+    method = (
+        "Callaway and Sant'Anna event-time averages of ATT(g, t) (base period g - 1 after"
+        " adoption, t - 1 before it), weighted by group size; analytic influence-function"
+        f" standard errors, pointwise {fmt.level(config.level)} normal intervals"
+    )
+    p = used.periods
+    group_time = tuple(
+        GroupTimeEffect(p[c.group], p[c.period], p[c.base], c.post, c.effect, c.treated, c.controls)
+        for c in cs.group_time
+    )
+    if cs.skipped:
+        notes.append(f"{cs.skipped} group-time cells had no comparison unit and were skipped")
+    if panel.staggered:
+        notes.append(
+            "two-way fixed effects (in the estimates) is biased under staggered adoption when"
+            " effects vary: it compares later adopters with units already treated"
+            f" ({fmt.number(twfe.estimate)} against Callaway and Sant'Anna's"
+            f" {fmt.number(cs.simple.estimate)})"
+        )
+    return _Fit(
+        used,
+        cs.simple,
+        {"callaway_santanna": cs.simple, "callaway_santanna (group average)": cs.group},
+        events,
+        method,
+        cs.pre_trend,
+        notes,
+        group_time=group_time,
+        control="never treated" if config.control == "never" else "not yet treated",
+    )
+
+
+def _checks(panel: Panel, fit: _Fit, estimator: str, pre: PreTrend) -> list[Check]:
+    """The pre-trend check (blocking), then warnings: gaps, TWFE under staggered adoption,
+    few treated units under clustered errors."""
     checks = [_pre_trend_check(pre)]
     if panel.gaps:
         checks.append(
@@ -288,7 +300,7 @@ def analyse_panel(
                 " fixed effects, which is biased when effects vary: use callaway_santanna",
             )
         )
-    treated_units = int((used.first < NEVER).sum())
+    treated_units = int((fit.used.first < NEVER).sum())
     if treated_units < FEW_TREATED and estimator == "twfe":
         checks.append(
             Check(
@@ -302,43 +314,83 @@ def analyse_panel(
                 " uncertainty with so few (Conley and Taber 2011; MacKinnon and Webb 2017)",
             )
         )
-    cf, rel = _counterfactual(used, effect)
+    return checks
+
+
+def analyse_panel(
+    panel: Panel,
+    config: DidConfig,
+    *,
+    excluded: Mapping[str, int] | None = None,
+    notes: tuple[str, ...] = (),
+    sources: tuple[str, ...] = (),
+) -> DidResult:
+    """The estimates, event study, checks and words of a panel (steps 2-3)."""
+    estimator, why = choose_estimator(panel, config)
+    level = config.level
+    gap_note = describe_gaps(panel)
+    y, unit, period = panel.long()
+    d = panel.treated[unit, period].astype(np.float64)[:, None]
+    twfe = fixed_effects(y, d, unit, period).interval(0, level)
+    naive = fixed_effects(y, d, unit, period, unit_effects=False).interval(0, level)
+    if estimator == "twfe":
+        fit = _fit_twfe(panel, twfe, level, gap_note)
+    elif estimator == "synthetic_did":
+        fit = _fit_synthetic(panel, level, config.seed, gap_note)
+    else:
+        fit = _fit_callaway(panel, config, twfe, gap_note)
+    assumptions = [
+        WEIGHTED_PARALLEL if estimator == "synthetic_did" else PARALLEL,
+        NO_ANTICIPATION,
+        NO_INTERFERENCE,
+    ]
+    if panel.staggered:
+        assumptions.append(PERMANENT)
+        if estimator == "twfe":
+            assumptions.append(HOMOGENEOUS)
+    pre = _pre_trend(fit.pre_trend, config.pre_trend_alpha)
+    used = fit.used
+    all_notes = [*notes, *panel.notes, why, *fit.notes]
+    cf, rel = _counterfactual(used, fit.effect)
     if rel is not None:
         all_notes.append(
             "relative effect: the effect over the treated units' counterfactual mean (observed"
             " mean after adoption less the effect), that mean taken as known"
         )
-    never_units = int((used.first == NEVER).sum())
-    units = {"treated": treated_units, "never treated": never_units}
-    all_excluded = dict(excluded or {}) | dict(used.excluded)
     return DidResult(
         design="did",
         estimator=estimator,
         outcome=config.outcome,
-        effect=effect,
+        effect=fit.effect,
         effect_unit=f"{config.outcome} per treated unit and period after adoption",
         relative=rel,
         counterfactual_mean=cf,
         naive=naive,
-        estimates=estimates,
-        checks=tuple(checks),
+        estimates={"twfe": twfe, **fit.estimates},
+        checks=tuple(_checks(panel, fit, estimator, pre)),
         assumptions=tuple(assumptions),
-        units=units,
+        units={
+            "treated": int((used.first < NEVER).sum()),
+            "never treated": int((used.first == NEVER).sum()),
+        },
         period=_period_words(used),
         level=level,
-        excluded=all_excluded,
+        excluded=dict(excluded or {}) | dict(used.excluded),
         notes=tuple(dict.fromkeys(all_notes)),
         sources=sources,
         adoption="staggered" if panel.staggered else "single date",
-        control=control,
+        control=fit.control,
         periods=used.periods,
         cohorts=used.cohort_sizes(),
-        event_study=events,
-        event_study_method=method,
+        event_study=fit.events,
+        event_study_method=fit.method,
         pre_trend=pre,
-        group_time=group_time,
-        two_by_two=two,
+        group_time=fit.group_time,
+        two_by_two=fit.two_by_two,
         gaps=panel.gaps,
+        treated_cells=int((used.treated & used.observed).sum()),
+        unit_weights=fit.unit_weights,
+        period_weights=fit.period_weights,
     )
 
 
@@ -376,7 +428,7 @@ def _pre_trend(test: WaldTest | None, alpha: float) -> PreTrend:
             None,
             math.nan,
             alpha,
-            "fewer than two periods before adoption",
+            "fewer than two periods before adoption, or too few units for the periods before it",
         )
     return PreTrend(test.test, test.statistic, test.df, test.df_denominator, test.p_value, alpha)
 

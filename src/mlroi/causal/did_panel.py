@@ -136,18 +136,12 @@ def _first_from_flags(
             f" untreated rows (e.g. unit {units[i]!r} in {periods[t]}): give one flag per unit"
             " and period"
         )
-    flag = np.where(np.isnan(hi), np.nan, hi)
-    n_units = flag.shape[0]
-    first = np.full(n_units, NEVER, dtype=np.int64)
-    switched: list[int] = []
-    for i in range(n_units):
-        seen = np.flatnonzero(~np.isnan(flag[i]))
-        on = seen[flag[i, seen] > 0]
-        if on.size == 0:
-            continue
-        first[i] = on[0]
-        if (flag[i, seen[seen > on[0]]] == 0).any():
-            switched.append(i)
+    on = np.nan_to_num(hi, nan=0) > 0
+    off = hi == 0  # NaN (a missing cell) is neither
+    ever = on.any(axis=1)
+    first = np.where(ever, np.argmax(on, axis=1), NEVER).astype(np.int64)
+    adopted = np.logical_or.accumulate(on, axis=1)
+    switched = np.flatnonzero((adopted & off).any(axis=1)).tolist()
     if switched:
         raise DataError(
             f"treated column {column!r}: the treatment switches off for {len(switched):,} units"
@@ -267,33 +261,33 @@ def _first_from_values(
         if zero.any():
             notes.append(f"{column!r} = 0 read as never treated (as in R's did package)")
             missing = missing | zero
-    per_unit: dict[int, Any] = {}
-    for i, (a, b, m) in enumerate(zip(lo_v, hi_v, missing, strict=True)):
-        u = int(u_codes[i])
-        value = None if m else a
-        if (not m and a != b) or (u in per_unit and per_unit[u] != value):
-            per_unit[u] = "varies"
-        else:
-            per_unit.setdefault(u, value)
-    varies = [u for u, v in per_unit.items() if isinstance(v, str)]
-    if varies:
+    # each cell's first treated period as an index (searchsorted: the first period on or
+    # after it), then per unit: the same index in every cell, or missing in every cell
+    idx = np.searchsorted(p_values, np.where(missing, p_values[0], lo_v), side="left")
+    idx_hi = np.searchsorted(p_values, np.where(missing, p_values[0], hi_v), side="left")
+    codes = np.asarray(u_codes, dtype=np.int64)
+    big = np.iinfo(np.int64).max
+    low = np.full(n_units, big, dtype=np.int64)
+    high = np.full(n_units, -1, dtype=np.int64)
+    present = ~missing
+    np.minimum.at(low, codes[present], idx[present])
+    np.maximum.at(high, codes[present], idx_hi[present])
+    has = np.zeros(n_units, dtype=bool)
+    has[codes[present]] = True
+    lacks = np.zeros(n_units, dtype=bool)
+    lacks[codes[missing]] = True
+    varies = np.flatnonzero((has & (low != high)) | (has & lacks))
+    if varies.size:
         raise DataError(
-            f"first-treated column {column!r} differs between the rows of {len(varies):,} units"
-            f" (e.g. {units[varies[0]]!r}): give one first treated period per unit"
+            f"first-treated column {column!r} differs between the rows of {varies.size:,} units"
+            f" (e.g. {units[int(varies[0])]!r}): give one first treated period per unit"
         )
-    first = np.full(n_units, NEVER, dtype=np.int64)
-    late = 0
-    for u, v in per_unit.items():
-        if v is None:
-            continue
-        k = int(np.searchsorted(p_values, v, side="left"))
-        if k >= len(p_values):
-            late += 1
-            continue
-        first[u] = k
-    if late:
+    late = has & (low >= len(p_values))
+    first = np.where(has & ~late, low, NEVER).astype(np.int64)
+    if late.any():
         notes.append(
-            f"{late:,} units first treated after the last period are read as never treated"
+            f"{int(late.sum()):,} units first treated after the last period are read as never"
+            " treated"
         )
     return first
 

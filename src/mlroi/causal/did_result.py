@@ -51,9 +51,10 @@ class PreTrend:
     """The joint test that the effects before adoption are zero.
 
     Attributes:
-        test: "F" (two-way fixed effects: clustered Wald / q against F(q, G - 1)) or
-            "chi-square" (Callaway and Sant'Anna: Wald with the influence-function covariance),
-            or "none" when it cannot be run.
+        test: "F" (Hotelling's F of the Wald statistic, against F(q, G - q): the clustered
+            covariance of two-way fixed effects, or the influence-function covariance of
+            Callaway and Sant'Anna's event-time averages), "chi-square" (synthetic DiD: the
+            placebo covariance of the pre-period gaps), or "none" when it cannot be run.
         statistic, df, df_denominator, p_value: the test (NaN / 0 / None when not run).
         alpha: the level it is judged at: a p-value below it fails the check.
         reason: why it could not be run ("" when it ran).
@@ -99,6 +100,11 @@ class DidResult(CausalResult):
         group_time: Callaway and Sant'Anna's ``ATT(g, t)`` (empty for two-way fixed effects).
         two_by_two: the four means (one adoption date, balanced panel), else ``None``.
         gaps: unit x period cells missing from the panel.
+        treated_cells: treated unit x period cells analysed (units after adoption): the
+            effect times this is the total over the panel, in the outcome's units.
+        unit_weights: synthetic DiD's weight of each comparison unit that carries any
+            (largest first); empty for the other estimators.
+        period_weights: synthetic DiD's weight of each pre-adoption period that carries any.
     """
 
     adoption: str
@@ -111,3 +117,6 @@ class DidResult(CausalResult):
     group_time: tuple[GroupTimeEffect, ...] = ()
     two_by_two: TwoByTwoMeans | None = None
     gaps: int = 0
+    treated_cells: int = 0
+    unit_weights: Mapping[str, float] = field(default_factory=dict)
+    period_weights: Mapping[str, float] = field(default_factory=dict)

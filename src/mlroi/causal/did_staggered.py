@@ -15,15 +15,20 @@ Unconditional parallel trends, no covariates, a balanced panel:
 * controls ``C``: the never treated (default), or the not yet treated (``G > t``, plus the
   never treated, less group ``g``);
 * influence function of unit ``i`` (on all ``n`` units): ``n/n_g 1{G_i=g} (dY_i - m_g)
-  - n/n_C 1{i in C} (dY_i - m_C)``; variance ``sum psi^2 / n^2`` (analytic standard errors,
-  clustered by unit since a unit is one row);
+  - n/n_C 1{i in C} (dY_i - m_C)``, each arm's part scaled by ``sqrt(k/(k-1))`` for its ``k``
+  units; variance ``sum psi^2 / n^2`` (analytic standard errors, clustered by unit since a
+  unit is one row; a 2x2 cell's is Welch's, where R's ``did`` divides by ``k``);
 * averages ``sum_k w_k ATT_k`` with weights ``w_k`` proportional to the group's share of units;
   their influence function adds the estimated weights' own (the ``wif`` term of ``did``'s
   ``aggte``): "simple" (every post-adoption cell, i.e. the mean effect over treated unit-periods),
   "group" (each group's mean over its post periods, then groups weighted by size: the paper's
   overall summary) and event time ``e = t - g``;
-* the pre-trend test: the Wald chi-square that every pre-adoption ``ATT(g, t)`` is zero, with
-  their influence-function covariance (as ``did``'s pre-test).
+* the pre-trend test: the Wald test that every pre-adoption event-time average is zero, with
+  their influence-function covariance, as Hotelling's F ``W (n - q) / (q (n - 1))`` against
+  ``F(q, n - q)``. ``did``'s pre-test (a chi-square over every pre-adoption ``ATT(g, t)``)
+  rejects far too often in small panels: 44% at a 5% level with 60 units and 15 pre-adoption
+  cells in this project's simulation; the averages and the F reference bring it to 5-6% from
+  60 units.
 
 Intervals are normal (``z``) intervals, pointwise.
 """
@@ -39,7 +44,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from mlroi.causal.did_panel import NEVER
-from mlroi.causal.did_twfe import WaldTest
+from mlroi.causal.did_twfe import WaldTest, hotelling
 from mlroi.errors import DataError
 from mlroi.stats.interval import Interval
 
@@ -110,6 +115,11 @@ class CallawaySantanna:
     skipped: int
 
 
+def _welch(k: int) -> float:
+    """``sqrt(k / (k - 1))``: each arm's variance with ``k - 1`` degrees of freedom (Welch)."""
+    return math.sqrt(k / (k - 1)) if k > 1 else 1.0
+
+
 def _interval(estimate: float, psi: Array, n: int, z: float) -> Interval:
     se = math.sqrt(float(psi @ psi)) / n
     return Interval(estimate, estimate - z * se, estimate + z * se, se)
@@ -133,19 +143,19 @@ def _aggregate(
     pg: Array,
     n: int,
     z: float,
-) -> Interval:
+) -> tuple[Interval, Array]:
     w, wif = _weights_if(first, groups, pg)
     estimate = float(w @ att)
     influence = psi @ w + wif @ att
-    return _interval(estimate, influence, n, z)
+    return _interval(estimate, influence, n, z), influence
 
 
 def wald_from_scores(coef: Array, psi: Array, n: int) -> WaldTest | None:
-    """The Wald chi-square that ``coef`` is zero, with covariance ``psi'psi / n^2`` from the
-    influence functions ``psi`` (units x coefficients; pseudo-inverse, rank at most the number
-    of units), through the eigen-decomposition of the smaller Gram matrix (``psi psi'`` when
-    there are more coefficients than units): no q x q inverse of a long pre-period.
-    ``None`` without sampling variance."""
+    """The Wald test that ``coef`` is zero, with covariance ``psi'psi / n^2`` from the
+    influence functions ``psi`` (units x coefficients; pseudo-inverse of rank ``q``), through
+    the eigen-decomposition of the smaller Gram matrix (no q x q inverse of a long
+    pre-period), as Hotelling's F: ``W (n - q) / (q (n - 1))`` against ``F(q, n - q)``.
+    ``None`` without sampling variance or with ``q >= n``."""
     if psi.shape[1] <= psi.shape[0]:
         s2, v = np.linalg.eigh(psi.T @ psi)
         along = v.T @ coef  # V'a
@@ -157,8 +167,7 @@ def wald_from_scores(coef: Array, psi: Array, n: int) -> WaldTest | None:
         return None
     keep = s2 > 1e-12 * s2.max()
     w = float(n**2 * np.sum(along[keep] ** 2 / s2[keep]))
-    q = int(keep.sum())
-    return WaldTest(w, q, None, float(stats.chi2.sf(w, q)), "chi-square")
+    return hotelling(w, int(keep.sum()), n)
 
 
 def callaway_santanna(
@@ -202,8 +211,8 @@ def callaway_santanna(
             m_g = float(dy[in_g].mean())
             m_c = float(dy[ctrl].mean())
             psi = np.zeros(n)
-            psi[in_g] = n / n_g * (dy[in_g] - m_g)
-            psi[ctrl] -= n / n_c * (dy[ctrl] - m_c)
+            psi[in_g] = n / n_g * (dy[in_g] - m_g) * _welch(n_g)
+            psi[ctrl] -= n / n_c * (dy[ctrl] - m_c) * _welch(n_c)
             cells.append(GroupTime(g, t, base, _interval(m_g - m_c, psi, n, z), n_g, n_c))
             psis.append(psi)
     post = [k for k, c in enumerate(cells) if c.post]
@@ -222,13 +231,13 @@ def callaway_santanna(
     psi_all = np.column_stack(psis)
     share = {g: float((first == g).mean()) for g in groups}
 
-    def agg(keys: list[int]) -> Interval:
+    def agg(keys: list[int]) -> tuple[Interval, Array]:
         gs = [cells[k].group for k in keys]
         return _aggregate(
             att[keys], psi_all[:, keys], first, gs, np.array([share[g] for g in gs]), n, z
         )
 
-    simple = agg(post)
+    simple, _ = agg(post)
     per_group_att, per_group_psi, with_post = [], [], []
     for g in groups:
         ks = [k for k in post if cells[k].group == g]
@@ -236,7 +245,7 @@ def callaway_santanna(
             with_post.append(g)
             per_group_att.append(float(att[ks].mean()))
             per_group_psi.append(psi_all[:, ks].mean(axis=1))
-    group = _aggregate(
+    group, _ = _aggregate(
         np.array(per_group_att),
         np.column_stack(per_group_psi),
         first,
@@ -246,10 +255,16 @@ def callaway_santanna(
         z,
     )
     event = []
+    pre_effects, pre_scores = [], []
     event_times = np.array([c.event_time for c in cells])
     for e in np.unique(event_times).tolist():
         ks = np.flatnonzero(event_times == e).tolist()
-        event.append(EventTime(int(e), agg(ks), len(ks)))
-    pre = np.flatnonzero(event_times < 0).tolist()
-    pre_trend = wald_from_scores(att[pre], psi_all[:, pre], n) if pre else None
+        iv, influence = agg(ks)
+        event.append(EventTime(int(e), iv, len(ks)))
+        if e < 0:
+            pre_effects.append(iv.estimate)
+            pre_scores.append(influence)
+    pre_trend = None
+    if pre_effects:
+        pre_trend = wald_from_scores(np.array(pre_effects), np.column_stack(pre_scores), n)
     return CallawaySantanna(tuple(cells), simple, group, tuple(event), pre_trend, control, skipped)

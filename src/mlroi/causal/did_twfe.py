@@ -180,9 +180,9 @@ class WaldTest:
     """A joint test that several coefficients are zero.
 
     Attributes:
-        statistic: the F statistic (Wald / q) or the chi-square statistic.
+        statistic: the F statistic (Hotelling's, see :func:`hotelling`) or the chi-square one.
         df: numerator degrees of freedom q (the rank of the covariance tested).
-        df_denominator: the F test's denominator degrees of freedom (clusters - 1); ``None``
+        df_denominator: the F test's denominator degrees of freedom (clusters - q); ``None``
             for a chi-square test.
         p_value: of the statistic.
         test: "F" or "chi-square".
@@ -195,24 +195,35 @@ class WaldTest:
     test: str
 
 
-def wald_zero(coef: Array, cov: Array, *, df_denominator: int | None) -> WaldTest:
+def hotelling(w: float, q: int, clusters: int) -> WaldTest | None:
+    """A Wald statistic ``w`` on ``q`` restrictions as Hotelling's F with ``clusters``
+    independent units: ``w (G - q) / (q (G - 1))`` against ``F(q, G - q)`` (the exact law of
+    the Wald statistic of a mean vector with estimated covariance under normality; the plain
+    ``F(q, G - 1)`` or chi-square reference over-rejects when ``q`` is not small against
+    ``G``). ``None`` when ``q >= G`` (too few units to test so many restrictions)."""
+    if q < 1 or q >= clusters:
+        return None
+    f = w * (clusters - q) / (q * (clusters - 1))
+    return WaldTest(f, q, clusters - q, float(stats.f.sf(f, q, clusters - q)), "F")
+
+
+def wald_zero(coef: Array, cov: Array, *, clusters: int | None) -> WaldTest | None:
     """The Wald test that every entry of ``coef`` is zero, given its covariance.
 
-    With ``df_denominator`` (clustered regression): ``F = W / q`` against ``F(q, G - 1)``;
-    without: ``W`` against chi-square with ``q`` degrees of freedom. ``q`` is the rank of
-    ``cov`` (a pseudo-inverse where it is singular).
+    With ``clusters`` (a clustered covariance): Hotelling's F (:func:`hotelling`); without:
+    ``W`` against chi-square with ``q`` degrees of freedom. ``q`` is the rank of ``cov`` (a
+    pseudo-inverse where it is singular). ``None`` when nothing can be tested.
     """
     coef = np.asarray(coef, dtype=np.float64)
     cov = np.asarray(cov, dtype=np.float64)
     scale = float(np.abs(np.diag(cov)).max()) if cov.size else 0.0
     q = int(np.linalg.matrix_rank(cov, tol=1e-10 * scale)) if scale > 0 else 0
     if q == 0:
-        raise EstimationError("the coefficients tested have no sampling variance")
+        return None
     w = float(coef @ np.linalg.pinv(cov, rcond=1e-10) @ coef)
-    if df_denominator is None:
+    if clusters is None:
         return WaldTest(w, q, None, float(stats.chi2.sf(w, q)), "chi-square")
-    f = w / q
-    return WaldTest(f, q, df_denominator, float(stats.f.sf(f, q, df_denominator)), "F")
+    return hotelling(w, q, clusters)
 
 
 @dataclass(frozen=True)
@@ -277,7 +288,7 @@ class EventStudy:
         dropped: relative periods binned with the reference for identification (the earliest,
             when no unit is never treated).
         pre_trend: F test that every coefficient before the reference is zero (``None`` when
-            there is none: fewer than two periods before adoption).
+            there is none: fewer than two periods before adoption, or as many as units).
     """
 
     coefficients: tuple[Lead, ...]
@@ -301,8 +312,8 @@ def event_study(
     ``rel = t - g`` for a unit first treated in ``g``; never-treated units (``first ==
     never``) have no dummy. Without never-treated units the earliest relative period is also
     left out (the dummies would otherwise span the period effects). The pre-trend test is the
-    clustered Wald F test that every coefficient with ``rel <= -2`` is zero, against
-    ``F(q, G - 1)``.
+    clustered Wald test that every coefficient with ``rel <= -2`` is zero, as Hotelling's F
+    against ``F(q, G - q)`` (:func:`hotelling`).
     """
     g = first[unit]
     treated = g != never
@@ -318,7 +329,7 @@ def event_study(
     pre = [j for j, k in enumerate(keep) if k < -1]
     test = None
     if pre:
-        test = wald_zero(reg.coef[pre], reg.cov[np.ix_(pre, pre)], df_denominator=reg.df)
+        test = wald_zero(reg.coef[pre], reg.cov[np.ix_(pre, pre)], clusters=reg.clusters)
     return EventStudy(coefs, -1, tuple(dropped), test)
 
 
@@ -367,5 +378,5 @@ def event_study_balanced(
     pre = [j for j, t in enumerate(keep) if t - adoption < -1]
     test = None
     if pre:
-        test = wald_zero(reg.coef[pre], reg.cov[np.ix_(pre, pre)], df_denominator=reg.df)
+        test = wald_zero(reg.coef[pre], reg.cov[np.ix_(pre, pre)], clusters=reg.clusters)
     return EventStudy(coefs, -1, (), test)

@@ -161,11 +161,15 @@ def pre_trend_sentence(r: DidResult) -> Sentence:
             "warn",
         )
     df = f"{p.df}" if p.df_denominator is None else f"{p.df} and {p.df_denominator}"
-    kind = "F test" if p.test == "F" else "Wald chi-square test"
+    kind = (
+        "Hotelling's F of the clustered Wald statistic"
+        if p.test == "F"
+        else ("Wald chi-square with the placebo covariance")
+    )
     ok = p.p_value >= p.alpha
     return Sentence(
-        f"Pre-trend test (joint {kind} that every effect before adoption is zero, {df}"
-        f" degrees of freedom): statistic {fmt.number(p.statistic)}, {fmt.p_equals(p.p_value)};"
+        f"Pre-trend test (are all effects before adoption zero? {kind}, {df} degrees of"
+        f" freedom): statistic {fmt.number(p.statistic)}, {fmt.p_equals(p.p_value)};"
         + (
             f" no sign of diverging trends at {fmt.number(p.alpha)}."
             if ok
@@ -245,6 +249,24 @@ def group_time_table(r: DidResult) -> Table | None:
     )
 
 
+def weights_blocks(r: DidResult) -> tuple[Table | Sentence, ...]:
+    """Synthetic DiD's comparison units with their weights, and its weighted pre-periods."""
+    if not r.unit_weights:
+        return ()
+    units = list(r.unit_weights.items())[:MAX_ROWS]
+    rows = tuple((Cell(u), Cell(fmt.share(w))) for u, w in units)
+    shown = f" (the {len(units)} largest shown)" if len(units) < len(r.unit_weights) else ""
+    periods = ", ".join(f"{p} {fmt.share(w)}" for p, w in r.period_weights.items())
+    return (
+        Table("Unit weights", (Column("comparison unit"), Column("weight", "right")), rows),
+        Sentence(
+            f"{len(r.unit_weights)} comparison units carry weight{shown}; the periods before"
+            f" adoption weighted as the baseline: {periods}.",
+            "muted",
+        ),
+    )
+
+
 def event_chart(r: DidResult) -> LineChart | None:
     """Event-study coefficients with their intervals by relative period."""
     if not r.event_study:
@@ -311,6 +333,9 @@ def sections(r: DidResult) -> tuple[Section, ...]:
     gt = group_time_table(r)
     if gt is not None:
         out.append(Section((gt,), "Group-time effects"))
+    weights = weights_blocks(r)
+    if weights:
+        out.append(Section(weights, "Synthetic comparison"))
     out.append(
         Section(
             tuple(Sentence(f"Assumes {a}.") for a in r.assumptions)
