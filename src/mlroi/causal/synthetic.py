@@ -466,7 +466,7 @@ def synthetic_control_from_panel(
             f" {fmt.level(config.level)} interval its level"
             + (
                 f"; with {intervals.used} the interval is the range of their gaps, which covers"
-                f" at most {fmt.level((intervals.used - 1) / (intervals.used + 1))})"
+                f" at most {fmt.share((intervals.used - 1) / (intervals.used + 1), 0)})"
                 if 2 <= intervals.used < needed
                 else ")"
             ),
