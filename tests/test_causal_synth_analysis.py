@@ -230,3 +230,21 @@ def test_its_with_more_controls_than_history_says_how_many_are_needed() -> None:
         analyse_its(
             _its(controls="all", launch=START + dt.timedelta(days=20)), table=_daily(units=21)
         )
+
+
+def test_without_placebos_the_effect_has_no_interval_and_says_so() -> None:
+    r = analyse_synthetic_control(_sc(placebos=0), table=_daily())
+    assert r.p_value is None and r.placebos == ()
+    assert r.relative is None
+    assert "(no interval)" in repr(r)
+    assert json.loads(r.to_json())["effect"]["lower"] is None
+
+
+def test_start_and_end_trim_the_periods_and_count_what_was_left_out() -> None:
+    r = analyse_its(
+        _its(start=START + dt.timedelta(days=10), end=START + dt.timedelta(days=99)),
+        table=_daily(),
+    )
+    assert (r.pre_periods, r.post_periods) == (80, 10)
+    # 8 markets in the table: 10 days before the start and 20 after the end each.
+    assert r.excluded == {"unit-periods before start": 80, "unit-periods after end": 160}
