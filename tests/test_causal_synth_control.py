@@ -25,7 +25,7 @@ DATA = Path(__file__).parent / "data" / "causal"
 
 
 def _prop99() -> pd.DataFrame:
-    wide = pd.read_csv(DATA / "california_prop99.csv")
+    wide = pd.read_csv(DATA / "california_prop99_wide.csv")
     return wide.melt(id_vars="Year", var_name="state", value_name="cigsale")
 
 

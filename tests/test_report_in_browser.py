@@ -16,7 +16,7 @@ from mlroi.spec.case import load_case
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-@pytest.mark.parametrize("stem", ["recommender", "churn", "fraud", "feed"])
+@pytest.mark.parametrize("stem", ["recommender", "churn", "fraud", "feed", "video"])
 def test_the_report_opens_offline_with_every_chart_and_the_json_headline(
     stem: str, tmp_path: Path, open_in_chromium: Callable[[Path], PageVisit]
 ) -> None:

@@ -179,3 +179,26 @@ def test_the_report_shows_one_row_per_cohort() -> None:
     assert table is not None and result.cohorts is not None
     assert "Retention at day 30 by week of first exposure" in table.title
     assert [row[0].text for row in table.rows] == [f"{c.cohort:%Y-%m-%d}" for c in result.cohorts]
+
+
+def test_the_report_charts_each_cohorts_lift_with_its_interval() -> None:
+    from mlroi.report.view import ForestChart
+
+    config = RetentionConfig.model_validate(
+        {
+            "assignments": {"path": "unused.parquet"},
+            "churn": {"timestamp": "churned_at"},
+            "control": "control",
+            "window_days": 60,
+            "observation_end": END,
+            "cohort_day": DAY,
+            "weekly": False,
+        }
+    )
+    result = analyse_retention(config, assignments=_users())
+    assert result.cohorts is not None
+    (chart,) = [c for c in result.view().charts if isinstance(c, ForestChart)]
+    assert [r.label for r in chart.rows] == [f"{c.cohort:%Y-%m-%d}" for c in result.cohorts]
+    assert [(r.estimate, r.lower, r.upper) for r in chart.rows] == [
+        (c.lift.estimate, c.lift.lower, c.lift.upper) for c in result.cohorts
+    ]

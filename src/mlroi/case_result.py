@@ -14,6 +14,7 @@ from mlroi.result import Result
 
 if TYPE_CHECKING:
     from mlroi.attribution.result import AttributionResult
+    from mlroi.causal.result import CausalResult
     from mlroi.decision.result import DecisionResult
     from mlroi.experiment.result import ExperimentResult
     from mlroi.retention.result import RetentionResult
@@ -37,6 +38,8 @@ class CaseResult(Result):
         experiment: the readout of the case's experiment, when it has one.
         decision: the offline decision analysis, when the case has a scored table.
         retention: the retention analysis, when the case has a ``retention:`` section.
+        attribution: the attribution analysis, when the case has an ``attribution:`` section.
+        causal: the observational estimate, when the case has a ``causal:`` section.
     """
 
     name: str
@@ -49,6 +52,7 @@ class CaseResult(Result):
     decision: DecisionResult | None = None
     retention: RetentionResult | None = None
     attribution: AttributionResult | None = None
+    causal: CausalResult | None = None
     model_metrics: dict[str, float] = field(default_factory=dict)
     constraints: tuple[str, ...] = ()
 
@@ -70,14 +74,18 @@ class CaseResult(Result):
             "decision": None if self.decision is None else self.decision.to_dict(),
             "retention": None if self.retention is None else self.retention.to_dict(),
             "attribution": None if self.attribution is None else self.attribution.to_dict(),
+            "causal": None if self.causal is None else self.causal.to_dict(),
         }
 
     def failed_checks(self) -> list[str]:
         """One line per failed check that undermines the headline (SRM, guardrail, infeasible
-        constraint), in the order a reader must see them."""
+        constraint, a blocking diagnostic of an observational design), in the order a reader
+        must see them."""
         out: list[str] = []
         if self.experiment is not None:
             out += self.experiment.failures()
+        if self.causal is not None:
+            out += [f"{c.name}: {c.detail}" for c in self.causal.failed_checks if c.blocking]
         if self.decision is not None:
             for model in self.decision.models.values():
                 if model.decision.point is None:

@@ -23,6 +23,7 @@ from mlroi.spec.case import Case
 from mlroi.spec.quantity import Normal, Quantity, describe, point, sampling_distribution
 from mlroi.value.model import (
     AttributionLift,
+    CausalLift,
     DecisionLift,
     ExperimentLift,
     ManualLift,
@@ -31,6 +32,7 @@ from mlroi.value.model import (
 
 if TYPE_CHECKING:
     from mlroi.attribution.result import AttributionResult
+    from mlroi.causal.result import CausalResult
     from mlroi.decision.result import DecisionResult
     from mlroi.experiment.result import Comparison, ExperimentResult
     from mlroi.retention.result import RetentionResult
@@ -46,6 +48,7 @@ def evaluate(
     accept_failed_checks: str | None = None,
     attribution: AttributionResult | None = None,
     retention: RetentionResult | None = None,
+    causal: CausalResult | None = None,
 ) -> RoiResult:
     """The ROI of ``case``: headline figures, intervals, probabilities, sensitivity.
 
@@ -82,13 +85,16 @@ def evaluate(
         or case.value.fitted_decay is not None
     ):
         retention = _retain(case, base)
+    if causal is None and any(isinstance(d.lift, CausalLift) for d in drivers):
+        causal = _estimate(case, base)
     return roi_from_lifts(
         case,
-        resolve_lifts(case, readout, decision, attribution, retention),
+        resolve_lifts(case, readout, decision, attribution, retention, causal),
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
         decision=decision,
         fitted=resolve_decay(case, retention),
+        causal=causal,
     )
 
 
@@ -130,14 +136,19 @@ def run_case(
     if case.retention is not None:
         say("counting churn per arm and day")
         retention = _retain(case, base)
+    causal = None
+    if case.causal is not None:
+        say("observational estimate")
+        causal = _estimate(case, base)
     say("simulating value, costs and ROI")
     roi = roi_from_lifts(
         case,
-        resolve_lifts(case, readout, decision, attribution, retention),
+        resolve_lifts(case, readout, decision, attribution, retention, causal),
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
         decision=decision,
         fitted=resolve_decay(case, retention),
+        causal=causal,
     )
     return CaseResult(
         name=case.name,
@@ -150,6 +161,7 @@ def run_case(
         decision=decision,
         attribution=attribution,
         retention=retention,
+        causal=causal,
         model_metrics=dict(case.model_metrics),
         constraints=tuple(c.description for c in case.constraints),
     )
@@ -210,6 +222,14 @@ def _attribute(
     )
 
 
+def _estimate(case: Case, base: Path | None) -> CausalResult:
+    """The observational estimate of the case's ``causal:`` section."""
+    from mlroi.causal.analysis import analyse_causal
+
+    assert case.causal is not None  # checked by the case model
+    return analyse_causal(case.causal, base=base)
+
+
 def _retain(case: Case, base: Path | None) -> RetentionResult:
     """The retention analysis of the case's ``retention:`` section, in the case's currency and
     at its discount rate."""
@@ -230,6 +250,7 @@ def resolve_lifts(
     decision: DecisionResult | None = None,
     attribution: AttributionResult | None = None,
     retention: RetentionResult | None = None,
+    causal: CausalResult | None = None,
 ) -> list[ResolvedLift]:
     """Every driver's lift, in driver order, from the readout, the decision or the case.
 
@@ -240,6 +261,7 @@ def resolve_lifts(
         attribution: the attribution's result; needed when a driver names it.
         retention: the retention analysis' result; needed when a driver names a retention
             figure.
+        causal: the observational estimate; needed when a driver names it.
 
     Returns:
         One resolved lift per driver of ``case.value``.
@@ -259,12 +281,46 @@ def resolve_lifts(
         elif isinstance(d.lift, RetentionLift):
             assert retention is not None
             lifts.append(_lift_from_retention(case, i, d.lift, retention))
+        elif isinstance(d.lift, CausalLift):
+            assert causal is not None
+            lifts.append(_lift_from_causal(case, i, causal))
         elif isinstance(d.lift, ExperimentLift):
             assert readout is not None
             lifts.append(_lift_from_readout(case, i, d.lift, readout))
         else:
             lifts.append(_manual_lift(case, i))
     return lifts
+
+
+def _lift_from_causal(case: Case, i: int, result: CausalResult) -> ResolvedLift:
+    """The design's headline effect per treated unit, with its standard error (a normal
+    sampling distribution)."""
+    iv = result.effect
+    if not math.isfinite(iv.estimate):
+        raise EstimationError(
+            f"value.drivers[{i}].lift.causal: the {result.design} design could not estimate an "
+            f"effect on {result.outcome}"
+        )
+    sd = iv.std_error
+    q: Quantity = iv.estimate if not math.isfinite(sd) else Normal(normal=(iv.estimate, sd))
+    return ResolvedLift(
+        LiftInput(
+            driver=case.value.drivers[i].name,
+            metric=result.outcome,
+            source=f"observational estimate ({result.design}, {result.estimator}), "
+            f"{result.effect_unit}",
+            estimate=iv.estimate,
+            std_error=sd if math.isfinite(sd) else None,
+            distribution=describe(q),
+            control_value=result.counterfactual_mean
+            if math.isfinite(result.counterfactual_mean)
+            else None,
+            interval=iv,
+            relative=result.relative,
+            level=result.level,
+        ),
+        q,
+    )
 
 
 def resolve_decay(case: Case, retention: RetentionResult | None) -> FittedShape | None:

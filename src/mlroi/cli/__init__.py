@@ -14,6 +14,7 @@ import typer
 
 from mlroi.cli import (
     attribute,
+    causal,
     decide,
     demo,
     design,
@@ -51,6 +52,7 @@ app.command(name="roi")(roi.roi)
 app.command(name="decide")(decide.decide)
 app.command(name="retention")(retention.retention)
 app.command(name="attribute")(attribute.attribute)
+app.command(name="causal")(causal.causal)
 app.command(name="report")(report.report)
 app.command(name="validate")(validate.validate)
 app.command(name="schema")(schema.schema)

@@ -82,7 +82,7 @@ def demo(
     _claim(out, [p.stem for p in _example_cases()], force=force)
     cases = {p: load_case(p) for p in _example_cases()}
     cases = {p: _on_demo_data(c, out) if p.stem == "recommender" else c for p, c in cases.items()}
-    total = 3 + sum(len(case_stages(*_sections(c))) for c in cases.values())
+    total = 3 + sum(len(case_stages(c)) for c in cases.values())
     results: dict[str, CaseResult] = {}
     reports: dict[str, Path] = {}
     with steps(total) as bar:
@@ -94,7 +94,7 @@ def demo(
             write_file(out / name, text, option="--out", force=force)
         bar.finish()
         for path, case in cases.items():
-            say = bar.case(path.name, case_stages(*_sections(case)))
+            say = bar.case(path.name, case_stages(case))
             results[path.stem] = run_case(case, base=path.parent, progress=say)
             bar.finish()
         bar.start("Reading the A/B test out again from its event log")
@@ -136,10 +136,6 @@ def _example_cases() -> list[Path]:
         for p in files("mlroi.demo").joinpath("cases").iterdir()
         if str(p).endswith(".yaml")
     )
-
-
-def _sections(case: Case) -> tuple[bool, bool, bool]:
-    return case.experiment is not None, case.decision is not None, case.retention is not None
 
 
 def _on_demo_data(case: Case, out: Path) -> Case:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 from rich.markup import escape
@@ -19,6 +19,9 @@ from rich.status import Status
 from mlroi.files import GENERATOR, check_target, is_stdout, write_atomic
 from mlroi.report.terminal import wide_console
 from mlroi.serialize import dumps
+
+if TYPE_CHECKING:
+    from mlroi.spec.case import Case
 
 console = wide_console()
 err_console = wide_console(stderr=True)
@@ -126,13 +129,18 @@ class Steps:
         return say
 
 
-def case_stages(has_experiment: bool, has_decision: bool, has_retention: bool = False) -> list[str]:
-    """The stages :func:`mlroi.pipeline.run_case` reports for a case with these sections."""
-    stages = ["reading out the experiment"] if has_experiment else []
-    if has_decision:
+def case_stages(case: Case) -> list[str]:
+    """The stages :func:`mlroi.pipeline.run_case` reports for ``case``, in the order it runs
+    them (the leading words of its progress messages)."""
+    stages = ["reading out the experiment"] if case.experiment is not None else []
+    if case.decision is not None:
         stages.append("decision analysis")
-    if has_retention:
+    if case.attribution is not None:
+        stages.append("attribution")
+    if case.retention is not None:
         stages.append("counting churn per arm and day")
+    if case.causal is not None:
+        stages.append("observational estimate")
     return [*stages, "simulating value, costs and ROI"]
 
 

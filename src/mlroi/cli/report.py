@@ -55,20 +55,12 @@ def report(
         check_folder(root, COMPARISON_FILES, option="--out", force=force)
     results = []
     written: list[Path] = []
-    total = sum(
-        len(case_stages(c.experiment is not None, c.decision is not None, c.retention is not None))
-        + 1
-        for c in loaded
-    )
+    total = sum(len(case_stages(c)) + 1 for c in loaded)
     with steps(total) as bar:
         for path, case, folder in zip(cases, loaded, folders, strict=True):
             say = bar.case(
                 path.name,
-                case_stages(
-                    case.experiment is not None,
-                    case.decision is not None,
-                    case.retention is not None,
-                ),
+                case_stages(case),
             )
             with located_in(path):
                 result = run_case(

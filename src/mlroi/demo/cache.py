@@ -56,11 +56,18 @@ def _feed(out: Path, n: int, seed: int) -> dict[str, Path]:
     return write_feed(out, n, seed=seed)
 
 
+def _video(out: Path, n: int, seed: int) -> dict[str, Path]:
+    from mlroi.demo.video import write_video
+
+    return write_video(out, n, seed=seed)
+
+
 SCENARIOS: dict[str, tuple[int, _Writer]] = {
     "recommender": (1_000_000, _recommender),
     "churn": (100_000, _churn),
     "fraud": (400_000, _fraud),
     "feed": (200_000, _feed),
+    "video": (200_000, _video),
 }
 
 

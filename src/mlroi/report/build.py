@@ -19,7 +19,10 @@ _BUILDERS = {
     "mlroi.comparison.Comparison": "mlroi.report.comparison",
     "mlroi.retention.result.RetentionResult": "mlroi.report.retention",
     "mlroi.attribution.result.AttributionResult": "mlroi.report.attribution",
+    "mlroi.causal.adjust_result.AdjustmentResult": "mlroi.report.causal_adjust",
+    "mlroi.causal.did_result.DidResult": "mlroi.report.causal_did",
     "mlroi.causal.series_result.SeriesResult": "mlroi.report.causal_synth",
+    "mlroi.causal.result.CausalResult": "mlroi.report.causal",
 }
 """Result class -> the report module with its ``view`` and ``describe`` functions."""
 

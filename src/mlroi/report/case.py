@@ -77,6 +77,8 @@ def summary(r: CaseResult) -> View:
         ran.insert(len(ran) - 1, "revenue attribution")
     if r.retention is not None:
         ran.insert(len(ran) - 1, "retention analysis")
+    if r.causal is not None:
+        ran.insert(len(ran) - 1, f"observational estimate ({r.causal.design})")
     blocks.append(Sentence("Analyses in this report: " + ", ".join(ran) + ".", "muted"))
     return View(
         label="Executive summary",
@@ -103,6 +105,10 @@ def parts(r: CaseResult, *, segments: bool = True) -> list[View]:
         from mlroi.report import retention
 
         out.append(retention.view(r.retention))
+    if r.causal is not None:
+        from mlroi.report.build import view_of
+
+        out.append(view_of(r.causal))
     out.append(roi.view(r.roi, assumptions=False))
     out.append(methods.view(r))
     out.append(quality.view(r))

@@ -14,6 +14,7 @@ import dataclasses
 
 from mlroi import formatting as fmt
 from mlroi.case_result import CaseResult
+from mlroi.causal.result import CausalResult
 from mlroi.decision.result import DecisionResult
 from mlroi.experiment.result import ExperimentResult
 from mlroi.report.assumptions import table as assumption_table
@@ -136,6 +137,18 @@ def roi(r: RoiResult) -> list[str]:
     return out
 
 
+def causal(r: CausalResult) -> list[str]:
+    """How the observational estimate was made and what it rests on."""
+    out = [
+        f"No randomized test: the effect on {r.outcome} is estimated from observational data "
+        f"by the {r.design} design ({r.estimator}), {r.effect_unit}"
+        + (f", over {r.period}" if r.period else "")
+        + "."
+    ]
+    out += [f"Assumption: {a}" for a in r.assumptions]
+    return out
+
+
 def view(r: CaseResult) -> View:
     """The "Assumptions and methods" part of a case report."""
     sections = []
@@ -150,6 +163,10 @@ def view(r: CaseResult) -> View:
 
         text = retention_methods(r.retention)
         sections.append(Section(tuple(Sentence(s) for s in text), "Retention"))
+    if r.causal is not None:
+        sections.append(
+            Section(tuple(Sentence(s) for s in causal(r.causal)), "Observational estimate")
+        )
     sections.append(Section(tuple(Sentence(s) for s in roi(r.roi)), "Return on investment"))
     used = list(r.roi.assumptions)
     if r.decision is not None and not any(a.name.startswith("decision.") for a in used):

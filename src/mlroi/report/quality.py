@@ -100,6 +100,13 @@ def row_counts(r: CaseResult) -> list[RowCount]:
         users = ", ".join(f"{arm} {fmt.count(n)}" for arm, n in t.users.items())
         out.append(RowCount("retention: users followed", sum(t.users.values()), users))
         out += _reported(t, "retention")
+    o = r.causal
+    if o is not None:
+        units = ", ".join(f"{role} {fmt.count(n)}" for role, n in o.units.items())
+        out.append(RowCount(f"{o.design}: units analysed", sum(o.units.values()), units))
+        out += [
+            RowCount(f"{o.design}: rows", n, reason, True) for reason, n in o.excluded.items() if n
+        ]
     return out
 
 

@@ -12,6 +12,8 @@ from mlroi.report.view import (
     Cell,
     Chart,
     Column,
+    ForestChart,
+    ForestRow,
     LineChart,
     Section,
     Sentence,
@@ -345,13 +347,30 @@ def weekly_chart(r: RetentionResult, t: str) -> LineChart | None:
     )
 
 
+def cohort_chart(r: RetentionResult, t: str) -> ForestChart | None:
+    """The lift in retention at the cohort day per week of first exposure, with intervals."""
+    rows = tuple(
+        ForestRow(f"{c.cohort:%Y-%m-%d}", c.lift.estimate, c.lift.lower, c.lift.upper)
+        for c in r.cohorts or ()
+        if c.arm == t
+    )
+    if not rows:
+        return None
+    day = _days((r.cohorts or ())[0].day)
+    return ForestChart(
+        f"Lift in retention at {day} by week of first exposure: {t}",
+        rows,
+        Axis(f"{t} − {r.control}, retention at {day} (points)", "percent"),
+    )
+
+
 def charts(r: RetentionResult) -> tuple[Chart, ...]:
-    """The curves, then each treatment's weekly lift."""
+    """The curves, then each treatment's weekly lift and its lift per cohort."""
     out: list[Chart] = [curves_chart(r)]
     for t in r.treatments:
-        c = weekly_chart(r, t)
-        if c is not None:
-            out.append(c)
+        for c in (weekly_chart(r, t), cohort_chart(r, t)):
+            if c is not None:
+                out.append(c)
     return tuple(out)
 
 

@@ -105,10 +105,35 @@ def _campaign(r: CaseResult) -> Sentence | None:
     )
 
 
+def _observational(r: CaseResult) -> Sentence | None:
+    """An ROI whose lift comes from history, not a test: what it rests on, and how far the
+    naive comparison was from it."""
+    c = r.causal
+    if c is None or not any(x.source.startswith("observational") for x in r.roi.lifts):
+        return None
+    text = (
+        f"No randomized test: the lift the ROI values ({fmt.signed(c.effect.estimate)}"
+        f" {c.effect_unit}) is the {c.estimator} estimate of an observational design, valid"
+        f" only under its {len(c.assumptions)} stated assumptions (see 'Assumptions and"
+        " methods')."
+    )
+    if c.naive is not None and c.effect.estimate != 0:
+        ratio = c.naive.estimate / c.effect.estimate
+        text += f" The naive comparison on the same data gives {fmt.signed(c.naive.estimate)}"
+        if ratio > 1:
+            text += (
+                f", {fmt.number(ratio, 3)} times as much: it credits the system with what the"
+                " units would have done anyway."
+            )
+        else:
+            text += ": the units it reached would have done less than the others without it."
+    return Sentence(text, "warn" if c.withheld else "plain")
+
+
 def sentences(r: CaseResult) -> tuple[Sentence, ...]:
     """What each figure of the case counts, over what period, against what baseline."""
     out = [_period(r)]
-    for s in (_decision(r), _campaign(r)):
+    for s in (_decision(r), _campaign(r), _observational(r)):
         if s is not None:
             out.append(s)
     return tuple(out)

@@ -47,9 +47,10 @@ from mlroi.spec.case import Case
 from mlroi.spec.quantity import Quantity, draw, is_uncertain, point
 from mlroi.stats.interval import Interval
 from mlroi.value.fitted import FittedShape
-from mlroi.value.model import DecisionLift, ExperimentLift
+from mlroi.value.model import CausalLift, DecisionLift, ExperimentLift
 
 if TYPE_CHECKING:
+    from mlroi.causal.result import CausalResult
     from mlroi.decision.result import DecisionResult
     from mlroi.experiment.result import ExperimentResult
 
@@ -83,6 +84,7 @@ def roi_from_lifts(
     accept_failed_checks: str | None = None,
     decision: DecisionResult | None = None,
     fitted: FittedShape | None = None,
+    causal: CausalResult | None = None,
 ) -> RoiResult:
     """The ROI of ``case`` given every driver's lift: headline figures, intervals, sensitivity.
 
@@ -99,6 +101,9 @@ def roi_from_lifts(
             ``decision.NAME``).
         fitted: the retention analysis's fitted decay, when the case's ``value.decay`` asks
             for it (:mod:`mlroi.value.fitted`): its parameters are drawn jointly.
+        causal: the observational estimate the lifts came from, if any: when a driver takes
+            its lift from it, its failed blocking diagnostics (overlap, pre-trend, pre-period
+            fit) withhold the headline as a readout's failed checks do.
 
     Returns:
         The ROI result.
@@ -160,7 +165,7 @@ def roi_from_lifts(
     point_costs = cost_schedule(case.costs, horizon, rate_card, currency=case.finance.currency)
     item_totals = point_costs.item_totals
     assert item_totals is not None  # a one-draw schedule keeps its items
-    failed, notes = _checks(case, experiment)
+    failed, notes = _checks(case, experiment, causal)
     periods = _periods(model)
 
     return RoiResult(
@@ -382,7 +387,7 @@ def _schedule(flows: finance.CashFlows) -> tuple[Period, ...]:
 
 
 def _checks(
-    case: Case, readout: ExperimentResult | None
+    case: Case, readout: ExperimentResult | None, causal: CausalResult | None = None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The readout's failed checks that undermine the ROI, and the notes on the case.
 
@@ -398,6 +403,16 @@ def _checks(
             failed = checks
         else:
             notes += [f"The experiment (not used by the ROI) fails a check: {c}" for c in checks]
+    if causal is not None:
+        used = any(isinstance(d.lift, CausalLift) for d in case.value.drivers)
+        lines = [f"{c.name}: {c.detail}" for c in causal.failed_checks if c.blocking]
+        if used:
+            failed += lines
+        else:
+            notes += [
+                f"The observational estimate (not used by the ROI) fails a check: {c}"
+                for c in lines
+            ]
     days = case.window_days
     for i, d in enumerate(case.value.drivers):
         if days is not None and d.per is None and isinstance(d.lift, ExperimentLift):

@@ -21,9 +21,11 @@ from mlroi.costs.ratecard import RateCardOverride
 from mlroi.decision.config import DecisionConfig
 from mlroi.errors import SpecError
 from mlroi.experiment.config import ExperimentConfig
+from mlroi.spec.causal import CausalConfig
 from mlroi.spec.retention import RetentionConfig
 from mlroi.value.model import (
     AttributionLift,
+    CausalLift,
     DecisionLift,
     ExperimentLift,
     ManualLift,
@@ -162,6 +164,12 @@ class Case(Checked):
     attribution: AttributionConfig | None = Field(
         None, description="Revenue attribution from touchpoint and order logs (`mlroi attribute`)."
     )
+    causal: CausalConfig | None = Field(
+        None,
+        description="An effect estimated from observational data when no test exists "
+        "(`mlroi causal`): adjustment for intent, difference-in-differences, interrupted "
+        "time series or synthetic control.",
+    )
     value: ValueModel
     costs: list[CostItem] = Field(min_length=1, description="Every cost of the system.")
     rate_card: RateCardOverride | None = Field(
@@ -257,6 +265,17 @@ class Case(Checked):
                 f"{where}: a lift entered by hand needs its period: `per: month`, `per: year` "
                 "or `per: window` (the experiment's window); mlroi converts it to a month"
             )
+        if isinstance(d.lift, CausalLift):
+            if self.causal is None:
+                raise ValueError(
+                    f"value.drivers[{i}].lift.causal: needs a `causal:` section to read the "
+                    "effect from"
+                )
+            if d.per not in ("month", "year"):
+                raise ValueError(
+                    f"{where}: an observational effect needs its period: `per: month` or "
+                    "`per: year` (the span the outcome was measured over per unit)"
+                )
         if d.per not in (None, "month") and isinstance(d.lift, AttributionLift):
             raise ValueError(
                 f"{where}: an attributed lift is already a month's revenue (the logs' total "

@@ -175,6 +175,20 @@ class AttributionLift(Checked):
     )
 
 
+class CausalLift(Checked):
+    """The effect estimated by the case's observational analysis (``causal:``), with its
+    interval: the outcome's change per treated unit over the period the driver's ``per``
+    names (required: an observational table has no experiment window to read it from)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    causal: Literal["effect"] = Field(
+        description="`effect`: the design's headline effect per treated unit (ATT for the "
+        "adjustment designs, the average post-period effect for DiD, ITS and synthetic "
+        "control)."
+    )
+
+
 class RetentionDecay(Checked):
     """The effect's shape read from the retention analysis: the decay fitted to the lift per
     week of exposure (:mod:`mlroi.value.fitted`), instead of a guessed share a year."""
@@ -215,6 +229,8 @@ def _lift_kind(v: Any) -> str:
     """A lift naming a `metric` comes from the experiment, one naming `decision` from the
     decision analysis; anything else is entered by hand."""
     if isinstance(v, dict):
+        if "causal" in v:
+            return "causal"
         if "attribution" in v:
             return "attribution"
         if "retention" in v:
@@ -224,6 +240,8 @@ def _lift_kind(v: Any) -> str:
         return "decision"
     if isinstance(v, AttributionLift):
         return "attribution"
+    if isinstance(v, CausalLift):
+        return "causal"
     if isinstance(v, RetentionLift):
         return "retention"
     return "experiment" if isinstance(v, ExperimentLift) else "manual"
@@ -240,13 +258,15 @@ class Driver(Checked):
         | Annotated[DecisionLift, Tag("decision")]
         | Annotated[AttributionLift, Tag("attribution")]
         | Annotated[RetentionLift, Tag("retention")]
+        | Annotated[CausalLift, Tag("causal")]
         | Annotated[ManualLift, Tag("manual")],
         Discriminator(_lift_kind),
     ] = Field(
         description="`{metric: NAME}` for the experiment's lift, `{decision: value}` for the "
         "value per row of the decision analysis, `{attribution: adjusted_last_click}` for the "
         "attribution's adjusted influenced revenue a month, `{retention: lifetime_value}` for a "
-        "figure of the retention analysis, or `{estimate: ..., interval: [lo, hi]}` for a lift "
+        "figure of the retention analysis, `{causal: effect}` for the observational "
+        "estimate, or `{estimate: ..., interval: [lo, hi]}` for a lift "
         "entered by hand."
     )
     value_per_unit: Quantity = Field(
@@ -264,7 +284,8 @@ class Driver(Checked):
         None,
         description="The period the lift is over: `month`, `year`, or `window` (the "
         "experiment's window, `experiment.window_days`); mlroi converts it to a month. "
-        "Required for a lift entered by hand; otherwise read as `month`.",
+        "Required for a lift entered by hand or read from `causal:`; otherwise read as "
+        "`month`.",
     )
     basis: Basis | None = Field(
         None,

@@ -1,0 +1,182 @@
+"""The adjustment design's queries: input checks, then one aggregate query per pass.
+
+:class:`TableReducer` evaluates the row formulas of :mod:`mlroi.causal.adjust_fit` on an Ibis
+table and returns their sums, so every pass of the fit (moments, each Newton step of the
+propensity model, the weighted sums, the influence-function sums) is one aggregation the backend
+runs; Python never holds a unit's row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlroi.backend.checks import (
+    binary,
+    count,
+    missing_column,
+    nonfinite,
+    require_columns,
+    require_numeric,
+    require_type,
+)
+from mlroi.backend.columns import as_float
+from mlroi.backend.execute import fetch_one
+from mlroi.causal.adjust_fit import Build, Rows
+from mlroi.errors import DataError
+
+
+class _IbisOps:
+    def exp(self, v: Any) -> Any:
+        return v.exp()
+
+    def indicator(self, cond: Any) -> Any:
+        import ibis
+
+        return ibis.ifelse(cond, 1.0, 0.0)
+
+    def log(self, v: Any) -> Any:
+        return v.ln()
+
+
+class TableReducer:
+    """Evaluates row formulas on an Ibis table: one aggregate query per call of :meth:`sums`.
+
+    Attributes:
+        passes: the aggregate queries run so far.
+    """
+
+    def __init__(self, table: Any, treatment: Any, outcome: str, covariates: Sequence[str]):
+        self._table = table
+        self._t = treatment
+        self._y = outcome
+        self._x = tuple(covariates)
+        self.passes = 0
+
+    def sums(self, build: Build, purpose: str) -> dict[str, float]:
+        tab = self._table
+        rows = Rows(
+            t=self._t(tab),
+            y=tab[self._y].cast("float64"),
+            x=tuple(as_float(tab[c]) for c in self._x),
+            one=tab[self._y].cast("float64") * 0.0 + 1.0,
+            ops=_IbisOps(),
+        )
+        exprs = build(rows)
+        query = tab.aggregate(**{k: v.sum() for k, v in exprs.items()})
+        self.passes += 1
+        row = fetch_one(query, purpose)
+        return {k: float(row[k]) if row[k] is not None else 0.0 for k in exprs}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The analysed units and what was left out.
+
+    Attributes:
+        reducer: evaluates row formulas on the complete rows.
+        rows: rows in the table.
+        excluded: rows left out, by reason (a row with several missing values is counted once,
+            under its first such column).
+    """
+
+    reducer: TableReducer
+    rows: int
+    excluded: dict[str, int] = field(default_factory=dict)
+
+
+def prepare(
+    table: Any,
+    *,
+    unit: str | None,
+    treatment: str | None,
+    treated_when: Any,
+    outcome: str,
+    covariates: Sequence[str],
+) -> Prepared:
+    """Check the columns and count the incomplete rows (one query), and the reducer on the rest.
+
+    Args:
+        table: an Ibis table, one row per unit.
+        unit: the unit column (checked for duplicates), or ``None``.
+        treatment: the 0/1 (boolean, yes/no) treatment column, when ``treated_when`` is None.
+        treated_when: a parsed condition expression that marks the treated units, or None.
+        outcome: the outcome column.
+        covariates: the covariate columns.
+
+    Raises:
+        DataError: a column is missing or has the wrong type; the treatment holds a value other
+            than 0/1; a unit has several rows; no row is complete.
+    """
+    import ibis
+
+    from mlroi.backend.compile import to_ibis
+
+    if unit is not None:
+        require_columns(table, [("unit column", unit)])
+    require_numeric(table, [outcome], "outcome column")
+    require_numeric(table, covariates, "covariate column")
+    if treated_when is None:
+        assert treatment is not None
+        require_type(table, treatment, "treatment", binary=True)
+
+        def treat(t: Any) -> Any:
+            return binary(t[treatment]).cast("float64")
+
+    else:
+        names = list(table.schema().names)
+        for name in sorted(treated_when.names()):
+            if name not in names:
+                raise DataError("causal.treated_when: " + missing_column("column", name, names))
+
+        def treat(t: Any) -> Any:
+            return ibis.ifelse(to_ibis(treated_when, t), 1.0, 0.0)
+
+    tv = treat(table)
+    cols = [(c, as_float(table[c])) for c in (outcome, *covariates)]
+    aggs: dict[str, Any] = {"__rows": table.count()}
+    if treated_when is None:
+        aggs["__bad_t"] = count(tv.notnull() & ~tv.isin([0.0, 1.0]))
+    missing = tv.isnull()
+    aggs["__miss_t"] = count(missing)
+    for i, (_, col) in enumerate(cols):
+        gap = col.isnull() | nonfinite(col)
+        aggs[f"__miss{i}"] = count(gap & ~missing)
+        missing = missing | gap
+    if unit is not None:
+        aggs["__units"] = table[unit].nunique()
+        aggs["__unit_rows"] = table[unit].count()
+    row = fetch_one(table.aggregate(**aggs), "the check of the adjustment's columns")
+    rows = int(row["__rows"] or 0)
+    bad = int(row.get("__bad_t") or 0)
+    if bad:
+        raise DataError(
+            f"treatment column {treatment!r}: {bad:,} of {rows:,} values are not 0 or 1; use"
+            " 0/1, booleans or yes/no (1 = exposed), or give treated_when: a condition"
+        )
+    repeats = 0 if unit is None else int(row["__unit_rows"] or 0) - int(row["__units"] or 0)
+    if repeats:
+        raise DataError(
+            f"unit column {unit!r}: {repeats:,} rows repeat a unit; the"
+            " adjustment needs one row per unit (aggregate the outcome and covariates per unit)"
+        )
+    excluded: dict[str, int] = {}
+    what = "treated_when" if treated_when is not None else treatment
+    n_t = int(row["__miss_t"] or 0)
+    if n_t:
+        excluded[f"NULL in {what}"] = n_t
+    for i, (name, _) in enumerate(cols):
+        k = int(row[f"__miss{i}"] or 0)
+        if k:
+            excluded[f"NULL or non-finite {name}"] = k
+    if rows - sum(excluded.values()) <= 0:
+        raise DataError(
+            f"no complete row: every row lacks the treatment, the outcome or a covariate"
+            f" ({', '.join(f'{k}: {v:,}' for k, v in excluded.items()) or 'empty table'})"
+        )
+    keep = tv.notnull()
+    for _, col in cols:
+        keep = keep & col.notnull() & ~nonfinite(col)
+    complete = table.filter(keep) if excluded else table
+    return Prepared(TableReducer(complete, treat, outcome, covariates), rows, excluded)
