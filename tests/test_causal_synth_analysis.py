@@ -146,6 +146,11 @@ def test_unknown_treated_unit_lists_the_units() -> None:
         analyse_its(_its(treated="m9"), table=_daily())
 
 
+def test_misspelt_treated_unit_gets_the_closest_name() -> None:
+    with pytest.raises(DataError, match=r"did you mean 'm1'\?"):
+        analyse_its(_its(treated="M1", controls=["m2", "m3"]), table=_daily())
+
+
 def test_config_refuses_the_treated_unit_among_its_controls() -> None:
     with pytest.raises(SpecError, match="cannot be its own control"):
         _its(controls=["m0", "m1"])

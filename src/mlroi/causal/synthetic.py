@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from pathlib import Path
 from typing import Any
@@ -125,9 +126,12 @@ def _load(
         release(opened)
     all_units = sorted(set(rows.units.tolist()))
     if config.treated not in all_units:
+        lower = {u.lower(): u for u in all_units}
+        close = difflib.get_close_matches(config.treated.lower(), list(lower), n=1, cutoff=0.6)
+        hint = f"; did you mean {lower[close[0]]!r}?" if close else ""
         raise DataError(
             f"causal.treated: unit {config.treated!r} has no rows in column {config.unit!r}"
-            f" (units: {', '.join(all_units[:8])}{', ...' if len(all_units) > 8 else ''})"
+            f"{hint} (units: {', '.join(all_units[:8])}{', ...' if len(all_units) > 8 else ''})"
         )
     if config.controls == "all":
         controls = [u for u in all_units if u != config.treated]
