@@ -67,6 +67,9 @@ def test_its_from_raw_rows_recovers_the_effect_and_says_its_period() -> None:
     assert r.pre_periods == 90 and r.post_periods == 30
     assert r.units == {"treated": 1, "controls": 3}
     assert [c.name for c in r.checks] == ["placebo in time", "residual autocorrelation"]
+    assert r.notes[0] == (
+        "one backend query summed 1,920 rows per unit and day; the fit used 4 units x 120 days"
+    )
     json.loads(r.to_json())
 
 

@@ -165,7 +165,11 @@ def _load(
         date_column=config.date,
     )
     where = _where(source)
-    return panel, excluded, rows.notes, (f"series: {where}",)
+    read = (
+        f"one backend query summed {rows.rows_read:,} rows per unit and {panel.frequency};"
+        f" the fit used {len(panel.units)} units x {panel.keys.size} {panel.frequency}s"
+    )
+    return panel, excluded, (*rows.notes, read), (f"series: {where}",)
 
 
 def _where(source: Any) -> str:
