@@ -67,6 +67,9 @@ def test_its_from_raw_rows_recovers_the_effect_and_says_its_period() -> None:
     assert r.pre_periods == 90 and r.post_periods == 30
     assert r.units == {"treated": 1, "controls": 3}
     assert [c.name for c in r.checks] == ["placebo in time", "residual autocorrelation"]
+    assert r.notes[0] == (
+        "one backend query summed 1,920 rows per unit and day; the fit used 4 units x 120 days"
+    )
     json.loads(r.to_json())
 
 
@@ -144,6 +147,11 @@ def test_donor_pool_of_one_is_refused() -> None:
 def test_unknown_treated_unit_lists_the_units() -> None:
     with pytest.raises(DataError, match=r"causal\.treated: unit 'm9' has no rows"):
         analyse_its(_its(treated="m9"), table=_daily())
+
+
+def test_misspelt_treated_unit_gets_the_closest_name() -> None:
+    with pytest.raises(DataError, match=r"did you mean 'm1'\?"):
+        analyse_its(_its(treated="M1", controls=["m2", "m3"]), table=_daily())
 
 
 def test_config_refuses_the_treated_unit_among_its_controls() -> None:
@@ -230,3 +238,21 @@ def test_its_with_more_controls_than_history_says_how_many_are_needed() -> None:
         analyse_its(
             _its(controls="all", launch=START + dt.timedelta(days=20)), table=_daily(units=21)
         )
+
+
+def test_without_placebos_the_effect_has_no_interval_and_says_so() -> None:
+    r = analyse_synthetic_control(_sc(placebos=0), table=_daily())
+    assert r.p_value is None and r.placebos == ()
+    assert r.relative is None
+    assert "(no interval)" in repr(r)
+    assert json.loads(r.to_json())["effect"]["lower"] is None
+
+
+def test_start_and_end_trim_the_periods_and_count_what_was_left_out() -> None:
+    r = analyse_its(
+        _its(start=START + dt.timedelta(days=10), end=START + dt.timedelta(days=99)),
+        table=_daily(),
+    )
+    assert (r.pre_periods, r.post_periods) == (80, 10)
+    # 8 markets in the table: 10 days before the start and 20 after the end each.
+    assert r.excluded == {"unit-periods before start": 80, "unit-periods after end": 160}

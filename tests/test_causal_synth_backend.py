@@ -48,7 +48,7 @@ def test_integer_periods_are_kept_as_numbers() -> None:
     df = pd.DataFrame({"unit": ["a", "a", "b"], "year": [1989, 1989, 1990], "y": [1.0, 2.0, 4.0]})
     r = series_sums(open_table(df), unit="unit", period="year", outcome="y")
     assert r.kind == "number"
-    assert sorted(zip(r.units.tolist(), r.periods.tolist(), r.totals.tolist())) == [
+    assert sorted(zip(r.units.tolist(), r.periods.tolist(), r.totals.tolist(), strict=True)) == [
         ("a", 1989, 3.0),
         ("b", 1990, 4.0),
     ]

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import minimize
 
 from mlroi.causal.synthetic import analyse_synthetic_control
@@ -99,3 +101,23 @@ def test_placebo_permutation_test_size_at_most_6_percent() -> None:
         placebos, _ = placebos_in_space(values, donors, names, n_pre)
         rejected += permutation_p_value(fit.ratio, placebos) <= 0.05
     assert rejected / reps <= 0.06
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    periods=st.integers(3, 30),
+    donors=st.integers(2, 15),
+)
+def test_simplex_weights_are_optimal_on_the_simplex(seed: int, periods: int, donors: int) -> None:
+    """Weights lie on the simplex, and no vertex (one donor) nor the equal mix fits better."""
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(periods, donors)) * rng.uniform(0.1, 100)
+    b = rng.normal(size=periods) * rng.uniform(0.1, 100)
+    w = simplex_weights(A, b)
+    assert w.min() >= 0 and w.sum() == pytest.approx(1.0, abs=1e-9)
+    loss = float(np.sum((A @ w - b) ** 2))
+    scale = float(np.sum(b**2) + np.sum(A**2))
+    for j in range(donors):
+        assert loss <= float(np.sum((A[:, j] - b) ** 2)) + 1e-9 * scale
+    assert loss <= float(np.sum((A.mean(axis=1) - b) ** 2)) + 1e-9 * scale

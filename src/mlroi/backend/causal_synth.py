@@ -31,6 +31,7 @@ class SeriesRows:
         kind: ``date`` (the period column holds dates or timestamps) or ``number``.
         excluded: rows left out, by reason.
         notes: how the inputs were read.
+        rows_read: rows of the table the query read.
     """
 
     units: np.ndarray[Any, Any]
@@ -39,6 +40,7 @@ class SeriesRows:
     kind: Literal["date", "number"]
     excluded: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    rows_read: int = 0
 
 
 def series_sums(
@@ -129,6 +131,7 @@ def series_sums(
         kind=kind,
         excluded=excluded,
         notes=tuple(notes),
+        rows_read=int(rows.sum()),
     )
 
 

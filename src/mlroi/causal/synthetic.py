@@ -7,11 +7,12 @@
 3. :func:`its_from_panel` fits the pre-period regression (:mod:`mlroi.causal.its`);
    :func:`synthetic_control_from_panel` fits donor weights and placebos
    (:mod:`mlroi.causal.synthetic_control`). Both refit with a fake launch inside the
-   pre-period (placebo in time).
+   pre-period (placebo in time); the diagnostics' rules are in :mod:`mlroi.causal.series_checks`.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,19 @@ from typing import Any
 import numpy as np
 
 from mlroi import formatting as fmt
-from mlroi.causal.its import fit_its, its_design, t_p_value
+from mlroi.causal.its import fit_its, its_design
 from mlroi.causal.panel import Panel, panel_from_sums
 from mlroi.causal.result import Check
+from mlroi.causal.series_checks import (
+    MIN_PRE_SYNTHETIC,
+    its_placebo,
+    its_placebo_check,
+    placebo_time_check,
+    pre_fit_check,
+    synthetic_placebo_time,
+)
 from mlroi.causal.series_result import (
     ItsResult,
-    PlaceboInTime,
     SeriesResult,
     SyntheticControlResult,
 )
@@ -38,25 +46,6 @@ from mlroi.causal.synthetic_control import (
 from mlroi.errors import DataError, EstimationError, SpecError
 from mlroi.spec.causal_synth import ItsConfig, SyntheticControlConfig
 from mlroi.stats.interval import Interval
-
-MIN_PRE_SYNTHETIC = 10
-"""Fewest pre-period values a synthetic control is fitted on (Abadie et al. 2010 use 19
-years): with fewer, a good pre-period fit says little about the counterfactual."""
-
-PRE_FIT_SD = 0.5
-"""Pre-period fit check: the RMSPE must not exceed this share of the treated series' own
-pre-period standard deviation (the synthetic unit explains at least 75% of its variation) ..."""
-
-PRE_FIT_LEVEL = 0.05
-"""... or this share of its pre-period mean level (a tight fit of a series that barely moves)."""
-
-PLACEBO_TIME_LIMIT = 0.01
-"""ITS placebo in time: a fake launch whose effect has a p-value below this withholds the
-headline (the model finds an effect where there was none)."""
-
-PLACEBO_TIME_GAP = 2.0
-"""Synthetic control placebo in time without placebos in space: the fake launch's mean gap must
-stay within this multiple of the refit's pre-period RMSPE (a warning otherwise)."""
 
 ASSUMPTIONS_ITS = (
     "Without the launch, the treated series would have kept its pre-period relation to the"
@@ -125,9 +114,12 @@ def _load(
         release(opened)
     all_units = sorted(set(rows.units.tolist()))
     if config.treated not in all_units:
+        lower = {u.lower(): u for u in all_units}
+        close = difflib.get_close_matches(config.treated.lower(), list(lower), n=1, cutoff=0.6)
+        hint = f"; did you mean {lower[close[0]]!r}?" if close else ""
         raise DataError(
             f"causal.treated: unit {config.treated!r} has no rows in column {config.unit!r}"
-            f" (units: {', '.join(all_units[:8])}{', ...' if len(all_units) > 8 else ''})"
+            f"{hint} (units: {', '.join(all_units[:8])}{', ...' if len(all_units) > 8 else ''})"
         )
     if config.controls == "all":
         controls = [u for u in all_units if u != config.treated]
@@ -161,7 +153,11 @@ def _load(
         date_column=config.date,
     )
     where = _where(source)
-    return panel, excluded, rows.notes, (f"series: {where}",)
+    read = (
+        f"one backend query summed {rows.rows_read:,} rows per unit and {panel.frequency};"
+        f" the fit used {len(panel.units)} units x {panel.keys.size} {panel.frequency}s"
+    )
+    return panel, excluded, (*rows.notes, read), (f"series: {where}",)
 
 
 def _where(source: Any) -> str:
@@ -301,25 +297,14 @@ def its_from_panel(
     placebo = None
     notes_out = list(notes)
     if config.placebo_time:
-        placebo = _its_placebo(panel, y, X, n_pre, names, config)
+        placebo = its_placebo(panel, y, X, n_pre, names, config)
         if placebo is None:
             notes_out.append(
                 "placebo in time: skipped, the pre-period is too short to refit before a fake"
                 " launch"
             )
         else:
-            checks.append(
-                Check(
-                    "placebo in time",
-                    passed=placebo.statistic >= PLACEBO_TIME_LIMIT,
-                    blocking=True,
-                    value=placebo.statistic,
-                    limit=PLACEBO_TIME_LIMIT,
-                    detail=f"fake launch {placebo.launch}: average effect"
-                    f" {fmt.interval(placebo.effect)} over {placebo.periods} periods,"
-                    f" {fmt.p_equals(placebo.statistic)} (limit {fmt.number(PLACEBO_TIME_LIMIT)})",
-                )
-            )
+            checks.append(its_placebo_check(placebo))
     rho = fit.lag1_autocorrelation
     checks.append(
         Check(
@@ -380,42 +365,6 @@ def its_from_panel(
     )
 
 
-def _fake_split(n_pre: int, post: int, minimum: int) -> int | None:
-    """The fake launch row: the last ``min(post, n_pre // 4)`` pre periods become a fake
-    post-period, when what stays before it still meets ``minimum``."""
-    h = min(post, n_pre // 4)
-    fake = n_pre - h
-    return fake if h >= 1 and fake >= minimum else None
-
-
-def _its_placebo(
-    panel: Panel,
-    y: np.ndarray[Any, Any],
-    X: np.ndarray[Any, Any],
-    n_pre: int,
-    names: tuple[str, ...],
-    config: ItsConfig,
-) -> PlaceboInTime | None:
-    from mlroi.causal.its import MIN_RESIDUAL_DF
-
-    fake = _fake_split(n_pre, panel.keys.size - n_pre, X.shape[1] + MIN_RESIDUAL_DF)
-    if fake is None:
-        return None
-    try:
-        fit = fit_its(
-            y[:n_pre],
-            X[:n_pre],
-            fake,
-            level=config.level,
-            names=names,
-            autocorrelated=config.autocorrelated,
-        )
-    except EstimationError:
-        return None
-    p = t_p_value(fit.average.estimate, fit.average.std_error, fit.df_resid)
-    return PlaceboInTime(panel.label(int(panel.keys[fake])), n_pre - fake, fit.average, p)
-
-
 def synthetic_control_from_panel(
     panel: Panel,
     config: SyntheticControlConfig,
@@ -452,7 +401,7 @@ def synthetic_control_from_panel(
     )
     intervals = placebo_intervals(fit, placebos, gaps, n_pre, config.level)
     p_value = permutation_p_value(fit.ratio, placebos) if placebos else None
-    checks = [_pre_fit_check(y[:n_pre], fit.pre_rmspe)]
+    checks = [pre_fit_check(y[:n_pre], fit.pre_rmspe)]
     needed = math.ceil(2 / (1 - config.level)) - 1
     checks.append(
         Check(
@@ -466,7 +415,7 @@ def synthetic_control_from_panel(
             f" {fmt.level(config.level)} interval its level"
             + (
                 f"; with {intervals.used} the interval is the range of their gaps, which covers"
-                f" at most {fmt.level((intervals.used - 1) / (intervals.used + 1))})"
+                f" at most {fmt.share((intervals.used - 1) / (intervals.used + 1), 0)})"
                 if 2 <= intervals.used < needed
                 else ")"
             ),
@@ -474,14 +423,14 @@ def synthetic_control_from_panel(
     )
     placebo = None
     if config.placebo_time:
-        placebo = _synthetic_placebo_time(panel, y, donors, n_pre)
+        placebo = synthetic_placebo_time(panel, y, donors, n_pre)
         if placebo is None:
             notes_out.append(
                 "placebo in time: skipped, the pre-period is too short to refit before a fake"
                 " launch"
             )
         else:
-            checks.append(_placebo_time_check(placebo, placebos, fit.pre_rmspe, config.level))
+            checks.append(placebo_time_check(placebo, placebos, fit.pre_rmspe, config.level))
     notes_out.append(
         "intervals: the treated unit's gap minus the central quantiles of the placebos' gaps"
         f" ({intervals.used} placebos with a pre-period RMSPE within"
@@ -532,67 +481,4 @@ def synthetic_control_from_panel(
         p_value=p_value,
         placebos=placebos,
         placebos_used=intervals.used,
-    )
-
-
-def _pre_fit_check(pre: np.ndarray[Any, Any], rmspe: float) -> Check:
-    sd = float(pre.std(ddof=1))
-    level = float(abs(pre.mean()))
-    limit = max(PRE_FIT_SD * sd, PRE_FIT_LEVEL * level)
-    return Check(
-        "pre-period fit",
-        passed=rmspe <= limit,
-        blocking=True,
-        value=rmspe,
-        limit=limit,
-        detail=f"pre-period RMSPE {fmt.value(rmspe)} (limit {fmt.value(limit)}: the larger of"
-        f" {fmt.number(PRE_FIT_SD)} x the treated series' standard deviation"
-        f" {fmt.value(sd)} and {fmt.level(PRE_FIT_LEVEL)} of its mean {fmt.value(level)})",
-    )
-
-
-def _synthetic_placebo_time(
-    panel: Panel, y: np.ndarray[Any, Any], donors: np.ndarray[Any, Any], n_pre: int
-) -> PlaceboInTime | None:
-    fake = _fake_split(n_pre, panel.keys.size - n_pre, MIN_PRE_SYNTHETIC)
-    if fake is None:
-        return None
-    fit = fit_synthetic(y[:n_pre], panel.values[:n_pre, donors], fake)
-    return PlaceboInTime(
-        panel.label(int(panel.keys[fake])),
-        n_pre - fake,
-        Interval(fit.average, math.nan, math.nan, fit.pre_rmspe),
-        abs(fit.average),
-    )
-
-
-def _placebo_time_check(
-    placebo: PlaceboInTime, placebos: tuple[Any, ...], pre_rmspe: float, level: float
-) -> Check:
-    """The fake launch's mean gap against the gaps placebos in space show with no effect (the
-    ``level`` quantile of their absolute mean gaps, among those that fit within
-    :data:`PLACEBO_FIT_LIMIT` x the treated unit's RMSPE); without enough placebos, against
-    :data:`PLACEBO_TIME_GAP` x the refit's pre-period RMSPE."""
-    spread = np.array(
-        [
-            abs(p.average)
-            for p in placebos
-            if math.isfinite(p.average) and p.pre_rmspe <= PLACEBO_FIT_LIMIT * pre_rmspe
-        ]
-    )
-    gap = placebo.statistic
-    if spread.size >= 2:
-        limit = float(np.quantile(spread, level, method="inverted_cdf"))
-        rule = f"the {fmt.level(level)} quantile of the placebos' |mean gap| in space"
-    else:
-        limit = PLACEBO_TIME_GAP * placebo.effect.std_error
-        rule = f"{fmt.number(PLACEBO_TIME_GAP)} x the refit's pre-period RMSPE"
-    return Check(
-        "placebo in time",
-        passed=gap <= limit,
-        blocking=False,
-        value=gap,
-        limit=limit,
-        detail=f"fake launch {placebo.launch}: mean gap {fmt.signed(placebo.effect.estimate)}"
-        f" over {placebo.periods} periods (limit ±{fmt.value(limit)}: {rule})",
     )

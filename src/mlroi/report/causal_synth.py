@@ -25,6 +25,9 @@ from mlroi.report.view import (
 )
 from mlroi.stats.interval import Interval
 
+PLACEBO_ROWS = 20
+"""Most units the placebo table lists (largest post/pre RMSPE ratios; the treated unit always)."""
+
 _NAMES = {"its": "Interrupted time series", "synthetic_control": "Synthetic control"}
 
 
@@ -160,6 +163,12 @@ def placebo_table(r: SeriesResult) -> Table | None:
     entries = [(r.treated, r.pre_rmspe, r.rmspe_ratio, r.effect.estimate, True)]
     entries += [(p.unit, p.pre_rmspe, p.ratio, p.average, False) for p in r.placebos]
     entries.sort(key=lambda e: -e[2])
+    ranked = list(enumerate(entries))
+    if len(ranked) > PLACEBO_ROWS:
+        treated_row = next(x for x in ranked if x[1][4])
+        ranked = ranked[:PLACEBO_ROWS]
+        if treated_row not in ranked:
+            ranked.append(treated_row)
     rows = tuple(
         (
             Cell(str(i + 1)),
@@ -168,10 +177,11 @@ def placebo_table(r: SeriesResult) -> Table | None:
             Cell(fmt.number(ratio, 3)),
             Cell(fmt.signed(avg)),
         )
-        for i, (u, pre, ratio, avg, treated) in enumerate(entries)
+        for i, (u, pre, ratio, avg, treated) in ranked
     )
+    shown = "" if len(ranked) == len(entries) else f"; the top {PLACEBO_ROWS} of {len(entries)}"
     return Table(
-        f"Placebos in space: permutation p = {fmt.p_value(r.p_value)}",
+        f"Placebos in space: permutation p = {fmt.p_value(r.p_value)}{shown}",
         (
             Column("rank", "right"),
             Column("unit"),
