@@ -2,7 +2,7 @@
 chosen, the checks, bad input, and the report.
 
 Published check: California's Proposition 99 (Abadie, Diamond and Hainmueller 2010), shipped in
-``tests/data/causal`` (see its README_did.md); Arkhangelsky et al. (2021, Table 1) give DiD
+``tests/data/causal`` (see its README.md); Arkhangelsky et al. (2021, Table 1) give DiD
 -27.3, reproduced to 0.05.
 """
 

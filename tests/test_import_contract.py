@@ -35,6 +35,7 @@ RULES = (
             "decision",
             "retention",
             "attribution",
+            "causal",
             "roi",
             "stats",
             "value",
@@ -85,12 +86,24 @@ RULES += (
             "experiment",
             "decision",
             "retention",
+            "attribution",
             "roi",
             "report",
             "cli",
             "pipeline",
             "result",
         )
+    ),
+    Rule(
+        name="data moves one way: backend/ does not import causal",
+        packages=("backend", "sources"),
+        forbidden="mlroi.causal",
+        exceptions={
+            "backend/causal_adjust.py": "the adjustment design's per-row formulas "
+            "(causal/adjust_rows.py: arithmetic on an Ops interface, no estimation) "
+            "are written once for the array reducer and this query reducer, so both compute the "
+            "same sums by construction",
+        },
     ),
 )
 
