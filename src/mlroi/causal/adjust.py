@@ -75,7 +75,7 @@ def analyse_adjustment(
     from mlroi.backend.causal_adjust import prepare
     from mlroi.expr.parse import parse
     from mlroi.sources.facts import table_facts
-    from mlroi.sources.open import open_table
+    from mlroi.sources.open import open_table, source_name
 
     source = table if table is not None else config.source
     tab = open_table(source, base=base)
@@ -104,7 +104,7 @@ def analyse_adjustment(
         f" one of the moments per arm, {fit.iterations} of the propensity model's Newton steps,"
         " one of the propensity-weighted sums, one of the influence-function sums)",
     )
-    where = _where(config.source if table is None else table)
+    where = source_name(config.source if table is None else table)
     return adjustment_result(
         fit,
         config,
@@ -113,16 +113,6 @@ def analyse_adjustment(
         sources=(f"users: {where}",),
         passes=passes,
     )
-
-
-def _where(source: Any) -> str:
-    for attr in ("path", "demo", "table"):
-        value = getattr(source, attr, None)
-        if isinstance(value, str):
-            return value
-    if isinstance(source, str | Path):
-        return str(source)
-    return f"a {type(source).__name__} given in code"
 
 
 def _interval(e: Estimate, z: float) -> Interval:

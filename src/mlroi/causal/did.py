@@ -85,7 +85,7 @@ def analyse_did(config: DidConfig, *, base: Path | None = None, table: Any = Non
         SpecError, DataError, BackendError, EstimationError: one line naming what to fix.
     """
     from mlroi.backend.causal_did import did_cells
-    from mlroi.sources.open import open_table
+    from mlroi.sources.open import open_table, source_name
 
     source = table if table is not None else config.source
     tbl = open_table(source, base=base)
@@ -123,18 +123,8 @@ def analyse_did(config: DidConfig, *, base: Path | None = None, table: Any = Non
         config,
         excluded=cells.excluded,
         notes=tuple(notes),
-        sources=(f"panel: {_where(source)}",),
+        sources=(f"panel: {source_name(source)}",),
     )
-
-
-def _where(source: Any) -> str:
-    for attr in ("path", "demo", "table"):
-        value = getattr(source, attr, None)
-        if isinstance(value, str):
-            return value
-    if isinstance(source, str | Path):
-        return str(source)
-    return f"a {type(source).__name__} given in code"
 
 
 def choose_estimator(panel: Panel, config: DidConfig) -> tuple[str, str]:

@@ -100,7 +100,7 @@ def _load(
     config: ItsConfig | SyntheticControlConfig, base: Path | None, table: Any
 ) -> tuple[Panel, dict[str, int], tuple[str, ...], tuple[str, ...]]:
     from mlroi.backend.causal_synth import series_sums
-    from mlroi.sources.open import open_table, release
+    from mlroi.sources.open import open_table, release, source_name
 
     source = table if table is not None else config.source
     if source is None:
@@ -152,22 +152,12 @@ def _load(
         wanted=[config.treated, *controls],
         date_column=config.date,
     )
-    where = _where(source)
+    where = source_name(source)
     read = (
         f"one backend query summed {rows.rows_read:,} rows per unit and {panel.frequency};"
         f" the fit used {len(panel.units)} units x {panel.keys.size} {panel.frequency}s"
     )
     return panel, excluded, (*rows.notes, read), (f"series: {where}",)
-
-
-def _where(source: Any) -> str:
-    for attr in ("path", "demo", "table"):
-        value = getattr(source, attr, None)
-        if isinstance(value, str):
-            return value
-    if isinstance(source, str | Path):
-        return str(source)
-    return f"a {type(source).__name__} given in code"
 
 
 def _split(

@@ -22,7 +22,6 @@ _BUILDERS = {
     "mlroi.causal.adjust_result.AdjustmentResult": "mlroi.report.causal_adjust",
     "mlroi.causal.did_result.DidResult": "mlroi.report.causal_did",
     "mlroi.causal.series_result.SeriesResult": "mlroi.report.causal_synth",
-    "mlroi.causal.result.CausalResult": "mlroi.report.causal",
 }
 """Result class -> the report module with its ``view`` and ``describe`` functions."""
 

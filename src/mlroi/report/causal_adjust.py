@@ -23,6 +23,7 @@ from mlroi.report.view import (
     Table,
     Tone,
     View,
+    interval_tone,
 )
 from mlroi.stats.interval import Interval
 
@@ -31,14 +32,6 @@ _ESTIMAND = {"att": "effect on the exposed users (ATT)", "ate": "effect on every
 
 def _iv(iv: Interval) -> str:
     return fmt.interval(iv)
-
-
-def _tone(iv: Interval) -> Tone:
-    if iv.lower > 0:
-        return "good"
-    if iv.upper < 0:
-        return "bad"
-    return "plain"
 
 
 def headline(r: AdjustmentResult) -> Sentence:
@@ -108,7 +101,9 @@ def estimates_table(r: AdjustmentResult) -> Table:
         rows.append(
             (
                 Cell(label, tone),
-                Cell("—" if r.withheld else _iv(iv), _tone(iv) if not r.withheld else "muted"),
+                Cell(
+                    "—" if r.withheld else _iv(iv), interval_tone(iv) if not r.withheld else "muted"
+                ),
                 Cell("—" if r.withheld else _iv(r.other_estimand[name])),
             )
         )

@@ -20,8 +20,8 @@ from mlroi.report.view import (
     Sentence,
     Series,
     Table,
-    Tone,
     View,
+    interval_tone,
 )
 from mlroi.stats.interval import Interval
 
@@ -35,14 +35,6 @@ ESTIMATOR_NAMES = {
 
 def _name(key: str) -> str:
     return ESTIMATOR_NAMES.get(key, key)
-
-
-def _tone(iv: Interval) -> Tone:
-    if iv.lower > 0:
-        return "good"
-    if iv.upper < 0:
-        return "bad"
-    return "plain"
 
 
 def failed_checks(r: DidResult) -> tuple[Sentence, ...]:
@@ -95,7 +87,7 @@ def estimates_table(r: DidResult) -> Table:
     rows = [
         (
             Cell(_name(k) + (" (headline)" if k == r.estimator else "")),
-            Cell(fmt.interval(iv), _tone(iv)),
+            Cell(fmt.interval(iv), interval_tone(iv)),
             Cell(fmt.number(iv.std_error)),
         )
         for k, iv in r.estimates.items()
@@ -193,7 +185,7 @@ def event_table(r: DidResult) -> Table | None:
     rows = tuple(
         (
             Cell(f"{e.relative:+d}" if e.relative else "0 (adoption)"),
-            Cell(fmt.interval(e.effect), _tone(e.effect)),
+            Cell(fmt.interval(e.effect), interval_tone(e.effect)),
             Cell(fmt.count(e.count)),
         )
         for e in shown
@@ -225,7 +217,7 @@ def group_time_table(r: DidResult) -> Table | None:
             Cell(g.group),
             Cell(g.period),
             Cell(g.base),
-            Cell(fmt.interval(g.effect), _tone(g.effect) if g.post else "muted"),
+            Cell(fmt.interval(g.effect), interval_tone(g.effect) if g.post else "muted"),
             Cell(f"{fmt.count(g.treated)} / {fmt.count(g.controls)}"),
         )
         for g in cells

@@ -20,8 +20,8 @@ from mlroi.report.view import (
     Sentence,
     Series,
     Table,
-    Tone,
     View,
+    interval_tone,
 )
 from mlroi.stats.interval import Interval
 
@@ -29,14 +29,6 @@ PLACEBO_ROWS = 20
 """Most units the placebo table lists (largest post/pre RMSPE ratios; the treated unit always)."""
 
 _NAMES = {"its": "Interrupted time series", "synthetic_control": "Synthetic control"}
-
-
-def _tone(iv: Interval) -> Tone:
-    if iv.lower > 0:
-        return "good"
-    if iv.upper < 0:
-        return "bad"
-    return "plain"
 
 
 def _iv(iv: Interval) -> str:
@@ -59,7 +51,7 @@ def headline(r: SeriesResult) -> Sentence | None:
         f"{_NAMES[r.design]}: {r.treated}'s {r.outcome} changed by {_iv(r.effect)}{rel} per"
         f" {r.frequency} after the launch on {r.launch} ({fmt.level(r.level)} interval;"
         f" {r.period}); cumulative {_iv(r.cumulative)}.",
-        "strong" if _tone(r.effect) == "plain" else _tone(r.effect),
+        "strong" if interval_tone(r.effect) == "plain" else interval_tone(r.effect),
     )
 
 
@@ -105,10 +97,10 @@ def estimates_table(r: SeriesResult) -> Table:
     """The adjusted effect next to the naive before-after difference."""
     unit = f"per {r.frequency}, {fmt.level(r.level)} interval"
     rows = [
-        (Cell(_NAMES[r.design]), Cell(_iv(r.effect), _tone(r.effect)), Cell(unit)),
+        (Cell(_NAMES[r.design]), Cell(_iv(r.effect), interval_tone(r.effect)), Cell(unit)),
         (
             Cell("cumulative over the post period"),
-            Cell(_iv(r.cumulative), _tone(r.cumulative)),
+            Cell(_iv(r.cumulative), interval_tone(r.cumulative)),
             Cell(f"sum over {r.post_periods} {r.frequency}s"),
         ),
     ]
@@ -116,7 +108,7 @@ def estimates_table(r: SeriesResult) -> Table:
         rows.append(
             (
                 Cell("relative to the counterfactual"),
-                Cell(fmt.interval(r.relative, relative=True), _tone(r.relative)),
+                Cell(fmt.interval(r.relative, relative=True), interval_tone(r.relative)),
                 Cell(f"counterfactual mean {fmt.value(r.counterfactual_mean)} per {r.frequency}"),
             )
         )

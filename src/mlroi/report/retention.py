@@ -21,6 +21,7 @@ from mlroi.report.view import (
     Table,
     Tone,
     View,
+    interval_tone,
 )
 from mlroi.retention.result import RetentionResult
 from mlroi.retention.survival import KaplanMeier
@@ -29,14 +30,6 @@ from mlroi.stats.interval import Interval
 
 def _days(x: float) -> str:
     return f"day {fmt.number(x)}"
-
-
-def _tone(iv: Interval) -> Tone:
-    if iv.lower > 0:
-        return "good"
-    if iv.upper < 0:
-        return "bad"
-    return "plain"
 
 
 def _share_iv(iv: Interval) -> str:
@@ -94,7 +87,7 @@ def at_days_table(r: RetentionResult) -> Table:
         cells = [Cell(fmt.number(at.day))]
         cells += [Cell(_share_iv(at.arms[a])) for a in arms]
         cells += [
-            Cell(fmt.points_interval(at.differences[t]), _tone(at.differences[t]))
+            Cell(fmt.points_interval(at.differences[t]), interval_tone(at.differences[t]))
             for t in r.treatments
         ]
         rows.append(tuple(cells))
@@ -110,7 +103,7 @@ def rmst_table(r: RetentionResult) -> Table:
     m = r.rmst
     rows = [(Cell(a), Cell(_value_iv(m.arms[a])), Cell("")) for a in (r.control, *r.treatments)]
     rows += [
-        (Cell(f"{t} − {r.control}"), Cell(""), Cell(fmt.interval(d), _tone(d)))
+        (Cell(f"{t} − {r.control}"), Cell(""), Cell(fmt.interval(d), interval_tone(d)))
         for t, d in m.differences.items()
     ]
     return Table(
@@ -129,7 +122,7 @@ def weekly_table(r: RetentionResult, t: str) -> Table | None:
             Cell(str(w.week)),
             Cell(fmt.share(w.control.estimate)),
             Cell(fmt.share(w.treatment.estimate)),
-            Cell(fmt.points_interval(w.lift), _tone(w.lift)),
+            Cell(fmt.points_interval(w.lift), interval_tone(w.lift)),
             Cell(f"{fmt.count(w.at_risk_control)} / {fmt.count(w.at_risk_treatment)}"),
         )
         for w in r.over_time[t].weeks
@@ -154,7 +147,7 @@ def cohort_table(r: RetentionResult, t: str) -> Table | None:
             Cell(f"{c.cohort:%Y-%m-%d}"),
             Cell(fmt.share(c.control.estimate)),
             Cell(fmt.share(c.treatment.estimate)),
-            Cell(fmt.points_interval(c.lift), _tone(c.lift)),
+            Cell(fmt.points_interval(c.lift), interval_tone(c.lift)),
             Cell(f"{fmt.count(c.followed_control)} / {fmt.count(c.followed_treatment)}"),
         )
         for c in r.cohorts or ()
@@ -237,7 +230,7 @@ def lifetime_table(r: RetentionResult) -> Table | None:
         rows.append(
             (
                 Cell(f"{t} − {r.control}"),
-                Cell(fmt.money(v.lift.estimate, cur), _tone(v.lift)),
+                Cell(fmt.money(v.lift.estimate, cur), interval_tone(v.lift)),
                 Cell(fmt.money_range(v.lift.lower, v.lift.upper, cur)),
             )
         )

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from mlroi.stats.interval import Interval
 
 Tone = Literal["plain", "good", "bad", "warn", "muted", "strong", "alarm", "note"]
 """How a piece of text reads: renderers map tones to colours or emphasis.
@@ -20,6 +23,16 @@ Tone = Literal["plain", "good", "bad", "warn", "muted", "strong", "alarm", "note
 estimated, ``muted`` a side remark, ``strong`` a headline, ``alarm`` a check that invalidates the
 rest, ``note`` a caveat (rendered with a ``note:`` prefix).
 """
+
+
+def interval_tone(iv: Interval) -> Tone:
+    """``good`` for an interval wholly above zero, ``bad`` wholly below, else ``plain``."""
+    if iv.lower > 0:
+        return "good"
+    if iv.upper < 0:
+        return "bad"
+    return "plain"
+
 
 Align = Literal["left", "right"]
 

@@ -61,7 +61,7 @@ def analyse_retention(
     """
     from mlroi.backend.retention import retention_counts
     from mlroi.sources.facts import table_facts
-    from mlroi.sources.open import open_table
+    from mlroi.sources.open import open_table, source_name
 
     asg_source = assignments if assignments is not None else config.assignments
     asg = open_table(asg_source, base=base)
@@ -70,13 +70,13 @@ def analyse_retention(
         mode, timestamp = "activity", config.activity.timestamp
         src = log if log is not None else config.activity.source
         log_table = open_table(src, base=base)
-        where = _where(src)
+        where = source_name(src)
     else:
         assert config.churn is not None
         mode, timestamp = "churn", config.churn.timestamp
         src = log if log is not None else config.churn.source
         log_table = asg if src is None else open_table(src, base=base)
-        where = "the assignments" if src is None else _where(src)
+        where = "the assignments" if src is None else source_name(src)
     counts = retention_counts(
         asg,
         log_table,
@@ -119,7 +119,7 @@ def analyse_retention(
         excluded=counts.excluded,
         notes=counts.notes,
         sources=(
-            f"assignments: {_where(config.assignments if assignments is None else asg)}",
+            f"assignments: {source_name(config.assignments if assignments is None else asg)}",
             f"{mode} log: {where}",
         ),
         currency=currency,
@@ -131,14 +131,6 @@ def analyse_retention(
         if config.cohort_day is not None
         else None,
     )
-
-
-def _where(source: Any) -> str:
-    for attr in ("path", "demo", "table"):
-        value = getattr(source, attr, None)
-        if isinstance(value, str):
-            return value
-    return f"a {type(source).__name__} given in code"
 
 
 def analyse_counts(

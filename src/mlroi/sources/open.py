@@ -173,6 +173,18 @@ def _parquet_view(con: Any, path: str) -> Any:
     return ops.DatabaseTable(name, schema=schema, source=con, namespace=ops.Namespace()).to_expr()
 
 
+def source_name(source: Any) -> str:
+    """How a result names where its rows came from: the path, demo table or table name, or
+    what kind of object was given in code."""
+    for attr in ("path", "demo", "table"):
+        value = getattr(source, attr, None)
+        if isinstance(value, str):
+            return value
+    if isinstance(source, str | Path):
+        return str(source)
+    return f"a {type(source).__name__} given in code"
+
+
 def open_table(source: Any, *, base: Path | None = None) -> Any:
     """Open ``source`` as an Ibis table.
 
