@@ -21,7 +21,7 @@ from mlroi.backend.checks import (
     require_numeric,
     require_type,
 )
-from mlroi.backend.columns import as_float
+from mlroi.backend.columns import as_float, distinct_count
 from mlroi.backend.execute import fetch_one
 from mlroi.causal.adjust_fit import Build, Rows
 from mlroi.errors import DataError
@@ -145,7 +145,7 @@ def prepare(
         aggs[f"__miss{i}"] = count(gap & ~missing)
         missing = missing | gap
     if unit is not None:
-        aggs["__units"] = table[unit].nunique()
+        aggs["__units"] = distinct_count(table[unit], None)
         aggs["__unit_rows"] = table[unit].count()
     row = fetch_one(table.aggregate(**aggs), "the check of the adjustment's columns")
     rows = int(row["__rows"] or 0)
