@@ -500,3 +500,24 @@ def assert_same_numbers(got: dict[str, Any], want: dict[str, Any]) -> None:
         if not same:
             bad.append(f"{path}: got {actual!r}, want {expected!r}")
     assert not bad, f"{len(bad)} differences, first: " + "; ".join(bad[:5])
+
+
+@pytest.mark.parametrize(
+    ("engine", "words"),
+    [
+        (
+            "duckdb",
+            "units checked for duplicates by a bitmap over the id range 1,000,001 to 1,001,500",
+        ),
+        ("snowflake", "units checked for duplicates by COUNT(DISTINCT)"),
+        ("clickhouse", "units checked for duplicates by the rows of a SELECT DISTINCT"),
+    ],
+)
+def test_the_readout_says_how_it_counted_distinct_units(
+    engine: str, words: str, inputs: Inputs, act_as: Callable[[str], None]
+) -> None:
+    act_as(engine)
+    notes = readout(Source(path=str(inputs.users)), READOUT).notes
+    assert [n for n in notes if n.startswith("units checked")] == [
+        next(n for n in notes if n.startswith(words))
+    ]

@@ -70,6 +70,16 @@ def distinct_count(column: Any, bounds: tuple[int, int] | None) -> Any:
     return bit_count(bitstring_agg(column.cast("int64"), lo, hi))
 
 
+def distinct_method(column: Any, bounds: tuple[int, int] | None) -> str:
+    """How :func:`distinct_count` counts ``column`` on its engine, in words for a result's note."""
+    can = capabilities(column)
+    if not can.exact_count_distinct:
+        return "the rows of a SELECT DISTINCT (this engine's COUNT(DISTINCT) is an estimate)"
+    if bounds is None or not can.bitmap_distinct:
+        return "COUNT(DISTINCT)"
+    return f"a bitmap over the id range {bounds[0]:,} to {bounds[1]:,} in the Parquet footers"
+
+
 @lru_cache(maxsize=1)
 def _bitmap_functions() -> tuple[Any, Any]:
     """DuckDB's ``bitstring_agg`` and ``bit_count`` as Ibis built-ins (defined on first use)."""
