@@ -528,3 +528,37 @@ def test_the_readout_says_how_it_counted_distinct_units(
     assert [n for n in notes if n.startswith("units checked")] == [
         next(n for n in notes if n.startswith(words))
     ]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "clickhouse"])
+def test_an_order_with_lines_of_two_users_is_counted_once_on_every_engine(
+    engine: str, act_as: Callable[[str], None]
+) -> None:
+    from mlroi.backend.attribution import LogColumns, journey_counts
+
+    act_as(engine)
+    t0 = dt.datetime(2026, 1, 1)
+    touches = pd.DataFrame(
+        {"user_id": ["u", "v"], "ts": [t0, t0], "channel": ["ad", "ad"], "item_id": ["a", "a"]}
+    )
+    orders = pd.DataFrame(
+        {
+            "user_id": ["u", "v", "u", "u"],
+            "order_id": ["o1", "o1", "o2", "o2"],
+            "ts": [t0 + dt.timedelta(hours=1)] * 4,
+            "revenue": [5.0, 2.0, 1.0, 3.0],
+            "item_id": ["a", "b", "a", "b"],
+        }
+    )
+    cols = LogColumns(
+        "user_id", "ts", "channel", "item_id", "user_id", "order_id", "ts", "revenue", "item_id"
+    )
+    got = journey_counts(
+        ibis.memtable(touches),
+        ibis.memtable(orders),
+        cols,
+        lookback_days=30,
+        half_life_days=7,
+        max_touches=50,
+    )
+    assert got.counts["orders_with_several_users"] == 1
