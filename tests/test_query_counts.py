@@ -138,3 +138,38 @@ def test_a_past_campaign_adds_a_flag_check_and_the_uplift_queries(scored: Path) 
         # every ranking's (score, arm, label) sums in one UNION ALL
         "the uplift cells of the campaign table",
     ]
+
+
+def test_attribution_reads_the_paths_the_counts_and_each_influence_rule_once(
+    tmp_path: Path,
+) -> None:
+    from mlroi.attribution.analysis import attribute
+    from mlroi.attribution.config import AttributionConfig
+    from mlroi.demo.journeys import generate_journey_logs
+
+    for name, table in generate_journey_logs(300, seed=3).items():
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+    config = AttributionConfig.model_validate(
+        {
+            "touchpoints": {"path": str(tmp_path / "touchpoints.parquet")},
+            "orders": {"path": str(tmp_path / "orders.parquet")},
+            "touchpoint_columns": {"session": "session_id"},
+            "order_columns": {"session": "session_id"},
+            "recommendation": {"clicks": ["rec_click"]},
+            "resamples": 10,
+        }
+    )
+    assert purposes(lambda: attribute(config, seed=1)) == [
+        # the journeys: per path, conversion and position, counts and values
+        "the path-count query",
+        # rows, duplicates, irregular orders of both logs: one-row aggregates, cross-joined
+        "the counts of the logs",
+        # the influenced revenue's spread is over the users who ordered; counted once for the
+        # item and order windows and once more for the session rule, which reads its own
+        # prepared logs (one query could serve both)
+        "the ordering users",
+        "the order-level query",
+        "the item-level query",
+        "the ordering users",
+        "the session-level query",
+    ]
