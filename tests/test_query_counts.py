@@ -164,12 +164,11 @@ def test_attribution_reads_the_paths_the_counts_and_each_influence_rule_once(
         "the path-count query",
         # rows, duplicates, irregular orders of both logs: one-row aggregates, cross-joined
         "the counts of the logs",
-        # the influenced revenue's spread is over the users who ordered; counted once for the
-        # item and order windows and once more for the session rule, which reads its own
-        # prepared logs (one query could serve both)
+        # the influenced revenue's spread is over the users who ordered: counted once, for
+        # the item and order windows and the session rule alike
         "the ordering users",
+        # each rule's influenced revenue per user, summed with its squares
         "the order-level query",
         "the item-level query",
-        "the ordering users",
         "the session-level query",
     ]

@@ -418,10 +418,15 @@ def session_influenced(
     channels: Sequence[str],
     touch_session: str,
     order_session: str,
+    users: float | None = None,
 ) -> Influenced:
     """Session-level influenced revenue: an order's net revenue (0 when refunds exceed it), when
     the user clicked a recommendation earlier in the session the order was placed in (an order's
     session is that of its first line).
+
+    Args:
+        users: the users with at least one order, when :func:`influenced` has counted them
+            already (the same logs): spares a query.
 
     Raises:
         DataError: a session column is missing.
@@ -433,9 +438,10 @@ def session_influenced(
         orders, [("order session column", order_session)], prefix="attribution.orders: "
     )
     _, _, o = _prepared(touches, orders, cols)
-    users = fetch_one(o.aggregate(users=distinct_count(o.user, None)), "the ordering users")[
-        "users"
-    ]
+    if users is None:
+        users = fetch_one(o.aggregate(users=distinct_count(o.user, None)), "the ordering users")[
+            "users"
+        ]
     raw = touches.filter(touches[cols.channel].cast("string").isin(list(channels)))
     clicks = raw.select(
         cu=raw[cols.touch_user].cast("string"),
