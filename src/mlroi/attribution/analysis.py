@@ -127,6 +127,7 @@ def attribute(
             channels=channels,
             touch_session=tc.session,
             order_session=oc.session,
+            users=order.users,
         )
         infl += _influenced(
             None, session, ("", "later in the session of a click"), level, "session"

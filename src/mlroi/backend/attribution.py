@@ -22,6 +22,7 @@ How the logs become journeys (the documented handling of bad input):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,7 @@ import numpy as np
 
 from mlroi.backend.capabilities import capabilities
 from mlroi.backend.checks import require_columns
-from mlroi.backend.columns import exact_sum
+from mlroi.backend.columns import distinct_count, exact_sum
 from mlroi.backend.execute import fetch_columns, fetch_one
 from mlroi.errors import DataError
 
@@ -162,7 +163,9 @@ def _prepared(touches: Any, orders: Any, cols: LogColumns) -> tuple[Any, Any, An
     ).distinct()
     o = lines.group_by("order_id").aggregate(
         user=lines.user.min(),
-        users=lines.user.nunique(),
+        # two users at most matter: min != max is exact on every engine, where ClickHouse's
+        # COUNT(DISTINCT) is an estimate
+        several_users=lines.user.min() != lines.user.max(),
         time=lines.time.min(),
         net=exact_sum(lines.revenue),
     )
@@ -309,54 +312,44 @@ def _irregular(
     t: Any, lines: Any, o: Any, touches: Any, orders: Any, exclude: Sequence[str] = ()
 ) -> dict[str, Any]:
     """Counts of the logs' rows, duplicates, touches of ``exclude`` channels and irregular
-    orders (a few one-row scans; the distinct touches are counted in one)."""
+    orders, in one query (one-row aggregates of each log, cross-joined)."""
     import ibis
 
-    got: dict[str, Any] = {}
-    got.update(fetch_one(touches.aggregate(touch_rows=touches.count()), "the touchpoint count"))
-    got.update(fetch_one(orders.aggregate(order_lines=orders.count()), "the order-line count"))
-    got.update(
-        fetch_one(
-            t.aggregate(
-                distinct_touches=t.count(),
-                channels_with_separator=t.channel.contains(SEPARATOR).sum(),
-                # the journeys' filter keeps a touch where this is true (not NULL)
-                **(
-                    {"_kept": (~t.channel.isin(list(exclude))).fill_null(False).sum()}
-                    if exclude
-                    else {}
-                ),
-                _first=t.time.min(),
-                _last=t.time.max(),
+    # one-row aggregates of each log, cross-joined: one query (one round trip) for them all
+    parts = [
+        touches.aggregate(touch_rows=touches.count()),
+        orders.aggregate(order_lines=orders.count()),
+        t.aggregate(
+            distinct_touches=t.count(),
+            channels_with_separator=t.channel.contains(SEPARATOR).sum(),
+            # the journeys' filter keeps a touch where this is true (not NULL)
+            **(
+                {"_kept": (~t.channel.isin(list(exclude))).fill_null(False).sum()}
+                if exclude
+                else {}
             ),
-            "the touchpoint counts",
-        )
-    )
-    got.update(
-        fetch_one(
-            lines.aggregate(
-                distinct_lines=lines.count(),
-                _first_order=lines.time.min(),
-                _last_order=lines.time.max(),
-            ),
-            "the order-line counts",
-        )
+            _first=t.time.min(),
+            _last=t.time.max(),
+        ),
+        lines.aggregate(
+            distinct_lines=lines.count(),
+            _first_order=lines.time.min(),
+            _last_order=lines.time.max(),
+        ),
+        o.aggregate(
+            orders=o.count(),
+            order_revenue=exact_sum(o.value),
+            orders_with_several_users=o.several_users.cast("int64").sum(),
+            refunds_exceeding_order=(o.net < 0).sum(),
+            refund_excess=exact_sum(ibis.greatest(-o.net, 0.0)),
+        ),
+    ]
+    got: dict[str, Any] = fetch_one(
+        functools.reduce(lambda a, b: a.cross_join(b), parts), "the counts of the logs"
     )
     for end, pick in (("_first", min), ("_last", max)):
         known = [x for x in (got.get(end), got.pop(f"{end}_order", None)) if x is not None]
         got[end] = pick(known) if known else None
-    got.update(
-        fetch_one(
-            o.aggregate(
-                orders=o.count(),
-                order_revenue=exact_sum(o.value),
-                orders_with_several_users=(o.users > 1).sum(),
-                refunds_exceeding_order=(o.net < 0).sum(),
-                refund_excess=exact_sum(ibis.greatest(-o.net, 0.0)),
-            ),
-            "the order counts",
-        )
-    )
     if int(got.get("channels_with_separator") or 0):
         raise DataError(
             "attribution.touchpoints: a channel name holds the control character U+001F; "
@@ -425,10 +418,15 @@ def session_influenced(
     channels: Sequence[str],
     touch_session: str,
     order_session: str,
+    users: float | None = None,
 ) -> Influenced:
     """Session-level influenced revenue: an order's net revenue (0 when refunds exceed it), when
     the user clicked a recommendation earlier in the session the order was placed in (an order's
     session is that of its first line).
+
+    Args:
+        users: the users with at least one order, when :func:`influenced` has counted them
+            already (the same logs): spares a query.
 
     Raises:
         DataError: a session column is missing.
@@ -440,7 +438,10 @@ def session_influenced(
         orders, [("order session column", order_session)], prefix="attribution.orders: "
     )
     _, _, o = _prepared(touches, orders, cols)
-    users = fetch_one(o.aggregate(users=o.user.nunique()), "the ordering users")["users"]
+    if users is None:
+        users = fetch_one(o.aggregate(users=distinct_count(o.user, None)), "the ordering users")[
+            "users"
+        ]
     raw = touches.filter(touches[cols.channel].cast("string").isin(list(channels)))
     clicks = raw.select(
         cu=raw[cols.touch_user].cast("string"),
@@ -499,7 +500,9 @@ def influenced(
 
     t, lines, o = _prepared(touches, orders, cols)
     clicks = t.filter(t.channel.isin(list(channels)))
-    users = fetch_one(o.aggregate(users=o.user.nunique()), "the ordering users")["users"]
+    users = fetch_one(o.aggregate(users=distinct_count(o.user, None)), "the ordering users")[
+        "users"
+    ]
 
     def spread(per: Any, purpose: str) -> Influenced:
         return _spread(per, purpose, users)

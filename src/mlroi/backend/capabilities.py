@@ -24,7 +24,12 @@ class Capabilities:
         native_fetch: small results are fetched as plain rows without Arrow (which would import
             pandas and pyarrow on every command-line run).
         sorted_lists: an aggregated list sorts in a scalar function (DuckDB's ``array_sort`` of
-            an ``array_agg``), which is faster than an aggregate with its own ``ORDER BY``.
+            an ``array_agg``), which is faster than an aggregate with its own ``ORDER BY``, and
+            the only ordered list on engines whose string aggregate takes no ``ORDER BY`` in
+            Ibis (Spark, ClickHouse).
+        exact_count_distinct: ``COUNT(DISTINCT ...)`` counts exactly; where Ibis compiles it to
+            an estimate (ClickHouse's ``uniq``), distinct values are counted as the rows of a
+            ``SELECT DISTINCT``.
     """
 
     bitmap_distinct: bool = False
@@ -33,13 +38,27 @@ class Capabilities:
     quantiles: bool = True
     native_fetch: bool = False
     sorted_lists: bool = False
+    exact_count_distinct: bool = True
 
 
 ENGINES: dict[str, Capabilities] = {
     "duckdb": Capabilities(bitmap_distinct=True, native_fetch=True, sorted_lists=True),
     "postgres": Capabilities(),
+    # compiled, not run (tests/test_dialects.py): what each engine's SQL offers through Ibis 12
+    # BIGNUMERIC sums; PERCENTILE_CONT is analytic only, and Ibis compiles no quantile aggregate
+    "bigquery": Capabilities(quantiles=False),
+    "snowflake": Capabilities(),  # PERCENTILE_CONT ... WITHIN GROUP, NUMBER(38, 10) sums
+    # Spark SQL: exact PERCENTILE; COLLECT_LIST has no ORDER BY, ARRAY_SORT does the ordering
+    "databricks": Capabilities(sorted_lists=True),
+    "trino": Capabilities(quantiles=False),  # approx_percentile only
+    # quantile() samples, varSamp is documented as numerically unstable, COUNT(DISTINCT)
+    # compiles to the estimate uniq(), and groupArray takes no ORDER BY
+    "clickhouse": Capabilities(
+        quantiles=False, one_pass_moments=False, sorted_lists=True, exact_count_distinct=False
+    ),
 }
-"""Capabilities of every engine mlroi is tested on, by Ibis backend name."""
+"""Capabilities of every engine mlroi runs on (DuckDB, PostgreSQL) or compiles for, by Ibis
+backend name."""
 
 DEFAULT = Capabilities()
 """What an engine not in :data:`ENGINES` is assumed to offer (standard SQL aggregates)."""

@@ -54,13 +54,30 @@ def distinct_count(column: Any, bounds: tuple[int, int] | None) -> Any:
     With ``bounds`` on an engine with a bitmap count (DuckDB): the popcount of a bitmap with one
     bit per value in the range (``bitstring_agg``), a fraction of the time and memory of the hash
     table behind ``COUNT(DISTINCT ...)``; DuckDB raises an error for a value outside the range,
-    so a wrong range can fail the query but never miscount.
+    so a wrong range can fail the query but never miscount. On an engine whose
+    ``COUNT(DISTINCT ...)`` is an estimate, the rows of a ``SELECT DISTINCT`` of the column's
+    table are counted instead (a scalar subquery).
     """
-    if bounds is None or not capabilities(column).bitmap_distinct:
+    can = capabilities(column)
+    if not can.exact_count_distinct:
+        table = column.op().rel.to_expr()
+        distinct = table.select(__value=column).filter(lambda t: t.__value.notnull()).distinct()
+        return distinct.count().as_scalar()
+    if bounds is None or not can.bitmap_distinct:
         return column.nunique()
     bitstring_agg, bit_count = _bitmap_functions()
     lo, hi = bounds
     return bit_count(bitstring_agg(column.cast("int64"), lo, hi))
+
+
+def distinct_method(column: Any, bounds: tuple[int, int] | None) -> str:
+    """How :func:`distinct_count` counts ``column`` on its engine, in words for a result's note."""
+    can = capabilities(column)
+    if not can.exact_count_distinct:
+        return "the rows of a SELECT DISTINCT (this engine's COUNT(DISTINCT) is an estimate)"
+    if bounds is None or not can.bitmap_distinct:
+        return "COUNT(DISTINCT)"
+    return f"a bitmap over the id range {bounds[0]:,} to {bounds[1]:,} in the Parquet footers"
 
 
 @lru_cache(maxsize=1)

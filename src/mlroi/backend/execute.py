@@ -7,6 +7,8 @@ Results are small (aggregates), so they come back as plain rows or numpy columns
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from mlroi.backend.capabilities import capabilities, engine
@@ -14,6 +16,28 @@ from mlroi.errors import BackendError, MlroiError, first_line
 
 if TYPE_CHECKING:
     import numpy as np
+
+Watcher = Callable[[Any, str], None]
+_WATCHERS: list[Watcher] = []
+
+
+@contextlib.contextmanager
+def watching(watcher: Watcher) -> Iterator[None]:
+    """Call ``watcher(query, purpose)`` before each query the executor runs in the block.
+
+    The tests count the queries of an analysis with it, and compile each for other SQL
+    dialects (``tests/test_dialects.py``).
+    """
+    _WATCHERS.append(watcher)
+    try:
+        yield
+    finally:
+        _WATCHERS.remove(watcher)
+
+
+def _announce(query: Any, purpose: str) -> None:
+    for watcher in tuple(_WATCHERS):
+        watcher(query, purpose)
 
 
 def fetch_rows(query: Any, purpose: str) -> list[dict[str, Any]]:
@@ -27,6 +51,7 @@ def fetch_rows(query: Any, purpose: str) -> list[dict[str, Any]]:
     Raises:
         BackendError: the engine or driver failed; the message names ``purpose``.
     """
+    _announce(query, purpose)
     try:
         if capabilities(query).native_fetch:
             relation = engine(query)._to_duckdb_relation(query)
@@ -45,6 +70,7 @@ def fetch_columns(query: Any, purpose: str) -> dict[str, np.ndarray[Any, Any]]:
     Raises:
         BackendError: the engine or driver failed; the message names ``purpose``.
     """
+    _announce(query, purpose)
     try:
         if capabilities(query).native_fetch:
             return dict(engine(query)._to_duckdb_relation(query).fetchnumpy())

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlroi.backend.capabilities import capabilities, engine_name
-from mlroi.backend.columns import as_float, distinct_count
+from mlroi.backend.columns import as_float, distinct_count, distinct_method
 from mlroi.backend.execute import fetch_rows
 from mlroi.backend.overflow import (
     LIMIT,
@@ -61,6 +61,7 @@ class GroupStats:
     cap_values: Mapping[str, float]
     one_pass: bool = False
     counts: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    distinct_method: str = ""
 
     def arm(self, arm: str, segment: int | None = None, value: str | None = None) -> Aggregates:
         """One arm's aggregates, overall or within ``value`` of segment column ``segment``."""
@@ -199,7 +200,7 @@ def collect(table: Any, spec: Aggregation, keys: TableFacts) -> GroupStats:
     and the distinct units are then counted with ``COUNT(DISTINCT ...)``.
     """
     try:
-        return run_query(build_query(table, spec, keys.table, keys.bounds), spec)
+        stats = run_query(build_query(table, spec, keys.table, keys.bounds), spec)
     except IllConditioned:
         return collect(table, dataclasses.replace(spec, one_pass=True), keys)
     except NonFinite as exc:
@@ -214,6 +215,11 @@ def collect(table: Any, spec: Aggregation, keys: TableFacts) -> GroupStats:
         if keys.bounds is None or "min and max range" not in str(exc):
             raise
         return collect(table, spec, dataclasses.replace(keys, bounds=None, column_bounds={}))
+    if not spec.check_unique:
+        return stats
+    counted = keys.table if keys.table is not None else table
+    method = distinct_method(counted[spec.unit], keys.bounds)
+    return dataclasses.replace(stats, distinct_method=method)
 
 
 def _raw_column(spec: Aggregation, column: str) -> str:

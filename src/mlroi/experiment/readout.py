@@ -316,6 +316,8 @@ def _read_out_table(
         f"{raw} capped at its {fmt.number(q)} quantile = {fmt.number(stats.cap_values[new])}"
         for new, (raw, q) in capped.items()
     ]
+    if stats.distinct_method:
+        notes.append(f"units checked for duplicates by {stats.distinct_method}")
     if config.correction != "none":
         family = sum(1 for c in overall if c.p_value is not None and not _is_guardrail(c, config))
         method = "Holm" if config.correction == "holm" else "Benjamini-Hochberg"
