@@ -79,7 +79,15 @@ def test_parquet_with_an_unusual_extension_is_recognised_by_its_magic_bytes(
 ) -> None:
     path = tmp_path / "users.data"
     pq.write_table(users(), path)
-    assert run(str(path)).to_dict() == run(users()).to_dict()
+
+    def numbers(result: Any) -> dict[str, Any]:
+        """The readout without its note on how duplicate units were counted (a Parquet file's
+        footers give a bitmap count; an in-memory table takes COUNT(DISTINCT))."""
+        d: dict[str, Any] = result.to_dict()
+        d["notes"] = [n for n in d["notes"] if not n.startswith("units checked for duplicates")]
+        return d
+
+    assert numbers(run(str(path))) == numbers(run(users()))
 
 
 def test_an_unknown_extension_asks_for_the_format(tmp_path: Path) -> None:
