@@ -59,6 +59,9 @@ _LAZY = {
     "ItsConfig": "mlroi.spec.causal_synth",
     "SyntheticControlConfig": "mlroi.spec.causal_synth",
     "CausalResult": "mlroi.causal.result",
+    "AdjustmentResult": "mlroi.causal.adjust_result",
+    "DidResult": "mlroi.causal.did_result",
+    "SeriesResult": "mlroi.causal.series_result",
 }
 __all__ += list(_LAZY)
 
