@@ -192,6 +192,39 @@ def _split(
     return n_pre
 
 
+def _shared(
+    config: ItsConfig | SyntheticControlConfig,
+    panel: Panel,
+    y: np.ndarray[Any, Any],
+    n_pre: int,
+    design: str,
+    average: Interval,
+) -> dict[str, Any]:
+    """The fields both series designs fill alike: the headline, the naive before-after
+    difference, the period and the series."""
+    rel, cf = _relative(average, float(y[n_pre:].mean()))
+    return {
+        "design": design,
+        "estimator": design,
+        "outcome": config.outcome,
+        "effect": average,
+        "effect_unit": f"{config.outcome} per {panel.frequency}, average over the post period",
+        "relative": rel,
+        "counterfactual_mean": cf,
+        "naive": _naive(y, n_pre, config.level),
+        "estimates": {design: average},
+        "period": _period(panel, n_pre),
+        "level": config.level,
+        "treated": config.treated,
+        "launch": panel.label(int(panel.keys[n_pre])),
+        "frequency": panel.frequency,
+        "periods": panel.labels,
+        "pre_periods": n_pre,
+        "post_periods": panel.keys.size - n_pre,
+        "actual": tuple(float(v) for v in y),
+    }
+
+
 def _period(panel: Panel, n_pre: int) -> str:
     m = panel.keys.size - n_pre
     return (
@@ -313,33 +346,14 @@ def its_from_panel(
         f" with autocorrelation {fmt.number(fit.error_autocorrelation, 2)} (sandwich"
         " covariance of the coefficients and variance of the sum of future errors)"
     )
-    actual_post = y[n_pre:]
-    rel, cf = _relative(fit.average, float(actual_post.mean()))
     return ItsResult(
-        design="its",
-        estimator="its",
-        outcome=config.outcome,
-        effect=fit.average,
-        effect_unit=f"{config.outcome} per {panel.frequency}, average over the post period",
-        relative=rel,
-        counterfactual_mean=cf,
-        naive=_naive(y, n_pre, config.level),
-        estimates={"its": fit.average},
-        checks=tuple(checks),
+        **_shared(config, panel, y, n_pre, "its", fit.average),
         assumptions=ASSUMPTIONS_ITS,
         units={"treated": 1, "controls": len(controls)},
-        period=_period(panel, n_pre),
-        level=config.level,
+        checks=tuple(checks),
         excluded=excluded or {},
         notes=tuple(notes_out),
         sources=sources,
-        treated=config.treated,
-        launch=panel.label(int(panel.keys[n_pre])),
-        frequency=panel.frequency,
-        periods=panel.labels,
-        pre_periods=n_pre,
-        post_periods=panel.keys.size - n_pre,
-        actual=tuple(float(v) for v in y),
         counterfactual=tuple(float(v) for v in fit.fitted)
         + tuple(c.estimate for c in fit.counterfactual),
         effects=fit.effect,
@@ -432,32 +446,14 @@ def synthetic_control_from_panel(
         for i, w in sorted(enumerate(fit.weights), key=lambda iw: -iw[1])
         if w > 1e-6
     }
-    rel, cf = _relative(intervals.average, float(y[n_pre:].mean()))
     return SyntheticControlResult(
-        design="synthetic_control",
-        estimator="synthetic_control",
-        outcome=config.outcome,
-        effect=intervals.average,
-        effect_unit=f"{config.outcome} per {panel.frequency}, average over the post period",
-        relative=rel,
-        counterfactual_mean=cf,
-        naive=_naive(y, n_pre, config.level),
-        estimates={"synthetic_control": intervals.average},
-        checks=tuple(checks),
+        **_shared(config, panel, y, n_pre, "synthetic_control", intervals.average),
         assumptions=ASSUMPTIONS_SYNTHETIC,
         units={"treated": 1, "donors": len(donors_names)},
-        period=_period(panel, n_pre),
-        level=config.level,
+        checks=tuple(checks),
         excluded=excluded or {},
         notes=tuple(notes_out),
         sources=sources,
-        treated=config.treated,
-        launch=panel.label(int(panel.keys[n_pre])),
-        frequency=panel.frequency,
-        periods=panel.labels,
-        pre_periods=n_pre,
-        post_periods=panel.keys.size - n_pre,
-        actual=tuple(float(v) for v in y),
         counterfactual=tuple(float(v) for v in fit.synthetic),
         effects=intervals.effects,
         cumulative_effects=intervals.cumulative,
