@@ -180,7 +180,9 @@ class Case(Checked):
     accept_failed_checks: str | None = Field(
         None,
         description="Why to give the ROI headline although the experiment fails a check (SRM, "
-        "a guardrail), in words the report shows; without it the headline is withheld.",
+        "a guardrail) or the observational design a blocking diagnostic (overlap, balance, "
+        "pre-trend, pre-period fit), in words the report shows; without it the headline is "
+        "withheld.",
         min_length=1,
     )
 
