@@ -10,6 +10,7 @@ import math
 from mlroi import formatting as fmt
 from mlroi.causal.adjust import ESTIMATOR_NAMES
 from mlroi.causal.adjust_result import AdjustmentResult
+from mlroi.report.diagnostics import checks_table
 from mlroi.report.view import (
     Axis,
     Cell,
@@ -66,21 +67,6 @@ def context(r: AdjustmentResult) -> tuple[Sentence, ...]:
     if r.sources:
         lines.append(Sentence(f"Inputs: {'; '.join(r.sources)}.", "muted"))
     return tuple(lines)
-
-
-def checks_table(r: AdjustmentResult) -> Table:
-    """The diagnostics, failed ones first (blocking ones before warnings)."""
-    order = list(r.failed_checks) + [c for c in r.checks if c.passed]
-    rows = []
-    for c in order:
-        if c.passed:
-            verdict = Cell("passed", "good")
-        elif c.blocking:
-            verdict = Cell("FAILED: no headline", "alarm")
-        else:
-            verdict = Cell("warning", "warn")
-        rows.append((Cell(c.name), verdict, Cell(c.detail)))
-    return Table("Diagnostics", (Column("check"), Column("result"), Column("detail")), tuple(rows))
 
 
 def estimates_table(r: AdjustmentResult) -> Table:

@@ -9,6 +9,7 @@ import math
 
 from mlroi import formatting as fmt
 from mlroi.causal.series_result import ItsResult, SeriesResult, SyntheticControlResult
+from mlroi.report.diagnostics import checks_table
 from mlroi.report.view import (
     Axis,
     Cell,
@@ -73,24 +74,6 @@ def context(r: SeriesResult) -> tuple[Sentence, ...]:
     if r.sources:
         lines.append(Sentence("Inputs: " + "; ".join(r.sources) + ".", "muted"))
     return tuple(lines)
-
-
-def checks_table(r: SeriesResult) -> Table:
-    """The diagnostics, failed ones first."""
-    failed = r.failed_checks
-    ordered = (*failed, *(c for c in r.checks if c.passed))
-    rows = tuple(
-        (
-            Cell(c.name),
-            Cell(
-                "passed" if c.passed else ("FAILED" if c.blocking else "warning"),
-                "good" if c.passed else ("alarm" if c.blocking else "warn"),
-            ),
-            Cell(c.detail),
-        )
-        for c in ordered
-    )
-    return Table("Diagnostics", (Column("check"), Column("verdict"), Column("detail")), rows)
 
 
 def estimates_table(r: SeriesResult) -> Table:
