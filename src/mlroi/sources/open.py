@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from mlroi.backend import spill
 from mlroi.checked import Checked
 from mlroi.errors import BackendError, DataError, SpecError, first_line
 
@@ -56,10 +57,13 @@ class Source(Checked):
 
 @lru_cache(maxsize=1)
 def default_connection() -> Any:
-    """The shared embedded DuckDB connection used for paths and in-memory frames."""
+    """The shared embedded DuckDB connection used for paths and demo tables, spilling to
+    mlroi's own folder (:mod:`mlroi.backend.spill`)."""
     import ibis
 
-    return ibis.duckdb.connect()
+    con = ibis.duckdb.connect()
+    spill.setup(con.con)
+    return con
 
 
 @lru_cache(maxsize=8)
@@ -67,9 +71,20 @@ def _connect(url: str) -> Any:
     import ibis
 
     try:
-        return ibis.connect(url)
+        con = ibis.connect(url)
     except Exception as exc:  # drivers raise their own types; surface one line
         raise BackendError(f"cannot connect to {_redact(url)}: {first_line(exc)}") from exc
+    if getattr(con, "name", None) == "duckdb":
+        spill.setup(con.con)
+    return con
+
+
+def end_run() -> spill.SpillReport | None:
+    """End a run (a command): close the DuckDB connections mlroi opened, remove its spill
+    folder, and say what was spilled. The next table opened opens new connections."""
+    default_connection.cache_clear()
+    _connect.cache_clear()
+    return spill.finish()
 
 
 def _redact(url: str) -> str:
