@@ -71,7 +71,7 @@ class Poll:
         percent: reads the engine's progress (0 to 100, or ``None``).
         spilled: reads the bytes spilled so far.
         displays: where progress goes once the query has run ``delay`` seconds.
-        delay: seconds before anything is shown.
+        delay: seconds before anything is shown (default :data:`DELAY`).
     """
 
     def __init__(
@@ -80,13 +80,13 @@ class Poll:
         percent: Callable[[], float | None],
         spilled: Callable[[], int],
         displays: tuple[Display, ...],
-        delay: float = DELAY,
+        delay: float | None = None,
     ) -> None:
         self._purpose = purpose
         self._percent = percent
         self._spilled = spilled
         self._displays = displays
-        self._delay = delay
+        self._delay = DELAY if delay is None else delay
         self.shown = False
 
     def tick(self, elapsed: float) -> QueryProgress:

@@ -94,6 +94,7 @@ class QueryBar:
 
     def show(self, progress: QueryProgress) -> None:
         """Start or move the bar (called from the polling thread)."""
+        total = None if progress.percent is None else 100.0
         if self._bar is None:
             if not self._drawn():
                 return
@@ -106,13 +107,15 @@ class QueryBar:
                 console=self._console or console,
                 transient=True,
             )
-            self._task = self._bar.add_task(escape(f"Running {progress.purpose}"), spilled="")
+            self._task = self._bar.add_task(
+                escape(f"Running {progress.purpose}"), total=total, spilled=""
+            )
             self._bar.start()
         assert self._task is not None
         spilled = progress.spilled_bytes
         self._bar.update(
             self._task,
-            total=None if progress.percent is None else 100.0,
+            total=total,
             completed=progress.percent or 0.0,
             spilled=f"spilled {fmt.data_size(spilled)}" if spilled else "",
         )
