@@ -39,7 +39,7 @@ def fresh_run(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     def one_thread(con: Any) -> None:
         setup(con)
-        con.execute("SET threads = 1")
+        con.execute("SET threads = 1").fetchall()
 
     monkeypatch.setattr(spill, "setup", one_thread)
     end_run()

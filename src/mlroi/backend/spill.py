@@ -181,7 +181,9 @@ def setup(con: Any) -> None:
     """
     chosen = settings()
     folder = _folder()
-    con.execute(f"SET temp_directory = '{_quote(str(folder))}'")
+    # every result fetched to its end: DuckDB refuses other work on a connection with an
+    # unfinished result
+    con.execute(f"SET temp_directory = '{_quote(str(folder))}'").fetchall()
     for name, value, option in (
         ("memory_limit", chosen.memory_limit, "--memory-limit / MLROI_MEMORY_LIMIT"),
         ("max_temp_directory_size", chosen.max_temp_size, "--max-temp-size / MLROI_MAX_TEMP_SIZE"),
@@ -189,12 +191,12 @@ def setup(con: Any) -> None:
         if value is None:
             continue
         try:
-            con.execute(f"SET {name} = '{_quote(value)}'")
+            con.execute(f"SET {name} = '{_quote(value)}'").fetchall()
         except Exception as exc:
             raise SpecError(f"{option}: DuckDB does not take {value!r}") from exc
-    con.execute("SET enable_progress_bar = true")
-    con.execute("SET enable_progress_bar_print = false")
-    (limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    con.execute("SET enable_progress_bar = true").fetchall()
+    con.execute("SET enable_progress_bar_print = false").fetchall()
+    ((limit,),) = con.execute("SELECT current_setting('memory_limit')").fetchall()
     with _STATE.lock:
         _STATE.connections.append(con)
         _STATE.memory_limit = str(limit)
