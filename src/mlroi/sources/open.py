@@ -66,24 +66,38 @@ def default_connection() -> Any:
     return con
 
 
-@lru_cache(maxsize=8)
+_CONNECTIONS: dict[str, Any] = {}
+"""The connections opened from URLs, one per URL, until :func:`end_run`."""
+
+
 def _connect(url: str) -> Any:
     import ibis
 
+    if url in _CONNECTIONS:
+        return _CONNECTIONS[url]
     try:
         con = ibis.connect(url)
     except Exception as exc:  # drivers raise their own types; surface one line
         raise BackendError(f"cannot connect to {_redact(url)}: {first_line(exc)}") from exc
     if getattr(con, "name", None) == "duckdb":
         spill.setup(con.con)
+    _CONNECTIONS[url] = con
     return con
 
 
 def end_run() -> spill.SpillReport | None:
-    """End a run (a command): close the DuckDB connections mlroi opened, remove its spill
-    folder, and say what was spilled. The next table opened opens new connections."""
+    """End a run (a command): close the connections mlroi opened, remove its spill folder, and
+    say what was spilled. The next table opened opens new connections."""
     default_connection.cache_clear()
-    _connect.cache_clear()
+    opened = list(_CONNECTIONS.values())
+    _CONNECTIONS.clear()
+    for con in opened:
+        if getattr(con, "name", None) == "duckdb":
+            continue  # closed by spill.finish, which set it up
+        try:
+            con.disconnect()
+        except Exception:  # closing is housekeeping; a broken connection is closed enough
+            continue
     return spill.finish()
 
 
