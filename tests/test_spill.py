@@ -290,3 +290,13 @@ def test_a_bad_spill_option_is_one_line_and_exit_2(
     assert result.exit_code == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(says), result.stderr
+
+
+def test_a_spill_option_after_the_command_says_where_it_goes(tmp_path: Path, ids: Path) -> None:
+    config = readout_config(tmp_path, ids)
+    result = CliRunner().invoke(app, ["experiment", str(config), "--memory-limit", "4GB"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: No such option: --memory-limit (an option of mlroi itself: give it before the"
+        " command, `mlroi --memory-limit ... experiment ...`)"
+    )
