@@ -280,14 +280,7 @@ _EXIT = {"registered": False}
 def _register_exit() -> None:
     if not _EXIT["registered"]:
         _EXIT["registered"] = True
-        atexit.register(_remove_folder)
-
-
-def _remove_folder() -> None:
-    """At exit, the spill folder goes even if nobody called :func:`finish`."""
-    folder = folder_in_use()
-    if folder is not None and folder.name.startswith(PREFIX):
-        shutil.rmtree(folder, ignore_errors=True)
+        atexit.register(finish)
 
 
 def explain(exc: BaseException, purpose: str) -> BackendError | None:
