@@ -352,6 +352,32 @@ def test_postgres_event_log_gives_the_reference_numbers(
     assert_same_result(readout(config=config).to_dict(), reference)
 
 
+# --- Spark ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spark_sources(spark_tables: Any, data: RecommenderData) -> dict[str, Source]:
+    return {
+        name: spark_tables.put(f"readout_{name}", getattr(data, name))
+        for name in ("users", "events", "assignments")
+    }
+
+
+def test_spark_table_gives_the_reference_numbers(
+    spark_sources: dict[str, Source], reference: dict[str, Any]
+) -> None:
+    result = readout(spark_sources["users"], CONFIG)
+    assert_same_result(result.to_dict(), reference)
+
+
+def test_spark_event_log_gives_the_reference_numbers(
+    spark_sources: dict[str, Source], reference: dict[str, Any]
+) -> None:
+    events = EventLog(source=spark_sources["events"], assignments=spark_sources["assignments"])
+    result = readout(config=CONFIG.model_copy(update={"events": events}))
+    assert_same_result(result.to_dict(), reference)
+
+
 # --- one query per readout -----------------------------------------------------------------------
 
 _EXECUTE_METHODS = (
