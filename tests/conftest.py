@@ -280,6 +280,23 @@ def spark_tables(spark_con: Any, tmp_path_factory: pytest.TempPathFactory) -> An
     return spark_session.SparkTables(spark_con, tmp_path_factory.mktemp("spark-tables"))
 
 
+@pytest.fixture
+def put_on(request: pytest.FixtureRequest) -> Callable[[str, str, Any], Any]:
+    """``put_on(engine, name, frame)``: a pandas or pyarrow table as table ``name`` on
+    ``"postgres"`` (dropped after the test) or ``"spark"`` (a view); returns its ``Source``."""
+    from mlroi.sources.open import Source
+
+    def put(engine: str, name: str, frame: Any) -> Any:
+        if engine == "spark":
+            return request.getfixturevalue("spark_tables").put(name, frame)
+        con = request.getfixturevalue("postgres_con")
+        con.create_table(name, obj=frame, overwrite=True)
+        request.addfinalizer(lambda: con.drop_table(name, force=True))
+        return Source(url=request.getfixturevalue("postgres_url"), table=name)
+
+    return put
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """One headless Chromium for the whole test session (a Playwright ``Browser``)."""

@@ -86,3 +86,10 @@ class SparkTables:
         pq.write_table(table, path, coerce_timestamps="us")
         self.con.read_parquet(str(path), table_name=name)
         return Source(url=URL, table=name)
+
+
+SERVERS = [
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("spark", marks=pytest.mark.spark),
+]
+"""The engines the ``put_on`` fixture (conftest.py) loads tables into, marked for each."""
