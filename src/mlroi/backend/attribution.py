@@ -305,7 +305,8 @@ def _path(kept: Any, max_touches: int) -> Any:
     digits = len(str(max(max_touches - 1, 0))) + 1
     tagged = (kept.position + 10 ** (digits - 1)).cast("string") + kept.channel
     joined = tagged.collect(where=kept.keep).sort().join(SEPARATOR)
-    return joined.re_replace(f"(^|{SEPARATOR})[0-9]{{{digits}}}", r"\1")
+    group = capabilities(kept).first_group
+    return joined.re_replace(f"(^|{SEPARATOR})[0-9]{{{digits}}}", group)
 
 
 def _irregular(
