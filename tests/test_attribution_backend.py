@@ -333,8 +333,8 @@ def test_a_long_path_keeps_its_order_past_ten_positions_and_digits_in_channel_na
 
 @pytest.mark.spark
 def test_attribution_on_spark_gives_the_duckdb_result(spark_tables, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Path counts and every model's credits and intervals agree exactly: only the names of the
-    sources differ (a Spark path's channels are joined with Spark's regular-expression syntax)."""
+    """Path counts and every model's credits and intervals agree exactly; only the names of the
+    sources differ."""
     t, o, _ = generated_logs(6, users=150)
     t.to_parquet(tmp_path / "t.parquet")
     o.to_parquet(tmp_path / "o.parquet")

@@ -378,6 +378,18 @@ def test_spark_event_log_gives_the_reference_numbers(
     assert_same_result(result.to_dict(), reference)
 
 
+def test_pyspark_frames_are_read_on_their_session(
+    spark_con: Any, spark_sources: dict[str, Source], reference: dict[str, Any]
+) -> None:
+    frames = {name: spark_con._session.table(s.table) for name, s in spark_sources.items()}
+    per_unit = readout(frames["users"], CONFIG)
+    assert_same_result(per_unit.to_dict(), reference)
+    events = readout(config=CONFIG, events=frames["events"], assignments=frames["assignments"])
+    assert_same_result(events.to_dict(), reference)
+    views = [t.name for t in spark_con._session.catalog.listTables()]
+    assert not [v for v in views if v.startswith("mlroi_spark_")]  # released after each readout
+
+
 # --- one query per readout -----------------------------------------------------------------------
 
 _EXECUTE_METHODS = (

@@ -30,10 +30,6 @@ class Capabilities:
         exact_count_distinct: ``COUNT(DISTINCT ...)`` counts exactly; where Ibis compiles it to
             an estimate (ClickHouse's ``uniq``), distinct values are counted as the rows of a
             ``SELECT DISTINCT``.
-        first_group: how the replacement of a regular-expression replace names the first
-            captured group: ``\\1`` in RE2 and POSIX (DuckDB, PostgreSQL, ClickHouse), ``$1`` in
-            Java's syntax (Spark's ``regexp_replace``, where ``\\1`` is a literal ``1``); Ibis
-            passes the replacement through unchanged.
     """
 
     bitmap_distinct: bool = False
@@ -43,7 +39,6 @@ class Capabilities:
     native_fetch: bool = False
     sorted_lists: bool = False
     exact_count_distinct: bool = True
-    first_group: str = "\\1"
 
 
 ENGINES: dict[str, Capabilities] = {
@@ -51,13 +46,13 @@ ENGINES: dict[str, Capabilities] = {
     "postgres": Capabilities(),
     # Spark through Ibis' PySpark backend, run in local mode in the tests marked `spark`:
     # DECIMAL(38, 10) sums are exact, PERCENTILE is exact, COLLECT_LIST takes no ORDER BY
-    "pyspark": Capabilities(sorted_lists=True, first_group="$1"),
+    "pyspark": Capabilities(sorted_lists=True),
     # compiled, not run (tests/test_dialects.py): what each engine's SQL offers through Ibis 12
     # BIGNUMERIC sums; PERCENTILE_CONT is analytic only, and Ibis compiles no quantile aggregate
     "bigquery": Capabilities(quantiles=False),
     "snowflake": Capabilities(),  # PERCENTILE_CONT ... WITHIN GROUP, NUMBER(38, 10) sums
     # Spark SQL: exact PERCENTILE; COLLECT_LIST has no ORDER BY, ARRAY_SORT does the ordering
-    "databricks": Capabilities(sorted_lists=True, first_group="$1"),
+    "databricks": Capabilities(sorted_lists=True),
     "trino": Capabilities(quantiles=False),  # approx_percentile only
     # quantile() samples, varSamp is documented as numerically unstable, COUNT(DISTINCT)
     # compiles to the estimate uniq(), and groupArray takes no ORDER BY
