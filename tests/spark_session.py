@@ -9,6 +9,7 @@ fail: in CI the Spark tests always run.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import shutil
 from pathlib import Path
@@ -71,6 +72,7 @@ class SparkTables:
 
     def __init__(self, con: Any, folder: Path) -> None:
         self.con, self.folder = con, folder
+        self._files = itertools.count()
 
     def put(self, name: str, table: Any) -> Any:
         """``table`` as view ``name`` on Spark; returns the mlroi source that reads it."""
@@ -81,7 +83,8 @@ class SparkTables:
 
         if not isinstance(table, pa.Table):
             table = pa.Table.from_pandas(table, preserve_index=False)
-        path = self.folder / f"{name}.parquet"
+        # a new file each time: Spark caches what it listed of a path it has read
+        path = self.folder / f"{name}-{next(self._files)}.parquet"
         # Spark reads no nanosecond Parquet timestamps; times here are whole seconds
         pq.write_table(table, path, coerce_timestamps="us")
         self.con.read_parquet(str(path), table_name=name)
