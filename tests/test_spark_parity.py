@@ -13,10 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
 from mlroi import readout
+from mlroi.decision.analysis import decide
+from mlroi.errors import BackendError, DataError, MlroiError
 from mlroi.sources.open import Source
 from spark_session import URL, SparkTables
 from test_postgres_parity import (
@@ -24,7 +27,9 @@ from test_postgres_parity import (
     ENCODINGS,
     Loader,
     assert_same,
+    broken,
     churn,
+    decision_config,
     decision_numbers,
     experiment_config,
     with_encoding,
@@ -79,3 +84,32 @@ def test_the_readout_on_spark_gives_the_duckdb_numbers_for_every_encoding(
     table = with_encoding(churn.campaign, {"retained": label})
     got = readout(config=experiment_config(loader.load("spark", f"campaign_{label}", table)))
     assert_same(got.to_dict(), reference.to_dict())
+
+
+def test_a_text_outcome_with_another_word_is_refused_on_spark(
+    churn: Any, loader: SparkLoader
+) -> None:
+    """The check that names the column runs on Spark too (ANSI casts would fail the query)."""
+    words = with_encoding(churn.campaign, {"retained": "text"}).to_pydict()
+    words["retained"][:3] = ["maybe"] * 3
+    source = loader.load("spark", "campaign_words", pa.table(words))
+    with pytest.raises(DataError, match=r"metric column 'retained': 3 of [\d,]+ values are not"):
+        readout(config=experiment_config(source))
+
+
+@pytest.mark.parametrize(("column", "kind"), [("churned", "words"), ("score", "text")])
+def test_a_decision_on_an_unusable_column_fails_with_one_line_on_spark(
+    column: str, kind: str, churn: Any, loader: SparkLoader
+) -> None:
+    n = churn.scored.num_rows
+    values = {
+        "text": pa.array(np.full(n, "high")),
+        "words": pa.array(np.where(np.arange(n) % 2 == 0, "maybe", "no")),
+    }[kind]
+    table = broken(churn.scored, column, values)
+    source = loader.load("spark", f"scored_bad_{column}_{kind}", table)
+    with pytest.raises(MlroiError) as caught:
+        decide(decision_config(source), seed=5)
+    assert isinstance(caught.value, DataError | BackendError)
+    assert "\n" not in str(caught.value)
+    assert column in str(caught.value)
