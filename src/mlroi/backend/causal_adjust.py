@@ -23,8 +23,8 @@ from mlroi.backend.checks import (
     require_type,
 )
 from mlroi.backend.columns import as_float, distinct_count
-from mlroi.backend.execute import fetch_one
-from mlroi.causal.adjust_rows import Build, Rows
+from mlroi.backend.execute import fetch_one, fetch_rows
+from mlroi.causal.adjust_rows import Build, GroupedBuild, Groups, Rows
 from mlroi.errors import DataError
 
 _LET = re.compile(r"_\['__v(\d+)'\]")
@@ -56,6 +56,9 @@ class _IbisOps:
 
     def log(self, v: Any) -> Any:
         return v.ln()
+
+    def floor(self, v: Any) -> Any:
+        return v.floor().cast("float64")
 
     def let(self, v: Any) -> Any:
         from ibis import _
@@ -90,6 +93,27 @@ class TableReducer:
         self.passes = 0
 
     def sums(self, build: Build, purpose: str) -> dict[str, float]:
+        derived, exprs = self._derive(lambda rows: ({}, build(rows)))
+        query = derived.aggregate(**{k: v.sum() for k, v in exprs.items()})
+        self.passes += 1
+        row = fetch_one(query, purpose)
+        return {k: _number(row[k]) for k in exprs}
+
+    def group_sums(self, build: GroupedBuild, purpose: str) -> Groups:
+        derived, exprs = self._derive(build)
+        keys = [k for k in derived.columns if k.startswith("__key_")]
+        query = derived.group_by(keys).aggregate(**{k: v.sum() for k, v in exprs.items()})
+        self.passes += 1
+        return [
+            (
+                {k.removeprefix("__key_"): round(float(row[k])) for k in keys},
+                {k: _number(row[k]) for k in exprs},
+            )
+            for row in fetch_rows(query, purpose)
+        ]
+
+    def _derive(self, build: GroupedBuild) -> tuple[Any, dict[str, Any]]:
+        """The table with every ``let`` (and group key) as a column, and the terms to sum."""
         from ibis import _
 
         tab = self._table
@@ -107,14 +131,17 @@ class TableReducer:
             one=_["__one"],
             ops=ops,
         )
-        exprs = build(rows)
+        keys, exprs = build(rows)
         derived = tab.select(**columns)
         for columns_at_level in ops.projections():
             derived = derived.mutate(**columns_at_level)
-        query = derived.aggregate(**{k: v.sum() for k, v in exprs.items()})
-        self.passes += 1
-        row = fetch_one(query, purpose)
-        return {k: float(row[k]) if row[k] is not None else 0.0 for k in exprs}
+        if keys:
+            derived = derived.mutate(**{f"__key_{k}": v for k, v in keys.items()})
+        return derived, dict(exprs)
+
+
+def _number(v: Any) -> float:
+    return float(v) if v is not None else 0.0
 
 
 @dataclass(frozen=True)
