@@ -104,13 +104,16 @@ class TableReducer:
         keys = [k for k in derived.columns if k.startswith("__key_")]
         query = derived.group_by(keys).aggregate(**{k: v.sum() for k, v in exprs.items()})
         self.passes += 1
-        return [
+        groups = [
             (
                 {k.removeprefix("__key_"): round(float(row[k])) for k in keys},
                 {k: _number(row[k]) for k in exprs},
             )
             for row in fetch_rows(query, purpose)
         ]
+        # in the order of their keys: the engine returns groups in any order, and the sums
+        # over groups must add up the same way every time (byte-identical results)
+        return sorted(groups, key=lambda g: tuple(g[0].values()))
 
     def _derive(self, build: GroupedBuild) -> tuple[Any, dict[str, Any]]:
         """The table with every ``let`` (and group key) as a column, and the terms to sum."""
