@@ -215,19 +215,24 @@ def prepare(
 
     tv = treat(table)
     cols = [(c, as_float(table[c])) for c in (outcome, *covariates)]
-    aggs: dict[str, Any] = {"__rows": table.count()}
+    # each row's first missing value: 0 the treatment, i + 1 the i-th column, -1 none (one
+    # CASE per row, which stops at the first gap)
+    first = ibis.cases(
+        (tv.isnull(), 0),
+        *((col.isnull() | nonfinite(col), i + 1) for i, (_, col) in enumerate(cols)),
+        else_=-1,
+    )
+    checked = table.mutate(__first=first)
+    aggs: dict[str, Any] = {"__rows": checked.count()}
     if treated_when is None:
-        aggs["__bad_t"] = count(tv.notnull() & ~tv.isin([0.0, 1.0]))
-    missing = tv.isnull()
-    aggs["__miss_t"] = count(missing)
-    for i, (_, col) in enumerate(cols):
-        gap = col.isnull() | nonfinite(col)
-        aggs[f"__miss{i}"] = count(gap & ~missing)
-        missing = missing | gap
+        aggs["__bad_t"] = count(treat(checked).notnull() & ~treat(checked).isin([0.0, 1.0]))
+    aggs["__miss_t"] = count(checked["__first"] == 0)
+    for i in range(len(cols)):
+        aggs[f"__miss{i}"] = count(checked["__first"] == i + 1)
     if unit is not None:
-        aggs["__units"] = distinct_count(table[unit], unit_bounds)
-        aggs["__unit_rows"] = table[unit].count()
-    row = fetch_one(table.aggregate(**aggs), "the check of the adjustment's columns")
+        aggs["__units"] = distinct_count(checked[unit], unit_bounds)
+        aggs["__unit_rows"] = checked[unit].count()
+    row = fetch_one(checked.aggregate(**aggs), "the check of the adjustment's columns")
     rows = int(row["__rows"] or 0)
     bad = int(row.get("__bad_t") or 0)
     if bad:
