@@ -21,6 +21,7 @@ from mlroi.roi.engine import ResolvedLift, roi_from_lifts
 from mlroi.roi.result import LiftInput, RoiResult
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Normal, Quantity, describe, point, sampling_distribution
+from mlroi.stats.distributions import normal_ppf
 from mlroi.value.model import (
     AttributionLift,
     CausalLift,
@@ -414,8 +415,6 @@ def _lift_from_attribution(case: Case, i: int, result: AttributionResult) -> Res
 
 
 def _manual_lift(case: Case, i: int) -> ResolvedLift:
-    from scipy import special
-
     driver = case.value.drivers[i]
     spec = driver.lift
     assert isinstance(spec, ManualLift)
@@ -423,7 +422,7 @@ def _manual_lift(case: Case, i: int) -> ResolvedLift:
     sd: float | None = None
     if spec.interval is not None:
         lo, hi = spec.interval
-        sd = (hi - lo) / (2 * float(special.ndtri((1 + spec.level) / 2)))
+        sd = (hi - lo) / (2 * normal_ppf((1 + spec.level) / 2))
         q = Normal(normal=(point(spec.estimate), sd))
     return ResolvedLift(
         LiftInput(
