@@ -149,9 +149,16 @@ def roi_from_lifts(
         drawn.update(fitted.joint_draws(rng, n))
     mc = model.flows(drawn, n)
 
+    drawn_figures: dict[str, FloatArray] = {}  # each figure of the draws computed once
+
+    def of_draws(name: str) -> FloatArray:
+        if name not in drawn_figures:
+            drawn_figures[name] = figure(mc, name, rate)
+        return drawn_figures[name]
+
     def estimate(name: str) -> Interval:
         p = float(figure(at_point, name, rate)[0])
-        return _interval(figure(mc, name, rate), p, sim.level)
+        return _interval(of_draws(name), p, sim.level)
 
     # IRR needs an iterative root per draw: its interval comes from the first IRR_DRAWS draws
     irr_flows = finance.CashFlows(value=mc.value[:IRR_DRAWS], cost=mc.cost[:IRR_DRAWS])
@@ -160,8 +167,8 @@ def roi_from_lifts(
         figure(irr_flows, "irr", rate), float(figure(at_point, "irr", rate)[0]), sim.level
     )
 
-    npv_mc = mc.npv(rate)
-    payback_mc = mc.payback_months()
+    npv_mc = of_draws("npv")
+    payback_mc = of_draws("payback")
     point_costs = cost_schedule(case.costs, horizon, rate_card, currency=case.finance.currency)
     item_totals = point_costs.item_totals
     assert item_totals is not None  # a one-draw schedule keeps its items
@@ -213,7 +220,7 @@ def roi_from_lifts(
         failed_checks=failed,
         checks_accepted=accept_failed_checks or case.accept_failed_checks if failed else None,
         uncertain=uncertain,
-        net_roi_bins=_bins(figure(mc, "net_roi", rate)) if uncertain else None,
+        net_roi_bins=_bins(of_draws("net_roi")) if uncertain else None,
         assumptions=_decision_inputs(case, decision)
         + roi_assumptions(
             case, lift_inputs, rate_card, () if fitted is None else fitted.assumptions()
