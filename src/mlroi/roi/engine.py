@@ -148,7 +148,7 @@ def roi_from_lifts(
     }
     if fitted is not None and n > 1:  # the fit's parameters are correlated: drawn together
         drawn.update(fitted.joint_draws(rng, n))
-    drawn_figures, irr_net = _figures_of_draws(model, drawn, n, rate)
+    drawn_figures, irr_of_draws = _figures_of_draws(model, drawn, n, rate)
 
     def of_draws(name: str) -> FloatArray:
         return drawn_figures[name]
@@ -159,7 +159,7 @@ def roi_from_lifts(
 
     # IRR needs an iterative root per draw: its interval comes from the first IRR_DRAWS draws
     irr_draws = min(IRR_DRAWS, n)
-    irr = _interval(finance.irr(irr_net), float(figure(at_point, "irr", rate)[0]), sim.level)
+    irr = _interval(irr_of_draws, float(figure(at_point, "irr", rate)[0]), sim.level)
 
     npv_mc = of_draws("npv")
     payback_mc = of_draws("payback")
@@ -252,10 +252,12 @@ def _chunks(drawn: dict[str, FloatArray], n: int) -> Iterator[tuple[dict[str, Fl
 def _figures_of_draws(
     model: CaseModel, drawn: dict[str, FloatArray], n: int, rate: float
 ) -> tuple[dict[str, FloatArray], FloatArray]:
-    """Each of :data:`DRAWN_FIGURES` per draw, and the net schedule (value - cost) of the first
-    :data:`IRR_DRAWS` draws, for the IRR, simulated :data:`CHUNK` draws at a time."""
+    """Each of :data:`DRAWN_FIGURES` per draw, and the IRR of the first :data:`IRR_DRAWS`
+    draws, simulated :data:`CHUNK` draws at a time (the IRR as soon as its draws are in, while
+    little else is held)."""
     parts: dict[str, list[FloatArray]] = {name: [] for name in DRAWN_FIGURES}
     irr_net: list[FloatArray] = []
+    irr: FloatArray | None = None
     done = 0
     for params, size in _chunks(drawn, n):
         try:
@@ -266,10 +268,13 @@ def _figures_of_draws(
         if done < IRR_DRAWS:
             irr_net.append(flows.value[: IRR_DRAWS - done] - flows.cost[: IRR_DRAWS - done])
         done += size
+        if irr is None and (done >= IRR_DRAWS or done == n):
+            irr = finance.irr(np.concatenate(irr_net))
+            irr_net.clear()
         for name in DRAWN_FIGURES:
             parts[name].append(figure(flows, name, rate))
-    figures = {name: np.concatenate(p) for name, p in parts.items()}
-    return figures, np.concatenate(irr_net)
+    assert irr is not None  # n >= 1
+    return {name: np.concatenate(p) for name, p in parts.items()}, irr
 
 
 def _decision_inputs(case: Case, decision: DecisionResult | None) -> tuple[Assumption, ...]:
