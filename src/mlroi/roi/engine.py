@@ -269,8 +269,10 @@ def _figures_of_draws(
             irr_net.append(flows.value[: IRR_DRAWS - done] - flows.cost[: IRR_DRAWS - done])
         done += size
         if irr is None and (done >= IRR_DRAWS or done == n):
-            irr = finance.irr(np.concatenate(irr_net))
+            net = np.concatenate(irr_net)
             irr_net.clear()
+            irr = finance.irr(net)
+            del net
         for name in DRAWN_FIGURES:
             parts[name].append(figure(flows, name, rate))
     assert irr is not None  # n >= 1
