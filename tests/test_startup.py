@@ -125,3 +125,43 @@ def test_importing_mlroi_loads_only_its_errors(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
     loaded = {name for name in json.loads(listing.read_text()) if name.startswith("mlroi")}
     assert loaded == {"mlroi", "mlroi.errors"}
+
+
+def test_closing_the_shared_connection_gives_a_new_one_to_the_next_read(
+    case_with_data: Path,
+) -> None:
+    from mlroi.sources.open import close_default_connection, default_connection, open_table
+
+    data = case_with_data.parent / "ab.parquet"
+    first = default_connection()
+    assert open_table(data).count().execute() == 2_000
+    close_default_connection()
+    assert default_connection() is not first
+    assert open_table(data).count().execute() == 2_000
+
+
+def test_closing_a_connection_never_opened_loads_no_duckdb(tmp_path: Path) -> None:
+    listing = tmp_path / "modules.json"
+    code = (
+        "import json, sys\n"
+        "from mlroi.sources.open import close_default_connection\n"
+        "close_default_connection()\n"
+        f"json.dump(sorted(sys.modules), open({str(listing)!r}, 'w'))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert {name.split(".")[0] for name in json.loads(listing.read_text())}.isdisjoint(
+        {"ibis", "duckdb"}
+    )
+
+
+def test_roi_closing_the_connection_before_its_simulation_gives_the_same_result(
+    case_with_data: Path,
+) -> None:
+    from mlroi.pipeline import evaluate
+    from mlroi.serialize import dumps
+    from mlroi.spec.case import load_case
+
+    case = load_case(case_with_data)
+    kept = evaluate(case, base=case_with_data.parent)
+    closed = evaluate(case, base=case_with_data.parent, close_connection=True)
+    assert dumps(closed.to_dict()) == dumps(kept.to_dict())
