@@ -163,8 +163,8 @@ def verdict(name: str, s: dict[str, Any]) -> str:
         return ""
     wall, cpu, goal = s["wall"][1], s["cpu"][1], TARGETS[key]
     parts = [
-        f"wall < {goal} s: {'met' if wall < goal else 'not met'}",
-        f"(CPU {'under' if cpu < goal else 'over'} {goal} s)",
+        f"wall < {goal} s: {'met' if wall < goal else 'not met'} "
+        f"(CPU {'under' if cpu < goal else 'over'} {goal} s)"
     ]
     if key == "roi":
         peak = s["peak_mib"][1]
