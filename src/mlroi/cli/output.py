@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.status import Status
 
 from mlroi.files import GENERATOR, check_target, is_stdout, write_atomic
-from mlroi.report.terminal import wide_console
-from mlroi.serialize import dumps
+from mlroi.report.console import wide_console
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+    from rich.status import Status
+
     from mlroi.spec.case import Case
 
 console = wide_console()
@@ -61,6 +61,8 @@ def reset() -> None:
 
 def json_text(result: _Serialisable | dict[str, Any]) -> str:
     """``result`` as the JSON text of a result file, with mlroi's mark as its first key."""
+    from mlroi.serialize import dumps
+
     body = result if isinstance(result, dict) else result.to_dict()
     return dumps({"generator": JSON_GENERATOR, **body}) + "\n"
 
@@ -148,6 +150,14 @@ def case_stages(case: Case) -> list[str]:
 def steps(total: int) -> Iterator[Steps]:
     """A progress bar of ``total`` steps on the results console, gone when done (in a terminal;
     elsewhere nothing is drawn)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -9,6 +9,7 @@ own SparkSession.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 from functools import lru_cache
@@ -62,6 +63,21 @@ def default_connection() -> Any:
     import ibis
 
     return ibis.duckdb.connect()
+
+
+def close_default_connection() -> None:
+    """Close the shared DuckDB connection, if one is open; the next source opened makes a new one.
+
+    For a process that has read all it will read (``mlroi roi`` before its simulation): DuckDB
+    gives back the memory a large scan left allocated (about 35 MiB after the recommender
+    example's million-row readout). Tables opened on the old connection cannot be queried after.
+    """
+    if default_connection.cache_info().currsize == 0:
+        return  # never opened: nothing to close, and no DuckDB to import
+    con = default_connection()
+    default_connection.cache_clear()
+    with contextlib.suppress(Exception):  # closing is housekeeping: it never fails a command
+        con.disconnect()
 
 
 @lru_cache(maxsize=8)
