@@ -12,25 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.status import Status
 
-from mlroi import formatting as fmt
 from mlroi.files import GENERATOR, check_target, is_stdout, write_atomic
-from mlroi.report.terminal import wide_console
-from mlroi.serialize import dumps
+from mlroi.report.console import wide_console
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+    from rich.status import Status
+
     from mlroi.backend.progress import QueryProgress
     from mlroi.backend.spill import SpillReport
     from mlroi.spec.case import Case
@@ -94,6 +85,11 @@ class QueryBar:
 
     def show(self, progress: QueryProgress) -> None:
         """Start or move the bar (called from the polling thread)."""
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+        from rich.progress import TimeElapsedColumn
+
+        from mlroi import formatting as fmt
+
         total = None if progress.percent is None else 100.0
         if self._bar is None:
             if not self._drawn():
@@ -130,6 +126,8 @@ class QueryBar:
 
 def spill_note(spilled: SpillReport) -> str:
     """The line that says a run spilled to disk: how much, where, and how to avoid it."""
+    from mlroi import formatting as fmt
+
     how_much = f"up to {fmt.data_size(spilled.peak_bytes)}" if spilled.peak_bytes else "some data"
     return (
         f"note: the data did not fit in DuckDB's memory limit ({spilled.memory_limit}), so"
@@ -140,6 +138,8 @@ def spill_note(spilled: SpillReport) -> str:
 
 def json_text(result: _Serialisable | dict[str, Any]) -> str:
     """``result`` as the JSON text of a result file, with mlroi's mark as its first key."""
+    from mlroi.serialize import dumps
+
     body = result if isinstance(result, dict) else result.to_dict()
     return dumps({"generator": JSON_GENERATOR, **body}) + "\n"
 
@@ -227,6 +227,14 @@ def case_stages(case: Case) -> list[str]:
 def steps(total: int) -> Iterator[Steps]:
     """A progress bar of ``total`` steps on the results console, gone when done (in a terminal;
     elsewhere nothing is drawn)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
