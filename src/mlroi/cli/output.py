@@ -85,8 +85,13 @@ class QueryBar:
 
     def show(self, progress: QueryProgress) -> None:
         """Start or move the bar (called from the polling thread)."""
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
-        from rich.progress import TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         from mlroi import formatting as fmt
 
