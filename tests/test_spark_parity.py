@@ -113,3 +113,18 @@ def test_a_decision_on_an_unusable_column_fails_with_one_line_on_spark(
     assert isinstance(caught.value, DataError | BackendError)
     assert "\n" not in str(caught.value)
     assert column in str(caught.value)
+
+
+def test_the_end_of_a_run_leaves_the_users_spark_session_running(
+    loader: SparkLoader, churn: Any
+) -> None:
+    """``pyspark://`` is the active SparkSession, which the user started: ending a run (as the
+    CLI does after every command) forgets mlroi's handle on it but never stops it."""
+    from mlroi.sources.open import end_run
+
+    first = decision_numbers(loader, "spark", churn.scored, "churn_before_the_end", **BINNED)
+    end_run()
+    assert not loader.spark.con._session.sparkContext._jsc.sc().isStopped()
+    assert_same(
+        decision_numbers(loader, "spark", churn.scored, "churn_after_the_end", **BINNED), first
+    )

@@ -112,6 +112,8 @@ def end_run() -> spill.SpillReport | None:
     for con in opened:
         if getattr(con, "name", None) == "duckdb":
             continue  # closed by spill.finish, which set it up
+        if getattr(con, "name", None) == "pyspark":
+            continue  # pyspark:// is the active SparkSession: the user's, and theirs to stop
         try:
             con.disconnect()
         except Exception:  # closing is housekeeping; a broken connection is closed enough
