@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from mlroi.backend.capabilities import capabilities
+from mlroi.backend.capabilities import capabilities, engine
 from mlroi.backend.checks import require_columns
 from mlroi.backend.columns import distinct_count, exact_sum
 from mlroi.backend.execute import fetch_columns, fetch_one
@@ -144,25 +144,41 @@ def _seconds(t: Any) -> Any:
     return t.epoch_seconds().cast("float64")
 
 
-def _prepared(touches: Any, orders: Any, cols: LogColumns) -> tuple[Any, Any, Any]:
-    """Distinct touches, distinct order lines, and orders (one row per order id)."""
+def _integer_users(touches: Any, orders: Any, cols: LogColumns) -> bool:
+    """Both logs hold user ids as integers (compared as ``BIGINT``: cheaper than text)."""
+    return bool(
+        touches.schema()[cols.touch_user].is_integer()
+        and orders.schema()[cols.order_user].is_integer()
+    )
+
+
+def _prepared(
+    touches: Any, orders: Any, cols: LogColumns, *, integer_users: bool = False
+) -> tuple[Any, Any, Any]:
+    """Distinct touches, distinct order lines, and orders (one row per order id).
+
+    User ids are compared as text, or as ``BIGINT`` with ``integer_users`` (both logs' ids are
+    integers; see :func:`_integer_users`): the same users either way, and an order with lines
+    of several users still goes to the user whose id is the smallest as text.
+    """
     import ibis
 
+    user_type = "int64" if integer_users else "string"
     t = touches.select(
-        user=touches[cols.touch_user].cast("string"),
+        user=touches[cols.touch_user].cast(user_type),
         time=touches[cols.touch_time],
         channel=touches[cols.channel].cast("string"),
         item=touches[cols.touch_item].cast("string") if cols.touch_item else ibis.null("string"),
     ).distinct()
     lines = orders.select(
-        user=orders[cols.order_user].cast("string"),
+        user=orders[cols.order_user].cast(user_type),
         order_id=orders[cols.order_id].cast("string"),
         time=orders[cols.order_time],
         revenue=orders[cols.revenue].cast("float64"),
         item=orders[cols.order_item].cast("string") if cols.order_item else ibis.null("string"),
     ).distinct()
     o = lines.group_by("order_id").aggregate(
-        user=lines.user.min(),
+        user=lines.user.argmin(lines.user.cast("string")) if integer_users else lines.user.min(),
         # two users at most matter: min != max is exact on every engine, where ClickHouse's
         # COUNT(DISTINCT) is an estimate
         several_users=lines.user.min() != lines.user.max(),
@@ -186,17 +202,86 @@ def journey_counts(
 ) -> JourneyCounts:
     """Reduce the logs to the path table (module docstring for every rule); touches of the
     ``exclude`` channels are left out of the journeys (counted); ``decay`` asks for the
-    time-decay sums (one more query).
+    time-decay sums. Where the engine sorts and transforms lists (DuckDB), each journey's
+    touches become one sorted list (:func:`_rows_by_lists`); elsewhere window functions number
+    them (:func:`_rows_by_windows`). Both give the same rows.
 
     Raises:
         DataError: a column is missing, a time column is not a timestamp, the zones differ,
             or a channel name holds the path separator.
     """
-    import ibis
 
     zone = _check(touches, orders, cols)
     t_all, lines, o = _prepared(touches, orders, cols)
-    t = t_all.filter(~t_all.channel.isin(list(exclude))) if exclude else t_all
+    lists = _by_lists(touches)
+    if lists:  # integer user ids are compared as BIGINT there
+        integer_users = _integer_users(touches, orders, cols)
+        t, _, o_rows = _prepared(touches, orders, cols, integer_users=integer_users)
+    else:
+        t, o_rows = t_all, o
+    t = t.filter(~t.channel.isin(list(exclude))) if exclude else t
+    by_position = (_rows_by_lists if lists else _rows_by_windows)(
+        t,
+        o_rows,
+        lookback_days=lookback_days,
+        half_life_days=half_life_days,
+        max_touches=max_touches,
+        decay=decay,
+    )
+    if lists:
+        _allow_lambdas(by_position)
+    got = fetch_columns(by_position, "the path-count query")
+    counts = _irregular(t_all, lines, o, touches, orders, exclude)
+    path_col = got["path"]
+    named = ~np.ma.getmaskarray(path_col) & np.array(
+        [p is not None and p != "" for p in np.ma.getdata(path_col)], dtype=bool
+    )
+    got = {k: np.ma.getdata(v) for k, v in got.items()}
+    pos = np.asarray(got["position"], dtype=np.int64)
+    conv = np.asarray(got["converted"], dtype=bool)
+    head = named & (pos == 0)
+    counts["touches_after_last_order"] = float(np.sum(got["after"]))
+    counts["touches_outside_lookback"] = float(np.sum(got["outside"]))
+    counts["truncated_journeys"] = float(np.sum(got["truncated"]))
+    counts["journeys"] = float(np.sum(got["journeys"][head]))
+    counts["converting_journeys"] = float(np.sum(got["journeys"][head & conv]))
+    counts["attributed_revenue"] = float(np.sum(got["value"][head & conv]))
+    counts["orders_without_touch"] = counts["orders"] - counts["converting_journeys"]
+    counts["revenue_without_touch"] = counts["order_revenue"] - counts["attributed_revenue"]
+    timed = named & conv & (pos >= 0)
+    rows = {k: v[head] for k, v in got.items()}
+    names = [str(p) for p in rows["path"]]
+    return JourneyCounts(
+        path=names,
+        converted=np.asarray(rows["converted"], dtype=bool),
+        journeys=np.asarray(rows["journeys"], dtype=np.float64),
+        value=np.asarray(rows["value"], dtype=np.float64),
+        value_sq=np.asarray(rows["value_sq"], dtype=np.float64),
+        decay_path=[str(p) for p in got["path"][timed]] if decay else [],
+        decay_position=pos[timed] if decay else np.zeros(0, dtype=np.int64),
+        decay_share=np.asarray(got["share"][timed] if decay else [], dtype=np.float64),
+        decay_value=np.asarray(got["worth"][timed] if decay else [], dtype=np.float64),
+        counts=counts,
+        first_time=str(counts.pop("_first")),
+        last_time=str(counts.pop("_last")),
+        time_zone=zone,
+    )
+
+
+def _rows_by_windows(
+    t: Any, o: Any, *, lookback_days: float, half_life_days: float, max_touches: int, decay: bool
+) -> Any:
+    """The path-count query in plain SQL: each touch numbered by the orders before it (a window
+    over the user's touches and orders), joined to its order, then numbered within its journey
+    (a second window); each journey's path is aggregated and joined back to its touches.
+
+    One row per (path, converted, position): ``position`` is a kept touch's place in its
+    journey (0 = first), -1 for the touches left out; ``journeys``, ``value``, ``value_sq`` and
+    ``truncated`` count at position 0, ``outside`` and ``after`` count touches, ``share`` and
+    ``worth`` sum the time-decay shares.
+    """
+    import ibis
+
     ranked = o.mutate(k=ibis.row_number().over(group_by=o.user, order_by=[o.time, o.order_id]))
     events = t.select("user", "time", "channel", kind=ibis.literal(0)).union(
         ranked.select("user", "time", channel=ibis.null("string"), kind=ibis.literal(1)),
@@ -240,7 +325,7 @@ def journey_counts(
         share = ibis.ifelse(kept.w > 0, kept.w / kept.wsum, 0.0)
         worth = share * kept.value
     first = (kept.position == 0).cast("int64")
-    by_position = (
+    return (
         kept.group_by(["path", "converted", "position"])
         .aggregate(
             touches=kept.count(),
@@ -257,41 +342,156 @@ def journey_counts(
         )
         .order_by(["path", "converted", "position"])
     )
-    got = fetch_columns(by_position, "the path-count query")
-    counts = _irregular(t_all, lines, o, touches, orders, exclude)
-    path_col = got["path"]
-    named = ~np.ma.getmaskarray(path_col) & np.array(
-        [p is not None and p != "" for p in np.ma.getdata(path_col)], dtype=bool
+
+
+def _by_lists(touches: Any) -> bool:
+    """Whether the engine builds the path table from per-journey lists (:func:`_rows_by_lists`)."""
+    caps = capabilities(touches)
+    return caps.sorted_lists and caps.list_lambdas
+
+
+def _allow_lambdas(query: Any) -> None:
+    """Let DuckDB read the lambdas Ibis 12 writes (``x -> ...``), which DuckDB 2 refuses
+    unless this session setting allows them; it changes nothing else."""
+    engine(query).raw_sql("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
+
+
+def _rows_by_lists(
+    t: Any, o: Any, *, lookback_days: float, half_life_days: float, max_touches: int, decay: bool
+) -> Any:
+    """The rows of :func:`_rows_by_windows` (the same numbers, bit for bit) from one window
+    pass and one aggregation per journey, where the engine sorts and transforms lists.
+
+    One window over each user's touches and order times, latest first, numbers each touch's
+    journey by the orders at or after it (``j``: 0 after the last order) and carries the time
+    of its order. Each journey's touches inside the lookback become one list, sorted by time
+    and channel (the windows' order), cut to its last ``max_touches``: its path, and the time
+    decay's lags, weights and shares in list functions. Journeys are then grouped by path, and
+    the converting journeys' shares unnested by position.
+    """
+    import ibis
+
+    # orders at one time: the touches go to the first by id, as in _rows_by_windows
+    slots = o.group_by(["user", "time"]).aggregate(value=o.value.argmin(o.order_id))
+    latest_first = ibis.desc(slots.time, nulls_first=True)
+    slots = slots.mutate(j=ibis.row_number().over(group_by=slots.user, order_by=latest_first) + 1)
+    events = t.select("user", "time", "channel", kind=ibis.literal(0, "int64")).union(
+        slots.select("user", "time", channel=ibis.null("string"), kind=ibis.literal(1, "int64")),
+        distinct=False,
     )
-    got = {k: np.ma.getdata(v) for k, v in got.items()}
-    pos = np.asarray(got["position"], dtype=np.int64)
-    conv = np.asarray(got["converted"], dtype=bool)
-    head = named & (pos == 0)
-    counts["touches_after_last_order"] = float(np.sum(got["after"]))
-    counts["touches_outside_lookback"] = float(np.sum(got["outside"]))
-    counts["truncated_journeys"] = float(np.sum(got["truncated"]))
-    counts["journeys"] = float(np.sum(got["journeys"][head]))
-    counts["converting_journeys"] = float(np.sum(got["journeys"][head & conv]))
-    counts["attributed_revenue"] = float(np.sum(got["value"][head & conv]))
-    counts["orders_without_touch"] = counts["orders"] - counts["converting_journeys"]
-    counts["revenue_without_touch"] = counts["order_revenue"] - counts["attributed_revenue"]
-    timed = named & conv & (pos >= 0)
-    rows = {k: v[head] for k, v in got.items()}
-    names = [str(p) for p in rows["path"]]
-    return JourneyCounts(
-        path=names,
-        converted=np.asarray(rows["converted"], dtype=bool),
-        journeys=np.asarray(rows["journeys"], dtype=np.float64),
-        value=np.asarray(rows["value"], dtype=np.float64),
-        value_sq=np.asarray(rows["value_sq"], dtype=np.float64),
-        decay_path=[str(p) for p in got["path"][timed]] if decay else [],
-        decay_position=pos[timed] if decay else np.zeros(0, dtype=np.int64),
-        decay_share=np.asarray(got["share"][timed] if decay else [], dtype=np.float64),
-        decay_value=np.asarray(got["worth"][timed] if decay else [], dtype=np.float64),
-        counts=counts,
-        first_time=str(counts.pop("_first")),
-        last_time=str(counts.pop("_last")),
-        time_zone=zone,
+    later = ibis.window(
+        group_by=events.user,
+        order_by=[ibis.desc(events.time, nulls_first=True), ibis.desc(events.kind)],
+        preceding=None,
+        following=0,
+    )
+    slot_time = ibis.ifelse(events.kind == 1, events.time, ibis.null(events.time.type()))
+    events = events.mutate(
+        j=events.kind.sum().over(later).cast("int64"), order_time=slot_time.min().over(later)
+    )
+    tw = events.filter(events.kind == 0)
+    lag_h = (_seconds(tw.order_time) - _seconds(tw.time)) / 3600.0
+    converted = tw.j > 0
+    inside = ~converted | (lag_h <= lookback_days * 24.0)
+    # the windows' order within a journey: time, then channel, NULLs first
+    item = ibis.struct(
+        {
+            "timed": tw.time.notnull(),
+            "time": tw.time,
+            "named": tw.channel.notnull(),
+            "channel": tw.channel,
+        }
+    )
+    journeys = tw.group_by(["user", "j"]).aggregate(
+        order_time=tw.order_time.max(),
+        size=inside.cast("int64").sum().fill_null(0),
+        outside=(~inside).cast("int64").sum().fill_null(0),
+        after=(~converted).cast("int64").sum().fill_null(0),
+        items=item.collect(where=inside),
+    )
+    values = slots.select(user_s="user", j_s="j", value="value")
+    journeys = journeys.left_join(
+        values, [journeys.user == values.user_s, journeys.j == values.j_s]
+    )
+    kept = journeys.items.sort()[-max_touches:]
+    journeys = journeys.select(
+        "size",
+        "outside",
+        "after",
+        "value",
+        "order_time",
+        converted=journeys.j > 0,
+        kept=kept,
+    )
+    journeys = journeys.mutate(path=journeys.kept.map(lambda x: x.channel).join(SEPARATOR))
+    named = journeys.size > 0
+    zero = ibis.literal(0.0)
+    heads = journeys.select(
+        "path",
+        "converted",
+        position=ibis.ifelse(named, 0, -1).cast("int64"),
+        journeys=named.cast("int64"),
+        value=ibis.ifelse(named, journeys.value.fill_null(0.0), 0.0),
+        value_sq=ibis.ifelse(named, (journeys.value * journeys.value).fill_null(0.0), 0.0),
+        truncated=(named & (journeys.size > max_touches)).cast("int64"),
+        outside="outside",
+        after="after",
+        share=zero,
+        worth=zero,
+    )
+    rows = heads
+    if decay:
+        timed = journeys.filter(journeys.converted & named)
+        order_time = timed.order_time
+        timed = timed.mutate(
+            lags=timed.kept.map(lambda x: (_seconds(order_time) - _seconds(x.time)) / 3600.0)
+        )
+        timed = timed.mutate(latest=timed.lags.mins())
+        latest = timed.latest
+        hours = half_life_days * 24.0
+        timed = timed.mutate(w=timed.lags.map(lambda x: 2.0 ** (-(x - latest) / hours)))
+        timed = timed.mutate(
+            wsum=timed.w.map(lambda x: x.cast("decimal(38, 10)")).sums().cast("float64")
+        )
+        wsum = timed.wsum
+        timed = timed.mutate(share=timed.w.map(lambda x: ibis.ifelse(x > 0, x / wsum, 0.0)))
+        shares = timed.select(
+            "path",
+            "converted",
+            "value",
+            position=ibis.range(timed.share.length()).unnest().cast("int64"),
+            share=timed.share.unnest(),
+        )
+        zero_i = ibis.literal(0, "int64")
+        rows = heads.union(
+            shares.select(
+                "path",
+                "converted",
+                "position",
+                journeys=zero_i,
+                value=zero,
+                value_sq=zero,
+                truncated=zero_i,
+                outside=zero_i,
+                after=zero_i,
+                share="share",
+                worth=shares.share * shares.value,
+            ),
+            distinct=False,
+        )
+    return (
+        rows.group_by(["path", "converted", "position"])
+        .aggregate(
+            journeys=rows.journeys.sum(),
+            value=exact_sum(rows.value),
+            value_sq=exact_sum(rows.value_sq),
+            truncated=rows.truncated.sum(),
+            outside=rows.outside.sum(),
+            after=rows.after.sum(),
+            share=exact_sum(rows.share),
+            worth=exact_sum(rows.worth),
+        )
+        .order_by(["path", "converted", "position"])
     )
 
 
