@@ -231,7 +231,8 @@ def journey_counts(
     if lists:
         _allow_lambdas(by_position)
     got = fetch_columns(by_position, "the path-count query")
-    counts = _irregular(t_all, lines, o, touches, orders, exclude)
+    kept_touches = float(np.sum(np.ma.getdata(got["touches"])))
+    counts = _irregular(t_all, lines, o, touches, orders, cols, exclude, kept_touches)
     path_col = got["path"]
     named = ~np.ma.getmaskarray(path_col) & np.array(
         [p is not None and p != "" for p in np.ma.getdata(path_col)], dtype=bool
@@ -407,6 +408,7 @@ def _rows_by_lists(
         size=inside.cast("int64").sum().fill_null(0),
         outside=(~inside).cast("int64").sum().fill_null(0),
         after=(~converted).cast("int64").sum().fill_null(0),
+        touches=tw.count(),
         items=item.collect(where=inside),
     )
     values = slots.select(user_s="user", j_s="j", value="value")
@@ -416,6 +418,7 @@ def _rows_by_lists(
     kept = journeys.items.sort()[-max_touches:]
     journeys = journeys.select(
         "size",
+        "touches",
         "outside",
         "after",
         "value",
@@ -434,6 +437,7 @@ def _rows_by_lists(
         value=ibis.ifelse(named, journeys.value.fill_null(0.0), 0.0),
         value_sq=ibis.ifelse(named, (journeys.value * journeys.value).fill_null(0.0), 0.0),
         truncated=(named & (journeys.size > max_touches)).cast("int64"),
+        touches="touches",
         outside="outside",
         after="after",
         share=zero,
@@ -472,6 +476,7 @@ def _rows_by_lists(
                 value=zero,
                 value_sq=zero,
                 truncated=zero_i,
+                touches=zero_i,
                 outside=zero_i,
                 after=zero_i,
                 share="share",
@@ -486,6 +491,7 @@ def _rows_by_lists(
             value=exact_sum(rows.value),
             value_sq=exact_sum(rows.value_sq),
             truncated=rows.truncated.sum(),
+            touches=rows.touches.sum(),
             outside=rows.outside.sum(),
             after=rows.after.sum(),
             share=exact_sum(rows.share),
@@ -509,28 +515,34 @@ def _path(kept: Any, max_touches: int) -> Any:
 
 
 def _irregular(
-    t: Any, lines: Any, o: Any, touches: Any, orders: Any, exclude: Sequence[str] = ()
+    t: Any,
+    lines: Any,
+    o: Any,
+    touches: Any,
+    orders: Any,
+    cols: LogColumns,
+    exclude: Sequence[str],
+    kept_touches: float,
 ) -> dict[str, Any]:
     """Counts of the logs' rows, duplicates, touches of ``exclude`` channels and irregular
-    orders, in one query (one-row aggregates of each log, cross-joined)."""
+    orders, in one query (one-row aggregates of each log, cross-joined).
+
+    ``kept_touches`` is the number of distinct touches the journeys hold (the path-count
+    query's): only the distinct touches of the ``exclude`` channels are counted here, and the
+    raw rows, instead of a second ``DISTINCT`` over the whole touchpoint log.
+    """
     import ibis
 
-    # one-row aggregates of each log, cross-joined: one query (one round trip) for them all
+    channel = touches[cols.channel].cast("string")
     parts = [
-        touches.aggregate(touch_rows=touches.count()),
-        orders.aggregate(order_lines=orders.count()),
-        t.aggregate(
-            distinct_touches=t.count(),
-            channels_with_separator=t.channel.contains(SEPARATOR).sum(),
-            # the journeys' filter keeps a touch where this is true (not NULL)
-            **(
-                {"_kept": (~t.channel.isin(list(exclude))).fill_null(False).sum()}
-                if exclude
-                else {}
-            ),
-            _first=t.time.min(),
-            _last=t.time.max(),
+        touches.aggregate(
+            touch_rows=touches.count(),
+            # a distinct channel holds the separator if a row does; duplicates keep the ends
+            channels_with_separator=channel.contains(SEPARATOR).sum(),
+            _first=touches[cols.touch_time].min(),
+            _last=touches[cols.touch_time].max(),
         ),
+        orders.aggregate(order_lines=orders.count()),
         lines.aggregate(
             distinct_lines=lines.count(),
             _first_order=lines.time.min(),
@@ -544,6 +556,10 @@ def _irregular(
             refund_excess=exact_sum(ibis.greatest(-o.net, 0.0)),
         ),
     ]
+    if exclude:
+        # the journeys' filter drops a touch where this is true (or NULL)
+        left_out = t.filter(~(~t.channel.isin(list(exclude))).fill_null(False))
+        parts.append(left_out.aggregate(_left_out=left_out.count()))
     got: dict[str, Any] = fetch_one(
         functools.reduce(lambda a, b: a.cross_join(b), parts), "the counts of the logs"
     )
@@ -556,11 +572,14 @@ def _irregular(
             "remove it from the channel column"
         )
     out: dict[str, Any] = {k: (v if k.startswith("_") else float(v or 0)) for k, v in got.items()}
+    left_out = float(out.pop("_left_out", None) or 0)
+    out["distinct_touches"] = kept_touches + left_out
     out["duplicate_touches"] = out["touch_rows"] - out["distinct_touches"]
     if exclude:
-        out["excluded_touches"] = out["distinct_touches"] - float(out.pop("_kept") or 0)
+        out["excluded_touches"] = left_out
     out["duplicate_order_lines"] = out["order_lines"] - out["distinct_lines"]
-    return out
+    first = ("touch_rows", "order_lines", "distinct_touches")  # the order the counts are listed in
+    return {**{k: out[k] for k in first}, **{k: v for k, v in out.items() if k not in first}}
 
 
 def missing_from_assignments(
