@@ -144,3 +144,23 @@ def test_random_logs_with_ties_give_the_same_table(
     lists, windows = both(monkeypatch, t, o, max_touches=3, lookback_days=10)
     assert lists.counts["converting_journeys"] > 0
     assert_same(lists, windows)
+
+
+def test_more_channel_names_than_the_keys_hold_fall_back_to_the_window_query(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mlroi.backend import attribution
+    from mlroi.backend.execute import watching
+
+    t, o = logs(
+        [("u", 0, "ad", None), ("u", 1, "email", None), ("u", 2, "search", None)],
+        [("u", "o1", 3, 5.0, None)],
+    )
+    monkeypatch.setattr(attribution, "CHANNEL_BITS", 1)  # keys for one name (code 1) only
+    monkeypatch.setattr(attribution, "CHANNEL_CODES", 2)
+    purposes: list[str] = []
+    with watching(lambda _, purpose: purposes.append(purpose)):
+        lists, windows = both(monkeypatch, t, o)
+    assert purposes.count("the path-count query") == 3  # lists, then windows; then windows
+    assert lists.path == ["ad\x1femail\x1fsearch"]
+    assert_same(lists, windows)

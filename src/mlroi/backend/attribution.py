@@ -38,6 +38,12 @@ from mlroi.errors import DataError
 SEPARATOR = "\x1f"
 """Joins channel names in a path (the ASCII unit separator: no channel name holds it)."""
 
+CHANNEL_BITS = 10
+CHANNEL_CODES = 2**CHANNEL_BITS
+"""Channel names DuckDB's list query numbers in each touch's key (``time * 1024 + code``): a
+``BIGINT`` holds microseconds up to the year 2255 this way. Logs with more channel names
+(code 0 is a missing name) are read by the window query."""
+
 
 @dataclass(frozen=True)
 class LogColumns:
@@ -144,6 +150,11 @@ def _seconds(t: Any) -> Any:
     return t.epoch_seconds().cast("float64")
 
 
+def _kept(t: Any, exclude: Sequence[str]) -> Any:
+    """The touches the journeys hold: those of channels not in ``exclude``."""
+    return t.filter(~t.channel.isin(list(exclude))) if exclude else t
+
+
 def _integer_users(touches: Any, orders: Any, cols: LogColumns) -> bool:
     """Both logs hold user ids as integers (compared as ``BIGINT``: cheaper than text)."""
     return bool(
@@ -213,24 +224,27 @@ def journey_counts(
 
     zone = _check(touches, orders, cols)
     t_all, lines, o = _prepared(touches, orders, cols)
-    lists = _by_lists(touches)
-    if lists:  # integer user ids are compared as BIGINT there
+    shape: dict[str, Any] = {
+        "lookback_days": lookback_days,
+        "half_life_days": half_life_days,
+        "max_touches": max_touches,
+        "decay": decay,
+    }
+    got = None
+    if _by_lists(touches):  # integer user ids are compared as BIGINT there
         integer_users = _integer_users(touches, orders, cols)
         t, _, o_rows = _prepared(touches, orders, cols, integer_users=integer_users)
-    else:
-        t, o_rows = t_all, o
-    t = t.filter(~t.channel.isin(list(exclude))) if exclude else t
-    by_position = (_rows_by_lists if lists else _rows_by_windows)(
-        t,
-        o_rows,
-        lookback_days=lookback_days,
-        half_life_days=half_life_days,
-        max_touches=max_touches,
-        decay=decay,
-    )
-    if lists:
-        _allow_lambdas(by_position)
-    got = fetch_columns(by_position, "the path-count query")
+        # the channel names from their own scan: reading them from the touches' DISTINCT would
+        # make DuckDB keep that whole intermediate for two readers
+        names = touches.select(channel=touches[cols.channel].cast("string")).distinct()
+        by_lists = _rows_by_lists(_kept(t, exclude), o_rows, _kept(names, exclude), **shape)
+        _allow_lambdas(by_lists)
+        got = fetch_columns(by_lists, "the path-count query")
+        if np.max(got["channels"], initial=0) >= CHANNEL_CODES:
+            got = None  # more channel names than the keys hold
+    if got is None:
+        by_windows = _rows_by_windows(_kept(t_all, exclude), o, **shape)
+        got = fetch_columns(by_windows, "the path-count query")
     kept_touches = float(np.sum(np.ma.getdata(got["touches"])))
     counts = _irregular(t_all, lines, o, touches, orders, cols, exclude, kept_touches)
     path_col = got["path"]
@@ -358,24 +372,41 @@ def _allow_lambdas(query: Any) -> None:
 
 
 def _rows_by_lists(
-    t: Any, o: Any, *, lookback_days: float, half_life_days: float, max_touches: int, decay: bool
+    t: Any,
+    o: Any,
+    channels: Any,
+    *,
+    lookback_days: float,
+    half_life_days: float,
+    max_touches: int,
+    decay: bool,
 ) -> Any:
     """The rows of :func:`_rows_by_windows` (the same numbers, bit for bit) from one window
     pass and one aggregation per journey, where the engine sorts and transforms lists.
 
     One window over each user's touches and order times, latest first, numbers each touch's
     journey by the orders at or after it (``j``: 0 after the last order) and carries the time
-    of its order. Each journey's touches inside the lookback become one list, sorted by time
-    and channel (the windows' order), cut to its last ``max_touches``: its path, and the time
-    decay's lags, weights and shares in list functions. Journeys are then grouped by path, and
-    the converting journeys' shares unnested by position.
+    of its order. Each journey's touches inside the lookback become one list of integer keys,
+    the touch's time in microseconds and its channel's rank by name (:data:`CHANNEL_CODES`
+    of them), sorted once (the windows' order: time, then channel) and cut to its last
+    ``max_touches``; the time decay's lags, weights and shares are list functions. Journeys are
+    grouped by their channel codes, the converting journeys' shares unnested by position, and
+    the codes turned into names on the grouped rows.
+
+    ``channels`` holds the distinct channel names of ``t``. The rows carry ``channels``, the
+    number of channel names: above :data:`CHANNEL_CODES`
+    the keys are wrong, and the caller must use :func:`_rows_by_windows`.
     """
     import ibis
 
     # orders at one time: the touches go to the first by id, as in _rows_by_windows
     slots = o.group_by(["user", "time"]).aggregate(value=o.value.argmin(o.order_id))
-    latest_first = ibis.desc(slots.time, nulls_first=True)
-    slots = slots.mutate(j=ibis.row_number().over(group_by=slots.user, order_by=latest_first) + 1)
+    slots = slots.mutate(
+        j=ibis.row_number().over(
+            group_by=slots.user, order_by=ibis.desc(slots.time, nulls_first=True)
+        )
+        + 1
+    )
     events = t.select("user", "time", "channel", kind=ibis.literal(0, "int64")).union(
         slots.select("user", "time", channel=ibis.null("string"), kind=ibis.literal(1, "int64")),
         distinct=False,
@@ -391,31 +422,33 @@ def _rows_by_lists(
         j=events.kind.sum().over(later).cast("int64"), order_time=slot_time.min().over(later)
     )
     tw = events.filter(events.kind == 0)
+    # channel codes from a one-row lookup (1 + place in the sorted names): a join could make
+    # DuckDB hash the touches instead of the few names
+    names = channels.filter(channels.channel.notnull())
+    lookup = names.aggregate(
+        names=names.channel.collect(order_by=names.channel), channels=names.count()
+    )
+    tw = tw.cross_join(lookup)
     lag_h = (_seconds(tw.order_time) - _seconds(tw.time)) / 3600.0
     converted = tw.j > 0
     inside = ~converted | (lag_h <= lookback_days * 24.0)
-    # the windows' order within a journey: time, then channel, NULLs first
-    item = ibis.struct(
-        {
-            "timed": tw.time.notnull(),
-            "time": tw.time,
-            "named": tw.channel.notnull(),
-            "channel": tw.channel,
-        }
-    )
+    # microseconds as the seconds _seconds() reads, so that the lags recomputed from the keys
+    # are the same doubles; a missing time or channel sorts first, as in the windows' order
+    micros = (_seconds(tw.time) * 1e6).round().cast("int64")
+    code = (tw.names.index(tw.channel) + 1).fill_null(0).cast("int64")
+    key = ibis.ifelse(tw.time.isnull(), -(2**62), micros * CHANNEL_CODES) + code
     journeys = tw.group_by(["user", "j"]).aggregate(
         order_time=tw.order_time.max(),
         size=inside.cast("int64").sum().fill_null(0),
         outside=(~inside).cast("int64").sum().fill_null(0),
         after=(~converted).cast("int64").sum().fill_null(0),
         touches=tw.count(),
-        items=item.collect(where=inside),
+        keys=key.collect(where=inside),
     )
     values = slots.select(user_s="user", j_s="j", value="value")
     journeys = journeys.left_join(
         values, [journeys.user == values.user_s, journeys.j == values.j_s]
     )
-    kept = journeys.items.sort()[-max_touches:]
     journeys = journeys.select(
         "size",
         "touches",
@@ -424,13 +457,13 @@ def _rows_by_lists(
         "value",
         "order_time",
         converted=journeys.j > 0,
-        kept=kept,
+        kept=journeys["keys"].sort()[-max_touches:],
     )
-    journeys = journeys.mutate(path=journeys.kept.map(lambda x: x.channel).join(SEPARATOR))
+    journeys = journeys.mutate(codes=journeys.kept.map(lambda k: k & (CHANNEL_CODES - 1)))
     named = journeys.size > 0
     zero = ibis.literal(0.0)
     heads = journeys.select(
-        "path",
+        "codes",
         "converted",
         position=ibis.ifelse(named, 0, -1).cast("int64"),
         journeys=named.cast("int64"),
@@ -448,7 +481,11 @@ def _rows_by_lists(
         timed = journeys.filter(journeys.converted & named)
         order_time = timed.order_time
         timed = timed.mutate(
-            lags=timed.kept.map(lambda x: (_seconds(order_time) - _seconds(x.time)) / 3600.0)
+            lags=timed.kept.map(
+                lambda k: (
+                    (_seconds(order_time) - (k >> CHANNEL_BITS).cast("float64") / 1e6) / 3600.0
+                )
+            )
         )
         timed = timed.mutate(latest=timed.lags.mins())
         latest = timed.latest
@@ -460,7 +497,7 @@ def _rows_by_lists(
         wsum = timed.wsum
         timed = timed.mutate(share=timed.w.map(lambda x: ibis.ifelse(x > 0, x / wsum, 0.0)))
         shares = timed.select(
-            "path",
+            "codes",
             "converted",
             "value",
             position=ibis.range(timed.share.length()).unnest().cast("int64"),
@@ -469,7 +506,7 @@ def _rows_by_lists(
         zero_i = ibis.literal(0, "int64")
         rows = heads.union(
             shares.select(
-                "path",
+                "codes",
                 "converted",
                 "position",
                 journeys=zero_i,
@@ -484,18 +521,25 @@ def _rows_by_lists(
             ),
             distinct=False,
         )
+    exact = "decimal(38, 10)"  # summed in two steps, so kept exact in between (exact_sum)
+    sums = ("value", "value_sq", "share", "worth")
+    counts = ("journeys", "truncated", "touches", "outside", "after")
+    by_codes = rows.group_by(["codes", "converted", "position"]).aggregate(
+        **{c: rows[c].sum() for c in counts}, **{c: rows[c].cast(exact).sum() for c in sums}
+    )
+    by_codes = by_codes.cross_join(lookup)
+    table = by_codes.names
+    path = by_codes.codes.map(
+        lambda c: ibis.ifelse(c == 0, ibis.null("string"), table[(c - 1).cast("int64")])
+    ).join(SEPARATOR)
+    by_codes = by_codes.mutate(path=path)
+    # journeys whose codes differ only by a channel that is missing share a path
     return (
-        rows.group_by(["path", "converted", "position"])
+        by_codes.group_by(["path", "converted", "position"])
         .aggregate(
-            journeys=rows.journeys.sum(),
-            value=exact_sum(rows.value),
-            value_sq=exact_sum(rows.value_sq),
-            truncated=rows.truncated.sum(),
-            touches=rows.touches.sum(),
-            outside=rows.outside.sum(),
-            after=rows.after.sum(),
-            share=exact_sum(rows.share),
-            worth=exact_sum(rows.worth),
+            **{c: by_codes[c].sum() for c in counts},
+            **{c: by_codes[c].sum().cast("float64") for c in sums},
+            channels=by_codes.channels.max(),
         )
         .order_by(["path", "converted", "position"])
     )
