@@ -164,3 +164,14 @@ def test_more_channel_names_than_the_keys_hold_fall_back_to_the_window_query(
     assert purposes.count("the path-count query") == 3  # lists, then windows; then windows
     assert lists.path == ["ad\x1femail\x1fsearch"]
     assert_same(lists, windows)
+
+
+def test_times_beyond_the_keys_fall_back_to_the_window_query(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    t, o = logs([("u", 0, "ad", None)], [("u", "o1", 1, 5.0, None)])
+    t["ts"] = [datetime(2300, 1, 1)]  # microseconds x 1024 overflow a BIGINT
+    o["ts"] = [datetime(2300, 1, 1, 1)]
+    lists, windows = both(monkeypatch, t, o)
+    assert lists.path == ["ad"] and lists.converted.tolist() == [True]
+    assert_same(lists, windows)

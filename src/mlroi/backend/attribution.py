@@ -33,16 +33,17 @@ from mlroi.backend.capabilities import capabilities, engine
 from mlroi.backend.checks import require_columns
 from mlroi.backend.columns import distinct_count, exact_sum
 from mlroi.backend.execute import fetch_columns, fetch_one
-from mlroi.errors import DataError
+from mlroi.errors import BackendError, DataError
 
 SEPARATOR = "\x1f"
 """Joins channel names in a path (the ASCII unit separator: no channel name holds it)."""
 
 CHANNEL_BITS = 10
 CHANNEL_CODES = 2**CHANNEL_BITS
-"""Channel names DuckDB's list query numbers in each touch's key (``time * 1024 + code``): a
-``BIGINT`` holds microseconds up to the year 2255 this way. Logs with more channel names
-(code 0 is a missing name) are read by the window query."""
+"""Codes of channels in each touch's key in DuckDB's list query (``microseconds * 1024 +
+code``; code 0 is a missing name): logs with 1,024 or more channel names are read by the window
+query. A ``BIGINT`` key holds the times of the years 1685 to 2255; a time outside them makes
+the query fail (an overflow, never a wrong count), and the window query reads the logs."""
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,6 @@ def journey_counts(
         DataError: a column is missing, a time column is not a timestamp, the zones differ,
             or a channel name holds the path separator.
     """
-
     zone = _check(touches, orders, cols)
     t_all, lines, o = _prepared(touches, orders, cols)
     shape: dict[str, Any] = {
@@ -239,8 +239,11 @@ def journey_counts(
         names = touches.select(channel=touches[cols.channel].cast("string")).distinct()
         by_lists = _rows_by_lists(_kept(t, exclude), o_rows, _kept(names, exclude), **shape)
         _allow_lambdas(by_lists)
-        got = fetch_columns(by_lists, "the path-count query")
-        if np.max(got["channels"], initial=0) >= CHANNEL_CODES:
+        try:
+            got = fetch_columns(by_lists, "the path-count query")
+        except BackendError:  # a time the keys cannot hold: the window query reads any
+            got = None
+        if got is not None and np.max(got["channels"], initial=0) >= CHANNEL_CODES:
             got = None  # more channel names than the keys hold
     if got is None:
         by_windows = _rows_by_windows(_kept(t_all, exclude), o, **shape)
@@ -394,8 +397,8 @@ def _rows_by_lists(
     the codes turned into names on the grouped rows.
 
     ``channels`` holds the distinct channel names of ``t``. The rows carry ``channels``, the
-    number of channel names: above :data:`CHANNEL_CODES`
-    the keys are wrong, and the caller must use :func:`_rows_by_windows`.
+    number of names: from :data:`CHANNEL_CODES` names on, the keys are wrong, and the caller
+    must use :func:`_rows_by_windows`.
     """
     import ibis
 
