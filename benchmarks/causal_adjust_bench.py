@@ -90,12 +90,18 @@ def _timed(run: Any, repeats: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     out = run()
     first = time.perf_counter() - t0
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = run()
         times.append(time.perf_counter() - t0)
-    return {"first_s": first, "median_s": statistics.median(times), "check": out}
+        cpu.append(time.process_time() - c0)
+    return {
+        "first_s": first,
+        "median_s": statistics.median(times),
+        "cpu_s": statistics.median(cpu),
+        "check": out,
+    }
 
 
 def worker_mlroi(a: argparse.Namespace) -> dict[str, Any]:
@@ -188,21 +194,26 @@ def main() -> None:
         results[name] = run_worker(name, a)
         results[name]["load"] = [load, os.getloadavg()[0]]
     floor = results["floor"]["median_s"]
+    floor_cpu = results["floor"]["cpu_s"]
     lines = [
         f"# Adjustment benchmark: {a.users:,} users, {K} covariates, {a.repeats} repeats (medians)",
         "",
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} CPUs; load is"
-        " the 1-minute load average before and after each tool's process. Target: mlroi within"
-        " 3x of the floor, peak memory under 2 GiB.",
+        " the 1-minute load average before and after each tool's process; CPU s is the"
+        " process's CPU time per call, every thread included (the work done, which other"
+        " processes on the machine barely move). Target: mlroi within 3x of the floor, peak"
+        " memory under 2 GiB.",
         "",
-        "| tool | median s | first call s | x floor | peak MiB | load | RA ATT | AIPW ATT |",
-        "|---|---:|---:|---:|---:|---|---:|---:|",
+        "| tool | median s | first call s | x floor | CPU s | x floor CPU | peak MiB | load"
+        " | RA ATT | AIPW ATT |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for name, r in results.items():
         c = r["check"]
         aipw = f"{c['aipw_att']:.6f}" if "aipw_att" in c else ""
         lines.append(
             f"| {name} | {r['median_s']:.3f} | {r['first_s']:.3f} | {r['median_s'] / floor:.2f}x"
+            f" | {r['cpu_s']:.3f} | {r['cpu_s'] / floor_cpu:.2f}x"
             f" | {r['peak_mib']:.0f} | {r['load'][0]:.1f} to {r['load'][1]:.1f}"
             f" | {c['regression_att']:.6f} | {aipw} |"
         )

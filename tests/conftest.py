@@ -1,4 +1,5 @@
-"""Shared fixtures: a real, throw-away PostgreSQL server for the tests marked ``postgres``.
+"""Shared fixtures: a real, throw-away PostgreSQL server for the tests marked ``postgres``, and
+a local SparkSession for the tests marked ``spark`` (see ``spark_session.py``).
 
 The server binaries come from Debian's ``postgresql`` package (``./dev test`` installs it).
 The fixture never skips: without a server binary the postgres tests fail with one clear line.
@@ -26,6 +27,7 @@ from typing import Any
 import pytest
 
 import browser
+import spark_session
 
 # Demo data read by the example cases is generated once per test session, in a throw-away folder.
 os.environ["MLROI_DEMO_DIR"] = tempfile.mkdtemp(prefix="mlroi-demo-")
@@ -48,6 +50,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgres)
         if {"chromium", "open_in_chromium"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
+        if {"spark_con", "spark_tables"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.spark)
 
 
 def _version_key(bin_dir: Path) -> tuple[int, ...]:
@@ -256,6 +260,41 @@ def postgres_con(postgres_url: str) -> Iterator[Any]:
         yield con
     finally:
         con.disconnect()
+
+
+@pytest.fixture(scope="session")
+def spark_con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """An Ibis PySpark connection to one local SparkSession for the whole test session."""
+    import ibis
+
+    session = spark_session.session_or_skip(tmp_path_factory.mktemp("spark"))
+    try:
+        yield ibis.pyspark.connect(session)
+    finally:
+        session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_tables(spark_con: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Puts pyarrow or pandas tables on the SparkSession (``spark_tables.put(name, table)``)."""
+    return spark_session.SparkTables(spark_con, tmp_path_factory.mktemp("spark-tables"))
+
+
+@pytest.fixture
+def put_on(request: pytest.FixtureRequest) -> Callable[[str, str, Any], Any]:
+    """``put_on(engine, name, frame)``: a pandas or pyarrow table as table ``name`` on
+    ``"postgres"`` (dropped after the test) or ``"spark"`` (a view); returns its ``Source``."""
+    from mlroi.sources.open import Source
+
+    def put(engine: str, name: str, frame: Any) -> Any:
+        if engine == "spark":
+            return request.getfixturevalue("spark_tables").put(name, frame)
+        con = request.getfixturevalue("postgres_con")
+        con.create_table(name, obj=frame, overwrite=True)
+        request.addfinalizer(lambda: con.drop_table(name, force=True))
+        return Source(url=request.getfixturevalue("postgres_url"), table=name)
+
+    return put
 
 
 @pytest.fixture(scope="session")

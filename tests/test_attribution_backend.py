@@ -233,18 +233,22 @@ def test_the_backend_path_table_gives_the_credits_of_journeys_built_by_hand() ->
         ), m
 
 
-def test_attribute_runs_a_case_section_end_to_end(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    t, o, _ = generated_logs(6, users=150)
-    t.to_parquet(tmp_path / "t.parquet")
-    o.to_parquet(tmp_path / "o.parquet")
-    config = AttributionConfig.model_validate(
+def attribution_config(touchpoints: object, orders: object) -> AttributionConfig:
+    return AttributionConfig.model_validate(
         {
-            "touchpoints": {"path": "t.parquet"},
-            "orders": {"path": "o.parquet"},
+            "touchpoints": touchpoints,
+            "orders": orders,
             "resamples": 30,
             "incremental": {"estimate": 500.0, "interval": [100.0, 900.0]},
         }
     )
+
+
+def test_attribute_runs_a_case_section_end_to_end(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    t, o, _ = generated_logs(6, users=150)
+    t.to_parquet(tmp_path / "t.parquet")
+    o.to_parquet(tmp_path / "o.parquet")
+    config = attribution_config({"path": "t.parquet"}, {"path": "o.parquet"})
     r = attribute(config, base=tmp_path, seed=1)
     for m in r.models:
         assert sum(c.value.estimate for c in m.channels) == pytest.approx(r.attributed_revenue)
@@ -325,3 +329,26 @@ def test_a_long_path_keeps_its_order_past_ten_positions_and_digits_in_channel_na
     got = run(t, orders(("u", "o1", 20, 5.0, None)), max_touches=11)
     assert got.path == ["\x1f".join(names[1:])]  # the last 11 touches, first touch first
     assert got.counts["truncated_journeys"] == 1
+
+
+@pytest.mark.spark
+def test_attribution_on_spark_gives_the_duckdb_result(spark_tables, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Path counts and every model's credits and intervals agree exactly; only the names of the
+    sources differ."""
+    t, o, _ = generated_logs(6, users=150)
+    t.to_parquet(tmp_path / "t.parquet")
+    o.to_parquet(tmp_path / "o.parquet")
+    duck = attribute(
+        attribution_config({"path": "t.parquet"}, {"path": "o.parquet"}), base=tmp_path, seed=1
+    )
+    on_spark = attribution_config(
+        spark_tables.put("attr_touches", t).model_dump(exclude_none=True),
+        spark_tables.put("attr_orders", o).model_dump(exclude_none=True),
+    )
+    got, want = attribute(on_spark, seed=1).to_dict(), duck.to_dict()
+    assert got.pop("sources") == {
+        "touchpoints": "table: attr_touches",
+        "orders": "table: attr_orders",
+    }
+    want.pop("sources")
+    assert got == want

@@ -1,4 +1,5 @@
-"""PostgreSQL gives the difference-in-differences cells DuckDB gives, and so the same result.
+"""PostgreSQL and Spark give the difference-in-differences cells DuckDB gives, and so the same
+result.
 
 Cells: exact equality of units, periods, rows and flags; the mean outcome to 1e-12 relative
 (each engine adds the rows of a cell in its own order).
@@ -7,6 +8,7 @@ Cells: exact equality of units, periods, rows and flags; the mean outcome to 1e-
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,9 @@ import pytest
 
 from mlroi.backend.causal_did import did_cells
 from mlroi.causal.did import analyse_did
-from mlroi.sources.open import Source, open_table
+from mlroi.sources.open import open_table
 from mlroi.spec.causal_did import DidConfig
-
-pytestmark = pytest.mark.postgres
+from spark_session import SERVERS
 
 
 def _frame(seed: int = 3, units: int = 30) -> pd.DataFrame:
@@ -40,34 +41,37 @@ def _cells(table: Any) -> Any:
     return did_cells(table, unit="store", period="week", outcome="sales", treated="live")
 
 
-def test_postgres_cells_and_result_equal_duckdb(
-    postgres_con: Any, postgres_url: str, tmp_path: Path
+@pytest.mark.parametrize("engine", SERVERS)
+def test_server_cells_and_result_equal_duckdb(
+    engine: str, put_on: Callable[[str, str, Any], Any], tmp_path: Path
 ) -> None:
     frame = _frame()
     frame.to_parquet(tmp_path / "panel.parquet")
-    postgres_con.create_table("did_panel", obj=frame, overwrite=True)
+    source = put_on(engine, "did_panel", frame)
     duck = _cells(open_table(str(tmp_path / "panel.parquet")))
-    pg = _cells(open_table(Source(url=postgres_url, table="did_panel")))
+    server = _cells(open_table(source))
 
     def order(c: Any) -> np.ndarray:
         return np.lexsort((c.period.astype("datetime64[D]"), c.unit))
 
-    d, p = order(duck), order(pg)
-    assert list(duck.unit[d]) == list(pg.unit[p])
-    assert (duck.period[d].astype("datetime64[D]") == pg.period[p].astype("datetime64[D]")).all()
-    np.testing.assert_array_equal(duck.rows[d], pg.rows[p])
-    np.testing.assert_array_equal(duck.high[d], pg.high[p])
-    np.testing.assert_allclose(duck.mean[d], pg.mean[p], rtol=1e-12)
-    assert duck.excluded == pg.excluded
+    d, p = order(duck), order(server)
+    assert list(duck.unit[d]) == list(server.unit[p])
+    assert (
+        duck.period[d].astype("datetime64[D]") == server.period[p].astype("datetime64[D]")
+    ).all()
+    np.testing.assert_array_equal(duck.rows[d], server.rows[p])
+    np.testing.assert_array_equal(duck.high[d], server.high[p])
+    np.testing.assert_allclose(duck.mean[d], server.mean[p], rtol=1e-12)
+    assert duck.excluded == server.excluded
     config = DidConfig(
         design="did",
-        source={"url": postgres_url, "table": "did_panel"},
+        source=source,
         unit="store",
         period="week",
         outcome="sales",
         treated="live",
     )
-    on_pg = analyse_did(config)
+    on_server = analyse_did(config)
     on_duck = analyse_did(config, table=str(tmp_path / "panel.parquet"))
-    assert on_pg.effect.estimate == pytest.approx(on_duck.effect.estimate, rel=1e-10)
-    assert on_pg.effect.std_error == pytest.approx(on_duck.effect.std_error, rel=1e-10)
+    assert on_server.effect.estimate == pytest.approx(on_duck.effect.estimate, rel=1e-10)
+    assert on_server.effect.std_error == pytest.approx(on_duck.effect.std_error, rel=1e-10)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -256,3 +257,17 @@ def test_start_and_end_trim_the_periods_and_count_what_was_left_out() -> None:
     assert (r.pre_periods, r.post_periods) == (80, 10)
     # 8 markets in the table: 10 days before the start and 20 after the end each.
     assert r.excluded == {"unit-periods before start": 80, "unit-periods after end": 160}
+
+
+@pytest.mark.spark
+def test_its_and_synthetic_control_on_spark_give_the_duckdb_results(spark_tables: Any) -> None:
+    from test_postgres_parity import assert_same
+
+    df = _daily()
+    on_spark = spark_tables.put("synth_daily", df)
+    for analyse, config in ((analyse_its, _its()), (analyse_synthetic_control, _sc())):
+        duck = analyse(config, table=df).to_dict()  # type: ignore[operator]
+        got = analyse(config, table=on_spark).to_dict()  # type: ignore[operator]
+        assert got.pop("sources") == ["series: synth_daily"]
+        duck.pop("sources")
+        assert_same(got, duck)

@@ -1,9 +1,10 @@
 """The series request: raw rows summed per unit and period in one query, rows left out counted,
-wrong types refused; PostgreSQL gives DuckDB's sums."""
+wrong types refused; PostgreSQL and Spark give DuckDB's sums."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ import pytest
 
 from mlroi.backend.causal_synth import series_sums
 from mlroi.errors import DataError
-from mlroi.sources.open import Source, open_table
+from mlroi.sources.open import open_table
+from spark_session import SERVERS
 
 
 def _rows(seed: int = 2) -> pd.DataFrame:
@@ -75,13 +77,12 @@ def test_infinite_outcome_is_refused(tmp_path: Path) -> None:
         series_sums(open_table(str(tmp_path / "x.parquet")), unit="unit", period="day", outcome="y")
 
 
-@pytest.mark.postgres
-def test_postgres_sums_equal_duckdb_sums(postgres_con: Any, postgres_url: str) -> None:
+@pytest.mark.parametrize("engine", SERVERS)
+def test_server_sums_equal_duckdb_sums(engine: str, put_on: Callable[[str, str, Any], Any]) -> None:
     df = _rows(seed=3)
     df["ts"] = df.ts.dt.date
     duck = _sums(open_table(df))
-    postgres_con.create_table("synth_rows", obj=df, overwrite=True)
-    pg = _sums(open_table(Source(url=postgres_url, table="synth_rows")))
-    assert pg.keys() == duck.keys()
+    server = _sums(open_table(put_on(engine, "synth_rows", df)))
+    assert server.keys() == duck.keys()
     for key, total in duck.items():
-        assert pg[key] == pytest.approx(total, abs=1e-9)
+        assert server[key] == pytest.approx(total, abs=1e-9)

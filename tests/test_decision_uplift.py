@@ -542,6 +542,17 @@ def test_postgres_groups_equal_the_numpy_groups(postgres_con: Any) -> None:
     assert_same_groups(both["score2"], in_memory(data, "score2"))
 
 
+@pytest.mark.spark
+def test_spark_groups_equal_the_numpy_groups(spark_tables: Any) -> None:
+    from mlroi.sources.open import open_table
+
+    data = scored_table(2_000)
+    table = open_table(spark_tables.put("uplift_scored", data))
+    both = uplift_groups_many(table, ["score", "score2"], "label", "treated", sums=SUMS)
+    assert_same_groups(both["score"], in_memory(data, "score"))
+    assert_same_groups(both["score2"], in_memory(data, "score2"))
+
+
 # ----------------------------------------------------------------------------------- errors
 
 

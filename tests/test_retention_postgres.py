@@ -1,12 +1,15 @@
-"""PostgreSQL gives the retention counts DuckDB gives, for an activity log and for cancellations.
+"""PostgreSQL and Spark give the retention counts DuckDB gives, for an activity log and for
+cancellations.
 
 Exact equality: the counts are integers, and every time is compared as epoch seconds on both
-engines (a ``timestamptz`` column on PostgreSQL, a naive one in Parquet for DuckDB).
+engines (a ``timestamptz`` column on PostgreSQL, a naive one in Parquet for DuckDB and Spark,
+whose session time zone the tests set to UTC).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +18,8 @@ import pandas as pd
 import pytest
 
 from mlroi.backend.retention import retention_counts
-from mlroi.sources.open import Source, open_table
-
-pytestmark = pytest.mark.postgres
+from mlroi.sources.open import open_table
+from spark_session import SERVERS
 
 END = dt.datetime(2026, 5, 1)
 
@@ -57,9 +59,10 @@ def _counts(asg: Any, log: Any, mode: str, *, cohorts: bool = False) -> Any:
     )
 
 
+@pytest.mark.parametrize("engine", SERVERS)
 @pytest.mark.parametrize("mode", ["activity", "churn"])
-def test_postgres_counts_equal_duckdb_counts(
-    mode: str, postgres_con: Any, postgres_url: str, tmp_path: Path
+def test_server_counts_equal_duckdb_counts(
+    engine: str, mode: str, put_on: Callable[[str, str, Any], Any], tmp_path: Path
 ) -> None:
     asg, act = _frames()
     asg.to_parquet(tmp_path / "asg.parquet")
@@ -70,18 +73,17 @@ def test_postgres_counts_equal_duckdb_counts(
         open_table(str(tmp_path / "act.parquet")) if mode == "activity" else duck_asg,
         mode,
     )
-    postgres_con.create_table("ret_asg", obj=asg, overwrite=True)
-    postgres_con.create_table("ret_act", obj=act, overwrite=True)
-    pg_asg = open_table(Source(url=postgres_url, table="ret_asg"))
-    pg_log = open_table(Source(url=postgres_url, table="ret_act")) if mode == "activity" else pg_asg
-    pg = _counts(pg_asg, pg_log, mode)
-    assert pg.rows == duck.rows
-    assert pg.excluded == duck.excluded
+    server_asg = open_table(put_on(engine, "ret_asg", asg))
+    server_log = open_table(put_on(engine, "ret_act", act)) if mode == "activity" else server_asg
+    server = _counts(server_asg, server_log, mode)
+    assert server.rows == duck.rows
+    assert server.excluded == duck.excluded
 
 
+@pytest.mark.parametrize("engine", SERVERS)
 @pytest.mark.parametrize("mode", ["activity", "churn"])
-def test_postgres_cohort_counts_equal_duckdb_cohort_counts(
-    mode: str, postgres_con: Any, postgres_url: str, tmp_path: Path
+def test_server_cohort_counts_equal_duckdb_cohort_counts(
+    engine: str, mode: str, put_on: Callable[[str, str, Any], Any], tmp_path: Path
 ) -> None:
     """The per-cohort counts (week of first exposure, Monday to Sunday UTC) agree exactly: the
     week is computed from epoch days on both engines."""
@@ -91,10 +93,8 @@ def test_postgres_cohort_counts_equal_duckdb_cohort_counts(
     duck_asg = open_table(str(tmp_path / "asg.parquet"))
     duck_log = open_table(str(tmp_path / "act.parquet")) if mode == "activity" else duck_asg
     duck = _counts(duck_asg, duck_log, mode, cohorts=True)
-    postgres_con.create_table("coh_asg", obj=asg, overwrite=True)
-    postgres_con.create_table("coh_act", obj=act, overwrite=True)
-    pg_asg = open_table(Source(url=postgres_url, table="coh_asg"))
-    pg_log = open_table(Source(url=postgres_url, table="coh_act")) if mode == "activity" else pg_asg
-    pg = _counts(pg_asg, pg_log, mode, cohorts=True)
+    server_asg = open_table(put_on(engine, "coh_asg", asg))
+    server_log = open_table(put_on(engine, "coh_act", act)) if mode == "activity" else server_asg
+    server = _counts(server_asg, server_log, mode, cohorts=True)
     assert len(duck.cohort_rows) > 20
-    assert sorted(map(tuple, pg.cohort_rows)) == sorted(map(tuple, duck.cohort_rows))
+    assert sorted(map(tuple, server.cohort_rows)) == sorted(map(tuple, duck.cohort_rows))

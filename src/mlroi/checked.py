@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mlroi.errors import SpecError
 
@@ -20,6 +20,10 @@ M = TypeVar("M", bound=BaseModel)
 
 class Checked(BaseModel):
     """A pydantic model whose constructor raises :class:`~mlroi.errors.SpecError`."""
+
+    # Validators are built on first use, not at import: a case builds its own once, and the
+    # sections a command never validates on their own (most of them) are never built alone.
+    model_config = ConfigDict(defer_build=True)
 
     def __init__(self, /, **data: Any) -> None:
         try:

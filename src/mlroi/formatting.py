@@ -263,3 +263,15 @@ def points_interval(iv: _Bounds, digits: int = 1) -> str:
     """``+3.8 pp [+2.1, +5.5]``: a difference of shares with its interval."""
     lo, hi = (f"{v * 100:+.{digits}f}" if math.isfinite(v) else "—" for v in (iv.lower, iv.upper))
     return f"{points(iv.estimate, digits)} [{lo}, {hi}]"
+
+
+def data_size(n: float) -> str:
+    """Bytes in binary units, one decimal: ``1.2 GiB``, ``512.0 KiB``, ``80 B``."""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            break
+        size /= 1024
+    if unit == "B":
+        return f"{int(size)} B"
+    return f"{size:,.1f} {unit}"

@@ -19,8 +19,10 @@ from mlroi.checked import as_model
 from mlroi.errors import EstimationError, SpecError
 from mlroi.roi.engine import ResolvedLift, roi_from_lifts
 from mlroi.roi.result import LiftInput, RoiResult
+from mlroi.sources.open import close_default_connection
 from mlroi.spec.case import Case
 from mlroi.spec.quantity import Normal, Quantity, describe, point, sampling_distribution
+from mlroi.stats.distributions import normal_ppf
 from mlroi.value.model import (
     AttributionLift,
     CausalLift,
@@ -49,6 +51,7 @@ def evaluate(
     attribution: AttributionResult | None = None,
     retention: RetentionResult | None = None,
     causal: CausalResult | None = None,
+    close_connection: bool = False,
 ) -> RoiResult:
     """The ROI of ``case``: headline figures, intervals, probabilities, sensitivity.
 
@@ -64,6 +67,9 @@ def evaluate(
         base: folder that relative paths in the case are resolved against.
         accept_failed_checks: why to give the headline although the experiment fails a check
             (overrides the case's ``accept_failed_checks``); None withholds it.
+        close_connection: close mlroi's shared DuckDB connection once the sources are read,
+            before the simulation (:func:`~mlroi.sources.open.close_default_connection`): what
+            the command line does, whose process reads nothing after.
 
     Returns:
         The ROI result.
@@ -87,13 +93,17 @@ def evaluate(
         retention = _retain(case, base)
     if causal is None and any(isinstance(d.lift, CausalLift) for d in drivers):
         causal = _estimate(case, base)
+    lifts = resolve_lifts(case, readout, decision, attribution, retention, causal)
+    fitted = resolve_decay(case, retention)
+    if close_connection:
+        close_default_connection()
     return roi_from_lifts(
         case,
-        resolve_lifts(case, readout, decision, attribution, retention, causal),
+        lifts,
         experiment=readout,
         accept_failed_checks=accept_failed_checks,
         decision=decision,
-        fitted=resolve_decay(case, retention),
+        fitted=fitted,
         causal=causal,
     )
 
@@ -414,8 +424,6 @@ def _lift_from_attribution(case: Case, i: int, result: AttributionResult) -> Res
 
 
 def _manual_lift(case: Case, i: int) -> ResolvedLift:
-    from scipy import special
-
     driver = case.value.drivers[i]
     spec = driver.lift
     assert isinstance(spec, ManualLift)
@@ -423,7 +431,7 @@ def _manual_lift(case: Case, i: int) -> ResolvedLift:
     sd: float | None = None
     if spec.interval is not None:
         lo, hi = spec.interval
-        sd = (hi - lo) / (2 * float(special.ndtri((1 + spec.level) / 2)))
+        sd = (hi - lo) / (2 * normal_ppf((1 + spec.level) / 2))
         q = Normal(normal=(point(spec.estimate), sd))
     return ResolvedLift(
         LiftInput(

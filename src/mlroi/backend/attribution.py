@@ -552,13 +552,16 @@ def _path(kept: Any, max_touches: int) -> Any:
     """Each journey's channels (``keep`` touches) joined by :data:`SEPARATOR` in ``position``
     order. Where the engine sorts lists, each channel is prefixed by its position in a fixed
     number of digits (``1000 + position``, say), the list is sorted and joined, and the prefixes
-    are cut off: the same text as an ordered ``string_agg``, without its per-group sort."""
+    are cut off: the same text as an ordered ``string_agg``, without its per-group sort. The
+    prefixes are cut without a group reference in the replacement, which engines spell
+    differently (``\\1``; ``$1`` in Spark, where ``\\1`` is a literal ``1``)."""
     if not capabilities(kept).sorted_lists:
         return kept.channel.group_concat(SEPARATOR, where=kept.keep, order_by=kept.position)
     digits = len(str(max(max_touches - 1, 0))) + 1
     tagged = (kept.position + 10 ** (digits - 1)).cast("string") + kept.channel
     joined = tagged.collect(where=kept.keep).sort().join(SEPARATOR)
-    return joined.re_replace(f"(^|{SEPARATOR})[0-9]{{{digits}}}", r"\1")
+    tag = f"[0-9]{{{digits}}}"
+    return joined.re_replace(f"^{tag}", "").re_replace(f"{SEPARATOR}{tag}", SEPARATOR)
 
 
 def _irregular(

@@ -50,6 +50,9 @@ ENGINES: dict[str, Capabilities] = {
         bitmap_distinct=True, native_fetch=True, sorted_lists=True, list_lambdas=True
     ),
     "postgres": Capabilities(),
+    # Spark through Ibis' PySpark backend, run in local mode in the tests marked `spark`:
+    # DECIMAL(38, 10) sums are exact, PERCENTILE is exact, COLLECT_LIST takes no ORDER BY
+    "pyspark": Capabilities(sorted_lists=True),
     # compiled, not run (tests/test_dialects.py): what each engine's SQL offers through Ibis 12
     # BIGNUMERIC sums; PERCENTILE_CONT is analytic only, and Ibis compiles no quantile aggregate
     "bigquery": Capabilities(quantiles=False),
@@ -63,7 +66,7 @@ ENGINES: dict[str, Capabilities] = {
         quantiles=False, one_pass_moments=False, sorted_lists=True, exact_count_distinct=False
     ),
 }
-"""Capabilities of every engine mlroi runs on (DuckDB, PostgreSQL) or compiles for, by Ibis
+"""Capabilities of every engine mlroi runs on (DuckDB, PostgreSQL, Spark) or compiles for, by Ibis
 backend name."""
 
 DEFAULT = Capabilities()

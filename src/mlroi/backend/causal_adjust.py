@@ -23,8 +23,8 @@ from mlroi.backend.checks import (
     require_type,
 )
 from mlroi.backend.columns import as_float, distinct_count
-from mlroi.backend.execute import fetch_one
-from mlroi.causal.adjust_rows import Build, Rows
+from mlroi.backend.execute import fetch_one, fetch_rows
+from mlroi.causal.adjust_rows import Build, GroupedBuild, Groups, Rows
 from mlroi.errors import DataError
 
 _LET = re.compile(r"_\['__v(\d+)'\]")
@@ -56,6 +56,9 @@ class _IbisOps:
 
     def log(self, v: Any) -> Any:
         return v.ln()
+
+    def floor(self, v: Any) -> Any:
+        return v.floor().cast("float64")
 
     def let(self, v: Any) -> Any:
         from ibis import _
@@ -90,6 +93,30 @@ class TableReducer:
         self.passes = 0
 
     def sums(self, build: Build, purpose: str) -> dict[str, float]:
+        derived, exprs = self._derive(lambda rows: ({}, build(rows)))
+        query = derived.aggregate(**{k: v.sum() for k, v in exprs.items()})
+        self.passes += 1
+        row = fetch_one(query, purpose)
+        return {k: _number(row[k]) for k in exprs}
+
+    def group_sums(self, build: GroupedBuild, purpose: str) -> Groups:
+        derived, exprs = self._derive(build)
+        keys = [k for k in derived.columns if k.startswith("__key_")]
+        query = derived.group_by(keys).aggregate(**{k: v.sum() for k, v in exprs.items()})
+        self.passes += 1
+        groups = [
+            (
+                {k.removeprefix("__key_"): round(float(row[k])) for k in keys},
+                {k: _number(row[k]) for k in exprs},
+            )
+            for row in fetch_rows(query, purpose)
+        ]
+        # in the order of their keys: the engine returns groups in any order, and the sums
+        # over groups must add up the same way every time (byte-identical results)
+        return sorted(groups, key=lambda g: tuple(g[0].values()))
+
+    def _derive(self, build: GroupedBuild) -> tuple[Any, dict[str, Any]]:
+        """The table with every ``let`` (and group key) as a column, and the terms to sum."""
         from ibis import _
 
         tab = self._table
@@ -107,14 +134,17 @@ class TableReducer:
             one=_["__one"],
             ops=ops,
         )
-        exprs = build(rows)
+        keys, exprs = build(rows)
         derived = tab.select(**columns)
         for columns_at_level in ops.projections():
             derived = derived.mutate(**columns_at_level)
-        query = derived.aggregate(**{k: v.sum() for k, v in exprs.items()})
-        self.passes += 1
-        row = fetch_one(query, purpose)
-        return {k: float(row[k]) if row[k] is not None else 0.0 for k in exprs}
+        if keys:
+            derived = derived.mutate(**{f"__key_{k}": v for k, v in keys.items()})
+        return derived, dict(exprs)
+
+
+def _number(v: Any) -> float:
+    return float(v) if v is not None else 0.0
 
 
 @dataclass(frozen=True)
@@ -185,19 +215,24 @@ def prepare(
 
     tv = treat(table)
     cols = [(c, as_float(table[c])) for c in (outcome, *covariates)]
-    aggs: dict[str, Any] = {"__rows": table.count()}
+    # each row's first missing value: 0 the treatment, i + 1 the i-th column, -1 none (one
+    # CASE per row, which stops at the first gap)
+    first = ibis.cases(
+        (tv.isnull(), 0),
+        *((col.isnull() | nonfinite(col), i + 1) for i, (_, col) in enumerate(cols)),
+        else_=-1,
+    )
+    checked = table.mutate(__first=first)
+    aggs: dict[str, Any] = {"__rows": checked.count()}
     if treated_when is None:
-        aggs["__bad_t"] = count(tv.notnull() & ~tv.isin([0.0, 1.0]))
-    missing = tv.isnull()
-    aggs["__miss_t"] = count(missing)
-    for i, (_, col) in enumerate(cols):
-        gap = col.isnull() | nonfinite(col)
-        aggs[f"__miss{i}"] = count(gap & ~missing)
-        missing = missing | gap
+        aggs["__bad_t"] = count(treat(checked).notnull() & ~treat(checked).isin([0.0, 1.0]))
+    aggs["__miss_t"] = count(checked["__first"] == 0)
+    for i in range(len(cols)):
+        aggs[f"__miss{i}"] = count(checked["__first"] == i + 1)
     if unit is not None:
-        aggs["__units"] = distinct_count(table[unit], unit_bounds)
-        aggs["__unit_rows"] = table[unit].count()
-    row = fetch_one(table.aggregate(**aggs), "the check of the adjustment's columns")
+        aggs["__units"] = distinct_count(checked[unit], unit_bounds)
+        aggs["__unit_rows"] = checked[unit].count()
+    row = fetch_one(checked.aggregate(**aggs), "the check of the adjustment's columns")
     rows = int(row["__rows"] or 0)
     bad = int(row.get("__bad_t") or 0)
     if bad:

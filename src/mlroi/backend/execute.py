@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from mlroi.backend import spill
 from mlroi.backend.capabilities import capabilities, engine
+from mlroi.backend.progress import duckdb_percent, no_percent, watched
 from mlroi.errors import BackendError, MlroiError, first_line
 
 if TYPE_CHECKING:
     import numpy as np
 
+T = TypeVar("T")
 Watcher = Callable[[Any, str], None]
 _WATCHERS: list[Watcher] = []
 
@@ -52,16 +55,12 @@ def fetch_rows(query: Any, purpose: str) -> list[dict[str, Any]]:
         BackendError: the engine or driver failed; the message names ``purpose``.
     """
     _announce(query, purpose)
-    try:
-        if capabilities(query).native_fetch:
-            relation = engine(query)._to_duckdb_relation(query)
-            names = list(relation.columns)
-            return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
-        return list(query.to_pyarrow().to_pylist())
-    except MlroiError:
-        raise
-    except Exception as exc:  # drivers raise their own types; one line for the user
-        raise BackendError(f"the backend could not run {purpose}: {first_line(exc)}") from exc
+
+    def native(relation: Any) -> list[dict[str, Any]]:
+        names = list(relation.columns)
+        return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+
+    return _run(query, purpose, native, lambda arrow: list(arrow.to_pylist()))
 
 
 def fetch_columns(query: Any, purpose: str) -> dict[str, np.ndarray[Any, Any]]:
@@ -71,15 +70,33 @@ def fetch_columns(query: Any, purpose: str) -> dict[str, np.ndarray[Any, Any]]:
         BackendError: the engine or driver failed; the message names ``purpose``.
     """
     _announce(query, purpose)
+    return _run(
+        query,
+        purpose,
+        lambda relation: dict(relation.fetchnumpy()),
+        lambda arrow: {
+            name: arrow[name].to_numpy(zero_copy_only=False) for name in arrow.column_names
+        },
+    )
+
+
+def _run(query: Any, purpose: str, native: Callable[[Any], T], arrow: Callable[[Any], T]) -> T:
+    """Run ``query`` while its progress is polled (:mod:`mlroi.backend.progress`): on DuckDB
+    as a relation fetched by ``native``, elsewhere as an Arrow table read by ``arrow``."""
     try:
+        backend = engine(query)
+        raw = getattr(backend, "con", None)
         if capabilities(query).native_fetch:
-            return dict(engine(query)._to_duckdb_relation(query).fetchnumpy())
-        arrow = query.to_pyarrow()
-        return {name: arrow[name].to_numpy(zero_copy_only=False) for name in arrow.column_names}
+            with watched(purpose, duckdb_percent(raw)):
+                return native(backend._to_duckdb_relation(query))
+        with watched(purpose, no_percent):
+            return arrow(query.to_pyarrow())
     except MlroiError:
         raise
-    except Exception as exc:
-        raise BackendError(f"the backend could not run {purpose}: {first_line(exc)}") from exc
+    except Exception as exc:  # drivers raise their own types; one line for the user
+        raise spill.explain(exc, purpose) or BackendError(
+            f"the backend could not run {purpose}: {first_line(exc)}"
+        ) from exc
 
 
 def fetch_one(query: Any, purpose: str) -> dict[str, Any]:

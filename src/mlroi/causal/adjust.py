@@ -101,7 +101,8 @@ def analyse_adjustment(
     passes = prepared.reducer.passes + 1
     notes = (
         f"rows never left the backend: {passes} aggregate queries (one check of the columns,"
-        f" one of the moments per arm, {fit.iterations} of the propensity model's Newton steps,"
+        f" one of the moments per arm, which also give the propensity model's first Newton step,"
+        f" {fit.iterations} of its further steps,"
         " one of the propensity-weighted sums, one of the influence-function sums)",
     )
     where = source_name(config.source if table is None else table)

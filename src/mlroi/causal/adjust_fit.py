@@ -13,13 +13,16 @@ construction.
 
 Passes over the rows (each one aggregate query on a backend):
 
-1. per-arm counts, sums and sums of squares of the covariates and the outcome (the naive
-   difference, the balance before weighting, the scale the covariates are standardised to);
-2. one pass per Newton (IRLS) step of the propensity model ``logit e(x) = x'g`` (and per
-   halving of a step that would lower the likelihood);
-3. given ``g``: the outcome models' cross-products per arm on the units kept after trimming,
-   the propensity histogram per arm, the Hajek-weighted sums (IPW and balance after weighting)
-   and the information matrix;
+1. per arm (grouped by the treatment): counts, sums and squares of the outcome, and the
+   covariates' cross-products: the naive difference, the balance before weighting, the scale
+   the covariates are standardised to, and the propensity fit's first Newton step (at a
+   constant propensity, its information matrix and score are functions of these sums);
+2. one pass per further Newton (IRLS) step of the propensity model ``logit e(x) = x'g`` (and
+   per halving of a step that would lower the likelihood), stopping when the last steps show
+   the coefficients have converged (Newton's steps shrink quadratically);
+3. given ``g``, grouped by arm, trimmed or kept and propensity bin: the outcome models'
+   cross-products, the propensity histogram, the Hajek-weighted sums (IPW and balance after
+   weighting) and the information matrix;
 4. given the outcome models: the AIPW sums and every estimator's influence-function sum of
    squares.
 
@@ -52,6 +55,8 @@ import numpy.typing as npt
 
 from mlroi.causal.adjust_rows import (
     Build,
+    GroupedBuild,
+    Groups,
     Reducer,
     Rows,
     Scale,
@@ -152,17 +157,32 @@ class AdjustFit:
     notes: tuple[str, ...] = field(default=())
 
 
-def _moments_build(rows: Rows) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for a, ta in ((1, rows.t), (0, rows.one - rows.t)):
-        out[f"n{a}"] = ta
-        out[f"y{a}"] = ta * rows.y
-        out[f"yy{a}"] = ta * rows.y * rows.y
-        out[f"ynb{a}"] = ta * rows.ops.indicator((rows.y != 0.0) & (rows.y != 1.0))
-        for j, x in enumerate(rows.x):
-            out[f"x{a}_{j}"] = ta * x
-            out[f"xx{a}_{j}"] = ta * x * x
-    return out
+def _moments_build(rows: Rows) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Per arm: count, sums and squares of the outcome, and the covariates' cross-products
+    (their sums and squares, and what the propensity fit's first step needs)."""
+    out: dict[str, Any] = {"n": rows.one, "y": rows.y, "yy": rows.y * rows.y}
+    out["ynb"] = rows.ops.indicator((rows.y != 0.0) & (rows.y != 1.0))
+    cross_products(out, "xx", rows.one, (rows.one, *rows.x))
+    return {"arm": rows.t}, out
+
+
+def _arm_sums(groups: Groups, k: int) -> dict[str, float]:
+    """The moments pass's per-arm sums under the names the fit reads (``n1``, ``x0_2``...)."""
+    s: dict[str, float] = {}
+    for key, v in groups:
+        a = key["arm"]
+        for name in ("n", "y", "yy", "ynb"):
+            s[f"{name}{a}"] = v[name]
+        for i in range(k + 1):
+            for j in range(i, k + 1):
+                s[f"xx{a}_{i}_{j}"] = v[f"xx{i}_{j}"]
+        for j in range(k):
+            s[f"x{a}_{j}"] = v[f"xx0_{j + 1}"]
+            s[f"xx{a}_{j}"] = v[f"xx{j + 1}_{j + 1}"]
+    for a in (1, 0):
+        for name in ("n", "y", "yy", "ynb"):
+            s.setdefault(f"{name}{a}", 0.0)
+    return s
 
 
 def _var(total: float, squares: float, n: float) -> float:
@@ -189,8 +209,10 @@ def fit_adjustment(
         trim: units with a propensity outside ``[low, high]`` are left out.
         max_iter: most passes of the propensity fit (Newton steps and halvings).
         tol: the fit has converged when the Newton step moves no coefficient by more than
-            ``tol`` (relative); that step is taken without another pass: Newton converges
-            quadratically, so the coefficients are then within about ``tol**2``.
+            ``tol`` (relative), or when the last two steps show that the coefficients after
+            this one are within ``1e-4 * tol`` (Newton converges quadratically: each step's size
+            is about ``c`` times the square of the one before); that step is taken without
+            another pass.
 
     Raises:
         DataError: an arm is empty, a covariate has no variance, the covariates are collinear,
@@ -199,7 +221,7 @@ def fit_adjustment(
     """
     k = len(covariates)
     p = k + 1
-    s = reducer.sums(_moments_build, "the covariate moments")
+    s = _arm_sums(reducer.group_sums(_moments_build, "the covariate moments"), k)
     n1, n0 = s["n1"], s["n0"]
     if n1 < 2 or n0 < 2:
         which = "treated" if n1 < 2 else "untreated"
@@ -239,9 +261,11 @@ def fit_adjustment(
         for j in range(k)
     )
 
-    gamma, iterations = _irls(reducer, scale, covariates, n1 / n, max_iter, tol)
+    start = _first_step(s, scale, n1, n0)
+    gamma, iterations = _irls(reducer, scale, covariates, start, max_iter, tol)
     lo, hi = trim
-    s3 = reducer.sums(_pass3(scale, gamma, lo, hi), "the propensity-weighted sums")
+    groups = reducer.group_sums(_pass3(scale, gamma, lo, hi), "the propensity-weighted sums")
+    s3 = _pass3_sums(groups, k)
     fit = _estimate(s3, scale, p, n, pooled)
     s4 = reducer.sums(_pass4(scale, gamma, lo, hi, fit), "the influence-function sums")
     estimates = _standard_errors(fit, s4, n)
@@ -273,23 +297,50 @@ def _raw_coef(gamma: npt.NDArray[np.float64], scale: Scale) -> tuple[float, ...]
     return (float(intercept), *(float(b) for b in slopes))
 
 
+_Evaluation = tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]
+"""The log-likelihood, the information matrix and the score at a point."""
+
+
+def _first_step(
+    s: Mapping[str, float], scale: Scale, n1: float, n0: float
+) -> tuple[npt.NDArray[np.float64], _Evaluation]:
+    """The propensity fit's starting point, the share of treated units for every unit, and
+    its log-likelihood, information and score: at a constant propensity they are functions of
+    the covariates' cross-products, so the first Newton step needs no pass of its own."""
+    k = len(scale.mean)
+    n = n1 + n0
+    share = n1 / n
+    m = np.array([0.0, *scale.mean])
+    sd = np.array([1.0, *scale.sd])
+    raw = {a: symmetric(f"xx{a}_", s, k + 1) for a in (1, 0)}
+    total = raw[1] + raw[0]
+    # z = (x - m) / sd with z_0 = 1: Z'Z from X'X; the treated units' Z'1 from theirs
+    shift = np.eye(k + 1)
+    shift[0, 1:] = -m[1:]
+    zz = (shift.T @ total @ shift) / np.outer(sd, sd)
+    z1 = (shift.T @ raw[1][0]) / sd
+    gamma = np.zeros(k + 1)
+    gamma[0] = math.log(share / (1 - share))
+    ll = n * math.log(share) - n0 * gamma[0]
+    return gamma, (ll, share * (1 - share) * zz, z1 - share * zz[0])
+
+
 def _irls(
     reducer: Reducer,
     scale: Scale,
     covariates: Sequence[str],
-    share: float,
+    start: tuple[npt.NDArray[np.float64], _Evaluation],
     max_iter: int,
     tol: float,
 ) -> tuple[npt.NDArray[np.float64], int]:
-    """Newton-Raphson (IRLS) for the logistic propensity model, one pass per evaluation; a
-    step that lowers the log-likelihood is halved (a full Newton step from a poor start can
-    overshoot far when one arm is small). Returns the coefficients and the passes taken."""
+    """Newton-Raphson (IRLS) for the logistic propensity model from ``start`` (its point and
+    evaluation), one pass per further evaluation; a step that lowers the log-likelihood is
+    halved (a full Newton step from a poor start can overshoot far when one arm is small).
+    Returns the coefficients and the passes taken."""
     p = len(covariates) + 1
     passes = 0
 
-    def evaluate(
-        g: npt.NDArray[np.float64],
-    ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    def evaluate(g: npt.NDArray[np.float64]) -> _Evaluation:
         nonlocal passes
 
         def build(rows: Rows) -> dict[str, Any]:
@@ -297,7 +348,7 @@ def _irls(
             eta = rows.ops.let(linear(z, g))
             e = rows.ops.let(1.0 / (1.0 + rows.ops.exp(-eta)))
             out: dict[str, Any] = {"ll": rows.ops.log(e) - (rows.one - rows.t) * eta}
-            cross_products(out, "h", e * (1.0 - e), z)
+            cross_products(out, "h", rows.ops.let(e * (1.0 - e)), z)
             r = rows.t - e
             for i, zi in enumerate(z):
                 out[f"g{i}"] = zi * r
@@ -307,9 +358,8 @@ def _irls(
         s = reducer.sums(build, f"step {passes} of the propensity fit")
         return s["ll"], symmetric("h", s, p), vector("g", s, p)
 
-    gamma = np.zeros(p)
-    gamma[0] = math.log(share / (1 - share))
-    ll, info, score = evaluate(gamma)
+    gamma, (ll, info, score) = start
+    last: float | None = None  # the size of the last full step, when one was taken
     for _ in range(max_iter):
         try:
             step = np.linalg.solve(info, score)
@@ -317,8 +367,15 @@ def _irls(
             raise _separation(gamma, covariates) from None
         if not np.all(np.isfinite(step)):
             raise _separation(gamma, covariates)
-        if np.max(np.abs(step)) <= tol * (1.0 + np.max(np.abs(gamma))):
+        size = float(np.max(np.abs(step)))
+        bound = tol * (1.0 + np.max(np.abs(gamma)))
+        # Newton's error after a step is about c * size**2, with c read off the last two
+        # steps (quadratic convergence: size = c * last**2): stop when that is 1e-4 * tol
+        if size <= bound or (
+            last is not None and size < last and max(size / last**2, 1.0) * size**2 <= 1e-4 * bound
+        ):
             return gamma + step, passes
+        halved = False
         size = 1.0
         while True:
             cand = gamma + size * step
@@ -328,8 +385,10 @@ def _irls(
             if math.isfinite(ll2) and ll2 >= ll - 1e-12 * abs(ll):
                 break
             size /= 2
+            halved = True
             if size < 1e-4 or passes >= max_iter:
                 raise _separation(gamma, covariates)
+        last = None if halved else float(np.max(np.abs(step)))
         gamma, ll, info, score = cand, ll2, info2, score2
     raise _separation(gamma, covariates)
 
@@ -357,38 +416,92 @@ def _weights(rows: Rows, e: Any, keep: Any, estimand: Estimand) -> tuple[Any, An
     return w1, w0, let(-keep * rows.t * (1.0 - e) / e), odds
 
 
-def _pass3(scale: Scale, gamma: npt.NDArray[np.float64], lo: float, hi: float) -> Build:
-    def build(rows: Rows) -> dict[str, Any]:
+def _pass3(scale: Scale, gamma: npt.NDArray[np.float64], lo: float, hi: float) -> GroupedBuild:
+    """Given the propensity model: per arm, trimmed or kept and propensity bin, the outcome
+    models' cross-products and the weighted sums of both estimands (module docstring)."""
+
+    def build(rows: Rows) -> tuple[dict[str, Any], dict[str, Any]]:
+        ops, t, y = rows.ops, rows.t, rows.y
         z = scale.design(rows)
         e = _propensity(rows, z, gamma)
-        keep = rows.ops.let(rows.ops.indicator((e >= lo) & (e <= hi)))
-        out: dict[str, Any] = {}
-        cross_products(out, "H", e * (1.0 - e), z)
-        for a, ta in ((1, rows.t), (0, rows.one - rows.t)):
-            w = rows.ops.let(keep * ta)
-            out[f"kn{a}"] = w
-            out[f"ky{a}"] = w * rows.y
-            out[f"kyy{a}"] = w * rows.y * rows.y
-            cross_products(out, f"kzz{a}_", w, z)
-            for i, zi in enumerate(z):
-                out[f"kzy{a}_{i}"] = w * zi * rows.y
-            for b in range(BINS):
-                inside = (e >= b / BINS) & ((e < (b + 1) / BINS) if b < BINS - 1 else (e <= 1.0))
-                out[f"h{a}_{b}"] = ta * rows.ops.indicator(inside)
-        for est in ESTIMANDS:
-            w1, w0, g1, g0 = _weights(rows, e, keep, est)
-            for a, w, g in ((1, w1, g1), (0, w0, g0)):
-                out[f"{est}_w{a}"] = w
-                out[f"{est}_wy{a}"] = w * rows.y
-                for i, zi in enumerate(z):
-                    out[f"{est}_gz{a}_{i}"] = g * zi
-                    out[f"{est}_gzy{a}_{i}"] = g * zi * rows.y
-                    if i:
-                        out[f"{est}_wz{a}_{i}"] = w * zi
-                        out[f"{est}_wzz{a}_{i}"] = w * zi * zi
-        return out
+        t0 = rows.one - t
+        keys = {
+            "arm": t,
+            "keep": ops.indicator((e >= lo) & (e <= hi)),
+            "bin": ops.floor(e * float(BINS)) - ops.indicator(e >= 1.0),
+        }
+        out: dict[str, Any] = {"n": rows.one, "y": y, "yy": y * y}
+        cross_products(out, "zz", rows.one, z)
+        cross_products(out, "H", ops.let(e * (1.0 - e)), z)
+        for i in range(1, len(z)):
+            out[f"zy{i}"] = z[i] * y
+        odds = ops.let(t0 * e / (1.0 - e))
+        # the Hajek weight of each estimand (the ATT's is 1 for the treated, the odds for the
+        # others) and, for the ATE, the factor of its derivative in the coefficients; the
+        # ATT's factor is its weight among the untreated and 0 among the treated
+        weights = {"att": ops.let(t + odds), "ate": ops.let(t / e + t0 / (1.0 - e))}
+        g_ate = ops.let(odds - t * (1.0 - e) / e)
+        for est, w in weights.items():
+            out[f"{est}_w"], out[f"{est}_wy"] = w, w * y
+            for i in range(1, len(z)):
+                wz = ops.let(w * z[i])
+                out[f"{est}_wz{i}"], out[f"{est}_wzz{i}"] = wz, wz * z[i]
+                out[f"{est}_wzy{i}"] = wz * y
+        out["ate_g"], out["ate_gy"] = g_ate, g_ate * y
+        for i in range(1, len(z)):
+            out[f"ate_gz{i}"] = g_ate * z[i]
+            out[f"ate_gzy{i}"] = g_ate * z[i] * y
+        return keys, out
 
     return build
+
+
+def _pass3_sums(groups: Groups, k: int) -> dict[str, float]:
+    """The pass's group sums under the names :func:`_estimate` reads: kept units' sums per arm
+    (``kn1``, ``kzz0_1_2``, ``att_gz0_3``...), the propensity histogram, and the information
+    matrix ``H`` over every unit."""
+    p = k + 1
+    s: dict[str, float] = {}
+
+    def add(name: str, v: float) -> None:
+        s[name] = s.get(name, 0.0) + v
+
+    for a in (1, 0):
+        for b in range(BINS):
+            s[f"h{a}_{b}"] = 0.0
+    for key, v in groups:
+        a = key["arm"]
+        add(f"h{a}_{min(max(key['bin'], 0), BINS - 1)}", v["n"])
+        for i in range(p):
+            for j in range(i, p):
+                add(f"H{i}_{j}", v[f"H{i}_{j}"])
+        if not key["keep"]:
+            continue
+        for name, total in (("kn", v["n"]), ("ky", v["y"]), ("kyy", v["yy"])):
+            add(f"{name}{a}", total)
+        for i in range(p):
+            add(f"kzy{a}_{i}", v["y"] if i == 0 else v[f"zy{i}"])
+            for j in range(i, p):
+                add(f"kzz{a}_{i}_{j}", v[f"zz{i}_{j}"])
+        for est in ESTIMANDS:
+            add(f"{est}_w{a}", v[f"{est}_w"])
+            add(f"{est}_wy{a}", v[f"{est}_wy"])
+            # the derivative factors: the ATT's is its weight among the untreated, else 0
+            g = f"{est}_w" if est == "att" else "ate_g"
+            on = 1.0 if est == "ate" or a == 0 else 0.0
+            add(f"{est}_gz{a}_0", on * v[g])
+            add(f"{est}_gzy{a}_0", on * v[f"{g}y"])
+            for i in range(1, p):
+                add(f"{est}_wz{a}_{i}", v[f"{est}_wz{i}"])
+                add(f"{est}_wzz{a}_{i}", v[f"{est}_wzz{i}"])
+                gz = f"{est}_wz{i}" if est == "att" else f"ate_gz{i}"
+                gzy = f"{est}_wzy{i}" if est == "att" else f"ate_gzy{i}"
+                add(f"{est}_gz{a}_{i}", on * v[gz])
+                add(f"{est}_gzy{a}_{i}", on * v[gzy])
+    for name in ("kn", "ky", "kyy"):
+        for a in (1, 0):
+            s.setdefault(f"{name}{a}", 0.0)
+    return s
 
 
 @dataclass(frozen=True)

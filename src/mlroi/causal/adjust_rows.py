@@ -33,6 +33,9 @@ class Ops(Protocol):
         """``v`` computed once per row and reused wherever the result is (a backend adds it
         as a column before the aggregation, so the query does not repeat it)."""
 
+    def floor(self, v: Any) -> Any:
+        """The largest integer not above ``v``, as a float, row by row."""
+
 
 @dataclass(frozen=True)
 class Rows:
@@ -47,6 +50,10 @@ class Rows:
 
 
 Build = Callable[[Rows], Mapping[str, Any]]
+GroupedBuild = Callable[[Rows], tuple[Mapping[str, Any], Mapping[str, Any]]]
+"""Row formulas of group keys (whole numbers) and of the terms to sum within each group."""
+Groups = list[tuple[dict[str, int], dict[str, float]]]
+"""Each group's keys and its sums."""
 
 
 class Reducer(Protocol):
@@ -54,6 +61,10 @@ class Reducer(Protocol):
 
     def sums(self, build: Build, purpose: str) -> dict[str, float]:
         """``{name: sum over rows of build(rows)[name]}``."""
+
+    def group_sums(self, build: GroupedBuild, purpose: str) -> Groups:
+        """The sums of ``build(rows)[1]`` within each group of equal keys ``build(rows)[0]``
+        (a key may be a ``let`` of the sums' formulas): one pass, one row per group."""
 
 
 class _NumpyOps:
@@ -71,6 +82,9 @@ class _NumpyOps:
     def let(self, v: Any) -> Any:
         return v
 
+    def floor(self, v: Any) -> Any:
+        return np.floor(v)
+
 
 class ArrayReducer:
     """The reducer of rows held as numpy arrays (tests, simulations)."""
@@ -87,16 +101,37 @@ class ArrayReducer:
         self._y = np.asarray(y, dtype=np.float64)
         self.passes = 0
 
-    def sums(self, build: Build, purpose: str) -> dict[str, float]:
+    def _rows(self) -> Rows:
         self.passes += 1
-        rows = Rows(
+        return Rows(
             self._t,
             self._y,
             tuple(self._x[:, j] for j in range(self._x.shape[1])),
             np.ones_like(self._t),
             _NumpyOps(),
         )
-        return {k: float(np.sum(v)) for k, v in build(rows).items()}
+
+    def sums(self, build: Build, purpose: str) -> dict[str, float]:
+        return {k: float(np.sum(v)) for k, v in build(self._rows()).items()}
+
+    def group_sums(self, build: GroupedBuild, purpose: str) -> Groups:
+        n = len(self._t)
+        keys, terms = build(self._rows())
+        names = list(keys)
+        table = np.column_stack([np.broadcast_to(keys[k], n) for k in names])
+        found, index = np.unique(table, axis=0, return_inverse=True)
+        index = index.reshape(-1)
+        sums = {
+            k: np.bincount(index, weights=np.broadcast_to(v, n), minlength=len(found))
+            for k, v in terms.items()
+        }
+        return [
+            (
+                {k: int(found[g, i]) for i, k in enumerate(names)},
+                {k: float(v[g]) for k, v in sums.items()},
+            )
+            for g in range(len(found))
+        ]
 
 
 @dataclass(frozen=True)
@@ -113,9 +148,11 @@ class Scale:
 
 
 def linear(z: Sequence[Any], coef: npt.NDArray[np.float64]) -> Any:
-    """``z'coef`` row by row (``z[0]`` is the column of ones)."""
-    out = z[0] * float(coef[0])
-    for zj, c in zip(z[1:], coef[1:], strict=True):
+    """``z'coef`` row by row (``z[0]`` is the column of ones, so its term is the constant)."""
+    if len(z) == 1:
+        return z[0] * float(coef[0])
+    out = z[1] * float(coef[1]) + float(coef[0])
+    for zj, c in zip(z[2:], coef[2:], strict=True):
         out = out + zj * float(c)
     return out
 
@@ -135,8 +172,12 @@ def vector(prefix: str, s: Mapping[str, float], p: int) -> npt.NDArray[np.float6
 
 
 def cross_products(out: dict[str, Any], prefix: str, weight: Any, z: Sequence[Any]) -> None:
-    """Add the row terms of the upper triangle of ``sum weight z z'`` to ``out``."""
+    """Add the row terms of the upper triangle of ``sum weight z z'`` to ``out``.
+
+    ``z[0]`` is the column of ones (its products are not multiplied out), and ``weight``
+    should be a column of its own (a ``let``), so that no row computes it more than once.
+    """
     for i in range(len(z)):
-        wi = weight * z[i]
+        wi = weight if i == 0 else weight * z[i]
         for j in range(i, len(z)):
-            out[f"{prefix}{i}_{j}"] = wi * z[j]
+            out[f"{prefix}{i}_{j}"] = wi if j == 0 else wi * z[j]

@@ -8,6 +8,7 @@ load no more than they use.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -26,7 +27,7 @@ from mlroi.cli import (
     schema,
     validate,
 )
-from mlroi.cli.handler import set_debug
+from mlroi.cli.handler import handle_errors, set_debug
 from mlroi.cli.usage import OneLineUsageErrors
 
 app = typer.Typer(
@@ -42,8 +43,39 @@ app = typer.Typer(
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    temp_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--temp-dir",
+            help="Folder in which DuckDB spills data that does not fit in memory (mlroi makes "
+            "its own mlroi-spill-* folder there and removes it after the run; default: "
+            "MLROI_TEMP_DIR, else the system's temporary folder).",
+        ),
+    ] = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="DuckDB's memory limit, e.g. 4GB (default: MLROI_MEMORY_LIMIT, else 80% of RAM).",
+        ),
+    ] = None,
+    max_temp_size: Annotated[
+        str | None,
+        typer.Option(
+            "--max-temp-size",
+            help="The most DuckDB may spill to disk, e.g. 100GB (default: MLROI_MAX_TEMP_SIZE, "
+            "else 90% of the free space).",
+        ),
+    ] = None,
 ) -> None:
     set_debug(debug)
+    handle_errors(_spill_settings)(temp_dir, memory_limit, max_temp_size)
+
+
+def _spill_settings(temp_dir: Path | None, memory_limit: str | None, max_temp: str | None) -> None:
+    from mlroi.backend import spill
+
+    spill.configure(temp_dir, memory_limit, max_temp)
 
 
 app.command(name="experiment")(experiment.experiment)

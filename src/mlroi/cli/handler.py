@@ -17,7 +17,7 @@ from typing import NoReturn, ParamSpec
 import typer
 from rich.markup import escape
 
-from mlroi.cli.output import err_console, reset
+from mlroi.cli.output import QueryBar, err_console, reset, spill_note
 from mlroi.errors import MlroiError
 
 EXIT_GATE = 1
@@ -46,18 +46,23 @@ def handle_errors(command: Callable[P, int | None]) -> Callable[P, None]:
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        from mlroi.backend.progress import shown_on
+
+        failed = True
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), shown_on(QueryBar()):
                 # numpy's "overflow encountered" lines name its source files, not the input;
                 # the checks name the input (see mlroi.backend.overflow); --debug shows them
                 if not _state["debug"]:
                     warnings.simplefilter("ignore", RuntimeWarning)
                 code = command(*args, **kwargs)
+            failed = False
         except typer.Exit:
             raise
         except Exception as exc:
             _report(exc)
         finally:
+            _end_run(noted=not failed)
             reset()
         if code:
             raise typer.Exit(code)
@@ -81,6 +86,20 @@ def located_in(path: Path) -> Iterator[None]:
         yield
     except MlroiError as exc:
         raise locate(path, exc) from exc
+
+
+def _end_run(*, noted: bool) -> None:
+    """Close the run's connections and remove its spill folder, even after an error; say how
+    much was spilled, if anything was and ``noted`` (a failed run's error line says enough)."""
+    from mlroi.backend import spill
+
+    if spill.folder_in_use() is None:
+        return
+    from mlroi.sources.open import end_run
+
+    spilled = end_run()
+    if spilled is not None and noted:
+        err_console.print(escape(spill_note(spilled)), highlight=False, soft_wrap=True)
 
 
 def _report(exc: Exception) -> NoReturn:

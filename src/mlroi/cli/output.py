@@ -13,14 +13,17 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.status import Status
 
 from mlroi.files import GENERATOR, check_target, is_stdout, write_atomic
-from mlroi.report.terminal import wide_console
-from mlroi.serialize import dumps
+from mlroi.report.console import wide_console
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+    from rich.status import Status
+
+    from mlroi.backend.progress import QueryProgress
+    from mlroi.backend.spill import SpillReport
     from mlroi.spec.case import Case
 
 console = wide_console()
@@ -42,7 +45,8 @@ class _Serialisable(Protocol):
 
 def prepare_json(json_out: Path | None, *, force: bool = False) -> None:
     """Check ``--json`` before any work: a file mlroi may write, in a folder that exists; with
-    ``-`` the tables go to standard error, leaving standard output to the JSON.
+    ``-`` the tables go to standard error, leaving standard output to the JSON. A run with
+    ``--json`` shows no query progress bar.
 
     Raises:
         DataError: see :func:`mlroi.files.check_target`.
@@ -50,17 +54,97 @@ def prepare_json(json_out: Path | None, *, force: bool = False) -> None:
     if json_out is None:
         return
     check_target(json_out, option="--json", force=force)
+    _quiet["queries"] = True
     if is_stdout(json_out):
         console.stderr = True
 
 
+_quiet = {"queries": False}
+
+
 def reset() -> None:
-    """Tables back to standard output (after a command that wrote its JSON there)."""
+    """Tables back to standard output (after a command that wrote its JSON there), query
+    progress shown again."""
     console.stderr = False
+    _quiet["queries"] = False
+
+
+class QueryBar:
+    """The progress bar of a long query (a :class:`mlroi.backend.progress.Display`): the
+    engine's percentage (a pulsing bar when it gives none), what was spilled to disk, and the
+    time. Drawn only on a terminal and never with ``--json``; gone when the query ends."""
+
+    def __init__(self, target: Console | None = None) -> None:
+        self._console = target
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    def _drawn(self) -> bool:
+        out = self._console or console
+        return out.is_terminal and not _quiet["queries"]
+
+    def show(self, progress: QueryProgress) -> None:
+        """Start or move the bar (called from the polling thread)."""
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        from mlroi import formatting as fmt
+
+        total = None if progress.percent is None else 100.0
+        if self._bar is None:
+            if not self._drawn():
+                return
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[spilled]}"),
+                TimeElapsedColumn(),
+                console=self._console or console,
+                transient=True,
+            )
+            self._task = self._bar.add_task(
+                escape(f"Running {progress.purpose}"), total=total, spilled=""
+            )
+            self._bar.start()
+        assert self._task is not None
+        spilled = progress.spilled_bytes
+        self._bar.update(
+            self._task,
+            total=total,
+            completed=progress.percent or 0.0,
+            spilled=f"spilled {fmt.data_size(spilled)}" if spilled else "",
+        )
+
+    def hide(self) -> None:
+        """Take the bar down (the query ended)."""
+        if self._bar is not None:
+            self._bar.stop()
+        self._bar = None
+        self._task = None
+
+
+def spill_note(spilled: SpillReport) -> str:
+    """The line that says a run spilled to disk: how much, where, and how to avoid it."""
+    from mlroi import formatting as fmt
+
+    how_much = f"up to {fmt.data_size(spilled.peak_bytes)}" if spilled.peak_bytes else "some data"
+    return (
+        f"note: the data did not fit in DuckDB's memory limit ({spilled.memory_limit}), so"
+        f" {how_much} was spilled to {spilled.folder} (removed now); a larger limit"
+        " (mlroi --memory-limit, or MLROI_MEMORY_LIMIT) keeps it in memory"
+    )
 
 
 def json_text(result: _Serialisable | dict[str, Any]) -> str:
     """``result`` as the JSON text of a result file, with mlroi's mark as its first key."""
+    from mlroi.serialize import dumps
+
     body = result if isinstance(result, dict) else result.to_dict()
     return dumps({"generator": JSON_GENERATOR, **body}) + "\n"
 
@@ -148,6 +232,14 @@ def case_stages(case: Case) -> list[str]:
 def steps(total: int) -> Iterator[Steps]:
     """A progress bar of ``total`` steps on the results console, gone when done (in a terminal;
     elsewhere nothing is drawn)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -74,7 +74,11 @@ def roi(
     results = []
     for path, case in zip(cases, loaded, strict=True):
         with console.status(f"{path.name}: reading out and simulating…"), located_in(path):
-            results.append(evaluate(case, base=path.parent, accept_failed_checks=accepted))
+            results.append(
+                evaluate(
+                    case, base=path.parent, accept_failed_checks=accepted, close_connection=True
+                )
+            )
     if len(results) == 1:
         render(results[0], console)
         write_json(results[0], json_out, force=force)

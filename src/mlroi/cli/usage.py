@@ -13,6 +13,9 @@ from typer.core import TyperGroup
 
 EXIT_USAGE = 2
 
+_GLOBAL = ("--temp-dir", "--memory-limit", "--max-temp-size", "--debug")
+"""Options of ``mlroi`` itself, which a user may give after the command by mistake."""
+
 
 class OneLineUsageErrors(TyperGroup):
     """The ``mlroi`` group: Click runs it as usual, but reports a usage error in one line."""
@@ -54,6 +57,10 @@ def _say(message: str, ctx: Any) -> None:
 
     text = " ".join(message.replace("Value error, ", "").split())
     hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    for option in _GLOBAL:
+        if text.startswith(f"No such option: {option}") and ctx is not None and ctx.parent:
+            hint = f" (an option of mlroi itself: give it before the command, `mlroi {option}"
+            hint += f" ... {ctx.info_name} ...`)"
     err_console.print(
         f"[bold red]error:[/] {escape(text)}{escape(hint)}", highlight=False, soft_wrap=True
     )

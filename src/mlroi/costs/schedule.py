@@ -143,7 +143,8 @@ def cost_schedule(
             for field, q in item.parameters().items()
         }
         paid = np.broadcast_to(item.payment(values, rate_card, where), (n,))
-        total[:, months] += paid[:, None]
+        # a slice, not the range as an index array: added in place, with no (n, H + 1) copy
+        total[:, slice(months.start, months.stop, months.step)] += paid[:, None]
         if by_item is not None:
             by_item[i, months] = paid[0]
         if item.uses_rate_card:

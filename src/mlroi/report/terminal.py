@@ -9,6 +9,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from mlroi.report.build import view_of
+from mlroi.report.console import wide_console as wide_console  # re-exported
 from mlroi.report.view import Cell, Sentence, Table, Tone, View
 
 STYLES: dict[Tone, str] = {
@@ -71,9 +72,3 @@ def print_result(result: Any, console: Console | None = None, *, segments: bool 
             out.print(part, soft_wrap=True, highlight=False)
         else:
             out.print(part)
-
-
-def wide_console(stderr: bool = False) -> Console:
-    """A console that keeps tables readable when the output is not a terminal (CI logs)."""
-    probe = Console(stderr=stderr)
-    return Console(stderr=stderr, width=None if probe.is_terminal else 140)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from mlroi.assumption import Assumption
 from mlroi.costs.items import describe_item
 from mlroi.costs.ratecard import load_rate_card
 from mlroi.costs.schedule import cost_parameters, cost_schedule
+from mlroi.errors import SpecError
 from mlroi.roi import finance, whatif
 from mlroi.roi.assumptions import roi_assumptions
 from mlroi.roi.break_even import break_even, driver_break_even
@@ -147,21 +148,21 @@ def roi_from_lifts(
     }
     if fitted is not None and n > 1:  # the fit's parameters are correlated: drawn together
         drawn.update(fitted.joint_draws(rng, n))
-    mc = model.flows(drawn, n)
+    drawn_figures, irr_of_draws = _figures_of_draws(model, drawn, n, rate)
+
+    def of_draws(name: str) -> FloatArray:
+        return drawn_figures[name]
 
     def estimate(name: str) -> Interval:
         p = float(figure(at_point, name, rate)[0])
-        return _interval(figure(mc, name, rate), p, sim.level)
+        return _interval(of_draws(name), p, sim.level)
 
     # IRR needs an iterative root per draw: its interval comes from the first IRR_DRAWS draws
-    irr_flows = finance.CashFlows(value=mc.value[:IRR_DRAWS], cost=mc.cost[:IRR_DRAWS])
     irr_draws = min(IRR_DRAWS, n)
-    irr = _interval(
-        figure(irr_flows, "irr", rate), float(figure(at_point, "irr", rate)[0]), sim.level
-    )
+    irr = _interval(irr_of_draws, float(figure(at_point, "irr", rate)[0]), sim.level)
 
-    npv_mc = mc.npv(rate)
-    payback_mc = mc.payback_months()
+    npv_mc = of_draws("npv")
+    payback_mc = of_draws("payback")
     point_costs = cost_schedule(case.costs, horizon, rate_card, currency=case.finance.currency)
     item_totals = point_costs.item_totals
     assert item_totals is not None  # a one-draw schedule keeps its items
@@ -187,7 +188,7 @@ def roi_from_lifts(
         irr=irr,
         irr_draws=irr_draws,
         payback_months=estimate("payback"),
-        p_net_roi_positive=float(np.mean(mc.total_value > mc.total_cost)),
+        p_net_roi_positive=float(np.mean(of_draws("total_value") > of_draws("total_cost"))),
         p_npv_positive=float(np.mean(npv_mc > 0)),
         p_payback_within_horizon=float(np.mean(np.isfinite(payback_mc))),
         break_even=break_even(model, at_point, lift_inputs),
@@ -213,7 +214,7 @@ def roi_from_lifts(
         failed_checks=failed,
         checks_accepted=accept_failed_checks or case.accept_failed_checks if failed else None,
         uncertain=uncertain,
-        net_roi_bins=_bins(figure(mc, "net_roi", rate)) if uncertain else None,
+        net_roi_bins=_bins(of_draws("net_roi")) if uncertain else None,
         assumptions=_decision_inputs(case, decision)
         + roi_assumptions(
             case, lift_inputs, rate_card, () if fitted is None else fitted.assumptions()
@@ -222,6 +223,60 @@ def roi_from_lifts(
         warnings=_implausible(case, periods),
         effect_shape=fitted,
     )
+
+
+CHUNK = 5_000
+"""Draws simulated at a time: the schedules of 100,000 draws over a few years would hold
+hundreds of MB at once; every figure is one number per draw, the same whichever draws are
+simulated with it."""
+
+DRAWN_FIGURES = (
+    "total_value",
+    "total_cost",
+    "net_value",
+    "return_multiple",
+    "net_roi",
+    "npv",
+    "payback",
+)
+
+
+def _chunks(drawn: dict[str, FloatArray], n: int) -> Iterator[tuple[dict[str, FloatArray], int]]:
+    """The draws :data:`CHUNK` at a time: every input of length ``n`` sliced, the others (one
+    value) as they are, with the number of draws in the chunk."""
+    for start in range(0, n, CHUNK):
+        stop = min(start + CHUNK, n)
+        yield {k: v[start:stop] if len(v) == n else v for k, v in drawn.items()}, stop - start
+
+
+def _figures_of_draws(
+    model: CaseModel, drawn: dict[str, FloatArray], n: int, rate: float
+) -> tuple[dict[str, FloatArray], FloatArray]:
+    """Each of :data:`DRAWN_FIGURES` per draw, and the IRR of the first :data:`IRR_DRAWS`
+    draws, simulated :data:`CHUNK` draws at a time (the IRR as soon as its draws are in, while
+    little else is held)."""
+    parts: dict[str, list[FloatArray]] = {name: [] for name in DRAWN_FIGURES}
+    irr_net: list[FloatArray] = []
+    irr: FloatArray | None = None
+    done = 0
+    for params, size in _chunks(drawn, n):
+        try:
+            flows = model.flows(params, size)
+        except SpecError:
+            model.flows(drawn, n)  # the error as all the draws give it (largest input, amount)
+            raise
+        if done < IRR_DRAWS:
+            irr_net.append(flows.value[: IRR_DRAWS - done] - flows.cost[: IRR_DRAWS - done])
+        done += size
+        if irr is None and (done >= IRR_DRAWS or done == n):
+            net = np.concatenate(irr_net)
+            irr_net.clear()
+            irr = finance.irr(net)
+            del net
+        for name in DRAWN_FIGURES:
+            parts[name].append(figure(flows, name, rate))
+    assert irr is not None  # n >= 1
+    return {name: np.concatenate(p) for name, p in parts.items()}, irr
 
 
 def _decision_inputs(case: Case, decision: DecisionResult | None) -> tuple[Assumption, ...]:
@@ -324,6 +379,9 @@ def _driver_values(
         flows = value_model.schedule(horizon, only, params, d.counts_as, d.unit)
         return np.asarray(np.broadcast_to(flows, (size, horizon + 1)).sum(axis=1))
 
+    def alone_drawn(i: int) -> FloatArray:
+        return np.concatenate([alone(i, params, size) for params, size in _chunks(drawn, n)])
+
     totals = [float(alone(i, points, 1)[0]) for i in range(count)]
     money = [d.counts_as == "value" and d.unit == "currency" for d in value_model.drivers]
     value_total = sum(t for t, m in zip(totals, money, strict=True) if m)
@@ -335,7 +393,7 @@ def _driver_values(
             DriverValue(
                 driver=d.name,
                 counts_as=d.counts_as,
-                total=_interval(alone(i, drawn, n), totals[i], level),
+                total=_interval(alone_drawn(i), totals[i], level),
                 share=totals[i] / value_total if money[i] and value_total != 0 else None,
                 measured_lift=lifts[i].estimate,
                 break_even_lift=lift,

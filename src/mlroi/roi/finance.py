@@ -121,7 +121,7 @@ def irr(net: npt.ArrayLike) -> FloatArray:
     rows = flows.reshape(-1, flows.shape[-1])
     result = np.full(rows.shape[0], np.nan)
     unique = _one_sign_change(rows) & np.isfinite(rows).all(axis=1)
-    log_growth = _log_growth_root(rows[unique])
+    log_growth = _log_growth_root(rows if unique.all() else rows[unique])  # no copy if all
     result[unique] = np.expm1(12.0 * log_growth)
     return result.reshape(flows.shape[:-1])
 
@@ -309,7 +309,7 @@ def _log_growth_root(rows: FloatArray) -> FloatArray:
     months = np.arange(rows.shape[1], dtype=np.float64)
     inflow = np.maximum(rows, 0.0)
     outflow = inflow - rows
-    inflow_time, outflow_time = inflow * months, outflow * months
+    timed = np.empty_like(rows)  # flow x month, made afresh in each step: one array, not two
     nonzero = rows != 0.0
     first = np.argmax(nonzero, axis=1)
     last = rows.shape[1] - 1 - np.argmax(nonzero[:, ::-1], axis=1)
@@ -330,8 +330,10 @@ def _log_growth_root(rows: FloatArray) -> FloatArray:
         # +-inf, of the right sign, and the Newton step is not finite, so bisection is taken.
         with np.errstate(divide="ignore", invalid="ignore"):
             log_ratio = np.log(pv_in) - np.log(pv_out)
-            mean_time_in = np.einsum("ij,ij->i", inflow_time, discount) / pv_in
-            mean_time_out = np.einsum("ij,ij->i", outflow_time, discount) / pv_out
+            np.multiply(inflow, months, out=timed)
+            mean_time_in = np.einsum("ij,ij->i", timed, discount) / pv_in
+            np.multiply(outflow, months, out=timed)
+            mean_time_out = np.einsum("ij,ij->i", timed, discount) / pv_out
         return log_ratio, mean_time_out - mean_time_in
 
     lower = np.full(rows.shape[0], -_LOG_RATE_BOUND)

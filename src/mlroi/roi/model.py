@@ -77,9 +77,14 @@ class CaseModel:
                 n=n,
                 currency=self.case.finance.currency,
             )
+            cost = costs.total  # this call's own array: the measured costs are added in place
+            if np.broadcast_shapes(cost.shape, measured_cost.shape) == cost.shape:
+                cost += measured_cost
+            else:
+                cost = cost + measured_cost
             flows = finance.CashFlows(
                 value=np.broadcast_to(value, shape),
-                cost=np.broadcast_to(costs.total + measured_cost, shape),
+                cost=np.broadcast_to(cost, shape),
             )
         for kind, amounts in (("value", flows.value), ("cost", flows.cost)):
             _refuse_overflow(kind, amounts, params, self.case.finance.currency)
@@ -127,8 +132,11 @@ def _refuse_overflow(
         SpecError: starts with the input's path (``value.drivers[0].units_per_month: ...``), so
             the command line puts the case file's line in front.
     """
+    # the largest |amount| from the largest and the smallest: no (n, H + 1) copy of abs values
     with np.errstate(invalid="ignore"):
-        top = float(np.max(np.abs(amounts), initial=0.0))
+        high = float(np.max(amounts, initial=0.0))
+        low = float(np.min(amounts, initial=0.0))
+    top = math.nan if math.isnan(high) or math.isnan(low) else max(high, -low)
     if top <= FLOW_LIMIT:  # False for NaN too
         return
     # a draw that is NaN (an input so wide its draws overflowed) is the largest, not ignored:

@@ -19,6 +19,7 @@ for Monte Carlo. PERT is the Beta-PERT distribution with shape 4 (Vose, *Risk An
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -35,6 +36,7 @@ from pydantic import (
 
 from mlroi import defaults
 from mlroi.checked import Checked
+from mlroi.stats.distributions import normal_ppf, t_ppf
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -210,9 +212,13 @@ def _pert_ab(q: Range) -> tuple[float, float]:
 
 
 def quantile(q: Quantity, p: FloatArray | float) -> FloatArray:
-    """Inverse CDF of ``q`` at probabilities ``p`` (a constant gives itself)."""
-    from scipy import special
+    """Inverse CDF of ``q`` at probabilities ``p`` (a constant gives itself).
 
+    The normal, log-normal and Student's t quantiles come from :mod:`mlroi.stats.distributions`
+    (standard library, one value at a time: ``p`` is a handful of probabilities here), so that
+    ``mlroi roi`` does not import ``scipy.special`` for its sensitivity bounds; only a Beta or
+    PERT quantity needs the inverse incomplete beta function of scipy.
+    """
     probs = np.asarray(p, dtype=np.float64)
     if isinstance(q, int | float):
         return np.full_like(probs, float(q))
@@ -227,18 +233,27 @@ def quantile(q: Quantity, p: FloatArray | float) -> FloatArray:
             left = q.low + np.sqrt(probs * width * (q.likely - q.low))
             right = q.high - np.sqrt((1 - probs) * width * (q.high - q.likely))
             return np.asarray(np.where(probs < c, left, right), dtype=np.float64)
+        from scipy import special
+
         a, b = _pert_ab(q)
         return np.asarray(q.low + width * special.betaincinv(a, b, probs), dtype=np.float64)
     if isinstance(q, Normal):
         mean, sd = q.normal
-        return np.asarray(mean + sd * special.ndtri(probs), dtype=np.float64)
+        return np.asarray(mean + sd * _each(normal_ppf, probs), dtype=np.float64)
     if isinstance(q, StudentT):
         loc, scale, df = q.student_t
-        return np.asarray(loc + scale * special.stdtrit(df, probs), dtype=np.float64)
+        return np.asarray(loc + scale * _each(lambda x: t_ppf(x, df), probs), dtype=np.float64)
     if isinstance(q, Beta):
+        from scipy import special
+
         return np.asarray(special.betaincinv(*q.beta, probs), dtype=np.float64)
     mu, sigma = q.lognormal
-    return np.asarray(np.exp(mu + sigma * special.ndtri(probs)), dtype=np.float64)
+    return np.asarray(np.exp(mu + sigma * _each(normal_ppf, probs)), dtype=np.float64)
+
+
+def _each(ppf: Callable[[float], float], probs: FloatArray) -> FloatArray:
+    """A scalar quantile function applied to each probability, in the shape given."""
+    return np.array([ppf(float(x)) for x in probs.ravel()], dtype=np.float64).reshape(probs.shape)
 
 
 def bounds(q: Quantity, level: float = defaults.MONTE_CARLO_LEVEL) -> tuple[float, float]:

@@ -449,11 +449,20 @@ class ValueModel(Checked):
             else np.minimum(1.0, (since + 1) / self.ramp_months)
         )
         years_since = np.maximum(since, 0) / 12
-        fade = (1 - (decay if effect else 0 * decay)[:, None]) ** years_since[None, :]
-        if fitted is not None and effect:
-            fade = fitted
         grow = (1 + growth[:, None]) ** (np.maximum(t - 1, 0) / 12)[None, :]
-        return np.asarray(np.where(active, ramp * fade * grow, 0.0), dtype=np.float64)
+        # ramp x fade x grow, multiplied in place where the array is this function's own (the
+        # product is the same either way): one (n, H + 1) array at a time, not four
+        if fitted is not None and effect:
+            out = ramp * fitted
+        else:
+            out = (1 - (decay if effect else 0 * decay)[:, None]) ** years_since[None, :]
+            out *= ramp
+        if np.broadcast_shapes(out.shape, grow.shape) == out.shape:
+            out *= grow
+        else:
+            out = out * grow
+        out[..., ~active] = 0.0
+        return np.asarray(out, dtype=np.float64)
 
     def schedule(
         self,
@@ -471,6 +480,9 @@ class ValueModel(Checked):
         and may hold ``value.drivers[i].per_month``: how many of the driver's lift periods make
         a month (:func:`months_per`; 1 when absent).
         """
+        if not any(d.counts_as == counts_as and d.unit == unit for d in self.drivers):
+            # nothing to add up (e.g. no driver booked as a cost): zero in every month
+            return np.zeros((1, horizon_months + 1))
         fitted = None
         if isinstance(self.decay, RetentionDecay):
             from mlroi.value.fitted import fade
