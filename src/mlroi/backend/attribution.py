@@ -706,14 +706,15 @@ def session_influenced(
     require_columns(
         orders, [("order session column", order_session)], prefix="attribution.orders: "
     )
-    _, _, o = _prepared(touches, orders, cols)
+    integer_users = _integer_users(touches, orders, cols)
+    _, _, o = _prepared(touches, orders, cols, integer_users=integer_users)
     if users is None:
         users = fetch_one(o.aggregate(users=distinct_count(o.user, None)), "the ordering users")[
             "users"
         ]
     raw = touches.filter(touches[cols.channel].cast("string").isin(list(channels)))
     clicks = raw.select(
-        cu=raw[cols.touch_user].cast("string"),
+        cu=raw[cols.touch_user].cast("int64" if integer_users else "string"),
         ct=raw[cols.touch_time],
         cs=raw[touch_session].cast("string"),
     ).distinct()
@@ -767,7 +768,8 @@ def influenced(
     """
     import ibis
 
-    t, lines, o = _prepared(touches, orders, cols)
+    integer_users = _integer_users(touches, orders, cols)
+    t, lines, o = _prepared(touches, orders, cols, integer_users=integer_users)
     clicks = t.filter(t.channel.isin(list(channels)))
     users = fetch_one(o.aggregate(users=distinct_count(o.user, None)), "the ordering users")[
         "users"
