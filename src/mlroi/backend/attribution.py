@@ -29,14 +29,21 @@ from typing import Any
 
 import numpy as np
 
-from mlroi.backend.capabilities import capabilities
+from mlroi.backend.capabilities import capabilities, engine
 from mlroi.backend.checks import require_columns
 from mlroi.backend.columns import distinct_count, exact_sum
 from mlroi.backend.execute import fetch_columns, fetch_one
-from mlroi.errors import DataError
+from mlroi.errors import BackendError, DataError
 
 SEPARATOR = "\x1f"
 """Joins channel names in a path (the ASCII unit separator: no channel name holds it)."""
+
+CHANNEL_BITS = 10
+CHANNEL_CODES = 2**CHANNEL_BITS
+"""Codes of channels in each touch's key in DuckDB's list query (``microseconds * 1024 +
+code``; code 0 is a missing name): logs with 1,024 or more channel names are read by the window
+query. A ``BIGINT`` key holds the times of the years 1685 to 2255; a time outside them makes
+the query fail (an overflow, never a wrong count), and the window query reads the logs."""
 
 
 @dataclass(frozen=True)
@@ -144,25 +151,46 @@ def _seconds(t: Any) -> Any:
     return t.epoch_seconds().cast("float64")
 
 
-def _prepared(touches: Any, orders: Any, cols: LogColumns) -> tuple[Any, Any, Any]:
-    """Distinct touches, distinct order lines, and orders (one row per order id)."""
+def _kept(t: Any, exclude: Sequence[str]) -> Any:
+    """The touches the journeys hold: those of channels not in ``exclude``."""
+    return t.filter(~t.channel.isin(list(exclude))) if exclude else t
+
+
+def _integer_users(touches: Any, orders: Any, cols: LogColumns) -> bool:
+    """Both logs hold user ids as integers (compared as ``BIGINT``: cheaper than text)."""
+    return bool(
+        touches.schema()[cols.touch_user].is_integer()
+        and orders.schema()[cols.order_user].is_integer()
+    )
+
+
+def _prepared(
+    touches: Any, orders: Any, cols: LogColumns, *, integer_users: bool = False
+) -> tuple[Any, Any, Any]:
+    """Distinct touches, distinct order lines, and orders (one row per order id).
+
+    User ids are compared as text, or as ``BIGINT`` with ``integer_users`` (both logs' ids are
+    integers; see :func:`_integer_users`): the same users either way, and an order with lines
+    of several users still goes to the user whose id is the smallest as text.
+    """
     import ibis
 
+    user_type = "int64" if integer_users else "string"
     t = touches.select(
-        user=touches[cols.touch_user].cast("string"),
+        user=touches[cols.touch_user].cast(user_type),
         time=touches[cols.touch_time],
         channel=touches[cols.channel].cast("string"),
         item=touches[cols.touch_item].cast("string") if cols.touch_item else ibis.null("string"),
     ).distinct()
     lines = orders.select(
-        user=orders[cols.order_user].cast("string"),
+        user=orders[cols.order_user].cast(user_type),
         order_id=orders[cols.order_id].cast("string"),
         time=orders[cols.order_time],
         revenue=orders[cols.revenue].cast("float64"),
         item=orders[cols.order_item].cast("string") if cols.order_item else ibis.null("string"),
     ).distinct()
     o = lines.group_by("order_id").aggregate(
-        user=lines.user.min(),
+        user=lines.user.argmin(lines.user.cast("string")) if integer_users else lines.user.min(),
         # two users at most matter: min != max is exact on every engine, where ClickHouse's
         # COUNT(DISTINCT) is an estimate
         several_users=lines.user.min() != lines.user.max(),
@@ -186,17 +214,92 @@ def journey_counts(
 ) -> JourneyCounts:
     """Reduce the logs to the path table (module docstring for every rule); touches of the
     ``exclude`` channels are left out of the journeys (counted); ``decay`` asks for the
-    time-decay sums (one more query).
+    time-decay sums. Where the engine sorts and transforms lists (DuckDB), each journey's
+    touches become one sorted list (:func:`_rows_by_lists`); elsewhere window functions number
+    them (:func:`_rows_by_windows`). Both give the same rows.
 
     Raises:
         DataError: a column is missing, a time column is not a timestamp, the zones differ,
             or a channel name holds the path separator.
     """
-    import ibis
-
     zone = _check(touches, orders, cols)
     t_all, lines, o = _prepared(touches, orders, cols)
-    t = t_all.filter(~t_all.channel.isin(list(exclude))) if exclude else t_all
+    shape: dict[str, Any] = {
+        "lookback_days": lookback_days,
+        "half_life_days": half_life_days,
+        "max_touches": max_touches,
+        "decay": decay,
+    }
+    got = None
+    if _by_lists(touches):  # integer user ids are compared as BIGINT there
+        integer_users = _integer_users(touches, orders, cols)
+        t, _, o_rows = _prepared(touches, orders, cols, integer_users=integer_users)
+        # the channel names from their own scan: reading them from the touches' DISTINCT would
+        # make DuckDB keep that whole intermediate for two readers
+        names = touches.select(channel=touches[cols.channel].cast("string")).distinct()
+        by_lists = _rows_by_lists(_kept(t, exclude), o_rows, _kept(names, exclude), **shape)
+        _allow_lambdas(by_lists)
+        try:
+            got = fetch_columns(by_lists, "the path-count query")
+        except BackendError:  # a time the keys cannot hold: the window query reads any
+            got = None
+        if got is not None and np.max(got["channels"], initial=0) >= CHANNEL_CODES:
+            got = None  # more channel names than the keys hold
+    if got is None:
+        by_windows = _rows_by_windows(_kept(t_all, exclude), o, **shape)
+        got = fetch_columns(by_windows, "the path-count query")
+    kept_touches = float(np.sum(np.ma.getdata(got["touches"])))
+    counts = _irregular(t_all, lines, o, touches, orders, cols, exclude, kept_touches)
+    path_col = got["path"]
+    named = ~np.ma.getmaskarray(path_col) & np.array(
+        [p is not None and p != "" for p in np.ma.getdata(path_col)], dtype=bool
+    )
+    got = {k: np.ma.getdata(v) for k, v in got.items()}
+    pos = np.asarray(got["position"], dtype=np.int64)
+    conv = np.asarray(got["converted"], dtype=bool)
+    head = named & (pos == 0)
+    counts["touches_after_last_order"] = float(np.sum(got["after"]))
+    counts["touches_outside_lookback"] = float(np.sum(got["outside"]))
+    counts["truncated_journeys"] = float(np.sum(got["truncated"]))
+    counts["journeys"] = float(np.sum(got["journeys"][head]))
+    counts["converting_journeys"] = float(np.sum(got["journeys"][head & conv]))
+    counts["attributed_revenue"] = float(np.sum(got["value"][head & conv]))
+    counts["orders_without_touch"] = counts["orders"] - counts["converting_journeys"]
+    counts["revenue_without_touch"] = counts["order_revenue"] - counts["attributed_revenue"]
+    timed = named & conv & (pos >= 0)
+    rows = {k: v[head] for k, v in got.items()}
+    names = [str(p) for p in rows["path"]]
+    return JourneyCounts(
+        path=names,
+        converted=np.asarray(rows["converted"], dtype=bool),
+        journeys=np.asarray(rows["journeys"], dtype=np.float64),
+        value=np.asarray(rows["value"], dtype=np.float64),
+        value_sq=np.asarray(rows["value_sq"], dtype=np.float64),
+        decay_path=[str(p) for p in got["path"][timed]] if decay else [],
+        decay_position=pos[timed] if decay else np.zeros(0, dtype=np.int64),
+        decay_share=np.asarray(got["share"][timed] if decay else [], dtype=np.float64),
+        decay_value=np.asarray(got["worth"][timed] if decay else [], dtype=np.float64),
+        counts=counts,
+        first_time=str(counts.pop("_first")),
+        last_time=str(counts.pop("_last")),
+        time_zone=zone,
+    )
+
+
+def _rows_by_windows(
+    t: Any, o: Any, *, lookback_days: float, half_life_days: float, max_touches: int, decay: bool
+) -> Any:
+    """The path-count query in plain SQL: each touch numbered by the orders before it (a window
+    over the user's touches and orders), joined to its order, then numbered within its journey
+    (a second window); each journey's path is aggregated and joined back to its touches.
+
+    One row per (path, converted, position): ``position`` is a kept touch's place in its
+    journey (0 = first), -1 for the touches left out; ``journeys``, ``value``, ``value_sq`` and
+    ``truncated`` count at position 0, ``outside`` and ``after`` count touches, ``share`` and
+    ``worth`` sum the time-decay shares.
+    """
+    import ibis
+
     ranked = o.mutate(k=ibis.row_number().over(group_by=o.user, order_by=[o.time, o.order_id]))
     events = t.select("user", "time", "channel", kind=ibis.literal(0)).union(
         ranked.select("user", "time", channel=ibis.null("string"), kind=ibis.literal(1)),
@@ -240,7 +343,7 @@ def journey_counts(
         share = ibis.ifelse(kept.w > 0, kept.w / kept.wsum, 0.0)
         worth = share * kept.value
     first = (kept.position == 0).cast("int64")
-    by_position = (
+    return (
         kept.group_by(["path", "converted", "position"])
         .aggregate(
             touches=kept.count(),
@@ -257,41 +360,191 @@ def journey_counts(
         )
         .order_by(["path", "converted", "position"])
     )
-    got = fetch_columns(by_position, "the path-count query")
-    counts = _irregular(t_all, lines, o, touches, orders, exclude)
-    path_col = got["path"]
-    named = ~np.ma.getmaskarray(path_col) & np.array(
-        [p is not None and p != "" for p in np.ma.getdata(path_col)], dtype=bool
+
+
+def _by_lists(touches: Any) -> bool:
+    """Whether the engine builds the path table from per-journey lists (:func:`_rows_by_lists`)."""
+    caps = capabilities(touches)
+    return caps.sorted_lists and caps.list_lambdas
+
+
+def _allow_lambdas(query: Any) -> None:
+    """Let DuckDB read the lambdas Ibis 12 writes (``x -> ...``), which DuckDB 2 refuses
+    unless this session setting allows them; it changes nothing else."""
+    engine(query).raw_sql("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
+
+
+def _rows_by_lists(
+    t: Any,
+    o: Any,
+    channels: Any,
+    *,
+    lookback_days: float,
+    half_life_days: float,
+    max_touches: int,
+    decay: bool,
+) -> Any:
+    """The rows of :func:`_rows_by_windows` (the same numbers, bit for bit) from one window
+    pass and one aggregation per journey, where the engine sorts and transforms lists.
+
+    One window over each user's touches and order times, latest first, numbers each touch's
+    journey by the orders at or after it (``j``: 0 after the last order) and carries the time
+    of its order. Each journey's touches inside the lookback become one list of integer keys,
+    the touch's time in microseconds and its channel's rank by name (:data:`CHANNEL_CODES`
+    of them), sorted once (the windows' order: time, then channel) and cut to its last
+    ``max_touches``; the time decay's lags, weights and shares are list functions. Journeys are
+    grouped by their channel codes, the converting journeys' shares unnested by position, and
+    the codes turned into names on the grouped rows.
+
+    ``channels`` holds the distinct channel names of ``t``. The rows carry ``channels``, the
+    number of names: from :data:`CHANNEL_CODES` names on, the keys are wrong, and the caller
+    must use :func:`_rows_by_windows`.
+    """
+    import ibis
+
+    # orders at one time: the touches go to the first by id, as in _rows_by_windows
+    slots = o.group_by(["user", "time"]).aggregate(value=o.value.argmin(o.order_id))
+    slots = slots.mutate(
+        j=ibis.row_number().over(
+            group_by=slots.user, order_by=ibis.desc(slots.time, nulls_first=True)
+        )
+        + 1
     )
-    got = {k: np.ma.getdata(v) for k, v in got.items()}
-    pos = np.asarray(got["position"], dtype=np.int64)
-    conv = np.asarray(got["converted"], dtype=bool)
-    head = named & (pos == 0)
-    counts["touches_after_last_order"] = float(np.sum(got["after"]))
-    counts["touches_outside_lookback"] = float(np.sum(got["outside"]))
-    counts["truncated_journeys"] = float(np.sum(got["truncated"]))
-    counts["journeys"] = float(np.sum(got["journeys"][head]))
-    counts["converting_journeys"] = float(np.sum(got["journeys"][head & conv]))
-    counts["attributed_revenue"] = float(np.sum(got["value"][head & conv]))
-    counts["orders_without_touch"] = counts["orders"] - counts["converting_journeys"]
-    counts["revenue_without_touch"] = counts["order_revenue"] - counts["attributed_revenue"]
-    timed = named & conv & (pos >= 0)
-    rows = {k: v[head] for k, v in got.items()}
-    names = [str(p) for p in rows["path"]]
-    return JourneyCounts(
-        path=names,
-        converted=np.asarray(rows["converted"], dtype=bool),
-        journeys=np.asarray(rows["journeys"], dtype=np.float64),
-        value=np.asarray(rows["value"], dtype=np.float64),
-        value_sq=np.asarray(rows["value_sq"], dtype=np.float64),
-        decay_path=[str(p) for p in got["path"][timed]] if decay else [],
-        decay_position=pos[timed] if decay else np.zeros(0, dtype=np.int64),
-        decay_share=np.asarray(got["share"][timed] if decay else [], dtype=np.float64),
-        decay_value=np.asarray(got["worth"][timed] if decay else [], dtype=np.float64),
-        counts=counts,
-        first_time=str(counts.pop("_first")),
-        last_time=str(counts.pop("_last")),
-        time_zone=zone,
+    events = t.select("user", "time", "channel", kind=ibis.literal(0, "int64")).union(
+        slots.select("user", "time", channel=ibis.null("string"), kind=ibis.literal(1, "int64")),
+        distinct=False,
+    )
+    later = ibis.window(
+        group_by=events.user,
+        order_by=[ibis.desc(events.time, nulls_first=True), ibis.desc(events.kind)],
+        preceding=None,
+        following=0,
+    )
+    slot_time = ibis.ifelse(events.kind == 1, events.time, ibis.null(events.time.type()))
+    events = events.mutate(
+        j=events.kind.sum().over(later).cast("int64"), order_time=slot_time.min().over(later)
+    )
+    tw = events.filter(events.kind == 0)
+    # channel codes from a one-row lookup (1 + place in the sorted names): a join could make
+    # DuckDB hash the touches instead of the few names
+    names = channels.filter(channels.channel.notnull())
+    lookup = names.aggregate(
+        names=names.channel.collect(order_by=names.channel), channels=names.count()
+    )
+    tw = tw.cross_join(lookup)
+    lag_h = (_seconds(tw.order_time) - _seconds(tw.time)) / 3600.0
+    converted = tw.j > 0
+    inside = ~converted | (lag_h <= lookback_days * 24.0)
+    # microseconds as the seconds _seconds() reads, so that the lags recomputed from the keys
+    # are the same doubles; a missing time or channel sorts first, as in the windows' order
+    micros = (_seconds(tw.time) * 1e6).round().cast("int64")
+    code = (tw.names.index(tw.channel) + 1).fill_null(0).cast("int64")
+    key = ibis.ifelse(tw.time.isnull(), -(2**62), micros * CHANNEL_CODES) + code
+    journeys = tw.group_by(["user", "j"]).aggregate(
+        order_time=tw.order_time.max(),
+        size=inside.cast("int64").sum().fill_null(0),
+        outside=(~inside).cast("int64").sum().fill_null(0),
+        after=(~converted).cast("int64").sum().fill_null(0),
+        touches=tw.count(),
+        keys=key.collect(where=inside),
+    )
+    values = slots.select(user_s="user", j_s="j", value="value")
+    journeys = journeys.left_join(
+        values, [journeys.user == values.user_s, journeys.j == values.j_s]
+    )
+    journeys = journeys.select(
+        "size",
+        "touches",
+        "outside",
+        "after",
+        "value",
+        "order_time",
+        converted=journeys.j > 0,
+        kept=journeys["keys"].sort()[-max_touches:],
+    )
+    journeys = journeys.mutate(codes=journeys.kept.map(lambda k: k & (CHANNEL_CODES - 1)))
+    named = journeys.size > 0
+    zero = ibis.literal(0.0)
+    heads = journeys.select(
+        "codes",
+        "converted",
+        position=ibis.ifelse(named, 0, -1).cast("int64"),
+        journeys=named.cast("int64"),
+        value=ibis.ifelse(named, journeys.value.fill_null(0.0), 0.0),
+        value_sq=ibis.ifelse(named, (journeys.value * journeys.value).fill_null(0.0), 0.0),
+        truncated=(named & (journeys.size > max_touches)).cast("int64"),
+        touches="touches",
+        outside="outside",
+        after="after",
+        share=zero,
+        worth=zero,
+    )
+    rows = heads
+    if decay:
+        timed = journeys.filter(journeys.converted & named)
+        order_time = timed.order_time
+        timed = timed.mutate(
+            lags=timed.kept.map(
+                lambda k: (
+                    (_seconds(order_time) - (k >> CHANNEL_BITS).cast("float64") / 1e6) / 3600.0
+                )
+            )
+        )
+        timed = timed.mutate(latest=timed.lags.mins())
+        latest = timed.latest
+        hours = half_life_days * 24.0
+        timed = timed.mutate(w=timed.lags.map(lambda x: 2.0 ** (-(x - latest) / hours)))
+        timed = timed.mutate(
+            wsum=timed.w.map(lambda x: x.cast("decimal(38, 10)")).sums().cast("float64")
+        )
+        wsum = timed.wsum
+        timed = timed.mutate(share=timed.w.map(lambda x: ibis.ifelse(x > 0, x / wsum, 0.0)))
+        shares = timed.select(
+            "codes",
+            "converted",
+            "value",
+            position=ibis.range(timed.share.length()).unnest().cast("int64"),
+            share=timed.share.unnest(),
+        )
+        zero_i = ibis.literal(0, "int64")
+        rows = heads.union(
+            shares.select(
+                "codes",
+                "converted",
+                "position",
+                journeys=zero_i,
+                value=zero,
+                value_sq=zero,
+                truncated=zero_i,
+                touches=zero_i,
+                outside=zero_i,
+                after=zero_i,
+                share="share",
+                worth=shares.share * shares.value,
+            ),
+            distinct=False,
+        )
+    exact = "decimal(38, 10)"  # summed in two steps, so kept exact in between (exact_sum)
+    sums = ("value", "value_sq", "share", "worth")
+    counts = ("journeys", "truncated", "touches", "outside", "after")
+    by_codes = rows.group_by(["codes", "converted", "position"]).aggregate(
+        **{c: rows[c].sum() for c in counts}, **{c: rows[c].cast(exact).sum() for c in sums}
+    )
+    by_codes = by_codes.cross_join(lookup)
+    table = by_codes.names
+    path = by_codes.codes.map(
+        lambda c: ibis.ifelse(c == 0, ibis.null("string"), table[(c - 1).cast("int64")])
+    ).join(SEPARATOR)
+    by_codes = by_codes.mutate(path=path)
+    # journeys whose codes differ only by a channel that is missing share a path
+    return (
+        by_codes.group_by(["path", "converted", "position"])
+        .aggregate(
+            **{c: by_codes[c].sum() for c in counts},
+            **{c: by_codes[c].sum().cast("float64") for c in sums},
+            channels=by_codes.channels.max(),
+        )
+        .order_by(["path", "converted", "position"])
     )
 
 
@@ -312,28 +565,34 @@ def _path(kept: Any, max_touches: int) -> Any:
 
 
 def _irregular(
-    t: Any, lines: Any, o: Any, touches: Any, orders: Any, exclude: Sequence[str] = ()
+    t: Any,
+    lines: Any,
+    o: Any,
+    touches: Any,
+    orders: Any,
+    cols: LogColumns,
+    exclude: Sequence[str],
+    kept_touches: float,
 ) -> dict[str, Any]:
     """Counts of the logs' rows, duplicates, touches of ``exclude`` channels and irregular
-    orders, in one query (one-row aggregates of each log, cross-joined)."""
+    orders, in one query (one-row aggregates of each log, cross-joined).
+
+    ``kept_touches`` is the number of distinct touches the journeys hold (the path-count
+    query's): only the distinct touches of the ``exclude`` channels are counted here, and the
+    raw rows, instead of a second ``DISTINCT`` over the whole touchpoint log.
+    """
     import ibis
 
-    # one-row aggregates of each log, cross-joined: one query (one round trip) for them all
+    channel = touches[cols.channel].cast("string")
     parts = [
-        touches.aggregate(touch_rows=touches.count()),
-        orders.aggregate(order_lines=orders.count()),
-        t.aggregate(
-            distinct_touches=t.count(),
-            channels_with_separator=t.channel.contains(SEPARATOR).sum(),
-            # the journeys' filter keeps a touch where this is true (not NULL)
-            **(
-                {"_kept": (~t.channel.isin(list(exclude))).fill_null(False).sum()}
-                if exclude
-                else {}
-            ),
-            _first=t.time.min(),
-            _last=t.time.max(),
+        touches.aggregate(
+            touch_rows=touches.count(),
+            # a distinct channel holds the separator if a row does; duplicates keep the ends
+            channels_with_separator=channel.contains(SEPARATOR).sum(),
+            _first=touches[cols.touch_time].min(),
+            _last=touches[cols.touch_time].max(),
         ),
+        orders.aggregate(order_lines=orders.count()),
         lines.aggregate(
             distinct_lines=lines.count(),
             _first_order=lines.time.min(),
@@ -347,6 +606,10 @@ def _irregular(
             refund_excess=exact_sum(ibis.greatest(-o.net, 0.0)),
         ),
     ]
+    if exclude:
+        # the journeys' filter drops a touch where this is true (or NULL)
+        left_out = t.filter(~(~t.channel.isin(list(exclude))).fill_null(False))
+        parts.append(left_out.aggregate(_left_out=left_out.count()))
     got: dict[str, Any] = fetch_one(
         functools.reduce(lambda a, b: a.cross_join(b), parts), "the counts of the logs"
     )
@@ -359,11 +622,14 @@ def _irregular(
             "remove it from the channel column"
         )
     out: dict[str, Any] = {k: (v if k.startswith("_") else float(v or 0)) for k, v in got.items()}
+    left_out = float(out.pop("_left_out", None) or 0)
+    out["distinct_touches"] = kept_touches + left_out
     out["duplicate_touches"] = out["touch_rows"] - out["distinct_touches"]
     if exclude:
-        out["excluded_touches"] = out["distinct_touches"] - float(out.pop("_kept") or 0)
+        out["excluded_touches"] = left_out
     out["duplicate_order_lines"] = out["order_lines"] - out["distinct_lines"]
-    return out
+    first = ("touch_rows", "order_lines", "distinct_touches")  # the order the counts are listed in
+    return {**{k: out[k] for k in first}, **{k: v for k, v in out.items() if k not in first}}
 
 
 def missing_from_assignments(
@@ -440,14 +706,15 @@ def session_influenced(
     require_columns(
         orders, [("order session column", order_session)], prefix="attribution.orders: "
     )
-    _, _, o = _prepared(touches, orders, cols)
+    integer_users = _integer_users(touches, orders, cols)
+    _, _, o = _prepared(touches, orders, cols, integer_users=integer_users)
     if users is None:
         users = fetch_one(o.aggregate(users=distinct_count(o.user, None)), "the ordering users")[
             "users"
         ]
     raw = touches.filter(touches[cols.channel].cast("string").isin(list(channels)))
     clicks = raw.select(
-        cu=raw[cols.touch_user].cast("string"),
+        cu=raw[cols.touch_user].cast("int64" if integer_users else "string"),
         ct=raw[cols.touch_time],
         cs=raw[touch_session].cast("string"),
     ).distinct()
@@ -501,7 +768,8 @@ def influenced(
     """
     import ibis
 
-    t, lines, o = _prepared(touches, orders, cols)
+    integer_users = _integer_users(touches, orders, cols)
+    t, lines, o = _prepared(touches, orders, cols, integer_users=integer_users)
     clicks = t.filter(t.channel.isin(list(channels)))
     users = fetch_one(o.aggregate(users=distinct_count(o.user, None)), "the ordering users")[
         "users"

@@ -27,6 +27,9 @@ class Capabilities:
             an ``array_agg``), which is faster than an aggregate with its own ``ORDER BY``, and
             the only ordered list on engines whose string aggregate takes no ``ORDER BY`` in
             Ibis (Spark, ClickHouse).
+        list_lambdas: lists are transformed element by element (DuckDB's ``list_transform``)
+            and unnested, so that each journey's touches are sorted once, in a list, instead of
+            by window functions over all touches.
         exact_count_distinct: ``COUNT(DISTINCT ...)`` counts exactly; where Ibis compiles it to
             an estimate (ClickHouse's ``uniq``), distinct values are counted as the rows of a
             ``SELECT DISTINCT``.
@@ -38,11 +41,14 @@ class Capabilities:
     quantiles: bool = True
     native_fetch: bool = False
     sorted_lists: bool = False
+    list_lambdas: bool = False
     exact_count_distinct: bool = True
 
 
 ENGINES: dict[str, Capabilities] = {
-    "duckdb": Capabilities(bitmap_distinct=True, native_fetch=True, sorted_lists=True),
+    "duckdb": Capabilities(
+        bitmap_distinct=True, native_fetch=True, sorted_lists=True, list_lambdas=True
+    ),
     "postgres": Capabilities(),
     # Spark through Ibis' PySpark backend, run in local mode in the tests marked `spark`:
     # DECIMAL(38, 10) sums are exact, PERCENTILE is exact, COLLECT_LIST takes no ORDER BY

@@ -1,0 +1,177 @@
+"""DuckDB's list query gives the path table of the window query, edge cases included.
+
+The backend builds the path table from one sorted list per journey where the engine has list
+functions (:func:`mlroi.backend.attribution._rows_by_lists`) and from window functions elsewhere
+(``_rows_by_windows``); the two must agree to the last bit, however the logs tie or misbehave.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlroi.backend import capabilities
+from mlroi.backend.attribution import JourneyCounts, LogColumns, journey_counts
+
+COLS = LogColumns(
+    "user_id", "ts", "channel", "item_id", "user_id", "order_id", "ts", "revenue", "item_id"
+)
+T0 = datetime(2026, 3, 1)
+
+
+def logs(
+    touch_rows: list[tuple[Any, float, str | None, str | None]],
+    order_rows: list[tuple[Any, str, float, float, str | None]],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    t = pd.DataFrame(touch_rows, columns=["user_id", "hours", "channel", "item_id"])
+    t["ts"] = [T0 + timedelta(hours=h) for h in t.pop("hours")]
+    o = pd.DataFrame(order_rows, columns=["user_id", "order_id", "hours", "revenue", "item_id"])
+    o["ts"] = [T0 + timedelta(hours=h) for h in o.pop("hours")]
+    return t, o
+
+
+def both(
+    monkeypatch: pytest.MonkeyPatch, t: pd.DataFrame, o: pd.DataFrame, **kw: Any
+) -> tuple[JourneyCounts, JourneyCounts]:
+    """The path table by lists (DuckDB's default) and by windows (the plain-SQL query)."""
+    settings: dict[str, Any] = {"lookback_days": 30, "half_life_days": 7, "max_touches": 50}
+    settings.update(kw)
+    by_lists = journey_counts(ibis.memtable(t), ibis.memtable(o), COLS, **settings)
+    plain = dataclasses.replace(capabilities.ENGINES["duckdb"], list_lambdas=False)
+    monkeypatch.setitem(capabilities.ENGINES, "duckdb", plain)
+    by_windows = journey_counts(ibis.memtable(t), ibis.memtable(o), COLS, **settings)
+    return by_lists, by_windows
+
+
+def assert_same(a: JourneyCounts, b: JourneyCounts) -> None:
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            np.testing.assert_array_equal(x, y, err_msg=f.name)
+        else:
+            assert x == y, f.name
+
+
+def test_touches_at_one_time_keep_the_channel_order_of_the_window_query(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    t, o = logs(
+        [("u", 1, "search", None), ("u", 1, "ad", None), ("u", 1, "email", None)],
+        [("u", "o1", 2, 30.0, None)],
+    )
+    lists, windows = both(monkeypatch, t, o)
+    assert lists.path == ["ad\x1femail\x1fsearch"]
+    assert_same(lists, windows)
+
+
+def test_orders_at_one_time_give_the_touches_to_the_first_order_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    t, o = logs(
+        [("u", 0, "ad", None), ("u", 5, "email", None)],
+        [("u", "o2", 5, 8.0, None), ("u", "o1", 5, 3.0, None), ("u", "o3", 9, 4.0, None)],
+    )
+    lists, windows = both(monkeypatch, t, o)
+    assert lists.value.tolist() == [3.0]
+    assert lists.counts["orders_without_touch"] == 2
+    assert_same(lists, windows)
+
+
+def test_integer_user_ids_give_an_order_of_two_users_to_the_smaller_id_as_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 10 < 9 as text: the order is user 10's, as when the ids are compared as text
+    t, o = logs(
+        [(9, 0, "ad", None), (10, 0, "email", None)],
+        [(9, "o1", 1, 5.0, "a"), (10, "o1", 1, 2.0, "b")],
+    )
+    lists, windows = both(monkeypatch, t, o)
+    assert dict(zip(lists.path, lists.converted.tolist(), strict=True)) == {
+        "ad": False,
+        "email": True,
+    }
+    assert lists.counts["orders_with_several_users"] == 1
+    assert_same(lists, windows)
+
+
+def test_truncation_lookback_and_missing_channels_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows: list[tuple[Any, float, str | None, str | None]] = [
+        ("u", float(h), c, None) for h, c in enumerate(["a", None, "b", "c", "b", "a", "c"])
+    ]
+    rows += [("u", -24.0 * 40, "old", None), ("v", 3.0, None, None), ("v", 4.0, "a", None)]
+    rows += [("w", 1.0, "a", "i"), ("w", 1.0, "a", "i"), ("w", 30.0, "b", None)]
+    t, o = logs(rows, [("u", "o1", 10, 9.0, None), ("v", "o2", 5, 6.0, None)])
+    lists, windows = both(monkeypatch, t, o, max_touches=4)
+    assert lists.counts["truncated_journeys"] == 1
+    assert lists.counts["touches_outside_lookback"] == 1
+    assert lists.counts["duplicate_touches"] == 1
+    assert_same(lists, windows)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_logs_with_ties_give_the_same_table(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    n = 400
+    t, o = logs(
+        [
+            (
+                int(rng.integers(0, 40)),
+                float(rng.integers(0, 60 * 24)),  # whole hours over 60 days: ties
+                str(rng.choice(["ad", "email", "search", "rec_click"])),
+                None,
+            )
+            for _ in range(n)
+        ],
+        [
+            (
+                int(rng.integers(0, 40)),
+                f"o{i}",
+                float(rng.integers(0, 60 * 24)),
+                float(rng.integers(-5, 50)),
+                None,
+            )
+            for i in range(n // 4)
+        ],
+    )
+    lists, windows = both(monkeypatch, t, o, max_touches=3, lookback_days=10)
+    assert lists.counts["converting_journeys"] > 0
+    assert_same(lists, windows)
+
+
+def test_more_channel_names_than_the_keys_hold_fall_back_to_the_window_query(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mlroi.backend import attribution
+    from mlroi.backend.execute import watching
+
+    t, o = logs(
+        [("u", 0, "ad", None), ("u", 1, "email", None), ("u", 2, "search", None)],
+        [("u", "o1", 3, 5.0, None)],
+    )
+    monkeypatch.setattr(attribution, "CHANNEL_BITS", 1)  # keys for one name (code 1) only
+    monkeypatch.setattr(attribution, "CHANNEL_CODES", 2)
+    purposes: list[str] = []
+    with watching(lambda _, purpose: purposes.append(purpose)):
+        lists, windows = both(monkeypatch, t, o)
+    assert purposes.count("the path-count query") == 3  # lists, then windows; then windows
+    assert lists.path == ["ad\x1femail\x1fsearch"]
+    assert_same(lists, windows)
+
+
+def test_times_beyond_the_keys_fall_back_to_the_window_query(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    t, o = logs([("u", 0, "ad", None)], [("u", "o1", 1, 5.0, None)])
+    t["ts"] = [datetime(2300, 1, 1)]  # microseconds x 1024 overflow a BIGINT
+    o["ts"] = [datetime(2300, 1, 1, 1)]
+    lists, windows = both(monkeypatch, t, o)
+    assert lists.path == ["ad"] and lists.converted.tolist() == [True]
+    assert_same(lists, windows)
