@@ -367,12 +367,14 @@ def _irls(
             raise _separation(gamma, covariates) from None
         if not np.all(np.isfinite(step)):
             raise _separation(gamma, covariates)
-        size = float(np.max(np.abs(step)))
+        length = float(np.max(np.abs(step)))
         bound = tol * (1.0 + np.max(np.abs(gamma)))
-        # Newton's error after a step is about c * size**2, with c read off the last two
-        # steps (quadratic convergence: size = c * last**2): stop when that is 1e-4 * tol
-        if size <= bound or (
-            last is not None and size < last and max(size / last**2, 1.0) * size**2 <= 1e-4 * bound
+        # Newton's error after a step is about c * length**2, with c read off the last two
+        # steps (quadratic convergence: length = c * last**2): stop when that is 1e-4 * tol
+        if length <= bound or (
+            last is not None
+            and length < last
+            and max(length / last**2, 1.0) * length**2 <= 1e-4 * bound
         ):
             return gamma + step, passes
         halved = False
@@ -388,7 +390,7 @@ def _irls(
             halved = True
             if size < 1e-4 or passes >= max_iter:
                 raise _separation(gamma, covariates)
-        last = None if halved else float(np.max(np.abs(step)))
+        last = None if halved else length
         gamma, ll, info, score = cand, ll2, info2, score2
     raise _separation(gamma, covariates)
 
