@@ -33,12 +33,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from harness import run_worker, timed
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -86,24 +85,6 @@ def worker_generate(a: argparse.Namespace) -> dict[str, Any]:
     return {"path": str(path)}
 
 
-def _timed(run: Any, repeats: int) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    out = run()
-    first = time.perf_counter() - t0
-    times, cpu = [], []
-    for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = run()
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return {
-        "first_s": first,
-        "median_s": statistics.median(times),
-        "cpu_s": statistics.median(cpu),
-        "check": out,
-    }
-
-
 def worker_mlroi(a: argparse.Namespace) -> dict[str, Any]:
     from mlroi.causal.adjust import analyse_adjustment
     from mlroi.spec.causal_adjust import AdjustmentConfig
@@ -122,7 +103,7 @@ def worker_mlroi(a: argparse.Namespace) -> dict[str, Any]:
             "passes": r.passes,
         }
 
-    return _timed(run, a.repeats)
+    return timed(run, a.repeats)
 
 
 def _floor_sql(path: Path) -> str:
@@ -157,24 +138,15 @@ def worker_floor(a: argparse.Namespace) -> dict[str, Any]:
         x1, y1 = xbar[1]
         return {"regression_att": float(y1 - x1 @ beta[0])}
 
-    return _timed(run, a.repeats)
+    return timed(run, a.repeats)
 
 
 WORKERS = {"generate": worker_generate, "mlroi": worker_mlroi, "floor": worker_floor}
 
 
-def run_worker(name: str, a: argparse.Namespace) -> dict[str, Any]:
+def _run_worker(name: str, a: argparse.Namespace) -> dict[str, Any]:
     """Run one worker in its own process; its result plus its peak memory (MiB)."""
-    cmd = [sys.executable, __file__, "--worker", name, "--users", str(a.users)]
-    cmd += ["--repeats", str(a.repeats)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out = proc.stdout.read() if proc.stdout else ""
-    if status != 0:
-        raise SystemExit(f"worker {name!r} failed (status {status})")
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    result["peak_mib"] = usage.ru_maxrss / 1024
-    return result
+    return run_worker(__file__, name, ["--users", str(a.users), "--repeats", str(a.repeats)])
 
 
 def main() -> None:
@@ -187,11 +159,11 @@ def main() -> None:
         print(json.dumps(WORKERS[a.worker](a)))
         return
     if not _data_path(a.users).exists():
-        run_worker("generate", a)
+        _run_worker("generate", a)
     results = {}
     for name in ("mlroi", "floor"):
         load = os.getloadavg()[0]
-        results[name] = run_worker(name, a)
+        results[name] = _run_worker(name, a)
         results[name]["load"] = [load, os.getloadavg()[0]]
     floor = results["floor"]["median_s"]
     floor_cpu = results["floor"]["cpu_s"]

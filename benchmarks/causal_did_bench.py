@@ -34,12 +34,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from harness import run_worker, timed
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -103,18 +102,6 @@ def worker_generate(a: argparse.Namespace) -> dict[str, Any]:
     return {"path": str(path)}
 
 
-def _timed(run: Any, repeats: int) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    out = run()
-    first = time.perf_counter() - t0
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = run()
-        times.append(time.perf_counter() - t0)
-    return {"first_s": first, "median_s": statistics.median(times), "check": out}
-
-
 def _mlroi(a: argparse.Namespace, estimator: str) -> dict[str, Any]:
     from mlroi.causal.did import analyse_did
     from mlroi.spec.causal_did import DidConfig
@@ -133,7 +120,7 @@ def _mlroi(a: argparse.Namespace, estimator: str) -> dict[str, Any]:
         r = analyse_did(config)
         return {"estimator": r.estimator, "effect": r.effect.estimate, "se": r.effect.std_error}
 
-    return _timed(run, a.repeats)
+    return timed(run, a.repeats)
 
 
 def worker_mlroi(a: argparse.Namespace) -> dict[str, Any]:
@@ -173,7 +160,7 @@ def worker_floor(a: argparse.Namespace) -> dict[str, Any]:
         se = float(np.sqrt(factor * (scores @ scores)) / (dt_ * dt_).sum())
         return {"estimator": "twfe", "effect": beta, "se": se}
 
-    return _timed(run, a.repeats)
+    return timed(run, a.repeats)
 
 
 WORKERS = {
@@ -184,19 +171,11 @@ WORKERS = {
 }
 
 
-def run_worker(name: str, a: argparse.Namespace) -> dict[str, Any]:
+def _run_worker(name: str, a: argparse.Namespace) -> dict[str, Any]:
     """Run one worker in its own process; its result plus its peak memory (MiB)."""
-    cmd = [sys.executable, __file__, "--worker", name, "--units", str(a.units)]
-    cmd += ["--days", str(a.days), "--rows", str(a.rows), "--repeats", str(a.repeats)]
-    cmd += ["--single"] if a.single else []
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out = proc.stdout.read() if proc.stdout else ""
-    if status != 0:
-        raise SystemExit(f"worker {name!r} failed (status {status})")
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    result["peak_mib"] = usage.ru_maxrss / 1024
-    return result
+    args = ["--units", str(a.units), "--days", str(a.days), "--rows", str(a.rows)]
+    args += ["--repeats", str(a.repeats)] + (["--single"] if a.single else [])
+    return run_worker(__file__, name, args)
 
 
 def main() -> None:
@@ -212,12 +191,12 @@ def main() -> None:
         print(json.dumps(WORKERS[a.worker](a)))
         return
     if not _data_path(a).exists():
-        run_worker("generate", a)
+        _run_worker("generate", a)
     names = ["mlroi", "floor"] + (["mlroi sdid"] if a.single else [])
     results = {}
     for name in names:
         load = os.getloadavg()[0]
-        results[name] = run_worker(name, a)
+        results[name] = _run_worker(name, a)
         results[name]["load"] = [load, os.getloadavg()[0]]
     floor = results["floor"]["median_s"]
     lines = [

@@ -42,12 +42,11 @@ import argparse
 import datetime as dt
 import json
 import os
-import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from harness import run_worker, timed
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -122,18 +121,6 @@ def worker_generate(a: argparse.Namespace) -> dict[str, Any]:
     return {"path": str(path)}
 
 
-def _timed(run: Any, repeats: int) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    out = run()
-    first = time.perf_counter() - t0
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = run()
-        times.append(time.perf_counter() - t0)
-    return {"first_s": first, "median_s": statistics.median(times), "check": out}
-
-
 def _config(a: argparse.Namespace) -> Any:
     from mlroi.spec.retention import RetentionConfig
 
@@ -167,7 +154,7 @@ def worker_mlroi(a: argparse.Namespace) -> dict[str, Any]:
             "log_rank": r.log_rank.statistic,
         }
 
-    return _timed(run, a.repeats)
+    return timed(run, a.repeats)
 
 
 def worker_mlroi_counts(a: argparse.Namespace) -> dict[str, Any]:
@@ -210,7 +197,7 @@ def worker_mlroi_counts(a: argparse.Namespace) -> dict[str, Any]:
             "log_rank": log_rank(counts).statistic,
         }
 
-    return _timed(run, a.repeats)
+    return timed(run, a.repeats)
 
 
 FLOOR_SQL = """
@@ -289,7 +276,7 @@ def worker_floor(a: argparse.Namespace) -> dict[str, Any]:
             out[f"s90_{arm}"] = float(s[np.searchsorted(days, 90, side="right") - 1])
         return out
 
-    return _timed(run, a.repeats)
+    return timed(run, a.repeats)
 
 
 def worker_lifelines(a: argparse.Namespace) -> dict[str, Any]:
@@ -316,7 +303,7 @@ def worker_lifelines(a: argparse.Namespace) -> dict[str, Any]:
         )
         return out
 
-    return _timed(run, a.repeats)
+    return timed(run, a.repeats)
 
 
 WORKERS = {
@@ -328,18 +315,11 @@ WORKERS = {
 }
 
 
-def run_worker(name: str, a: argparse.Namespace) -> dict[str, Any]:
+def _run_worker(name: str, a: argparse.Namespace) -> dict[str, Any]:
     """Run one worker in its own process; its result plus its peak memory (MiB)."""
-    cmd = [sys.executable, __file__, "--worker", name, "--users", str(a.users)]
-    cmd += ["--repeats", str(a.repeats), "--mode", a.mode]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out = proc.stdout.read() if proc.stdout else ""
-    if status != 0:
-        raise SystemExit(f"worker {name!r} failed (status {status})")
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    result["peak_mib"] = usage.ru_maxrss / 1024
-    return result
+    return run_worker(
+        __file__, name, ["--users", str(a.users), "--repeats", str(a.repeats), "--mode", a.mode]
+    )
 
 
 def main() -> None:
@@ -362,14 +342,14 @@ def main() -> None:
     if a.mode == "activity" and not _activity_path(a.users).exists():
         missing = True
     if missing:
-        run_worker("generate", a)
+        _run_worker("generate", a)
     names = ["mlroi", "mlroi counts", "floor"]
     if a.users <= a.lifelines_max:
         names.append("lifelines")
     results = {}
     for name in names:
         load = os.getloadavg()[0]
-        results[name] = run_worker(name, a)
+        results[name] = _run_worker(name, a)
         results[name]["load"] = [load, os.getloadavg()[0]]  # 1-minute, before and after
     floor = results["floor"]["median_s"]
     lines = [
