@@ -51,6 +51,7 @@ from mlroi.spec.causal_adjust import AdjustmentConfig
 from mlroi.spec.causal_did import DidConfig
 from mlroi.spec.causal_synth import ItsConfig, SyntheticControlConfig
 from mlroi.spec.retention import RetentionConfig
+from test_postgres_parity import CHURN_VALUE_MODEL
 
 pytestmark = pytest.mark.filterwarnings("ignore:Starting with pandas version 4.0")
 
@@ -253,14 +254,7 @@ def _decision(binned: bool) -> Callable[[Inputs], Any]:
                 "treated": "treated",
                 "uplift_score": "uplift_score",
                 "eligible": "tenure_months >= 12",
-                "template": "churn",
-                "columns": {"clv": "saved_value"},
-                "parameters": {
-                    "saved_value": {"low": 350, "likely": 480, "high": 600},
-                    "g": {"beta": [6, 14]},
-                    "stayers_accept": 0.6,
-                    "contact": 2.5,
-                },
+                **CHURN_VALUE_MODEL,
                 "constraints": ["discounts_given <= value_retained"],
                 "bootstrap": {"resamples": 10},
                 "parameter_draws": 100,

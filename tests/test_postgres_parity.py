@@ -163,6 +163,19 @@ def assert_same(got: dict[str, Any], want: dict[str, Any]) -> None:
 # --- the decision analysis ---------------------------------------------------------------------
 
 
+CHURN_VALUE_MODEL = {
+    "template": "churn",
+    "columns": {"clv": "saved_value"},
+    "parameters": {
+        "saved_value": {"low": 350, "likely": 480, "high": 600},
+        "g": {"beta": [6, 14]},
+        "stayers_accept": 0.6,
+        "contact": 2.5,
+    },
+}
+"""The churn demo's value model in a decision section (the template and its parameters)."""
+
+
 def decision_config(source: Source, **changes: Any) -> DecisionConfig:
     """The churn demo's decision section: challenger, past campaign, uplift model, constraint."""
     return DecisionConfig.model_validate(
@@ -175,14 +188,7 @@ def decision_config(source: Source, **changes: Any) -> DecisionConfig:
             "treated": "treated",
             "uplift_score": "uplift_score",
             "eligible": "tenure_months >= 12",
-            "template": "churn",
-            "columns": {"clv": "saved_value"},
-            "parameters": {
-                "saved_value": {"low": 350, "likely": 480, "high": 600},
-                "g": {"beta": [6, 14]},
-                "stayers_accept": 0.6,
-                "contact": 2.5,
-            },
+            **CHURN_VALUE_MODEL,
             "constraints": ["discounts_given <= value_retained"],
             "bootstrap": {"resamples": 20},
             "parameter_draws": 200,

@@ -18,6 +18,7 @@ from mlroi.backend.execute import watching
 from mlroi.decision.analysis import decide
 from mlroi.decision.config import DecisionConfig
 from mlroi.demo import RecommenderData, generate_churn, generate_recommender_test
+from test_postgres_parity import CHURN_VALUE_MODEL
 
 READOUT = ExperimentConfig(
     control="control",
@@ -79,14 +80,7 @@ def decision(scored: Path, **changes: Any) -> DecisionConfig:
             "score": "score",
             "label": "churned",
             "challenger": "score_challenger",
-            "template": "churn",
-            "columns": {"clv": "saved_value"},
-            "parameters": {
-                "saved_value": {"low": 350, "likely": 480, "high": 600},
-                "g": {"beta": [6, 14]},
-                "stayers_accept": 0.6,
-                "contact": 2.5,
-            },
+            **CHURN_VALUE_MODEL,
             "bootstrap": {"resamples": 0},
         }
         | changes
