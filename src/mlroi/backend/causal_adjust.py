@@ -24,7 +24,7 @@ from mlroi.backend.checks import (
 )
 from mlroi.backend.columns import as_float, distinct_count
 from mlroi.backend.execute import fetch_one, fetch_rows
-from mlroi.causal.adjust_rows import Build, GroupedBuild, Groups, Rows
+from mlroi.causal.adjust_rows import Build, GroupedBuild, Groups, Rows, expand
 from mlroi.errors import DataError
 
 _LET = re.compile(r"_\['__v(\d+)'\]")
@@ -59,6 +59,11 @@ class _IbisOps:
 
     def floor(self, v: Any) -> Any:
         return v.floor().cast("float64")
+
+    def design(
+        self, one: Any, x: Sequence[Any], mean: Sequence[float], sd: Sequence[float]
+    ) -> list[Any]:
+        return [one] + [self.let((xj - m) / s) for xj, m, s in zip(x, mean, sd, strict=True)]
 
     def let(self, v: Any) -> Any:
         from ibis import _
@@ -134,13 +139,14 @@ class TableReducer:
             one=_["__one"],
             ops=ops,
         )
-        keys, exprs = build(rows)
+        keys, terms = build(rows)
+        exprs = expand(terms)
         derived = tab.select(**columns)
         for columns_at_level in ops.projections():
             derived = derived.mutate(**columns_at_level)
         if keys:
             derived = derived.mutate(**{f"__key_{k}": v for k, v in keys.items()})
-        return derived, dict(exprs)
+        return derived, exprs
 
 
 def _number(v: Any) -> float:

@@ -1,15 +1,18 @@
 """The rows of the adjustment design as a reducer sees them, and the numpy reducer.
 
 The row formulas of :mod:`mlroi.causal.adjust_fit` are written once against :class:`Rows`
-(columns) and :class:`Ops` (``exp``, ``log``, an indicator, ``let``); a :class:`Reducer`
-evaluates them on its data and returns their sums. :class:`ArrayReducer` does so on numpy
-arrays (tests, simulations); :class:`mlroi.backend.causal_adjust.TableReducer` as one aggregate
-query per call, so the two paths compute the same numbers by construction.
+(columns) and :class:`Ops` (``exp``, ``log``, an indicator, ``let``, the standardised design);
+a :class:`Reducer` evaluates them on its data and returns their sums. Sums of products with the
+design's columns are written as blocks (:class:`Cross`, :class:`Dot`), which a reducer may
+compute as matrix products. :class:`ArrayReducer` does so on numpy arrays held in memory, a
+chunk of rows at a time (BLAS); :class:`mlroi.backend.causal_adjust.TableReducer` writes every
+block out term by term, as one aggregate query per call. Both evaluate the same formulas; their
+sums differ only in the order they add rows in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,6 +39,11 @@ class Ops(Protocol):
     def floor(self, v: Any) -> Any:
         """The largest integer not above ``v``, as a float, row by row."""
 
+    def design(
+        self, one: Any, x: Sequence[Any], mean: Sequence[float], sd: Sequence[float]
+    ) -> Sequence[Any]:
+        """The columns ``[1, (x_j - mean_j) / sd_j ...]``, each computed once per row."""
+
 
 @dataclass(frozen=True)
 class Rows:
@@ -49,22 +57,95 @@ class Rows:
     ops: Ops
 
 
+@dataclass(frozen=True)
+class Cross:
+    """A block of terms: the upper triangle of ``sum weight z z'``, named ``{key}{i}_{j}``
+    (``i <= j``). ``z[0]`` may be the column of ones; ``weight`` should be a column of its own
+    (a ``let``), so that no row computes it more than once."""
+
+    weight: Any
+    z: Sequence[Any]
+
+
+@dataclass(frozen=True)
+class Dot:
+    """A block of terms: ``sum weight z_i`` (``sum weight z_i^2`` when ``squared``) for
+    ``i >= first``, named ``{key}{i}``."""
+
+    weight: Any
+    z: Sequence[Any]
+    first: int = 1
+    squared: bool = False
+
+
 Build = Callable[[Rows], Mapping[str, Any]]
+"""Row formulas of the terms to sum (a term may be a :class:`Cross` or :class:`Dot` block)."""
 GroupedBuild = Callable[[Rows], tuple[Mapping[str, Any], Mapping[str, Any]]]
 """Row formulas of group keys (whole numbers) and of the terms to sum within each group."""
 Groups = list[tuple[dict[str, int], dict[str, float]]]
-"""Each group's keys and its sums."""
+"""Each group's keys and its sums, in the order of the keys."""
 
 
 class Reducer(Protocol):
     """Evaluates row formulas on its data and returns their sums (one pass over the rows)."""
 
+    passes: int
+
     def sums(self, build: Build, purpose: str) -> dict[str, float]:
-        """``{name: sum over rows of build(rows)[name]}``."""
+        """``{name: sum over rows of build(rows)[name]}``, blocks written out by name."""
 
     def group_sums(self, build: GroupedBuild, purpose: str) -> Groups:
         """The sums of ``build(rows)[1]`` within each group of equal keys ``build(rows)[0]``
         (a key may be a ``let`` of the sums' formulas): one pass, one row per group."""
+
+
+def expand(terms: Mapping[str, Any]) -> dict[str, Any]:
+    """Every block written out as one row formula per term (for a reducer that sums terms one
+    by one); a block's weight is multiplied in once per term, not per product."""
+    out: dict[str, Any] = {}
+    for key, term in terms.items():
+        if isinstance(term, Cross):
+            z = term.z
+            for i in range(len(z)):
+                wi = term.weight if i == 0 else term.weight * z[i]
+                for j in range(i, len(z)):
+                    out[f"{key}{i}_{j}"] = wi if j == 0 else wi * z[j]
+        elif isinstance(term, Dot):
+            for i in range(term.first, len(term.z)):
+                wz = term.weight * term.z[i]
+                out[f"{key}{i}"] = wz * term.z[i] if term.squared else wz
+        else:
+            out[key] = term
+    return out
+
+
+class Design(Sequence[Any]):
+    """The standardised design of a chunk of rows as one column-major matrix, read as a
+    sequence of its columns (so that :func:`linear` and the blocks can use BLAS)."""
+
+    def __init__(self, matrix: npt.NDArray[np.float64]) -> None:
+        self.matrix = matrix
+
+    def __len__(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.matrix[:, i]
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self.matrix[:, i] for i in range(self.matrix.shape[1]))
+
+
+def linear(z: Sequence[Any], coef: npt.NDArray[np.float64]) -> Any:
+    """``z'coef`` row by row (``z[0]`` is the column of ones, so its term is the constant)."""
+    if isinstance(z, Design):
+        return z.matrix @ coef
+    if len(z) == 1:
+        return z[0] * float(coef[0])
+    out = z[1] * float(coef[1]) + float(coef[0])
+    for zj, c in zip(z[2:], coef[2:], strict=True):
+        out = out + zj * float(c)
+    return out
 
 
 class _NumpyOps:
@@ -85,9 +166,73 @@ class _NumpyOps:
     def floor(self, v: Any) -> Any:
         return np.floor(v)
 
+    def design(
+        self, one: Any, x: Sequence[Any], mean: Sequence[float], sd: Sequence[float]
+    ) -> Sequence[Any]:
+        m = np.empty((len(one), len(x) + 1), order="F")
+        m[:, 0] = 1.0
+        for j, (xj, mj, sj) in enumerate(zip(x, mean, sd, strict=True)):
+            np.subtract(xj, mj, out=m[:, j + 1])
+            m[:, j + 1] /= sj
+        return Design(m)
+
+
+def _matrix(z: Sequence[Any], n: int) -> npt.NDArray[np.float64]:
+    if isinstance(z, Design):
+        return z.matrix
+    return np.column_stack([np.broadcast_to(np.asarray(c, dtype=np.float64), n) for c in z])
+
+
+class _Sums:
+    """Running sums of one group's terms over chunks of rows."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, float] = {}
+
+    def add(self, name: str, v: float) -> None:
+        self.values[name] = self.values.get(name, 0.0) + v
+
+    def add_blocks(
+        self, terms: Mapping[str, Any], rows: npt.NDArray[np.intp] | None, n: int
+    ) -> None:
+        """Add the blocks' sums over ``rows`` (positions in the chunk; ``None``: all)."""
+
+        def take(v: Any) -> npt.NDArray[np.float64]:
+            a = np.broadcast_to(np.asarray(v, dtype=np.float64), (n, *np.shape(v)[1:]))
+            return a if rows is None else a[rows]
+
+        dots: dict[tuple[int, bool], list[tuple[str, Dot]]] = {}
+        for key, term in terms.items():
+            if isinstance(term, Cross):
+                z = take(_matrix(term.z, n))
+                w = take(term.weight)
+                m = (z * w[:, None]).T @ z
+                for i in range(m.shape[0]):
+                    for j in range(i, m.shape[0]):
+                        self.add(f"{key}{i}_{j}", float(m[i, j]))
+            elif isinstance(term, Dot):
+                dots.setdefault((id(term.z), term.squared), []).append((key, term))
+        # the dot blocks over the same columns as one matrix product
+        for (_, squared), blocks in dots.items():
+            z = take(_matrix(blocks[0][1].z, n))
+            if squared:
+                z = z * z
+            w = np.column_stack([take(b.weight) for _, b in blocks])
+            m = z.T @ w
+            for col, (key, b) in enumerate(blocks):
+                for i in range(b.first, m.shape[0]):
+                    self.add(f"{key}{i}", float(m[i, col]))
+
 
 class ArrayReducer:
-    """The reducer of rows held as numpy arrays (tests, simulations)."""
+    """The reducer of rows held in memory as numpy arrays (tests, simulations, and the rows a
+    backend streams into memory), a chunk of :attr:`chunk` rows at a time.
+
+    Attributes:
+        passes: the passes over the rows so far.
+    """
+
+    chunk = 1 << 17
 
     def __init__(
         self,
@@ -96,42 +241,81 @@ class ArrayReducer:
         y: npt.ArrayLike,
     ) -> None:
         xa = np.asarray(x, dtype=np.float64)
-        self._x = xa.reshape(len(xa), -1)
         self._t = np.asarray(t, dtype=np.float64)
+        # one contiguous row per covariate, so that a chunk's columns are contiguous
+        self._x = np.ascontiguousarray(xa.reshape(len(xa), -1).T)
         self._y = np.asarray(y, dtype=np.float64)
         self.passes = 0
 
-    def _rows(self) -> Rows:
+    @classmethod
+    def of_columns(
+        cls, x: npt.NDArray[np.float64], t: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+    ) -> ArrayReducer:
+        """The reducer of covariates already laid out one row per covariate (``k x n``), as a
+        backend fills them: no copy."""
+        out = cls.__new__(cls)
+        out._x, out._t, out._y, out.passes = x, t, y, 0
+        return out
+
+    def _chunks(self) -> Iterator[Rows]:
         self.passes += 1
-        return Rows(
-            self._t,
-            self._y,
-            tuple(self._x[:, j] for j in range(self._x.shape[1])),
-            np.ones_like(self._t),
-            _NumpyOps(),
-        )
+        n = len(self._t)
+        ops = _NumpyOps()
+        one = np.ones(min(self.chunk, n))
+        for lo in range(0, max(n, 1), self.chunk):
+            hi = min(n, lo + self.chunk)
+            yield Rows(
+                self._t[lo:hi],
+                self._y[lo:hi],
+                tuple(self._x[j, lo:hi] for j in range(self._x.shape[0])),
+                one[: hi - lo],
+                ops,
+            )
 
     def sums(self, build: Build, purpose: str) -> dict[str, float]:
-        return {k: float(np.sum(v)) for k, v in build(self._rows()).items()}
+        total = _Sums()
+        for rows in self._chunks():
+            n = len(rows.t)
+            terms = build(rows)
+            for key, v in terms.items():
+                if not isinstance(v, Cross | Dot):
+                    total.add(key, float(np.sum(np.broadcast_to(v, n))))
+            total.add_blocks(terms, None, n)
+        return total.values
 
     def group_sums(self, build: GroupedBuild, purpose: str) -> Groups:
-        n = len(self._t)
-        keys, terms = build(self._rows())
-        names = list(keys)
-        table = np.column_stack([np.broadcast_to(keys[k], n) for k in names])
-        found, index = np.unique(table, axis=0, return_inverse=True)
-        index = index.reshape(-1)
-        sums = {
-            k: np.bincount(index, weights=np.broadcast_to(v, n), minlength=len(found))
-            for k, v in terms.items()
-        }
-        return [
-            (
-                {k: int(found[g, i]) for i, k in enumerate(names)},
-                {k: float(v[g]) for k, v in sums.items()},
-            )
-            for g in range(len(found))
-        ]
+        found: dict[tuple[int, ...], _Sums] = {}
+        names: list[str] = []
+        for rows in self._chunks():
+            n = len(rows.t)
+            keys, terms = build(rows)
+            names = list(keys)
+            if n == 0:
+                continue
+            table = np.column_stack([np.broadcast_to(keys[k], n) for k in names])
+            table = np.rint(table).astype(np.int64)
+            # one whole number per row's keys: a mixed-radix code within this chunk's ranges
+            low = table.min(axis=0)
+            span = table.max(axis=0) - low + 1
+            code = np.zeros(n, dtype=np.int64)
+            for i in range(len(names)):
+                code = code * span[i] + (table[:, i] - low[i])
+            counts = np.bincount(code)
+            order = np.argsort(code, kind="stable")
+            starts = np.concatenate(([0], np.cumsum(counts)))
+            plain = {k: v for k, v in terms.items() if not isinstance(v, Cross | Dot)}
+            plain_sums = {
+                k: np.bincount(code, weights=np.broadcast_to(v, n), minlength=len(counts))
+                for k, v in plain.items()
+            }
+            for g in np.flatnonzero(counts):
+                first = order[starts[g]]
+                key = tuple(int(table[first, i]) for i in range(len(names)))
+                sums = found.setdefault(key, _Sums())
+                for k in plain:
+                    sums.add(k, float(plain_sums[k][g]))
+                sums.add_blocks(terms, order[starts[g] : starts[g + 1]], n)
+        return [(dict(zip(names, key, strict=True)), found[key].values) for key in sorted(found)]
 
 
 @dataclass(frozen=True)
@@ -141,20 +325,8 @@ class Scale:
     mean: tuple[float, ...]
     sd: tuple[float, ...]
 
-    def design(self, rows: Rows) -> list[Any]:
-        return [rows.one] + [
-            rows.ops.let((x - m) / s) for x, m, s in zip(rows.x, self.mean, self.sd, strict=True)
-        ]
-
-
-def linear(z: Sequence[Any], coef: npt.NDArray[np.float64]) -> Any:
-    """``z'coef`` row by row (``z[0]`` is the column of ones, so its term is the constant)."""
-    if len(z) == 1:
-        return z[0] * float(coef[0])
-    out = z[1] * float(coef[1]) + float(coef[0])
-    for zj, c in zip(z[2:], coef[2:], strict=True):
-        out = out + zj * float(c)
-    return out
+    def design(self, rows: Rows) -> Sequence[Any]:
+        return rows.ops.design(rows.one, rows.x, self.mean, self.sd)
 
 
 def symmetric(prefix: str, s: Mapping[str, float], p: int) -> npt.NDArray[np.float64]:
@@ -169,15 +341,3 @@ def symmetric(prefix: str, s: Mapping[str, float], p: int) -> npt.NDArray[np.flo
 def vector(prefix: str, s: Mapping[str, float], p: int) -> npt.NDArray[np.float64]:
     """The vector ``s[f"{prefix}{i}"]``, ``i < p``."""
     return np.array([s[f"{prefix}{i}"] for i in range(p)])
-
-
-def cross_products(out: dict[str, Any], prefix: str, weight: Any, z: Sequence[Any]) -> None:
-    """Add the row terms of the upper triangle of ``sum weight z z'`` to ``out``.
-
-    ``z[0]`` is the column of ones (its products are not multiplied out), and ``weight``
-    should be a column of its own (a ``let``), so that no row computes it more than once.
-    """
-    for i in range(len(z)):
-        wi = weight if i == 0 else weight * z[i]
-        for j in range(i, len(z)):
-            out[f"{prefix}{i}_{j}"] = wi if j == 0 else wi * z[j]
