@@ -124,7 +124,7 @@ class AdjustFit:
             (intercept first).
         iterations: passes of the propensity fit (Newton steps, and halvings of a step that
             would have lowered the likelihood).
-        passes: passes over the rows (aggregate queries).
+        passes: passes over the rows (aggregate queries, or passes in memory).
         kept: units kept after trimming, per arm.
         trimmed: units trimmed, per arm.
         histogram: propensity counts per arm in :data:`BINS` bins on [0, 1].
