@@ -159,7 +159,7 @@ class TableReducer:
             ops=ops,
         )
         keys, terms = build(rows)
-        exprs = expand(terms)
+        exprs = expand(terms, ops)
         derived = tab.select(**columns)
         for columns_at_level in ops.projections():
             derived = derived.mutate(**columns_at_level)

@@ -20,9 +20,9 @@ Passes over the rows (each one aggregate query on a backend):
 2. one pass per further Newton (IRLS) step of the propensity model ``logit e(x) = x'g`` (and
    per halving of a step that would lower the likelihood), stopping when the last steps show
    the coefficients have converged (Newton's steps shrink quadratically);
-3. given ``g``, grouped by arm, trimmed or kept and propensity bin: the outcome models'
-   cross-products, the propensity histogram, the Hajek-weighted sums (IPW and balance after
-   weighting) and the information matrix;
+3. given ``g``, grouped by arm and trimmed or kept: the propensity histogram, the outcome
+   models' cross-products, the Hajek-weighted sums (IPW and balance after weighting) and the
+   information matrix;
 4. given the outcome models: the AIPW sums and every estimator's influence-function sum of
    squares.
 
@@ -55,6 +55,7 @@ import numpy.typing as npt
 
 from mlroi.causal.adjust_rows import (
     Build,
+    Counts,
     Cross,
     Dot,
     GroupedBuild,
@@ -418,20 +419,17 @@ def _weights(rows: Rows, e: Any, keep: Any, estimand: Estimand) -> tuple[Any, An
 
 
 def _pass3(scale: Scale, gamma: npt.NDArray[np.float64], lo: float, hi: float) -> GroupedBuild:
-    """Given the propensity model: per arm, trimmed or kept and propensity bin, the outcome
-    models' cross-products and the weighted sums of both estimands (module docstring)."""
+    """Given the propensity model: per arm and trimmed or kept, the propensity histogram, the
+    outcome models' cross-products and the weighted sums of both estimands (module docstring)."""
 
     def build(rows: Rows) -> tuple[dict[str, Any], dict[str, Any]]:
         ops, t, y = rows.ops, rows.t, rows.y
         z = scale.design(rows)
         e = _propensity(rows, z, gamma)
         t0 = rows.one - t
-        keys = {
-            "arm": t,
-            "keep": ops.indicator((e >= lo) & (e <= hi)),
-            "bin": ops.floor(e * float(BINS)) - ops.indicator(e >= 1.0),
-        }
+        keys = {"arm": t, "keep": ops.indicator((e >= lo) & (e <= hi))}
         out: dict[str, Any] = {"n": rows.one, "y": y, "yy": y * y}
+        out["bin"] = Counts(ops.floor(e * float(BINS)) - ops.indicator(e >= 1.0), BINS)
         out["zz"] = Cross(rows.one, z)
         out["H"] = Cross(ops.let(e * (1.0 - e)), z)
         out["zy"] = Dot(y, z)
@@ -471,7 +469,8 @@ def _pass3_sums(groups: Groups, k: int) -> dict[str, float]:
             s[f"h{a}_{b}"] = 0.0
     for key, v in groups:
         a = key["arm"]
-        add(f"h{a}_{min(max(key['bin'], 0), BINS - 1)}", v["n"])
+        for b in range(BINS):
+            add(f"h{a}_{b}", v[f"bin{b}"])
         for i in range(p):
             for j in range(i, p):
                 add(f"H{i}_{j}", v[f"H{i}_{j}"])

@@ -78,6 +78,17 @@ class Dot:
     squared: bool = False
 
 
+@dataclass(frozen=True)
+class Counts:
+    """A block of terms: the number of rows whose ``value`` (a whole number), clipped to
+    ``[0, size - 1]``, is ``b``, for each ``b < size``, named ``{key}{b}`` (a histogram)."""
+
+    value: Any
+    size: int
+
+
+BLOCKS = (Cross, Dot, Counts)
+
 Build = Callable[[Rows], Mapping[str, Any]]
 """Row formulas of the terms to sum (a term may be a :class:`Cross` or :class:`Dot` block)."""
 GroupedBuild = Callable[[Rows], tuple[Mapping[str, Any], Mapping[str, Any]]]
@@ -99,7 +110,7 @@ class Reducer(Protocol):
         (a key may be a ``let`` of the sums' formulas): one pass, one row per group."""
 
 
-def expand(terms: Mapping[str, Any]) -> dict[str, Any]:
+def expand(terms: Mapping[str, Any], ops: Ops) -> dict[str, Any]:
     """Every block written out as one row formula per term (for a reducer that sums terms one
     by one); a block's weight is multiplied in once per term, not per product."""
     out: dict[str, Any] = {}
@@ -114,6 +125,11 @@ def expand(terms: Mapping[str, Any]) -> dict[str, Any]:
             for i in range(term.first, len(term.z)):
                 wz = term.weight * term.z[i]
                 out[f"{key}{i}"] = wz * term.z[i] if term.squared else wz
+        elif isinstance(term, Counts):
+            v, last = term.value, term.size - 1
+            for b in range(term.size):
+                cond = v <= 0 if b == 0 else (v >= last if b == last else v == b)
+                out[f"{key}{b}"] = ops.indicator(cond)
         else:
             out[key] = term
     return out
@@ -183,45 +199,92 @@ def _matrix(z: Sequence[Any], n: int) -> npt.NDArray[np.float64]:
     return np.column_stack([np.broadcast_to(np.asarray(c, dtype=np.float64), n) for c in z])
 
 
+class _Blocks:
+    """A chunk's blocks as matrices, each array gathered once into the rows' group order, so
+    that a group's sums are matrix products of contiguous slices."""
+
+    def __init__(
+        self, terms: Mapping[str, Any], n: int, order: npt.NDArray[np.intp] | None
+    ) -> None:
+        cache: dict[tuple[int, bool], npt.NDArray[np.float64]] = {}
+
+        def take(v: Any, *, design: bool = False, squared: bool = False) -> Any:
+            key = (id(v), squared)
+            if key not in cache:
+                if squared:
+                    a = take(v, design=True)
+                    cache[key] = a * a
+                else:
+                    a = _matrix(v, n) if design else np.asarray(v, dtype=np.float64)
+                    a = np.broadcast_to(a, (n, *np.shape(a)[1:]))
+                    cache[key] = a if order is None else a[order]
+            return cache[key]
+
+        self.cross = [
+            (key, take(t.z, design=True), take(t.weight))
+            for key, t in terms.items()
+            if isinstance(t, Cross)
+        ]
+        # the dot blocks over the same columns as one matrix product
+        dots: dict[tuple[int, bool], list[tuple[str, Dot]]] = {}
+        for key, t in terms.items():
+            if isinstance(t, Dot):
+                dots.setdefault((id(t.z), t.squared), []).append((key, t))
+        self.counts = [
+            (key, np.clip(take(t.value), 0, t.size - 1).astype(np.intp), t.size)
+            for key, t in terms.items()
+            if isinstance(t, Counts)
+        ]
+        self.dots = [
+            (
+                [(key, t.first) for key, t in blocks],
+                take(blocks[0][1].z, design=True, squared=squared),
+                np.column_stack([take(t.weight) for _, t in blocks]),
+            )
+            for (_, squared), blocks in dots.items()
+        ]
+
+    def add_to(self, sums: _Sums, lo: int, hi: int) -> None:
+        """Add the sums over rows ``lo:hi`` (in group order) to ``sums``."""
+        for key, z, w in self.cross:
+            zs = z[lo:hi]
+            sums.add_block(key, (zs * w[lo:hi, None]).T @ zs)
+        for key, v, size in self.counts:
+            sums.add_block(key, np.bincount(v[lo:hi], minlength=size).astype(np.float64))
+        for names, z, w in self.dots:
+            m = z[lo:hi].T @ w[lo:hi]
+            for col, (key, first) in enumerate(names):
+                sums.add_block(key, m[:, col], first)
+
+
 class _Sums:
     """Running sums of one group's terms over chunks of rows."""
 
     def __init__(self) -> None:
-        self.values: dict[str, float] = {}
+        self.plain: dict[str, float] = {}
+        self.blocks: dict[str, tuple[npt.NDArray[np.float64], int]] = {}
 
     def add(self, name: str, v: float) -> None:
-        self.values[name] = self.values.get(name, 0.0) + v
+        self.plain[name] = self.plain.get(name, 0.0) + v
 
-    def add_blocks(
-        self, terms: Mapping[str, Any], rows: npt.NDArray[np.intp] | None, n: int
-    ) -> None:
-        """Add the blocks' sums over ``rows`` (positions in the chunk; ``None``: all)."""
+    def add_block(self, key: str, m: npt.NDArray[np.float64], first: int = 0) -> None:
+        if key in self.blocks:
+            self.blocks[key][0][...] += m
+        else:
+            self.blocks[key] = (m.copy(), first)
 
-        def take(v: Any) -> npt.NDArray[np.float64]:
-            a = np.broadcast_to(np.asarray(v, dtype=np.float64), (n, *np.shape(v)[1:]))
-            return a if rows is None else a[rows]
-
-        dots: dict[tuple[int, bool], list[tuple[str, Dot]]] = {}
-        for key, term in terms.items():
-            if isinstance(term, Cross):
-                z = take(_matrix(term.z, n))
-                w = take(term.weight)
-                m = (z * w[:, None]).T @ z
+    def values(self) -> dict[str, float]:
+        """Every sum by name, blocks written out (:func:`expand`'s names)."""
+        out = dict(self.plain)
+        for key, (m, first) in self.blocks.items():
+            if m.ndim == 2:
                 for i in range(m.shape[0]):
                     for j in range(i, m.shape[0]):
-                        self.add(f"{key}{i}_{j}", float(m[i, j]))
-            elif isinstance(term, Dot):
-                dots.setdefault((id(term.z), term.squared), []).append((key, term))
-        # the dot blocks over the same columns as one matrix product
-        for (_, squared), blocks in dots.items():
-            z = take(_matrix(blocks[0][1].z, n))
-            if squared:
-                z = z * z
-            w = np.column_stack([take(b.weight) for _, b in blocks])
-            m = z.T @ w
-            for col, (key, b) in enumerate(blocks):
-                for i in range(b.first, m.shape[0]):
-                    self.add(f"{key}{i}", float(m[i, col]))
+                        out[f"{key}{i}_{j}"] = float(m[i, j])
+            else:
+                for i in range(first, len(m)):
+                    out[f"{key}{i}"] = float(m[i])
+        return out
 
 
 class ArrayReducer:
@@ -232,7 +295,7 @@ class ArrayReducer:
         passes: the passes over the rows so far.
     """
 
-    chunk = 1 << 17
+    chunk = 1 << 18
 
     def __init__(
         self,
@@ -281,10 +344,10 @@ class ArrayReducer:
             n = len(rows.t)
             terms = build(rows)
             for key, v in terms.items():
-                if not isinstance(v, Cross | Dot):
+                if not isinstance(v, BLOCKS):
                     total.add(key, float(np.sum(np.broadcast_to(v, n))))
-            total.add_blocks(terms, None, n)
-        return total.values
+            _Blocks(terms, n, None).add_to(total, 0, n)
+        return total.values()
 
     @np.errstate(all="ignore")
     def group_sums(self, build: GroupedBuild, purpose: str) -> Groups:
@@ -307,19 +370,20 @@ class ArrayReducer:
             counts = np.bincount(code)
             order = np.argsort(code, kind="stable")
             starts = np.concatenate(([0], np.cumsum(counts)))
-            plain = {k: v for k, v in terms.items() if not isinstance(v, Cross | Dot)}
+            plain = {k: v for k, v in terms.items() if not isinstance(v, BLOCKS)}
             plain_sums = {
                 k: np.bincount(code, weights=np.broadcast_to(v, n), minlength=len(counts))
                 for k, v in plain.items()
             }
+            blocks = _Blocks(terms, n, order)
             for g in np.flatnonzero(counts):
                 first = order[starts[g]]
                 key = tuple(int(table[first, i]) for i in range(len(names)))
                 sums = found.setdefault(key, _Sums())
                 for k in plain:
                     sums.add(k, float(plain_sums[k][g]))
-                sums.add_blocks(terms, order[starts[g] : starts[g + 1]], n)
-        return [(dict(zip(names, key, strict=True)), found[key].values) for key in sorted(found)]
+                blocks.add_to(sums, int(starts[g]), int(starts[g + 1]))
+        return [(dict(zip(names, key, strict=True)), found[key].values()) for key in sorted(found)]
 
 
 @dataclass(frozen=True)
