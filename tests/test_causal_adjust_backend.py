@@ -152,3 +152,12 @@ def test_a_binary_outcome_gets_its_e_value_on_the_risk_ratio() -> None:
     continuous = analyse_adjustment(_config(), table=frame)
     assert continuous.sensitivity is not None
     assert continuous.sensitivity.scale == "standardized difference"
+
+
+def test_rows_in_memory_give_the_same_bits_every_run(monkeypatch) -> None:
+    """The chunks' sums are computed on every core but added up in the chunks' order."""
+    monkeypatch.setattr(ArrayReducer, "chunk", 256)
+    frame = _frame(5000)
+    first = analyse_adjustment(_config(), table=frame).to_dict()
+    for _ in range(3):
+        assert analyse_adjustment(_config(), table=frame).to_dict() == first

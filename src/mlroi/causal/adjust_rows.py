@@ -12,7 +12,9 @@ sums differ only in the order they add rows in.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -267,6 +269,12 @@ class _Sums:
     def add(self, name: str, v: float) -> None:
         self.plain[name] = self.plain.get(name, 0.0) + v
 
+    def merge(self, other: _Sums) -> None:
+        for name, v in other.plain.items():
+            self.add(name, v)
+        for key, (m, first) in other.blocks.items():
+            self.add_block(key, m, first)
+
     def add_block(self, key: str, m: npt.NDArray[np.float64], first: int = 0) -> None:
         if key in self.blocks:
             self.blocks[key][0][...] += m
@@ -295,7 +303,7 @@ class ArrayReducer:
         passes: the passes over the rows so far.
     """
 
-    chunk = 1 << 18
+    chunk = 1 << 14
 
     def __init__(
         self,
@@ -321,7 +329,6 @@ class ArrayReducer:
         return out
 
     def _chunks(self) -> Iterator[Rows]:
-        self.passes += 1
         n = len(self._t)
         ops = _NumpyOps()
         one = np.ones(min(self.chunk, n))
@@ -335,55 +342,65 @@ class ArrayReducer:
                 ops,
             )
 
-    # the formulas divide by the propensity, which is 0 or 1 to double precision for units the
-    # trimming then leaves out; a backend's sums read the same values without a warning
-    @np.errstate(all="ignore")
     def sums(self, build: Build, purpose: str) -> dict[str, float]:
-        total = _Sums()
-        for rows in self._chunks():
-            n = len(rows.t)
-            terms = build(rows)
-            for key, v in terms.items():
-                if not isinstance(v, BLOCKS):
-                    total.add(key, float(np.sum(np.broadcast_to(v, n))))
-            _Blocks(terms, n, None).add_to(total, 0, n)
-        return total.values()
+        groups = self.group_sums(lambda rows: ({}, build(rows)), purpose)
+        return groups[0][1] if groups else {}
 
-    @np.errstate(all="ignore")
     def group_sums(self, build: GroupedBuild, purpose: str) -> Groups:
+        """One pass: the chunks' sums on every core (numpy and BLAS release the GIL), added up
+        in the chunks' order, so that the result does not depend on the threads."""
+        self.passes += 1
         found: dict[tuple[int, ...], _Sums] = {}
         names: list[str] = []
-        for rows in self._chunks():
-            n = len(rows.t)
-            keys, terms = build(rows)
-            names = list(keys)
-            if n == 0:
-                continue
-            table = np.column_stack([np.broadcast_to(keys[k], n) for k in names])
-            table = np.rint(table).astype(np.int64)
-            # one whole number per row's keys: a mixed-radix code within this chunk's ranges
-            low = table.min(axis=0)
-            span = table.max(axis=0) - low + 1
-            code = np.zeros(n, dtype=np.int64)
-            for i in range(len(names)):
-                code = code * span[i] + (table[:, i] - low[i])
-            counts = np.bincount(code)
-            order = np.argsort(code, kind="stable")
-            starts = np.concatenate(([0], np.cumsum(counts)))
-            plain = {k: v for k, v in terms.items() if not isinstance(v, BLOCKS)}
-            plain_sums = {
-                k: np.bincount(code, weights=np.broadcast_to(v, n), minlength=len(counts))
-                for k, v in plain.items()
-            }
-            blocks = _Blocks(terms, n, order)
-            for g in np.flatnonzero(counts):
-                first = order[starts[g]]
-                key = tuple(int(table[first, i]) for i in range(len(names)))
-                sums = found.setdefault(key, _Sums())
-                for k in plain:
-                    sums.add(k, float(plain_sums[k][g]))
-                blocks.add_to(sums, int(starts[g]), int(starts[g + 1]))
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            for keys, part in pool.map(lambda rows: _chunk_sums(build, rows), self._chunks()):
+                names = keys or names
+                for key, sums in part.items():
+                    found.setdefault(key, _Sums()).merge(sums)
         return [(dict(zip(names, key, strict=True)), found[key].values()) for key in sorted(found)]
+
+
+# the formulas divide by the propensity, which is 0 or 1 to double precision for units the
+# trimming then leaves out; a backend's sums read the same values without a warning
+@np.errstate(all="ignore")
+def _chunk_sums(build: GroupedBuild, rows: Rows) -> tuple[list[str], dict[tuple[int, ...], _Sums]]:
+    """The sums of one chunk of rows per group: its keys' names and each group's sums."""
+    n = len(rows.t)
+    keys, terms = build(rows)
+    names = list(keys)
+    plain = {k: v for k, v in terms.items() if not isinstance(v, BLOCKS)}
+    if not names:
+        sums = _Sums()
+        for k, v in plain.items():
+            sums.add(k, float(np.sum(np.broadcast_to(v, n))))
+        _Blocks(terms, n, None).add_to(sums, 0, n)
+        return names, {(): sums}
+    found: dict[tuple[int, ...], _Sums] = {}
+    if n == 0:
+        return names, found
+    table = np.column_stack([np.broadcast_to(keys[k], n) for k in names])
+    table = np.rint(table).astype(np.int64)
+    # one whole number per row's keys: a mixed-radix code within this chunk's ranges
+    low = table.min(axis=0)
+    span = table.max(axis=0) - low + 1
+    code = np.zeros(n, dtype=np.int64)
+    for i in range(len(names)):
+        code = code * span[i] + (table[:, i] - low[i])
+    counts = np.bincount(code)
+    order = np.argsort(code, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    plain_sums = {
+        k: np.bincount(code, weights=np.broadcast_to(v, n), minlength=len(counts))
+        for k, v in plain.items()
+    }
+    blocks = _Blocks(terms, n, order)
+    for g in np.flatnonzero(counts):
+        first = order[starts[g]]
+        sums = found.setdefault(tuple(int(table[first, i]) for i in range(len(names))), _Sums())
+        for k in plain:
+            sums.add(k, float(plain_sums[k][g]))
+        blocks.add_to(sums, int(starts[g]), int(starts[g + 1]))
+    return names, found
 
 
 @dataclass(frozen=True)
