@@ -210,16 +210,19 @@ class _Blocks:
     ) -> None:
         cache: dict[tuple[int, bool], npt.NDArray[np.float64]] = {}
 
-        def take(v: Any, *, design: bool = False, squared: bool = False) -> Any:
-            key = (id(v), squared)
+        def take(v: Any, *, design: bool = False) -> Any:
+            key = (id(v), False)
             if key not in cache:
-                if squared:
-                    a = take(v, design=True)
-                    cache[key] = a * a
-                else:
-                    a = _matrix(v, n) if design else np.asarray(v, dtype=np.float64)
-                    a = np.broadcast_to(a, (n, *np.shape(a)[1:]))
-                    cache[key] = a if order is None else a[order]
+                a = _matrix(v, n) if design else np.asarray(v, dtype=np.float64)
+                a = np.broadcast_to(a, (n, *np.shape(a)[1:]))
+                cache[key] = a if order is None else a[order]
+            return cache[key]
+
+        def squares(z: Any) -> Any:
+            key = (id(z), True)
+            if key not in cache:
+                a = take(z, design=True)
+                cache[key] = a * a
             return cache[key]
 
         self.cross = [
@@ -240,7 +243,7 @@ class _Blocks:
         self.dots = [
             (
                 [(key, t.first) for key, t in blocks],
-                take(blocks[0][1].z, design=True, squared=squared),
+                squares(blocks[0][1].z) if squared else take(blocks[0][1].z, design=True),
                 np.column_stack([take(t.weight) for _, t in blocks]),
             )
             for (_, squared), blocks in dots.items()
@@ -352,7 +355,9 @@ class ArrayReducer:
         self.passes += 1
         found: dict[tuple[int, ...], _Sums] = {}
         names: list[str] = []
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        with ThreadPoolExecutor(
+            max_workers=os.cpu_count() or 1
+        ) as pool:
             for keys, part in pool.map(lambda rows: _chunk_sums(build, rows), self._chunks()):
                 names = keys or names
                 for key, sums in part.items():
