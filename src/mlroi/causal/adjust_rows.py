@@ -355,9 +355,7 @@ class ArrayReducer:
         self.passes += 1
         found: dict[tuple[int, ...], _Sums] = {}
         names: list[str] = []
-        with ThreadPoolExecutor(
-            max_workers=os.cpu_count() or 1
-        ) as pool:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             for keys, part in pool.map(lambda rows: _chunk_sums(build, rows), self._chunks()):
                 names = keys or names
                 for key, sums in part.items():
