@@ -90,9 +90,16 @@ print(json.dumps({"touch_rows": pq.ParquetFile(f + "/touchpoints.parquet").metad
 """
 
 
-def generate(users: int) -> Path:
-    """The two logs of ``users`` users, written once in blocks and reused."""
-    out = DATA / f"attribution-{users}"
+def folder_of(users: int, order_rate: float | None) -> Path:
+    """Where the logs of ``users`` users are kept (``order_rate`` ``None``: the demo's)."""
+    return DATA / (f"attribution-{users}" + (f"-r{order_rate:g}" if order_rate else ""))
+
+
+def generate(users: int, order_rate: float | None = None) -> Path:
+    """The two logs of ``users`` users, written once in blocks and reused; ``order_rate`` is
+    the demo generator's (``None``: its default, about 0.26 orders per user; 1.0 about 0.52,
+    the issue's 5M orders at 10M users)."""
+    out = folder_of(users, order_rate)
     if (out / "done").exists():
         return out
     import pyarrow as pa
@@ -105,7 +112,8 @@ def generate(users: int) -> Path:
     writers: dict[str, Any] = {}
     try:
         for b, start in enumerate(range(0, users, BLOCK)):
-            logs = generate_journey_logs(min(BLOCK, users - start), seed=1000 + b)
+            rate = {} if order_rate is None else {"order_rate": order_rate}
+            logs = generate_journey_logs(min(BLOCK, users - start), seed=1000 + b, **rate)
             for name, table in logs.items():
                 table = table.set_column(
                     table.schema.get_field_index("user_id"),
@@ -253,6 +261,12 @@ def main() -> None:
     parser.add_argument("--only", default="floor,mlroi-paths,mlroi,mlroi-boot,channelattribution")
     parser.add_argument("--child", nargs=2, metavar=("CASE", "FOLDER"))
     parser.add_argument("--generate", action="store_true", help="only write the logs")
+    parser.add_argument(
+        "--order-rate",
+        type=float,
+        default=None,
+        help="the generator's order rate (default: the demo's; 1.0 doubles the orders)",
+    )
     args = parser.parse_args()
     if args.child:
         import resource
@@ -267,17 +281,21 @@ def main() -> None:
         print(json.dumps(result, default=float))
         return
     if args.generate:
-        generate(args.users)
+        generate(args.users, args.order_rate)
         return
     # generated in a child, so that the driver stays small: a child inherits its parent's
     # peak RSS across exec (ru_maxrss), which would hide its own
-    subprocess.run([sys.executable, __file__, "--generate", "--users", str(args.users)], check=True)
-    folder = DATA / f"attribution-{args.users}"
+    rate = [] if args.order_rate is None else ["--order-rate", str(args.order_rate)]
+    subprocess.run(
+        [sys.executable, __file__, "--generate", "--users", str(args.users), *rate], check=True
+    )
+    folder = folder_of(args.users, args.order_rate)
     sizes = subprocess.run(
         [sys.executable, "-c", SIZES, str(folder)], capture_output=True, text=True, check=True
     )
     results: dict[str, Any] = {
         "users": args.users,
+        "order_rate": args.order_rate,
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
@@ -300,12 +318,12 @@ def main() -> None:
         "skipped": "not on this machine's package index"
     }
     results["load_end"] = os.getloadavg()
-    write(results, args.users)
+    write(results, args.users, folder.name.removeprefix("attribution-"))
 
 
-def write(results: dict[str, Any], users: int) -> None:
+def write(results: dict[str, Any], users: int, tag: str) -> None:
     DATA.mkdir(exist_ok=True)
-    (DATA / f"attribution-results-{users}.json").write_text(json.dumps(results, indent=2))
+    (DATA / f"attribution-results-{tag}.json").write_text(json.dumps(results, indent=2))
     floor = results["cases"].get("floor", {}).get("times", [None])
     sizes = results.get("sizes", {})
     lines = [
@@ -330,7 +348,7 @@ def write(results: dict[str, Any], users: int) -> None:
         best = min(r["times"])
         ratio = f"{best / min(floor):.2f}" if floor and floor[0] else ""
         lines.append(f"| {name} | {best:.2f} | {ratio} | {r['peak_mib']:.0f} | {load} | |")
-    (DATA / f"attribution-results-{users}.md").write_text("\n".join(lines) + "\n")
+    (DATA / f"attribution-results-{tag}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

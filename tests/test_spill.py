@@ -300,3 +300,35 @@ def test_a_spill_option_after_the_command_says_where_it_goes(tmp_path: Path, ids
         "error: No such option: --memory-limit (an option of mlroi itself: give it before the"
         " command, `mlroi --memory-limit ... experiment ...`)"
     )
+
+
+# --- the limit mlroi sets for the queries that hold a whole log --------------------------------
+
+
+def current_limit(con: Any) -> str:
+    return str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+
+def test_bounded_queries_run_under_mlroi_s_limit_and_the_default_returns_after(
+    tmp_path: Path,
+) -> None:
+    spill.configure(temp_dir=tmp_path)
+    con = default_connection().con
+    before = current_limit(con)
+    with spill.bounded(con) as limit:
+        assert limit == current_limit(con) == "610.3 MiB"  # 640 MB in DuckDB's binary units
+    assert current_limit(con) == before
+
+
+def test_a_limit_the_user_set_is_kept_in_bounded_queries(tmp_path: Path) -> None:
+    spill.configure(temp_dir=tmp_path, memory_limit="2GB")
+    con = default_connection().con
+    with spill.bounded(con) as limit:
+        assert limit is None and current_limit(con) == "1.8 GiB"
+
+
+def test_bounded_leaves_connections_mlroi_did_not_set_up_alone() -> None:
+    con = duckdb.connect()
+    before = current_limit(con)
+    with spill.bounded(con) as limit:
+        assert limit is None and current_limit(con) == before

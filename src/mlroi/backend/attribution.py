@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from mlroi.backend import spill
 from mlroi.backend.capabilities import capabilities, engine
 from mlroi.backend.checks import require_columns
 from mlroi.backend.columns import distinct_count, exact_sum
@@ -74,6 +75,9 @@ class JourneyCounts:
         counts: irregular rows by kind (see the module docstring), and the logs' sizes.
         first_time, last_time: the period the logs cover (ISO text).
         time_zone: the logs' time zone (``None`` for naive timestamps).
+        memory_limit: the memory limit mlroi gave DuckDB for these queries (DuckDB's text,
+            ``"610.3 MiB"``; :func:`mlroi.backend.spill.bounded`) when the run spilled under
+            it, else ``None``.
     """
 
     path: list[str]
@@ -89,6 +93,7 @@ class JourneyCounts:
     first_time: str
     last_time: str
     time_zone: str | None
+    memory_limit: str | None = None
 
 
 def _check(touches: Any, orders: Any, cols: LogColumns) -> str | None:
@@ -216,13 +221,42 @@ def journey_counts(
     ``exclude`` channels are left out of the journeys (counted); ``decay`` asks for the
     time-decay sums. Where the engine sorts and transforms lists (DuckDB), each journey's
     touches become one sorted list (:func:`_rows_by_lists`); elsewhere window functions number
-    them (:func:`_rows_by_windows`). Both give the same rows.
+    them (:func:`_rows_by_windows`). Both give the same rows. On mlroi's own DuckDB connection,
+    with no memory limit set by the user, the queries run under
+    :data:`mlroi.backend.spill.BOUNDED_MEMORY` (they hold every touch at once).
 
     Raises:
         DataError: a column is missing, a time column is not a timestamp, the zones differ,
             or a channel name holds the path separator.
     """
     zone = _check(touches, orders, cols)
+    with spill.bounded(getattr(engine(touches), "con", None)) as limit:
+        got = _journey_counts(
+            touches,
+            orders,
+            cols,
+            lookback_days=lookback_days,
+            half_life_days=half_life_days,
+            max_touches=max_touches,
+            exclude=exclude,
+            decay=decay,
+        )
+    spilled = limit if limit is not None and spill.report() is not None else None
+    return JourneyCounts(**{**got, "time_zone": zone, "memory_limit": spilled})
+
+
+def _journey_counts(
+    touches: Any,
+    orders: Any,
+    cols: LogColumns,
+    *,
+    lookback_days: float,
+    half_life_days: float,
+    max_touches: int,
+    exclude: Sequence[str],
+    decay: bool,
+) -> dict[str, Any]:
+    """The fields of :func:`journey_counts`' result but its time zone and memory limit."""
     t_all, lines, o = _prepared(touches, orders, cols)
     shape: dict[str, Any] = {
         "lookback_days": lookback_days,
@@ -269,7 +303,7 @@ def journey_counts(
     timed = named & conv & (pos >= 0)
     rows = {k: v[head] for k, v in got.items()}
     names = [str(p) for p in rows["path"]]
-    return JourneyCounts(
+    return dict(
         path=names,
         converted=np.asarray(rows["converted"], dtype=bool),
         journeys=np.asarray(rows["journeys"], dtype=np.float64),
@@ -282,7 +316,6 @@ def journey_counts(
         counts=counts,
         first_time=str(counts.pop("_first")),
         last_time=str(counts.pop("_last")),
-        time_zone=zone,
     )
 
 
