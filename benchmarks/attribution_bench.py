@@ -48,6 +48,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 CA_PY = HERE / ".venv-ca" / "bin" / "python"
+MAM_PY = HERE / ".venv-mam" / "bin" / "python"
 BLOCK = 200_000
 
 FLOOR_SQL = """
@@ -210,17 +211,133 @@ def case(name: str, folder: Path, repeats: int) -> dict[str, Any]:
     return {"times": times, **info}
 
 
+PEER_MODELS = ("last_click", "linear", "markov")
+"""The models timed against marketing-attribution-models, on mlroi's own path table."""
+
+
+def mlroi_models(folder: Path) -> dict[str, Any]:
+    """mlroi's path table of the logs in ``folder`` (written beside them for the peer), and the
+    time of :func:`~mlroi.attribution.analysis.attribute_paths` with :data:`PEER_MODELS` on it
+    (bootstrap off): the models alone, as the peer is timed."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlroi.attribution.analysis import attribute_paths, table_of
+    from mlroi.backend.attribution import LogColumns, journey_counts
+    from mlroi.sources.open import open_table
+
+    cols = LogColumns(
+        *["user_id", "ts", "channel", "item_id", "user_id", "order_id", "ts", "revenue", "item_id"]
+    )
+    got = journey_counts(
+        open_table(str(folder / "touchpoints.parquet")),
+        open_table(str(folder / "orders.parquet")),
+        cols,
+        lookback_days=30,
+        half_life_days=7,
+        max_touches=50,
+        exclude=["rec_impression"],
+    )
+    table = table_of(got, 7 * 24, timed=False)
+    pq.write_table(
+        pa.table(
+            {
+                "path": [" > ".join(table.channels[c] for c in p) for p in table.paths],
+                "journeys": table.journeys,
+                "conversions": table.conversions,
+                "value": table.value,
+            }
+        ),
+        folder / "paths.parquet",
+    )
+    start = time.perf_counter()
+    r = attribute_paths(table, models=list(PEER_MODELS), resamples=0)
+    seconds = time.perf_counter() - start
+    return {
+        "times": [seconds],
+        "paths": len(table.paths),
+        "journeys": float(table.journeys.sum()),
+        **{m: {c.channel: c.value.estimate for c in r.model(m).channels} for m in PEER_MODELS},
+    }
+
+
+def mam(folder: Path) -> dict[str, Any]:
+    """marketing-attribution-models (run in benchmarks/.venv-mam) on mlroi's path table, one
+    row per journey (a path's revenue split evenly over its converting journeys): the time of
+    its set-up (its own preprocessing of the rows) and of :data:`PEER_MODELS`."""
+    import numpy as np
+    import polars as pl
+    import pyarrow.parquet as pq
+    from mam.core import MAM
+
+    paths = pq.read_table(folder / "paths.parquet").to_pydict()
+    conv = np.asarray(paths["conversions"], dtype=np.int64)
+    null = np.asarray(paths["journeys"], dtype=np.int64) - conv
+    value = np.asarray(paths["value"], dtype=np.float64)
+    path = np.asarray(paths["path"], dtype=object)
+    # the journey format needs each touch's hours before the end (unused by these models)
+    hours = np.asarray([" > ".join("0" for _ in p.split(" > ")) for p in path], dtype=object)
+    rows = pl.DataFrame(
+        {
+            "journey_id": np.arange(int(conv.sum() + null.sum())).astype(str),
+            "journey": np.concatenate([np.repeat(path, conv), np.repeat(path, null)]),
+            "time_till_end": np.concatenate([np.repeat(hours, conv), np.repeat(hours, null)]),
+            "conversion": np.concatenate(
+                [np.ones(conv.sum(), dtype=bool), np.zeros(null.sum(), dtype=bool)]
+            ),
+            "revenue": np.concatenate(
+                [np.repeat(value / np.maximum(conv, 1), conv), np.zeros(null.sum())]
+            ),
+        }
+    )
+    out: dict[str, Any] = {"journeys": rows.height}
+    start = time.perf_counter()
+    model = MAM(
+        df=rows,
+        format_type="journey",
+        channels_colname="journey",
+        journey_with_conv_colname="conversion",
+        conversion_value_colname="revenue",
+        time_till_conv_colname="time_till_end",
+    )
+    runs = {
+        "last_click": model.run_last_click,
+        "linear": model.run_linear,
+        "markov": model.run_markov,
+    }
+    for name, run in runs.items():
+        got = run().to_pandas()
+        out[name] = _credits(got)
+    out["times"] = [time.perf_counter() - start]
+    return out
+
+
+def _credits(frame: Any) -> dict[str, float]:
+    """Revenue credited per channel in a result frame of marketing-attribution-models."""
+    return {str(k): float(v) for k, v in zip(frame["channels"], frame["attribution"], strict=True)}
+
+
 def channelattribution(folder: Path) -> dict[str, Any]:
-    """ChannelAttribution on the floor's path table (run in benchmarks/.venv-ca)."""
+    """ChannelAttribution (run in benchmarks/.venv-ca) on mlroi's path table when the
+    ``mlroi-models`` case wrote it, else on the floor's."""
     import duckdb
     import pandas as pd
     from ChannelAttribution import heuristic_models, markov_model
 
     touch, orders = str(folder / "touchpoints.parquet"), str(folder / "orders.parquet")
-    rows = duckdb.execute(FLOOR_SQL, {"touch": touch, "orders": orders}).df()
-    start = time.perf_counter()
-    frame = (
-        pd.DataFrame(
+    if (folder / "paths.parquet").exists():
+        mine = pd.read_parquet(folder / "paths.parquet")
+        rows = pd.DataFrame(
+            {
+                "path": mine["path"],
+                "conv": mine["conversions"],
+                "null": mine["journeys"] - mine["conversions"],
+                "value": mine["value"],
+            }
+        )
+    else:
+        rows = duckdb.execute(FLOOR_SQL, {"touch": touch, "orders": orders}).df()
+        rows = pd.DataFrame(
             {
                 "path": rows["path"].str.replace(">", " > "),
                 "conv": rows["journeys"].where(rows["converted"], 0),
@@ -228,9 +345,8 @@ def channelattribution(folder: Path) -> dict[str, Any]:
                 "value": rows["value"].fillna(0.0),
             }
         )
-        .groupby("path", as_index=False)
-        .sum()
-    )
+    start = time.perf_counter()
+    frame = rows.groupby("path", as_index=False).sum()
     heur = heuristic_models(frame, "path", "conv", var_value="value")
     mid = time.perf_counter()
     mark = markov_model(
@@ -242,6 +358,7 @@ def channelattribution(folder: Path) -> dict[str, Any]:
         "heuristic_s": mid - start,
         "markov_s": end - mid,
         "last_click": dict(zip(heur["channel_name"], heur["last_touch_value"], strict=True)),
+        "linear": dict(zip(heur["channel_name"], heur["linear_touch_value"], strict=True)),
         "markov": dict(zip(mark["channel_name"], mark["total_conversion_value"], strict=True)),
     }
 
@@ -272,10 +389,9 @@ def main() -> None:
         import resource
 
         name, folder = args.child
+        runs = {"channelattribution": channelattribution, "mam": mam, "mlroi-models": mlroi_models}
         result = (
-            channelattribution(Path(folder))
-            if name == "channelattribution"
-            else case(name, Path(folder), args.repeats)
+            runs[name](Path(folder)) if name in runs else case(name, Path(folder), args.repeats)
         )
         result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result, default=float))
@@ -305,20 +421,33 @@ def main() -> None:
         "sizes": json.loads(sizes.stdout),
     }
     for name in args.only.split(","):
-        if name == "channelattribution" and not CA_PY.exists():
-            results["cases"][name] = {"skipped": "benchmarks/.venv-ca not installed"}
+        peer = {"channelattribution": CA_PY, "mam": MAM_PY}.get(name)
+        if peer is not None and not peer.exists():
+            results["cases"][name] = {"skipped": f"{peer.parent.parent} not installed"}
             continue
-        python = str(CA_PY) if name == "channelattribution" else sys.executable
+        python = str(peer) if peer is not None else sys.executable
         argv = ["--child", name, str(folder), "--repeats", str(args.repeats)]
         load = os.getloadavg()[0]
         results["cases"][name] = child(argv, python)
         results["cases"][name]["load"] = [load, os.getloadavg()[0]]  # 1-minute, before and after
         print(name, json.dumps(results["cases"][name], default=float)[:300], flush=True)
-    results["cases"]["marketing-attribution-models"] = {
-        "skipped": "not on this machine's package index"
-    }
+    agree(results["cases"])
     results["load_end"] = os.getloadavg()
     write(results, args.users, folder.name.removeprefix("attribution-"))
+
+
+def agree(cases: dict[str, Any]) -> None:
+    """Each peer's largest difference from mlroi's credits per model, relative to the channel's
+    credit (``agreement`` of the peer's case); only where both ran on mlroi's path table."""
+    ours = cases.get("mlroi-models", {})
+    for peer in ("mam", "channelattribution"):
+        theirs = cases.get(peer, {})
+        for model in PEER_MODELS:
+            a, b = ours.get(model), theirs.get(model)
+            if not a or not b:
+                continue
+            worst = max(abs(b.get(c, 0.0) - v) / max(abs(v), 1e-300) for c, v in a.items())
+            theirs.setdefault("agreement", {})[model] = worst
 
 
 def write(results: dict[str, Any], users: int, tag: str) -> None:
@@ -347,7 +476,8 @@ def write(results: dict[str, Any], users: int, tag: str) -> None:
             continue
         best = min(r["times"])
         ratio = f"{best / min(floor):.2f}" if floor and floor[0] else ""
-        lines.append(f"| {name} | {best:.2f} | {ratio} | {r['peak_mib']:.0f} | {load} | |")
+        note = "; ".join(f"{m} within {d:.1e}" for m, d in r.get("agreement", {}).items())
+        lines.append(f"| {name} | {best:.2f} | {ratio} | {r['peak_mib']:.0f} | {load} | {note} |")
     (DATA / f"attribution-results-{tag}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

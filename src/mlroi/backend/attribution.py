@@ -23,6 +23,7 @@ How the logs become journeys (the documented handling of bad input):
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ from mlroi.backend import spill
 from mlroi.backend.capabilities import capabilities, engine
 from mlroi.backend.checks import require_columns
 from mlroi.backend.columns import distinct_count, exact_sum
-from mlroi.backend.execute import fetch_columns, fetch_one
+from mlroi.backend.execute import drop, fetch_columns, fetch_one, materialize
 from mlroi.errors import BackendError, DataError
 
 SEPARATOR = "\x1f"
@@ -170,7 +171,12 @@ def _integer_users(touches: Any, orders: Any, cols: LogColumns) -> bool:
 
 
 def _prepared(
-    touches: Any, orders: Any, cols: LogColumns, *, integer_users: bool = False
+    touches: Any,
+    orders: Any,
+    cols: LogColumns,
+    *,
+    integer_users: bool = False,
+    line_counts: bool = False,
 ) -> tuple[Any, Any, Any]:
     """Distinct touches, distinct order lines, and orders (one row per order id).
 
@@ -201,6 +207,8 @@ def _prepared(
         several_users=lines.user.min() != lines.user.max(),
         time=lines.time.min(),
         net=exact_sum(lines.revenue),
+        # with line_counts, the count query reads the order lines' counts from the orders
+        **({"lines": lines.count(), "last_line": lines.time.max()} if line_counts else {}),
     )
     o = o.mutate(value=ibis.greatest(o.net, 0.0))
     return t, lines, o
@@ -230,17 +238,23 @@ def journey_counts(
             or a channel name holds the path separator.
     """
     zone = _check(touches, orders, cols)
-    with spill.bounded(getattr(engine(touches), "con", None)) as limit:
-        got = _journey_counts(
-            touches,
-            orders,
-            cols,
-            lookback_days=lookback_days,
-            half_life_days=half_life_days,
-            max_touches=max_touches,
-            exclude=exclude,
-            decay=decay,
-        )
+    made: list[Any] = []  # temporary tables of a query in parts, dropped at the end
+    try:
+        with spill.bounded(getattr(engine(touches), "con", None)) as limit:
+            got = _journey_counts(
+                touches,
+                orders,
+                cols,
+                lookback_days=lookback_days,
+                half_life_days=half_life_days,
+                max_touches=max_touches,
+                exclude=exclude,
+                decay=decay,
+                made=made,
+            )
+    finally:
+        for table in made:
+            drop(table)
     spilled = limit if limit is not None and spill.report() is not None else None
     return JourneyCounts(**{**got, "time_zone": zone, "memory_limit": spilled})
 
@@ -255,6 +269,7 @@ def _journey_counts(
     max_touches: int,
     exclude: Sequence[str],
     decay: bool,
+    made: list[Any],
 ) -> dict[str, Any]:
     """The fields of :func:`journey_counts`' result but its time zone and memory limit."""
     t_all, lines, o = _prepared(touches, orders, cols)
@@ -267,14 +282,22 @@ def _journey_counts(
     got = None
     if _by_lists(touches):  # integer user ids are compared as BIGINT there
         integer_users = _integer_users(touches, orders, cols)
-        t, _, o_rows = _prepared(touches, orders, cols, integer_users=integer_users)
+        size = fetch_one(touches.aggregate(n=touches.count()), "the size of the touchpoint log")
+        parts = max(1, math.ceil(int(size.get("n") or 0) / PART_ROWS))
+        t, _, o_rows = _prepared(
+            touches, orders, cols, integer_users=integer_users, line_counts=parts > 1
+        )
         # the channel names from their own scan: reading them from the touches' DISTINCT would
         # make DuckDB keep that whole intermediate for two readers
         names = touches.select(channel=touches[cols.channel].cast("string")).distinct()
-        by_lists = _rows_by_lists(_kept(t, exclude), o_rows, _kept(names, exclude), **shape)
-        _allow_lambdas(by_lists)
+        t, names = _kept(t, exclude), _kept(names, exclude)
         try:
-            got = fetch_columns(by_lists, "the path-count query")
+            if parts == 1:
+                by_lists = _rows_by_lists(t, o_rows, names, **shape)
+                _allow_lambdas(by_lists)
+                got = fetch_columns(by_lists, "the path-count query")
+            else:
+                got, o = _rows_in_parts(t, o_rows, names, parts, made, shape)
         except BackendError:  # a time the keys cannot hold: the window query reads any
             got = None
         if got is not None and np.max(got["channels"], initial=0) >= CHANNEL_CODES:
@@ -395,6 +418,48 @@ def _rows_by_windows(
     )
 
 
+PART_ROWS = 10_000_000
+"""Touch rows per part of the path-count query on DuckDB (:func:`_rows_in_parts`): a larger
+log is reduced to journeys in parts of its users, so that the memory each part holds stays
+under :data:`mlroi.backend.spill.BOUNDED_MEMORY` without spilling (which costs more than the
+parts' extra scans)."""
+
+
+def _rows_in_parts(
+    t: Any, o: Any, channels: Any, parts: int, made: list[Any], shape: dict[str, Any]
+) -> tuple[dict[str, np.ndarray[Any, Any]], Any]:
+    """The rows of :func:`_rows_by_lists` from ``parts`` queries, each over the users whose id
+    hashes to its part, merged by a last query: the same numbers, as the parts' sums are exact.
+
+    The orders (one row per order id) and the channel names are made once, as temporary tables
+    (appended to ``made``); returns the rows and the orders' table, which the count query
+    reads instead of aggregating the order lines again.
+    """
+    orders = materialize(o, "the orders of the logs")
+    made.append(orders)
+    # the types of the query's columns (a stored timestamp gains a precision Ibis compares)
+    typed = orders.select(**{c: orders[c].cast(o.schema()[c]) for c in o.columns})
+    lookup = materialize(_lookup(channels), "the channel names")
+    made.append(lookup)
+    pieces = []
+    for part in range(parts):
+
+        def mine(x: Any, part: int = part) -> Any:
+            return (x.user.hash() % parts + parts) % parts == part  # the hash is signed
+
+        codes = _codes_by_lists(t.filter(mine(t)), typed.filter(mine(typed)), lookup, **shape)
+        _allow_lambdas(codes)
+        pieces.append(materialize(codes, f"the path-count query (part {part + 1} of {parts})"))
+        made.append(pieces[-1])
+    union = functools.reduce(lambda a, b: a.union(b, distinct=False), pieces)
+    merged = union.group_by(["codes", "converted", "position"]).aggregate(
+        **{c: union[c].sum() for c in (*COUNTS, *SUMS)}
+    )
+    rows = _named(merged, lookup)
+    _allow_lambdas(rows)
+    return fetch_columns(rows, "the path-count query"), orders
+
+
 def _by_lists(touches: Any) -> bool:
     """Whether the engine builds the path table from per-journey lists (:func:`_rows_by_lists`)."""
     caps = capabilities(touches)
@@ -407,10 +472,26 @@ def _allow_lambdas(query: Any) -> None:
     engine(query).raw_sql("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
 
 
-def _rows_by_lists(
+def _rows_by_lists(t: Any, o: Any, channels: Any, **shape: Any) -> Any:
+    """The rows of :func:`_rows_by_windows` from one query (:func:`_codes_by_lists`, named by
+    :func:`_named`); ``channels`` holds the distinct channel names of ``t``."""
+    lookup = _lookup(channels)
+    return _named(_codes_by_lists(t, o, lookup, **shape), lookup)
+
+
+def _lookup(channels: Any) -> Any:
+    """The channel names of ``channels`` sorted in one row (``names``), and their number
+    (``channels``): a touch's channel code is 1 + its name's place there."""
+    names = channels.filter(channels.channel.notnull())
+    return names.aggregate(
+        names=names.channel.collect(order_by=names.channel), channels=names.count()
+    )
+
+
+def _codes_by_lists(
     t: Any,
     o: Any,
-    channels: Any,
+    lookup: Any,
     *,
     lookback_days: float,
     half_life_days: float,
@@ -426,12 +507,13 @@ def _rows_by_lists(
     the touch's time in microseconds and its channel's rank by name (:data:`CHANNEL_CODES`
     of them), sorted once (the windows' order: time, then channel) and cut to its last
     ``max_touches``; the time decay's lags, weights and shares are list functions. Journeys are
-    grouped by their channel codes, the converting journeys' shares unnested by position, and
-    the codes turned into names on the grouped rows.
+    grouped by their channel codes (the sums exact, ``DECIMAL``: rows of several users'
+    parts add up to the same numbers), the converting journeys' shares unnested by position;
+    :func:`_named` turns the codes into names on the grouped rows.
 
-    ``channels`` holds the distinct channel names of ``t``. The rows carry ``channels``, the
-    number of names: from :data:`CHANNEL_CODES` names on, the keys are wrong, and the caller
-    must use :func:`_rows_by_windows`.
+    ``lookup`` is :func:`_lookup` of the channel names. The named rows carry ``channels``,
+    the number of names: from :data:`CHANNEL_CODES` names on, the keys are wrong, and the
+    caller must use :func:`_rows_by_windows`.
     """
     import ibis
 
@@ -460,10 +542,6 @@ def _rows_by_lists(
     tw = events.filter(events.kind == 0)
     # channel codes from a one-row lookup (1 + place in the sorted names): a join could make
     # DuckDB hash the touches instead of the few names
-    names = channels.filter(channels.channel.notnull())
-    lookup = names.aggregate(
-        names=names.channel.collect(order_by=names.channel), channels=names.count()
-    )
     tw = tw.cross_join(lookup)
     lag_h = (_seconds(tw.order_time) - _seconds(tw.time)) / 3600.0
     converted = tw.j > 0
@@ -558,11 +636,21 @@ def _rows_by_lists(
             distinct=False,
         )
     exact = "decimal(38, 10)"  # summed in two steps, so kept exact in between (exact_sum)
-    sums = ("value", "value_sq", "share", "worth")
-    counts = ("journeys", "truncated", "touches", "outside", "after")
-    by_codes = rows.group_by(["codes", "converted", "position"]).aggregate(
-        **{c: rows[c].sum() for c in counts}, **{c: rows[c].cast(exact).sum() for c in sums}
+    return rows.group_by(["codes", "converted", "position"]).aggregate(
+        **{c: rows[c].sum() for c in COUNTS}, **{c: rows[c].cast(exact).sum() for c in SUMS}
     )
+
+
+COUNTS = ("journeys", "truncated", "touches", "outside", "after")
+SUMS = ("value", "value_sq", "share", "worth")
+"""The columns of the path-count rows: counts, and sums (exact until the last step)."""
+
+
+def _named(by_codes: Any, lookup: Any) -> Any:
+    """The rows of :func:`_codes_by_lists` with their codes turned into paths of names."""
+    import ibis
+
+    sums, counts = SUMS, COUNTS
     by_codes = by_codes.cross_join(lookup)
     table = by_codes.names
     path = by_codes.codes.map(
@@ -626,7 +714,14 @@ def _irregular(
             _last=touches[cols.touch_time].max(),
         ),
         orders.aggregate(order_lines=orders.count()),
-        lines.aggregate(
+        # the distinct lines' count and times, from the orders when they carry them
+        o.aggregate(
+            distinct_lines=o["lines"].sum(),
+            _first_order=o.time.min(),
+            _last_order=o.last_line.max(),
+        )
+        if "lines" in o.columns
+        else lines.aggregate(
             distinct_lines=lines.count(),
             _first_order=lines.time.min(),
             _last_order=lines.time.max(),
