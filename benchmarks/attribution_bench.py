@@ -3,12 +3,16 @@
 How to run, from the repository root::
 
     .venv/bin/python benchmarks/attribution_bench.py --users 20000     # a smoke run (seconds)
-    .venv/bin/python benchmarks/attribution_bench.py --users 10000000  # full: ~50M touches
+    .venv/bin/python benchmarks/attribution_bench.py --users 10000000 --order-rate 1 \
+        --only floor,mlroi-paths                                       # the issue's size
+    .venv/bin/python benchmarks/attribution_bench.py --users 1000000 --order-rate 1 \
+        --only mlroi-paths,mlroi,mlroi-models,mam,channelattribution   # the peers, ~1M journeys
 
 The logs are the demo's (:mod:`mlroi.demo.journeys`), generated in blocks of 200,000 users into
-``benchmarks/data/attribution-<users>/`` (git-ignored) and reused; about 5 touches (with
-recommendation impressions) and 0.26 orders per user, so 10M users give about 50M touches and
-2.6M orders. Results go to ``benchmarks/data/attribution-results-<users>.{md,json}``.
+``benchmarks/data/attribution-<users>[-r<rate>]/`` (git-ignored) and reused; about 5 touches
+(with recommendation impressions) and 0.26 orders per user (``--order-rate 1``: 0.51), so 10M
+users give about 50M touches and 2.6M orders (5.1M). Results go to
+``benchmarks/data/attribution-results-<users>[-r<rate>].{md,json}``.
 
 What is timed, each case in its own process (peak memory is the child's ``ru_maxrss``, imports
 and data loading included):
@@ -22,13 +26,21 @@ and data loading included):
   irregular-row counts and the time-decay sums) and :func:`~mlroi.attribution.analysis.table_of`.
 - ``mlroi``: the whole :func:`mlroi.attribute` with all seven models, bootstrap off.
 - ``mlroi-boot``: the same with 200 bootstrap resamples.
+- ``mlroi-models``: mlroi's path table of the logs (untimed; written to ``paths.parquet`` in
+  the logs' folder for the peers), then :func:`~mlroi.attribution.analysis.attribute_paths`
+  with last-click, linear and Markov, bootstrap off: the models alone, as the peers are timed.
+- ``mam``: marketing-attribution-models (DP6's package; 2.1.1, its Polars rewrite) on that
+  path table, one row per journey: its set-up and its last-click, linear and Markov models, in
+  ``benchmarks/.venv-mam`` (``uv venv benchmarks/.venv-mam && uv pip install --python
+  benchmarks/.venv-mam/bin/python marketing-attribution-models``).
 - ``channelattribution``: ChannelAttribution's ``heuristic_models`` and ``markov_model`` (its
-  Markov numbers are simulated) on the floor's path table, in ``benchmarks/.venv-ca`` when it is
-  installed there (``uv venv benchmarks/.venv-ca && uv pip install --python
-  benchmarks/.venv-ca/bin/python channelattribution duckdb pandas``): GPL, so never imported by
-  mlroi; only run here, in its own venv.
+  Markov numbers are simulated) on mlroi's path table (the floor's when ``mlroi-models`` has
+  not run), in ``benchmarks/.venv-ca`` when it is installed there (``uv venv
+  benchmarks/.venv-ca && uv pip install --python benchmarks/.venv-ca/bin/python
+  channelattribution duckdb pandas``): GPL, so never imported by mlroi; only run here.
 
-marketing-attribution-models (DP6) is not on this machine's package index: its row says so.
+The peers' credits are compared with ``mlroi-models``' (the largest difference relative to a
+channel's credit, per model: the table's note).
 The driver imports only the standard library (the logs are written by a child), so a child's
 peak memory is its own. Imports are not timed; "seconds" is the fastest of ``--repeats`` calls.
 """
@@ -150,8 +162,9 @@ def case(name: str, folder: Path, repeats: int) -> dict[str, Any]:
         import mlroi.sources.open
 
         mlroi.sources.open.default_connection()
+    cpu: list[float] = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         if name == "floor":
             rows = duckdb.execute(FLOOR_SQL, {"touch": touch, "orders": orders}).fetchnumpy()
             conv = rows["converted"].astype(bool)
@@ -208,7 +221,8 @@ def case(name: str, folder: Path, repeats: int) -> dict[str, Any]:
                 "last_click": {c.channel: c.value.estimate for c in r.model("last_click").channels},
             }
         times.append(time.perf_counter() - start)
-    return {"times": times, **info}
+        cpu.append(time.process_time() - cpu_start)
+    return {"times": times, "cpu": cpu, **info}
 
 
 PEER_MODELS = ("last_click", "linear", "markov")
@@ -375,7 +389,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--only", default="floor,mlroi-paths,mlroi,mlroi-boot,channelattribution")
+    parser.add_argument(
+        "--only",
+        default="floor,mlroi-paths,mlroi,mlroi-boot,mlroi-models,mam,channelattribution",
+    )
     parser.add_argument("--child", nargs=2, metavar=("CASE", "FOLDER"))
     parser.add_argument("--generate", action="store_true", help="only write the logs")
     parser.add_argument(
@@ -466,18 +483,21 @@ def write(results: dict[str, Any], users: int, tag: str) -> None:
         )
         + "load is the 1-minute load average before and after each case.",
         "",
-        "| case | seconds (min) | x floor | peak MiB | load | note |",
-        "|---|---:|---:|---:|---|---|",
+        "| case | seconds (min) | x floor | CPU s | peak MiB | load | note |",
+        "|---|---:|---:|---:|---:|---|---|",
     ]
     for name, r in results["cases"].items():
         load = "{:.1f} to {:.1f}".format(*r["load"]) if "load" in r else ""
         if "times" not in r:
-            lines.append(f"| {name} | | | | {load} | {r.get('skipped') or r.get('error')} |")
+            lines.append(f"| {name} | | | | | {load} | {r.get('skipped') or r.get('error')} |")
             continue
         best = min(r["times"])
         ratio = f"{best / min(floor):.2f}" if floor and floor[0] else ""
         note = "; ".join(f"{m} within {d:.1e}" for m, d in r.get("agreement", {}).items())
-        lines.append(f"| {name} | {best:.2f} | {ratio} | {r['peak_mib']:.0f} | {load} | {note} |")
+        cpu = f"{min(r['cpu']):.1f}" if r.get("cpu") else ""
+        lines.append(
+            f"| {name} | {best:.2f} | {ratio} | {cpu} | {r['peak_mib']:.0f} | {load} | {note} |"
+        )
     (DATA / f"attribution-results-{tag}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,7 +279,7 @@ def _journey_counts(
         "max_touches": max_touches,
         "decay": decay,
     }
-    got = None
+    got = counted = None
     if _by_lists(touches):  # integer user ids are compared as BIGINT there
         integer_users = _integer_users(touches, orders, cols)
         size = fetch_one(touches.aggregate(n=touches.count()), "the size of the touchpoint log")
@@ -297,7 +297,11 @@ def _journey_counts(
                 _allow_lambdas(by_lists)
                 got = fetch_columns(by_lists, "the path-count query")
             else:
-                got, o = _rows_in_parts(t, o_rows, names, parts, made, shape)
+
+                def count(orders_made: Any) -> dict[str, Any]:
+                    return _irregular(t_all, lines, orders_made, touches, orders, cols, exclude, 0)
+
+                got, counted = _rows_in_parts(t, o_rows, names, parts, made, shape, count)
         except BackendError:  # a time the keys cannot hold: the window query reads any
             got = None
         if got is not None and np.max(got["channels"], initial=0) >= CHANNEL_CODES:
@@ -306,7 +310,12 @@ def _journey_counts(
         by_windows = _rows_by_windows(_kept(t_all, exclude), o, **shape)
         got = fetch_columns(by_windows, "the path-count query")
     kept_touches = float(np.sum(np.ma.getdata(got["touches"])))
-    counts = _irregular(t_all, lines, o, touches, orders, cols, exclude, kept_touches)
+    if counted is None:
+        counts = _irregular(t_all, lines, o, touches, orders, cols, exclude, kept_touches)
+    else:  # counted before the journeys, with no kept touches
+        counts = counted
+        counts["distinct_touches"] += kept_touches
+        counts["duplicate_touches"] -= kept_touches
     path_col = got["path"]
     named = ~np.ma.getmaskarray(path_col) & np.array(
         [p is not None and p != "" for p in np.ma.getdata(path_col)], dtype=bool
@@ -426,19 +435,31 @@ parts' extra scans)."""
 
 
 def _rows_in_parts(
-    t: Any, o: Any, channels: Any, parts: int, made: list[Any], shape: dict[str, Any]
-) -> tuple[dict[str, np.ndarray[Any, Any]], Any]:
+    t: Any,
+    o: Any,
+    channels: Any,
+    parts: int,
+    made: list[Any],
+    shape: dict[str, Any],
+    count: Callable[[Any], dict[str, Any]],
+) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, Any]]:
     """The rows of :func:`_rows_by_lists` from ``parts`` queries, each over the users whose id
     hashes to its part, merged by a last query: the same numbers, as the parts' sums are exact.
 
-    The orders (one row per order id) and the channel names are made once, as temporary tables
-    (appended to ``made``); returns the rows and the orders' table, which the count query
-    reads instead of aggregating the order lines again.
+    The orders (one row per order id, with their lines' counts) are made once as a temporary
+    table, counted (``count`` of that table: the count query) and reduced to the users' order
+    times (:func:`_slots`, another) before the parts run; the channel names are made once too.
+    Every table made is appended to ``made``. Returns the rows and the counts.
     """
     orders = materialize(o, "the orders of the logs")
     made.append(orders)
+    counted = count(orders)
     # the types of the query's columns (a stored timestamp gains a precision Ibis compares)
     typed = orders.select(**{c: orders[c].cast(o.schema()[c]) for c in o.columns})
+    slots = materialize(_slots(typed), "the order times of the users")
+    made.append(slots)
+    drop(orders)  # its memory is the parts'
+    slots = slots.select(**{c: slots[c].cast(_slots(o).schema()[c]) for c in slots.columns})
     lookup = materialize(_lookup(channels), "the channel names")
     made.append(lookup)
     pieces = []
@@ -447,7 +468,7 @@ def _rows_in_parts(
         def mine(x: Any, part: int = part) -> Any:
             return (x.user.hash() % parts + parts) % parts == part  # the hash is signed
 
-        codes = _codes_by_lists(t.filter(mine(t)), typed.filter(mine(typed)), lookup, **shape)
+        codes = _codes_by_lists(t.filter(mine(t)), slots.filter(mine(slots)), lookup, **shape)
         _allow_lambdas(codes)
         pieces.append(materialize(codes, f"the path-count query (part {part + 1} of {parts})"))
         made.append(pieces[-1])
@@ -457,7 +478,7 @@ def _rows_in_parts(
     )
     rows = _named(merged, lookup)
     _allow_lambdas(rows)
-    return fetch_columns(rows, "the path-count query"), orders
+    return fetch_columns(rows, "the path-count query"), counted
 
 
 def _by_lists(touches: Any) -> bool:
@@ -488,6 +509,21 @@ def _lookup(channels: Any) -> Any:
     )
 
 
+def _slots(o: Any) -> Any:
+    """The orders (``o``) as each user's order times, latest first (``j`` = 1, 2...), with the
+    value of the first order by id at each (the touches before that time go to it, as in
+    :func:`_rows_by_windows`)."""
+    import ibis
+
+    slots = o.group_by(["user", "time"]).aggregate(value=o.value.argmin(o.order_id))
+    return slots.mutate(
+        j=ibis.row_number().over(
+            group_by=slots.user, order_by=ibis.desc(slots.time, nulls_first=True)
+        )
+        + 1
+    )
+
+
 def _codes_by_lists(
     t: Any,
     o: Any,
@@ -511,20 +547,14 @@ def _codes_by_lists(
     parts add up to the same numbers), the converting journeys' shares unnested by position;
     :func:`_named` turns the codes into names on the grouped rows.
 
-    ``lookup`` is :func:`_lookup` of the channel names. The named rows carry ``channels``,
+    ``o`` holds the orders, or their :func:`_slots`. ``lookup`` is :func:`_lookup` of the
+    channel names. The named rows carry ``channels``,
     the number of names: from :data:`CHANNEL_CODES` names on, the keys are wrong, and the
     caller must use :func:`_rows_by_windows`.
     """
     import ibis
 
-    # orders at one time: the touches go to the first by id, as in _rows_by_windows
-    slots = o.group_by(["user", "time"]).aggregate(value=o.value.argmin(o.order_id))
-    slots = slots.mutate(
-        j=ibis.row_number().over(
-            group_by=slots.user, order_by=ibis.desc(slots.time, nulls_first=True)
-        )
-        + 1
-    )
+    slots = o if "j" in o.columns else _slots(o)
     events = t.select("user", "time", "channel", kind=ibis.literal(0, "int64")).union(
         slots.select("user", "time", channel=ibis.null("string"), kind=ibis.literal(1, "int64")),
         distinct=False,
