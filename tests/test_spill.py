@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mlroi.backend import spill
-from mlroi.backend.execute import fetch_rows
+from mlroi.backend.execute import fetch_rows, watching
 from mlroi.cli import app
 from mlroi.errors import BackendError, SpecError
 from mlroi.sources.open import default_connection, end_run, open_table
@@ -332,3 +332,40 @@ def test_bounded_leaves_connections_mlroi_did_not_set_up_alone() -> None:
     before = current_limit(con)
     with spill.bounded(con) as limit:
         assert limit is None and current_limit(con) == before
+
+
+def test_the_journeys_run_again_under_duckdb_s_limit_when_mlroi_s_is_too_small(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from mlroi.backend.attribution import LogColumns, journey_counts
+    from mlroi.demo.journeys import generate_journey_logs
+
+    for name, table in generate_journey_logs(2_000, seed=3).items():
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+    cols = LogColumns(
+        *["user_id", "ts", "channel", "item_id", "user_id", "order_id", "ts", "revenue", "item_id"]
+    )
+
+    def counts() -> Any:
+        return journey_counts(
+            open_table(tmp_path / "touchpoints.parquet"),
+            open_table(tmp_path / "orders.parquet"),
+            cols,
+            lookback_days=30,
+            half_life_days=7,
+            max_touches=50,
+        )
+
+    spill.configure(temp_dir=tmp_path, memory_limit="1GB")
+    want = counts()
+    spill.configure(temp_dir=tmp_path)
+    monkeypatch.setattr(spill, "BOUNDED_MEMORY", "2MB")  # the path-count query needs more
+    purposes: list[str] = []
+    with watching(lambda _, purpose: purposes.append(purpose)):
+        got = counts()
+    # the list query, then the window query, ran out of memory; then the list query again
+    assert purposes.count("the path-count query") == 3
+    assert got.path == want.path and got.counts == want.counts and got.memory_limit is None
+    assert current_limit(default_connection().con) != "1.9 MiB"

@@ -231,7 +231,9 @@ def journey_counts(
     touches become one sorted list (:func:`_rows_by_lists`); elsewhere window functions number
     them (:func:`_rows_by_windows`). Both give the same rows. On mlroi's own DuckDB connection,
     with no memory limit set by the user, the queries run under
-    :data:`mlroi.backend.spill.BOUNDED_MEMORY` (they hold every touch at once).
+    :data:`mlroi.backend.spill.BOUNDED_MEMORY` (they hold every touch at once; if one runs out
+    of memory there, they run again under DuckDB's own limit), and a log of :data:`PART_ROWS`
+    touch rows or more is reduced in parts of its users (:func:`_rows_in_parts`).
 
     Raises:
         DataError: a column is missing, a time column is not a timestamp, the zones differ,
@@ -239,19 +241,34 @@ def journey_counts(
     """
     zone = _check(touches, orders, cols)
     made: list[Any] = []  # temporary tables of a query in parts, dropped at the end
+
+    def reduce() -> dict[str, Any]:
+        return _journey_counts(
+            touches,
+            orders,
+            cols,
+            lookback_days=lookback_days,
+            half_life_days=half_life_days,
+            max_touches=max_touches,
+            exclude=exclude,
+            decay=decay,
+            made=made,
+        )
+
+    limit = None
     try:
-        with spill.bounded(getattr(engine(touches), "con", None)) as limit:
-            got = _journey_counts(
-                touches,
-                orders,
-                cols,
-                lookback_days=lookback_days,
-                half_life_days=half_life_days,
-                max_touches=max_touches,
-                exclude=exclude,
-                decay=decay,
-                made=made,
-            )
+        try:
+            with spill.bounded(getattr(engine(touches), "con", None)) as limit:
+                got = reduce()
+        except BackendError:
+            if limit is None:
+                raise
+            # an operator DuckDB cannot spill outgrew mlroi's limit: again with DuckDB's own
+            for table in made:
+                drop(table)
+            made.clear()
+            limit = None
+            got = reduce()
     finally:
         for table in made:
             drop(table)
