@@ -369,3 +369,29 @@ def test_the_journeys_run_again_under_duckdb_s_limit_when_mlroi_s_is_too_small(
     assert purposes.count("the path-count query") == 3
     assert got.path == want.path and got.counts == want.counts and got.memory_limit is None
     assert current_limit(default_connection().con) != "1.9 MiB"
+
+
+def test_an_attribution_that_spilled_under_mlroi_s_limit_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from mlroi.attribution.analysis import attribute
+    from mlroi.attribution.config import AttributionConfig
+    from mlroi.demo.journeys import generate_journey_logs
+
+    for name, table in generate_journey_logs(1_000, seed=3).items():
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+    config = AttributionConfig.model_validate(
+        {
+            "touchpoints": {"path": str(tmp_path / "touchpoints.parquet")},
+            "orders": {"path": str(tmp_path / "orders.parquet")},
+            "resamples": 0,
+        }
+    )
+    spill.configure(temp_dir=tmp_path)
+    assert not any("memory limit" in n for n in attribute(config).notes)
+    # a spill too small to see on these logs: the run's report says one happened
+    monkeypatch.setattr(spill, "report", lambda: spill.SpillReport(tmp_path, 1, "x"))
+    (note,) = [n for n in attribute(config).notes if "memory limit" in n]
+    assert "(610.3 MiB, when none is given), so DuckDB spilled to disk" in note
