@@ -360,6 +360,7 @@ def test_the_journeys_run_again_under_duckdb_s_limit_when_mlroi_s_is_too_small(
 
     spill.configure(temp_dir=tmp_path, memory_limit="1GB")
     want = counts()
+    end_run()  # a new connection, with DuckDB's own limit
     spill.configure(temp_dir=tmp_path)
     monkeypatch.setattr(spill, "BOUNDED_MEMORY", "2MB")  # the path-count query needs more
     purposes: list[str] = []
@@ -395,3 +396,10 @@ def test_an_attribution_that_spilled_under_mlroi_s_limit_says_so(
     monkeypatch.setattr(spill, "report", lambda: spill.SpillReport(tmp_path, 1, "x"))
     (note,) = [n for n in attribute(config).notes if "memory limit" in n]
     assert "(610.3 MiB, when none is given), so DuckDB spilled to disk" in note
+
+
+def test_a_limit_set_in_a_duckdb_url_is_kept_in_bounded_queries(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "user.duckdb"), config={"memory_limit": "2GB"})
+    spill.setup(con)
+    with spill.bounded(con) as limit:
+        assert limit is None and current_limit(con) == "1.8 GiB"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -217,7 +218,7 @@ def bounded(con: Any) -> Iterator[str | None]:
     connection ``con`` that mlroi set up (:func:`setup`), when the user set no limit and the
     one in force is larger; the default returns after. Yields the limit set (DuckDB's text,
     ``"610.3 MiB"``), or ``None`` when it changed nothing: another engine or connection, a
-    limit the user chose, or a smaller default.
+    limit the user chose (``--memory-limit``, or in a ``duckdb://`` URL), or a smaller default.
 
     A run that spills under it says so with that limit (:func:`report`).
     """
@@ -229,8 +230,8 @@ def bounded(con: Any) -> Iterator[str | None]:
         return
     try:
         ((current,),) = con.execute("SELECT current_setting('memory_limit')").fetchall()
-        if _bytes(str(current)) <= _bytes(BOUNDED_MEMORY):
-            yield None
+        if str(current) != _duckdb_default() or _bytes(str(current)) <= _bytes(BOUNDED_MEMORY):
+            yield None  # a limit set in a duckdb:// URL, or a small machine: kept
             return
         con.execute(f"SET memory_limit = '{BOUNDED_MEMORY}'").fetchall()
         ((limit,),) = con.execute("SELECT current_setting('memory_limit')").fetchall()
@@ -247,6 +248,19 @@ def bounded(con: Any) -> Iterator[str | None]:
         if report() is None:  # nothing spilled: a later spill note names the default
             with _STATE.lock:
                 _STATE.memory_limit = before
+
+
+@functools.lru_cache(maxsize=1)
+def _duckdb_default() -> str:
+    """DuckDB's own memory limit on this machine, as it writes it (``"18.8 GiB"``)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        ((limit,),) = con.execute("SELECT current_setting('memory_limit')").fetchall()
+    finally:
+        con.close()
+    return str(limit)
 
 
 _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
