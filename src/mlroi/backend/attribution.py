@@ -232,8 +232,8 @@ def journey_counts(
     them (:func:`_rows_by_windows`). Both give the same rows. On mlroi's own DuckDB connection,
     with no memory limit set by the user, the queries run under
     :data:`mlroi.backend.spill.BOUNDED_MEMORY` (they hold every touch at once; if one runs out
-    of memory there, they run again under DuckDB's own limit), and a log of :data:`PART_ROWS`
-    touch rows or more is reduced in parts of its users (:func:`_rows_in_parts`).
+    of memory there, they run again under DuckDB's own limit), and a log of more than
+    :data:`PART_ROWS` touch rows is reduced in parts of its users (:func:`_rows_in_parts`).
 
     Raises:
         DataError: a column is missing, a time column is not a timestamp, the zones differ,
