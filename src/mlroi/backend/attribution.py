@@ -26,7 +26,7 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -835,6 +835,29 @@ def missing_from_assignments(
     }
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _bounded_by_touches(fn: Callable[_P, _T]) -> Callable[_P, _T]:
+    """``fn`` (whose first argument is the touchpoint log) run under mlroi's memory limit on
+    the log's connection, as :func:`journey_counts` is; again under DuckDB's own limit if it
+    runs out of memory there."""
+
+    @functools.wraps(fn)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        limit = None
+        try:
+            with spill.bounded(getattr(engine(args[0]), "con", None)) as limit:
+                return fn(*args, **kwargs)
+        except BackendError:
+            if limit is None:
+                raise
+            return fn(*args, **kwargs)
+
+    return run
+
+
 def _spread(per: Any, purpose: str, users: float) -> Influenced:
     """Influenced revenue of rows ``per`` (``user``, ``r``) and its spread over ``users``."""
     by_user = per.group_by("user").aggregate(r=exact_sum(per.r), n=per.count())
@@ -854,6 +877,7 @@ def _spread(per: Any, purpose: str, users: float) -> Influenced:
     )
 
 
+@_bounded_by_touches
 def session_influenced(
     touches: Any,
     orders: Any,
@@ -925,6 +949,7 @@ class Influenced:
     sum_sq: float
 
 
+@_bounded_by_touches
 def influenced(
     touches: Any,
     orders: Any,
