@@ -9,6 +9,7 @@ Results are small (aggregates), so they come back as plain rows or numpy columns
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -127,6 +128,35 @@ def _run(query: Any, purpose: str, native: Callable[[Any], T], generic: Callable
         raise spill.explain(exc, purpose) or BackendError(
             f"the backend could not run {purpose}: {first_line(exc)}"
         ) from exc
+
+
+def materialize(query: Any, purpose: str) -> Any:
+    """Run ``query`` into a temporary table of its engine's connection and return that table,
+    for a large result that later queries read in parts (drop it with :func:`drop`).
+
+    Raises:
+        BackendError: the engine or driver failed; the message names ``purpose``.
+    """
+    _announce(query, purpose)
+    backend = engine(query)
+    raw = getattr(backend, "con", None)
+    percent = duckdb_percent(raw) if capabilities(query).native_fetch else no_percent
+    try:
+        with watched(purpose, percent):
+            return backend.create_table(f"mlroi_part_{uuid.uuid4().hex}", query, temp=True)
+    except MlroiError:
+        raise
+    except Exception as exc:  # drivers raise their own types; one line for the user
+        raise spill.explain(exc, purpose) or BackendError(
+            f"the backend could not run {purpose}: {first_line(exc)}"
+        ) from exc
+
+
+def drop(table: Any) -> None:
+    """Drop a table :func:`materialize` made (housekeeping: a failure leaves it to the
+    connection's end, which drops temporary tables)."""
+    with contextlib.suppress(Exception):
+        engine(table).drop_table(table.get_name(), force=True)
 
 
 def fetch_one(query: Any, purpose: str) -> dict[str, Any]:
