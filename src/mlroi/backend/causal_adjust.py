@@ -301,7 +301,9 @@ def prepare(
 
 def _memory_budget() -> int:
     limit = spill.settings().memory_limit
-    return ROWS_IN_MEMORY if limit is None else min(ROWS_IN_MEMORY, spill.size_bytes(limit) // 2)
+    return (
+        ROWS_IN_MEMORY if limit is None else int(min(ROWS_IN_MEMORY, spill.size_bytes(limit) / 2))
+    )
 
 
 def _read_rows(

@@ -112,16 +112,23 @@ def _numpy(arrow: Any) -> dict[str, np.ndarray[Any, Any]]:
 
 
 def _run(query: Any, purpose: str, native: Callable[[Any], T], generic: Callable[[Any], T]) -> T:
-    """Run ``query`` while its progress is polled (:mod:`mlroi.backend.progress`): on DuckDB
-    as a relation fetched by ``native``, elsewhere through Ibis by ``generic``."""
-    try:
-        backend = engine(query)
-        raw = getattr(backend, "con", None)
+    """Run ``query`` (:func:`_guarded`): on DuckDB as a relation fetched by ``native``,
+    elsewhere through Ibis by ``generic``."""
+    with _guarded(query, purpose):
         if capabilities(query).native_fetch:
-            with watched(purpose, duckdb_percent(raw)):
-                return native(backend._to_duckdb_relation(query))
-        with watched(purpose, no_percent):
-            return generic(query)
+            return native(engine(query)._to_duckdb_relation(query))
+        return generic(query)
+
+
+@contextlib.contextmanager
+def _guarded(query: Any, purpose: str) -> Iterator[None]:
+    """The block runs ``query`` while its progress is polled (:mod:`mlroi.backend.progress`);
+    an engine's or driver's error becomes one :class:`BackendError` line naming ``purpose``."""
+    try:
+        raw = getattr(engine(query), "con", None)
+        percent = duckdb_percent(raw) if capabilities(query).native_fetch else no_percent
+        with watched(purpose, percent):
+            yield
     except MlroiError:
         raise
     except Exception as exc:  # drivers raise their own types; one line for the user
@@ -138,18 +145,8 @@ def materialize(query: Any, purpose: str) -> Any:
         BackendError: the engine or driver failed; the message names ``purpose``.
     """
     _announce(query, purpose)
-    backend = engine(query)
-    raw = getattr(backend, "con", None)
-    percent = duckdb_percent(raw) if capabilities(query).native_fetch else no_percent
-    try:
-        with watched(purpose, percent):
-            return backend.create_table(f"mlroi_part_{uuid.uuid4().hex}", query, temp=True)
-    except MlroiError:
-        raise
-    except Exception as exc:  # drivers raise their own types; one line for the user
-        raise spill.explain(exc, purpose) or BackendError(
-            f"the backend could not run {purpose}: {first_line(exc)}"
-        ) from exc
+    with _guarded(query, purpose):
+        return engine(query).create_table(f"mlroi_part_{uuid.uuid4().hex}", query, temp=True)
 
 
 def drop(table: Any) -> None:

@@ -146,16 +146,6 @@ def configure(
     return settings
 
 
-def size_bytes(text: str) -> int:
-    """The bytes a size DuckDB takes stands for (``4GB`` = 4 * 1000^3, ``2GiB`` = 2 * 1024^3)."""
-    m = _SIZE.match(text)
-    if m is None:
-        raise ValueError(text)
-    unit = m.group(3).upper()
-    base = 1024 if "I" in unit else 1000
-    return int(float(m.group(1)) * base ** "BKMGT".index(unit[0]))
-
-
 def _check_root(root: Path) -> Path:
     if not root.is_dir():
         raise SpecError(
@@ -240,7 +230,9 @@ def bounded(con: Any) -> Iterator[str | None]:
         return
     try:
         ((current,),) = con.execute("SELECT current_setting('memory_limit')").fetchall()
-        if str(current) != _duckdb_default() or _bytes(str(current)) <= _bytes(BOUNDED_MEMORY):
+        if str(current) != _duckdb_default() or size_bytes(str(current)) <= size_bytes(
+            BOUNDED_MEMORY
+        ):
             yield None  # a limit set in a duckdb:// URL, or a small machine: kept
             return
         con.execute(f"SET memory_limit = '{BOUNDED_MEMORY}'").fetchall()
@@ -276,8 +268,9 @@ def _duckdb_default() -> str:
 _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 
 
-def _bytes(text: str) -> float:
-    """The bytes of a size as DuckDB writes or reads it (``"19.0 GiB"``, ``"640MB"``)."""
+def size_bytes(text: str) -> float:
+    """The bytes of a size as DuckDB writes or reads it (``"19.0 GiB"``, ``"640MB"``; ``GiB``
+    is 1024^3, ``GB`` 1000^3); infinite for a text that is not a size."""
     m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?(?:ytes)?\s*$", text, re.IGNORECASE)
     if m is None:
         return float("inf")
