@@ -10,7 +10,7 @@ import pytest
 
 from mlroi.backend import capabilities as caps
 from mlroi.backend.checks import binary, missing_column, require_columns
-from mlroi.backend.columns import exact_sum
+from mlroi.backend.columns import NARROW_TOP, exact_sum
 from mlroi.backend.execute import fetch_one, fetch_rows
 from mlroi.errors import BackendError, DataError
 from mlroi.experiment.config import ExperimentConfig
@@ -66,6 +66,26 @@ def test_an_engine_without_exact_decimal_sums_adds_doubles(duckdb_without) -> No
     duckdb_without(exact_decimal_sum=False)
     plain = fetch_one(t.aggregate(s=exact_sum(t.x)), "a sum")["s"]
     assert exact == pytest.approx(0.6, rel=1e-15) and plain == pytest.approx(0.6, rel=1e-15)
+
+
+def test_a_narrow_exact_sum_is_the_wide_exact_sum_to_the_last_bit(duckdb_without) -> None:  # type: ignore[no-untyped-def]
+    # each row rounded to the same 10 decimals, whether cast to DECIMAL(18, 10) or (38, 10)
+    import numpy as np
+
+    x = np.random.default_rng(3).normal(0.0, 1e6, 20_000)
+    x[:3] = [NARROW_TOP, -NARROW_TOP, 5e-11]
+    t = ibis.memtable(pa.table({"x": x}))
+    narrow = exact_sum(t.x, float(np.abs(x).max()))
+    assert "DECIMAL(18, 10)" in ibis.to_sql(t.aggregate(s=narrow))
+    got = fetch_one(t.aggregate(s=narrow), "a sum")["s"]
+    duckdb_without(narrow_decimal_sum=False)
+    assert "DECIMAL(38, 10)" in ibis.to_sql(t.aggregate(s=exact_sum(t.x, float(np.abs(x).max()))))
+    assert got == fetch_one(t.aggregate(s=exact_sum(t.x)), "a sum")["s"]
+
+
+def test_a_row_beyond_the_narrow_range_is_summed_in_the_wide_type() -> None:
+    t = ibis.memtable(pa.table({"x": [3e8, -1.5, 2.25]}))
+    assert fetch_one(t.aggregate(s=exact_sum(t.x, 3e8)), "a sum")["s"] == 3e8 + 0.75
 
 
 def test_an_engine_without_a_bitmap_count_counts_distinct_units_the_same(duckdb_without) -> None:  # type: ignore[no-untyped-def]

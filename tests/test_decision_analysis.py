@@ -242,6 +242,25 @@ def test_fixed_parameters_give_no_parameter_spread(parquet: Path) -> None:
     assert result.champion.parameters is None
 
 
+# ------------------------------------------------------------------------ exact sums
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e6])
+def test_the_curve_is_exact_whether_a_row_fits_the_narrow_fixed_point_type_or_not(
+    tmp_path: Path, scale: float
+) -> None:
+    # values up to ~1e3 a row are summed as DECIMAL(18, 10), up to ~1e9 as DECIMAL(38, 10)
+    table = scored(n=3_000)
+    table = table.set_column(3, "clv", pa.array(table["clv"].to_numpy() * scale))
+    pq.write_table(table, path := tmp_path / "scaled.parquet")
+    result = decide(config(path, parameters={"g": 0.3, "contact": 1.5}))
+    col = {k: table[k].to_numpy() for k in ("churned", "clv", "discount")}
+    thresholds, values = brute_force(table, churn_value(col, 0.3, 1.5))
+    curve = result.champion.curve
+    assert np.array_equal(curve.threshold[1:], thresholds)
+    assert np.allclose(curve.value[1:], values, rtol=1e-12, atol=1e-6 * scale)
+
+
 # ------------------------------------------------------------------------ binned + refined
 
 

@@ -11,7 +11,7 @@ expressions. Only the bootstrap reads rows (:func:`scored_rows`), and it says so
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlroi import formatting as fmt
@@ -46,12 +46,15 @@ class ScoredStats:
         rows: eligible rows.
         distinct: approximate number of distinct values of each score column (HyperLogLog).
         low, high: smallest and largest value of each score column.
+        top: largest ``|value|`` of a row of each expression checked, which lets
+            :func:`~mlroi.backend.columns.exact_sum` add it in a narrower exact type.
     """
 
     rows: int
     distinct: Mapping[str, int]
     low: Mapping[str, float]
     high: Mapping[str, float]
+    top: Mapping[str, float] = field(default_factory=dict)
 
 
 def where(table: Any, condition: Expr) -> Any:
@@ -227,6 +230,10 @@ def check_scored(
         distinct={c: int(got[f"distinct_{i}"]) for i, c in enumerate(scores)},
         low={c: float(got[f"min_score_{i}"]) for i, c in enumerate(scores)},
         high={c: float(got[f"max_score_{i}"]) for i, c in enumerate(scores)},
+        top={
+            name: float(got.get(f"top_{j}") or 0.0) if e.names() else _constant_top(e)
+            for j, (name, e) in enumerate(exprs.items())
+        },
     )
 
 
@@ -236,11 +243,15 @@ def grouped_sums(
     label: str,
     sums: Mapping[str, Expr],
     extra: Mapping[str, Callable[[Any], Any]] | None = None,
+    tops: Mapping[str, float] | None = None,
 ) -> Columns:
     """Rows, positives and the sum of each expression per value of ``key``, highest key first.
 
     Returns numpy arrays ``__key``, ``n``, ``positives``, one per name of ``sums``, and one
     per name of ``extra`` (further aggregates over the table's columns, e.g. a bin's min score).
+    ``tops`` holds the largest ``|value|`` of a row of some of ``sums`` (from
+    :func:`check_scored`), for which :func:`~mlroi.backend.columns.exact_sum` may use a narrower
+    exact type.
     """
     import ibis
     import numpy as np
@@ -250,8 +261,8 @@ def grouped_sums(
         "n": table.count(),
         "positives": binary(table[label]).cast("int64").sum(),
     }
-    for i, e in enumerate(sums.values()):
-        aggs[f"sum_{i}"] = _sum(e, table)
+    for i, (name, e) in enumerate(sums.items()):
+        aggs[f"sum_{i}"] = _sum(e, table, (tops or {}).get(name))
     for name, agg in (extra or {}).items():
         aggs[name] = agg(table)
     got = fetch_columns(
@@ -266,9 +277,15 @@ def grouped_sums(
     return out
 
 
-def score_sums(table: Any, column: str, label: str, sums: Mapping[str, Expr]) -> Columns:
+def score_sums(
+    table: Any,
+    column: str,
+    label: str,
+    sums: Mapping[str, Expr],
+    tops: Mapping[str, float] | None = None,
+) -> Columns:
     """:func:`grouped_sums` per distinct value of score ``column``: the exact curve's input."""
-    return grouped_sums(table, table[column].cast("float64"), label, sums)
+    return grouped_sums(table, table[column].cast("float64"), label, sums, tops=tops)
 
 
 @dataclass(frozen=True)
@@ -291,20 +308,29 @@ class ScoreBins:
 
 
 def bin_sums(
-    table: Any, bins: ScoreBins, label: str, sums: Mapping[str, Expr], gain: Expr
+    table: Any,
+    bins: ScoreBins,
+    label: str,
+    sums: Mapping[str, Expr],
+    gain: Expr,
+    tops: Mapping[str, float] | None = None,
+    gain_top: float | None = None,
 ) -> Columns:
     """:func:`grouped_sums` per score bin, with each bin's lowest and mean score (``__min``,
     ``__mean``) and the sum of its rows' positive gains (``__gain``), which bounds what acting
-    on part of the bin can add."""
+    on part of the bin can add. ``gain_top`` bounds ``|gain|`` in every row (as ``tops``)."""
     import ibis
 
     column = bins.column
+    score_top = max(abs(bins.low), abs(bins.high))  # the check found every score in between
     extra = {
         "__min": lambda t: t[column].cast("float64").min(),
-        "__mean": lambda t: exact_sum(t[column].cast("float64")) / t.count(),
-        "__gain": lambda t: exact_sum(ibis.greatest(to_ibis(gain, t).cast("float64"), 0.0)),
+        "__mean": lambda t: exact_sum(t[column].cast("float64"), score_top) / t.count(),
+        "__gain": lambda t: exact_sum(
+            ibis.greatest(to_ibis(gain, t).cast("float64"), 0.0), gain_top
+        ),
     }
-    return grouped_sums(table, bins.key(table), label, sums, extra)
+    return grouped_sums(table, bins.key(table), label, sums, extra, tops)
 
 
 def in_bins(table: Any, bins: ScoreBins, ids: Sequence[int]) -> Any:
@@ -330,7 +356,14 @@ def scored_rows(
     )
 
 
-def _sum(expr: Expr, table: Any) -> Any:
+def _constant_top(expr: Expr) -> float:
+    """``|value|`` of an expression that reads no column."""
+    from mlroi.expr import evaluate
+
+    return abs(float(evaluate(expr, {})))
+
+
+def _sum(expr: Expr, table: Any, top: float | None = None) -> Any:
     """Sum of ``expr`` over the rows; a constant is its value times the count."""
     value = to_ibis(expr, table)
-    return exact_sum(value) if expr.names() else (value * table.count()).cast("float64")
+    return exact_sum(value, top) if expr.names() else (value * table.count()).cast("float64")
