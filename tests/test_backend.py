@@ -125,3 +125,27 @@ def test_a_missing_column_has_one_message_with_a_suggestion() -> None:
     with pytest.raises(DataError) as caught:
         require_columns(t, [("metric column", "revenu")])
     assert str(caught.value) == expected
+
+
+def test_dense_score_bins_give_the_hash_table_sums_and_restore_the_setting(duckdb_without) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from mlroi.backend.capabilities import engine
+    from mlroi.backend.scored import ScoreBins, bin_sums
+    from mlroi.expr import bind, parse
+
+    rng = np.random.default_rng(5)
+    t = ibis.memtable(
+        pa.table(
+            {"s": rng.random(30_000), "y": rng.integers(0, 2, 30_000), "x": rng.normal(size=30_000)}
+        )
+    )
+    x = bind(parse("x"), ["x"], {})
+    con = engine(t).con
+    before = con.execute("SELECT current_setting('perfect_ht_threshold')").fetchall()
+    dense = bin_sums(t, ScoreBins("s", 0.0, 1.0, 20_000), "y", {"x": x}, x, {"x": 5.0}, 5.0)
+    assert con.execute("SELECT current_setting('perfect_ht_threshold')").fetchall() == before
+    duckdb_without(dense_groups=False)
+    hashed = bin_sums(t, ScoreBins("s", 0.0, 1.0, 20_000), "y", {"x": x}, x, {"x": 5.0}, 5.0)
+    assert dense.keys() == hashed.keys()
+    assert all(np.array_equal(dense[k], hashed[k]) for k in dense)

@@ -24,6 +24,9 @@ class Capabilities:
             the narrow type, the same value to the last of its 10 decimals, at a fraction of the
             cost of a ``DECIMAL(38, 10)`` row (DuckDB; Spark's sum of ``DECIMAL(18, 10)`` keeps
             only 28 digits, PostgreSQL's NUMERIC has one width).
+        dense_groups: aggregates grouped by an integer of a small known range into an array
+            indexed by it rather than a hash table, when asked (DuckDB's "perfect hash"
+            aggregate, used up to ``perfect_ht_threshold`` bits of range, 12 by default).
         one_pass_moments: has numerically stable ``var_samp`` / ``covar_samp`` aggregates.
         quantiles: computes exact quantiles (``percentile_cont``) in an aggregation.
         native_fetch: small results are fetched as plain rows without Arrow (which would import
@@ -43,6 +46,7 @@ class Capabilities:
     bitmap_distinct: bool = False
     exact_decimal_sum: bool = True
     narrow_decimal_sum: bool = False
+    dense_groups: bool = False
     one_pass_moments: bool = True
     quantiles: bool = True
     native_fetch: bool = False
@@ -55,6 +59,7 @@ ENGINES: dict[str, Capabilities] = {
     "duckdb": Capabilities(
         bitmap_distinct=True,
         narrow_decimal_sum=True,
+        dense_groups=True,
         native_fetch=True,
         sorted_lists=True,
         list_lambdas=True,

@@ -10,11 +10,13 @@ expressions. Only the bootstrap reads rows (:func:`scored_rows`), and it says so
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlroi import formatting as fmt
+from mlroi.backend.capabilities import capabilities, engine
 from mlroi.backend.checks import (
     binary,
     binary_counts,
@@ -330,7 +332,29 @@ def bin_sums(
             ibis.greatest(to_ibis(gain, t).cast("float64"), 0.0), gain_top
         ),
     }
-    return grouped_sums(table, bins.key(table), label, sums, extra, tops)
+    with _dense_groups(table, bins.bins):
+        return grouped_sums(table, bins.key(table), label, sums, extra, tops)
+
+
+@contextlib.contextmanager
+def _dense_groups(table: Any, groups: int) -> Iterator[None]:
+    """Let DuckDB aggregate bin numbers ``0 .. groups - 1`` into an array (its perfect hash
+    aggregate) for one query, then restore the connection's setting. With 100,000 bins this
+    takes about a third less CPU than a hash table (measured in benchmarks/README.md)."""
+    bits = max(1, (groups - 1).bit_length())
+    if not capabilities(table).dense_groups:
+        yield
+        return
+    con = engine(table).con
+    ((old,),) = con.execute("SELECT current_setting('perfect_ht_threshold')").fetchall()
+    if int(old) >= bits:
+        yield
+        return
+    con.execute(f"SET perfect_ht_threshold = {bits}").fetchall()
+    try:
+        yield
+    finally:
+        con.execute(f"SET perfect_ht_threshold = {int(old)}").fetchall()
 
 
 def in_bins(table: Any, bins: ScoreBins, ids: Sequence[int]) -> Any:
