@@ -565,3 +565,28 @@ def test_an_uncertain_parameter_in_the_eligibility_rule_is_refused(parquet: Path
     cfg = config(parquet, eligible="tenure >= g * 40")
     with pytest.raises(ExprError, match=r'decision\.eligible: parameter "g" is uncertain'):
         decide(cfg)
+
+
+def test_the_score_ranges_of_picked_bins_hold_exactly_their_rows() -> None:
+    import ibis
+
+    from mlroi.backend.execute import fetch_columns
+    from mlroi.backend.scored import ScoreBins, in_score_ranges
+    from mlroi.decision.analysis import _ranges
+
+    rng = np.random.default_rng(11)
+    score = np.r_[np.round(rng.random(3_000), 3), 0.0, 1.0, 0.5, 0.5]
+    t = ibis.memtable(pa.table({"s": score}))
+    bins = ScoreBins("s", 0.0, 1.0, 40)
+    keyed = t.mutate(k=bins.key(t))
+    got = fetch_columns(
+        keyed.group_by("k").aggregate(low=keyed.s.min()).order_by(ibis.desc("k")), "bins"
+    )
+    for trial in range(20):
+        pick = rng.random(len(got["k"])) < (0.1 if trial % 2 else 0.5)
+        pick[0] |= trial == 3  # the top bin: a range without an upper end
+        if not pick.any():
+            continue
+        inside = in_score_ranges(t, "s", _ranges(np.asarray(got["low"]), pick))
+        want = keyed.filter(keyed.k.isin([int(k) for k in got["k"][pick]]))
+        assert sorted(inside.execute()["s"]) == sorted(want.execute()["s"])

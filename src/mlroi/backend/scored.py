@@ -357,9 +357,27 @@ def _dense_groups(table: Any, groups: int) -> Iterator[None]:
         con.execute(f"SET perfect_ht_threshold = {int(old)}").fetchall()
 
 
-def in_bins(table: Any, bins: ScoreBins, ids: Sequence[int]) -> Any:
-    """The rows of the given bins (to read them again at every distinct score)."""
-    return table.filter(bins.key(table).isin([int(i) for i in ids]))
+def in_score_ranges(table: Any, column: str, ranges: Sequence[tuple[float, float | None]]) -> Any:
+    """The rows whose score lies in one of the ranges ``[low, high)`` (no upper end when
+    ``high`` is None): the rows of some score bins, read again at every distinct score.
+
+    A range on the score column itself, rather than the bin number computed again for every
+    row, lets the engine filter while it reads the score and fetch the other columns only for
+    the rows kept: first the one range around them all, then each.
+    """
+    import functools
+
+    score = table[column].cast("float64")
+    conditions = [
+        score >= low if high is None else (score >= low) & (score < high) for low, high in ranges
+    ]
+    # the range around them all first: a plain comparison the engine applies as it reads
+    lowest = min(low for low, _ in ranges)
+    highs = [high for _, high in ranges]
+    around = score >= lowest
+    if None not in highs:
+        around &= score < max(h for h in highs if h is not None)
+    return table.filter(around, functools.reduce(lambda a, b: a | b, conditions))
 
 
 def scored_rows(

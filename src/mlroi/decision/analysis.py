@@ -37,7 +37,7 @@ from mlroi.backend.scored import (
     bin_sums,
     check_flag,
     check_scored,
-    in_bins,
+    in_score_ranges,
     score_sums,
     scored_rows,
     untreated,
@@ -290,12 +290,29 @@ def _refine(
         pick &= is_bin
         if not pick.any():
             break
-        inside = in_bins(table, bins, [int(k) for k in raw.key[pick]])
+        inside = in_score_ranges(table, bins.column, _ranges(raw.score, pick))
         raw = _Raw.merge(
             raw.take(np.flatnonzero(~pick)),
             _exact(inside, bins.column, config.label, value, tops),
         )
     return raw
+
+
+def _ranges(score: FloatArray, pick: npt.NDArray[np.bool_]) -> list[tuple[float, float | None]]:
+    """The score ranges ``[low, high)`` that hold exactly the rows of the picked groups.
+
+    ``score`` is each group's lowest score, highest group first, and a bin's number grows with
+    the score (``floor`` of an increasing function), so every row of group ``g`` scores at least
+    ``score[g]`` and less than ``score[g - 1]``, and every row in that range belongs to ``g``.
+    Runs of picked groups are joined into one range.
+    """
+    ranges: list[tuple[float, float | None]] = []
+    index = np.flatnonzero(pick)
+    runs = np.split(index, np.flatnonzero(np.diff(index) > 1) + 1)
+    for run in runs:
+        top, bottom = int(run[0]), int(run[-1])
+        ranges.append((float(score[bottom]), float(score[top - 1]) if top > 0 else None))
+    return ranges
 
 
 def _constraints(config: DecisionConfig) -> list[Constraint]:
