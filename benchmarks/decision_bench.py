@@ -500,6 +500,8 @@ def bench_size(rows: int, a: argparse.Namespace) -> dict[str, Any]:
     cases: dict[str, dict[str, Any]] = {}
 
     def case(key: str, worker: str, *extra: str, **options: Any) -> dict[str, Any]:
+        if a.only and key not in a.only.split(","):
+            return {}
         print(f"  {key} ...", end=" ", flush=True)
         load = os.getloadavg()[0]
         cases[key] = run_worker(worker, data, *extra, **options)
@@ -515,7 +517,7 @@ def bench_size(rows: int, a: argparse.Namespace) -> dict[str, Any]:
     empulse = str(EMPULSE_PY) if EMPULSE_PY.exists() else sys.executable
     case("empulse per-row", "empulse-rows", *repeats, python=empulse)
     case("empulse fixed clv", "empulse-fixed", *repeats, python=empulse)
-    chosen = numpy_case.get("result", {}).get("threshold", 0.5)
+    chosen = (numpy_case or cases.get("mlroi decide", {})).get("result", {}).get("threshold", 0.5)
     case("mlroi bootstrap", "bootstrap", "--threshold", repr(chosen), "--resamples", "200")
 
     thresholds = {
@@ -780,8 +782,9 @@ def driver(a: argparse.Namespace) -> None:
         for got in size["cases"].values():
             if "version" in got:
                 results["versions"]["empulse"] = got["version"]
-    if a.quick or a.rows:  # partial runs stay out of the committed results
-        target = DATA / ("decision_results-quick" if a.quick else f"decision_results-{a.rows}")
+    if a.quick or a.rows or a.only:  # partial runs stay out of the committed results
+        name = "quick" if a.quick else "only" if a.only else a.rows
+        target = DATA / f"decision_results-{name}"
     else:
         target = HERE / "decision_results"
     target.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
@@ -796,6 +799,9 @@ def main() -> None:
     p.add_argument("--rows", help="comma-separated sizes instead (e.g. 100000)")
     p.add_argument("--repeats", type=int, default=3, help="timed calls after the warm-up")
     p.add_argument("--thresholds", type=int, default=100, help="scikit-learn's grid size")
+    p.add_argument(
+        "--only", help='comma-separated cases, e.g. "mlroi decide,empulse per-row" (partial run)'
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
