@@ -137,6 +137,16 @@ def configure(
     return settings
 
 
+def size_bytes(text: str) -> int:
+    """The bytes a size DuckDB takes stands for (``4GB`` = 4 * 1000^3, ``2GiB`` = 2 * 1024^3)."""
+    m = _SIZE.match(text)
+    if m is None:
+        raise ValueError(text)
+    unit = m.group(3).upper()
+    base = 1024 if "I" in unit else 1000
+    return int(float(m.group(1)) * base ** "BKMGT".index(unit[0]))
+
+
 def _check_root(root: Path) -> Path:
     if not root.is_dir():
         raise SpecError(
