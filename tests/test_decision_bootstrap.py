@@ -432,10 +432,9 @@ def test_a_constraint_on_an_unknown_column_fails_before_resampling() -> None:
 
 
 def test_the_bin_sums_are_the_same_on_one_core_and_on_two(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the parts are summed on every core at once and added in their order
+    # with two cores, a second thread draws the next block's weights while one is summed
     import mlroi.decision.score_bins as score_bins
 
-    monkeypatch.setattr(score_bins, "_PART_CHUNKS", 1)  # 200,000 rows: four parts
     rows = churn_rows(200_000, seed=4)
     score = rows.scores[next(iter(rows.scores))]
     lows, _ = score_bins.bin_lows(score, 64, 0.5)

@@ -32,11 +32,11 @@ import numpy.typing as npt
 
 from mlroi.decision.arrays import FloatArray
 
-__all__ = ["CHUNK", "WeightArray", "row_weights", "weight_blocks"]
+__all__ = ["WeightArray", "row_weights", "weight_blocks"]
 
 WeightArray: TypeAlias = npt.NDArray[np.uint8]
 
-CHUNK = 1 << 16
+_CHUNK = 1 << 16
 """Rows per weight stream."""
 
 _GROUP_DRAWS = 1 << 19
@@ -62,23 +62,19 @@ def _poisson_digits() -> tuple[tuple[np.uint16, ...], int, FloatArray]:
 _EDGES, _TAIL_START, _TAIL_CDF = _poisson_digits()
 
 
-def weight_blocks(
-    n: int, resamples: int, seed: int, chunks: range | None = None
-) -> Iterator[tuple[int, WeightArray]]:
+def weight_blocks(n: int, resamples: int, seed: int) -> Iterator[tuple[int, WeightArray]]:
     """Every row's Poisson(1) weights, ``(rows, resamples)``, block by block of consecutive rows,
     each with the position of its first row. Each chunk of rows has its own streams, read in
-    order, so the size of the blocks does not change the weights, and any ``chunks`` of
-    :data:`CHUNK` rows (all by default) can be drawn alone, e.g. on another core."""
+    order, so the size of the blocks does not change the weights."""
     step = 4 * max(1, _GROUP_DRAWS // (4 * resamples))  # rows drawn at once, whole 64-bit draws
     block = step * max(1, _BLOCK_WEIGHTS // (step * resamples))
-    for chunk in chunks if chunks is not None else range(-(-n // CHUNK)):
-        first = chunk * CHUNK
+    for chunk, first in enumerate(range(0, n, _CHUNK)):
         bits = np.random.PCG64DXSM(np.random.SeedSequence(seed, spawn_key=(chunk, 0)))
         rare = np.random.Generator(
             np.random.PCG64DXSM(np.random.SeedSequence(seed, spawn_key=(chunk, 1)))
         )
-        for start in range(first, min(n, first + CHUNK), block):
-            size = min(block, n - start, first + CHUNK - start)
+        for start in range(first, min(n, first + _CHUNK), block):
+            size = min(block, n - start, first + _CHUNK - start)
             padded = size + (-size % 4)
             w = np.empty((padded, resamples), dtype=np.uint8)
             for r0 in range(0, padded, step):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from mlroi.decision.arrays import FloatArray
 from mlroi.decision.bootstrap_rows import BootstrapRows
-from mlroi.decision.poisson_weights import CHUNK, weight_blocks
+from mlroi.decision.poisson_weights import weight_blocks
 
 __all__ = ["bin_ids", "bin_lows", "bin_sums"]
 
@@ -68,81 +68,61 @@ def bin_sums(
 ) -> list[FloatArray]:
     """Per model, the weighted sums of every bin in every resample, ``(resamples, bins, k)``.
 
-    The columns are rows, positives, act, leave, then the extra sums. The rows are cut in
-    parts of whole weight chunks (:func:`_parts`), summed on every core at once: per block of
-    a part, the weights are drawn, and per model the block's rows are ordered by bin, and each
-    bin's sums in all resamples are one product of its weights' transpose ``(resamples, rows)``
-    by its columns ``(rows, k)``. The parts' sums are added in the order of the parts, so the result
-    does not depend on the number of cores. Weights are small whole numbers, so rows and
-    positives are exact.
+    The columns are rows, positives, act, leave, then the extra sums. Block by block of rows
+    (65,536 rows up to 256 resamples), the weights are drawn once, on another core while the
+    block before is summed (:func:`_drawn_ahead`); per model the block's rows are
+    ordered by bin, and each bin's sums in all resamples are one product of its weights'
+    transpose ``(resamples, rows)`` by its columns ``(rows, k)``. Weights are small whole
+    numbers, so rows and positives are exact.
     """
     extra = list(rows.sums.values())
     width = 4 + len(extra)
-
-    def part_sums(chunks: range) -> list[FloatArray]:
-        totals = [np.zeros((b, resamples, width)) for b in bins]
-        product = np.empty((resamples, width))
-        for start, w in weight_blocks(rows.n, resamples, seed, chunks):
-            stop = start + w.shape[0]
-            x = np.empty((stop - start, width))
-            x[:, 0] = 1.0
-            x[:, 1] = rows.label[start:stop]
-            x[:, 2] = rows.act[start:stop]
-            x[:, 3] = rows.leave[start:stop]
-            for j, values in enumerate(extra):
-                x[:, 4 + j] = values[start:stop]
-            for total, bin_of, size in zip(totals, ids, bins, strict=True):
-                chunk_bins = bin_of[start:stop]
-                order = np.argsort(chunk_bins, kind="stable")
-                w_sorted = w[order]
-                x_sorted = x[order]
-                counts = np.bincount(chunk_bins, minlength=size)
-                ends = np.cumsum(counts)
-                for b in np.flatnonzero(counts).tolist():
-                    lo, hi = int(ends[b] - counts[b]), int(ends[b])
-                    np.matmul(w_sorted[lo:hi].astype(np.float64).T, x_sorted[lo:hi], out=product)
-                    total[b] += product
-        return totals
-
-    totals: list[FloatArray] | None = None
-    for part in _in_order(part_sums, _parts(rows.n)):
-        if totals is None:
-            totals = part
-        else:
-            for total, more in zip(totals, part, strict=True):
-                total += more
-    assert totals is not None
+    totals = [np.zeros((b, resamples, width)) for b in bins]
+    product = np.empty((resamples, width))
+    for start, w in _drawn_ahead(weight_blocks(rows.n, resamples, seed)):
+        stop = start + w.shape[0]
+        x = np.empty((stop - start, width))
+        x[:, 0] = 1.0
+        x[:, 1] = rows.label[start:stop]
+        x[:, 2] = rows.act[start:stop]
+        x[:, 3] = rows.leave[start:stop]
+        for j, values in enumerate(extra):
+            x[:, 4 + j] = values[start:stop]
+        for total, bin_of, size in zip(totals, ids, bins, strict=True):
+            chunk_bins = bin_of[start:stop]
+            order = np.argsort(chunk_bins, kind="stable")
+            w_sorted = w[order]
+            x_sorted = x[order]
+            counts = np.bincount(chunk_bins, minlength=size)
+            ends = np.cumsum(counts)
+            for b in np.flatnonzero(counts).tolist():
+                lo, hi = int(ends[b] - counts[b]), int(ends[b])
+                np.matmul(w_sorted[lo:hi].astype(np.float64).T, x_sorted[lo:hi], out=product)
+                total[b] += product
     return [np.ascontiguousarray(t.transpose(1, 0, 2)) for t in totals]
-
-
-_PART_CHUNKS = 8
-"""Weight chunks per part summed on one core: 8 x 65,536 rows, enough that adding a part's bin
-sums to the total costs little next to drawing its weights."""
-
-
-def _parts(n: int) -> list[range]:
-    """The rows' weight chunks, cut in consecutive parts of :data:`_PART_CHUNKS`; a fixed cut,
-    so the parts' sums are added in a fixed order."""
-    chunks = -(-n // CHUNK)
-    return [range(c, min(chunks, c + _PART_CHUNKS)) for c in range(0, chunks, _PART_CHUNKS)]
 
 
 T = TypeVar("T")
 
 
-def _in_order(work: Callable[[range], T], parts: Sequence[range]) -> Iterator[T]:
-    """``work`` of each part, in the order of the parts, computed on every core (numpy releases
-    the GIL while it draws, compares, sorts and multiplies); at most two parts a core are held
-    at once."""
-    workers = min(len(parts), os.cpu_count() or 1)
-    if workers < 2:
-        yield from (work(p) for p in parts)
+def _drawn_ahead(blocks: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """The items of ``blocks`` in order, each computed in a second thread while the caller works
+    on the ones before (at most ``depth`` waiting).
+
+    Drawing weights is a few large numpy operations that release the GIL; summing a block per
+    bin is many small ones that hold it. So one thread drawing and one summing share the two
+    cores without contending for the GIL, and the blocks are summed in the same order as on
+    one core: the same sums to the last bit.
+    """
+    if (os.cpu_count() or 1) < 2:
+        yield from blocks
         return
-    with ThreadPoolExecutor(workers) as pool:
-        pending: deque[Future[T]] = deque()
-        for p in parts:
-            pending.append(pool.submit(work, p))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    done = object()
+    with ThreadPoolExecutor(1) as pool:
+        pending: deque[Future[Any]] = deque(pool.submit(next, blocks, done) for _ in range(depth))
+        while True:
+            item = pending.popleft().result()
+            if item is done:
+                return
+            pending.append(pool.submit(next, blocks, done))
+            yield item
