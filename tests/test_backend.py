@@ -10,7 +10,7 @@ import pytest
 
 from mlroi.backend import capabilities as caps
 from mlroi.backend.checks import binary, missing_column, require_columns
-from mlroi.backend.columns import exact_sum
+from mlroi.backend.columns import NARROW_TOP, exact_sum
 from mlroi.backend.execute import fetch_one, fetch_rows
 from mlroi.errors import BackendError, DataError
 from mlroi.experiment.config import ExperimentConfig
@@ -68,6 +68,26 @@ def test_an_engine_without_exact_decimal_sums_adds_doubles(duckdb_without) -> No
     assert exact == pytest.approx(0.6, rel=1e-15) and plain == pytest.approx(0.6, rel=1e-15)
 
 
+def test_a_narrow_exact_sum_is_the_wide_exact_sum_to_the_last_bit(duckdb_without) -> None:  # type: ignore[no-untyped-def]
+    # each row rounded to the same 10 decimals, whether cast to DECIMAL(18, 10) or (38, 10)
+    import numpy as np
+
+    x = np.random.default_rng(3).normal(0.0, 1e6, 20_000)
+    x[:3] = [NARROW_TOP, -NARROW_TOP, 5e-11]
+    t = ibis.memtable(pa.table({"x": x}))
+    narrow = exact_sum(t.x, float(np.abs(x).max()))
+    assert "DECIMAL(18, 10)" in ibis.to_sql(t.aggregate(s=narrow))
+    got = fetch_one(t.aggregate(s=narrow), "a sum")["s"]
+    duckdb_without(narrow_decimal_sum=False)
+    assert "DECIMAL(38, 10)" in ibis.to_sql(t.aggregate(s=exact_sum(t.x, float(np.abs(x).max()))))
+    assert got == fetch_one(t.aggregate(s=exact_sum(t.x)), "a sum")["s"]
+
+
+def test_a_row_beyond_the_narrow_range_is_summed_in_the_wide_type() -> None:
+    t = ibis.memtable(pa.table({"x": [3e8, -1.5, 2.25]}))
+    assert fetch_one(t.aggregate(s=exact_sum(t.x, 3e8)), "a sum")["s"] == 3e8 + 0.75
+
+
 def test_an_engine_without_a_bitmap_count_counts_distinct_units_the_same(duckdb_without) -> None:  # type: ignore[no-untyped-def]
     with_bitmap = readout(users(), config()).to_dict()
     duckdb_without(bitmap_distinct=False)
@@ -105,3 +125,27 @@ def test_a_missing_column_has_one_message_with_a_suggestion() -> None:
     with pytest.raises(DataError) as caught:
         require_columns(t, [("metric column", "revenu")])
     assert str(caught.value) == expected
+
+
+def test_dense_score_bins_give_the_hash_table_sums_and_restore_the_setting(duckdb_without) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from mlroi.backend.capabilities import engine
+    from mlroi.backend.scored import ScoreBins, bin_sums
+    from mlroi.expr import bind, parse
+
+    rng = np.random.default_rng(5)
+    t = ibis.memtable(
+        pa.table(
+            {"s": rng.random(30_000), "y": rng.integers(0, 2, 30_000), "x": rng.normal(size=30_000)}
+        )
+    )
+    x = bind(parse("x"), ["x"], {})
+    con = engine(t).con
+    before = con.execute("SELECT current_setting('perfect_ht_threshold')").fetchall()
+    dense = bin_sums(t, ScoreBins("s", 0.0, 1.0, 20_000), "y", {"x": x}, x, {"x": 5.0}, 5.0)
+    assert con.execute("SELECT current_setting('perfect_ht_threshold')").fetchall() == before
+    duckdb_without(dense_groups=False)
+    hashed = bin_sums(t, ScoreBins("s", 0.0, 1.0, 20_000), "y", {"x": x}, x, {"x": 5.0}, 5.0)
+    assert dense.keys() == hashed.keys()
+    assert all(np.array_equal(dense[k], hashed[k]) for k in dense)

@@ -242,6 +242,25 @@ def test_fixed_parameters_give_no_parameter_spread(parquet: Path) -> None:
     assert result.champion.parameters is None
 
 
+# ------------------------------------------------------------------------ exact sums
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e6])
+def test_the_curve_is_exact_whether_a_row_fits_the_narrow_fixed_point_type_or_not(
+    tmp_path: Path, scale: float
+) -> None:
+    # values up to ~1e3 a row are summed as DECIMAL(18, 10), up to ~1e9 as DECIMAL(38, 10)
+    table = scored(n=3_000)
+    table = table.set_column(3, "clv", pa.array(table["clv"].to_numpy() * scale))
+    pq.write_table(table, path := tmp_path / "scaled.parquet")
+    result = decide(config(path, parameters={"g": 0.3, "contact": 1.5}))
+    col = {k: table[k].to_numpy() for k in ("churned", "clv", "discount")}
+    thresholds, values = brute_force(table, churn_value(col, 0.3, 1.5))
+    curve = result.champion.curve
+    assert np.array_equal(curve.threshold[1:], thresholds)
+    assert np.allclose(curve.value[1:], values, rtol=1e-12, atol=1e-6 * scale)
+
+
 # ------------------------------------------------------------------------ binned + refined
 
 
@@ -546,3 +565,28 @@ def test_an_uncertain_parameter_in_the_eligibility_rule_is_refused(parquet: Path
     cfg = config(parquet, eligible="tenure >= g * 40")
     with pytest.raises(ExprError, match=r'decision\.eligible: parameter "g" is uncertain'):
         decide(cfg)
+
+
+def test_the_score_ranges_of_picked_bins_hold_exactly_their_rows() -> None:
+    import ibis
+
+    from mlroi.backend.execute import fetch_columns
+    from mlroi.backend.scored import ScoreBins, in_score_ranges
+    from mlroi.decision.analysis import _ranges
+
+    rng = np.random.default_rng(11)
+    score = np.r_[np.round(rng.random(3_000), 3), 0.0, 1.0, 0.5, 0.5]
+    t = ibis.memtable(pa.table({"s": score}))
+    bins = ScoreBins("s", 0.0, 1.0, 40)
+    keyed = t.mutate(k=bins.key(t))
+    got = fetch_columns(
+        keyed.group_by("k").aggregate(low=keyed.s.min()).order_by(ibis.desc("k")), "bins"
+    )
+    for trial in range(20):
+        pick = rng.random(len(got["k"])) < (0.1 if trial % 2 else 0.5)
+        pick[0] |= trial == 3  # the top bin: a range without an upper end
+        if not pick.any():
+            continue
+        inside = in_score_ranges(t, "s", _ranges(np.asarray(got["low"]), pick))
+        want = keyed.filter(keyed.k.isin([int(k) for k in got["k"][pick]]))
+        assert sorted(inside.execute()["s"]) == sorted(want.execute()["s"])

@@ -429,3 +429,24 @@ def test_a_constraint_on_an_unknown_column_fails_before_resampling() -> None:
     rows = churn_rows(100, 19)
     with pytest.raises(ExprError, match="constraints\\[0\\]"):
         bootstrap(rows, {"model": 0.5}, constraints=["discount <= 5"])
+
+
+def test_the_bin_sums_are_the_same_on_one_core_and_on_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    # with two cores, a second thread draws the next block's weights while one is summed
+    import mlroi.decision.score_bins as score_bins
+
+    rows = churn_rows(200_000, seed=4)
+    score = rows.scores[next(iter(rows.scores))]
+    lows, _ = score_bins.bin_lows(score, 64, 0.5)
+    ids = [score_bins.bin_ids(score, lows)]
+    got = {}
+    for cores in (1, 2):
+        monkeypatch.setattr(score_bins.os, "cpu_count", lambda cores=cores: cores)
+        got[cores] = score_bins.bin_sums(rows, ids, [lows.size], 7, seed=3)[0]
+    np.testing.assert_array_equal(got[1], got[2])
+    # and they are the weighted sums of each bin's rows: W' X
+    w = row_weights(rows.n, 7, seed=3).astype(np.float64)
+    x = np.column_stack([np.ones(rows.n), rows.label, rows.act, rows.leave, *rows.sums.values()])
+    for b in (0, 17, lows.size - 1):
+        in_bin = ids[0] == b
+        np.testing.assert_allclose(got[1][:, b, :], w[in_bin].T @ x[in_bin], rtol=1e-12)

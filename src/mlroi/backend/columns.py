@@ -24,14 +24,27 @@ def as_float(column: Any) -> Any:
     return column.cast("float64")
 
 
-def exact_sum(value: Any) -> Any:
+def exact_sum(value: Any, top: float | None = None) -> Any:
     """The sum of a float column, added in fixed point (10 decimals, 38 digits) where the engine
     can: exact and the same whatever order a parallel engine adds the rows in, so the same data
     and seed give the same result to the last bit (a double sum varies with the threads' order).
+
+    With ``top``, the largest ``|value|`` of any row (from a check query), at most
+    :data:`NARROW_TOP` and on an engine with ``narrow_decimal_sum``, each row is cast to
+    ``DECIMAL(18, 10)`` instead: the same 10 decimals a row, so the same sum to the last bit,
+    added from 64-bit rows into the same 128-bit total.
     """
-    if not capabilities(value).exact_decimal_sum:
+    can = capabilities(value)
+    if not can.exact_decimal_sum:
         return value.cast("float64").sum()
+    if top is not None and top <= NARROW_TOP and can.narrow_decimal_sum:
+        return value.cast("decimal(18, 10)").sum().cast("float64")
     return value.cast("decimal(38, 10)").sum().cast("float64")
+
+
+NARROW_TOP = 99_999_999.0
+"""Largest ``|value|`` of a row that :func:`exact_sum` casts to ``DECIMAL(18, 10)`` (8 digits
+before the point): a row up to 10^8 - 1 rounds to at most 99,999,999.0000000000."""
 
 
 EXACT_SUM_LIMIT = 1e27

@@ -37,7 +37,7 @@ from mlroi.backend.scored import (
     bin_sums,
     check_flag,
     check_scored,
-    in_bins,
+    in_score_ranges,
     score_sums,
     scored_rows,
     untreated,
@@ -63,7 +63,7 @@ from mlroi.decision.stated import Ask, parameter_spread, point_index, stated_poi
 from mlroi.decision.templates import TEMPLATES
 from mlroi.decision.valuation import BoundValue, bind_value, read
 from mlroi.decision.value_curve import ValueCurve, cumulative_value, value_curve
-from mlroi.expr import Binary, bind, display, evaluate, parse
+from mlroi.expr import Binary, Expr, bind, display, evaluate, parse
 from mlroi.spec.quantity import draw
 from mlroi.stats.interval import Interval
 
@@ -147,15 +147,50 @@ def _raw(got: Mapping[str, Any], value: BoundValue, score_key: str) -> _Raw:
     )
 
 
-def _exact(table: Any, column: str, label: str, value: BoundValue) -> _Raw:
-    return _raw(score_sums(table, column, label, value.sums), value, "__key")
+GAIN = "__gain"
+"""The name under which the check query bounds a row's gain ``act - leave`` (see :func:`_gain`)."""
 
 
-def _binned(table: Any, bins: ScoreBins, label: str, value: BoundValue) -> _Raw:
+def _gain(value: BoundValue) -> Expr:
+    """A row's gain from acting, ``act - leave``, at the expected parameters."""
+    return Binary("-", value.expected_expr("act"), value.expected_expr("leave"))
+
+
+TOP_SLACK = 1e-6
+"""Relative margin on a bound derived from the check's: the engine evaluated the target's
+expression, whose constants are folded, and a coefficient differs from it in the last bits."""
+
+
+def _tops(value: BoundValue, stats: ScoredStats) -> dict[str, float]:
+    """The largest ``|value|`` of a row of each coefficient the curve sums, and of the gain
+    (:data:`GAIN`), where the check's bounds on the targets give one: a target of one term
+    ``c x E[m]`` bounds ``|c|`` by its own bound over ``|E[m]|``; the gain is bounded by the
+    bounds of ``act`` and ``leave`` added."""
+    targets = {t: t if t in ("act", "leave") else f"metrics.{t}" for t in value.targets}
+    out: dict[str, float] = {}
+    for target, key in targets.items():
+        terms = [t for t in value.terms if t.target == target]
+        expected = abs(value.expected[terms[0].monomial]) if len(terms) == 1 else 0.0
+        if key in stats.top and expected > 0:
+            out[terms[0].column] = stats.top[key] / expected * (1 + TOP_SLACK)
+    if "act" in stats.top and "leave" in stats.top:
+        out[GAIN] = (stats.top["act"] + stats.top["leave"]) * (1 + TOP_SLACK)
+    return out
+
+
+def _exact(
+    table: Any, column: str, label: str, value: BoundValue, tops: Mapping[str, float]
+) -> _Raw:
+    return _raw(score_sums(table, column, label, value.sums, tops), value, "__key")
+
+
+def _binned(
+    table: Any, bins: ScoreBins, label: str, value: BoundValue, tops: Mapping[str, float]
+) -> _Raw:
     """Groups of equal-width score bins; each labelled by its lowest score, so acting on a bin
     and all above it is exactly "score >= that score"."""
-    gain = Binary("-", value.expected_expr("act"), value.expected_expr("leave"))
-    return _raw(bin_sums(table, bins, label, value.sums, gain), value, "__min")
+    got = bin_sums(table, bins, label, value.sums, _gain(value), tops, tops.get(GAIN))
+    return _raw(got, value, "__min")
 
 
 def _model(
@@ -168,16 +203,17 @@ def _model(
 ) -> tuple[ModelResult, _Raw]:
     constraints = _constraints(config)
     exact = stats.distinct[column] <= config.max_groups
+    tops = _tops(value, stats)
     if exact:
-        raw = _exact(table, column, config.label, value)
+        raw = _exact(table, column, config.label, value, tops)
         method = f"exact: every one of {len(raw.score):,} distinct scores is a threshold"
     else:
         low = 0.0 if config.probabilities else stats.low[column]
         high = 1.0 if config.probabilities else stats.high[column]
         score_bins = ScoreBins(column, low, high, config.bins)
-        raw = _binned(table, score_bins, config.label, value)
+        raw = _binned(table, score_bins, config.label, value, tops)
         bins = len(raw.score)
-        raw = _refine(table, score_bins, config, value, raw)
+        raw = _refine(table, score_bins, config, value, raw, tops)
         left = int(np.count_nonzero(raw.key >= 0))
         bounded = config.objective in BOUNDED_OBJECTIVES
         method = (
@@ -220,7 +256,12 @@ MAX_REFINEMENTS = 6
 
 
 def _refine(
-    table: Any, bins: ScoreBins, config: DecisionConfig, value: BoundValue, raw: _Raw
+    table: Any,
+    bins: ScoreBins,
+    config: DecisionConfig,
+    value: BoundValue,
+    raw: _Raw,
+    tops: Mapping[str, float],
 ) -> _Raw:
     """Re-read by exact score the bins that could hold the optimum, and splice them in.
 
@@ -249,11 +290,29 @@ def _refine(
         pick &= is_bin
         if not pick.any():
             break
-        inside = in_bins(table, bins, [int(k) for k in raw.key[pick]])
+        inside = in_score_ranges(table, bins.column, _ranges(raw.score, pick))
         raw = _Raw.merge(
-            raw.take(np.flatnonzero(~pick)), _exact(inside, bins.column, config.label, value)
+            raw.take(np.flatnonzero(~pick)),
+            _exact(inside, bins.column, config.label, value, tops),
         )
     return raw
+
+
+def _ranges(score: FloatArray, pick: npt.NDArray[np.bool_]) -> list[tuple[float, float | None]]:
+    """The score ranges ``[low, high)`` that hold exactly the rows of the picked groups.
+
+    ``score`` is each group's lowest score, highest group first, and a bin's number grows with
+    the score (``floor`` of an increasing function), so every row of group ``g`` scores at least
+    ``score[g]`` and less than ``score[g - 1]``, and every row in that range belongs to ``g``.
+    Runs of picked groups are joined into one range.
+    """
+    ranges: list[tuple[float, float | None]] = []
+    index = np.flatnonzero(pick)
+    runs = np.split(index, np.flatnonzero(np.diff(index) > 1) + 1)
+    for run in runs:
+        top, bottom = int(run[0]), int(run[-1])
+        ranges.append((float(score[bottom]), float(score[top - 1]) if top > 0 else None))
+    return ranges
 
 
 def _constraints(config: DecisionConfig) -> list[Constraint]:

@@ -9,8 +9,11 @@ weighted sums in all resamples at once are one matrix product ``W_bin' X_bin``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import os
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -66,7 +69,8 @@ def bin_sums(
     """Per model, the weighted sums of every bin in every resample, ``(resamples, bins, k)``.
 
     The columns are rows, positives, act, leave, then the extra sums. Block by block of rows
-    (65,536 rows up to 256 resamples), the weights are drawn once; per model the block's rows are
+    (65,536 rows up to 256 resamples), the weights are drawn once, on another core while the
+    block before is summed (:func:`_drawn_ahead`); per model the block's rows are
     ordered by bin, and each bin's sums in all resamples are one product of its weights'
     transpose ``(resamples, rows)`` by its columns ``(rows, k)``. Weights are small whole
     numbers, so rows and positives are exact.
@@ -75,7 +79,7 @@ def bin_sums(
     width = 4 + len(extra)
     totals = [np.zeros((b, resamples, width)) for b in bins]
     product = np.empty((resamples, width))
-    for start, w in weight_blocks(rows.n, resamples, seed):
+    for start, w in _drawn_ahead(weight_blocks(rows.n, resamples, seed)):
         stop = start + w.shape[0]
         x = np.empty((stop - start, width))
         x[:, 0] = 1.0
@@ -96,3 +100,29 @@ def bin_sums(
                 np.matmul(w_sorted[lo:hi].astype(np.float64).T, x_sorted[lo:hi], out=product)
                 total[b] += product
     return [np.ascontiguousarray(t.transpose(1, 0, 2)) for t in totals]
+
+
+T = TypeVar("T")
+
+
+def _drawn_ahead(blocks: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """The items of ``blocks`` in order, each computed in a second thread while the caller works
+    on the ones before (at most ``depth`` waiting).
+
+    Drawing weights is a few large numpy operations that release the GIL; summing a block per
+    bin is many small ones that hold it. So one thread drawing and one summing share the two
+    cores without contending for the GIL, and the blocks are summed in the same order as on
+    one core: the same sums to the last bit.
+    """
+    if (os.cpu_count() or 1) < 2:
+        yield from blocks
+        return
+    done = object()
+    with ThreadPoolExecutor(1) as pool:
+        pending: deque[Future[Any]] = deque(pool.submit(next, blocks, done) for _ in range(depth))
+        while True:
+            item = pending.popleft().result()
+            if item is done:
+                return
+            pending.append(pool.submit(next, blocks, done))
+            yield item
