@@ -24,6 +24,7 @@ not used.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -157,12 +158,21 @@ def retention_counts(
     ok = src.select(**user_cols)
     try:
         if mode == "activity":
-            per_user = _activity(ok, lg, gap_days, end, window_days, keys)
+            per_user = _activity(ok, lg, gap_days, end, keys)
         else:
             per_user = _cancellation(ok, None if inline else lg, end, window_days, keys)
         grouped = per_user.group_by("__arm", *keys, "f", "day").aggregate(n=ibis._.count())
-        rows = fetch_rows(grouped, "the retention counts query")
-        excluded = _excluded(asg, None if inline else lg, end, mode, unit_bounds)
+        checks = _checks(asg, None if inline else lg, end, unit_bounds)
+        # the checks are one-row aggregates joined to every group: one query, one round trip
+        rows = fetch_rows(
+            functools.reduce(lambda a, b: a.cross_join(b), checks, grouped),
+            "the retention counts query",
+        )
+        checked = rows[0] if rows else {}
+        if not rows:  # no usable assignment row, so no group carries the checks: run them alone
+            for check in checks:
+                checked |= fetch_one(check, "the retention checks query")
+        excluded = _excluded(checked, mode, inline)
     except MlroiError:
         raise
     except Exception as exc:  # Ibis type errors while building the expression
@@ -207,7 +217,8 @@ def retention_counts(
     return RetentionCounts(out, _utc(end), excluded, tuple(dict.fromkeys(notes)), per_cohort)
 
 
-def _activity(ok: Any, lg: Any, gap: int, end: float, window: int, keys: list[str]) -> Any:
+def _activity(ok: Any, lg: Any, gap: int, end: float, keys: list[str]) -> Any:
+    """Each user's churn day (NULL for none): within ``[0, f]``, so it needs no clipping."""
     import ibis
 
     joined = lg.filter(lg["__t"].notnull() & (lg["__t"] <= end)).join(ok, "__unit")
@@ -227,16 +238,17 @@ def _activity(ok: Any, lg: Any, gap: int, end: float, window: int, keys: list[st
     churn_day = ibis.ifelse(gap_after & (days["day"] <= days["__f"]), days["day"], None)
     per_user = days.group_by("__unit", "__arm", "__f", *keys).aggregate(churn=churn_day.min())
     columns = {"__arm": per_user["__arm"], "__f": per_user["__f"], "day": per_user["churn"]}
-    return _time_event(per_user, columns | {k: per_user[k] for k in keys}, window)
+    return _time_event(per_user, columns | {k: per_user[k] for k in keys})
 
 
 def _cancellation(ok: Any, lg: Any | None, end: float, window: int, keys: list[str]) -> Any:
     """Each user's first cancellation: from ``lg`` (a table of its own), or from the ``__c``
-    column of the assignments (``lg`` is ``None``)."""
+    column of the assignments (``lg`` is ``None``). Its day since exposure is clipped to
+    ``[-1, window + 1]``: ``-1`` a cancellation before exposure, ``window + 1`` none within any
+    follow-up, NULL none by the end of observation."""
     import ibis
 
     if lg is None:
-        c = ibis.ifelse(ok["__c"] <= end, ok["__c"], None)
         joined = ok
     else:
         first = (
@@ -245,48 +257,47 @@ def _cancellation(ok: Any, lg: Any | None, end: float, window: int, keys: list[s
             .aggregate(__c=lambda t: t["__t"].min())
         )
         joined = ok.left_join(first, "__unit")
-        c = joined["__c"]
-    c_day = ((c - joined["__x"]) / DAY).floor().cast("int64")
-    per_user = {"__arm": joined["__arm"], "__f": joined["__f"], "day": c_day}
-    return _time_event(joined, per_user | {k: joined[k] for k in keys}, window)
+    c, x = joined["__c"], joined["__x"]
+    # one CASE, the day computed once: c < x is exactly a negative day, and LEAST sees no NULL
+    day = ibis.cases(
+        (c.isnull() | (c > end), ibis.null("int64")),
+        (c < x, -1),
+        else_=ibis.least(window + 1, ((c - x) / DAY).floor().cast("int64")),
+    )
+    per_user = {"__arm": joined["__arm"], "__f": joined["__f"], "day": day}
+    return _time_event(joined, per_user | {k: joined[k] for k in keys})
 
 
-def _time_event(table: Any, per_user: dict[str, Any], window: int) -> Any:
+def _time_event(table: Any, per_user: dict[str, Any]) -> Any:
     """``table`` reduced, in one projection, to each user's arm, follow-up ``f`` and churn
-    ``day`` (NULL for none), both clipped to ``[-1, window + 1]`` so that few groups remain:
+    ``day`` (NULL for none), both within ``[-1, window + 1]`` so that few groups remain:
     ``f = -1`` is a user exposed too recently, ``day = -1`` a churn before exposure, and a day
     past ``f`` no churn within the follow-up. Python reads each group's case; the engine does
     only arithmetic per row."""
     import ibis
 
-    f, day = per_user["__f"], per_user["day"]  # GREATEST and LEAST would skip a NULL day
-    f = ibis.ifelse(f < 0, -1, f)
-    day = ibis.cases((day < 0, -1), (day > window + 1, window + 1), else_=day)
+    f = ibis.ifelse(per_user["__f"] < 0, -1, per_user["__f"])
     keys = {k: v for k, v in per_user.items() if k not in ("__arm", "__f", "day")}
-    return table.select(__arm=per_user["__arm"], **keys, f=f, day=day)
+    return table.select(__arm=per_user["__arm"], **keys, f=f, day=per_user["day"])
 
 
-def _excluded(
-    asg: Any, lg: Any | None, end: float, mode: str, bounds: tuple[int, int] | None
-) -> dict[str, int]:
-    """Counts of assignment rows and log rows left out, by reason (one or two aggregations;
-    none over the log when the cancellations are a column of the assignments)."""
+def _checks(asg: Any, lg: Any | None, end: float, bounds: tuple[int, int] | None) -> list[Any]:
+    """One-row aggregations of the assignment rows and log rows to leave out, by reason (none
+    over the log when the cancellations are a column of the assignments); their columns are
+    named ``__a_*`` and ``__l_*`` so that they join to the counts without a clash."""
     import ibis
 
-    a = fetch_one(
+    checks = [
         asg.aggregate(
-            rows=asg["__unit"].count(),
-            units=distinct_count(asg["__unit"], bounds),
-            missing=(asg["__unit"].isnull() | asg["__arm"].isnull() | asg["__x"].isnull()).sum(),
-        ),
-        "the assignment checks query",
-    )
-    out = {
-        "assignment rows with no user, arm or exposure time": int(a.get("missing") or 0),
-        "users assigned more than once": int((a.get("rows") or 0) - (a.get("units") or 0)),
-    }
+            __a_rows=asg["__unit"].count(),
+            __a_units=distinct_count(asg["__unit"], bounds),
+            __a_missing=(
+                asg["__unit"].isnull() | asg["__arm"].isnull() | asg["__x"].isnull()
+            ).sum(),
+        )
+    ]
     if lg is None:
-        return out
+        return checks
     # a hash aggregate, not DISTINCT ON: the earliest exposure of each assigned user
     known = (
         asg.filter(asg["__unit"].notnull())
@@ -294,18 +305,35 @@ def _excluded(
         .aggregate(__x=lambda t: t["__x"].min(), __in=ibis.literal(1))
     )
     joined = lg.left_join(known, "__unit")
-    g = fetch_one(
+    checks.append(
         joined.aggregate(
-            null=(joined["__unit"].isnull() | joined["__t"].isnull()).sum(),
-            unassigned=(joined["__unit"].notnull() & joined["__in"].isnull()).sum(),
-            before=(joined["__t"] < joined["__x"]).fill_null(False).sum(),
-            after=(joined["__t"] > end).fill_null(False).sum(),
-            total=joined["__in"].isnull().count(),
-        ),
-        f"the {mode} log checks query",
+            __l_null=(joined["__unit"].isnull() | joined["__t"].isnull()).sum(),
+            __l_unassigned=(joined["__unit"].notnull() & joined["__in"].isnull()).sum(),
+            __l_before=(joined["__t"] < joined["__x"]).fill_null(False).sum(),
+            __l_after=(joined["__t"] > end).fill_null(False).sum(),
+            __l_total=joined["__in"].isnull().count(),
+        )
     )
-    total, null = int(g.get("total") or 0), int(g.get("null") or 0)
-    unassigned = int(g.get("unassigned") or 0)
+    return checks
+
+
+def _excluded(g: dict[str, Any], mode: str, inline: bool) -> dict[str, int]:
+    """The counts of rows left out, by reason, from the columns of :func:`_checks`.
+
+    Raises:
+        DataError: no row of the log belongs to an assigned user.
+    """
+
+    def n(name: str) -> int:
+        return int(g.get(name) or 0)
+
+    out = {
+        "assignment rows with no user, arm or exposure time": n("__a_missing"),
+        "users assigned more than once": n("__a_rows") - n("__a_units"),
+    }
+    if inline:
+        return out
+    total, null, unassigned = n("__l_total"), n("__l_null"), n("__l_unassigned")
     if total and null + unassigned == total:
         # every user would read as churned (or retained) on day 0: a wrong figure, not a finding
         raise DataError(
@@ -314,10 +342,10 @@ def _excluded(
             " that both tables use the same user ids"
         )
     return out | {
-        f"{mode} rows with no user or time": int(g.get("null") or 0),
-        f"{mode} rows of users missing from the assignments": int(g.get("unassigned") or 0),
-        f"{mode} rows before the user's exposure": int(g.get("before") or 0),
-        f"{mode} rows after the end of observation": int(g.get("after") or 0),
+        f"{mode} rows with no user or time": null,
+        f"{mode} rows of users missing from the assignments": unassigned,
+        f"{mode} rows before the user's exposure": n("__l_before"),
+        f"{mode} rows after the end of observation": n("__l_after"),
     }
 
 
