@@ -155,13 +155,22 @@ def retention_counts(
         x_day = (x / DAY).floor().cast("int64")
         user_cols["__k"] = x_day - (x_day + 3) % 7
         keys = ["__k"]
-    ok = src.select(**user_cols)
     try:
         if mode == "activity":
-            per_user = _activity(ok, lg, gap_days, end, keys)
+            table, per_user = _activity(src.select(**user_cols), lg, gap_days, end, keys)
+        elif inline:  # grouped straight from the source's columns: one scan, no join
+            table, per_user = src, _cancellation_day(user_cols, end, window_days)
         else:
-            per_user = _cancellation(ok, None if inline else lg, end, window_days, keys)
-        grouped = per_user.group_by("__arm", *keys, "f", "day").aggregate(n=ibis._.count())
+            table = src.select(**user_cols).left_join(_first_cancellation(lg, end), "__unit")
+            columns = {k: table[k] for k in [*user_cols, "__c"]}
+            per_user = _cancellation_day(columns, end, window_days)
+        f = per_user["__f"]  # -1: exposed too recently to follow
+        grouped = table.group_by(
+            __arm=per_user["__arm"],
+            **{k: per_user[k] for k in keys},
+            f=ibis.ifelse(f < 0, -1, f),
+            day=per_user["day"],
+        ).aggregate(n=ibis._.count())
         checks = _checks(asg, None if inline else lg, end, unit_bounds)
         # the checks are one-row aggregates joined to every group: one query, one round trip
         rows = fetch_rows(
@@ -217,8 +226,11 @@ def retention_counts(
     return RetentionCounts(out, _utc(end), excluded, tuple(dict.fromkeys(notes)), per_cohort)
 
 
-def _activity(ok: Any, lg: Any, gap: int, end: float, keys: list[str]) -> Any:
-    """Each user's churn day (NULL for none): within ``[0, f]``, so it needs no clipping."""
+def _activity(
+    ok: Any, lg: Any, gap: int, end: float, keys: list[str]
+) -> tuple[Any, dict[str, Any]]:
+    """A table of one row per user and its arm, follow-up ``__f`` and churn ``day`` (NULL for
+    none; within ``[0, f]``, so it needs no clipping)."""
     import ibis
 
     joined = lg.filter(lg["__t"].notnull() & (lg["__t"] <= end)).join(ok, "__unit")
@@ -238,47 +250,34 @@ def _activity(ok: Any, lg: Any, gap: int, end: float, keys: list[str]) -> Any:
     churn_day = ibis.ifelse(gap_after & (days["day"] <= days["__f"]), days["day"], None)
     per_user = days.group_by("__unit", "__arm", "__f", *keys).aggregate(churn=churn_day.min())
     columns = {"__arm": per_user["__arm"], "__f": per_user["__f"], "day": per_user["churn"]}
-    return _time_event(per_user, columns | {k: per_user[k] for k in keys})
+    return per_user, columns | {k: per_user[k] for k in keys}
 
 
-def _cancellation(ok: Any, lg: Any | None, end: float, window: int, keys: list[str]) -> Any:
-    """Each user's first cancellation: from ``lg`` (a table of its own), or from the ``__c``
-    column of the assignments (``lg`` is ``None``). Its day since exposure is clipped to
-    ``[-1, window + 1]``: ``-1`` a cancellation before exposure, ``window + 1`` none within any
-    follow-up, NULL none by the end of observation."""
+def _first_cancellation(lg: Any, end: float) -> Any:
+    """Each user's first cancellation (``__c``) by the end of observation, from a log table."""
+    return (
+        lg.filter(lg["__t"].notnull() & (lg["__t"] <= end))
+        .group_by("__unit")
+        .aggregate(__c=lambda t: t["__t"].min())
+    )
+
+
+def _cancellation_day(user: dict[str, Any], end: float, window: int) -> dict[str, Any]:
+    """``user``'s columns with the ``day`` of the cancellation ``__c`` since exposure ``__x``,
+    clipped to ``[-1, window + 1]`` so that few groups remain: ``-1`` a cancellation before
+    exposure, ``window + 1`` none within any follow-up, NULL none by the end of observation.
+    With ``f = -1`` for a user exposed too recently, Python reads each group's case; the engine
+    does only arithmetic per row."""
     import ibis
 
-    if lg is None:
-        joined = ok
-    else:
-        first = (
-            lg.filter(lg["__t"].notnull() & (lg["__t"] <= end))
-            .group_by("__unit")
-            .aggregate(__c=lambda t: t["__t"].min())
-        )
-        joined = ok.left_join(first, "__unit")
-    c, x = joined["__c"], joined["__x"]
+    c, x = user["__c"], user["__x"]
     # one CASE, the day computed once: c < x is exactly a negative day, and LEAST sees no NULL
     day = ibis.cases(
         (c.isnull() | (c > end), ibis.null("int64")),
         (c < x, -1),
         else_=ibis.least(window + 1, ((c - x) / DAY).floor().cast("int64")),
     )
-    per_user = {"__arm": joined["__arm"], "__f": joined["__f"], "day": day}
-    return _time_event(joined, per_user | {k: joined[k] for k in keys})
-
-
-def _time_event(table: Any, per_user: dict[str, Any]) -> Any:
-    """``table`` reduced, in one projection, to each user's arm, follow-up ``f`` and churn
-    ``day`` (NULL for none), both within ``[-1, window + 1]`` so that few groups remain:
-    ``f = -1`` is a user exposed too recently, ``day = -1`` a churn before exposure, and a day
-    past ``f`` no churn within the follow-up. Python reads each group's case; the engine does
-    only arithmetic per row."""
-    import ibis
-
-    f = ibis.ifelse(per_user["__f"] < 0, -1, per_user["__f"])
-    keys = {k: v for k, v in per_user.items() if k not in ("__arm", "__f", "day")}
-    return table.select(__arm=per_user["__arm"], **keys, f=f, day=per_user["day"])
+    return user | {"day": day}
 
 
 def _checks(asg: Any, lg: Any | None, end: float, bounds: tuple[int, int] | None) -> list[Any]:
