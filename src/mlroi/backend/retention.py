@@ -16,7 +16,7 @@ not used.
 * Activity log (non-contractual): the exposure day counts as active; a user churns on the first
   active day ``L <= F`` followed by more than ``gap`` days without activity (the next active day
   after ``L + gap``, or none by the end of observation). One window function (``lead``) over the
-  distinct active days of each user finds it.
+  active days of each user finds it.
 * Cancellations (contractual): a user churns on the day of their first cancellation if it is at
   most ``F``; otherwise they are censored at ``F``.
 """
@@ -240,7 +240,10 @@ def _activity(
         .filter((ibis._.day >= 0) & (ibis._.day <= ibis._["__f"] + gap))
         .select(__unit=ibis._["__unit"].cast(ok["__unit"].type()), day=ibis._.day)
     )
-    days = active.union(ok.select("__unit", day=ibis.literal(0, "int64")), distinct=True)
+    # not made distinct (a hash aggregate as costly as the window): of the copies of a day, the
+    # last in the window's order sees the next later day, the others see the same day (a gap
+    # of 0, never churn), so the first churn day is the same
+    days = active.union(ok.select("__unit", day=ibis.literal(0, "int64")))
     w = ibis.window(group_by="__unit", order_by="day")
     days = days.mutate(nxt=days["day"].lead().over(w))
     days = days.join(ok.select("__unit", "__arm", "__e", "__f", *keys), "__unit")
