@@ -21,6 +21,9 @@ with ``os.wait4``, data loading and imports included):
   the log-rank test.
 - ``floor``: one hand-written DuckDB query of the same per-arm, per-day counts (follow-up capped
   at the window, users too recent dropped), then the Kaplan-Meier products in numpy.
+- ``floor with the check``: the floor's query with the count of users assigned more than once
+  that mlroi also makes (a bitmap over the id range, cross-joined): the floor doing mlroi's
+  work. The ids are ``0 .. users - 1`` by construction.
 - ``lifelines (fit only)``: ``KaplanMeierFitter`` per arm and ``logrank_test`` on per-user
   durations and flags already in pandas (only up to ``--lifelines-max`` users). Only the fit is
   timed: the durations come, untimed, from the floor's query without its last GROUP BY (with
@@ -257,15 +260,21 @@ def _floor_sql(a: argparse.Namespace) -> str:
     )
 
 
-def worker_floor(a: argparse.Namespace) -> dict[str, Any]:
+def worker_floor(a: argparse.Namespace, *, check: bool = False) -> dict[str, Any]:
     import duckdb
     import numpy as np
 
     con = duckdb.connect()
     sql = _floor_sql(a)
+    if check:  # users assigned twice, as mlroi counts them: a bitmap over the id range
+        sql = (
+            f"select * from ({sql}) cross join (select count(user_id) - bit_count("
+            f"bitstring_agg(user_id, 0, {a.users - 1})) as twice"
+            f" from read_parquet('{_data_path(a.users)}'))"
+        )
 
     def run() -> dict[str, Any]:
-        rows = con.execute(sql).fetchall()
+        rows = [r[:4] for r in con.execute(sql).fetchall()]
         out = {}
         for arm in ("control", "treatment"):
             mine = [r for r in rows if r[0] == arm]
@@ -281,6 +290,10 @@ def worker_floor(a: argparse.Namespace) -> dict[str, Any]:
         return out
 
     return timed(run, a.repeats)
+
+
+def worker_floor_check(a: argparse.Namespace) -> dict[str, Any]:
+    return worker_floor(a, check=True)
 
 
 def _lifelines_fit(df: Any) -> dict[str, Any]:
@@ -367,6 +380,7 @@ WORKERS = {
     "mlroi": worker_mlroi,
     "mlroi counts": worker_mlroi_counts,
     "floor": worker_floor,
+    "floor with the check": worker_floor_check,
     "lifelines (fit only)": worker_lifelines,
     "lifelines (read + fit)": worker_lifelines_read,
 }
@@ -400,7 +414,7 @@ def main() -> None:
         missing = True
     if missing:
         _run_worker("generate", a)
-    names = ["mlroi", "mlroi counts", "floor"]
+    names = ["mlroi", "mlroi counts", "floor", "floor with the check"]
     if a.users <= a.lifelines_max:
         names += ["lifelines (fit only)", "lifelines (read + fit)"]
     results = {}
