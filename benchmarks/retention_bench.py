@@ -232,9 +232,10 @@ with u as (
          floor((epoch(TIMESTAMP '{end}') - epoch(first_exposure)) / 86400)::bigint as e
   from read_parquet('{path}')
 ), d as (
-  select distinct a.user_id, floor((epoch(a.ts) - u.x) / 86400)::bigint as day
+  select a.user_id, floor((epoch(a.ts) - u.x) / 86400)::bigint as day
   from read_parquet('{activity}') a join u using (user_id)
   where a.ts <= TIMESTAMP '{end}' and epoch(a.ts) >= u.x
+    and floor((epoch(a.ts) - u.x) / 86400)::bigint <= u.f + {gap}
 ), g as (
   select user_id, day, lead(day) over (partition by user_id order by day) as nxt from d
 ), c as (
@@ -249,6 +250,9 @@ from c group by all
 
 
 def _floor_sql(a: argparse.Namespace) -> str:
+    """The floor's query. From an activity log, the active days are not made distinct (of the
+    copies of a day, the last sees the next later day, so the churn day is the same) and days
+    past the follow-up and gap are dropped before the window: the fastest form found."""
     if a.mode == "churn":
         return FLOOR_SQL.format(end=END.isoformat(sep=" "), path=_data_path(a.users), window=WINDOW)
     return FLOOR_ACTIVITY_SQL.format(
