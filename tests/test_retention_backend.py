@@ -312,3 +312,24 @@ def test_with_no_usable_assignment_the_log_check_still_names_the_mismatch() -> N
             window_days=60,
             observation_end=END,
         )
+
+
+def test_several_activities_on_one_day_count_as_that_day_once() -> None:
+    # the window reads every copy of a day: only the last copy sees the next later day
+    x = pd.Timestamp("2026-01-01")
+    asg = pd.DataFrame({"user_id": [1], "variant": ["c"], "first_exposure": [x]})
+    hours = [1, 2, 5 * 24, 5 * 24 + 3, 5 * 24 + 9, 30 * 24, 30 * 24 + 1]
+    act = pd.DataFrame({"user_id": [1] * 7, "ts": [x + pd.Timedelta(hours=h) for h in hours]})
+    got = retention_counts(
+        ibis.memtable(asg),
+        ibis.memtable(act),
+        mode="activity",
+        unit="user_id",
+        variant="variant",
+        exposure="first_exposure",
+        timestamp="ts",
+        gap_days=14,
+        window_days=60,
+        observation_end=END,
+    )
+    assert got.rows == (("c", 5, 1, 0),)  # active on days 0, 5 and 30: churned on day 5
