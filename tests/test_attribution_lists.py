@@ -175,3 +175,49 @@ def test_times_beyond_the_keys_fall_back_to_the_window_query(
     lists, windows = both(monkeypatch, t, o)
     assert lists.path == ["ad"] and lists.converted.tolist() == [True]
     assert_same(lists, windows)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_log_reduced_in_parts_of_its_users_gives_the_same_table(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    from mlroi.backend import attribution
+    from mlroi.backend.execute import watching
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    users = [f"u{i}" for i in range(40)]
+    t, o = logs(
+        [
+            (
+                str(rng.choice(users)),
+                float(rng.integers(0, 60 * 24)),
+                str(rng.choice(["ad", "email", "search", "rec_click"])),
+                str(rng.choice(["i1", "i2"])),
+            )
+            for _ in range(n)
+        ]
+        + [("u1", 7.0, None, None)],
+        [
+            (
+                str(rng.choice(users)),
+                f"o{i}",
+                float(rng.integers(0, 60 * 24)),
+                float(rng.integers(-5, 50)),
+                None,
+            )
+            for i in range(n // 4)
+        ]
+        # an order with lines of two users: it goes to the smaller id
+        + [("u7", "o1", 100.0, 12.5, None), ("u3", "o1", 101.0, 1.0, None)],
+    )
+    settings: dict[str, Any] = {"lookback_days": 10, "half_life_days": 2, "max_touches": 3}
+    whole = journey_counts(ibis.memtable(t), ibis.memtable(o), COLS, **settings)
+    monkeypatch.setattr(attribution, "PART_ROWS", 60)  # 401 rows: 7 parts
+    purposes: list[str] = []
+    with watching(lambda _, purpose: purposes.append(purpose)):
+        lists, windows = both(monkeypatch, t, o, **settings)
+    assert "the path-count query (part 7 of 7)" in purposes
+    assert lists.counts["converting_journeys"] > 0
+    assert_same(lists, whole)
+    assert_same(lists, windows)

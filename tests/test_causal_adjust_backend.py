@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 
 from causal_adjust_data import COVARIATES, users
+from mlroi.backend import causal_adjust, spill
 from mlroi.causal.adjust import analyse_adjustment
 from mlroi.causal.adjust_fit import fit_adjustment
 from mlroi.causal.adjust_rows import ArrayReducer
-from mlroi.errors import DataError, SpecError
+from mlroi.errors import BackendError, DataError, SpecError
 from mlroi.spec.causal_adjust import AdjustmentConfig
 
 
@@ -40,10 +41,20 @@ def _array_fit(frame: pd.DataFrame):
     )
 
 
-def test_backend_path_equals_the_array_path(tmp_path) -> None:
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_backend_path_equals_the_array_path(tmp_path, monkeypatch, in_memory: bool) -> None:
+    if not in_memory:  # no budget for rows in memory: every pass an aggregate query
+        monkeypatch.setattr(causal_adjust, "ROWS_IN_MEMORY", 0)
     frame = _frame()
     frame.to_parquet(tmp_path / "users.parquet")
     result = analyse_adjustment(_config(), base=tmp_path)
+    if in_memory:
+        assert result.notes[0].startswith(
+            "rows read into memory: the 2,000 complete rows' treatment, outcome and 4"
+            " covariates (under 1 MiB) were read once after one check query"
+        )
+    else:
+        assert result.notes[0].startswith("rows never left the backend: ")
     fit = _array_fit(frame)
     for name, e in fit.estimates["att"].items():
         assert result.estimates[name].estimate == pytest.approx(e.estimate, rel=1e-8)
@@ -53,6 +64,26 @@ def test_backend_path_equals_the_array_path(tmp_path) -> None:
     assert result.propensity_histogram["treated"] == fit.histogram[1]
     assert result.passes == fit.passes + 1
     assert result.sources == ("users: users.parquet",)
+
+
+def test_a_memory_limit_halves_the_budget_for_rows_in_memory(monkeypatch) -> None:
+    assert causal_adjust._memory_budget() == causal_adjust.ROWS_IN_MEMORY == 2**30
+    limited = spill.Settings(temp_root=None, memory_limit="700MB", max_temp_size=None)
+    monkeypatch.setattr(spill, "settings", lambda: limited)
+    assert causal_adjust._memory_budget() == 350_000_000
+    assert spill.size_bytes("2GiB") == 2 * 2**30
+    assert spill.size_bytes(" 1.5 kb ") == 1500
+
+
+def test_rows_that_change_while_read_are_an_error_not_a_wrong_number(monkeypatch) -> None:
+    original = causal_adjust.stream_columns
+
+    def one_batch_short(query, purpose, take):  # the table lost rows after the check query
+        original(query.limit(1000), purpose, take)
+
+    monkeypatch.setattr(causal_adjust, "stream_columns", one_batch_short)
+    with pytest.raises(BackendError, match=r"^the table changed while it was read: 1,000"):
+        analyse_adjustment(_config(), table=_frame())
 
 
 def test_rows_with_missing_values_are_counted_and_left_out() -> None:
@@ -121,3 +152,12 @@ def test_a_binary_outcome_gets_its_e_value_on_the_risk_ratio() -> None:
     continuous = analyse_adjustment(_config(), table=frame)
     assert continuous.sensitivity is not None
     assert continuous.sensitivity.scale == "standardized difference"
+
+
+def test_rows_in_memory_give_the_same_bits_every_run(monkeypatch) -> None:
+    """The chunks' sums are computed on every core but added up in the chunks' order."""
+    monkeypatch.setattr(ArrayReducer, "chunk", 256)
+    frame = _frame(5000)
+    first = analyse_adjustment(_config(), table=frame).to_dict()
+    for _ in range(3):
+        assert analyse_adjustment(_config(), table=frame).to_dict() == first

@@ -1,5 +1,6 @@
-"""PostgreSQL and Spark give the adjustment design's estimates DuckDB gives: every pass is one
-aggregate query of sums, so the engines agree to rounding."""
+"""PostgreSQL and Spark give the adjustment design's estimates DuckDB gives: on a server every
+pass is one aggregate query of sums, on DuckDB numpy on the rows read into memory, and the two
+agree to rounding."""
 
 from __future__ import annotations
 
@@ -36,3 +37,5 @@ def test_server_estimates_equal_duckdb_estimates(
         assert server.estimates[name].estimate == pytest.approx(iv.estimate, rel=1e-9)
         assert server.estimates[name].std_error == pytest.approx(iv.std_error, rel=1e-9)
     assert server.propensity_histogram == duck.propensity_histogram
+    assert duck.notes[0].startswith("rows read into memory: ")
+    assert server.notes[0].startswith("rows never left the backend: ")

@@ -180,6 +180,8 @@ def test_attribution_reads_the_paths_the_counts_and_each_influence_rule_once(
         }
     )
     assert purposes(lambda: attribute(config, seed=1)) == [
+        # the touchpoint log's rows (from the Parquet footer): a large log is reduced in parts
+        "the size of the touchpoint log",
         # the journeys: per path, conversion and position, counts and values
         "the path-count query",
         # rows, duplicates, irregular orders of both logs: one-row aggregates, cross-joined

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mlroi.backend import spill
-from mlroi.backend.execute import fetch_rows
+from mlroi.backend.execute import fetch_rows, watching
 from mlroi.cli import app
 from mlroi.errors import BackendError, SpecError
 from mlroi.sources.open import default_connection, end_run, open_table
@@ -300,3 +300,106 @@ def test_a_spill_option_after_the_command_says_where_it_goes(tmp_path: Path, ids
         "error: No such option: --memory-limit (an option of mlroi itself: give it before the"
         " command, `mlroi --memory-limit ... experiment ...`)"
     )
+
+
+# --- the limit mlroi sets for the queries that hold a whole log --------------------------------
+
+
+def current_limit(con: Any) -> str:
+    return str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+
+def test_bounded_queries_run_under_mlroi_s_limit_and_the_default_returns_after(
+    tmp_path: Path,
+) -> None:
+    spill.configure(temp_dir=tmp_path)
+    con = default_connection().con
+    before = current_limit(con)
+    with spill.bounded(con) as limit:
+        assert limit == current_limit(con) == "610.3 MiB"  # 640 MB in DuckDB's binary units
+    assert current_limit(con) == before
+
+
+def test_a_limit_the_user_set_is_kept_in_bounded_queries(tmp_path: Path) -> None:
+    spill.configure(temp_dir=tmp_path, memory_limit="2GB")
+    con = default_connection().con
+    with spill.bounded(con) as limit:
+        assert limit is None and current_limit(con) == "1.8 GiB"
+
+
+def test_bounded_leaves_connections_mlroi_did_not_set_up_alone() -> None:
+    con = duckdb.connect()
+    before = current_limit(con)
+    with spill.bounded(con) as limit:
+        assert limit is None and current_limit(con) == before
+
+
+def test_the_journeys_run_again_under_duckdb_s_limit_when_mlroi_s_is_too_small(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from mlroi.backend.attribution import LogColumns, journey_counts
+    from mlroi.demo.journeys import generate_journey_logs
+
+    for name, table in generate_journey_logs(2_000, seed=3).items():
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+    cols = LogColumns(
+        *["user_id", "ts", "channel", "item_id", "user_id", "order_id", "ts", "revenue", "item_id"]
+    )
+
+    def counts() -> Any:
+        return journey_counts(
+            open_table(tmp_path / "touchpoints.parquet"),
+            open_table(tmp_path / "orders.parquet"),
+            cols,
+            lookback_days=30,
+            half_life_days=7,
+            max_touches=50,
+        )
+
+    spill.configure(temp_dir=tmp_path, memory_limit="1GB")
+    want = counts()
+    end_run()  # a new connection, with DuckDB's own limit
+    spill.configure(temp_dir=tmp_path)
+    monkeypatch.setattr(spill, "BOUNDED_MEMORY", "2MB")  # the path-count query needs more
+    purposes: list[str] = []
+    with watching(lambda _, purpose: purposes.append(purpose)):
+        got = counts()
+    # the list query, then the window query, ran out of memory; then the list query again
+    assert purposes.count("the path-count query") == 3
+    assert got.path == want.path and got.counts == want.counts and got.memory_limit is None
+    assert current_limit(default_connection().con) != "1.9 MiB"
+
+
+def test_an_attribution_that_spilled_under_mlroi_s_limit_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from mlroi.attribution.analysis import attribute
+    from mlroi.attribution.config import AttributionConfig
+    from mlroi.demo.journeys import generate_journey_logs
+
+    for name, table in generate_journey_logs(1_000, seed=3).items():
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+    config = AttributionConfig.model_validate(
+        {
+            "touchpoints": {"path": str(tmp_path / "touchpoints.parquet")},
+            "orders": {"path": str(tmp_path / "orders.parquet")},
+            "resamples": 0,
+        }
+    )
+    spill.configure(temp_dir=tmp_path)
+    assert not any("memory limit" in n for n in attribute(config).notes)
+    # a spill too small to see on these logs: the run's report says one happened
+    monkeypatch.setattr(spill, "report", lambda: spill.SpillReport(tmp_path, 1, "x"))
+    (note,) = [n for n in attribute(config).notes if "memory limit" in n]
+    assert "(610.3 MiB, when none is given), so DuckDB spilled to disk" in note
+
+
+def test_a_limit_set_in_a_duckdb_url_is_kept_in_bounded_queries(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "user.duckdb"), config={"memory_limit": "2GB"})
+    spill.setup(con)
+    with spill.bounded(con) as limit:
+        assert limit is None and current_limit(con) == "1.8 GiB"

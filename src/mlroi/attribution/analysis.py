@@ -6,6 +6,7 @@ analysis on a path table built in Python (notebooks, tests).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -143,7 +144,7 @@ def attribute(
     if config.incremental is not None:
         incremental = incremental_revenue(config.incremental, readout, level)
     step("fitting the models")
-    return attribute_paths(
+    result = attribute_paths(
         table,
         models=config.models,
         markov=config.markov,
@@ -160,6 +161,14 @@ def attribute(
         data=counts.counts,
         sources={"touchpoints": _describe(config.touchpoints), "orders": _describe(config.orders)},
     )
+    if counts.memory_limit is None:
+        return result
+    note = (
+        "The logs did not fit in the DuckDB memory limit mlroi sets for reducing them to"
+        f" journeys ({counts.memory_limit}, when none is given), so DuckDB spilled to disk; a"
+        " larger limit (mlroi --memory-limit, or MLROI_MEMORY_LIMIT) keeps them in memory."
+    )
+    return dataclasses.replace(result, notes=(*result.notes, note))
 
 
 def _describe(source: object) -> str:

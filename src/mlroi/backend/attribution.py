@@ -23,16 +23,18 @@ How the logs become journeys (the documented handling of bad input):
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
+from mlroi.backend import spill
 from mlroi.backend.capabilities import capabilities, engine
 from mlroi.backend.checks import require_columns
 from mlroi.backend.columns import distinct_count, exact_sum
-from mlroi.backend.execute import fetch_columns, fetch_one
+from mlroi.backend.execute import drop, fetch_columns, fetch_one, materialize
 from mlroi.errors import BackendError, DataError
 
 SEPARATOR = "\x1f"
@@ -74,6 +76,9 @@ class JourneyCounts:
         counts: irregular rows by kind (see the module docstring), and the logs' sizes.
         first_time, last_time: the period the logs cover (ISO text).
         time_zone: the logs' time zone (``None`` for naive timestamps).
+        memory_limit: the memory limit mlroi gave DuckDB for these queries (DuckDB's text,
+            ``"610.3 MiB"``; :func:`mlroi.backend.spill.bounded`) when the run spilled under
+            it, else ``None``.
     """
 
     path: list[str]
@@ -89,6 +94,7 @@ class JourneyCounts:
     first_time: str
     last_time: str
     time_zone: str | None
+    memory_limit: str | None = None
 
 
 def _check(touches: Any, orders: Any, cols: LogColumns) -> str | None:
@@ -165,7 +171,12 @@ def _integer_users(touches: Any, orders: Any, cols: LogColumns) -> bool:
 
 
 def _prepared(
-    touches: Any, orders: Any, cols: LogColumns, *, integer_users: bool = False
+    touches: Any,
+    orders: Any,
+    cols: LogColumns,
+    *,
+    integer_users: bool = False,
+    line_counts: bool = False,
 ) -> tuple[Any, Any, Any]:
     """Distinct touches, distinct order lines, and orders (one row per order id).
 
@@ -196,6 +207,8 @@ def _prepared(
         several_users=lines.user.min() != lines.user.max(),
         time=lines.time.min(),
         net=exact_sum(lines.revenue),
+        # with line_counts, the count query reads the order lines' counts from the orders
+        **({"lines": lines.count(), "last_line": lines.time.max()} if line_counts else {}),
     )
     o = o.mutate(value=ibis.greatest(o.net, 0.0))
     return t, lines, o
@@ -216,13 +229,66 @@ def journey_counts(
     ``exclude`` channels are left out of the journeys (counted); ``decay`` asks for the
     time-decay sums. Where the engine sorts and transforms lists (DuckDB), each journey's
     touches become one sorted list (:func:`_rows_by_lists`); elsewhere window functions number
-    them (:func:`_rows_by_windows`). Both give the same rows.
+    them (:func:`_rows_by_windows`). Both give the same rows. On mlroi's own DuckDB connection,
+    with no memory limit set by the user, the queries run under
+    :data:`mlroi.backend.spill.BOUNDED_MEMORY` (they hold every touch at once; if one runs out
+    of memory there, they run again under DuckDB's own limit), and a log of more than
+    :data:`PART_ROWS` touch rows is reduced in parts of its users (:func:`_rows_in_parts`).
 
     Raises:
         DataError: a column is missing, a time column is not a timestamp, the zones differ,
             or a channel name holds the path separator.
     """
     zone = _check(touches, orders, cols)
+    made: list[Any] = []  # temporary tables of a query in parts, dropped at the end
+
+    def reduce() -> dict[str, Any]:
+        return _journey_counts(
+            touches,
+            orders,
+            cols,
+            lookback_days=lookback_days,
+            half_life_days=half_life_days,
+            max_touches=max_touches,
+            exclude=exclude,
+            decay=decay,
+            made=made,
+        )
+
+    limit = None
+    try:
+        try:
+            with spill.bounded(getattr(engine(touches), "con", None)) as limit:
+                got = reduce()
+        except BackendError:
+            if limit is None:
+                raise
+            # an operator DuckDB cannot spill outgrew mlroi's limit: again with DuckDB's own
+            for table in made:
+                drop(table)
+            made.clear()
+            limit = None
+            got = reduce()
+    finally:
+        for table in made:
+            drop(table)
+    spilled = limit if limit is not None and spill.report() is not None else None
+    return JourneyCounts(**{**got, "time_zone": zone, "memory_limit": spilled})
+
+
+def _journey_counts(
+    touches: Any,
+    orders: Any,
+    cols: LogColumns,
+    *,
+    lookback_days: float,
+    half_life_days: float,
+    max_touches: int,
+    exclude: Sequence[str],
+    decay: bool,
+    made: list[Any],
+) -> dict[str, Any]:
+    """The fields of :func:`journey_counts`' result but its time zone and memory limit."""
     t_all, lines, o = _prepared(touches, orders, cols)
     shape: dict[str, Any] = {
         "lookback_days": lookback_days,
@@ -230,17 +296,29 @@ def journey_counts(
         "max_touches": max_touches,
         "decay": decay,
     }
-    got = None
+    got = counted = None
     if _by_lists(touches):  # integer user ids are compared as BIGINT there
         integer_users = _integer_users(touches, orders, cols)
-        t, _, o_rows = _prepared(touches, orders, cols, integer_users=integer_users)
+        size = fetch_one(touches.aggregate(n=touches.count()), "the size of the touchpoint log")
+        parts = max(1, math.ceil(int(size.get("n") or 0) / PART_ROWS))
+        t, _, o_rows = _prepared(
+            touches, orders, cols, integer_users=integer_users, line_counts=parts > 1
+        )
         # the channel names from their own scan: reading them from the touches' DISTINCT would
         # make DuckDB keep that whole intermediate for two readers
         names = touches.select(channel=touches[cols.channel].cast("string")).distinct()
-        by_lists = _rows_by_lists(_kept(t, exclude), o_rows, _kept(names, exclude), **shape)
-        _allow_lambdas(by_lists)
+        t, names = _kept(t, exclude), _kept(names, exclude)
         try:
-            got = fetch_columns(by_lists, "the path-count query")
+            if parts == 1:
+                by_lists = _rows_by_lists(t, o_rows, names, **shape)
+                _allow_lambdas(by_lists)
+                got = fetch_columns(by_lists, "the path-count query")
+            else:
+
+                def count(orders_made: Any) -> dict[str, Any]:
+                    return _irregular(t_all, lines, orders_made, touches, orders, cols, exclude, 0)
+
+                got, counted = _rows_in_parts(t, o_rows, names, parts, made, shape, count)
         except BackendError:  # a time the keys cannot hold: the window query reads any
             got = None
         if got is not None and np.max(got["channels"], initial=0) >= CHANNEL_CODES:
@@ -249,7 +327,12 @@ def journey_counts(
         by_windows = _rows_by_windows(_kept(t_all, exclude), o, **shape)
         got = fetch_columns(by_windows, "the path-count query")
     kept_touches = float(np.sum(np.ma.getdata(got["touches"])))
-    counts = _irregular(t_all, lines, o, touches, orders, cols, exclude, kept_touches)
+    if counted is None:
+        counts = _irregular(t_all, lines, o, touches, orders, cols, exclude, kept_touches)
+    else:  # counted before the journeys, with no kept touches
+        counts = counted
+        counts["distinct_touches"] += kept_touches
+        counts["duplicate_touches"] -= kept_touches
     path_col = got["path"]
     named = ~np.ma.getmaskarray(path_col) & np.array(
         [p is not None and p != "" for p in np.ma.getdata(path_col)], dtype=bool
@@ -269,7 +352,7 @@ def journey_counts(
     timed = named & conv & (pos >= 0)
     rows = {k: v[head] for k, v in got.items()}
     names = [str(p) for p in rows["path"]]
-    return JourneyCounts(
+    return dict(
         path=names,
         converted=np.asarray(rows["converted"], dtype=bool),
         journeys=np.asarray(rows["journeys"], dtype=np.float64),
@@ -282,7 +365,6 @@ def journey_counts(
         counts=counts,
         first_time=str(counts.pop("_first")),
         last_time=str(counts.pop("_last")),
-        time_zone=zone,
     )
 
 
@@ -362,6 +444,60 @@ def _rows_by_windows(
     )
 
 
+PART_ROWS = 10_000_000
+"""Touch rows per part of the path-count query on DuckDB (:func:`_rows_in_parts`): a larger
+log is reduced to journeys in parts of its users, so that the memory each part holds stays
+under :data:`mlroi.backend.spill.BOUNDED_MEMORY` without spilling (which costs more than the
+parts' extra scans)."""
+
+
+def _rows_in_parts(
+    t: Any,
+    o: Any,
+    channels: Any,
+    parts: int,
+    made: list[Any],
+    shape: dict[str, Any],
+    count: Callable[[Any], dict[str, Any]],
+) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, Any]]:
+    """The rows of :func:`_rows_by_lists` from ``parts`` queries, each over the users whose id
+    hashes to its part, merged by a last query: the same numbers, as the parts' sums are exact.
+
+    The orders (one row per order id, with their lines' counts) are made once as a temporary
+    table, counted (``count`` of that table: the count query) and reduced to the users' order
+    times (:func:`_slots`, another) before the parts run; the channel names are made once too.
+    Every table made is appended to ``made``. Returns the rows and the counts.
+    """
+    orders = materialize(o, "the orders of the logs")
+    made.append(orders)
+    counted = count(orders)
+    # the types of the query's columns (a stored timestamp gains a precision Ibis compares)
+    typed = orders.select(**{c: orders[c].cast(o.schema()[c]) for c in o.columns})
+    slots = materialize(_slots(typed), "the order times of the users")
+    made.append(slots)
+    drop(orders)  # its memory is the parts'
+    slots = slots.select(**{c: slots[c].cast(_slots(o).schema()[c]) for c in slots.columns})
+    lookup = materialize(_lookup(channels), "the channel names")
+    made.append(lookup)
+    pieces = []
+    for part in range(parts):
+
+        def mine(x: Any, part: int = part) -> Any:
+            return (x.user.hash() % parts + parts) % parts == part  # the hash is signed
+
+        codes = _codes_by_lists(t.filter(mine(t)), slots.filter(mine(slots)), lookup, **shape)
+        _allow_lambdas(codes)
+        pieces.append(materialize(codes, f"the path-count query (part {part + 1} of {parts})"))
+        made.append(pieces[-1])
+    union = functools.reduce(lambda a, b: a.union(b, distinct=False), pieces)
+    merged = union.group_by(["codes", "converted", "position"]).aggregate(
+        **{c: union[c].sum() for c in (*COUNTS, *SUMS)}
+    )
+    rows = _named(merged, lookup)
+    _allow_lambdas(rows)
+    return fetch_columns(rows, "the path-count query"), counted
+
+
 def _by_lists(touches: Any) -> bool:
     """Whether the engine builds the path table from per-journey lists (:func:`_rows_by_lists`)."""
     caps = capabilities(touches)
@@ -374,10 +510,41 @@ def _allow_lambdas(query: Any) -> None:
     engine(query).raw_sql("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
 
 
-def _rows_by_lists(
+def _rows_by_lists(t: Any, o: Any, channels: Any, **shape: Any) -> Any:
+    """The rows of :func:`_rows_by_windows` from one query (:func:`_codes_by_lists`, named by
+    :func:`_named`); ``channels`` holds the distinct channel names of ``t``."""
+    lookup = _lookup(channels)
+    return _named(_codes_by_lists(t, o, lookup, **shape), lookup)
+
+
+def _lookup(channels: Any) -> Any:
+    """The channel names of ``channels`` sorted in one row (``names``), and their number
+    (``channels``): a touch's channel code is 1 + its name's place there."""
+    names = channels.filter(channels.channel.notnull())
+    return names.aggregate(
+        names=names.channel.collect(order_by=names.channel), channels=names.count()
+    )
+
+
+def _slots(o: Any) -> Any:
+    """The orders (``o``) as each user's order times, latest first (``j`` = 1, 2...), with the
+    value of the first order by id at each (the touches before that time go to it, as in
+    :func:`_rows_by_windows`)."""
+    import ibis
+
+    slots = o.group_by(["user", "time"]).aggregate(value=o.value.argmin(o.order_id))
+    return slots.mutate(
+        j=ibis.row_number().over(
+            group_by=slots.user, order_by=ibis.desc(slots.time, nulls_first=True)
+        )
+        + 1
+    )
+
+
+def _codes_by_lists(
     t: Any,
     o: Any,
-    channels: Any,
+    lookup: Any,
     *,
     lookback_days: float,
     half_life_days: float,
@@ -393,23 +560,18 @@ def _rows_by_lists(
     the touch's time in microseconds and its channel's rank by name (:data:`CHANNEL_CODES`
     of them), sorted once (the windows' order: time, then channel) and cut to its last
     ``max_touches``; the time decay's lags, weights and shares are list functions. Journeys are
-    grouped by their channel codes, the converting journeys' shares unnested by position, and
-    the codes turned into names on the grouped rows.
+    grouped by their channel codes (the sums exact, ``DECIMAL``: rows of several users'
+    parts add up to the same numbers), the converting journeys' shares unnested by position;
+    :func:`_named` turns the codes into names on the grouped rows.
 
-    ``channels`` holds the distinct channel names of ``t``. The rows carry ``channels``, the
-    number of names: from :data:`CHANNEL_CODES` names on, the keys are wrong, and the caller
-    must use :func:`_rows_by_windows`.
+    ``o`` holds the orders, or their :func:`_slots`. ``lookup`` is :func:`_lookup` of the
+    channel names. The named rows carry ``channels``,
+    the number of names: from :data:`CHANNEL_CODES` names on, the keys are wrong, and the
+    caller must use :func:`_rows_by_windows`.
     """
     import ibis
 
-    # orders at one time: the touches go to the first by id, as in _rows_by_windows
-    slots = o.group_by(["user", "time"]).aggregate(value=o.value.argmin(o.order_id))
-    slots = slots.mutate(
-        j=ibis.row_number().over(
-            group_by=slots.user, order_by=ibis.desc(slots.time, nulls_first=True)
-        )
-        + 1
-    )
+    slots = o if "j" in o.columns else _slots(o)
     events = t.select("user", "time", "channel", kind=ibis.literal(0, "int64")).union(
         slots.select("user", "time", channel=ibis.null("string"), kind=ibis.literal(1, "int64")),
         distinct=False,
@@ -427,10 +589,6 @@ def _rows_by_lists(
     tw = events.filter(events.kind == 0)
     # channel codes from a one-row lookup (1 + place in the sorted names): a join could make
     # DuckDB hash the touches instead of the few names
-    names = channels.filter(channels.channel.notnull())
-    lookup = names.aggregate(
-        names=names.channel.collect(order_by=names.channel), channels=names.count()
-    )
     tw = tw.cross_join(lookup)
     lag_h = (_seconds(tw.order_time) - _seconds(tw.time)) / 3600.0
     converted = tw.j > 0
@@ -525,11 +683,21 @@ def _rows_by_lists(
             distinct=False,
         )
     exact = "decimal(38, 10)"  # summed in two steps, so kept exact in between (exact_sum)
-    sums = ("value", "value_sq", "share", "worth")
-    counts = ("journeys", "truncated", "touches", "outside", "after")
-    by_codes = rows.group_by(["codes", "converted", "position"]).aggregate(
-        **{c: rows[c].sum() for c in counts}, **{c: rows[c].cast(exact).sum() for c in sums}
+    return rows.group_by(["codes", "converted", "position"]).aggregate(
+        **{c: rows[c].sum() for c in COUNTS}, **{c: rows[c].cast(exact).sum() for c in SUMS}
     )
+
+
+COUNTS = ("journeys", "truncated", "touches", "outside", "after")
+SUMS = ("value", "value_sq", "share", "worth")
+"""The columns of the path-count rows: counts, and sums (exact until the last step)."""
+
+
+def _named(by_codes: Any, lookup: Any) -> Any:
+    """The rows of :func:`_codes_by_lists` with their codes turned into paths of names."""
+    import ibis
+
+    sums, counts = SUMS, COUNTS
     by_codes = by_codes.cross_join(lookup)
     table = by_codes.names
     path = by_codes.codes.map(
@@ -593,7 +761,14 @@ def _irregular(
             _last=touches[cols.touch_time].max(),
         ),
         orders.aggregate(order_lines=orders.count()),
-        lines.aggregate(
+        # the distinct lines' count and times, from the orders when they carry them
+        o.aggregate(
+            distinct_lines=o["lines"].sum(),
+            _first_order=o.time.min(),
+            _last_order=o.last_line.max(),
+        )
+        if "lines" in o.columns
+        else lines.aggregate(
             distinct_lines=lines.count(),
             _first_order=lines.time.min(),
             _last_order=lines.time.max(),
@@ -660,6 +835,29 @@ def missing_from_assignments(
     }
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _bounded_by_touches(fn: Callable[_P, _T]) -> Callable[_P, _T]:
+    """``fn`` (whose first argument is the touchpoint log) run under mlroi's memory limit on
+    the log's connection, as :func:`journey_counts` is; again under DuckDB's own limit if it
+    runs out of memory there."""
+
+    @functools.wraps(fn)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        limit = None
+        try:
+            with spill.bounded(getattr(engine(args[0]), "con", None)) as limit:
+                return fn(*args, **kwargs)
+        except BackendError:
+            if limit is None:
+                raise
+            return fn(*args, **kwargs)
+
+    return run
+
+
 def _spread(per: Any, purpose: str, users: float) -> Influenced:
     """Influenced revenue of rows ``per`` (``user``, ``r``) and its spread over ``users``."""
     by_user = per.group_by("user").aggregate(r=exact_sum(per.r), n=per.count())
@@ -679,6 +877,7 @@ def _spread(per: Any, purpose: str, users: float) -> Influenced:
     )
 
 
+@_bounded_by_touches
 def session_influenced(
     touches: Any,
     orders: Any,
@@ -750,6 +949,7 @@ class Influenced:
     sum_sq: float
 
 
+@_bounded_by_touches
 def influenced(
     touches: Any,
     orders: Any,

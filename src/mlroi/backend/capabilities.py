@@ -33,6 +33,9 @@ class Capabilities:
         exact_count_distinct: ``COUNT(DISTINCT ...)`` counts exactly; where Ibis compiles it to
             an estimate (ClickHouse's ``uniq``), distinct values are counted as the rows of a
             ``SELECT DISTINCT``.
+        rows_in_process: the engine runs in this process, so reading its rows into memory
+            moves no data over a network (the adjustment design then fits its models on the
+            rows in memory, when they fit in :data:`mlroi.backend.causal_adjust.ROWS_IN_MEMORY`).
     """
 
     bitmap_distinct: bool = False
@@ -43,11 +46,16 @@ class Capabilities:
     sorted_lists: bool = False
     list_lambdas: bool = False
     exact_count_distinct: bool = True
+    rows_in_process: bool = False
 
 
 ENGINES: dict[str, Capabilities] = {
     "duckdb": Capabilities(
-        bitmap_distinct=True, native_fetch=True, sorted_lists=True, list_lambdas=True
+        bitmap_distinct=True,
+        native_fetch=True,
+        sorted_lists=True,
+        list_lambdas=True,
+        rows_in_process=True,
     ),
     "postgres": Capabilities(),
     # Spark through Ibis' PySpark backend, run in local mode in the tests marked `spark`:

@@ -1,9 +1,12 @@
-"""The adjustment design's queries: input checks, then one aggregate query per pass.
+"""The adjustment design's queries: input checks, then the rows' sums, pass by pass.
 
-:class:`TableReducer` evaluates the row formulas of :mod:`mlroi.causal.adjust_fit` on an Ibis
-table and returns their sums, so every pass of the fit (moments, each Newton step of the
-propensity model, the weighted sums, the influence-function sums) is one aggregation the backend
-runs; Python never holds a unit's row.
+The fit needs several passes over the units (moments, each Newton step of the propensity model,
+the weighted sums, the influence-function sums). Where the engine runs in this process and the
+complete rows fit in :data:`ROWS_IN_MEMORY`, they are read into memory once, column by column,
+and every pass is numpy and BLAS on them (:class:`~mlroi.causal.adjust_rows.ArrayReducer`): an
+aggregate query of a hundred sums per pass costs about as much as reading the rows once.
+Elsewhere (a server, a cluster, or more rows) :class:`TableReducer` evaluates the same row
+formulas as one aggregate query per pass, and Python never holds a unit's row.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from mlroi.backend import spill
+from mlroi.backend.capabilities import capabilities
 from mlroi.backend.checks import (
     binary,
     count,
@@ -23,9 +30,21 @@ from mlroi.backend.checks import (
     require_type,
 )
 from mlroi.backend.columns import as_float, distinct_count
-from mlroi.backend.execute import fetch_one, fetch_rows
-from mlroi.causal.adjust_rows import Build, GroupedBuild, Groups, Rows
-from mlroi.errors import DataError
+from mlroi.backend.execute import fetch_one, fetch_rows, stream_columns
+from mlroi.causal.adjust_rows import (
+    ArrayReducer,
+    Build,
+    GroupedBuild,
+    Groups,
+    Reducer,
+    Rows,
+    expand,
+)
+from mlroi.errors import BackendError, DataError
+
+ROWS_IN_MEMORY = 1 << 30
+"""Most bytes of rows (8 per value: treatment, outcome and each covariate) the adjustment reads
+into memory; half the memory limit instead when one is set (``--memory-limit``)."""
 
 _LET = re.compile(r"_\['__v(\d+)'\]")
 
@@ -59,6 +78,11 @@ class _IbisOps:
 
     def floor(self, v: Any) -> Any:
         return v.floor().cast("float64")
+
+    def design(
+        self, one: Any, x: Sequence[Any], mean: Sequence[float], sd: Sequence[float]
+    ) -> list[Any]:
+        return [one] + [self.let((xj - m) / s) for xj, m, s in zip(x, mean, sd, strict=True)]
 
     def let(self, v: Any) -> Any:
         from ibis import _
@@ -134,13 +158,14 @@ class TableReducer:
             one=_["__one"],
             ops=ops,
         )
-        keys, exprs = build(rows)
+        keys, terms = build(rows)
+        exprs = expand(terms, ops)
         derived = tab.select(**columns)
         for columns_at_level in ops.projections():
             derived = derived.mutate(**columns_at_level)
         if keys:
             derived = derived.mutate(**{f"__key_{k}": v for k, v in keys.items()})
-        return derived, dict(exprs)
+        return derived, exprs
 
 
 def _number(v: Any) -> float:
@@ -156,11 +181,14 @@ class Prepared:
         rows: rows in the table.
         excluded: rows left out, by reason (a row with several missing values is counted once,
             under its first such column).
+        in_memory: the complete rows were read into memory (module docstring); otherwise every
+            pass is an aggregate query.
     """
 
-    reducer: TableReducer
+    reducer: Reducer
     rows: int
     excluded: dict[str, int] = field(default_factory=dict)
+    in_memory: bool = False
 
 
 def prepare(
@@ -264,4 +292,44 @@ def prepare(
     for _, col in cols:
         keep = keep & col.notnull() & ~nonfinite(col)
     complete = table.filter(keep) if excluded else table
+    n = rows - sum(excluded.values())
+    if capabilities(table).rows_in_process and n * (len(cols) + 1) * 8 <= _memory_budget():
+        reducer = _read_rows(complete, treat, outcome, covariates, n)
+        return Prepared(reducer, rows, excluded, in_memory=True)
     return Prepared(TableReducer(complete, treat, outcome, covariates), rows, excluded)
+
+
+def _memory_budget() -> int:
+    limit = spill.settings().memory_limit
+    return ROWS_IN_MEMORY if limit is None else min(ROWS_IN_MEMORY, spill.size_bytes(limit) // 2)
+
+
+def _read_rows(
+    table: Any, treat: Any, outcome: str, covariates: Sequence[str], n: int
+) -> ArrayReducer:
+    """The complete rows as numpy columns (one covariate per row of ``x``), read in batches."""
+    k = len(covariates)
+    query = table.select(
+        __t=treat(table),
+        __y=table[outcome].cast("float64"),
+        **{f"__x{j}": as_float(table[c]) for j, c in enumerate(covariates)},
+    )
+    x, t, y = np.empty((k, n)), np.empty(n), np.empty(n)
+    at = 0
+
+    def take(columns: dict[str, Any]) -> None:
+        nonlocal at
+        m = len(columns["__t"])
+        if at + m <= n:
+            t[at : at + m], y[at : at + m] = columns["__t"], columns["__y"]
+            for j in range(k):
+                x[j, at : at + m] = columns[f"__x{j}"]
+        at += m
+
+    stream_columns(query, "the read of the adjustment's rows", take)
+    if at != n:
+        raise BackendError(
+            f"the table changed while it was read: {at:,} complete rows, {n:,} a moment before;"
+            " run the analysis again on data that is not being written to"
+        )
+    return ArrayReducer.of_columns(x, t, y)

@@ -2,12 +2,14 @@
 
 A driver or Ibis error becomes one :class:`~mlroi.errors.BackendError` line that names the
 query's purpose, so a user never sees "internal error" for a query that failed on their data.
-Results are small (aggregates), so they come back as plain rows or numpy columns.
+Results are small (aggregates), so they come back as plain rows or numpy columns; only
+:func:`stream_columns` hands over rows, a batch at a time, to a method that needs them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -60,7 +62,7 @@ def fetch_rows(query: Any, purpose: str) -> list[dict[str, Any]]:
         names = list(relation.columns)
         return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
 
-    return _run(query, purpose, native, lambda arrow: list(arrow.to_pylist()))
+    return _run(query, purpose, native, lambda q: list(q.to_pyarrow().to_pylist()))
 
 
 def fetch_columns(query: Any, purpose: str) -> dict[str, np.ndarray[Any, Any]]:
@@ -74,15 +76,44 @@ def fetch_columns(query: Any, purpose: str) -> dict[str, np.ndarray[Any, Any]]:
         query,
         purpose,
         lambda relation: dict(relation.fetchnumpy()),
-        lambda arrow: {
-            name: arrow[name].to_numpy(zero_copy_only=False) for name in arrow.column_names
-        },
+        lambda q: _numpy(q.to_pyarrow()),
     )
 
 
-def _run(query: Any, purpose: str, native: Callable[[Any], T], arrow: Callable[[Any], T]) -> T:
+def stream_columns(
+    query: Any, purpose: str, take: Callable[[dict[str, np.ndarray[Any, Any]]], None]
+) -> None:
+    """Run ``query`` and hand its rows to ``take`` a batch at a time, as numpy columns (for
+    the one method that needs rows in memory; the caller says so in its result).
+
+    Raises:
+        BackendError: the engine or driver failed; the message names ``purpose``.
+    """
+    _announce(query, purpose)
+    rows = 1 << 17
+
+    def native(relation: Any) -> None:
+        for batch in relation.to_arrow_reader(rows):
+            take(_numpy(batch))
+
+    def generic(q: Any) -> None:
+        for batch in q.to_pyarrow_batches(chunk_size=rows):
+            take(_numpy(batch))
+
+    _run(query, purpose, native, generic)
+
+
+def _numpy(arrow: Any) -> dict[str, np.ndarray[Any, Any]]:
+    """An Arrow table's or batch's columns as numpy arrays."""
+    return {
+        name: arrow.column(i).to_numpy(zero_copy_only=False)
+        for i, name in enumerate(arrow.schema.names)
+    }
+
+
+def _run(query: Any, purpose: str, native: Callable[[Any], T], generic: Callable[[Any], T]) -> T:
     """Run ``query`` while its progress is polled (:mod:`mlroi.backend.progress`): on DuckDB
-    as a relation fetched by ``native``, elsewhere as an Arrow table read by ``arrow``."""
+    as a relation fetched by ``native``, elsewhere through Ibis by ``generic``."""
     try:
         backend = engine(query)
         raw = getattr(backend, "con", None)
@@ -90,13 +121,42 @@ def _run(query: Any, purpose: str, native: Callable[[Any], T], arrow: Callable[[
             with watched(purpose, duckdb_percent(raw)):
                 return native(backend._to_duckdb_relation(query))
         with watched(purpose, no_percent):
-            return arrow(query.to_pyarrow())
+            return generic(query)
     except MlroiError:
         raise
     except Exception as exc:  # drivers raise their own types; one line for the user
         raise spill.explain(exc, purpose) or BackendError(
             f"the backend could not run {purpose}: {first_line(exc)}"
         ) from exc
+
+
+def materialize(query: Any, purpose: str) -> Any:
+    """Run ``query`` into a temporary table of its engine's connection and return that table,
+    for a large result that later queries read in parts (drop it with :func:`drop`).
+
+    Raises:
+        BackendError: the engine or driver failed; the message names ``purpose``.
+    """
+    _announce(query, purpose)
+    backend = engine(query)
+    raw = getattr(backend, "con", None)
+    percent = duckdb_percent(raw) if capabilities(query).native_fetch else no_percent
+    try:
+        with watched(purpose, percent):
+            return backend.create_table(f"mlroi_part_{uuid.uuid4().hex}", query, temp=True)
+    except MlroiError:
+        raise
+    except Exception as exc:  # drivers raise their own types; one line for the user
+        raise spill.explain(exc, purpose) or BackendError(
+            f"the backend could not run {purpose}: {first_line(exc)}"
+        ) from exc
+
+
+def drop(table: Any) -> None:
+    """Drop a table :func:`materialize` made (housekeeping: a failure leaves it to the
+    connection's end, which drops temporary tables)."""
+    with contextlib.suppress(Exception):
+        engine(table).drop_table(table.get_name(), force=True)
 
 
 def fetch_one(query: Any, purpose: str) -> dict[str, Any]:

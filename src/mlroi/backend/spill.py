@@ -11,17 +11,21 @@ be a ``.tmp`` folder in the working directory, left behind after a crash.
 The memory limit (``--memory-limit`` / ``MLROI_MEMORY_LIMIT``) and the spill cap
 (``--max-temp-size`` / ``MLROI_MAX_TEMP_SIZE``) are DuckDB's ``memory_limit`` and
 ``max_temp_directory_size``; left unset, DuckDB's defaults hold (80% of the machine's memory; 90%
-of the free space where the folder is).
+of the free space where the folder is), except in the few queries that hold a whole log's rows
+at once (:func:`bounded`), which mlroi runs under :data:`BOUNDED_MEMORY` and says so.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import functools
 import os
 import re
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,11 @@ ENV_MAX_TEMP_SIZE = "MLROI_MAX_TEMP_SIZE"
 
 LARGER_DISK = "point the spill folder at a larger disk (mlroi --temp-dir DIR, or MLROI_TEMP_DIR)"
 MORE_MEMORY = "raise the memory limit (mlroi --memory-limit 8GB, or MLROI_MEMORY_LIMIT)"
+
+BOUNDED_MEMORY = "640MB"
+"""The memory limit mlroi gives DuckDB for a query :func:`bounded` runs, when the user set none:
+the path table of attribution on 50M touches stays under 1 GiB of process memory (DuckDB spills
+the rest), at a cost of about a tenth of its time (``benchmarks/README.md``)."""
 
 _SIZE = re.compile(r"^\s*(\d+(\.\d+)?)\s*(B|[KMGT]i?B)\s*$", re.IGNORECASE)
 
@@ -137,6 +146,16 @@ def configure(
     return settings
 
 
+def size_bytes(text: str) -> int:
+    """The bytes a size DuckDB takes stands for (``4GB`` = 4 * 1000^3, ``2GiB`` = 2 * 1024^3)."""
+    m = _SIZE.match(text)
+    if m is None:
+        raise ValueError(text)
+    unit = m.group(3).upper()
+    base = 1024 if "I" in unit else 1000
+    return int(float(m.group(1)) * base ** "BKMGT".index(unit[0]))
+
+
 def _check_root(root: Path) -> Path:
     if not root.is_dir():
         raise SpecError(
@@ -201,6 +220,70 @@ def setup(con: Any) -> None:
         _STATE.connections.append(con)
         _STATE.memory_limit = str(limit)
     _register_exit()
+
+
+@contextlib.contextmanager
+def bounded(con: Any) -> Iterator[str | None]:
+    """Run the queries inside under DuckDB's memory limit :data:`BOUNDED_MEMORY`, on the DuckDB
+    connection ``con`` that mlroi set up (:func:`setup`), when the user set no limit and the
+    one in force is larger; the default returns after. Yields the limit set (DuckDB's text,
+    ``"610.3 MiB"``), or ``None`` when it changed nothing: another engine or connection, a
+    limit the user chose (``--memory-limit``, or in a ``duckdb://`` URL), or a smaller default.
+
+    A run that spills under it says so with that limit (:func:`report`).
+    """
+    with _STATE.lock:
+        ours = any(c is con for c in _STATE.connections)
+        before = _STATE.memory_limit
+    if not ours or settings().memory_limit is not None:
+        yield None
+        return
+    try:
+        ((current,),) = con.execute("SELECT current_setting('memory_limit')").fetchall()
+        if str(current) != _duckdb_default() or _bytes(str(current)) <= _bytes(BOUNDED_MEMORY):
+            yield None  # a limit set in a duckdb:// URL, or a small machine: kept
+            return
+        con.execute(f"SET memory_limit = '{BOUNDED_MEMORY}'").fetchall()
+        ((limit,),) = con.execute("SELECT current_setting('memory_limit')").fetchall()
+    except Exception:  # DuckDB could not free memory for a lower limit: run as before
+        yield None
+        return
+    with _STATE.lock:
+        _STATE.memory_limit = str(limit)
+    try:
+        yield str(limit)
+    finally:
+        with contextlib.suppress(Exception):  # a closed connection has no limit to restore
+            con.execute("RESET memory_limit").fetchall()
+        if report() is None:  # nothing spilled: a later spill note names the default
+            with _STATE.lock:
+                _STATE.memory_limit = before
+
+
+@functools.lru_cache(maxsize=1)
+def _duckdb_default() -> str:
+    """DuckDB's own memory limit on this machine, as it writes it (``"18.8 GiB"``)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        ((limit,),) = con.execute("SELECT current_setting('memory_limit')").fetchall()
+    finally:
+        con.close()
+    return str(limit)
+
+
+_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+
+
+def _bytes(text: str) -> float:
+    """The bytes of a size as DuckDB writes or reads it (``"19.0 GiB"``, ``"640MB"``)."""
+    m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?(?:ytes)?\s*$", text, re.IGNORECASE)
+    if m is None:
+        return float("inf")
+    unit = m.group(2).lower()
+    scale = 1024 ** "_kmgt".index(unit) if m.group(3) and unit else _UNITS[unit]
+    return float(m.group(1)) * scale
 
 
 def _quote(text: str) -> str:

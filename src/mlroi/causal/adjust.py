@@ -1,8 +1,9 @@
 """The adjustment design, from a table of users to a frozen result.
 
-1. The backend checks the columns and counts the incomplete rows (one query), then every pass of
-   :func:`mlroi.causal.adjust_fit.fit_adjustment` is one aggregate query
-   (:mod:`mlroi.backend.causal_adjust`): rows never leave the backend.
+1. The backend checks the columns and counts the incomplete rows (one query); then every pass of
+   :func:`mlroi.causal.adjust_fit.fit_adjustment` is either numpy on the complete rows read
+   into memory once (an engine in this process, rows within a memory budget) or one aggregate
+   query (:mod:`mlroi.backend.causal_adjust`); the result's notes say which.
 2. :func:`adjustment_result` turns the fit into an :class:`AdjustmentResult`: the headline
    estimator's interval, the others, the overlap and balance checks, the sensitivity to an
    unmeasured confounder, the assumptions in words.
@@ -99,12 +100,26 @@ def analyse_adjustment(
         trim=config.trim,
     )
     passes = prepared.reducer.passes + 1
-    notes = (
-        f"rows never left the backend: {passes} aggregate queries (one check of the columns,"
-        f" one of the moments per arm, which also give the propensity model's first Newton step,"
-        f" {fit.iterations} of its further steps,"
-        " one of the propensity-weighted sums, one of the influence-function sums)",
+    steps = (
+        "the moments per arm, which also give the propensity model's first Newton step,"
+        f" {fit.iterations} of its further steps, the propensity-weighted sums, the"
+        " influence-function sums"
     )
+    if prepared.in_memory:
+        units = sum(fit.before[a].n for a in (1, 0))
+        mib = units * (len(config.covariates) + 2) * 8 / 2**20
+        size = f"{fmt.count(mib)} MiB" if mib >= 1 else "under 1 MiB"
+        notes: tuple[str, ...] = (
+            f"rows read into memory: the {fmt.count(units)} complete rows' treatment, outcome"
+            f" and {len(config.covariates)} covariates ({size}) were read"
+            " once after one check query, because the propensity model's fit takes several"
+            f" passes over them; {passes - 1} passes in memory ({steps})",
+        )
+    else:
+        notes = (
+            f"rows never left the backend: {passes} aggregate queries (one check of the"
+            f" columns, then one per pass: {steps})",
+        )
     where = source_name(config.source if table is None else table)
     return adjustment_result(
         fit,

@@ -20,9 +20,9 @@ Passes over the rows (each one aggregate query on a backend):
 2. one pass per further Newton (IRLS) step of the propensity model ``logit e(x) = x'g`` (and
    per halving of a step that would lower the likelihood), stopping when the last steps show
    the coefficients have converged (Newton's steps shrink quadratically);
-3. given ``g``, grouped by arm, trimmed or kept and propensity bin: the outcome models'
-   cross-products, the propensity histogram, the Hajek-weighted sums (IPW and balance after
-   weighting) and the information matrix;
+3. given ``g``, grouped by arm and trimmed or kept: the propensity histogram, the outcome
+   models' cross-products, the Hajek-weighted sums (IPW and balance after weighting) and the
+   information matrix;
 4. given the outcome models: the AIPW sums and every estimator's influence-function sum of
    squares.
 
@@ -55,12 +55,14 @@ import numpy.typing as npt
 
 from mlroi.causal.adjust_rows import (
     Build,
+    Counts,
+    Cross,
+    Dot,
     GroupedBuild,
     Groups,
     Reducer,
     Rows,
     Scale,
-    cross_products,
     linear,
     symmetric,
     vector,
@@ -123,7 +125,7 @@ class AdjustFit:
             (intercept first).
         iterations: passes of the propensity fit (Newton steps, and halvings of a step that
             would have lowered the likelihood).
-        passes: passes over the rows (aggregate queries).
+        passes: passes over the rows (aggregate queries, or passes in memory).
         kept: units kept after trimming, per arm.
         trimmed: units trimmed, per arm.
         histogram: propensity counts per arm in :data:`BINS` bins on [0, 1].
@@ -162,7 +164,7 @@ def _moments_build(rows: Rows) -> tuple[dict[str, Any], dict[str, Any]]:
     (their sums and squares, and what the propensity fit's first step needs)."""
     out: dict[str, Any] = {"n": rows.one, "y": rows.y, "yy": rows.y * rows.y}
     out["ynb"] = rows.ops.indicator((rows.y != 0.0) & (rows.y != 1.0))
-    cross_products(out, "xx", rows.one, (rows.one, *rows.x))
+    out["xx"] = Cross(rows.one, (rows.one, *rows.x))
     return {"arm": rows.t}, out
 
 
@@ -348,10 +350,8 @@ def _irls(
             eta = rows.ops.let(linear(z, g))
             e = rows.ops.let(1.0 / (1.0 + rows.ops.exp(-eta)))
             out: dict[str, Any] = {"ll": rows.ops.log(e) - (rows.one - rows.t) * eta}
-            cross_products(out, "h", rows.ops.let(e * (1.0 - e)), z)
-            r = rows.t - e
-            for i, zi in enumerate(z):
-                out[f"g{i}"] = zi * r
+            out["h"] = Cross(rows.ops.let(e * (1.0 - e)), z)
+            out["g"] = Dot(rows.ops.let(rows.t - e), z, first=0)
             return out
 
         passes += 1
@@ -419,24 +419,20 @@ def _weights(rows: Rows, e: Any, keep: Any, estimand: Estimand) -> tuple[Any, An
 
 
 def _pass3(scale: Scale, gamma: npt.NDArray[np.float64], lo: float, hi: float) -> GroupedBuild:
-    """Given the propensity model: per arm, trimmed or kept and propensity bin, the outcome
-    models' cross-products and the weighted sums of both estimands (module docstring)."""
+    """Given the propensity model: per arm and trimmed or kept, the propensity histogram, the
+    outcome models' cross-products and the weighted sums of both estimands (module docstring)."""
 
     def build(rows: Rows) -> tuple[dict[str, Any], dict[str, Any]]:
         ops, t, y = rows.ops, rows.t, rows.y
         z = scale.design(rows)
         e = _propensity(rows, z, gamma)
         t0 = rows.one - t
-        keys = {
-            "arm": t,
-            "keep": ops.indicator((e >= lo) & (e <= hi)),
-            "bin": ops.floor(e * float(BINS)) - ops.indicator(e >= 1.0),
-        }
+        keys = {"arm": t, "keep": ops.indicator((e >= lo) & (e <= hi))}
         out: dict[str, Any] = {"n": rows.one, "y": y, "yy": y * y}
-        cross_products(out, "zz", rows.one, z)
-        cross_products(out, "H", ops.let(e * (1.0 - e)), z)
-        for i in range(1, len(z)):
-            out[f"zy{i}"] = z[i] * y
+        out["bin"] = Counts(ops.floor(e * float(BINS)) - ops.indicator(e >= 1.0), BINS)
+        out["zz"] = Cross(rows.one, z)
+        out["H"] = Cross(ops.let(e * (1.0 - e)), z)
+        out["zy"] = Dot(y, z)
         odds = ops.let(t0 * e / (1.0 - e))
         # the Hajek weight of each estimand (the ATT's is 1 for the treated, the odds for the
         # others) and, for the ATE, the factor of its derivative in the coefficients; the
@@ -444,15 +440,15 @@ def _pass3(scale: Scale, gamma: npt.NDArray[np.float64], lo: float, hi: float) -
         weights = {"att": ops.let(t + odds), "ate": ops.let(t / e + t0 / (1.0 - e))}
         g_ate = ops.let(odds - t * (1.0 - e) / e)
         for est, w in weights.items():
-            out[f"{est}_w"], out[f"{est}_wy"] = w, w * y
-            for i in range(1, len(z)):
-                wz = ops.let(w * z[i])
-                out[f"{est}_wz{i}"], out[f"{est}_wzz{i}"] = wz, wz * z[i]
-                out[f"{est}_wzy{i}"] = wz * y
-        out["ate_g"], out["ate_gy"] = g_ate, g_ate * y
-        for i in range(1, len(z)):
-            out[f"ate_gz{i}"] = g_ate * z[i]
-            out[f"ate_gzy{i}"] = g_ate * z[i] * y
+            wy = ops.let(w * y)
+            out[f"{est}_w"], out[f"{est}_wy"] = w, wy
+            out[f"{est}_wz"] = Dot(w, z)
+            out[f"{est}_wzz"] = Dot(w, z, squared=True)
+            out[f"{est}_wzy"] = Dot(wy, z)
+        gy = ops.let(g_ate * y)
+        out["ate_g"], out["ate_gy"] = g_ate, gy
+        out["ate_gz"] = Dot(g_ate, z)
+        out["ate_gzy"] = Dot(gy, z)
         return keys, out
 
     return build
@@ -473,7 +469,8 @@ def _pass3_sums(groups: Groups, k: int) -> dict[str, float]:
             s[f"h{a}_{b}"] = 0.0
     for key, v in groups:
         a = key["arm"]
-        add(f"h{a}_{min(max(key['bin'], 0), BINS - 1)}", v["n"])
+        for b in range(BINS):
+            add(f"h{a}_{b}", v[f"bin{b}"])
         for i in range(p):
             for j in range(i, p):
                 add(f"H{i}_{j}", v[f"H{i}_{j}"])

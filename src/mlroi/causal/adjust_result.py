@@ -36,7 +36,8 @@ class AdjustmentResult(CausalResult):
         balance: per covariate, before and after weighting for ``estimand``.
         propensity_coef: the logistic propensity model's coefficients ("intercept" first).
         iterations: passes of the propensity fit (Newton steps and step halvings).
-        passes: aggregate queries (passes over the rows) the estimate took.
+        passes: passes over the rows the estimate took: the check query, then aggregate queries
+            or passes over the rows in memory (the notes say which).
         sensitivity: E-values and robustness values (``None`` when the estimate is withheld).
     """
 

@@ -1,8 +1,9 @@
 """The one error handler of every command: a user error is one line, any other error says how
 to see its traceback, and ``--debug`` shows the traceback itself.
 
-Exit codes: 0 success, 1 a gate failed (``mlroi experiment``), 2 a user error
-(:class:`~mlroi.errors.MlroiError`), 70 an internal error (``EX_SOFTWARE`` of ``sysexits.h``).
+Exit codes: 0 success, 1 a failed check withheld the headline or failed the gate (``experiment``,
+``roi``, ``report``, ``causal``, ``demo``), 2 a user error (:class:`~mlroi.errors.MlroiError`), 70 an
+internal error (``EX_SOFTWARE`` of ``sysexits.h``).
 """
 
 from __future__ import annotations

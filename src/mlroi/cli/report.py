@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from mlroi.cli.handler import handle_errors, located_in
+from mlroi.cli.handler import EXIT_GATE, handle_errors, located_in
 from mlroi.cli.output import ForceOption, case_stages, console, steps
 from mlroi.cli.roi import ACCEPTED_ON_COMMAND_LINE, AcceptOption
 
@@ -94,4 +94,4 @@ def report(
     console.print("Report written:" if len(written) == 3 else "Reports written:", highlight=False)
     for p in written:
         console.print(f"  {escape(str(p))}", highlight=False)
-    return 1 if any(r.roi.withheld for r in results) else 0
+    return EXIT_GATE if any(r.roi.withheld for r in results) else 0

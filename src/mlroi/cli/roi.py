@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlroi.cli.handler import handle_errors, located_in
+from mlroi.cli.handler import EXIT_GATE, handle_errors, located_in
 from mlroi.cli.output import ForceOption, console, prepare_json, write_json
 from mlroi.errors import SpecError
 
@@ -86,4 +86,4 @@ def roi(
         comparison = Comparison(tuple(results))
         render(comparison, console)
         write_json(comparison, json_out, force=force)
-    return 1 if any(r.withheld for r in results) else 0
+    return EXIT_GATE if any(r.withheld for r in results) else 0

@@ -28,13 +28,21 @@ ENTRY_SHARES = (0.30, 0.15, 0.15, 0.40)
 IMPRESSION_RATE = 0.7
 CLICK_EFFECT = 0.015
 """Absolute rise of a session's chance of an order caused by a recommendation click."""
+ORDER_RATE = 0.5
+"""A session's chance of an order per unit of its user's intent (before the click's effect)."""
 
 ITEMS = 5_000
 _MIN = 60_000_000  # microseconds in a minute
 
 
-def generate_journey_logs(n_users: int = 50_000, *, seed: int = 7) -> dict[str, pa.Table]:
+def generate_journey_logs(
+    n_users: int = 50_000, *, seed: int = 7, order_rate: float = ORDER_RATE
+) -> dict[str, pa.Table]:
     """The ``touchpoints`` and ``orders`` logs of ``n_users`` users (module docstring).
+
+    ``order_rate`` scales a session's chance of an order (its intent times ``order_rate``, plus
+    the click's effect): the default gives about 0.26 orders per user, 1.0 about twice that
+    (the touches, and every draw, stay the same).
 
     Example:
         >>> logs = generate_journey_logs(1_000, seed=1)
@@ -53,7 +61,7 @@ def generate_journey_logs(n_users: int = 50_000, *, seed: int = 7) -> dict[str, 
     shown = rng.random(n) < IMPRESSION_RATE
     item = _items(rng, n)
     clicked = shown & (rng.random(n) < 0.08 + 0.9 * s_intent)
-    ordered = rng.random(n) < np.clip(0.5 * s_intent, 0, 1) + CLICK_EFFECT * clicked
+    ordered = rng.random(n) < np.clip(order_rate * s_intent, 0, 1) + CLICK_EFFECT * clicked
     skew = clicked & ordered & (rng.random(n) < 0.005)
 
     logged = entry != CHANNELS.index("direct")
