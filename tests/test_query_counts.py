@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -18,7 +19,10 @@ from mlroi.backend.execute import watching
 from mlroi.decision.analysis import decide
 from mlroi.decision.config import DecisionConfig
 from mlroi.demo import RecommenderData, generate_churn, generate_recommender_test
+from mlroi.retention.analysis import analyse_retention
+from mlroi.spec.retention import RetentionConfig
 from test_postgres_parity import CHURN_VALUE_MODEL
+from test_retention_backend import END, _logs
 
 READOUT = ExperimentConfig(
     control="control",
@@ -71,6 +75,28 @@ def test_a_readout_of_an_event_log_is_one_query(recommender: RecommenderData) ->
         config=config, events=recommender.events, assignments=recommender.assignments
     )
     assert purposes(run) == ["the readout query"]
+
+
+@pytest.mark.parametrize("mode", ["churn", "activity"])
+def test_a_retention_analysis_is_one_query(mode: str) -> None:
+    # the per-arm, per-day counts, with the checks of the assignments (and of the activity log)
+    # as one-row aggregates joined to them
+    asg, act = _logs(3, users=200)
+    asg["churned_at"] = asg["first_exposure"] + pd.Timedelta(days=20)
+    log = {"activity": {"source": {"path": "activity"}}} if mode == "activity" else {"churn": {}}
+    config = RetentionConfig.model_validate(
+        {
+            "assignments": {"path": "assignments"},
+            **log,
+            "control": "control",
+            "observation_end": END,
+            "window_days": 30,
+        }
+    )
+    run = lambda: analyse_retention(  # noqa: E731
+        config, assignments=asg, log=act if mode == "activity" else None
+    )
+    assert purposes(run) == ["the retention counts query"]
 
 
 def decision(scored: Path, **changes: Any) -> DecisionConfig:

@@ -264,3 +264,72 @@ def test_a_table_of_cancellations_counts_each_users_first_one() -> None:
     assert got.excluded["users who cancelled before their exposure"] == 1
     assert got.excluded["churn rows of users missing from the assignments"] == 1
     assert got.excluded["churn rows before the user's exposure"] == 1
+
+
+def test_a_cancellation_after_the_end_of_observation_is_censored_on_the_last_day_too() -> None:
+    # exposed 120 days before the end: a cancellation at the end counts, one 12 hours later
+    # (still day 120 since exposure) does not
+    asg = pd.DataFrame(
+        {
+            "user_id": [1, 2],
+            "variant": ["c", "c"],
+            "first_exposure": pd.to_datetime(["2026-01-01"] * 2),
+            "churned_at": pd.to_datetime(["2026-05-01 00:00", "2026-05-01 12:00"]),
+        }
+    )
+    table = ibis.memtable(asg)
+    got = retention_counts(
+        table,
+        table,
+        mode="churn",
+        unit="user_id",
+        variant="variant",
+        exposure="first_exposure",
+        timestamp="churned_at",
+        gap_days=0,
+        window_days=200,
+        observation_end=END,
+    )
+    assert got.rows == (("c", 120, 1, 1),)
+
+
+def test_with_no_usable_assignment_the_log_check_still_names_the_mismatch() -> None:
+    # no group of counts comes back to carry the checks, so they run on their own
+    asg = pd.DataFrame(
+        {"user_id": [1, 2], "variant": [None, None], "first_exposure": pd.to_datetime([START] * 2)}
+    )
+    act = pd.DataFrame({"user_id": [7, 8], "ts": pd.to_datetime([START] * 2)})
+    with pytest.raises(DataError, match="none of the activity log's 2 rows belongs"):
+        retention_counts(
+            ibis.memtable(asg),
+            ibis.memtable(act),
+            mode="activity",
+            unit="user_id",
+            variant="variant",
+            exposure="first_exposure",
+            timestamp="ts",
+            gap_days=14,
+            window_days=60,
+            observation_end=END,
+        )
+
+
+def test_several_activities_on_one_day_count_as_that_day_once() -> None:
+    # the window reads every copy of a day: only the last copy sees the next later day
+    x = pd.Timestamp("2026-01-01")
+    asg = pd.DataFrame({"user_id": [1], "variant": ["c"], "first_exposure": [x]})
+    hours = [1, 2, 5 * 24, 5 * 24 + 3, 5 * 24 + 9, 30 * 24, 30 * 24 + 1]
+    act = pd.DataFrame({"user_id": [1] * 7, "ts": [x + pd.Timedelta(hours=h) for h in hours]})
+    got = retention_counts(
+        ibis.memtable(asg),
+        ibis.memtable(act),
+        mode="activity",
+        unit="user_id",
+        variant="variant",
+        exposure="first_exposure",
+        timestamp="ts",
+        gap_days=14,
+        window_days=60,
+        observation_end=END,
+    )
+    assert got.rows == (("c", 5, 1, 0),)  # active on days 0, 5 and 30: churned on day 5

@@ -16,7 +16,7 @@ not used.
 * Activity log (non-contractual): the exposure day counts as active; a user churns on the first
   active day ``L <= F`` followed by more than ``gap`` days without activity (the next active day
   after ``L + gap``, or none by the end of observation). One window function (``lead``) over the
-  distinct active days of each user finds it.
+  active days of each user finds it.
 * Cancellations (contractual): a user churns on the day of their first cancellation if it is at
   most ``F``; otherwise they are censored at ``F``.
 """
@@ -24,6 +24,7 @@ not used.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -154,15 +155,33 @@ def retention_counts(
         x_day = (x / DAY).floor().cast("int64")
         user_cols["__k"] = x_day - (x_day + 3) % 7
         keys = ["__k"]
-    ok = src.select(**user_cols)
     try:
         if mode == "activity":
-            per_user = _activity(ok, lg, gap_days, end, window_days, keys)
+            table, per_user = _activity(src.select(**user_cols), lg, gap_days, end, keys)
+        elif inline:  # grouped straight from the source's columns: one scan, no join
+            table, per_user = src, _cancellation_day(user_cols, end, window_days)
         else:
-            per_user = _cancellation(ok, None if inline else lg, end, window_days, keys)
-        grouped = per_user.group_by("__arm", *keys, "f", "day").aggregate(n=ibis._.count())
-        rows = fetch_rows(grouped, "the retention counts query")
-        excluded = _excluded(asg, None if inline else lg, end, mode, unit_bounds)
+            table = src.select(**user_cols).left_join(_first_cancellation(lg, end), "__unit")
+            columns = {k: table[k] for k in [*user_cols, "__c"]}
+            per_user = _cancellation_day(columns, end, window_days)
+        f = per_user["__f"]  # -1: exposed too recently to follow
+        grouped = table.group_by(
+            __arm=per_user["__arm"],
+            **{k: per_user[k] for k in keys},
+            f=ibis.ifelse(f < 0, -1, f),
+            day=per_user["day"],
+        ).aggregate(n=ibis._.count())
+        checks = _checks(asg, None if inline else lg, end, unit_bounds)
+        # the checks are one-row aggregates joined to every group: one query, one round trip
+        rows = fetch_rows(
+            functools.reduce(lambda a, b: a.cross_join(b), checks, grouped),
+            "the retention counts query",
+        )
+        checked = rows[0] if rows else {}
+        if not rows:  # no usable assignment row, so no group carries the checks: run them alone
+            for check in checks:
+                checked |= fetch_one(check, "the retention checks query")
+        excluded = _excluded(checked, mode, inline)
     except MlroiError:
         raise
     except Exception as exc:  # Ibis type errors while building the expression
@@ -207,7 +226,11 @@ def retention_counts(
     return RetentionCounts(out, _utc(end), excluded, tuple(dict.fromkeys(notes)), per_cohort)
 
 
-def _activity(ok: Any, lg: Any, gap: int, end: float, window: int, keys: list[str]) -> Any:
+def _activity(
+    ok: Any, lg: Any, gap: int, end: float, keys: list[str]
+) -> tuple[Any, dict[str, Any]]:
+    """A table of one row per user and its arm, follow-up ``__f`` and churn ``day`` (NULL for
+    none; within ``[0, f]``, so it needs no clipping)."""
     import ibis
 
     joined = lg.filter(lg["__t"].notnull() & (lg["__t"] <= end)).join(ok, "__unit")
@@ -217,7 +240,10 @@ def _activity(ok: Any, lg: Any, gap: int, end: float, window: int, keys: list[st
         .filter((ibis._.day >= 0) & (ibis._.day <= ibis._["__f"] + gap))
         .select(__unit=ibis._["__unit"].cast(ok["__unit"].type()), day=ibis._.day)
     )
-    days = active.union(ok.select("__unit", day=ibis.literal(0, "int64")), distinct=True)
+    # not made distinct (a hash aggregate as costly as the window): of the copies of a day, the
+    # last in the window's order sees the next later day, the others see the same day (a gap
+    # of 0, never churn), so the first churn day is the same
+    days = active.union(ok.select("__unit", day=ibis.literal(0, "int64")))
     w = ibis.window(group_by="__unit", order_by="day")
     days = days.mutate(nxt=days["day"].lead().over(w))
     days = days.join(ok.select("__unit", "__arm", "__e", "__f", *keys), "__unit")
@@ -227,66 +253,53 @@ def _activity(ok: Any, lg: Any, gap: int, end: float, window: int, keys: list[st
     churn_day = ibis.ifelse(gap_after & (days["day"] <= days["__f"]), days["day"], None)
     per_user = days.group_by("__unit", "__arm", "__f", *keys).aggregate(churn=churn_day.min())
     columns = {"__arm": per_user["__arm"], "__f": per_user["__f"], "day": per_user["churn"]}
-    return _time_event(per_user, columns | {k: per_user[k] for k in keys}, window)
+    return per_user, columns | {k: per_user[k] for k in keys}
 
 
-def _cancellation(ok: Any, lg: Any | None, end: float, window: int, keys: list[str]) -> Any:
-    """Each user's first cancellation: from ``lg`` (a table of its own), or from the ``__c``
-    column of the assignments (``lg`` is ``None``)."""
-    import ibis
-
-    if lg is None:
-        c = ibis.ifelse(ok["__c"] <= end, ok["__c"], None)
-        joined = ok
-    else:
-        first = (
-            lg.filter(lg["__t"].notnull() & (lg["__t"] <= end))
-            .group_by("__unit")
-            .aggregate(__c=lambda t: t["__t"].min())
-        )
-        joined = ok.left_join(first, "__unit")
-        c = joined["__c"]
-    c_day = ((c - joined["__x"]) / DAY).floor().cast("int64")
-    per_user = {"__arm": joined["__arm"], "__f": joined["__f"], "day": c_day}
-    return _time_event(joined, per_user | {k: joined[k] for k in keys}, window)
-
-
-def _time_event(table: Any, per_user: dict[str, Any], window: int) -> Any:
-    """``table`` reduced, in one projection, to each user's arm, follow-up ``f`` and churn
-    ``day`` (NULL for none), both clipped to ``[-1, window + 1]`` so that few groups remain:
-    ``f = -1`` is a user exposed too recently, ``day = -1`` a churn before exposure, and a day
-    past ``f`` no churn within the follow-up. Python reads each group's case; the engine does
-    only arithmetic per row."""
-    import ibis
-
-    f, day = per_user["__f"], per_user["day"]  # GREATEST and LEAST would skip a NULL day
-    f = ibis.ifelse(f < 0, -1, f)
-    day = ibis.cases((day < 0, -1), (day > window + 1, window + 1), else_=day)
-    keys = {k: v for k, v in per_user.items() if k not in ("__arm", "__f", "day")}
-    return table.select(__arm=per_user["__arm"], **keys, f=f, day=day)
-
-
-def _excluded(
-    asg: Any, lg: Any | None, end: float, mode: str, bounds: tuple[int, int] | None
-) -> dict[str, int]:
-    """Counts of assignment rows and log rows left out, by reason (one or two aggregations;
-    none over the log when the cancellations are a column of the assignments)."""
-    import ibis
-
-    a = fetch_one(
-        asg.aggregate(
-            rows=asg["__unit"].count(),
-            units=distinct_count(asg["__unit"], bounds),
-            missing=(asg["__unit"].isnull() | asg["__arm"].isnull() | asg["__x"].isnull()).sum(),
-        ),
-        "the assignment checks query",
+def _first_cancellation(lg: Any, end: float) -> Any:
+    """Each user's first cancellation (``__c``) by the end of observation, from a log table."""
+    return (
+        lg.filter(lg["__t"].notnull() & (lg["__t"] <= end))
+        .group_by("__unit")
+        .aggregate(__c=lambda t: t["__t"].min())
     )
-    out = {
-        "assignment rows with no user, arm or exposure time": int(a.get("missing") or 0),
-        "users assigned more than once": int((a.get("rows") or 0) - (a.get("units") or 0)),
-    }
+
+
+def _cancellation_day(user: dict[str, Any], end: float, window: int) -> dict[str, Any]:
+    """``user``'s columns with the ``day`` of the cancellation ``__c`` since exposure ``__x``,
+    clipped to ``[-1, window + 1]`` so that few groups remain: ``-1`` a cancellation before
+    exposure, ``window + 1`` none within any follow-up, NULL none by the end of observation.
+    With ``f = -1`` for a user exposed too recently, Python reads each group's case; the engine
+    does only arithmetic per row."""
+    import ibis
+
+    c, x = user["__c"], user["__x"]
+    # one CASE, the day computed once: c < x is exactly a negative day, and LEAST sees no NULL
+    day = ibis.cases(
+        (c.isnull() | (c > end), ibis.null("int64")),
+        (c < x, -1),
+        else_=ibis.least(window + 1, ((c - x) / DAY).floor().cast("int64")),
+    )
+    return user | {"day": day}
+
+
+def _checks(asg: Any, lg: Any | None, end: float, bounds: tuple[int, int] | None) -> list[Any]:
+    """One-row aggregations of the assignment rows and log rows to leave out, by reason (none
+    over the log when the cancellations are a column of the assignments); their columns are
+    named ``__a_*`` and ``__l_*`` so that they join to the counts without a clash."""
+    import ibis
+
+    checks = [
+        asg.aggregate(
+            __a_rows=asg["__unit"].count(),
+            __a_units=distinct_count(asg["__unit"], bounds),
+            __a_missing=(
+                asg["__unit"].isnull() | asg["__arm"].isnull() | asg["__x"].isnull()
+            ).sum(),
+        )
+    ]
     if lg is None:
-        return out
+        return checks
     # a hash aggregate, not DISTINCT ON: the earliest exposure of each assigned user
     known = (
         asg.filter(asg["__unit"].notnull())
@@ -294,18 +307,35 @@ def _excluded(
         .aggregate(__x=lambda t: t["__x"].min(), __in=ibis.literal(1))
     )
     joined = lg.left_join(known, "__unit")
-    g = fetch_one(
+    checks.append(
         joined.aggregate(
-            null=(joined["__unit"].isnull() | joined["__t"].isnull()).sum(),
-            unassigned=(joined["__unit"].notnull() & joined["__in"].isnull()).sum(),
-            before=(joined["__t"] < joined["__x"]).fill_null(False).sum(),
-            after=(joined["__t"] > end).fill_null(False).sum(),
-            total=joined["__in"].isnull().count(),
-        ),
-        f"the {mode} log checks query",
+            __l_null=(joined["__unit"].isnull() | joined["__t"].isnull()).sum(),
+            __l_unassigned=(joined["__unit"].notnull() & joined["__in"].isnull()).sum(),
+            __l_before=(joined["__t"] < joined["__x"]).fill_null(False).sum(),
+            __l_after=(joined["__t"] > end).fill_null(False).sum(),
+            __l_total=joined["__in"].isnull().count(),
+        )
     )
-    total, null = int(g.get("total") or 0), int(g.get("null") or 0)
-    unassigned = int(g.get("unassigned") or 0)
+    return checks
+
+
+def _excluded(g: dict[str, Any], mode: str, inline: bool) -> dict[str, int]:
+    """The counts of rows left out, by reason, from the columns of :func:`_checks`.
+
+    Raises:
+        DataError: no row of the log belongs to an assigned user.
+    """
+
+    def n(name: str) -> int:
+        return int(g.get(name) or 0)
+
+    out = {
+        "assignment rows with no user, arm or exposure time": n("__a_missing"),
+        "users assigned more than once": n("__a_rows") - n("__a_units"),
+    }
+    if inline:
+        return out
+    total, null, unassigned = n("__l_total"), n("__l_null"), n("__l_unassigned")
     if total and null + unassigned == total:
         # every user would read as churned (or retained) on day 0: a wrong figure, not a finding
         raise DataError(
@@ -314,10 +344,10 @@ def _excluded(
             " that both tables use the same user ids"
         )
     return out | {
-        f"{mode} rows with no user or time": int(g.get("null") or 0),
-        f"{mode} rows of users missing from the assignments": int(g.get("unassigned") or 0),
-        f"{mode} rows before the user's exposure": int(g.get("before") or 0),
-        f"{mode} rows after the end of observation": int(g.get("after") or 0),
+        f"{mode} rows with no user or time": null,
+        f"{mode} rows of users missing from the assignments": unassigned,
+        f"{mode} rows before the user's exposure": n("__l_before"),
+        f"{mode} rows after the end of observation": n("__l_after"),
     }
 
 

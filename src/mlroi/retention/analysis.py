@@ -1,8 +1,9 @@
 """The retention analysis of a case's ``retention:`` section, from logs to a frozen result.
 
 1. The backend reduces the assignments and the activity (or cancellation) log to per-arm,
-   per-day churn and censoring counts (:mod:`mlroi.backend.retention`; one counts query and two
-   small check queries). Python never holds a user's row.
+   per-day churn and censoring counts (:mod:`mlroi.backend.retention`; one query: the counts,
+   with the checks of both tables joined to them as one-row aggregates). Python never holds a
+   user's row.
 2. Per arm, the Kaplan-Meier curve with Greenwood log-log intervals; retention at the configured
    days and each treatment's difference from control; RMST to a horizon; the log-rank test.
 3. Optionally: the lift per week of exposure with its trend and decay, lifetime value through
