@@ -161,3 +161,14 @@ def test_rows_in_memory_give_the_same_bits_every_run(monkeypatch) -> None:
     first = analyse_adjustment(_config(), table=frame).to_dict()
     for _ in range(3):
         assert analyse_adjustment(_config(), table=frame).to_dict() == first
+
+
+def test_the_array_reducer_groups_keys_far_apart() -> None:
+    """Keys a million apart are ranked, not coded over their whole range."""
+    reducer = ArrayReducer(np.zeros((4, 1)), [0.0, 1.0, 0.0, 1.0], [1.0, 2.0, 3.0, 3.0])
+    groups = reducer.group_sums(lambda rows: ({"k": rows.y * 1e6}, {"s": rows.t}), "a test")
+    assert groups == [
+        ({"k": 1_000_000}, {"s": 0.0}),
+        ({"k": 2_000_000}, {"s": 1.0}),
+        ({"k": 3_000_000}, {"s": 1.0}),
+    ]

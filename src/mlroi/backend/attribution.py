@@ -260,8 +260,8 @@ def journey_counts(
         try:
             with spill.bounded(getattr(engine(touches), "con", None)) as limit:
                 got = reduce()
-        except BackendError:
-            if limit is None:
+        except BackendError as exc:
+            if limit is None or not spill.out_of_memory(exc):
                 raise
             # an operator DuckDB cannot spill outgrew mlroi's limit: again with DuckDB's own
             for table in made:
@@ -319,7 +319,12 @@ def _journey_counts(
                     return _irregular(t_all, lines, orders_made, touches, orders, cols, exclude, 0)
 
                 got, counted = _rows_in_parts(t, o_rows, names, parts, made, shape, count)
-        except BackendError:  # a time the keys cannot hold: the window query reads any
+        except BackendError as exc:  # a time the keys cannot hold: the window query reads any
+            if spill.out_of_memory(exc):
+                raise  # the caller runs it again under DuckDB's own limit
+            for table in made:
+                drop(table)
+            made.clear()
             got = None
         if got is not None and np.max(got["channels"], initial=0) >= CHANNEL_CODES:
             got = None  # more channel names than the keys hold
@@ -850,8 +855,8 @@ def _bounded_by_touches(fn: Callable[_P, _T]) -> Callable[_P, _T]:
         try:
             with spill.bounded(getattr(engine(args[0]), "con", None)) as limit:
                 return fn(*args, **kwargs)
-        except BackendError:
-            if limit is None:
+        except BackendError as exc:
+            if limit is None or not spill.out_of_memory(exc):
                 raise
             return fn(*args, **kwargs)
 

@@ -184,14 +184,14 @@ class Prepared:
         rows: rows in the table.
         excluded: rows left out, by reason (a row with several missing values is counted once,
             under its first such column).
-        in_memory: the complete rows were read into memory (module docstring); otherwise every
-            pass is an aggregate query.
+        bytes_read: the bytes of the complete rows read into memory (module docstring); 0 when
+            every pass is an aggregate query.
     """
 
     reducer: Reducer
     rows: int
     excluded: dict[str, int] = field(default_factory=dict)
-    in_memory: bool = False
+    bytes_read: int = 0
 
 
 def prepare(
@@ -296,9 +296,10 @@ def prepare(
         keep = keep & col.notnull() & ~nonfinite(col)
     complete = table.filter(keep) if excluded else table
     n = rows - sum(excluded.values())
-    if capabilities(table).rows_in_process and n * (len(cols) + 1) * 8 <= _memory_budget():
+    size = n * (len(cols) + 1) * 8  # the treatment, the outcome and the covariates
+    if capabilities(table).rows_in_process and size <= _memory_budget():
         reducer = _read_rows(complete, treat, outcome, covariates, n)
-        return Prepared(reducer, rows, excluded, in_memory=True)
+        return Prepared(reducer, rows, excluded, bytes_read=size)
     return Prepared(TableReducer(complete, treat, outcome, covariates), rows, excluded)
 
 

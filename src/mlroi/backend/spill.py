@@ -359,6 +359,16 @@ def _register_exit() -> None:
         atexit.register(finish)
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """``exc``, or the error it was raised from, is DuckDB running out of memory."""
+    while exc is not None:
+        text = str(exc)
+        if type(exc).__name__ == "OutOfMemoryException" or text.startswith("Out of Memory Error"):
+            return True
+        exc = exc.__cause__  # type: ignore[assignment]
+    return False
+
+
 def explain(exc: BaseException, purpose: str) -> BackendError | None:
     """The one-line error for a query that ran out of memory or of spill room, or ``None``
     when ``exc`` is another failure.
@@ -386,7 +396,7 @@ def explain(exc: BaseException, purpose: str) -> BackendError | None:
             f"the disk filled while {purpose} spilled to {where}: free space there, or"
             f" {LARGER_DISK}"
         )
-    if type(exc).__name__ == "OutOfMemoryException" or text.startswith("Out of Memory Error"):
+    if out_of_memory(exc):
         with _STATE.lock:
             limit = _STATE.memory_limit or "DuckDB's default, 80% of the machine's memory"
         return BackendError(

@@ -105,9 +105,9 @@ def analyse_adjustment(
         f" {fit.iterations} of its further steps, the propensity-weighted sums, the"
         " influence-function sums"
     )
-    if prepared.in_memory:
+    if prepared.bytes_read:
         units = sum(fit.before[a].n for a in (1, 0))
-        mib = units * (len(config.covariates) + 2) * 8 / 2**20
+        mib = prepared.bytes_read / 2**20
         size = f"{fmt.count(mib)} MiB" if mib >= 1 else "under 1 MiB"
         notes: tuple[str, ...] = (
             f"rows read into memory: the {fmt.count(units)} complete rows' treatment, outcome"

@@ -150,9 +150,6 @@ class Design(Sequence[Any]):
     def __getitem__(self, i: Any) -> Any:
         return self.matrix[:, i]
 
-    def __iter__(self) -> Iterator[Any]:
-        return (self.matrix[:, i] for i in range(self.matrix.shape[1]))
-
 
 def linear(z: Sequence[Any], coef: npt.NDArray[np.float64]) -> Any:
     """``z'coef`` row by row (``z[0]`` is the column of ones, so its term is the constant)."""
@@ -208,10 +205,10 @@ class _Blocks:
     def __init__(
         self, terms: Mapping[str, Any], n: int, order: npt.NDArray[np.intp] | None
     ) -> None:
-        cache: dict[tuple[int, bool], npt.NDArray[np.float64]] = {}
+        cache: dict[tuple[int, str], npt.NDArray[np.float64]] = {}
 
         def take(v: Any, *, design: bool = False) -> Any:
-            key = (id(v), False)
+            key = (id(v), "design" if design else "column")
             if key not in cache:
                 a = _matrix(v, n) if design else np.asarray(v, dtype=np.float64)
                 a = np.broadcast_to(a, (n, *np.shape(a)[1:]))
@@ -219,7 +216,7 @@ class _Blocks:
             return cache[key]
 
         def squares(z: Any) -> Any:
-            key = (id(z), True)
+            key = (id(z), "squares")
             if key not in cache:
                 a = take(z, design=True)
                 cache[key] = a * a
@@ -355,12 +352,19 @@ class ArrayReducer:
         self.passes += 1
         found: dict[tuple[int, ...], _Sums] = {}
         names: list[str] = []
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            for keys, part in pool.map(lambda rows: _chunk_sums(build, rows), self._chunks()):
+        workers = _cores(len(self._t) // self.chunk + 1)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            run = pool.map if workers > 1 else map
+            for keys, part in run(lambda rows: _chunk_sums(build, rows), self._chunks()):
                 names = keys or names
                 for key, sums in part.items():
                     found.setdefault(key, _Sums()).merge(sums)
         return [(dict(zip(names, key, strict=True)), found[key].values()) for key in sorted(found)]
+
+
+def _cores(chunks: int) -> int:
+    """Threads for a pass: one per core this process may use, and no more than the chunks."""
+    return max(1, min(chunks, len(os.sched_getaffinity(0))))
 
 
 # the formulas divide by the propensity, which is 0 or 1 to double precision for units the
@@ -383,12 +387,16 @@ def _chunk_sums(build: GroupedBuild, rows: Rows) -> tuple[list[str], dict[tuple[
         return names, found
     table = np.column_stack([np.broadcast_to(keys[k], n) for k in names])
     table = np.rint(table).astype(np.int64)
-    # one whole number per row's keys: a mixed-radix code within this chunk's ranges
+    # one whole number per row's keys: a mixed-radix code within this chunk's ranges, or the
+    # rank of the row's keys among the chunk's distinct keys when the ranges are wide
     low = table.min(axis=0)
     span = table.max(axis=0) - low + 1
-    code = np.zeros(n, dtype=np.int64)
-    for i in range(len(names)):
-        code = code * span[i] + (table[:, i] - low[i])
+    if float(np.prod(span.astype(np.float64))) <= 4 * n:
+        code = np.zeros(n, dtype=np.int64)
+        for i in range(len(names)):
+            code = code * span[i] + (table[:, i] - low[i])
+    else:
+        code = np.unique(table, axis=0, return_inverse=True)[1].reshape(-1)
     counts = np.bincount(code)
     order = np.argsort(code, kind="stable")
     starts = np.concatenate(([0], np.cumsum(counts)))
