@@ -392,10 +392,21 @@ def test_an_attribution_that_spilled_under_mlroi_s_limit_says_so(
     )
     spill.configure(temp_dir=tmp_path)
     assert not any("memory limit" in n for n in attribute(config).notes)
-    # a spill too small to see on these logs: the run's report says one happened
-    monkeypatch.setattr(spill, "report", lambda: spill.SpillReport(tmp_path, 1, "x"))
+    # a spill too small to see on these logs: the run's report shows one growing
+    peaks = iter(range(1, 1000))
+    monkeypatch.setattr(spill, "report", lambda: spill.SpillReport(tmp_path, next(peaks), "x"))
     (note,) = [n for n in attribute(config).notes if "memory limit" in n]
     assert "(610.3 MiB, when none is given), so DuckDB spilled to disk" in note
+
+
+def test_an_earlier_spill_is_not_taken_for_one_under_mlroi_s_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    earlier = spill.SpillReport(tmp_path, 5_000, "x")
+    monkeypatch.setattr(spill, "report", lambda: earlier)
+    assert not spill.spilled_since(earlier)
+    assert spill.spilled_since(None)
+    assert spill.spilled_since(spill.SpillReport(tmp_path, 10, "x"))
 
 
 def test_a_limit_set_in_a_duckdb_url_is_kept_in_bounded_queries(tmp_path: Path) -> None:

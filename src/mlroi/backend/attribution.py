@@ -240,6 +240,7 @@ def journey_counts(
             or a channel name holds the path separator.
     """
     zone = _check(touches, orders, cols)
+    before = spill.report()
     made: list[Any] = []  # temporary tables of a query in parts, dropped at the end
 
     def reduce() -> dict[str, Any]:
@@ -272,7 +273,7 @@ def journey_counts(
     finally:
         for table in made:
             drop(table)
-    spilled = limit if limit is not None and spill.report() is not None else None
+    spilled = limit if limit is not None and spill.spilled_since(before) else None
     return JourneyCounts(**{**got, "time_zone": zone, "memory_limit": spilled})
 
 

@@ -225,6 +225,7 @@ def bounded(con: Any) -> Iterator[str | None]:
     with _STATE.lock:
         ours = any(c is con for c in _STATE.connections)
         before = _STATE.memory_limit
+    spilled = report()
     if not ours or settings().memory_limit is not None:
         yield None
         return
@@ -247,7 +248,7 @@ def bounded(con: Any) -> Iterator[str | None]:
     finally:
         with contextlib.suppress(Exception):  # a closed connection has no limit to restore
             con.execute("RESET memory_limit").fetchall()
-        if report() is None:  # nothing spilled: a later spill note names the default
+        if not spilled_since(spilled):  # a later spill note names the default
             with _STATE.lock:
                 _STATE.memory_limit = before
 
@@ -320,6 +321,13 @@ def report() -> SpillReport | None:
     except OSError:
         touched = peak > 0
     return SpillReport(folder, peak, limit) if touched else None
+
+
+def spilled_since(before: SpillReport | None) -> bool:
+    """The run spilled after ``before`` (:func:`report` taken earlier): its first spill, or a
+    higher peak (a smaller spill after a larger one goes unseen)."""
+    now = report()
+    return now is not None and (before is None or now.peak_bytes > before.peak_bytes)
 
 
 def folder_in_use() -> Path | None:
