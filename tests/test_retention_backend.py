@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from typing import Any
 
 import ibis
 import numpy as np
@@ -64,6 +65,22 @@ def _direct(asg: pd.DataFrame, act: pd.DataFrame, gap: int, window: int) -> Coun
     return out
 
 
+def _activity(asg: pd.DataFrame, act: pd.DataFrame, gap: int, window: int) -> Any:
+    """The backend's counts of an activity log with this file's column names."""
+    return retention_counts(
+        ibis.memtable(asg),
+        ibis.memtable(act),
+        mode="activity",
+        unit="user_id",
+        variant="variant",
+        exposure="first_exposure",
+        timestamp="ts",
+        gap_days=gap,
+        window_days=window,
+        observation_end=END,
+    )
+
+
 def _as_counter(rows: tuple[tuple[str, int, int, int], ...]) -> Counter[tuple]:
     out: Counter[tuple] = Counter()
     for arm, day, events, censored in rows:
@@ -77,18 +94,7 @@ def _as_counter(rows: tuple[tuple[str, int, int, int], ...]) -> Counter[tuple]:
 @pytest.mark.parametrize(("gap", "window"), [(14, 60), (7, 30), (3, 200)])
 def test_activity_counts_match_a_direct_per_user_computation(gap: int, window: int) -> None:
     asg, act = _logs(1)
-    got = retention_counts(
-        ibis.memtable(asg),
-        ibis.memtable(act),
-        mode="activity",
-        unit="user_id",
-        variant="variant",
-        exposure="first_exposure",
-        timestamp="ts",
-        gap_days=gap,
-        window_days=window,
-        observation_end=END,
-    )
+    got = _activity(asg, act, gap, window)
     assert _as_counter(got.rows) == _direct(asg, act, gap, window)
 
 
@@ -142,18 +148,7 @@ def test_bad_rows_are_counted_not_used() -> None:
             ),
         }
     )
-    got = retention_counts(
-        ibis.memtable(asg),
-        ibis.memtable(act),
-        mode="activity",
-        unit="user_id",
-        variant="variant",
-        exposure="first_exposure",
-        timestamp="ts",
-        gap_days=14,
-        window_days=60,
-        observation_end=END,
-    )
+    got = _activity(asg, act, 14, 60)
     ex = got.excluded
     assert ex["assignment rows with no user, arm or exposure time"] == 1
     assert ex["users assigned more than once"] == 1
@@ -177,18 +172,7 @@ def test_mixed_time_zones_compare_on_one_clock() -> None:
     act = pd.DataFrame(
         {"user_id": [1], "ts": pd.to_datetime(["2026-01-02 00:30"]).tz_localize("Europe/Berlin")}
     )
-    got = retention_counts(
-        ibis.memtable(asg),
-        ibis.memtable(act),
-        mode="activity",
-        unit="user_id",
-        variant="variant",
-        exposure="first_exposure",
-        timestamp="ts",
-        gap_days=14,
-        window_days=60,
-        observation_end=END,
-    )
+    got = _activity(asg, act, 14, 60)
     assert got.rows == (("c", 0, 1, 0),)
     assert any("no time zone: read as UTC" in n for n in got.notes)
 
@@ -216,18 +200,7 @@ def test_no_follow_up_at_all_says_how_to_fix() -> None:
     )
     act = pd.DataFrame({"user_id": [1], "ts": pd.to_datetime(["2026-04-30"])})
     with pytest.raises(DataError, match="no user has any follow-up"):
-        retention_counts(
-            ibis.memtable(asg),
-            ibis.memtable(act),
-            mode="activity",
-            unit="user_id",
-            variant="variant",
-            exposure="first_exposure",
-            timestamp="ts",
-            gap_days=14,
-            window_days=60,
-            observation_end=END,
-        )
+        _activity(asg, act, 14, 60)
 
 
 def test_a_table_of_cancellations_counts_each_users_first_one() -> None:
@@ -300,18 +273,7 @@ def test_with_no_usable_assignment_the_log_check_still_names_the_mismatch() -> N
     )
     act = pd.DataFrame({"user_id": [7, 8], "ts": pd.to_datetime([START] * 2)})
     with pytest.raises(DataError, match="none of the activity log's 2 rows belongs"):
-        retention_counts(
-            ibis.memtable(asg),
-            ibis.memtable(act),
-            mode="activity",
-            unit="user_id",
-            variant="variant",
-            exposure="first_exposure",
-            timestamp="ts",
-            gap_days=14,
-            window_days=60,
-            observation_end=END,
-        )
+        _activity(asg, act, 14, 60)
 
 
 def test_several_activities_on_one_day_count_as_that_day_once() -> None:
@@ -320,16 +282,5 @@ def test_several_activities_on_one_day_count_as_that_day_once() -> None:
     asg = pd.DataFrame({"user_id": [1], "variant": ["c"], "first_exposure": [x]})
     hours = [1, 2, 5 * 24, 5 * 24 + 3, 5 * 24 + 9, 30 * 24, 30 * 24 + 1]
     act = pd.DataFrame({"user_id": [1] * 7, "ts": [x + pd.Timedelta(hours=h) for h in hours]})
-    got = retention_counts(
-        ibis.memtable(asg),
-        ibis.memtable(act),
-        mode="activity",
-        unit="user_id",
-        variant="variant",
-        exposure="first_exposure",
-        timestamp="ts",
-        gap_days=14,
-        window_days=60,
-        observation_end=END,
-    )
+    got = _activity(asg, act, 14, 60)
     assert got.rows == (("c", 5, 1, 0),)  # active on days 0, 5 and 30: churned on day 5
