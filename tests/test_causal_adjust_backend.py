@@ -3,6 +3,7 @@ of the array path; bad input gives one line naming the column."""
 
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -172,3 +173,14 @@ def test_the_array_reducer_groups_keys_far_apart() -> None:
         ({"k": 2_000_000}, {"s": 1.0}),
         ({"k": 3_000_000}, {"s": 1.0}),
     ]
+
+
+def test_an_error_of_the_rows_consumer_is_not_blamed_on_the_backend() -> None:
+    from mlroi.backend.execute import stream_columns
+
+    def take(columns: dict) -> None:
+        raise ZeroDivisionError("a bug in the consumer")
+
+    table = ibis.memtable({"a": [1.0, 2.0]})
+    with pytest.raises(ZeroDivisionError, match="a bug in the consumer"):
+        stream_columns(table, "a read", take)

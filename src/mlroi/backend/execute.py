@@ -87,20 +87,34 @@ def stream_columns(
     the one method that needs rows in memory; the caller says so in its result).
 
     Raises:
-        BackendError: the engine or driver failed; the message names ``purpose``.
+        BackendError: the engine or driver failed; the message names ``purpose``. An error
+            of ``take`` itself is raised as it is, not as the backend's.
     """
     _announce(query, purpose)
     rows = 1 << 17
+    failed: list[Exception] = []
+
+    def give(batch: Any) -> None:
+        try:
+            take(_numpy(batch))
+        except Exception as exc:
+            failed.append(exc)
+            raise
 
     def native(relation: Any) -> None:
         for batch in relation.to_arrow_reader(rows):
-            take(_numpy(batch))
+            give(batch)
 
     def generic(q: Any) -> None:
         for batch in q.to_pyarrow_batches(chunk_size=rows):
-            take(_numpy(batch))
+            give(batch)
 
-    _run(query, purpose, native, generic)
+    try:
+        _run(query, purpose, native, generic)
+    except BackendError:
+        if failed:
+            raise failed[0] from None
+        raise
 
 
 def _numpy(arrow: Any) -> dict[str, np.ndarray[Any, Any]]:
