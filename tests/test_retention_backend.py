@@ -81,6 +81,23 @@ def _activity(asg: pd.DataFrame, act: pd.DataFrame, gap: int, window: int) -> An
     )
 
 
+def _churn(asg: Any, cancels: Any, window: int, end: dt.datetime = END) -> Any:
+    """The backend's counts of a table of cancellations (``churned_at``) with this file's
+    column names."""
+    return retention_counts(
+        asg,
+        cancels,
+        mode="churn",
+        unit="user_id",
+        variant="variant",
+        exposure="first_exposure",
+        timestamp="churned_at",
+        gap_days=0,
+        window_days=window,
+        observation_end=end,
+    )
+
+
 def _as_counter(rows: tuple[tuple[str, int, int, int], ...]) -> Counter[tuple]:
     out: Counter[tuple] = Counter()
     for arm, day, events, censored in rows:
@@ -108,18 +125,7 @@ def test_cancellation_counts_match_a_direct_computation() -> None:
         {"user_id": range(n), "variant": rng.choice(["a", "b"], n), "first_exposure": x}
     )
     asg["churned_at"] = cancel
-    got = retention_counts(
-        ibis.memtable(asg),
-        ibis.memtable(asg),
-        mode="churn",
-        unit="user_id",
-        variant="variant",
-        exposure="first_exposure",
-        timestamp="churned_at",
-        gap_days=0,
-        window_days=45,
-        observation_end=END,
-    )
+    got = _churn(ibis.memtable(asg), ibis.memtable(asg), 45)
     want: Counter[tuple] = Counter()
     end = pd.Timestamp(END)
     for arm, xi, ci in zip(asg.variant, x, cancel, strict=True):
@@ -219,17 +225,8 @@ def test_a_table_of_cancellations_counts_each_users_first_one() -> None:
             ),
         }
     )
-    got = retention_counts(
-        ibis.memtable(asg),
-        ibis.memtable(cancels),
-        mode="churn",
-        unit="user_id",
-        variant="variant",
-        exposure="first_exposure",
-        timestamp="churned_at",
-        gap_days=0,
-        window_days=60,
-        observation_end=dt.datetime(2026, 4, 1, tzinfo=dt.UTC),
+    got = _churn(
+        ibis.memtable(asg), ibis.memtable(cancels), 60, dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
     )
     # user 1 churns on day 10 (the earlier cancellation), 2 cancelled before exposure,
     # 3 cancels on day 73 > window: censored at 60, like 4 who never cancels
@@ -251,18 +248,7 @@ def test_a_cancellation_after_the_end_of_observation_is_censored_on_the_last_day
         }
     )
     table = ibis.memtable(asg)
-    got = retention_counts(
-        table,
-        table,
-        mode="churn",
-        unit="user_id",
-        variant="variant",
-        exposure="first_exposure",
-        timestamp="churned_at",
-        gap_days=0,
-        window_days=200,
-        observation_end=END,
-    )
+    got = _churn(table, table, 200)
     assert got.rows == (("c", 120, 1, 1),)
 
 
