@@ -112,6 +112,11 @@ class Reducer(Protocol):
         (a key may be a ``let`` of the sums' formulas): one pass, one row per group."""
 
 
+def name(key: str, *index: int) -> str:
+    """A block's term: ``key`` then its indices joined by ``_`` (``xx1_3``, ``bin7``)."""
+    return key + "_".join(str(i) for i in index)
+
+
 def expand(terms: Mapping[str, Any], ops: Ops) -> dict[str, Any]:
     """Every block written out as one row formula per term (for a reducer that sums terms one
     by one); a block's weight is multiplied in once per term, not per product."""
@@ -122,16 +127,16 @@ def expand(terms: Mapping[str, Any], ops: Ops) -> dict[str, Any]:
             for i in range(len(z)):
                 wi = term.weight if i == 0 else term.weight * z[i]
                 for j in range(i, len(z)):
-                    out[f"{key}{i}_{j}"] = wi if j == 0 else wi * z[j]
+                    out[name(key, i, j)] = wi if j == 0 else wi * z[j]
         elif isinstance(term, Dot):
             for i in range(term.first, len(term.z)):
                 wz = term.weight * term.z[i]
-                out[f"{key}{i}"] = wz * term.z[i] if term.squared else wz
+                out[name(key, i)] = wz * term.z[i] if term.squared else wz
         elif isinstance(term, Counts):
             v, last = term.value, term.size - 1
             for b in range(term.size):
                 cond = v <= 0 if b == 0 else (v >= last if b == last else v == b)
-                out[f"{key}{b}"] = ops.indicator(cond)
+                out[name(key, b)] = ops.indicator(cond)
         else:
             out[key] = term
     return out
@@ -288,10 +293,10 @@ class _Sums:
             if m.ndim == 2:
                 for i in range(m.shape[0]):
                     for j in range(i, m.shape[0]):
-                        out[f"{key}{i}_{j}"] = float(m[i, j])
+                        out[name(key, i, j)] = float(m[i, j])
             else:
                 for i in range(first, len(m)):
-                    out[f"{key}{i}"] = float(m[i])
+                    out[name(key, i)] = float(m[i])
         return out
 
 
@@ -430,10 +435,10 @@ def symmetric(prefix: str, s: Mapping[str, float], p: int) -> npt.NDArray[np.flo
     m = np.empty((p, p))
     for i in range(p):
         for j in range(i, p):
-            m[i, j] = m[j, i] = s[f"{prefix}{i}_{j}"]
+            m[i, j] = m[j, i] = s[name(prefix, i, j)]
     return m
 
 
 def vector(prefix: str, s: Mapping[str, float], p: int) -> npt.NDArray[np.float64]:
     """The vector ``s[f"{prefix}{i}"]``, ``i < p``."""
-    return np.array([s[f"{prefix}{i}"] for i in range(p)])
+    return np.array([s[name(prefix, i)] for i in range(p)])
