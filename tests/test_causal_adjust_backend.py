@@ -68,7 +68,7 @@ def test_backend_path_equals_the_array_path(tmp_path, monkeypatch, in_memory: bo
 
 
 def test_a_memory_limit_halves_the_budget_for_rows_in_memory(monkeypatch) -> None:
-    assert causal_adjust._memory_budget() == causal_adjust.ROWS_IN_MEMORY == 256 * 2**20
+    assert causal_adjust._memory_budget() == causal_adjust.ROWS_IN_MEMORY == 2**30
     limited = spill.Settings(temp_root=None, memory_limit="300MB", max_temp_size=None)
     monkeypatch.setattr(spill, "settings", lambda: limited)
     assert causal_adjust._memory_budget() == 150_000_000

@@ -42,12 +42,12 @@ from mlroi.causal.adjust_rows import (
 )
 from mlroi.errors import BackendError, DataError
 
-ROWS_IN_MEMORY = 256 << 20
+ROWS_IN_MEMORY = 1 << 30
 """Most bytes of rows (8 per value: treatment, outcome and each covariate) the adjustment reads
-into memory; half the memory limit instead when one is set (``--memory-limit``). Measured on a
-2-core machine with 10 covariates (``benchmarks/causal_adjust_bench.py``): at 2M users (183 MiB)
-the passes in memory take a third less time than the aggregate queries; at 10M users (915 MiB)
-reading the rows costs what the passes save, for 2.4 times the memory."""
+into memory; half the memory limit instead when one is set (``--memory-limit``): about 11M users
+with 10 covariates. Measured on a 2-core machine with 10 covariates
+(``benchmarks/causal_adjust_bench.py``): the passes in memory take about 30% less CPU time than
+the aggregate queries at 10M users (915 MiB of rows, 1.5 GiB peak) and 40% less at 2M."""
 
 _LET = re.compile(r"_\['__v(\d+)'\]")
 
@@ -81,6 +81,9 @@ class _IbisOps:
 
     def floor(self, v: Any) -> Any:
         return v.floor().cast("float64")
+
+    def clip(self, v: Any, low: float, high: float) -> Any:
+        return v.clip(lower=_double(low), upper=_double(high))
 
     def design(
         self, one: Any, x: Sequence[Any], mean: Sequence[float], sd: Sequence[float]
@@ -313,29 +316,41 @@ def _memory_budget() -> int:
 def _read_rows(
     table: Any, treat: Any, outcome: str, covariates: Sequence[str], n: int
 ) -> ArrayReducer:
-    """The complete rows as numpy columns (one covariate per row of ``x``), read in batches."""
+    """The complete rows as numpy columns (one covariate per row of ``x``), read in batches;
+    the treated units first, the others after them, so that a chunk of rows is nearly always
+    one arm and the passes grouped by arm need not reorder it."""
     k = len(covariates)
     query = table.select(
         __t=treat(table),
         __y=table[outcome].cast("float64"),
         **{f"__x{j}": as_float(table[c]) for j, c in enumerate(covariates)},
     )
-    x, t, y = np.empty((k, n)), np.empty(n), np.empty(n)
-    at = 0
+    x, y = np.empty((k, n)), np.empty(n)
+    front, back, seen = 0, n, 0  # treated rows fill [0, front), the others [back, n)
 
     def take(columns: dict[str, Any]) -> None:
-        nonlocal at
-        m = len(columns["__t"])
-        if at + m <= n:
-            t[at : at + m], y[at : at + m] = columns["__t"], columns["__y"]
-            for j in range(k):
-                x[j, at : at + m] = columns[f"__x{j}"]
-        at += m
+        nonlocal front, back, seen
+        treated = columns["__t"] == 1.0
+        m = len(treated)
+        seen += m
+        if seen > n:
+            return
+        m1 = int(np.count_nonzero(treated))
+        back -= m - m1
+        for dst, col in (
+            (y, columns["__y"]),
+            *((x[j], columns[f"__x{j}"]) for j in range(k)),
+        ):
+            dst[front : front + m1] = col[treated]
+            dst[back : back + m - m1] = col[~treated]
+        front += m1
 
     stream_columns(query, "the read of the adjustment's rows", take)
-    if at != n:
+    if seen != n:
         raise BackendError(
-            f"the table changed while it was read: {at:,} complete rows, {n:,} a moment before;"
-            " run the analysis again on data that is not being written to"
+            f"the table changed while it was read: {seen:,} complete rows, {n:,} a moment"
+            " before; run the analysis again on data that is not being written to"
         )
+    t = np.zeros(n)
+    t[:front] = 1.0
     return ArrayReducer.of_columns(x, t, y)

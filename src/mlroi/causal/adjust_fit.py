@@ -20,9 +20,9 @@ Passes over the rows (each one aggregate query on a backend):
 2. one pass per further Newton (IRLS) step of the propensity model ``logit e(x) = x'g`` (and
    per halving of a step that would lower the likelihood), stopping when the last steps show
    the coefficients have converged (Newton's steps shrink quadratically);
-3. given ``g``, grouped by arm and trimmed or kept: the propensity histogram, the outcome
-   models' cross-products, the Hajek-weighted sums (IPW and balance after weighting) and the
-   information matrix;
+3. given ``g``, grouped by arm: the propensity histogram and the information matrix over every
+   unit, and the kept units' outcome models' cross-products and Hajek-weighted sums (IPW and
+   balance after weighting);
 4. given the outcome models: the AIPW sums and every estimator's influence-function sum of
    squares.
 
@@ -419,26 +419,33 @@ def _weights(rows: Rows, e: Any, keep: Any, estimand: Estimand) -> tuple[Any, An
 
 
 def _pass3(scale: Scale, gamma: npt.NDArray[np.float64], lo: float, hi: float) -> GroupedBuild:
-    """Given the propensity model: per arm and trimmed or kept, the propensity histogram, the
-    outcome models' cross-products and the weighted sums of both estimands (module docstring)."""
+    """Given the propensity model, per arm: the propensity histogram and the information matrix
+    over every unit; the kept units' outcome models' cross-products and the weighted sums of
+    both estimands (module docstring). A trimmed unit's terms are multiplied by 0, with its
+    propensity clipped into the bounds so that its weights stay finite."""
 
     def build(rows: Rows) -> tuple[dict[str, Any], dict[str, Any]]:
         ops, t, y = rows.ops, rows.t, rows.y
         z = scale.design(rows)
         e = _propensity(rows, z, gamma)
+        keep = ops.let(ops.indicator((e >= lo) & (e <= hi)))
+        ek = ops.let(ops.clip(e, lo, hi))
         t0 = rows.one - t
-        keys = {"arm": t, "keep": ops.indicator((e >= lo) & (e <= hi))}
-        out: dict[str, Any] = {"n": rows.one, "y": y, "yy": y * y}
+        ky = ops.let(keep * y)
+        out: dict[str, Any] = {"kn": keep, "ky": ky, "kyy": ky * y}
         out["bin"] = Counts(ops.floor(e * float(BINS)) - ops.indicator(e >= 1.0), BINS)
-        out["zz"] = Cross(rows.one, z)
+        out["zz"] = Cross(keep, z)
         out["H"] = Cross(ops.let(e * (1.0 - e)), z)
-        out["zy"] = Dot(y, z)
-        odds = ops.let(t0 * e / (1.0 - e))
+        out["zy"] = Dot(ky, z)
+        odds = ops.let(keep * t0 * ek / (1.0 - ek))
         # the Hajek weight of each estimand (the ATT's is 1 for the treated, the odds for the
         # others) and, for the ATE, the factor of its derivative in the coefficients; the
         # ATT's factor is its weight among the untreated and 0 among the treated
-        weights = {"att": ops.let(t + odds), "ate": ops.let(t / e + t0 / (1.0 - e))}
-        g_ate = ops.let(odds - t * (1.0 - e) / e)
+        weights = {
+            "att": ops.let(keep * t + odds),
+            "ate": ops.let(keep * (t / ek + t0 / (1.0 - ek))),
+        }
+        g_ate = ops.let(odds - keep * t * (1.0 - ek) / ek)
         for est, w in weights.items():
             wy = ops.let(w * y)
             out[f"{est}_w"], out[f"{est}_wy"] = w, wy
@@ -449,7 +456,7 @@ def _pass3(scale: Scale, gamma: npt.NDArray[np.float64], lo: float, hi: float) -
         out["ate_g"], out["ate_gy"] = g_ate, gy
         out["ate_gz"] = Dot(g_ate, z)
         out["ate_gzy"] = Dot(gy, z)
-        return keys, out
+        return {"arm": t}, out
 
     return build
 
@@ -467,6 +474,8 @@ def _pass3_sums(groups: Groups, k: int) -> dict[str, float]:
     for a in (1, 0):
         for b in range(BINS):
             s[f"h{a}_{b}"] = 0.0
+        for name in ("kn", "ky", "kyy"):
+            s[f"{name}{a}"] = 0.0
     for key, v in groups:
         a = key["arm"]
         for b in range(BINS):
@@ -474,12 +483,10 @@ def _pass3_sums(groups: Groups, k: int) -> dict[str, float]:
         for i in range(p):
             for j in range(i, p):
                 add(f"H{i}_{j}", v[f"H{i}_{j}"])
-        if not key["keep"]:
-            continue
-        for name, total in (("kn", v["n"]), ("ky", v["y"]), ("kyy", v["yy"])):
-            add(f"{name}{a}", total)
+        for name in ("kn", "ky", "kyy"):
+            add(f"{name}{a}", v[name])
         for i in range(p):
-            add(f"kzy{a}_{i}", v["y"] if i == 0 else v[f"zy{i}"])
+            add(f"kzy{a}_{i}", v["ky"] if i == 0 else v[f"zy{i}"])
             for j in range(i, p):
                 add(f"kzz{a}_{i}_{j}", v[f"zz{i}_{j}"])
         for est in ESTIMANDS:
@@ -497,9 +504,6 @@ def _pass3_sums(groups: Groups, k: int) -> dict[str, float]:
                 gzy = f"{est}_wzy{i}" if est == "att" else f"ate_gzy{i}"
                 add(f"{est}_gz{a}_{i}", on * v[gz])
                 add(f"{est}_gzy{a}_{i}", on * v[gzy])
-    for name in ("kn", "ky", "kyy"):
-        for a in (1, 0):
-            s.setdefault(f"{name}{a}", 0.0)
     return s
 
 

@@ -41,6 +41,9 @@ class Ops(Protocol):
     def floor(self, v: Any) -> Any:
         """The largest integer not above ``v``, as a float, row by row."""
 
+    def clip(self, v: Any, low: float, high: float) -> Any:
+        """``v`` limited to ``[low, high]`` row by row."""
+
     def design(
         self, one: Any, x: Sequence[Any], mean: Sequence[float], sd: Sequence[float]
     ) -> Sequence[Any]:
@@ -185,6 +188,9 @@ class _NumpyOps:
 
     def floor(self, v: Any) -> Any:
         return np.floor(v)
+
+    def clip(self, v: Any, low: float, high: float) -> Any:
+        return np.clip(v, low, high)
 
     def design(
         self, one: Any, x: Sequence[Any], mean: Sequence[float], sd: Sequence[float]
@@ -382,16 +388,15 @@ def _chunk_sums(build: GroupedBuild, rows: Rows) -> tuple[list[str], dict[tuple[
     names = list(keys)
     plain = {k: v for k, v in terms.items() if not isinstance(v, BLOCKS)}
     if not names:
-        sums = _Sums()
-        for k, v in plain.items():
-            sums.add(k, float(np.sum(np.broadcast_to(v, n))))
-        _Blocks(terms, n, None).add_to(sums, 0, n)
-        return names, {(): sums}
+        return names, {(): _whole(terms, plain, n)}
     found: dict[tuple[int, ...], _Sums] = {}
     if n == 0:
         return names, found
     table = np.column_stack([np.broadcast_to(keys[k], n) for k in names])
     table = np.rint(table).astype(np.int64)
+    if np.all(table == table[0]):
+        # one group (the rows are held sorted by arm): no reordering
+        return names, {tuple(int(v) for v in table[0]): _whole(terms, plain, n)}
     # one whole number per row's keys: a mixed-radix code within this chunk's ranges, or the
     # rank of the row's keys among the chunk's distinct keys when the ranges are wide
     low = table.min(axis=0)
@@ -417,6 +422,15 @@ def _chunk_sums(build: GroupedBuild, rows: Rows) -> tuple[list[str], dict[tuple[
             sums.add(k, float(plain_sums[k][g]))
         blocks.add_to(sums, int(starts[g]), int(starts[g + 1]))
     return names, found
+
+
+def _whole(terms: Mapping[str, Any], plain: Mapping[str, Any], n: int) -> _Sums:
+    """The sums of every term over all ``n`` rows of a chunk."""
+    sums = _Sums()
+    for k, v in plain.items():
+        sums.add(k, float(np.sum(np.broadcast_to(v, n))))
+    _Blocks(terms, n, None).add_to(sums, 0, n)
+    return sums
 
 
 @dataclass(frozen=True)
