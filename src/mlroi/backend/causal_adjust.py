@@ -335,15 +335,15 @@ def _read_rows(
         seen += m
         if seen > n:
             return
-        m1 = int(np.count_nonzero(treated))
-        back -= m - m1
+        ones, zeros = np.flatnonzero(treated), np.flatnonzero(~treated)
+        back -= len(zeros)
         for dst, col in (
             (y, columns["__y"]),
             *((x[j], columns[f"__x{j}"]) for j in range(k)),
         ):
-            dst[front : front + m1] = col[treated]
-            dst[back : back + m - m1] = col[~treated]
-        front += m1
+            np.take(col, ones, out=dst[front : front + len(ones)])
+            np.take(col, zeros, out=dst[back : back + len(zeros)])
+        front += len(ones)
 
     stream_columns(query, "the read of the adjustment's rows", take)
     if seen != n:
