@@ -156,7 +156,7 @@ def test_a_binary_outcome_gets_its_e_value_on_the_risk_ratio() -> None:
 
 
 def test_rows_in_memory_give_the_same_bits_every_run(monkeypatch) -> None:
-    """The chunks' sums are computed on every core but added up in the chunks' order."""
+    """The chunks' sums are added up in the chunks' order."""
     monkeypatch.setattr(ArrayReducer, "chunk", 256)
     frame = _frame(5000)
     first = analyse_adjustment(_config(), table=frame).to_dict()
