@@ -222,3 +222,41 @@ def test_a_compilers_package_that_does_more_than_reexport_is_imported_as_ibis_wr
     assert reexports(only + f"from {PACKAGE}.a import A as B\n") is None
     assert reexports(only + "from elsewhere.a import A\n") is None
     assert reexports(only) is None
+
+
+def test_a_command_collects_garbage_rarely_and_restores_the_callers_setting() -> None:
+    import gc
+
+    from mlroi.cli.process import YOUNG_THRESHOLD, collecting_rarely
+
+    before = gc.get_threshold()
+    with collecting_rarely():
+        assert gc.get_threshold() == (max(before[0], YOUNG_THRESHOLD), *before[1:])
+    assert gc.get_threshold() == before
+
+
+LEAVE = """\
+import atexit, sys
+atexit.register(lambda: print("exit handler ran"))
+from mlroi.cli import run
+sys.argv = ["mlroi", *sys.argv[1:]]
+run()
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "status"), [(["--help"], 0), (["validate", "missing.yaml"], 2), (["--bogus"], 2)]
+)
+def test_the_script_ends_with_the_commands_status_after_the_exit_handlers(
+    tmp_path: Path, args: list[str], status: int
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LEAVE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == status, done.stderr
+    assert done.stdout.rstrip().endswith("exit handler ran")

@@ -1,5 +1,5 @@
 """``python -m mlroi``: the command line."""
 
-from mlroi.cli import main
+from mlroi.cli import run
 
-main()
+run()

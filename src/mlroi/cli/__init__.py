@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -28,6 +28,7 @@ from mlroi.cli import (
     validate,
 )
 from mlroi.cli.handler import handle_errors, set_debug
+from mlroi.cli.process import collecting_rarely, leave
 from mlroi.cli.usage import OneLineUsageErrors
 
 app = typer.Typer(
@@ -93,8 +94,20 @@ app.command(name="demo")(demo.demo)
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point of the ``mlroi`` script."""
-    return app(args=argv if argv is not None else sys.argv[1:])
+    """Run the command ``argv`` (default: the process's arguments); Typer ends it with
+    :class:`SystemExit`."""
+    with collecting_rarely():
+        return app(args=argv if argv is not None else sys.argv[1:])
 
 
-__all__ = ["app", "main"]
+def run() -> NoReturn:
+    """Entry point of the ``mlroi`` script and of ``python -m mlroi``: :func:`main`, then the
+    process ends without tearing its heap down (:func:`mlroi.cli.process.leave`)."""
+    try:
+        main()
+    except SystemExit as exc:
+        leave(exc.code)
+    leave(0)
+
+
+__all__ = ["app", "main", "run"]
