@@ -28,7 +28,7 @@ from mlroi.cli import (
     validate,
 )
 from mlroi.cli.handler import handle_errors, set_debug
-from mlroi.cli.process import collecting_rarely, leave
+from mlroi.cli.process import collect_rarely, collecting_rarely, leave
 from mlroi.cli.usage import OneLineUsageErrors
 
 app = typer.Typer(
@@ -94,17 +94,19 @@ app.command(name="demo")(demo.demo)
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Run the command ``argv`` (default: the process's arguments); Typer ends it with
-    :class:`SystemExit`."""
+    """Run the command ``argv`` (default: the process's arguments) in this process, which
+    goes on after; Typer ends the command with :class:`SystemExit`."""
     with collecting_rarely():
         return app(args=argv if argv is not None else sys.argv[1:])
 
 
 def run() -> NoReturn:
-    """Entry point of the ``mlroi`` script and of ``python -m mlroi``: :func:`main`, then the
-    process ends without tearing its heap down (:func:`mlroi.cli.process.leave`)."""
+    """Entry point of the ``mlroi`` script and of ``python -m mlroi``: the command, with
+    garbage collected rarely, then an exit that does not tear the heap down
+    (:mod:`mlroi.cli.process`)."""
+    collect_rarely()  # for the rest of the process: it ends with the command
     try:
-        main()
+        app(args=sys.argv[1:])
     except SystemExit as exc:
         leave(exc.code)
     leave(0)

@@ -6,9 +6,9 @@ process ends, and little of what it allocates after is garbage. Python's default
 every 700 allocations and walks those objects again and again (0.16 s of CPU in ``mlroi roi``),
 then tears the whole heap down at exit, three full collections more (0.3 s). So:
 
-- :func:`collecting_rarely`: while a command runs, the young generation is collected every
-  :data:`YOUNG_THRESHOLD` allocations instead of 700 (the older generations as before), and
-  the caller's setting is restored after;
+- :func:`collect_rarely`: while a command runs, the young generation is collected every
+  :data:`YOUNG_THRESHOLD` allocations instead of 700 (the older generations as before);
+  :func:`collecting_rarely` restores the caller's setting after a block;
 - :func:`leave`: the ``mlroi`` script ends as the interpreter would (non-daemon threads are
   done, ``atexit`` handlers run, standard streams flushed), then with ``os._exit``, without
   freeing memory the operating system takes back anyway. Any doubt (another thread alive, a
@@ -30,12 +30,19 @@ YOUNG_THRESHOLD = 100_000
 """Allocations between collections of the youngest generation while a command runs."""
 
 
-@contextlib.contextmanager
-def collecting_rarely() -> Iterator[None]:
-    """Collect the youngest generation every :data:`YOUNG_THRESHOLD` allocations in the
-    block; the thresholds are restored after it."""
+def collect_rarely() -> tuple[int, ...]:
+    """From now on, collect the youngest generation every :data:`YOUNG_THRESHOLD` allocations;
+    returns the thresholds before."""
     before = gc.get_threshold()
     gc.set_threshold(max(before[0], YOUNG_THRESHOLD), *before[1:])
+    return before
+
+
+@contextlib.contextmanager
+def collecting_rarely() -> Iterator[None]:
+    """:func:`collect_rarely` in the block, for a caller that goes on after it: its thresholds
+    are restored (which collects at the next allocation what the block left young)."""
+    before = collect_rarely()
     try:
         yield
     finally:
