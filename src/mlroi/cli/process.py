@@ -1,17 +1,18 @@
 """How an ``mlroi`` process spends its first and last tenths of a second: garbage collection
 while a command runs, and the exit.
 
-A command imports Ibis, sqlglot, numpy and pydantic, some 400,000 objects that live until the
-process ends, and little of what it allocates after is garbage. Python's default collector runs
-every 700 allocations and walks those objects again and again (0.16 s of CPU in ``mlroi roi``),
-then tears the whole heap down at exit, three full collections more (0.3 s). So:
+A command imports Ibis, sqlglot, numpy and pydantic: about 100,000 objects the collector tracks,
+which live until the process ends, and little of what it allocates after is garbage. Python's
+default collector runs every 700 allocations and walks those objects again and again (0.16 s of
+CPU in ``mlroi roi``), then tears the whole heap down at exit, three full collections more
+(0.3 s). So:
 
 - :func:`collect_rarely`: while a command runs, the young generation is collected every
   :data:`YOUNG_THRESHOLD` allocations instead of 700 (the older generations as before);
   :func:`collecting_rarely` restores the caller's setting after a block;
-- :func:`leave`: the ``mlroi`` script ends as the interpreter would (non-daemon threads are
-  done, ``atexit`` handlers run, standard streams flushed), then with ``os._exit``, without
-  freeing memory the operating system takes back anyway. Any doubt (another thread alive, a
+- :func:`leave`: the ``mlroi`` script ends as the interpreter would (``atexit`` handlers run,
+  standard streams flushed), then with ``os._exit``, without freeing memory the operating
+  system takes back anyway. Any doubt (another thread alive, a
   profiler or tracer attached, a stream that cannot be flushed) takes the ordinary exit.
 """
 
