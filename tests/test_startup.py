@@ -227,7 +227,7 @@ def test_a_compilers_package_that_does_more_than_reexport_is_imported_as_ibis_wr
 def test_a_command_collects_garbage_rarely_and_restores_the_callers_setting() -> None:
     import gc
 
-    from mlroi.cli.process import YOUNG_THRESHOLD, collecting_rarely
+    from mlroi.process import YOUNG_THRESHOLD, collecting_rarely
 
     before = gc.get_threshold()
     with collecting_rarely():
@@ -238,7 +238,7 @@ def test_a_command_collects_garbage_rarely_and_restores_the_callers_setting() ->
 LEAVE = """\
 import atexit, sys
 atexit.register(lambda: print("exit handler ran"))
-from mlroi.cli import run
+from mlroi.process import run
 sys.argv = ["mlroi", *sys.argv[1:]]
 run()
 """

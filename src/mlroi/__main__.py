@@ -1,5 +1,5 @@
 """``python -m mlroi``: the command line."""
 
-from mlroi.cli import run
+from mlroi.process import run
 
 run()

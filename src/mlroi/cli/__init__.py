@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
@@ -28,8 +28,8 @@ from mlroi.cli import (
     validate,
 )
 from mlroi.cli.handler import handle_errors, set_debug
-from mlroi.cli.process import collect_rarely, collecting_rarely, leave
 from mlroi.cli.usage import OneLineUsageErrors
+from mlroi.process import collecting_rarely
 
 app = typer.Typer(
     name="mlroi",
@@ -95,21 +95,10 @@ app.command(name="demo")(demo.demo)
 
 def main(argv: list[str] | None = None) -> Any:
     """Run the command ``argv`` (default: the process's arguments) in this process, which
-    goes on after; Typer ends the command with :class:`SystemExit`."""
+    goes on after; Typer ends the command with :class:`SystemExit`. The ``mlroi`` script is
+    :func:`mlroi.process.run`."""
     with collecting_rarely():
         return app(args=argv if argv is not None else sys.argv[1:])
 
 
-def run() -> NoReturn:
-    """Entry point of the ``mlroi`` script and of ``python -m mlroi``: the command, with
-    garbage collected rarely, then an exit that does not tear the heap down
-    (:mod:`mlroi.cli.process`)."""
-    collect_rarely()  # for the rest of the process: it ends with the command
-    try:
-        app(args=sys.argv[1:])
-    except SystemExit as exc:
-        leave(exc.code)
-    leave(0)
-
-
-__all__ = ["app", "main", "run"]
+__all__ = ["app", "main"]

@@ -1,5 +1,5 @@
-"""How an ``mlroi`` process spends its first and last tenths of a second: garbage collection
-while a command runs, and the exit.
+"""The ``mlroi`` process: its entry point (:func:`run`), garbage collection while a command runs,
+and the exit.
 
 A command imports Ibis, sqlglot, numpy and pydantic: about 100,000 objects the collector tracks,
 which live until the process ends, and little of what it allocates after is garbage. Python's
@@ -7,13 +7,16 @@ default collector runs every 700 allocations and walks those objects again and a
 CPU in ``mlroi roi``), then tears the whole heap down at exit, three full collections more
 (0.3 s). So:
 
-- :func:`collect_rarely`: while a command runs, the young generation is collected every
-  :data:`YOUNG_THRESHOLD` allocations instead of 700 (the older generations as before);
-  :func:`collecting_rarely` restores the caller's setting after a block;
+- :func:`collect_rarely`: from the script's first import on, the young generation is collected
+  every :data:`YOUNG_THRESHOLD` allocations instead of 700 (the older generations as before);
+  :func:`collecting_rarely` restores the caller's setting after a block (``mlroi.cli.main``);
 - :func:`leave`: the ``mlroi`` script ends as the interpreter would (``atexit`` handlers run,
   standard streams flushed), then with ``os._exit``, without freeing memory the operating
   system takes back anyway. Any doubt (another thread alive, a
   profiler or tracer attached, a stream that cannot be flushed) takes the ordinary exit.
+
+This module imports nothing from mlroi at its top, so that the script sets the collector before
+it imports the command line (Typer, rich and the command modules).
 """
 
 from __future__ import annotations
@@ -48,6 +51,19 @@ def collecting_rarely() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
+
+
+def run() -> NoReturn:
+    """Entry point of the ``mlroi`` script and of ``python -m mlroi``: the command line on the
+    process's arguments, with garbage collected rarely, then :func:`leave`."""
+    collect_rarely()  # for the rest of the process: it ends with the command
+    from mlroi.cli import app
+
+    try:
+        app(args=sys.argv[1:])
+    except SystemExit as exc:
+        leave(exc.code)
+    leave(0)
 
 
 def leave(code: object) -> NoReturn:
