@@ -165,3 +165,98 @@ def test_roi_closing_the_connection_before_its_simulation_gives_the_same_result(
     kept = evaluate(case, base=case_with_data.parent)
     closed = evaluate(case, base=case_with_data.parent, close_connection=True)
     assert dumps(closed.to_dict()) == dumps(kept.to_dict())
+
+
+def test_roi_of_a_case_with_an_experiment_loads_only_duckdbs_sql_compiler(
+    tmp_path: Path, case_with_data: Path
+) -> None:
+    modules = loaded_modules(tmp_path, "roi", case_with_data)
+    compilers = {m for m in modules if m.startswith("ibis.backends.sql.compilers.")}
+    assert "ibis.backends.sql.compilers.duckdb" in compilers  # the readout ran
+    assert compilers <= {f"ibis.backends.sql.compilers.{m}" for m in ("duckdb", "base", "_compat")}
+    assert "ibis.backends.sql.dialects" not in modules  # Ibis's patches to other dialects
+
+
+COMPILE_EVERYWHERE = """\
+import sys
+if sys.argv[1] == "on demand":
+    import mlroi.backend
+import ibis
+import ibis.backends.sql.compilers as sc
+from ibis.backends.sql.compilers import PostgresCompiler
+t = ibis.table({"g": "string", "x": "float64", "y": "int64", "d": "decimal(18, 2)"}, name="t")
+f = t.filter(t.x > 0)
+query = f.group_by("g").aggregate(
+    n=f.count(), m=f.x.mean(), v=f.x.var(), c=f.x.cov(f.y.cast("float64")),
+    s=f.d.sum(), k=f.y.nunique(), cap=f.x.clip(upper=3).max(), w=(f.y > 1).ifelse(f.x, 0).sum(),
+)
+for dialect in ("duckdb", "postgres", "bigquery", "snowflake", "databricks", "athena",
+                "trino", "clickhouse"):
+    print(dialect, ibis.to_sql(query, dialect=dialect))
+print(type(sc.postgres.compiler) is PostgresCompiler, sorted(sc.__all__))
+"""
+
+
+def test_every_dialect_compiles_alike_with_ibis_compilers_loaded_on_demand() -> None:
+    def compiled(how: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", COMPILE_EVERYWHERE, how],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout
+
+    as_ibis_loads_them = compiled("all at once")
+    assert compiled("on demand") == as_ibis_loads_them
+    assert "True" in as_ibis_loads_them.splitlines()[-1]
+
+
+def test_a_compilers_package_that_does_more_than_reexport_is_imported_as_ibis_wrote_it() -> None:
+    from mlroi.backend.compilers import PACKAGE, reexports
+
+    only = '"""Compilers."""\nfrom __future__ import annotations\n__all__ = ["A"]\n'
+    assert reexports(only + f"from {PACKAGE}.a import A\n") == {"A": "a"}
+    assert reexports(only + f"from {PACKAGE}.a import A\nA.patched = True\n") is None
+    assert reexports(only + f"from {PACKAGE}.a import A as B\n") is None
+    assert reexports(only + "from elsewhere.a import A\n") is None
+    assert reexports(only) is None
+
+
+def test_a_command_collects_garbage_rarely_and_restores_the_callers_setting() -> None:
+    import gc
+
+    from mlroi.process import YOUNG_THRESHOLD, collecting_rarely
+
+    before = gc.get_threshold()
+    with collecting_rarely():
+        assert gc.get_threshold() == (max(before[0], YOUNG_THRESHOLD), *before[1:])
+    assert gc.get_threshold() == before
+
+
+LEAVE = """\
+import atexit, sys
+atexit.register(lambda: print("exit handler ran"))
+from mlroi.process import run
+sys.argv = ["mlroi", *sys.argv[1:]]
+run()
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "status"), [(["--help"], 0), (["validate", "missing.yaml"], 2), (["--bogus"], 2)]
+)
+def test_the_script_ends_with_the_commands_status_after_the_exit_handlers(
+    tmp_path: Path, args: list[str], status: int
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LEAVE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == status, done.stderr
+    assert done.stdout.rstrip().endswith("exit handler ran")

@@ -1,5 +1,5 @@
 """``python -m mlroi``: the command line."""
 
-from mlroi.cli import main
+from mlroi.process import run
 
-main()
+run()

@@ -29,6 +29,7 @@ from mlroi.cli import (
 )
 from mlroi.cli.handler import handle_errors, set_debug
 from mlroi.cli.usage import OneLineUsageErrors
+from mlroi.process import collecting_rarely
 
 app = typer.Typer(
     name="mlroi",
@@ -93,8 +94,11 @@ app.command(name="demo")(demo.demo)
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point of the ``mlroi`` script."""
-    return app(args=argv if argv is not None else sys.argv[1:])
+    """Run the command ``argv`` (default: the process's arguments) in this process, which
+    goes on after; Typer ends the command with :class:`SystemExit`. The ``mlroi`` script is
+    :func:`mlroi.process.run`."""
+    with collecting_rarely():
+        return app(args=argv if argv is not None else sys.argv[1:])
 
 
 __all__ = ["app", "main"]

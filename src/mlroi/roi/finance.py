@@ -19,6 +19,7 @@ References:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -237,12 +238,13 @@ class CashFlows:
         """Net schedule ``value - cost``."""
         return self.value - self.cost
 
-    @property
+    # cached: four of the headline figures start from each of these sums
+    @cached_property
     def total_value(self) -> FloatArray:
         """Undiscounted value over the horizon, per draw."""
         return np.asarray(self.value.sum(axis=-1), dtype=np.float64)
 
-    @property
+    @cached_property
     def total_cost(self) -> FloatArray:
         """Undiscounted cost over the horizon, per draw."""
         return np.asarray(self.cost.sum(axis=-1), dtype=np.float64)
@@ -309,7 +311,8 @@ def _log_growth_root(rows: FloatArray) -> FloatArray:
     months = np.arange(rows.shape[1], dtype=np.float64)
     inflow = np.maximum(rows, 0.0)
     outflow = inflow - rows
-    timed = np.empty_like(rows)  # flow x month, made afresh in each step: one array, not two
+    timed_in = inflow * months  # flow x month, for the mean times: the same in every step
+    timed_out = outflow * months
     nonzero = rows != 0.0
     first = np.argmax(nonzero, axis=1)
     last = rows.shape[1] - 1 - np.argmax(nonzero[:, ::-1], axis=1)
@@ -330,10 +333,8 @@ def _log_growth_root(rows: FloatArray) -> FloatArray:
         # +-inf, of the right sign, and the Newton step is not finite, so bisection is taken.
         with np.errstate(divide="ignore", invalid="ignore"):
             log_ratio = np.log(pv_in) - np.log(pv_out)
-            np.multiply(inflow, months, out=timed)
-            mean_time_in = np.einsum("ij,ij->i", timed, discount) / pv_in
-            np.multiply(outflow, months, out=timed)
-            mean_time_out = np.einsum("ij,ij->i", timed, discount) / pv_out
+            mean_time_in = np.einsum("ij,ij->i", timed_in, discount) / pv_in
+            mean_time_out = np.einsum("ij,ij->i", timed_out, discount) / pv_out
         return log_ratio, mean_time_out - mean_time_in
 
     lower = np.full(rows.shape[0], -_LOG_RATE_BOUND)
