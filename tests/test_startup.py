@@ -19,6 +19,8 @@ import pytest
 
 RUN = """\
 import json, sys
+import mlroi.process
+mlroi.process.prepare()  # as the mlroi script does
 from mlroi.cli import main
 try:
     main(sys.argv[2:])
@@ -97,8 +99,10 @@ def test_help_imports_no_data_library_and_no_validation(tmp_path: Path) -> None:
 def test_help_imports_none_of_the_analyses(tmp_path: Path) -> None:
     modules = loaded_modules(tmp_path, "--help")
     assert "mlroi.cli" in modules
-    for layer in ("spec", "experiment", "backend", "sources", "roi", "report.build", "pipeline"):
+    for layer in ("spec", "experiment", "sources", "roi", "report.build", "pipeline"):
         assert f"mlroi.{layer}" not in modules, layer
+    # of the backend only the import hook (standard library only) the script installs
+    assert {m for m in modules if m.startswith("mlroi.backend.")} == {"mlroi.backend.compilers"}
 
 
 def test_roi_of_a_case_with_a_hand_entered_lift_reads_no_data(tmp_path: Path) -> None:
@@ -180,7 +184,8 @@ def test_roi_of_a_case_with_an_experiment_loads_only_duckdbs_sql_compiler(
 COMPILE_EVERYWHERE = """\
 import sys
 if sys.argv[1] == "on demand":
-    import mlroi.backend
+    import mlroi.process
+    mlroi.process.prepare()
 import ibis
 import ibis.backends.sql.compilers as sc
 from ibis.backends.sql.compilers import PostgresCompiler
@@ -211,6 +216,18 @@ def test_every_dialect_compiles_alike_with_ibis_compilers_loaded_on_demand() -> 
     as_ibis_loads_them = compiled("all at once")
     assert compiled("on demand") == as_ibis_loads_them
     assert "True" in as_ibis_loads_them.splitlines()[-1]
+
+
+def test_mlroi_as_a_library_leaves_ibis_compilers_as_ibis_loads_them(tmp_path: Path) -> None:
+    listing = tmp_path / "modules.json"
+    code = (
+        "import json, sys\n"
+        "import mlroi.backend.execute, mlroi.sources.open\n"
+        "import ibis.backends.sql.compilers\n"
+        f"json.dump(sorted(sys.modules), open({str(listing)!r}, 'w'))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert "ibis.backends.sql.compilers.postgres" in json.loads(listing.read_text())
 
 
 def test_a_compilers_package_that_does_more_than_reexport_is_imported_as_ibis_wrote_it() -> None:

@@ -53,10 +53,22 @@ def collecting_rarely() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+def prepare() -> None:
+    """The settings of a process that runs one command and ends: garbage collected rarely for
+    the rest of it, and Ibis's SQL compilers loaded on demand
+    (:func:`mlroi.backend.compilers.load_on_demand`). Not done on ``import mlroi``: a program
+    that uses mlroi as a library keeps its collector and Ibis as they were (code using sqlglot's
+    dialects directly would otherwise miss the patches Ibis's compilers make to them)."""
+    collect_rarely()
+    from mlroi.backend.compilers import load_on_demand
+
+    load_on_demand()
+
+
 def run() -> NoReturn:
     """Entry point of the ``mlroi`` script and of ``python -m mlroi``: the command line on the
-    process's arguments, with garbage collected rarely, then :func:`leave`."""
-    collect_rarely()  # for the rest of the process: it ends with the command
+    process's arguments, after :func:`prepare`, then :func:`leave`."""
+    prepare()
     from mlroi.cli import app
 
     try:
