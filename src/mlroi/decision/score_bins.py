@@ -22,7 +22,7 @@ from mlroi.decision.arrays import FloatArray
 from mlroi.decision.bootstrap_rows import BootstrapRows
 from mlroi.decision.poisson_weights import weight_blocks
 
-__all__ = ["bin_ids", "bin_lows", "bin_sums"]
+__all__ = ["at_or_below", "bin_ids", "bin_lows", "bin_sums"]
 
 
 def bin_lows(
@@ -54,9 +54,42 @@ def bin_lows(
 
 def bin_ids(score: FloatArray, lows: FloatArray) -> npt.NDArray[np.integer[Any]]:
     """Each row's bin (0 = highest scores); 16-bit when it fits, which NumPy sorts by radix."""
-    ascending = lows[::-1].copy()
-    ids = lows.size - np.searchsorted(ascending, score, side="right")
+    ids = lows.size - at_or_below(lows[::-1].copy(), score)
     return ids.astype(np.int16 if lows.size <= np.iinfo(np.int16).max else np.int32)
+
+
+CELLS = 1 << 16
+"""Equal-width cells of the score range in :func:`at_or_below`'s table."""
+
+
+def at_or_below(edges: FloatArray, x: FloatArray) -> npt.NDArray[np.intp]:
+    """``np.searchsorted(edges, x, side="right")``: how many of the ascending ``edges`` are at
+    most each ``x``, exactly, for many finite ``x`` and few edges.
+
+    A binary search per row costs about 80 ns at 10M rows (a mispredicted branch per level);
+    instead the row's cell among :data:`CELLS` equal-width cells of the edges' range looks up
+    how many edges lie below the cell before it (a count that cannot exceed the answer, however
+    the cell's number rounds), and comparisons with the next edges, one pass each, finish the
+    count: about a quarter of the time. A range too narrow for its cells to be wider than the
+    rounding of its numbers keeps the binary search.
+    """
+    lo, hi = float(edges[0]), float(edges[-1])
+    width = (hi - lo) / CELLS
+    if x.size < CELLS or not width > 1e-9 * max(abs(lo), abs(hi)):
+        return np.searchsorted(edges, x, side="right")
+    # cell k (-1 below the range) starts counting at the edges up to the lower end of cell k - 1
+    starts = np.searchsorted(edges, lo + (np.arange(CELLS + 2) - 2.0) * width, side="right")
+    starts[0] = 0
+    cell = np.subtract(x, lo)
+    cell /= width
+    np.clip(cell, -1.0, CELLS, out=cell)
+    count = starts[cell.astype(np.intp) + 1]
+    after = np.r_[edges, np.inf]  # no row passes the last: every x is finite
+    rows = np.flatnonzero(after[count] <= x)
+    while rows.size:
+        count[rows] += 1
+        rows = rows[after[count[rows]] <= x[rows]]
+    return count
 
 
 def bin_sums(
