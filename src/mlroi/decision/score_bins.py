@@ -54,8 +54,16 @@ def bin_lows(
 
 def bin_ids(score: FloatArray, lows: FloatArray) -> npt.NDArray[np.integer[Any]]:
     """Each row's bin (0 = highest scores); 16-bit when it fits, which NumPy sorts by radix."""
-    ids = lows.size - at_or_below(lows[::-1].copy(), score)
-    return ids.astype(np.int16 if lows.size <= np.iinfo(np.int16).max else np.int32)
+    ascending = lows[::-1].copy()
+    ids = np.empty(score.shape, np.int16 if lows.size <= np.iinfo(np.int16).max else np.int32)
+    for start in range(0, score.size, _ID_ROWS):  # parts: the counts' temporaries stay small
+        part = slice(start, start + _ID_ROWS)
+        ids[part] = lows.size - at_or_below(ascending, score[part])
+    return ids
+
+
+_ID_ROWS = 1 << 21
+"""Rows given their bins at once."""
 
 
 CELLS = 1 << 16
