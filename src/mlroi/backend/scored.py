@@ -155,6 +155,13 @@ def check_scored(
     require_type(table, label, "the label", binary=True)
     for name, e in exprs.items():
         require_readable(table, sorted(e.names()), f"{field}.{name}")
+    # each expression's value once per row, then read by the three checks on it
+    values = {
+        f"__value_{j}": to_ibis(e, table).cast("float64")
+        for j, e in enumerate(exprs.values())
+        if e.names()  # a constant cannot be NULL
+    }
+    table = table.mutate(**values) if values else table
     null_label, bad_label = binary_counts(table[label])
     checks: dict[str, Any] = {
         "rows": table.count(),
@@ -170,11 +177,11 @@ def check_scored(
         checks[f"max_score_{i}"] = score.max()
         checks[f"distinct_{i}"] = score.approx_nunique()
     divisors = {name: zero_divisors(e) for name, e in exprs.items()}
-    for j, (name, found) in enumerate(divisors.items()):
+    for j, found in enumerate(divisors.values()):
         for i, z in enumerate(found):
             checks[f"zero_{j}_{i}"] = count(to_ibis(z.condition, table))
-        if exprs[name].names():  # a constant cannot be NULL
-            value = to_ibis(exprs[name], table).cast("float64")
+        if f"__value_{j}" in values:
+            value = table[f"__value_{j}"]
             checks[f"null_{j}"] = value.isnull().sum()
             checks[f"nonfinite_{j}"] = count(nonfinite(value))
             checks[f"top_{j}"] = ibis.ifelse(nonfinite(value), ibis.null(), value.abs()).max()
