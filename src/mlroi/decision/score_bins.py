@@ -22,7 +22,7 @@ from mlroi.decision.arrays import FloatArray
 from mlroi.decision.bootstrap_rows import BootstrapRows
 from mlroi.decision.poisson_weights import weight_blocks
 
-__all__ = ["at_or_below", "bin_ids", "bin_lows", "bin_sums"]
+__all__ = ["at_or_below", "bin_ids", "bin_lows", "bin_sums", "order_statistics"]
 
 
 def bin_lows(
@@ -36,20 +36,53 @@ def bin_lows(
     score at or above ``chosen`` and at or above each threshold of ``also``, which makes
     ``score >= t`` a union of bins for each of them.
     """
-    ordered = np.sort(score)
-    new = np.r_[True, ordered[1:] != ordered[:-1]]
-    if int(np.count_nonzero(new)) <= bins:
-        return ordered[new][::-1].copy(), True
-    n = ordered.size
+    n = score.size
+    if np.unique(score[: 8 * bins]).size <= bins:  # maybe few distinct scores: count them all
+        ordered = np.sort(score)
+        new = np.r_[True, ordered[1:] != ordered[:-1]]
+        if int(np.count_nonzero(new)) <= bins:
+            return ordered[new][::-1].copy(), True
     edges = []
     for t in (chosen, *also):
-        at = int(np.searchsorted(ordered, t, side="left"))
-        if 0 < at < n:  # none at +inf or below every row
-            edges.append(ordered[at])
+        above = score[score >= t]
+        if 0 < above.size < n:  # none at +inf or below every row
+            edges.append(above.min())
     edge = np.unique(np.asarray(edges, dtype=np.float64))
     quantiles = max(1, bins - edge.size)
-    lows = np.unique(np.r_[ordered[np.arange(quantiles) * n // quantiles], edge])
+    ranked = order_statistics(score, np.arange(quantiles) * n // quantiles)
+    lows = np.unique(np.r_[ranked, edge])
     return lows[::-1].copy(), False
+
+
+def order_statistics(x: FloatArray, ranks: npt.NDArray[np.intp]) -> FloatArray:
+    """``np.sort(x)[ranks]`` for finite ``x``, without sorting every row.
+
+    Each row falls in one of :data:`CELLS` equal-width cells of the range of ``x`` (the cell's
+    number never decreases as ``x`` grows, however it rounds); the rows' counts per cell say
+    which cell holds each rank, and only the rows of those cells are sorted. A quarter of the
+    time of a sort at 10M rows.
+    """
+    lo, hi = float(x.min()), float(x.max())
+    width = (hi - lo) / CELLS
+    if x.size < 4 * CELLS or not width > 1e-9 * max(abs(lo), abs(hi)):
+        ordered: FloatArray = np.sort(x)
+        return ordered[ranks]
+    cell = np.empty(x.shape, dtype=np.int32)
+    for start in range(0, x.size, _ID_ROWS):  # parts: the float temporaries stay small
+        part = np.subtract(x[start : start + _ID_ROWS], lo)
+        part /= width
+        np.minimum(part, CELLS - 1, out=part)
+        cell[start : start + _ID_ROWS] = part
+    ends = np.cumsum(np.bincount(cell, minlength=CELLS))
+    holds = np.searchsorted(ends, ranks, side="right")  # the cell of each rank
+    wanted = np.zeros(CELLS, dtype=bool)
+    wanted[holds] = True
+    rows = wanted[cell]
+    picked = np.sort(x[rows])  # the wanted cells' rows, cell after cell
+    before = np.r_[0, ends][holds]  # rows in the cells below each rank's cell
+    inside = np.r_[0, np.cumsum(np.bincount(cell[rows], minlength=CELLS))][holds]
+    out: FloatArray = picked[inside + ranks - before]
+    return out
 
 
 def bin_ids(score: FloatArray, lows: FloatArray) -> npt.NDArray[np.integer[Any]]:
