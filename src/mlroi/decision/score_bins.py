@@ -143,37 +143,57 @@ def bin_sums(
     """Per model, the weighted sums of every bin in every resample, ``(resamples, bins, k)``.
 
     The columns are rows, positives, act, leave, then the extra sums. Block by block of rows
-    (65,536 rows up to 256 resamples), the weights are drawn once, on another core while the
-    block before is summed (:func:`_drawn_ahead`); per model the block's rows are
-    ordered by bin, and each bin's sums in all resamples are one product of its weights'
-    transpose ``(resamples, rows)`` by its columns ``(rows, k)``. Weights are small whole
-    numbers, so rows and positives are exact.
+    (65,536 rows up to 256 resamples), the weights are drawn once and, per model, the block's
+    weights and columns are put in bin order (:func:`_in_bin_order`), on another core while the
+    block before is summed (:func:`_drawn_ahead`); each bin's sums in all resamples are one
+    product of its weights' transpose ``(resamples, rows)`` by its columns ``(rows, k)``.
+    Weights are small whole numbers, so rows and positives are exact.
     """
-    extra = list(rows.sums.values())
-    width = 4 + len(extra)
-    totals = [np.zeros((b, resamples, width)) for b in bins]
-    product = np.empty((resamples, width))
-    for start, w in _drawn_ahead(weight_blocks(rows.n, resamples, seed)):
-        stop = start + w.shape[0]
-        x = np.empty((stop - start, width))
-        x[:, 0] = 1.0
-        x[:, 1] = rows.label[start:stop]
-        x[:, 2] = rows.act[start:stop]
-        x[:, 3] = rows.leave[start:stop]
-        for j, values in enumerate(extra):
-            x[:, 4 + j] = values[start:stop]
-        for total, bin_of, size in zip(totals, ids, bins, strict=True):
-            chunk_bins = bin_of[start:stop]
-            order = np.argsort(chunk_bins, kind="stable")
-            w_sorted = np.take(w, order, axis=0)  # twice as fast as w[order] for rows of bytes
-            x_sorted = np.take(x, order, axis=0)
-            counts = np.bincount(chunk_bins, minlength=size)
+    totals = [np.zeros((b, resamples, 4 + len(rows.sums))) for b in bins]
+    product = np.empty((resamples, 4 + len(rows.sums)))
+    blocks = _in_bin_order(rows, ids, bins, weight_blocks(rows.n, resamples, seed))
+    for per_model in _drawn_ahead(blocks):
+        for total, (w_sorted, x_sorted, counts) in zip(totals, per_model, strict=True):
             ends = np.cumsum(counts)
             for b in np.flatnonzero(counts).tolist():
                 lo, hi = int(ends[b] - counts[b]), int(ends[b])
                 np.matmul(w_sorted[lo:hi].astype(np.float64).T, x_sorted[lo:hi], out=product)
                 total[b] += product
     return [np.ascontiguousarray(t.transpose(1, 0, 2)) for t in totals]
+
+
+Sorted = tuple[npt.NDArray[np.uint8], FloatArray, npt.NDArray[np.intp]]
+
+
+def _in_bin_order(
+    rows: BootstrapRows,
+    ids: Sequence[npt.NDArray[np.integer[Any]]],
+    bins: Sequence[int],
+    blocks: Iterator[tuple[int, npt.NDArray[np.uint8]]],
+) -> Iterator[list[Sorted]]:
+    """Per block of weights, per model: the block's weights and columns (1, label, act, leave,
+    the extra sums) with its rows in bin order, and the rows in each bin."""
+    for start, w in blocks:
+        stop = start + w.shape[0]
+        x = np.empty((stop - start, 4 + len(rows.sums)))
+        x[:, 0] = 1.0
+        x[:, 1] = rows.label[start:stop]
+        x[:, 2] = rows.act[start:stop]
+        x[:, 3] = rows.leave[start:stop]
+        for j, values in enumerate(rows.sums.values()):
+            x[:, 4 + j] = values[start:stop]
+        per_model = []
+        for bin_of, size in zip(ids, bins, strict=True):
+            chunk_bins = bin_of[start:stop]
+            order = np.argsort(chunk_bins, kind="stable")
+            per_model.append(
+                (
+                    np.take(w, order, axis=0),  # twice as fast as w[order] for rows of bytes
+                    np.take(x, order, axis=0),
+                    np.bincount(chunk_bins, minlength=size),
+                )
+            )
+        yield per_model
 
 
 T = TypeVar("T")
@@ -183,10 +203,10 @@ def _drawn_ahead(blocks: Iterator[T], depth: int = 2) -> Iterator[T]:
     """The items of ``blocks`` in order, each computed in a second thread while the caller works
     on the ones before (at most ``depth`` waiting).
 
-    Drawing weights is a few large numpy operations that release the GIL; summing a block per
-    bin is many small ones that hold it. So one thread drawing and one summing share the two
-    cores without contending for the GIL, and the blocks are summed in the same order as on
-    one core: the same sums to the last bit.
+    Drawing weights and putting them in bin order are a few large numpy operations that release
+    the GIL; summing a block per bin is many small ones that hold it. So one thread drawing and
+    one summing share the two cores without contending for the GIL, and the blocks are summed in
+    the same order as on one core: the same sums to the last bit.
     """
     if (os.cpu_count() or 1) < 2:
         yield from blocks
