@@ -261,6 +261,62 @@ def test_the_curve_is_exact_whether_a_row_fits_the_narrow_fixed_point_type_or_no
     assert np.allclose(curve.value[1:], values, rtol=1e-12, atol=1e-6 * scale)
 
 
+# ------------------------------------------------------------- checks the footers prove
+
+
+def checks_seen(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each check :func:`decide` ran was complete (row by row)."""
+    import mlroi.decision.analysis as analysis
+
+    seen: list[bool] = []
+    check = analysis.check_scored
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        stats = check(*args, **kwargs)
+        seen.append(stats.complete)
+        return stats
+
+    monkeypatch.setattr(analysis, "check_scored", spy)
+    return seen
+
+
+@pytest.mark.parametrize("binned", [False, True])
+def test_footers_that_prove_the_checks_give_the_same_result_as_the_complete_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, binned: bool
+) -> None:
+    import mlroi.decision.analysis as analysis
+    from mlroi.serialize import dumps
+
+    pq.write_table(scored(n=20_000, decimals=None), path := tmp_path / "scored.parquet")
+    options: dict[str, Any] = {"max_groups": 1_000, "bins": 200} if binned else {}
+    seen = checks_seen(monkeypatch)
+    lean = decide(config(path, **options))
+    monkeypatch.setattr(analysis, "_footer_ranges", lambda *_: {})
+    complete = decide(config(path, **options))
+    assert seen == [False, True]  # the label is 0/1 and clv, discount bounded in the footers
+    assert dumps(lean.to_dict()) == dumps(complete.to_dict())
+
+
+def test_a_nan_the_footers_cannot_rule_out_is_named_as_the_complete_check_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlroi.decision.analysis as analysis
+
+    table = scored()
+    clv = table["clv"].to_numpy().copy()
+    clv[int(np.flatnonzero(table["churned"].to_numpy() == 1)[0])] = np.nan
+    pq.write_table(table.set_column(3, "clv", pa.array(clv)), path := tmp_path / "nan.parquet")
+    seen = checks_seen(monkeypatch)
+    with pytest.raises(DataError) as lean:
+        decide(config(path))
+    monkeypatch.setattr(analysis, "_footer_ranges", lambda *_: {})
+    with pytest.raises(DataError) as complete:
+        decide(config(path))
+    assert seen == [False]  # the lean check passed; the sums failed on the NaN
+    assert str(lean.value) == str(complete.value)
+    assert "NaN or an infinite value" in str(lean.value)
+
+
 # ------------------------------------------------------------------------ binned + refined
 
 

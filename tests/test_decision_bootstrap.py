@@ -450,3 +450,45 @@ def test_the_bin_sums_are_the_same_on_one_core_and_on_two(monkeypatch: pytest.Mo
     for b in (0, 17, lows.size - 1):
         in_bin = ids[0] == b
         np.testing.assert_allclose(got[1][:, b, :], w[in_bin].T @ x[in_bin], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [
+        lambda rng: rng.random(100_000),
+        lambda rng: np.round(rng.random(100_000), 3),  # ties, edges equal to scores
+        lambda rng: rng.standard_cauchy(100_000),  # long tails: crowded and empty cells
+        lambda rng: 1e6 + rng.random(100_000) * 1e-3,  # a narrow range far from 0
+        lambda rng: 1e6 + rng.random(100_000) * 1e-10,  # too narrow for cells
+    ],
+)
+def test_rows_are_counted_below_the_edges_as_a_binary_search_counts_them(scores: Any) -> None:
+    import mlroi.decision.score_bins as score_bins
+
+    rng = np.random.default_rng(12)
+    x = scores(rng)
+    edges = np.unique(np.r_[rng.choice(x, 2_000), x.min(), x.max()])
+    edges = np.unique(np.r_[edges, np.nextafter(edges[::7], np.inf)])
+    near = [edges, np.nextafter(edges, np.inf), np.nextafter(edges, -np.inf)]
+    x = np.r_[x, *near, edges[0] - 1.0, edges[-1] + 1.0]
+    expected = np.searchsorted(edges, x, side="right")
+    np.testing.assert_array_equal(score_bins.at_or_below(edges, x), expected)
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [
+        lambda rng: rng.random(300_000),
+        lambda rng: np.round(rng.normal(size=300_000), 3),  # ties
+        lambda rng: np.r_[np.zeros(200_000), rng.random(100_000)],  # one tie of most rows
+        lambda rng: rng.standard_cauchy(300_000),  # long tails: crowded and empty cells
+        lambda rng: 1e6 + rng.random(300_000) * 1e-10,  # too narrow for cells
+    ],
+)
+def test_order_statistics_are_those_of_the_sorted_rows(scores: Any) -> None:
+    import mlroi.decision.score_bins as score_bins
+
+    rng = np.random.default_rng(13)
+    x = scores(rng)
+    ranks = np.r_[np.arange(2_047) * x.size // 2_047, x.size - 1]
+    np.testing.assert_array_equal(score_bins.order_statistics(x, ranks), np.sort(x)[ranks])

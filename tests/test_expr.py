@@ -428,3 +428,41 @@ def test_an_expression_at_the_bounds_parses_and_evaluates_deep_in_a_call_stack()
     total, text = nested(300)
     assert total.tolist() == [101.0, 101.0]
     assert text == "g"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0.3 * (clv - 11) - 0.7 if y == 1 else -11",
+        "-(a - 2 * b) * (b + 1)",
+        "a / (b + 2)",
+        "min(a, -b) + max(abs(a), 3) - b",
+        "abs(a - b) if a > b and not b < 0 else a * a",
+    ],
+)
+def test_an_expression_stays_within_its_range_when_its_columns_stay_within_theirs(
+    text: str,
+) -> None:
+    from mlroi.expr.bounds import value_range
+
+    ranges = {"a": (-3.0, 5.0), "b": (0.5, 4.0), "clv": (1.0, 900.0), "y": (0.0, 1.0)}
+    expr = bind(parse(text), list(ranges), {})
+    got = value_range(expr, ranges)
+    assert got is not None
+    lo, hi = got
+    rng = np.random.default_rng(4)
+    data = {k: rng.uniform(a, b, 10_000) for k, (a, b) in ranges.items()}
+    data["y"] = np.round(data["y"])
+    corners = {k: np.resize([a, b], 10_000) for k, (a, b) in ranges.items()}
+    for columns in (data, corners):
+        values = evaluate(expr, columns)
+        assert lo <= values.min() and values.max() <= hi
+
+
+def test_a_range_is_unknown_for_a_divisor_that_can_be_zero_or_a_column_without_one() -> None:
+    from mlroi.expr.bounds import value_range
+
+    expr = bind(parse("a / b + c"), ["a", "b", "c"], {})
+    assert value_range(expr, {"a": (1.0, 2.0), "b": (-1.0, 1.0), "c": (0.0, 1.0)}) is None
+    assert value_range(expr, {"a": (1.0, 2.0), "b": (1.0, 2.0)}) is None
+    assert value_range(expr, {"a": (1.0, 2.0), "b": (1.0, 2.0), "c": (0.0, 1.0)}) == (0.5, 3.0)

@@ -48,8 +48,14 @@ class ScoredStats:
         rows: eligible rows.
         distinct: approximate number of distinct values of each score column (HyperLogLog).
         low, high: smallest and largest value of each score column.
-        top: largest ``|value|`` of a row of each expression checked, which lets
-            :func:`~mlroi.backend.columns.exact_sum` add it in a narrower exact type.
+        top: largest ``|value|`` of a row of each expression checked (or a bound on it, see
+            ``complete``), which lets :func:`~mlroi.backend.columns.exact_sum` add it in a
+            narrower exact type.
+        complete: whether the query checked the label and every expression row by row. When
+            False, the columns' ranges in the Parquet footers proved the label binary with both
+            outcomes, no NULLs and bounded values, and ``top`` is a bound from those ranges;
+            only a NaN is left, which makes the exact sums of every curve query fail (run the
+            complete check then, to say which expression reads it).
     """
 
     rows: int
@@ -57,6 +63,7 @@ class ScoredStats:
     low: Mapping[str, float]
     high: Mapping[str, float]
     top: Mapping[str, float] = field(default_factory=dict)
+    complete: bool = True
 
 
 def where(table: Any, condition: Expr) -> Any:
@@ -138,8 +145,15 @@ def check_scored(
     exprs: Mapping[str, Expr],
     probabilities: bool = True,
     field: str = "value",
+    ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> ScoredStats:
     """One aggregation query that checks the scored rows and sizes them.
+
+    ``ranges`` holds the exact min and max of columns of ``table`` that have no NULL (from
+    Parquet footers). When they prove the label binary with both outcomes and bound every
+    expression (:func:`mlroi.expr.bounds.value_range`), on an engine whose exact sums fail on a
+    NaN, the query checks the scores only (about a third of the complete check's time) and the
+    result is not ``complete``.
 
     Raises:
         DataError: no rows; NULL or NaN scores; scores outside [0, 1] when they are
@@ -155,6 +169,23 @@ def check_scored(
     require_type(table, label, "the label", binary=True)
     for name, e in exprs.items():
         require_readable(table, sorted(e.names()), f"{field}.{name}")
+    limit = sum_limit(table[label])
+    tops = _proven_tops(table, label, exprs, ranges) if ranges else None
+    if tops is not None:
+        got = fetch_one(
+            table.aggregate(rows=table.count(), **_score_checks(table, scores)),
+            "the check of the scored table",
+        )
+        rows = _refuse_bad_scores(got, scores, probabilities, limit)
+        if all(top * rows <= limit for top in tops.values()):
+            return _scored_stats(got, scores, rows, tops, complete=False)
+    # each expression's value once per row, then read by the three checks on it
+    values = {
+        f"__value_{j}": to_ibis(e, table).cast("float64")
+        for j, e in enumerate(exprs.values())
+        if e.names()  # a constant cannot be NULL
+    }
+    table = table.mutate(**values) if values else table
     null_label, bad_label = binary_counts(table[label])
     checks: dict[str, Any] = {
         "rows": table.count(),
@@ -162,39 +193,18 @@ def check_scored(
         "bad_label": bad_label,
         "positives": count(binary(table[label]) == 1),
     }
-    for i, column in enumerate(scores):
-        score = table[column]
-        checks[f"null_score_{i}"] = score.isnull().sum()
-        checks[f"nan_score_{i}"] = count(nonfinite(score))
-        checks[f"min_score_{i}"] = score.min()
-        checks[f"max_score_{i}"] = score.max()
-        checks[f"distinct_{i}"] = score.approx_nunique()
+    checks.update(_score_checks(table, scores))
     divisors = {name: zero_divisors(e) for name, e in exprs.items()}
-    for j, (name, found) in enumerate(divisors.items()):
+    for j, found in enumerate(divisors.values()):
         for i, z in enumerate(found):
             checks[f"zero_{j}_{i}"] = count(to_ibis(z.condition, table))
-        if exprs[name].names():  # a constant cannot be NULL
-            value = to_ibis(exprs[name], table).cast("float64")
+        if f"__value_{j}" in values:
+            value = table[f"__value_{j}"]
             checks[f"null_{j}"] = value.isnull().sum()
             checks[f"nonfinite_{j}"] = count(nonfinite(value))
             checks[f"top_{j}"] = ibis.ifelse(nonfinite(value), ibis.null(), value.abs()).max()
     got = fetch_one(table.aggregate(**checks), "the check of the scored table")
-    rows = int(got["rows"])
-    limit = sum_limit(table[label])
-    if rows == 0:
-        raise DataError("the scored table has no eligible rows: check the source and `eligible`")
-    for i, column in enumerate(scores):
-        bad = int(got[f"null_score_{i}"] or 0) + int(got[f"nan_score_{i}"] or 0)
-        refuse_bad_scores(column, bad, rows)
-        low, high = float(got[f"min_score_{i}"]), float(got[f"max_score_{i}"])
-        top = max(abs(low), abs(high))
-        if top * rows > limit:
-            raise overflow_error(column, top, "score column")
-        if probabilities and not (low >= 0 and high <= 1):
-            raise DataError(
-                f"column {column!r}: scores must be probabilities in [0, 1], found "
-                f"{low:g} to {high:g}; set `probabilities: false` for unbounded scores"
-            )
+    rows = _refuse_bad_scores(got, scores, probabilities, limit)
     refuse_binary_problems(
         label,
         "labels",
@@ -227,16 +237,95 @@ def check_scored(
                 f" {rows:,} rows overflow the sums (at most {fmt.number(limit)});"
                 " rescale (e.g. thousands)"
             )
+    largest = {
+        name: float(got.get(f"top_{j}") or 0.0) if e.names() else _constant_top(e)
+        for j, (name, e) in enumerate(exprs.items())
+    }
+    return _scored_stats(got, scores, rows, largest, complete=True)
+
+
+def _score_checks(table: Any, scores: Sequence[str]) -> dict[str, Any]:
+    """The check query's aggregates of each score column."""
+    checks: dict[str, Any] = {}
+    for i, column in enumerate(scores):
+        score = table[column]
+        checks[f"null_score_{i}"] = score.isnull().sum()
+        checks[f"nan_score_{i}"] = count(nonfinite(score))
+        checks[f"min_score_{i}"] = score.min()
+        checks[f"max_score_{i}"] = score.max()
+        checks[f"distinct_{i}"] = score.approx_nunique()
+    return checks
+
+
+def _refuse_bad_scores(
+    got: Mapping[str, Any], scores: Sequence[str], probabilities: bool, limit: float
+) -> int:
+    """The rows counted, after raising for no rows and for each score column's problems."""
+    rows = int(got["rows"])
+    if rows == 0:
+        raise DataError("the scored table has no eligible rows: check the source and `eligible`")
+    for i, column in enumerate(scores):
+        bad = int(got[f"null_score_{i}"] or 0) + int(got[f"nan_score_{i}"] or 0)
+        refuse_bad_scores(column, bad, rows)
+        low, high = float(got[f"min_score_{i}"]), float(got[f"max_score_{i}"])
+        top = max(abs(low), abs(high))
+        if top * rows > limit:
+            raise overflow_error(column, top, "score column")
+        if probabilities and not (low >= 0 and high <= 1):
+            raise DataError(
+                f"column {column!r}: scores must be probabilities in [0, 1], found "
+                f"{low:g} to {high:g}; set `probabilities: false` for unbounded scores"
+            )
+    return rows
+
+
+def _scored_stats(
+    got: Mapping[str, Any],
+    scores: Sequence[str],
+    rows: int,
+    top: Mapping[str, float],
+    complete: bool,
+) -> ScoredStats:
     return ScoredStats(
         rows=rows,
         distinct={c: int(got[f"distinct_{i}"]) for i, c in enumerate(scores)},
         low={c: float(got[f"min_score_{i}"]) for i, c in enumerate(scores)},
         high={c: float(got[f"max_score_{i}"]) for i, c in enumerate(scores)},
-        top={
-            name: float(got.get(f"top_{j}") or 0.0) if e.names() else _constant_top(e)
-            for j, (name, e) in enumerate(exprs.items())
-        },
+        top=top,
+        complete=complete,
     )
+
+
+ROUNDING = 1e-9
+"""Relative margin on a bound from the footers' ranges: the engine rounds each row's value."""
+
+
+def _proven_tops(
+    table: Any,
+    label: str,
+    exprs: Mapping[str, Expr],
+    ranges: Mapping[str, tuple[float, float]],
+) -> dict[str, float] | None:
+    """A bound on ``|value|`` of each expression from the columns' ranges, when the ranges prove
+    every check the complete query makes but the NaN one: whole-number labels from 0 to 1 (so
+    both outcomes), no NULLs, no division by a column; and NaN fails the engine's exact sums.
+    None otherwise."""
+    from mlroi.expr.bounds import value_range
+
+    if not capabilities(table).exact_decimal_sum:  # a NaN would be added, not refused
+        return None
+    if not table[label].type().is_integer() or ranges.get(label) != (0.0, 1.0):
+        return None
+    tops: dict[str, float] = {}
+    for name, e in exprs.items():
+        if not e.names():
+            tops[name] = _constant_top(e)
+            continue
+        got = value_range(e, ranges) if not zero_divisors(e) else None
+        if got is None:
+            return None
+        tops[name] = max(abs(got[0]), abs(got[1])) * (1 + ROUNDING)
+    return tops
 
 
 def grouped_sums(

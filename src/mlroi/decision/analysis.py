@@ -20,6 +20,7 @@ Rows stay in the backend for 1-3; the bootstrap fetches the per-row score, label
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ from mlroi.decision.stated import Ask, parameter_spread, point_index, stated_poi
 from mlroi.decision.templates import TEMPLATES
 from mlroi.decision.valuation import BoundValue, bind_value, read
 from mlroi.decision.value_curve import ValueCurve, cumulative_value, value_curve
+from mlroi.errors import BackendError
 from mlroi.expr import Binary, Expr, bind, display, evaluate, parse
 from mlroi.spec.quantity import draw
 from mlroi.stats.interval import Interval
@@ -428,9 +430,35 @@ def decide(
     say("reading the scored table")
     table = open_table(config.source, base=base)
     try:
-        return _decide(table, config, seed=seed, level=level, currency=currency, say=say, ask=ask)
+        ranges = _footer_ranges(table, config, base)
+        return _decide(
+            table,
+            config,
+            seed=seed,
+            level=level,
+            currency=currency,
+            say=say,
+            ask=ask,
+            ranges=ranges,
+        )
     finally:
         release(table)
+
+
+def _footer_ranges(
+    table: Any, config: DecisionConfig, base: Path | None
+) -> dict[str, tuple[float, float]]:
+    """Exact min and max of the table's numeric columns without NULLs, from Parquet footers
+    (none for another source, or when ``eligible`` or ``treated`` select rows: the footers
+    describe every row)."""
+    from mlroi.sources.facts import table_facts
+
+    if config.eligible is not None or config.treated is not None:
+        return {}
+    facts = table_facts(table, config.source, base=base, unit=None, columns=list(table.columns))
+    return {
+        c: bounds for c, bounds in facts.column_bounds.items() if facts.column_nulls.get(c) == 0
+    }
 
 
 def _decide(
@@ -442,6 +470,7 @@ def _decide(
     currency: str,
     say: Progress,
     ask: Ask | None,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> DecisionResult:
     columns = list(table.columns)
     roles = {"score": config.score, "label": config.label}
@@ -478,7 +507,8 @@ def _decide(
     if config.challenger:
         models["challenger"] = config.challenger
     say("checking the scored rows")
-    stats = check_scored(
+    check = functools.partial(
+        check_scored,
         table,
         scores=list(models.values()),
         label=config.label,
@@ -489,10 +519,16 @@ def _decide(
         probabilities=config.probabilities,
         field="decision",
     )
+    stats = check(ranges=ranges)
     results: dict[str, ModelResult] = {}
-    for name, column in models.items():
-        say(f"value curve of {column}")
-        results[name], _ = _model(table, config, value, stats, name, column)
+    try:
+        for name, column in models.items():
+            say(f"value curve of {column}")
+            results[name], _ = _model(table, config, value, stats, name, column)
+    except BackendError:
+        if not stats.complete:
+            check()  # a NaN the footers could not rule out fails the exact sums: name it
+        raise
 
     rng = np.random.default_rng(seed)
     stated_spread = None

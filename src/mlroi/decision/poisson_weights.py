@@ -61,6 +61,11 @@ def _poisson_digits() -> tuple[tuple[np.uint16, ...], int, FloatArray]:
 
 _EDGES, _TAIL_START, _TAIL_CDF = _poisson_digits()
 
+_RARE = 4
+"""Edges every ``u`` is compared with; the ``u`` at or above edge ``_RARE`` (weights 5 and more,
+0.4% of them) are compared with the others apart. Measured per 2^19 weights: 0.56 against 0.66
+ms with every edge compared everywhere (the draws of 16-bit uniforms alone take 0.26)."""
+
 
 def weight_blocks(n: int, resamples: int, seed: int) -> Iterator[tuple[int, WeightArray]]:
     """Every row's Poisson(1) weights, ``(rows, resamples)``, block by block of consecutive rows,
@@ -78,18 +83,34 @@ def weight_blocks(n: int, resamples: int, seed: int) -> Iterator[tuple[int, Weig
             padded = size + (-size % 4)
             w = np.empty((padded, resamples), dtype=np.uint8)
             for r0 in range(0, padded, step):
-                r1 = min(padded, r0 + step)
-                u = bits.random_raw((r1 - r0) * resamples // 4).view(np.uint16)
-                u = u.reshape(r1 - r0, resamples)
-                out = w[r0:r1]
-                np.greater_equal(u, _EDGES[0], out=out)
-                for edge in _EDGES[1:]:
-                    out += u >= edge
-                tail = np.flatnonzero(u >= _TAIL_START)
-                if tail.size:
-                    draws = np.searchsorted(_TAIL_CDF, rare.random(tail.size), side="right")
-                    out.reshape(-1)[tail] = draws
+                _draw(w[r0 : r0 + step], bits, rare)
             yield start, w[:size]
+
+
+def _draw(out: WeightArray, bits: np.random.PCG64DXSM, rare: np.random.Generator) -> None:
+    """Fill ``out`` (rows, resamples; rows x resamples a multiple of 4) with the next weights
+    of the streams, row after row.
+
+    Every ``u`` is compared with the first :data:`_RARE` edges; only the few ``u`` at or above
+    the next edge are compared with the rest and draw the tail, in the same order as when every
+    ``u`` is compared with every edge: the same weights with fewer passes over them.
+    """
+    flat = out.reshape(-1)
+    u = bits.random_raw(flat.size // 4).view(np.uint16)
+    np.greater_equal(u, _EDGES[0], out=flat)
+    for edge in _EDGES[1:_RARE]:
+        flat += u >= edge
+    at = np.flatnonzero(u >= _EDGES[_RARE])
+    if not at.size:
+        return
+    rest = u[at]
+    w = np.full(at.size, _RARE + 1, dtype=np.uint8)
+    for edge in _EDGES[_RARE + 1 :]:
+        w += rest >= edge
+    tail = np.flatnonzero(rest >= _TAIL_START)
+    if tail.size:
+        w[tail] = np.searchsorted(_TAIL_CDF, rare.random(tail.size), side="right")
+    flat[at] = w
 
 
 def row_weights(n: int, resamples: int, seed: int) -> WeightArray:

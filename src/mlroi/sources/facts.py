@@ -39,6 +39,8 @@ class TableFacts:
             footers (exact, as written; empty for an event log or a non-Parquet source). A
             check these already pass (0/1 values, non-negative denominators) is not asked of
             the backend.
+        column_nulls: NULLs in each column of ``column_bounds``, where every footer counts
+            them.
         derived_from: per-unit columns an event log derives by summing its value column:
             name -> (events table, value column), where a sum that overflows is diagnosed.
         counts: a one-row Ibis table counting the rows read and left out (an event log's, see
@@ -48,6 +50,7 @@ class TableFacts:
     table: Any
     bounds: tuple[int, int] | None = None
     column_bounds: Mapping[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
+    column_nulls: Mapping[str, int] = dataclasses.field(default_factory=dict)
     derived_from: Mapping[str, tuple[Any, str]] = dataclasses.field(default_factory=dict)
     counts: Any = None
 
@@ -93,7 +96,8 @@ def table_facts(
     return TableFacts(
         table,
         None if bounds is None else (int(bounds[0]), int(bounds[1])),
-        {c: (lo, hi) for c, (lo, hi, _) in footer.items()},
+        {c: (lo, hi) for c, (lo, hi, _, _) in footer.items()},
+        {c: nulls for c, (_, _, _, nulls) in footer.items() if nulls is not None},
     )
 
 
@@ -104,8 +108,9 @@ def _bitmap_limit(rows: int) -> int:
 
 def _footer_bounds(
     files: list[str], parse: Mapping[str, Callable[[str], float]]
-) -> dict[str, tuple[float, float, int]]:
-    """Min, max and row count of columns, from Parquet row-group statistics.
+) -> dict[str, tuple[float, float, int, int | None]]:
+    """Min, max, row count and NULLs (None when a row group does not count them) of columns,
+    from Parquet row-group statistics.
 
     Read by DuckDB's ``parquet_metadata`` as plain rows (pyarrow's reader would add its import,
     about 0.1 s, to every command-line run). ``parse`` turns each column's statistics text into
@@ -119,15 +124,16 @@ def _footer_bounds(
         groups = con.execute(
             "SELECT path_in_schema, row_group_num_rows,"
             " CASE WHEN min_is_exact IS NOT false THEN stats_min_value END,"
-            " CASE WHEN max_is_exact IS NOT false THEN stats_max_value END"
+            " CASE WHEN max_is_exact IS NOT false THEN stats_max_value END, stats_null_count"
             " FROM parquet_metadata(?) WHERE list_contains(?, path_in_schema)",
             [files, sorted(parse)],
         ).fetchall()
     except Exception:  # an unreadable footer means no bounds, not an error
         return {}
-    out: dict[str, tuple[float, float, int]] = {}
+    out: dict[str, tuple[float, float, int, int | None]] = {}
     for column, to_number in parse.items():
-        rows = [(n, lo, hi) for c, n, lo, hi in groups if c == column]
+        rows = [(n, lo, hi) for c, n, lo, hi, _ in groups if c == column]
+        counted = [nulls for c, _, _, _, nulls in groups if c == column]
         try:
             if any(n and (lo is None or hi is None) for n, lo, hi in rows):
                 continue
@@ -136,5 +142,6 @@ def _footer_bounds(
             continue
         if filled:
             lows, highs = zip(*filled, strict=True)
-            out[column] = (min(lows), max(highs), sum(n for n, _, _ in rows))
+            nulls = None if None in counted else sum(counted)
+            out[column] = (min(lows), max(highs), sum(n for n, _, _ in rows), nulls)
     return out
