@@ -460,7 +460,7 @@ PART_ROWS = 10_000_000
 """Touch rows per part of the path-count query on DuckDB (:func:`_rows_in_parts`): a larger
 log is reduced to journeys in parts of its users, so that the memory each part holds stays
 under :data:`mlroi.backend.spill.BOUNDED_MEMORY` without spilling (which costs more than the
-parts' extra scans)."""
+parts' extra scans; at 50.9M rows, 11 parts by id range cost what 6 do)."""
 
 
 def _rows_in_parts(
