@@ -211,13 +211,84 @@ def test_a_log_reduced_in_parts_of_its_users_gives_the_same_table(
         # an order with lines of two users: it goes to the smaller id
         + [("u7", "o1", 100.0, 12.5, None), ("u3", "o1", 101.0, 1.0, None)],
     )
-    settings: dict[str, Any] = {"lookback_days": 10, "half_life_days": 2, "max_touches": 3}
+    settings: dict[str, Any] = {
+        "lookback_days": 10,
+        "half_life_days": 2,
+        "max_touches": 3,
+        "exclude": ["email"],
+    }
     whole = journey_counts(ibis.memtable(t), ibis.memtable(o), COLS, **settings)
     monkeypatch.setattr(attribution, "PART_ROWS", 60)  # 401 rows: 7 parts
     purposes: list[str] = []
     with watching(lambda _, purpose: purposes.append(purpose)):
         lists, windows = both(monkeypatch, t, o, **settings)
     assert "the path-count query (part 7 of 7)" in purposes
+    assert "the left-out touches (part 7 of 7)" in purposes
     assert lists.counts["converting_journeys"] > 0
     assert_same(lists, whole)
     assert_same(lists, windows)
+
+
+def test_a_log_of_integer_users_reduced_in_ranges_of_their_ids_gives_the_same_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mlroi.backend import attribution
+    from mlroi.backend.execute import watching
+
+    rng = np.random.default_rng(3)
+    n = 400
+    rows: list[tuple[Any, float, str | None, str | None]] = [
+        (
+            int(rng.integers(1, 41)),
+            float(rng.integers(0, 60 * 24)),
+            str(rng.choice(["ad", "email", "search", "rec_click", "rec_view"])),
+            str(rng.choice(["i1", "i2"])),
+        )
+        for _ in range(n)
+    ]
+    # duplicates of kept and left-out touches, touches with no channel, with no user
+    rows += [rows[0], rows[1], rows[2], (5, 7.0, None, None), (5, 7.0, None, None)]
+    rows += [(None, 3.0, "ad", None), (None, 3.0, "rec_view", "i1"), (None, 3.0, "rec_view", "i1")]
+    t, o = logs(
+        rows,
+        [
+            (int(rng.integers(1, 41)), f"o{i}", float(rng.integers(0, 60 * 24)), 5.0, None)
+            for i in range(n // 4)
+        ],
+    )
+    t["user_id"] = t["user_id"].astype("Int64")
+    settings: dict[str, Any] = {
+        "lookback_days": 10,
+        "half_life_days": 2,
+        "max_touches": 3,
+        "exclude": ["rec_view", "rec_click"],
+    }
+    whole = journey_counts(ibis.memtable(t), ibis.memtable(o), COLS, **settings)
+    monkeypatch.setattr(attribution, "PART_ROWS", 150)  # 410 rows: 3 parts
+    queries: dict[str, str] = {}
+    with watching(lambda query, purpose: queries.update({purpose: ibis.to_sql(query)})):
+        parts = journey_counts(ibis.memtable(t), ibis.memtable(o), COLS, **settings)
+    assert "the left-out touches (part 3 of 3)" in queries
+    assert "hash" not in queries["the path-count query (part 3 of 3)"].lower()
+    assert whole.counts["excluded_touches"] > 0
+    assert_same(parts, whole)
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        # ids 1..4000, the later ones with more rows: cut by ranges
+        [i for i in range(1, 4001) for _ in range(1 + i // 1000)],
+        # 1000 ids with a row each, and 1000 ids near 10^15 with three rows each: by hash
+        [*range(1, 1001), *[10**15 + i for i in range(1000) for _ in range(3)]],
+    ],
+)
+def test_parts_of_integer_user_ids_hold_about_as_many_rows_each(ids: list[int]) -> None:
+    from mlroi.backend.attribution import _user_ranges
+
+    users = ibis.memtable(pd.DataFrame({"user": pd.array([*ids, None], dtype="Int64")}))
+    parts = _user_ranges(users, 4)
+    sizes = [int(users.filter(mine(users)).count().execute()) for mine in parts]
+    assert len(parts) == 4
+    assert sum(sizes) == len(ids) + 1  # every row in exactly one part, the missing id too
+    assert max(sizes) < 1.25 * (len(ids) + 1) / 4

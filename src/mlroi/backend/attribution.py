@@ -23,6 +23,7 @@ How the logs become journeys (the documented handling of bad input):
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -317,9 +318,14 @@ def _journey_counts(
             else:
 
                 def count(orders_made: Any) -> dict[str, Any]:
-                    return _irregular(t_all, lines, orders_made, touches, orders, cols, exclude, 0)
+                    return _irregular(
+                        lines, orders_made, touches, orders, cols, exclude, 0, left_out=0
+                    )
 
-                got, counted = _rows_in_parts(t, o_rows, names, parts, made, shape, count)
+                users = touches.select(user=touches[cols.touch_user])
+                split = _user_ranges(users, parts) if integer_users else _user_hashes(parts)
+                left = _left_out(touches, cols, exclude) if exclude else None
+                got, counted = _rows_in_parts(t, o_rows, names, split, made, shape, count, left)
         except BackendError as exc:  # a time the keys cannot hold: the window query reads any
             if spill.out_of_memory(exc):
                 raise  # the caller runs it again under DuckDB's own limit
@@ -334,7 +340,7 @@ def _journey_counts(
         got = fetch_columns(by_windows, "the path-count query")
     kept_touches = float(np.sum(np.ma.getdata(got["touches"])))
     if counted is None:
-        counts = _irregular(t_all, lines, o, touches, orders, cols, exclude, kept_touches)
+        counts = _irregular(lines, o, touches, orders, cols, exclude, kept_touches)
     else:  # counted before the journeys, with no kept touches
         counts = counted
         counts["distinct_touches"] += kept_touches
@@ -454,25 +460,31 @@ PART_ROWS = 10_000_000
 """Touch rows per part of the path-count query on DuckDB (:func:`_rows_in_parts`): a larger
 log is reduced to journeys in parts of its users, so that the memory each part holds stays
 under :data:`mlroi.backend.spill.BOUNDED_MEMORY` without spilling (which costs more than the
-parts' extra scans)."""
+parts' extra scans; at 50.9M rows, 11 parts by id range cost what 6 do)."""
 
 
 def _rows_in_parts(
     t: Any,
     o: Any,
     channels: Any,
-    parts: int,
+    split: Sequence[Callable[[Any], Any]],
     made: list[Any],
     shape: dict[str, Any],
     count: Callable[[Any], dict[str, Any]],
+    left_out: Any,
 ) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, Any]]:
-    """The rows of :func:`_rows_by_lists` from ``parts`` queries, each over the users whose id
-    hashes to its part, merged by a last query: the same numbers, as the parts' sums are exact.
+    """The rows of :func:`_rows_by_lists` from one query per part of the users (``split``:
+    each part's filter on a table's ``user`` column, :func:`_user_ranges` or
+    :func:`_user_hashes`), merged by a last query: the same numbers, as the parts' sums are
+    exact.
 
     The orders (one row per order id, with their lines' counts) are made once as a temporary
-    table, counted (``count`` of that table: the count query) and reduced to the users' order
-    times (:func:`_slots`, another) before the parts run; the channel names are made once too.
-    Every table made is appended to ``made``. Returns the rows and the counts.
+    table, counted (``count`` of that table: the count query, with no touches kept or left out)
+    and reduced to the users' order times (:func:`_slots`, another) before the parts run; the
+    channel names are made once too. The touches left out (``left_out``, :func:`_left_out`, or
+    ``None``) are counted part by part too: a part's ``DISTINCT`` stays in memory, where one
+    over the whole log spills. Every table made is appended to ``made``. Returns the rows and
+    the counts (the left-out touches in them).
     """
     orders = materialize(o, "the orders of the logs")
     made.append(orders)
@@ -486,22 +498,108 @@ def _rows_in_parts(
     lookup = materialize(_lookup(channels), "the channel names")
     made.append(lookup)
     pieces = []
-    for part in range(parts):
-
-        def mine(x: Any, part: int = part) -> Any:
-            return (x.user.hash() % parts + parts) % parts == part  # the hash is signed
-
+    left = 0
+    for part, mine in enumerate(split):
+        of = f"part {part + 1} of {len(split)}"
         codes = _codes_by_lists(t.filter(mine(t)), slots.filter(mine(slots)), lookup, **shape)
         _allow_lambdas(codes)
-        pieces.append(materialize(codes, f"the path-count query (part {part + 1} of {parts})"))
+        pieces.append(materialize(codes, f"the path-count query ({of})"))
         made.append(pieces[-1])
+        if left_out is not None:
+            mine_out = left_out.filter(mine(left_out))
+            n = fetch_one(mine_out.aggregate(n=mine_out.count()), f"the left-out touches ({of})")
+            left += int(n.get("n") or 0)
     union = functools.reduce(lambda a, b: a.union(b, distinct=False), pieces)
     merged = union.group_by(["codes", "converted", "position"]).aggregate(
         **{c: union[c].sum() for c in (*COUNTS, *SUMS)}
     )
     rows = _named(merged, lookup)
     _allow_lambdas(rows)
+    if left_out is not None:
+        counted["distinct_touches"] += left
+        counted["duplicate_touches"] -= left
+        counted["excluded_touches"] = float(left)
     return fetch_columns(rows, "the path-count query"), counted
+
+
+def _user_hashes(parts: int) -> list[Callable[[Any], Any]]:
+    """Filters of ``parts`` parts of the users by their id's hash (any type of id)."""
+
+    def mine(part: int) -> Callable[[Any], Any]:
+        return lambda x: (x.user.hash() % parts + parts) % parts == part  # the hash is signed
+
+    return [mine(part) for part in range(parts)]
+
+
+RANGE_BUCKETS = 64
+BALANCE = 1.25
+"""Buckets of the user-id range per part, counted to cut it into parts of about equal size
+(:func:`_user_ranges`), and the most rows a part may have, relative to an equal share: with
+more (ids in a few clusters), the parts are cut by hash."""
+
+
+def _user_ranges(users: Any, parts: int) -> list[Callable[[Any], Any]]:
+    """Filters of up to ``parts`` parts of the users by ranges of their integer ids, each with
+    about as many of the log's rows (``users``, one ``user`` per row): a range filter lets
+    DuckDB skip a Parquet file's row groups of other users (files sorted or grouped by user),
+    where each part by hash reads the whole log. The ranges are cut from a count of the rows in
+    :data:`RANGE_BUCKETS` buckets per part of the id range (by hash, :func:`_user_hashes`, when
+    they cannot be cut evenly); a missing id goes to the first part."""
+    import ibis
+
+    ends = fetch_one(users.aggregate(lo=users.user.min(), hi=users.user.max()), "the user ids")
+    if ends.get("lo") is None:
+        return _user_hashes(1)
+    lo, hi = int(ends["lo"]), int(ends["hi"])
+    buckets = RANGE_BUCKETS * parts
+    # in doubles, so that no id range overflows; a bucket only steers the parts' sizes
+    span = float(hi - lo + 1)
+    bucket = ((users.user.cast("float64") - float(lo)) / span * buckets).floor().cast("int64")
+    counted = users.filter(users.user.notnull()).select(b=bucket)
+    rows = fetch_columns(
+        counted.group_by("b").aggregate(n=counted.count()), "the sizes of the user-id ranges"
+    )
+    per = np.zeros(buckets + 1, dtype=np.int64)
+    np.add.at(per, np.clip(np.asarray(rows["b"], dtype=np.int64), 0, buckets), rows["n"])
+    share = np.cumsum(per) / max(int(per.sum()), 1)
+    # a part ends after the first bucket that reaches its share of the rows; a bucket's ids
+    # end at lo + (b + 1) * span / buckets (exact in integers)
+    last = np.searchsorted(share, np.arange(1, parts) / parts)
+    cuts = sorted({lo + (int(b) + 1) * (hi - lo + 1) // buckets for b in last if b < buckets - 1})
+    sizes = np.diff(np.append(share[last], 1.0), prepend=0.0)  # each part's share of the rows
+    if len(cuts) < parts - 1 or sizes.max() > BALANCE / parts:
+        return _user_hashes(parts)  # ids in a few clusters: the hash balances the parts
+
+    def part(low: int | None, high: int | None) -> Callable[[Any], Any]:
+        def mine(x: Any) -> Any:
+            if low is None:
+                return (x.user < high) | x.user.isnull() if high is not None else ibis.literal(True)
+            return (x.user >= low) & (x.user < high) if high is not None else x.user >= low
+
+        return mine
+
+    bounds: list[int | None] = [None, *cuts, None]
+    return [part(a, b) for a, b in itertools.pairwise(bounds)]
+
+
+def _left_out(touches: Any, cols: LogColumns, exclude: Sequence[str]) -> Any:
+    """The distinct touches the journeys leave out: of the ``exclude`` channels, or with no
+    channel (the journeys' filter drops a touch where its test is true or NULL). As the
+    distinct touches of :func:`_prepared` (the same rows, so the same number), with the
+    channel replaced by its place in ``exclude`` and an integer user id left as it is: cheaper
+    for the ``DISTINCT`` to tell apart than names and text."""
+    import ibis
+
+    channel = touches[cols.channel].cast("string")
+    rows = touches.filter(~(~channel.isin(list(exclude))).fill_null(False))
+    channel = rows[cols.channel].cast("string")
+    user = rows[cols.touch_user]
+    return rows.select(
+        user=user if user.type().is_integer() else user.cast("string"),
+        time=rows[cols.touch_time],
+        channel=ibis.cases(*((channel == c, i) for i, c in enumerate(exclude))),
+        item=rows[cols.touch_item].cast("string") if cols.touch_item else ibis.null("string"),
+    ).distinct()
 
 
 def _by_lists(touches: Any) -> bool:
@@ -739,7 +837,6 @@ def _path(kept: Any, max_touches: int) -> Any:
 
 
 def _irregular(
-    t: Any,
     lines: Any,
     o: Any,
     touches: Any,
@@ -747,13 +844,16 @@ def _irregular(
     cols: LogColumns,
     exclude: Sequence[str],
     kept_touches: float,
+    *,
+    left_out: float | None = None,
 ) -> dict[str, Any]:
     """Counts of the logs' rows, duplicates, touches of ``exclude`` channels and irregular
     orders, in one query (one-row aggregates of each log, cross-joined).
 
     ``kept_touches`` is the number of distinct touches the journeys hold (the path-count
-    query's): only the distinct touches of the ``exclude`` channels are counted here, and the
-    raw rows, instead of a second ``DISTINCT`` over the whole touchpoint log.
+    query's): only the distinct touches of the ``exclude`` channels are counted here
+    (:func:`_left_out`), and the raw rows, instead of a second ``DISTINCT`` over the whole
+    touchpoint log; ``left_out`` gives their number instead, when it is counted elsewhere.
     """
     import ibis
 
@@ -787,10 +887,9 @@ def _irregular(
             refund_excess=exact_sum(ibis.greatest(-o.net, 0.0)),
         ),
     ]
-    if exclude:
-        # the journeys' filter drops a touch where this is true (or NULL)
-        left_out = t.filter(~(~t.channel.isin(list(exclude))).fill_null(False))
-        parts.append(left_out.aggregate(_left_out=left_out.count()))
+    if exclude and left_out is None:
+        left = _left_out(touches, cols, exclude)
+        parts.append(left.aggregate(_left_out=left.count()))
     got: dict[str, Any] = fetch_one(
         functools.reduce(lambda a, b: a.cross_join(b), parts), "the counts of the logs"
     )
@@ -803,7 +902,7 @@ def _irregular(
             "remove it from the channel column"
         )
     out: dict[str, Any] = {k: (v if k.startswith("_") else float(v or 0)) for k, v in got.items()}
-    left_out = float(out.pop("_left_out", None) or 0)
+    left_out = float(out.pop("_left_out", None) or 0) if left_out is None else left_out
     out["distinct_touches"] = kept_touches + left_out
     out["duplicate_touches"] = out["touch_rows"] - out["distinct_touches"]
     if exclude:
