@@ -190,7 +190,11 @@ def main() -> None:
             f" | {c['regression_att']:.6f} | {aipw} |"
         )
     if "passes" in results["mlroi"]["check"]:
-        lines += ["", f"mlroi made {results['mlroi']['check']['passes']} aggregate queries."]
+        lines += [
+            "",
+            f"mlroi made {results['mlroi']['check']['passes']} passes over the rows (aggregate"
+            " queries, or passes over the rows held in memory).",
+        ]
     text = "\n".join(lines) + "\n"
     full = a.users >= 10_000_000
     stem = HERE / "causal_adjust_results" if full else DATA / f"causal_adjust_results-{a.users}"
