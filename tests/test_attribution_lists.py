@@ -292,3 +292,18 @@ def test_parts_of_integer_user_ids_hold_about_as_many_rows_each(ids: list[int]) 
     assert len(parts) == 4
     assert sum(sizes) == len(ids) + 1  # every row in exactly one part, the missing id too
     assert max(sizes) < 1.25 * (len(ids) + 1) / 4
+
+
+def test_rows_without_a_user_are_left_out_and_counted_alike_by_lists_and_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    t, o = logs(
+        [("u", 1, "ad", None), (None, 2, "email", None), (None, 2.5, "ad", None)],
+        [("u", "o1", 5, 10.0, None), (None, "o2", 5, 7.0, None)],
+    )
+    by_lists, by_windows = both(monkeypatch, t, o)
+    assert_same(by_lists, by_windows)
+    counts = by_lists.counts
+    assert counts["touches_without_user"] == 2 and counts["order_lines_without_user"] == 1
+    assert counts["duplicate_touches"] == 0 and counts["duplicate_order_lines"] == 0
+    assert counts["journeys"] == 1 and counts["order_revenue"] == 10.0

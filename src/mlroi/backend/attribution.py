@@ -183,11 +183,14 @@ def _prepared(
 
     User ids are compared as text, or as ``BIGINT`` with ``integer_users`` (both logs' ids are
     integers; see :func:`_integer_users`): the same users either way, and an order with lines
-    of several users still goes to the user whose id is the smallest as text.
+    of several users still goes to the user whose id is the smallest as text. Rows without a
+    user id belong to no journey and are left out (:func:`_irregular` counts them).
     """
     import ibis
 
     user_type = "int64" if integer_users else "string"
+    touches = touches.filter(touches[cols.touch_user].notnull())
+    orders = orders.filter(orders[cols.order_user].notnull())
     t = touches.select(
         user=touches[cols.touch_user].cast(user_type),
         time=touches[cols.touch_time],
@@ -591,7 +594,8 @@ def _left_out(touches: Any, cols: LogColumns, exclude: Sequence[str]) -> Any:
     import ibis
 
     channel = touches[cols.channel].cast("string")
-    rows = touches.filter(~(~channel.isin(list(exclude))).fill_null(False))
+    kept = ~(~channel.isin(list(exclude))).fill_null(False) & touches[cols.touch_user].notnull()
+    rows = touches.filter(kept)
     channel = rows[cols.channel].cast("string")
     user = rows[cols.touch_user]
     return rows.select(
@@ -861,12 +865,16 @@ def _irregular(
     parts = [
         touches.aggregate(
             touch_rows=touches.count(),
+            touches_without_user=touches[cols.touch_user].isnull().cast("int64").sum(),
             # a distinct channel holds the separator if a row does; duplicates keep the ends
             channels_with_separator=channel.contains(SEPARATOR).sum(),
             _first=touches[cols.touch_time].min(),
             _last=touches[cols.touch_time].max(),
         ),
-        orders.aggregate(order_lines=orders.count()),
+        orders.aggregate(
+            order_lines=orders.count(),
+            order_lines_without_user=orders[cols.order_user].isnull().cast("int64").sum(),
+        ),
         # the distinct lines' count and times, from the orders when they carry them
         o.aggregate(
             distinct_lines=o["lines"].sum(),
@@ -904,10 +912,14 @@ def _irregular(
     out: dict[str, Any] = {k: (v if k.startswith("_") else float(v or 0)) for k, v in got.items()}
     left_out = float(out.pop("_left_out", None) or 0) if left_out is None else left_out
     out["distinct_touches"] = kept_touches + left_out
-    out["duplicate_touches"] = out["touch_rows"] - out["distinct_touches"]
+    out["duplicate_touches"] = (
+        out["touch_rows"] - out["touches_without_user"] - out["distinct_touches"]
+    )
     if exclude:
         out["excluded_touches"] = left_out
-    out["duplicate_order_lines"] = out["order_lines"] - out["distinct_lines"]
+    out["duplicate_order_lines"] = (
+        out["order_lines"] - out["order_lines_without_user"] - out["distinct_lines"]
+    )
     first = ("touch_rows", "order_lines", "distinct_touches")  # the order the counts are listed in
     return {**{k: out[k] for k in first}, **{k: v for k, v in out.items() if k not in first}}
 

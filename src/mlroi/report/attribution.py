@@ -33,6 +33,8 @@ MODEL_NAMES = {
 }
 
 DATA_ROWS = (
+    ("touches_without_user", "touchpoint rows without a user id (left out)"),
+    ("order_lines_without_user", "order lines without a user id (left out)"),
     ("duplicate_touches", "duplicate touchpoint rows dropped"),
     ("duplicate_order_lines", "duplicate order lines dropped"),
     ("orders_with_several_users", "order ids with lines of several users (smallest user id kept)"),
