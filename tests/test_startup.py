@@ -144,18 +144,18 @@ def test_closing_the_shared_connection_gives_a_new_one_to_the_next_read(
     assert open_table(data).count().execute() == 2_000
 
 
-def test_closing_a_connection_never_opened_loads_no_duckdb(tmp_path: Path) -> None:
+def modules_after(tmp_path: Path, code: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after running ``code``."""
     listing = tmp_path / "modules.json"
-    code = (
-        "import json, sys\n"
-        "from mlroi.sources.open import close_default_connection\n"
-        "close_default_connection()\n"
-        f"json.dump(sorted(sys.modules), open({str(listing)!r}, 'w'))\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-    assert {name.split(".")[0] for name in json.loads(listing.read_text())}.isdisjoint(
-        {"ibis", "duckdb"}
-    )
+    dump = f"import json, sys\njson.dump(sorted(sys.modules), open({str(listing)!r}, 'w'))\n"
+    subprocess.run([sys.executable, "-c", code + "\n" + dump], check=True)
+    return set(json.loads(listing.read_text()))
+
+
+def test_closing_a_connection_never_opened_loads_no_duckdb(tmp_path: Path) -> None:
+    code = "from mlroi.sources.open import close_default_connection\nclose_default_connection()"
+    loaded = modules_after(tmp_path, code)
+    assert {name.split(".")[0] for name in loaded}.isdisjoint({"ibis", "duckdb"})
 
 
 def test_roi_closing_the_connection_before_its_simulation_gives_the_same_result(
@@ -219,15 +219,8 @@ def test_every_dialect_compiles_alike_with_ibis_compilers_loaded_on_demand() -> 
 
 
 def test_mlroi_as_a_library_leaves_ibis_compilers_as_ibis_loads_them(tmp_path: Path) -> None:
-    listing = tmp_path / "modules.json"
-    code = (
-        "import json, sys\n"
-        "import mlroi.backend.execute, mlroi.sources.open\n"
-        "import ibis.backends.sql.compilers\n"
-        f"json.dump(sorted(sys.modules), open({str(listing)!r}, 'w'))\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-    assert "ibis.backends.sql.compilers.postgres" in json.loads(listing.read_text())
+    code = "import mlroi.backend.execute, mlroi.sources.open\nimport ibis.backends.sql.compilers"
+    assert "ibis.backends.sql.compilers.postgres" in modules_after(tmp_path, code)
 
 
 def test_a_compilers_package_that_does_more_than_reexport_is_imported_as_ibis_wrote_it() -> None:
