@@ -162,9 +162,7 @@ def main() -> None:
         _run_worker("generate", a)
     results = {}
     for name in ("mlroi", "floor"):
-        load = os.getloadavg()[0]
         results[name] = _run_worker(name, a)
-        results[name]["load"] = [load, os.getloadavg()[0]]
     floor = results["floor"]["median_s"]
     floor_cpu = results["floor"]["cpu_s"]
     lines = [

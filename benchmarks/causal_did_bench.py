@@ -195,9 +195,7 @@ def main() -> None:
     names = ["mlroi", "floor"] + (["mlroi sdid"] if a.single else [])
     results = {}
     for name in names:
-        load = os.getloadavg()[0]
         results[name] = _run_worker(name, a)
-        results[name]["load"] = [load, os.getloadavg()[0]]
     floor = results["floor"]["median_s"]
     lines = [
         f"# DiD benchmark: {a.units:,} units x {a.days} days x {a.rows} rows"

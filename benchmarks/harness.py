@@ -39,7 +39,9 @@ def timed(run: Callable[[], Any], repeats: int) -> dict[str, Any]:
 
 def run_worker(script: str, name: str, args: Sequence[str]) -> dict[str, Any]:
     """Run ``script --worker name *args`` in its own process: the JSON its last line prints,
-    plus its peak memory (``peak_mib``)."""
+    plus its peak memory (``peak_mib``) and the 1-minute load average before and after it
+    (``load``)."""
+    load = os.getloadavg()[0]
     cmd = [sys.executable, script, "--worker", name, *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -48,4 +50,5 @@ def run_worker(script: str, name: str, args: Sequence[str]) -> dict[str, Any]:
         raise SystemExit(f"worker {name!r} failed (status {status})")
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     result["peak_mib"] = usage.ru_maxrss / 1024
+    result["load"] = [load, os.getloadavg()[0]]
     return result

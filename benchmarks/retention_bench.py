@@ -423,9 +423,7 @@ def main() -> None:
         names += ["lifelines (fit only)", "lifelines (read + fit)"]
     results = {}
     for name in names:
-        load = os.getloadavg()[0]
         results[name] = _run_worker(name, a)
-        results[name]["load"] = [load, os.getloadavg()[0]]  # 1-minute, before and after
     floor, floor_cpu = results["floor"]["median_s"], results["floor"]["cpu_s"]
     lines = [
         f"# Retention benchmark ({a.mode}): {a.users:,} users, {a.repeats} repeats (medians)",

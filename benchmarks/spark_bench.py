@@ -174,11 +174,9 @@ def main() -> None:
         return
     _users(a.users)
     results: dict[str, Any] = {}
+    args = ["--users", str(a.users), "--repeats", str(a.repeats)]
     for name in WORKERS:
-        load = os.getloadavg()[0]
-        args = ["--users", str(a.users), "--repeats", str(a.repeats)]
         results[name] = run_worker(__file__, name, args)
-        results[name]["load"] = [load, os.getloadavg()[0]]
     floor_s = results["floor-spark"]["median_s"]
     lines = [
         f"# The readout on Spark local: {a.users:,} users, {a.repeats} repeats (medians)",
