@@ -81,8 +81,10 @@ def _activity(asg: pd.DataFrame, act: pd.DataFrame, gap: int, window: int) -> An
     )
 
 
-def _churn(asg: Any, cancels: Any, window: int, end: dt.datetime = END) -> Any:
-    """The backend's counts of a table of cancellations (``churned_at``) with this file's
+def _churn(
+    asg: Any, cancels: Any, window: int, end: dt.datetime = END, timestamp: str = "churned_at"
+) -> Any:
+    """The backend's counts of a table of cancellations (``timestamp``) with this file's
     column names."""
     return retention_counts(
         asg,
@@ -91,7 +93,7 @@ def _churn(asg: Any, cancels: Any, window: int, end: dt.datetime = END) -> Any:
         unit="user_id",
         variant="variant",
         exposure="first_exposure",
-        timestamp="churned_at",
+        timestamp=timestamp,
         gap_days=0,
         window_days=window,
         observation_end=end,
@@ -186,18 +188,7 @@ def test_mixed_time_zones_compare_on_one_clock() -> None:
 def test_a_timestamp_column_of_strings_is_a_located_error() -> None:
     asg = pd.DataFrame({"user_id": [1], "variant": ["c"], "first_exposure": ["yesterday"]})
     with pytest.raises(DataError, match="'first_exposure' holds string"):
-        retention_counts(
-            ibis.memtable(asg),
-            ibis.memtable(asg),
-            mode="churn",
-            unit="user_id",
-            variant="variant",
-            exposure="first_exposure",
-            timestamp="first_exposure",
-            gap_days=0,
-            window_days=10,
-            observation_end=END,
-        )
+        _churn(ibis.memtable(asg), ibis.memtable(asg), 10, timestamp="first_exposure")
 
 
 def test_no_follow_up_at_all_says_how_to_fix() -> None:
